@@ -1,0 +1,56 @@
+// Reading Cloudflare's answers: the v4 envelope, mapping lists, batch results, and the one
+// place where an HTTP outcome is classified as retryable or permanent. Pure functions over
+// untrusted text: they never throw on malformed input.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api.h"
+#include "http.h"
+
+namespace orc {
+
+struct Envelope {
+  bool success = false;
+  std::vector<int> codes;
+  std::string messages;  // "[1142] The zone setting does not exist; [...] ..."
+  nlohmann::json result;
+  nlohmann::json result_info;
+};
+
+// nullopt when the body is not JSON or not an envelope (no boolean "success").
+std::optional<Envelope> parse_envelope(std::string_view body);
+
+// Transient versus permanent, decided once for every operation:
+//   no answer (transport, timeout)         -> retryable, transport
+//   429                                    -> retryable, rate_limited (+ Retry-After)
+//   5xx                                    -> retryable, server_error (+ Retry-After if sent)
+//   2xx that is not a well-formed envelope,
+//     or says "success": false             -> retryable, server_error
+//   any other status                       -> permanent
+// `envelope` is the parse of response.body (nullopt if it did not parse).
+ApiError classify_failure(const HttpResponse& response, const std::optional<Envelope>& envelope);
+
+// A retryable error for a 2xx answer whose envelope is fine but whose result has the wrong
+// shape (a truncated or otherwise damaged answer).
+ApiError malformed_result(const HttpResponse& response, std::string what);
+
+// Mapping objects, keyed "origin-ip" (cache-v1) or "origin_ip" (origin-v2).
+std::optional<std::vector<Mapping>> parse_mappings(const nlohmann::json& array,
+                                                   std::string_view ip_key);
+
+// {"succeeded": [...], "failed": [...]} items keyed by ip_key.
+std::optional<BatchDeleteResult> parse_batch_result(const nlohmann::json& value,
+                                                    std::string_view ip_key);
+
+// origin-v2 paging: result_info.total_pages (0 for an empty zone).
+std::optional<int> parse_total_pages(const nlohmann::json& result_info);
+
+// Whether a failed batch item's error text says the IP has no mapping (goal already met).
+bool says_not_found(std::string_view item_error);
+
+}  // namespace orc

@@ -1,0 +1,93 @@
+// The daemon's configuration file (see README "Configuration"). Parsing is pure apart from
+// load_config reading the file and the token source; every error names the file, the key
+// (as a dotted path, e.g. "reconcile.retry.max_attempts") and the offending value.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "duration.h"
+
+namespace orc {
+
+// Start-up errors: the daemon prints what() and exits with status 2.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class ApiFlavor { kCacheV1, kOriginV2 };
+std::string_view to_string(ApiFlavor flavor);  // "cache-v1" | "origin-v2"
+
+enum class LogFormat { kText, kJson };
+
+struct RetryPolicy {
+  int max_attempts = 6;  // 1..20, counts the first try
+  Millis initial_backoff{1000};
+  Millis max_backoff{60000};  // >= initial_backoff
+};
+
+struct CloudflareConfig {
+  std::string api_base = "https://api.cloudflare.com/client/v4";  // no trailing slash kept
+  ApiFlavor api_flavor = ApiFlavor::kCacheV1;
+  std::optional<std::filesystem::path> token_file;  // made absolute against the config dir
+  Millis request_timeout{30000};
+  double requests_per_second = 4;  // > 0, <= 1000
+  int page_size = 100;             // 1..100
+};
+
+struct ReconcileConfig {
+  std::filesystem::path desired_state = "desired.yaml";  // made absolute against config dir
+  Millis interval{60000};                                // >= 1s
+  int batch_size = 100;                                  // 1..100
+  int concurrency = 4;                                   // 1..64
+  bool dry_run = false;
+  double max_delete_fraction = 0.3;  // 0..1
+  RetryPolicy retry;
+};
+
+struct ListenAddress {
+  std::string host = "127.0.0.1";  // IPv4/IPv6 literal or "localhost"; IPv6 written [::1]:9464
+  std::uint16_t port = 9464;       // 0 picks a free port (tests)
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace|debug|info|warn|error
+  LogFormat format = LogFormat::kText;
+};
+
+struct Config {
+  std::filesystem::path path;  // the file it came from (absolute)
+  CloudflareConfig cloudflare;
+  ReconcileConfig reconcile;
+  ListenAddress listen;
+  LogConfig log;
+};
+
+// Parses configuration text. `path` is used in messages and to resolve relative paths.
+// Throws ConfigError.
+Config parse_config(std::string_view text, const std::filesystem::path& path);
+
+// Reads and parses the file. Throws ConfigError (including for an unreadable file).
+Config load_config(const std::filesystem::path& path);
+
+// How the daemon authenticates. The secret is never printed: describe() names the source only.
+struct Credentials {
+  enum class Kind { kToken, kGlobalKey } kind = Kind::kToken;
+  std::string token;    // kToken
+  std::string email;    // kGlobalKey
+  std::string api_key;  // kGlobalKey
+  std::string source;   // e.g. "token_file /run/secrets/cf-token", "env CLOUDFLARE_API_TOKEN"
+};
+
+// Looks for credentials in order: cloudflare.token_file; env CLOUDFLARE_API_TOKEN;
+// env CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY; $CREDENTIALS_DIRECTORY/cloudflare-api-token
+// (systemd LoadCredential=). Surrounding white space in a token file is trimmed.
+// `getenv` is injected for tests. Throws ConfigError naming the source, never the secret.
+using GetEnv = const char* (*)(const char*);
+Credentials resolve_credentials(const Config& config, GetEnv getenv_fn);
+
+}  // namespace orc
