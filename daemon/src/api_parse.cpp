@@ -45,7 +45,8 @@ bool ApiError::has_code(int code) const {
 }
 
 std::string ApiError::describe() const {
-  std::string out = http_status == 0 ? std::string("no answer") : "HTTP " + std::to_string(http_status);
+  std::string out =
+      http_status == 0 ? std::string("no answer") : "HTTP " + std::to_string(http_status);
   if (!message.empty()) out += ": " + message;
   return out;
 }

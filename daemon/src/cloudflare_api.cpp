@@ -116,16 +116,16 @@ class ApiBase : public ZoneApi {
 
   Result<Presence> get(const std::string& zone_id, const std::string& ip) override {
     Presence presence = Presence::kPresent;
-    auto error = executor_.run(
-        Operation::kGet, request("GET", collection(zone_id) + "/" + ip),
-        [&](const HttpResponse& response) -> std::optional<ApiError> {
-          auto env = parse_envelope(response.body);
-          if (response.status == 404 && env && says_absent(*env)) {
-            presence = Presence::kAbsent;
-            return std::nullopt;
-          }
-          return accept_success(response, [](const Envelope&) { return std::nullopt; });
-        });
+    auto error = executor_.run(Operation::kGet, request("GET", collection(zone_id) + "/" + ip),
+                               [&](const HttpResponse& response) -> std::optional<ApiError> {
+                                 auto env = parse_envelope(response.body);
+                                 if (response.status == 404 && env && says_absent(*env)) {
+                                   presence = Presence::kAbsent;
+                                   return std::nullopt;
+                                 }
+                                 return accept_success(
+                                     response, [](const Envelope&) { return std::nullopt; });
+                               });
     if (error) return *error;
     return presence;
   }
@@ -205,8 +205,8 @@ class OriginV2Api final : public ApiBase {
       std::vector<Mapping> items;
       const std::string url = collection(zone_id) + "?page=" + std::to_string(page) +
                               "&per_page=" + std::to_string(page_size_);
-      auto error = executor_.run(
-          Operation::kList, request("GET", url), [&](const HttpResponse& response) {
+      auto error =
+          executor_.run(Operation::kList, request("GET", url), [&](const HttpResponse& response) {
             return accept_success(response, [&](const Envelope& e) -> std::optional<ApiError> {
               auto parsed = parse_mappings(e.result, ip_key_);
               auto pages = parse_total_pages(e.result_info);

@@ -1,0 +1,153 @@
+#include "api_parse.h"
+
+#include <gtest/gtest.h>
+
+namespace orc {
+namespace {
+
+HttpResponse answer(int status, std::string body, std::map<std::string, std::string> headers = {}) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+TEST(ParseEnvelope, ReadsCodesMessagesAndResult) {
+  auto env = parse_envelope(
+      R"({"success":false,"errors":[{"code":1142,"message":"setting missing"},{"code":7}],)"
+      R"("messages":[],"result":null})");
+  ASSERT_TRUE(env);
+  EXPECT_FALSE(env->success);
+  EXPECT_EQ(env->codes, (std::vector<int>{1142, 7}));
+  EXPECT_EQ(env->messages, "[1142] setting missing; [7] ");
+  EXPECT_TRUE(env->result.is_null());
+}
+
+TEST(ParseEnvelope, RejectsWhatIsNotAnEnvelope) {
+  for (const char* body : {"", "not json", "{", R"({"success":true)", "[]", "null",
+                           R"({"result":[]})", R"({"success":"true"})", "\xff\xfe"}) {
+    EXPECT_FALSE(parse_envelope(body)) << body;
+  }
+}
+
+TEST(ParseEnvelope, ToleratesOddErrorEntries) {
+  auto env = parse_envelope(R"({"success":false,"errors":[1,"x",{"code":"1"},{"message":"m"}]})");
+  ASSERT_TRUE(env);
+  EXPECT_TRUE(env->codes.empty());
+  EXPECT_EQ(env->messages, "m");
+}
+
+struct ClassifyCase {
+  int status;
+  const char* body;
+  ApiError::Kind kind;
+  RetryReason reason;
+};
+
+class Classify : public ::testing::TestWithParam<ClassifyCase> {};
+
+TEST_P(Classify, DecidesRetryOnce) {
+  const auto& c = GetParam();
+  const auto response = answer(c.status, c.body);
+  const auto err = classify_failure(response, parse_envelope(response.body));
+  EXPECT_EQ(err.kind, c.kind) << c.status << " " << c.body;
+  if (c.kind == ApiError::Kind::kRetryable) {
+    EXPECT_EQ(err.reason, c.reason);
+  }
+  EXPECT_EQ(err.http_status, c.status);
+}
+
+constexpr const char* kFail = R"({"success":false,"errors":[{"code":1141,"message":"x"}]})";
+INSTANTIATE_TEST_SUITE_P(
+    Table, Classify,
+    ::testing::Values(
+        ClassifyCase{0, "", ApiError::Kind::kRetryable, RetryReason::kTransport},
+        ClassifyCase{429, kFail, ApiError::Kind::kRetryable, RetryReason::kRateLimited},
+        ClassifyCase{500, "", ApiError::Kind::kRetryable, RetryReason::kServerError},
+        ClassifyCase{502, "<html>", ApiError::Kind::kRetryable, RetryReason::kServerError},
+        ClassifyCase{503, kFail, ApiError::Kind::kRetryable, RetryReason::kServerError},
+        ClassifyCase{504, "", ApiError::Kind::kRetryable, RetryReason::kServerError},
+        ClassifyCase{522, "", ApiError::Kind::kRetryable, RetryReason::kServerError},
+        ClassifyCase{200, "not json", ApiError::Kind::kRetryable, RetryReason::kServerError},
+        ClassifyCase{200, R"({"success":tr)", ApiError::Kind::kRetryable,
+                     RetryReason::kServerError},
+        ClassifyCase{200, kFail, ApiError::Kind::kRetryable, RetryReason::kServerError},
+        ClassifyCase{400, kFail, ApiError::Kind::kPermanent, RetryReason::kServerError},
+        ClassifyCase{401, "", ApiError::Kind::kPermanent, RetryReason::kServerError},
+        ClassifyCase{403, kFail, ApiError::Kind::kPermanent, RetryReason::kServerError},
+        ClassifyCase{404, kFail, ApiError::Kind::kPermanent, RetryReason::kServerError},
+        ClassifyCase{405, "", ApiError::Kind::kPermanent, RetryReason::kServerError}));
+
+TEST(Classify, RateLimitCarriesRetryAfter) {
+  const auto response = answer(429, kFail, {{"retry-after", "7"}});
+  const auto err = classify_failure(response, parse_envelope(response.body));
+  ASSERT_TRUE(err.retry_after);
+  EXPECT_EQ(err.retry_after->count(), 7000);
+  EXPECT_TRUE(err.has_code(1141));
+}
+
+TEST(Classify, MalformedBodyIsQuotedPrintably) {
+  const auto response = answer(200, std::string("oops\x01\n", 6));
+  const auto err = classify_failure(response, std::nullopt);
+  EXPECT_NE(err.message.find("'oops?"
+                             "?'"),
+            std::string::npos)
+      << err.message;
+}
+
+TEST(ParseMappings, ReadsEitherKeyAndRejectsBrokenItems) {
+  const auto v1 = nlohmann::json::parse(
+      R"([{"origin-ip":"192.0.2.1","vendor":"aws","region":"us-east-1","modified_on":null}])");
+  auto m = parse_mappings(v1, "origin-ip");
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->size(), 1u);
+  EXPECT_EQ((*m)[0], (Mapping{"192.0.2.1", "aws", "us-east-1"}));
+
+  EXPECT_FALSE(parse_mappings(v1, "origin_ip"));  // wrong generation's key
+  EXPECT_FALSE(parse_mappings(nlohmann::json::parse(R"({"origin-ip":"x"})"), "origin-ip"));
+  EXPECT_FALSE(parse_mappings(nlohmann::json::parse(R"([{"origin-ip":1}])"), "origin-ip"));
+  EXPECT_FALSE(parse_mappings(nlohmann::json::parse(R"([1])"), "origin-ip"));
+  auto empty = parse_mappings(nlohmann::json::array(), "origin_ip");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(ParseBatchResult, SplitsSucceededAndFailed) {
+  const auto value = nlohmann::json::parse(
+      R"({"succeeded":[{"origin_ip":"192.0.2.1"}],)"
+      R"("failed":[{"origin_ip":"192.0.2.2","error":"origin IP not found"},{"origin_ip":"192.0.2.3"}]})");
+  auto r = parse_batch_result(value, "origin_ip");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->succeeded, std::vector<std::string>{"192.0.2.1"});
+  ASSERT_EQ(r->failed.size(), 2u);
+  EXPECT_EQ(r->failed[0].ip, "192.0.2.2");
+  EXPECT_EQ(r->failed[0].error, "origin IP not found");
+  EXPECT_EQ(r->failed[1].error, "(no error given)");
+
+  EXPECT_FALSE(parse_batch_result(nlohmann::json::parse(R"({"succeeded":[]})"), "origin_ip"));
+  EXPECT_FALSE(
+      parse_batch_result(nlohmann::json::parse(R"({"succeeded":[{}],"failed":[]})"), "origin_ip"));
+  EXPECT_FALSE(parse_batch_result(nlohmann::json::parse("null"), "origin_ip"));
+}
+
+TEST(ParseTotalPages, AcceptsOnlySaneCounts) {
+  EXPECT_EQ(parse_total_pages(nlohmann::json::parse(R"({"total_pages":35})")), 35);
+  EXPECT_EQ(parse_total_pages(nlohmann::json::parse(R"({"total_pages":0})")), 0);
+  EXPECT_FALSE(parse_total_pages(nlohmann::json::parse(R"({"total_pages":-1})")));
+  EXPECT_FALSE(parse_total_pages(nlohmann::json::parse(R"({"total_pages":"2"})")));
+  EXPECT_FALSE(parse_total_pages(nlohmann::json::parse(R"({})")));
+  EXPECT_FALSE(parse_total_pages(nlohmann::json()));
+}
+
+TEST(SaysNotFound, RecognisesGoneItems) {
+  EXPECT_TRUE(says_not_found("origin IP not found"));
+  EXPECT_TRUE(says_not_found("Mapping Not Found"));
+  EXPECT_TRUE(says_not_found("the mapping does not exist"));
+  EXPECT_FALSE(says_not_found("internal error"));
+  EXPECT_FALSE(says_not_found("invalid IP address"));
+  EXPECT_FALSE(says_not_found(""));
+}
+
+}  // namespace
+}  // namespace orc

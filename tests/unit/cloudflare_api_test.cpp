@@ -1,0 +1,285 @@
+#include "cloudflare_api.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "fakes.h"
+
+namespace orc {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
+constexpr const char* kBase = "http://127.0.0.1:1/client/v4";
+constexpr const char* kSecret = "s3cr3t-token-value";
+
+std::string ok(const json& result, const json& result_info = nullptr) {
+  json env{{"success", true},
+           {"errors", json::array()},
+           {"messages", json::array()},
+           {"result", result}};
+  if (!result_info.is_null()) env["result_info"] = result_info;
+  return env.dump();
+}
+
+std::string fail(int code, const std::string& message) {
+  return json{{"success", false},
+              {"errors", json::array({{{"code", code}, {"message", message}}})},
+              {"messages", json::array()},
+              {"result", nullptr}}
+      .dump();
+}
+
+json v1_setting(const json& value) {
+  return {{"id", "origin_public_cloud_region"},
+          {"editable", true},
+          {"modified_on", nullptr},
+          {"value", value}};
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  ApiTest() : sleeper_(clock_), limiter_(1000.0, clock_, sleeper_), random_(0.5) {
+    creds_.kind = Credentials::Kind::kToken;
+    creds_.token = kSecret;
+  }
+
+  std::unique_ptr<ZoneApi> make(ApiFlavor flavor, int max_attempts = 4, int page_size = 100) {
+    RetryPolicy policy;
+    policy.max_attempts = max_attempts;
+    policy.initial_backoff = milliseconds(1000);
+    policy.max_backoff = milliseconds(8000);
+    executor_ = std::make_unique<RequestExecutor>(
+        RequestExecutor::Deps{http_, limiter_, sleeper_, random_, clock_, observer_}, policy,
+        milliseconds(30000));
+    return make_zone_api(flavor, kBase, creds_, page_size, *executor_);
+  }
+
+  testing::FakeClock clock_;
+  testing::FakeSleeper sleeper_;
+  RateLimiter limiter_;
+  testing::FixedRandom random_;
+  testing::ScriptedHttp http_;
+  testing::RecordingObserver observer_;
+  Credentials creds_;
+  std::unique_ptr<RequestExecutor> executor_;
+};
+
+TEST_F(ApiTest, CacheV1ListsTheSettingValue) {
+  auto api = make(ApiFlavor::kCacheV1);
+  http_.push(200, ok(v1_setting(json::array(
+                      {{{"origin-ip", "192.0.2.1"}, {"vendor", "aws"}, {"region", "us-east-1"}},
+                       {{"origin-ip", "2001:db8::1"}, {"vendor", "gcp"}, {"region", "x"}}}))));
+  auto r = api->list(kZone);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  ASSERT_EQ(r.value().size(), 2u);
+  EXPECT_EQ(r.value()[1].ip, "2001:db8::1");
+  ASSERT_EQ(http_.requests().size(), 1u);
+  EXPECT_EQ(http_.requests()[0].method, "GET");
+  EXPECT_EQ(http_.requests()[0].url,
+            std::string(kBase) + "/zones/" + kZone + "/cache/origin_cloud_regions");
+}
+
+TEST_F(ApiTest, CacheV1MissingSettingMeansNoMappings) {
+  auto api = make(ApiFlavor::kCacheV1);
+  http_.push(404, fail(1142, "Unable to retrieve origin_public_cloud_region setting value."));
+  auto r = api->list(kZone);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(r.value().empty());
+  EXPECT_EQ(http_.requests().size(), 1u);  // not retried, not a failure
+}
+
+TEST_F(ApiTest, OtherNotFoundIsAPermanentListFailure) {
+  auto api = make(ApiFlavor::kCacheV1);
+  http_.push(404, fail(7000, "No route for that URI"));
+  auto r = api->list(kZone);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ApiError::Kind::kPermanent);
+  EXPECT_EQ(http_.requests().size(), 1u);
+}
+
+TEST_F(ApiTest, OriginV2ReadsEveryPage) {
+  auto api = make(ApiFlavor::kOriginV2, 4, 2);
+  auto page = [](std::vector<std::string> ips, int n) {
+    json items = json::array();
+    for (auto& ip : ips) items.push_back({{"origin_ip", ip}, {"vendor", "aws"}, {"region", "r"}});
+    return ok(items, {{"page", n},
+                      {"per_page", 2},
+                      {"count", ips.size()},
+                      {"total_count", 5},
+                      {"total_pages", 3}});
+  };
+  http_.push(200, page({"192.0.2.1", "192.0.2.2"}, 1));
+  http_.push(200, page({"192.0.2.3", "192.0.2.4"}, 2));
+  http_.push(200, page({"192.0.2.4", "192.0.2.5"}, 3));  // a shifted page repeats an item
+  auto r = api->list(kZone);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  ASSERT_EQ(r.value().size(), 5u);
+  EXPECT_EQ(r.value()[4].ip, "192.0.2.5");
+  ASSERT_EQ(http_.requests().size(), 3u);
+  const std::string prefix = std::string(kBase) + "/zones/" + kZone + "/origin/cloud_regions";
+  EXPECT_EQ(http_.requests()[0].url, prefix + "?page=1&per_page=2");
+  EXPECT_EQ(http_.requests()[2].url, prefix + "?page=3&per_page=2");
+}
+
+TEST_F(ApiTest, OriginV2EmptyZoneIsOneRequest) {
+  auto api = make(ApiFlavor::kOriginV2);
+  http_.push(
+      200,
+      ok(json::array(),
+         {{"page", 1}, {"per_page", 100}, {"count", 0}, {"total_count", 0}, {"total_pages", 0}}));
+  auto r = api->list(kZone);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.value().empty());
+  EXPECT_EQ(http_.requests().size(), 1u);
+}
+
+TEST_F(ApiTest, BatchDeleteSendsAJsonArrayAndReadsBothGenerations) {
+  const std::vector<std::string> ips{"192.0.2.1", "192.0.2.2"};
+  {
+    auto api = make(ApiFlavor::kCacheV1);
+    http_.push(200,
+               ok(v1_setting({{"succeeded", {{{"origin-ip", "192.0.2.1"}}}},
+                              {"failed", {{{"origin-ip", "192.0.2.2"}, {"error", "boom"}}}}})));
+    auto r = api->batch_delete(kZone, ips);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r.value().succeeded, std::vector<std::string>{"192.0.2.1"});
+    ASSERT_EQ(r.value().failed.size(), 1u);
+    EXPECT_EQ(r.value().failed[0].error, "boom");
+    const auto& req = http_.requests().back();
+    EXPECT_EQ(req.method, "DELETE");
+    EXPECT_TRUE(req.url.ends_with("/cache/origin_cloud_regions/batch"));
+    EXPECT_EQ(json::parse(req.body), json(ips));
+  }
+  {
+    auto api = make(ApiFlavor::kOriginV2);
+    http_.push(200, ok({{"succeeded", {{{"origin_ip", "192.0.2.1"}}, {{"origin_ip", "192.0.2.2"}}}},
+                        {"failed", json::array()}}));
+    auto r = api->batch_delete(kZone, ips);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r.value().succeeded, ips);
+    EXPECT_TRUE(http_.requests().back().url.ends_with("/origin/cloud_regions/batch"));
+  }
+}
+
+TEST_F(ApiTest, ServerErrorsAreRetriedWithJitteredBackoff) {
+  auto api = make(ApiFlavor::kCacheV1, 4);
+  http_.push(500, "");
+  http_.push(502, "<html>bad gateway</html>");
+  http_.push_transport_error("Connection reset by peer");
+  http_.push(200, ok(v1_setting(json::array())));
+  auto r = api->list(kZone);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  // random = 0.5: half of 1s, 2s, 4s.
+  EXPECT_EQ(sleeper_.sleeps(),
+            (std::vector<Millis>{milliseconds(500), milliseconds(1000), milliseconds(2000)}));
+  ASSERT_EQ(observer_.retries.size(), 3u);
+  EXPECT_EQ(observer_.retries[0].reason, RetryReason::kServerError);
+  EXPECT_EQ(observer_.retries[2].reason, RetryReason::kTransport);
+  ASSERT_EQ(observer_.requests.size(), 4u);
+  EXPECT_EQ(observer_.requests[2].status, 0);
+}
+
+TEST_F(ApiTest, RateLimitHonoursRetryAfterAndHoldsBackOtherRequests) {
+  auto api = make(ApiFlavor::kCacheV1);
+  http_.push(429, fail(971, "Please wait"), {{"retry-after", "7"}});
+  http_.push(200, ok(v1_setting(json::array())));
+  auto r = api->list(kZone);
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(sleeper_.sleeps().empty());
+  EXPECT_EQ(sleeper_.sleeps()[0], milliseconds(7000));
+  ASSERT_EQ(observer_.retries.size(), 1u);
+  EXPECT_EQ(observer_.retries[0].reason, RetryReason::kRateLimited);
+  EXPECT_EQ(observer_.retries[0].delay, milliseconds(7000));
+}
+
+TEST_F(ApiTest, ClientErrorsAreNotRetried) {
+  auto api = make(ApiFlavor::kOriginV2);
+  http_.push(403, fail(10000, "Authentication error"));
+  auto r = api->batch_delete(kZone, {"192.0.2.1"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ApiError::Kind::kPermanent);
+  EXPECT_EQ(r.error().http_status, 403);
+  EXPECT_TRUE(r.error().has_code(10000));
+  EXPECT_EQ(http_.requests().size(), 1u);
+  EXPECT_TRUE(sleeper_.sleeps().empty());
+}
+
+TEST_F(ApiTest, GivesUpAfterMaxAttempts) {
+  auto api = make(ApiFlavor::kCacheV1, 3);
+  for (int i = 0; i < 3; ++i) http_.push(503, "");
+  auto r = api->list(kZone);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ApiError::Kind::kRetryable);
+  EXPECT_NE(r.error().message.find("gave up after 3 attempts"), std::string::npos);
+  EXPECT_EQ(http_.requests().size(), 3u);
+  EXPECT_EQ(sleeper_.sleeps().size(), 2u);  // no sleep after the last attempt
+}
+
+TEST_F(ApiTest, MalformedAnswersAreRetried) {
+  auto api = make(ApiFlavor::kOriginV2);
+  http_.push(200, R"({"success":true,"result":{"succeeded":[)");  // cut short
+  http_.push(200, "<html>proxy error</html>");
+  http_.push(200, ok({{"succeeded", json::array()}}));  // result missing "failed"
+  http_.push(200, ok({{"succeeded", json::array()}, {"failed", json::array()}}));
+  auto r = api->batch_delete(kZone, {"192.0.2.1"});
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(http_.requests().size(), 4u);
+}
+
+TEST_F(ApiTest, StopDuringBackoffCancels) {
+  auto api = make(ApiFlavor::kCacheV1, 6);
+  http_.push(500, "");
+  http_.push(500, "");
+  sleeper_.stop_during_sleep(1);
+  auto r = api->list(kZone);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ApiError::Kind::kCancelled);
+  EXPECT_EQ(http_.requests().size(), 1u);
+}
+
+TEST_F(ApiTest, GetTellsAbsentFromPresent) {
+  auto api = make(ApiFlavor::kCacheV1);
+  http_.push(404, fail(1163, "no mapping"));
+  http_.push(200, ok(v1_setting({{"origin-ip", "192.0.2.1"}})));
+  http_.push(404, fail(7000, "No route"));
+  auto absent = api->get(kZone, "192.0.2.9");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_EQ(absent.value(), Presence::kAbsent);
+  EXPECT_TRUE(http_.requests()[0].url.ends_with("/cache/origin_cloud_regions/192.0.2.9"));
+  auto present = api->get(kZone, "192.0.2.1");
+  ASSERT_TRUE(present.ok());
+  EXPECT_EQ(present.value(), Presence::kPresent);
+  EXPECT_FALSE(api->get(kZone, "192.0.2.1").ok());  // a wrong route is not "gone"
+}
+
+TEST_F(ApiTest, CredentialsGoInHeadersAndNeverIntoErrors) {
+  auto api = make(ApiFlavor::kCacheV1);
+  http_.push(403, fail(10000, "Authentication error"));
+  auto r = api->list(kZone);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().describe().find(kSecret), std::string::npos);
+  const auto& h = http_.requests()[0].headers;
+  EXPECT_NE(std::find(h.begin(), h.end(),
+                      std::pair<std::string, std::string>{"Authorization",
+                                                          std::string("Bearer ") + kSecret}),
+            h.end());
+
+  Credentials key;
+  key.kind = Credentials::Kind::kGlobalKey;
+  key.email = "ops@example.com";
+  key.api_key = "k3y";
+  const auto kh = request_headers(key);
+  EXPECT_NE(std::find(kh.begin(), kh.end(),
+                      std::pair<std::string, std::string>{"X-Auth-Email", "ops@example.com"}),
+            kh.end());
+  EXPECT_NE(
+      std::find(kh.begin(), kh.end(), std::pair<std::string, std::string>{"X-Auth-Key", "k3y"}),
+      kh.end());
+}
+
+}  // namespace
+}  // namespace orc

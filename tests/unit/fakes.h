@@ -1,0 +1,210 @@
+// Test doubles for the injected edges: time, sleeping, randomness, HTTP and the zone API.
+// Sleeping on a FakeSleeper advances the FakeClock instantly, so retry tests run in
+// microseconds and assert the exact delays.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "api.h"
+#include "clock.h"
+#include "cloudflare_api.h"
+#include "http.h"
+#include "ip.h"
+
+namespace orc::testing {
+
+class FakeClock final : public Clock {
+ public:
+  MonoTime monotonic() const override {
+    std::lock_guard lock(mu_);
+    return mono_;
+  }
+  WallTime wall() const override {
+    std::lock_guard lock(mu_);
+    return wall_;
+  }
+  void advance(Millis d) {
+    std::lock_guard lock(mu_);
+    mono_ += d;
+    wall_ += d;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  MonoTime mono_{std::chrono::hours(1000)};
+  WallTime wall_{std::chrono::seconds(1'700'000'000)};
+};
+
+class FakeSleeper final : public Sleeper {
+ public:
+  explicit FakeSleeper(FakeClock& clock) : clock_(clock) {}
+  bool sleep_for(Millis d) override {
+    std::lock_guard lock(mu_);
+    if (stopped_) return false;
+    sleeps_.push_back(d);
+    clock_.advance(d);
+    if (stop_after_sleeps_ > 0 && sleeps_.size() >= stop_after_sleeps_) stopped_ = true;
+    return !stopped_;
+  }
+  bool stop_requested() const override {
+    std::lock_guard lock(mu_);
+    return stopped_;
+  }
+  void stop() {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+  }
+  // The stop request arrives during the n-th sleep.
+  void stop_during_sleep(std::size_t n) { stop_after_sleeps_ = n; }
+  std::vector<Millis> sleeps() const {
+    std::lock_guard lock(mu_);
+    return sleeps_;
+  }
+
+ private:
+  FakeClock& clock_;
+  mutable std::mutex mu_;
+  std::vector<Millis> sleeps_;
+  bool stopped_ = false;
+  std::size_t stop_after_sleeps_ = 0;
+};
+
+class FixedRandom final : public RandomSource {
+ public:
+  explicit FixedRandom(double value) : value_(value) {}
+  double uniform01() override { return value_; }
+
+ private:
+  double value_;
+};
+
+// Answers from a script, in order; records every request.
+class ScriptedHttp final : public HttpClient {
+ public:
+  void push(int status, std::string body, std::map<std::string, std::string> headers = {}) {
+    HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    script_.push_back(std::move(r));
+  }
+  void push_transport_error(std::string what) {
+    HttpResponse r;
+    r.transport_error = std::move(what);
+    script_.push_back(std::move(r));
+  }
+  HttpResponse perform(const HttpRequest& request, Millis) override {
+    requests_.push_back(request);
+    if (script_.empty())
+      throw std::logic_error("ScriptedHttp: no answer scripted for " + request.url);
+    HttpResponse r = std::move(script_.front());
+    script_.pop_front();
+    return r;
+  }
+  const std::vector<HttpRequest>& requests() const { return requests_; }
+  std::size_t remaining() const { return script_.size(); }
+
+ private:
+  std::deque<HttpResponse> script_;
+  std::vector<HttpRequest> requests_;
+};
+
+class RecordingObserver final : public ApiObserver {
+ public:
+  struct Request {
+    Operation op;
+    int status;
+  };
+  struct Retry {
+    Operation op;
+    RetryReason reason;
+    Millis delay;
+  };
+  void on_request(Operation op, int status, double) override { requests.push_back({op, status}); }
+  void on_retry(Operation op, RetryReason reason, Millis delay) override {
+    retries.push_back({op, reason, delay});
+  }
+  std::vector<Request> requests;
+  std::vector<Retry> retries;
+};
+
+// An in-memory zone API: like the real one it canonicalizes, deletes per item, and rejects a
+// batch of more than 100 IPs before changing anything. Failures can be injected per zone.
+class FakeZoneApi final : public ZoneApi {
+ public:
+  void seed(const std::string& zone, const std::vector<std::string>& ips) {
+    std::lock_guard lock(mu_);
+    for (const auto& ip : ips) zones_[zone].insert(*canonicalize_ip(ip));
+  }
+  std::set<std::string> live(const std::string& zone) const {
+    std::lock_guard lock(mu_);
+    auto it = zones_.find(zone);
+    return it == zones_.end() ? std::set<std::string>{} : it->second;
+  }
+
+  Result<std::vector<Mapping>> list(const std::string& zone) override {
+    std::lock_guard lock(mu_);
+    ++list_calls;
+    if (list_fails.contains(zone)) return list_fails.at(zone);
+    std::vector<Mapping> out;
+    for (const auto& ip : zones_[zone]) out.push_back({ip, "aws", "us-east-1"});
+    return out;
+  }
+
+  Result<BatchDeleteResult> batch_delete(const std::string& zone,
+                                         const std::vector<std::string>& ips) override {
+    std::lock_guard lock(mu_);
+    batches.push_back({zone, ips});
+    if (ips.empty() || ips.size() > 100) {
+      ApiError e;
+      e.kind = ApiError::Kind::kPermanent;
+      e.http_status = 400;
+      e.message = "batch of " + std::to_string(ips.size());
+      return e;
+    }
+    if (batch_fails.contains(zone)) return batch_fails.at(zone);
+    BatchDeleteResult r;
+    for (const auto& ip : ips) {
+      if (refuse.contains(ip)) {
+        r.failed.push_back({ip, refuse.at(ip)});
+      } else if (zones_[zone].erase(ip) == 1) {
+        r.succeeded.push_back(ip);
+      } else {
+        r.failed.push_back({ip, not_found_text});
+      }
+    }
+    return r;
+  }
+
+  Result<Presence> get(const std::string& zone, const std::string& ip) override {
+    std::lock_guard lock(mu_);
+    gets.push_back(ip);
+    return zones_[zone].contains(ip) ? Presence::kPresent : Presence::kAbsent;
+  }
+
+  // Another actor removes a mapping behind our back.
+  void remove_behind_our_back(const std::string& zone, const std::string& ip) {
+    std::lock_guard lock(mu_);
+    zones_[zone].erase(ip);
+  }
+
+  std::map<std::string, ApiError> list_fails;
+  std::map<std::string, ApiError> batch_fails;
+  std::map<std::string, std::string> refuse;  // ip -> error text; stays in place
+  std::string not_found_text = "origin IP not found";
+  std::vector<std::pair<std::string, std::vector<std::string>>> batches;
+  std::vector<std::string> gets;
+  int list_calls = 0;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::set<std::string>> zones_;
+};
+
+}  // namespace orc::testing
