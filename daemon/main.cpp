@@ -1,0 +1,207 @@
+// origin-reconciler: keeps each Cloudflare zone's origin cloud region mappings in line with a
+// desired-state file by pruning the stale ones. See README.md.
+#include <pthread.h>
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "config.h"
+#include "curl_http.h"
+#include "daemon.h"
+#include "desired_state.h"
+#include "logging.h"
+#include "notify.h"
+
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr const char* kDefaultConfig = "/etc/origin-reconciler/config.yaml";
+
+constexpr const char* kHelp = R"(Usage: origin-reconciler [OPTIONS]
+
+Keeps the origin cloud region mappings of Cloudflare zones in line with a desired-state
+file: each cycle it lists every live mapping of each managed zone and deletes the ones the
+desired state does not keep (batch deletes of at most 100 IPs, with retry and backoff).
+
+Options:
+  --config PATH    configuration file (default /etc/origin-reconciler/config.yaml)
+  --once           one pass over all zones, then exit (see exit status)
+  --dry-run        change nothing; print per zone the live, desired and stale counts and
+                   every IP that would be deleted
+  --force          lift the safety guard (reconcile.max_delete_fraction) for this run
+  --check-config   validate the configuration and desired state without touching the
+                   network; print one line per zone
+  --version        print the version and exit
+  --help           print this help and exit
+
+Credentials, first found wins: cloudflare.token_file; CLOUDFLARE_API_TOKEN;
+CLOUDFLARE_EMAIL with CLOUDFLARE_API_KEY; $CREDENTIALS_DIRECTORY/cloudflare-api-token.
+
+Signals: SIGHUP re-reads the desired state (it is also re-read when the file changes);
+SIGTERM or SIGINT stop cleanly.
+
+Exit status: 0 all zones in line (or the dry-run plan was computed); 1 a zone failed or an
+item could not be deleted; 2 usage or configuration error; 3 the safety guard blocked a zone
+and nothing failed.
+)";
+
+const char* real_getenv(const char* name) {
+  return std::getenv(name);
+}
+
+struct Args {
+  std::string config = kDefaultConfig;
+  bool once = false;
+  bool dry_run = false;
+  bool force = false;
+  bool check_config = false;
+};
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::cerr << "origin-reconciler: " << message << "\n"
+            << "Try 'origin-reconciler --help'.\n";
+  std::exit(kExitUsage);
+}
+
+Args parse_args(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << kHelp;
+      std::exit(0);
+    } else if (a == "--version") {
+      std::cout << "origin-reconciler " << ORC_VERSION << "\n";
+      std::exit(0);
+    } else if (a == "--config") {
+      if (i + 1 >= argc) usage_error("--config needs a path");
+      args.config = argv[++i];
+    } else if (a.starts_with("--config=")) {
+      args.config = a.substr(std::strlen("--config="));
+    } else if (a == "--once") {
+      args.once = true;
+    } else if (a == "--dry-run") {
+      args.dry_run = true;
+    } else if (a == "--force") {
+      args.force = true;
+    } else if (a == "--check-config") {
+      args.check_config = true;
+    } else {
+      usage_error("unknown option '" + a + "'");
+    }
+  }
+  if (args.config.empty()) usage_error("--config needs a path");
+  return args;
+}
+
+int check_config(const orc::Config& config, const orc::DesiredState& desired) {
+  std::cout << "config " << config.path.string() << ": ok (api "
+            << to_string(config.cloudflare.api_flavor) << " at " << config.cloudflare.api_base
+            << ", interval " << orc::format_duration(config.reconcile.interval) << ", batch_size "
+            << config.reconcile.batch_size << ", dry_run "
+            << (config.reconcile.dry_run ? "true" : "false") << ")\n";
+  std::cout << "desired state " << config.reconcile.desired_state.string() << ": ok, "
+            << desired.zones.size() << " zones\n";
+  for (const auto& z : desired.zones) {
+    std::cout << "zone " << z.zone_id << ": " << z.origins.size() << " origins kept, ";
+    if (z.manage_cidrs.empty()) {
+      std::cout << "every live IP in scope\n";
+    } else {
+      std::cout << "scope";
+      for (const auto& c : z.manage_cidrs) std::cout << " " << orc::to_string(c);
+      std::cout << "\n";
+    }
+  }
+  try {
+    const auto creds = orc::resolve_credentials(config, &real_getenv);
+    std::cout << "credentials: " << creds.source << "\n";
+  } catch (const orc::ConfigError& e) {
+    // Not fatal here: desired-state changes are often checked where no secret is present.
+    std::cout << "credentials: " << e.what() << " (the daemon would refuse to start)\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parse_args(argc, argv);
+
+  orc::Config config;
+  orc::DesiredState desired;
+  try {
+    config = orc::load_config(args.config);
+    orc::setup_logging(config.log);
+    desired = orc::load_desired_state(config.reconcile.desired_state);
+  } catch (const std::exception& e) {
+    std::cerr << "origin-reconciler: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  if (args.check_config) return check_config(config, desired);
+
+  orc::Credentials credentials;
+  try {
+    credentials = orc::resolve_credentials(config, &real_getenv);
+  } catch (const orc::ConfigError& e) {
+    std::cerr << "origin-reconciler: " << e.what() << "\n";
+    return kExitUsage;
+  }
+
+  // Signals are taken by one thread with sigwait; every other thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  orc::curl_global_setup();
+
+  const orc::RunOptions options{args.once, args.dry_run || config.reconcile.dry_run, args.force};
+  spdlog::info(
+      "origin-reconciler {} starting: config {}, desired state {} ({} zones), api {} at {}, "
+      "credentials from {}, interval {}, dry_run {}{}",
+      ORC_VERSION, config.path.string(), config.reconcile.desired_state.string(),
+      desired.zones.size(), to_string(config.cloudflare.api_flavor), config.cloudflare.api_base,
+      credentials.source, orc::format_duration(config.reconcile.interval), options.dry_run,
+      options.force ? ", safety guard lifted (--force)" : "");
+
+  auto notifier = orc::make_systemd_notifier();
+  int status = 0;
+  try {
+    orc::Daemon daemon(std::move(config), std::move(credentials), std::move(desired), options,
+                       *notifier);
+    std::atomic<bool> done{false};
+    std::thread signal_thread([&] {
+      const timespec tick{0, 200 * 1000 * 1000};
+      int stops = 0;
+      while (!done) {
+        const int sig = sigtimedwait(&signals, nullptr, &tick);
+        if (sig == SIGHUP) {
+          spdlog::info("SIGHUP: re-reading the desired state");
+          daemon.request_reload();
+        } else if (sig == SIGTERM || sig == SIGINT) {
+          if (++stops > 1) {
+            spdlog::warn("{} again: exiting now", strsignal(sig));
+            std::_Exit(0);
+          }
+          spdlog::info("{}: finishing the requests in flight, then stopping", strsignal(sig));
+          daemon.request_stop();
+        }
+      }
+    });
+    status = daemon.run();
+    done = true;
+    signal_thread.join();
+  } catch (const std::exception& e) {
+    spdlog::critical("fatal: {}", e.what());
+    return kExitUsage;
+  }
+  spdlog::info("stopped (exit status {})", status);
+  return status;
+}

@@ -1,0 +1,49 @@
+// The long-running loop and everything with a side effect at the edge: signals' effects, the
+// desired-state file, the status server, service-manager notifications. One cycle at a time;
+// zones within a cycle run concurrently (Reconciler).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "config.h"
+#include "desired_state.h"
+#include "desired_watch.h"
+#include "notify.h"
+#include "reconciler.h"
+
+namespace orc {
+
+struct RunOptions {
+  bool once = false;
+  bool dry_run = false;  // from the command line or reconcile.dry_run
+  bool force = false;    // lift the safety guard for this run
+};
+
+class Daemon {
+ public:
+  // `desired` is the already-validated desired state read at start-up.
+  Daemon(Config config, Credentials credentials, DesiredState desired, RunOptions options,
+         ServiceNotifier& notifier);
+  ~Daemon();
+
+  // Runs until a stop request (or one cycle with --once). Returns the exit status.
+  int run();
+
+  // Safe to call from the signal thread.
+  void request_stop();
+  void request_reload();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The --dry-run / --once report printed on standard output.
+std::string format_plan_report(const CycleReport& cycle, bool dry_run);
+
+}  // namespace orc

@@ -1,0 +1,107 @@
+#include "metrics.h"
+
+#include <gtest/gtest.h>
+
+namespace orc {
+namespace {
+
+constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+}
+
+TEST(Metrics, EveryFamilyIsExportedFromTheStart) {
+  Metrics m("1.2.3");
+  m.set_zones({kZone});
+  m.set_desired_state_valid(true);
+  const std::string text = m.serialize();
+  for (const char* name :
+       {"origin_reconciler_build_info", "origin_reconciler_reconcile_runs_total",
+        "origin_reconciler_reconcile_duration_seconds",
+        "origin_reconciler_last_success_timestamp_seconds",
+        "origin_reconciler_last_attempt_timestamp_seconds", "origin_reconciler_mappings",
+        "origin_reconciler_pruned_total", "origin_reconciler_prune_failures_total",
+        "origin_reconciler_api_request_duration_seconds", "origin_reconciler_api_retries_total",
+        "origin_reconciler_safety_blocks_total", "origin_reconciler_desired_state_valid"}) {
+    EXPECT_NE(text.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
+  }
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_build_info{version="1.2.3"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, "origin_reconciler_desired_state_valid 1"));
+  EXPECT_TRUE(has_line(
+      text, std::string(R"(origin_reconciler_reconcile_runs_total{result="blocked",zone=")") +
+                kZone + R"("} 0)"));
+}
+
+TEST(Metrics, ZoneReportsAndRequestsAreCounted) {
+  Metrics m("1.0.0");
+  ZoneReport r;
+  r.zone_id = kZone;
+  r.outcome = ZoneOutcome::kSuccess;
+  r.listed = true;
+  r.plan.live = 1000;
+  r.plan.desired = 750;
+  r.plan.stale.assign(250, "x");
+  r.applied.pruned = 248;
+  r.applied.failed = {{"192.0.2.1", "internal"}, {"192.0.2.2", "internal"}};
+  r.attempted_at = WallTime(std::chrono::seconds(1700000000));
+  r.seconds = 1.5;
+  m.on_zone_done(r);
+  r.outcome = ZoneOutcome::kBlocked;
+  r.applied = {};
+  m.on_zone_done(r);
+  m.on_request(Operation::kBatchDelete, 200, 0.01);
+  m.on_request(Operation::kList, 0, 0.01);
+  m.on_retry(Operation::kList, RetryReason::kRateLimited, Millis(1000));
+
+  const std::string z = std::string("zone=\"") + kZone + "\"";
+  const std::string text = m.serialize();
+  EXPECT_TRUE(has_line(text, "origin_reconciler_pruned_total{" + z + "} 248")) << text;
+  EXPECT_TRUE(has_line(text, "origin_reconciler_prune_failures_total{" + z + "} 2"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_safety_blocks_total{" + z + "} 1"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_mappings{state=\"live\"," + z + "} 1000"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_mappings{state=\"stale\"," + z + "} 250"));
+  EXPECT_TRUE(
+      has_line(text, "origin_reconciler_last_success_timestamp_seconds{" + z + "} 1700000000"));
+  EXPECT_TRUE(
+      has_line(text, "origin_reconciler_reconcile_runs_total{result=\"success\"," + z + "} 1"));
+  EXPECT_TRUE(
+      has_line(text, "origin_reconciler_reconcile_runs_total{result=\"blocked\"," + z + "} 1"));
+  EXPECT_TRUE(has_line(
+      text, R"(origin_reconciler_api_requests_total{code="200",operation="batch_delete"} 1)"));
+  EXPECT_TRUE(
+      has_line(text, R"(origin_reconciler_api_requests_total{code="error",operation="list"} 1)"));
+  EXPECT_TRUE(has_line(
+      text, R"(origin_reconciler_api_retries_total{operation="list",reason="rate_limited"} 1)"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_reconcile_duration_seconds_count 2"));
+}
+
+TEST(Metrics, FailureBeforeListingKeepsTheLastCounts) {
+  Metrics m("1.0.0");
+  ZoneReport r;
+  r.zone_id = kZone;
+  r.outcome = ZoneOutcome::kSuccess;
+  r.listed = true;
+  r.plan.live = 42;
+  m.on_zone_done(r);
+  ZoneReport failed;
+  failed.zone_id = kZone;
+  failed.outcome = ZoneOutcome::kFailure;
+  m.on_zone_done(failed);
+  const std::string text = m.serialize();
+  EXPECT_TRUE(has_line(
+      text, std::string("origin_reconciler_mappings{state=\"live\",zone=\"") + kZone + "\"} 42"))
+      << text;
+}
+
+TEST(Metrics, ZonesNoLongerManagedLoseTheirSeries) {
+  Metrics m("1.0.0");
+  m.set_zones({kZone, "1111111111111111111111111111111a"});
+  m.set_zones({"1111111111111111111111111111111a"});
+  const std::string text = m.serialize();
+  EXPECT_EQ(text.find(kZone), std::string::npos);
+  EXPECT_NE(text.find("1111111111111111111111111111111a"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace orc

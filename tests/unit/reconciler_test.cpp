@@ -1,0 +1,277 @@
+#include "reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes.h"
+
+namespace orc {
+namespace {
+
+using testing::FakeZoneApi;
+
+constexpr const char* kZoneA = "023e105f4ecef8ad9ca31a8372d0c353";
+constexpr const char* kZoneB = "1111111111111111111111111111111a";
+
+class NullObserver final : public ReconcileObserver {
+ public:
+  void on_zone_done(const ZoneReport& r) override {
+    std::lock_guard lock(mu);
+    seen.push_back(r.zone_id);
+  }
+  std::mutex mu;
+  std::vector<std::string> seen;
+};
+
+std::vector<std::string> range_ips(int from, int to) {
+  std::vector<std::string> v;
+  for (int i = from; i < to; ++i) {
+    v.push_back("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256));
+  }
+  return v;
+}
+
+DesiredZone zone_keeping(const std::string& id, const std::vector<std::string>& ips) {
+  DesiredZone z;
+  z.zone_id = id;
+  for (const auto& ip : ips) z.origins.push_back({ip, {}, {}});
+  return z;
+}
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  ReconcilerTest() : sleeper_(clock_) {}
+
+  CycleReport run(PlanApplier& applier, const DesiredState& desired,
+                  ReconcileSettings settings = {}) {
+    Reconciler r(api_, applier, clock_, sleeper_, observer_);
+    return r.run_cycle(desired, settings);
+  }
+
+  testing::FakeClock clock_;
+  testing::FakeSleeper sleeper_;
+  FakeZoneApi api_;
+  NullObserver observer_;
+};
+
+TEST_F(ReconcilerTest, PrunesAThousandToSevenFiftyInThreeBatches) {
+  const auto all = range_ips(0, 1000);
+  const auto keep = std::vector<std::string>(all.begin(), all.begin() + 750);
+  api_.seed(kZoneA, all);
+  BatchDeleteApplier applier(api_, 100, sleeper_);
+  const auto cycle = run(applier, {{zone_keeping(kZoneA, keep)}});
+
+  ASSERT_EQ(cycle.zones.size(), 1u);
+  const auto& z = cycle.zones[0];
+  EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
+  EXPECT_EQ(z.plan.stale.size(), 250u);
+  EXPECT_EQ(z.applied.pruned, 250u);
+  EXPECT_EQ(z.applied.requests, 3u);
+  ASSERT_EQ(api_.batches.size(), 3u);
+  EXPECT_EQ(api_.batches[0].second.size(), 100u);
+  EXPECT_EQ(api_.batches[2].second.size(), 50u);
+  const std::set<std::string> keep_set(keep.begin(), keep.end());
+  for (const auto& [zone, ips] : api_.batches) {
+    for (const auto& ip : ips) EXPECT_FALSE(keep_set.contains(ip)) << "desired IP sent: " << ip;
+  }
+  EXPECT_EQ(api_.live(kZoneA), keep_set);
+  EXPECT_EQ(cycle.exit_status(), 0);
+
+  // A second cycle finds nothing to do and sends nothing.
+  api_.batches.clear();
+  const auto again = run(applier, {{zone_keeping(kZoneA, keep)}});
+  EXPECT_EQ(again.zones[0].outcome, ZoneOutcome::kSuccess);
+  EXPECT_TRUE(api_.batches.empty());
+}
+
+TEST_F(ReconcilerTest, BatchSizeIsRespected) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  BatchDeleteApplier applier(api_, 3, sleeper_);
+  const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 7))}});
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kSuccess);
+  ASSERT_EQ(api_.batches.size(), 1u);  // 3 stale: one batch of 3
+  EXPECT_EQ(api_.batches[0].second.size(), 3u);
+}
+
+TEST_F(ReconcilerTest, ItemsAlreadyGoneAreNotFailures) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  api_.not_found_text = "something unexpected";  // the text alone does not say so...
+  BatchDeleteApplier applier(api_, 100, sleeper_);
+  // ...but the follow-up GET does: another actor removed 10.0.0.9 between list and delete.
+  class RemovingApi : public ZoneApi {
+   public:
+    explicit RemovingApi(FakeZoneApi& inner) : inner_(inner) {}
+    Result<std::vector<Mapping>> list(const std::string& z) override {
+      auto r = inner_.list(z);
+      inner_.remove_behind_our_back(z, "10.0.0.9");
+      return r;
+    }
+    Result<BatchDeleteResult> batch_delete(const std::string& z,
+                                           const std::vector<std::string>& ips) override {
+      return inner_.batch_delete(z, ips);
+    }
+    Result<Presence> get(const std::string& z, const std::string& ip) override {
+      return inner_.get(z, ip);
+    }
+
+   private:
+    FakeZoneApi& inner_;
+  } racing(api_);
+  BatchDeleteApplier racing_applier(racing, 100, sleeper_);
+  Reconciler r(racing, racing_applier, clock_, sleeper_, observer_);
+  const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 7))}}, {});
+  const auto& z = cycle.zones[0];
+  EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
+  EXPECT_EQ(z.applied.pruned, 2u);
+  EXPECT_EQ(z.applied.already_gone, 1u);
+  EXPECT_EQ(api_.gets, std::vector<std::string>{"10.0.0.9"});
+}
+
+TEST_F(ReconcilerTest, NotFoundTextNeedsNoFollowUp) {
+  api_.seed(kZoneA, range_ips(0, 3));
+  class GoneApi : public ZoneApi {
+   public:
+    explicit GoneApi(FakeZoneApi& inner) : inner_(inner) {}
+    Result<std::vector<Mapping>> list(const std::string& z) override { return inner_.list(z); }
+    Result<BatchDeleteResult> batch_delete(const std::string&,
+                                           const std::vector<std::string>& ips) override {
+      BatchDeleteResult r;
+      for (const auto& ip : ips) r.failed.push_back({ip, "origin IP not found"});
+      return r;
+    }
+    Result<Presence> get(const std::string& z, const std::string& ip) override {
+      return inner_.get(z, ip);
+    }
+
+   private:
+    FakeZoneApi& inner_;
+  } gone(api_);
+  BatchDeleteApplier applier(gone, 100, sleeper_);
+  Reconciler r(gone, applier, clock_, sleeper_, observer_);
+  const auto cycle = r.run_cycle({{zone_keeping(kZoneA, {})}}, {});
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kSuccess);
+  EXPECT_EQ(cycle.zones[0].applied.already_gone, 3u);
+  EXPECT_EQ(cycle.zones[0].applied.pruned, 0u);
+  EXPECT_TRUE(api_.gets.empty());
+}
+
+TEST_F(ReconcilerTest, ItemsTheApiRefusesAreReportedNotPruned) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  api_.refuse["10.0.0.8"] = "internal error";
+  BatchDeleteApplier applier(api_, 100, sleeper_);
+  const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 7))}});
+  const auto& z = cycle.zones[0];
+  EXPECT_EQ(z.outcome, ZoneOutcome::kFailure);
+  EXPECT_EQ(z.applied.pruned, 2u);
+  ASSERT_EQ(z.applied.failed.size(), 1u);
+  EXPECT_EQ(z.applied.failed[0].ip, "10.0.0.8");
+  EXPECT_EQ(z.applied.failed[0].error, "internal error");
+  EXPECT_EQ(api_.gets, std::vector<std::string>{"10.0.0.8"});  // checked, still there
+  EXPECT_EQ(cycle.exit_status(), 1);
+}
+
+TEST_F(ReconcilerTest, OneZoneFailingDoesNotStopTheOthers) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  api_.seed(kZoneB, range_ips(0, 10));
+  ApiError down;
+  down.kind = ApiError::Kind::kRetryable;
+  down.http_status = 503;
+  down.message = "down";
+  api_.list_fails[kZoneA] = down;
+  BatchDeleteApplier applier(api_, 100, sleeper_);
+  const auto cycle =
+      run(applier, {{zone_keeping(kZoneA, range_ips(0, 8)), zone_keeping(kZoneB, range_ips(0, 8))}},
+          {.max_delete_fraction = 0.3, .force = false, .concurrency = 2});
+  ASSERT_EQ(cycle.zones.size(), 2u);
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kFailure);
+  EXPECT_NE(cycle.zones[0].error.find("listing"), std::string::npos);
+  EXPECT_FALSE(cycle.zones[0].listed);
+  EXPECT_EQ(cycle.zones[1].outcome, ZoneOutcome::kSuccess);
+  EXPECT_EQ(api_.live(kZoneB).size(), 8u);
+  EXPECT_EQ(api_.live(kZoneA).size(), 10u);  // nothing deleted without a listing
+  EXPECT_EQ(cycle.exit_status(), 1);
+}
+
+TEST_F(ReconcilerTest, AFailedBatchStopsThatZonesPlan) {
+  api_.seed(kZoneA, range_ips(0, 300));
+  ApiError denied;
+  denied.kind = ApiError::Kind::kPermanent;
+  denied.http_status = 403;
+  api_.batch_fails[kZoneA] = denied;
+  BatchDeleteApplier applier(api_, 100, sleeper_);
+  const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 100))}},
+                         {.max_delete_fraction = 1.0, .force = false, .concurrency = 1});
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kFailure);
+  EXPECT_EQ(cycle.zones[0].applied.requests, 1u);
+  EXPECT_EQ(api_.batches.size(), 1u);
+}
+
+TEST_F(ReconcilerTest, SafetyGuardBlocksAndForceLiftsIt) {
+  api_.seed(kZoneA, range_ips(0, 20));
+  BatchDeleteApplier applier(api_, 100, sleeper_);
+  const DesiredState desired{{zone_keeping(kZoneA, range_ips(0, 5))}};  // 15 of 20 stale
+  const auto blocked = run(applier, desired);
+  EXPECT_EQ(blocked.zones[0].outcome, ZoneOutcome::kBlocked);
+  EXPECT_TRUE(api_.batches.empty());
+  EXPECT_EQ(blocked.exit_status(), 3);
+
+  const auto forced =
+      run(applier, desired, {.max_delete_fraction = 0.3, .force = true, .concurrency = 1});
+  EXPECT_EQ(forced.zones[0].outcome, ZoneOutcome::kSuccess);
+  EXPECT_EQ(api_.live(kZoneA).size(), 5u);
+}
+
+TEST_F(ReconcilerTest, DryRunSendsNothing) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  DryRunApplier applier;
+  const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 8))}});
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kDryRun);
+  EXPECT_EQ(cycle.zones[0].plan.stale, (std::vector<std::string>{"10.0.0.8", "10.0.0.9"}));
+  EXPECT_TRUE(api_.batches.empty());
+  EXPECT_EQ(api_.live(kZoneA).size(), 10u);
+  EXPECT_EQ(cycle.exit_status(), 0);
+}
+
+TEST_F(ReconcilerTest, ManyZonesConcurrentlyKeepTheirOrder) {
+  DesiredState desired;
+  for (int i = 0; i < 12; ++i) {
+    char id[33];
+    std::snprintf(id, sizeof(id), "%032x", i + 1);
+    api_.seed(id, range_ips(0, 10));
+    desired.zones.push_back(zone_keeping(id, range_ips(0, 9)));
+  }
+  BatchDeleteApplier applier(api_, 100, sleeper_);
+  const auto cycle =
+      run(applier, desired, {.max_delete_fraction = 0.3, .force = false, .concurrency = 4});
+  ASSERT_EQ(cycle.zones.size(), 12u);
+  for (std::size_t i = 0; i < 12; ++i) {
+    EXPECT_EQ(cycle.zones[i].zone_id, desired.zones[i].zone_id);
+    EXPECT_EQ(cycle.zones[i].applied.pruned, 1u);
+  }
+  EXPECT_EQ(observer_.seen.size(), 12u);
+}
+
+TEST_F(ReconcilerTest, StopRequestedBeforeTheCycleRunsNothing) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  sleeper_.stop();
+  BatchDeleteApplier applier(api_, 100, sleeper_);
+  const auto cycle = run(applier, {{zone_keeping(kZoneA, {})}});
+  EXPECT_TRUE(cycle.interrupted);
+  EXPECT_TRUE(cycle.zones.empty());
+  EXPECT_EQ(api_.list_calls, 0);
+}
+
+TEST(CycleReport, ExitStatusPrecedence) {
+  CycleReport c;
+  EXPECT_EQ(c.exit_status(), 0);
+  ZoneReport blocked;
+  blocked.outcome = ZoneOutcome::kBlocked;
+  c.zones.push_back(blocked);
+  EXPECT_EQ(c.exit_status(), 3);
+  ZoneReport failed;
+  failed.outcome = ZoneOutcome::kFailure;
+  c.zones.push_back(failed);
+  EXPECT_EQ(c.exit_status(), 1);
+}
+
+}  // namespace
+}  // namespace orc
