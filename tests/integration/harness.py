@@ -1,0 +1,261 @@
+"""Runs the real origin-reconciler binary against the bundled Cloudflare API stand-in.
+
+Loopback only: the stand-in binds 127.0.0.1 on a free port it reports through a port file,
+and the daemon's status server binds 127.0.0.1:0 and logs the port it got.
+Binaries come from the environment (set by ctest): ORC_BIN and STANDIN_BIN.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+ORC_BIN = os.environ.get("ORC_BIN", "build/daemon/origin-reconciler")
+STANDIN_BIN = os.environ.get("STANDIN_BIN", "build/standin/cf-standin")
+TOKEN = "it-token-0123456789abcdef"
+ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
+ZONE_B = "1111111111111111111111111111111a"
+
+
+def ips(start, count, prefix="10.20"):
+    """`count` consecutive IPv4 addresses from prefix.0.0 + start."""
+    out = []
+    for i in range(start, start + count):
+        out.append(f"{prefix}.{i // 256}.{i % 256}")
+    return out
+
+
+def wait_for(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def http(method, url, body=None, headers=None, timeout=10):
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class StandIn:
+    """The Cloudflare API stand-in, seeded with {zone: [ip, ...]} or a seed document."""
+
+    def __init__(self, workdir, zones=None, seed=None, faults=None, token=TOKEN, extra_args=()):
+        self.workdir = workdir
+        seed_doc = seed or {"zones": {z: [{"ip": ip, "vendor": "aws", "region": "us-east-1"}
+                                          for ip in zone_ips]
+                                      for z, zone_ips in (zones or {}).items()}}
+        seed_path = os.path.join(workdir, "seed.json")
+        with open(seed_path, "w") as f:
+            json.dump(seed_doc, f)
+        port_file = os.path.join(workdir, "standin.port")
+        args = [STANDIN_BIN, "--listen", "127.0.0.1:0", "--port-file", port_file,
+                "--seed", seed_path, "--token", token, *extra_args]
+        if faults is not None:
+            faults_path = os.path.join(workdir, "faults.json")
+            with open(faults_path, "w") as f:
+                json.dump({"rules": faults}, f)
+            args += ["--faults", faults_path]
+        self.log = open(os.path.join(workdir, "standin.log"), "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        port = wait_for(lambda: self._read_port(port_file), what="the stand-in's port file")
+        self.base = f"http://127.0.0.1:{port}"
+        self.api_base = self.base + "/client/v4"
+
+    @staticmethod
+    def _read_port(path):
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+            return int(text) if text else None
+        except (OSError, ValueError):
+            return None
+
+    def admin(self, method, path, body=None):
+        status, text = http(method, self.base + "/__admin/" + path, body)
+        assert status == 200, f"admin {method} {path}: {status} {text}"
+        return json.loads(text) if text.strip().startswith(("{", "[")) else text
+
+    def live(self, zone=ZONE):
+        return {m["ip"] for m in self.admin("GET", "state")["zones"].get(zone, [])}
+
+    def requests(self, operation=None):
+        log = self.admin("GET", "requests")
+        return [r for r in log if operation is None or r.get("operation") == operation]
+
+    def set_faults(self, rules):
+        self.admin("PUT", "faults", {"rules": rules})
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class Daemon:
+    """A configuration + desired state on disk, and the daemon run against them."""
+
+    def __init__(self, workdir, api_base, desired, flavor="cache-v1", config=None):
+        self.workdir = workdir
+        self.config_path = os.path.join(workdir, "config.yaml")
+        self.desired_path = os.path.join(workdir, "desired.yaml")
+        self.write_desired(desired)
+        cfg = {
+            "cloudflare": {"api_base": api_base, "api_flavor": flavor,
+                           "request_timeout": "5s", "requests_per_second": 200},
+            "reconcile": {"desired_state": "desired.yaml", "interval": "1h",
+                          "retry": {"max_attempts": 4, "initial_backoff": "10ms",
+                                    "max_backoff": "50ms"}},
+            "listen": "127.0.0.1:0",
+            "log": {"level": "info", "format": "text"},
+        }
+        for section, values in (config or {}).items():
+            if isinstance(values, dict) and isinstance(cfg.get(section), dict):
+                cfg[section].update(values)
+            else:
+                cfg[section] = values
+        # JSON is YAML: no YAML library needed to write the configuration.
+        with open(self.config_path, "w") as f:
+            json.dump(cfg, f, indent=2)
+        self.proc = None
+        self.stderr_path = os.path.join(workdir, "daemon.stderr")
+
+    def write_desired(self, desired, path=None):
+        """`desired` is {zone: [ip | {ip, vendor, region}]} or raw YAML text."""
+        if isinstance(desired, str):
+            text = desired
+        else:
+            text = json.dumps({"zones": [{"zone_id": z, "origins": o} for z, o in desired.items()]})
+        path = path or self.desired_path
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)  # atomic, like a careful deploy tool
+
+    def env(self, extra=None):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("CLOUDFLARE_", "NOTIFY_SOCKET", "WATCHDOG_", "CREDENTIALS_"))}
+        env["CLOUDFLARE_API_TOKEN"] = TOKEN
+        env.update(extra or {})
+        return env
+
+    def run_once(self, *flags, env=None, timeout=60):
+        return subprocess.run([ORC_BIN, "--config", self.config_path, "--once", *flags],
+                              capture_output=True, text=True, timeout=timeout, env=self.env(env))
+
+    def start(self, *flags, env=None):
+        self.stderr = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen([ORC_BIN, "--config", self.config_path, *flags],
+                                     stdout=subprocess.DEVNULL, stderr=self.stderr,
+                                     env=self.env(env))
+        port = wait_for(self._metrics_port, what="the daemon's status server")
+        self.status_base = f"http://127.0.0.1:{port}"
+        return self
+
+    def log_text(self):
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def _metrics_port(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"daemon exited with {self.proc.returncode}:\n{self.log_text()}")
+        m = re.search(r"serving /metrics and /healthz on 127\.0\.0\.1:(\d+)", self.log_text())
+        return int(m.group(1)) if m else None
+
+    def metrics(self):
+        status, text = http("GET", self.status_base + "/metrics")
+        assert status == 200, status
+        return text
+
+    def metric(self, name, **labels):
+        """The value of one sample, or None."""
+        for line in self.metrics().splitlines():
+            if not line.startswith(name + "{") and not line.startswith(name + " "):
+                continue
+            m = re.match(r"([a-z_]+)(\{(.*)\})? (\S+)$", line)
+            if not m or m.group(1) != name:
+                continue
+            got = dict(re.findall(r'(\w+)="([^"]*)"', m.group(3) or ""))
+            if all(got.get(k) == v for k, v in labels.items()):
+                return float(m.group(4))
+        return None
+
+    def wait_log(self, pattern, timeout=10.0, count=1):
+        return wait_for(lambda: len(re.findall(pattern, self.log_text())) >= count,
+                        timeout, what=f"log line /{pattern}/ x{count}")
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout=10):
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc is not None:
+            self.stderr.close()
+
+
+class IntegrationTest(unittest.TestCase):
+    """Gives each test a work dir, and stops what it started even when it fails."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="orc-it-")
+        self._standins = []
+        self._daemons = []
+
+    def tearDown(self):
+        for d in self._daemons:
+            d.stop()
+        for s in self._standins:
+            s.stop()
+        if self._outcome_ok():
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        else:
+            print(f"\n(kept {self.workdir} for inspection)")
+
+    def _outcome_ok(self):
+        outcome = getattr(self, "_outcome", None)
+        errors = getattr(outcome, "errors", None)
+        if errors is None:
+            result = getattr(outcome, "result", None)
+            if result is None:
+                return True
+            return not (result.failures or result.errors)
+        return all(exc is None for _, exc in errors)
+
+    def standin(self, **kwargs):
+        s = StandIn(self.workdir, **kwargs)
+        self._standins.append(s)
+        return s
+
+    def daemon(self, standin, desired, **kwargs):
+        d = Daemon(self.workdir, standin.api_base, desired, **kwargs)
+        self._daemons.append(d)
+        return d

@@ -1,0 +1,204 @@
+"""The long-running daemon: metrics, health, reloads, signals, start-up errors, secrets."""
+
+import os
+import signal
+import time
+import unittest
+
+from harness import TOKEN, ZONE, IntegrationTest, http, ips, wait_for
+
+
+class RunningDaemonTest(IntegrationTest):
+    def test_metrics_and_health_after_a_cycle(self):
+        api = self.standin(zones={ZONE: ips(0, 10)})
+        d = self.daemon(api, {ZONE: ips(0, 8)}).start()
+        wait_for(lambda: d.metric("origin_reconciler_pruned_total", zone=ZONE) == 2,
+                 what="pruned_total == 2")
+        self.assertEqual(d.metric("origin_reconciler_reconcile_runs_total", zone=ZONE,
+                                  result="success"), 1)
+        self.assertEqual(d.metric("origin_reconciler_mappings", zone=ZONE, state="live"), 10)
+        self.assertEqual(d.metric("origin_reconciler_mappings", zone=ZONE, state="desired"), 8)
+        self.assertEqual(d.metric("origin_reconciler_mappings", zone=ZONE, state="stale"), 2)
+        self.assertEqual(d.metric("origin_reconciler_api_requests_total", operation="list",
+                                  code="200"), 1)
+        self.assertEqual(d.metric("origin_reconciler_api_requests_total",
+                                  operation="batch_delete", code="200"), 1)
+        self.assertEqual(d.metric("origin_reconciler_desired_state_valid"), 1)
+        self.assertEqual(d.metric("origin_reconciler_build_info"), 1)
+        self.assertGreater(d.metric("origin_reconciler_last_success_timestamp_seconds",
+                                    zone=ZONE), time.time() - 60)
+        self.assertIsNotNone(d.metric("origin_reconciler_reconcile_duration_seconds_count"))
+        status, body = http("GET", d.status_base + "/healthz")
+        self.assertEqual(status, 200, body)
+        self.assertIn('"status":"ok"', body)
+
+    def test_retries_are_counted_by_reason(self):
+        api = self.standin(zones={ZONE: ips(0, 10)},
+                           faults=[{"operation": "list", "status": 429, "retry_after": 0,
+                                    "times": 1},
+                                   {"operation": "batch_delete", "status": 503, "times": 1}])
+        d = self.daemon(api, {ZONE: ips(0, 8)}).start()
+        wait_for(lambda: d.metric("origin_reconciler_pruned_total", zone=ZONE) == 2,
+                 what="prune after retries")
+        self.assertEqual(d.metric("origin_reconciler_api_retries_total", operation="list",
+                                  reason="rate_limited"), 1)
+        self.assertEqual(d.metric("origin_reconciler_api_retries_total",
+                                  operation="batch_delete", reason="server_error"), 1)
+        self.assertEqual(d.metric("origin_reconciler_api_requests_total", operation="list",
+                                  code="429"), 1)
+
+    def test_safety_block_is_counted(self):
+        api = self.standin(zones={ZONE: ips(0, 20)})
+        d = self.daemon(api, {ZONE: []}).start()
+        wait_for(lambda: d.metric("origin_reconciler_safety_blocks_total", zone=ZONE) == 1,
+                 what="a safety block")
+        self.assertEqual(d.metric("origin_reconciler_reconcile_runs_total", zone=ZONE,
+                                  result="blocked"), 1)
+        self.assertEqual(len(api.live()), 20)
+
+    def test_sigterm_stops_cleanly(self):
+        api = self.standin(zones={ZONE: ips(0, 10)})
+        d = self.daemon(api, {ZONE: ips(0, 8)}).start()
+        d.wait_log("cycle done")
+        started = time.monotonic()
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait(timeout=10), 0)
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertIn("stopping", d.log_text())
+
+    def test_sigint_during_a_slow_request_finishes_it_then_exits(self):
+        api = self.standin(zones={ZONE: ips(0, 10)},
+                           faults=[{"operation": "batch_delete", "latency_ms": 1000}])
+        d = self.daemon(api, {ZONE: ips(0, 8)}).start()
+        wait_for(lambda: api.requests("list"), what="the listing")
+        time.sleep(0.2)  # the batch delete is now held up in the stand-in
+        d.signal(signal.SIGINT)
+        self.assertEqual(d.wait(timeout=10), 0)
+        # The request in flight was completed, not cut half-way.
+        self.assertEqual([r["status"] for r in api.requests("batch_delete")], [200])
+        self.assertEqual(len(api.live()), 8)
+
+    def test_desired_state_change_is_picked_up_without_a_restart(self):
+        api = self.standin(zones={ZONE: ips(0, 10)})
+        d = self.daemon(api, {ZONE: ips(0, 10)}).start()
+        d.wait_log("cycle done")
+        d.write_desired({ZONE: ips(0, 9)})
+        wait_for(lambda: api.live() == set(ips(0, 9)), what="the prune after the edit")
+        self.assertIn("desired state reloaded (file changed)", d.log_text())
+        self.assertEqual(d.proc.poll(), None)
+
+    def test_sighup_rereads_the_desired_state(self):
+        api = self.standin(zones={ZONE: ips(0, 10)})
+        d = self.daemon(api, {ZONE: ips(0, 10)}).start()
+        d.wait_log("cycle done")
+        # Same size and mtime second would hide an edit from polling; SIGHUP never misses it.
+        d.write_desired({ZONE: ips(0, 9)})
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: api.live() == set(ips(0, 9)), what="the prune after SIGHUP")
+        self.assertIn("desired state reloaded", d.log_text())
+
+    def test_invalid_new_desired_state_keeps_the_last_valid_one(self):
+        api = self.standin(zones={ZONE: ips(0, 10)})
+        d = self.daemon(api, {ZONE: ips(0, 10)}).start()
+        d.wait_log("cycle done")
+        d.write_desired(f"zones:\n  - zone_id: {ZONE}\n    origins: [10.20.0.1, 10.20.0.300]\n")
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: d.metric("origin_reconciler_desired_state_valid") == 0,
+                 what="desired_state_valid == 0")
+        log = d.log_text()
+        self.assertIn("desired state not reloaded", log)
+        self.assertIn("10.20.0.300", log)
+        self.assertIn("desired.yaml", log)
+        # Nothing was deleted on the strength of the broken file.
+        time.sleep(0.3)
+        self.assertEqual(len(api.live()), 10)
+        self.assertEqual(api.requests("batch_delete"), [])
+        self.assertIsNone(d.proc.poll())
+        # A valid file again brings it back.
+        d.write_desired({ZONE: ips(0, 9)})
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: api.live() == set(ips(0, 9)), what="recovery")
+        self.assertEqual(d.metric("origin_reconciler_desired_state_valid"), 1)
+
+    def test_token_never_appears_in_logs_or_metrics(self):
+        api = self.standin(zones={ZONE: ips(0, 10)},
+                           faults=[{"operation": "list", "status": 500, "times": 1}])
+        d = self.daemon(api, {ZONE: ips(0, 8)}, config={"log": {"level": "trace"}}).start()
+        wait_for(lambda: d.metric("origin_reconciler_pruned_total", zone=ZONE) == 2,
+                 what="a prune")
+        self.assertNotIn(TOKEN, d.log_text())
+        self.assertNotIn(TOKEN, d.metrics())
+        status, body = http("GET", d.status_base + "/healthz")
+        self.assertNotIn(TOKEN, body)
+
+    def test_json_logs_are_one_object_a_line(self):
+        import json
+        api = self.standin(zones={ZONE: ips(0, 10)})
+        d = self.daemon(api, {ZONE: ips(0, 8)}, config={"log": {"format": "json"}}).start()
+        d.wait_log("cycle done")
+        lines = [l for l in d.log_text().splitlines() if l.strip()]
+        records = [json.loads(l) for l in lines]
+        self.assertTrue(all({"time", "level", "msg"} <= r.keys() for r in records))
+        self.assertTrue(any("cycle done" in r["msg"] for r in records))
+
+
+class StartupTest(IntegrationTest):
+    def test_invalid_desired_state_exits_2_and_touches_nothing(self):
+        api = self.standin(zones={ZONE: ips(0, 10)})
+        d = self.daemon(api, f"zones:\n  - zone_id: {ZONE[:-1]}\n    origins: []\n")
+        for flags in ([], ["--check-config"]):
+            run = d.run_once(*flags)
+            self.assertEqual(run.returncode, 2, run.stderr)
+            self.assertIn("desired.yaml", run.stderr)
+            self.assertIn(ZONE[:-1], run.stderr)
+        self.assertEqual(api.requests(), [])
+
+    def test_invalid_configuration_names_file_key_and_value(self):
+        api = self.standin(zones={})
+        d = self.daemon(api, {ZONE: []}, config={"reconcile": {"batch_size": 101}})
+        run = d.run_once()
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("config.yaml", run.stderr)
+        self.assertIn("reconcile.batch_size", run.stderr)
+        self.assertIn("101", run.stderr)
+
+    def test_missing_credentials_exit_2_without_network(self):
+        api = self.standin(zones={ZONE: ips(0, 3)})
+        d = self.daemon(api, {ZONE: []})
+        run = d.run_once(env={"CLOUDFLARE_API_TOKEN": ""})
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("credentials", run.stderr)
+        self.assertEqual(api.requests(), [])
+
+    def test_check_config_summarises_each_zone_offline(self):
+        api = self.standin(zones={})
+        d = self.daemon(api, f"zones:\n  - zone_id: {ZONE}\n    origins: [192.0.2.1]\n"
+                             "    manage_cidrs: [192.0.2.0/24]\n")
+        run = d.run_once("--check-config")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn(f"zone {ZONE}: 1 origins kept, scope 192.0.2.0/24", run.stdout)
+        self.assertEqual(api.requests(), [])
+
+    def test_token_file_is_read(self):
+        api = self.standin(zones={ZONE: ips(0, 3)})
+        token_path = os.path.join(self.workdir, "token")
+        with open(token_path, "w") as f:
+            f.write(TOKEN + "\n")
+        d = self.daemon(api, {ZONE: ips(0, 2)}, config={"cloudflare": {"token_file": "token"}})
+        run = d.run_once(env={"CLOUDFLARE_API_TOKEN": ""})
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("token_file", run.stderr)
+
+    def test_help_and_version(self):
+        from harness import ORC_BIN
+        import subprocess
+        out = subprocess.run([ORC_BIN, "--help"], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0)
+        for word in ("--config", "--once", "--dry-run", "--force", "--check-config", "Exit status"):
+            self.assertIn(word, out.stdout)
+        ver = subprocess.run([ORC_BIN, "--version"], capture_output=True, text=True)
+        self.assertRegex(ver.stdout, r"^origin-reconciler \d+\.\d+\.\d+")
+
+
+if __name__ == "__main__":
+    unittest.main()
