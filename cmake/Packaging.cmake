@@ -1,0 +1,77 @@
+# Install rules and the Debian package (`cpack -G DEB` in the build directory).
+# Included from the top-level CMakeLists.txt after add_subdirectory(daemon), which defines the
+# `origin-reconciler` executable target.
+#
+# Layout of the package:
+#   /usr/bin/origin-reconciler
+#   /lib/systemd/system/origin-reconciler.service
+#   /etc/origin-reconciler/config.yaml, desired.yaml     (conffiles)
+#   /usr/share/doc/origin-reconciler/README.systemd.md
+# Maintainer scripts: deploy/debian/{postinst,prerm,postrm}.
+
+get_filename_component(ORC_REPO_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
+
+# --- install rules ------------------------------------------------------------------------------
+# The binary goes to <prefix>/bin: /usr/bin in the package (CPACK_PACKAGING_INSTALL_PREFIX).
+# The unit and the configuration live at fixed absolute paths whatever the prefix, because
+# ExecStart= and the daemon's default --config name them.
+install(TARGETS origin-reconciler
+  RUNTIME DESTINATION bin)
+install(FILES "${ORC_REPO_ROOT}/systemd/origin-reconciler.service"
+  DESTINATION /lib/systemd/system
+  PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+# Readable by the service's DynamicUser= account; the token is NOT installed here (it is a
+# systemd credential the operator creates, see systemd/README.md).
+install(FILES
+    "${ORC_REPO_ROOT}/config/config.yaml"
+    "${ORC_REPO_ROOT}/config/desired.yaml"
+  DESTINATION /etc/origin-reconciler
+  PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+install(FILES "${ORC_REPO_ROOT}/systemd/README.md"
+  DESTINATION share/doc/origin-reconciler
+  RENAME README.systemd.md)
+
+# --- Debian package -----------------------------------------------------------------------------
+set(CPACK_GENERATOR "DEB")
+set(CPACK_PACKAGE_NAME "origin-reconciler")
+set(CPACK_PACKAGE_VENDOR "origin-reconciler maintainers")
+set(CPACK_PACKAGE_CONTACT "origin-reconciler maintainers <origin-reconciler@example.com>")
+set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+    "Prunes stale Cloudflare origin-cloud-region mappings")
+set(CPACK_PACKAGE_DESCRIPTION
+    "origin-reconciler is a daemon that compares a desired state of origin IP addresses (YAML) \
+with the live Cloudflare origin-cloud-region mappings of each zone and deletes the stale \
+ones, behind safety guards. It runs under systemd (Type=notify, watchdog, credentials) and \
+exports Prometheus metrics on 127.0.0.1:9464.")
+set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+set(CPACK_STRIP_FILES ON)
+
+set(CPACK_DEBIAN_PACKAGE_NAME "origin-reconciler")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # origin-reconciler_0.1.0_amd64.deb
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
+set(CPACK_DEBIAN_PACKAGE_SECTION "net")
+set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
+# dpkg-shlibdeps works out the runtime library packages (libyaml-cpp0.7, libcurl4,
+# libspdlog1.10, libfmt9, libprometheus-cpp-core1.0, libsystemd0, ...); CPack prepends them to
+# the Depends listed here. ca-certificates: libcurl only recommends it, HTTPS needs it.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "ca-certificates")
+
+# CMake 3.25's DEB generator does not mark anything as a conffile by itself (that is
+# debhelper's dh_installdeb, not dpkg): the `conffiles` control file has to be supplied,
+# like the maintainer scripts, through CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA.
+set(ORC_DEB_CONFFILES
+    /etc/origin-reconciler/config.yaml
+    /etc/origin-reconciler/desired.yaml)
+list(JOIN ORC_DEB_CONFFILES "\n" _orc_conffiles)
+file(WRITE "${CMAKE_BINARY_DIR}/debian/conffiles" "${_orc_conffiles}\n")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    "${CMAKE_BINARY_DIR}/debian/conffiles"
+    "${ORC_REPO_ROOT}/deploy/debian/postinst"
+    "${ORC_REPO_ROOT}/deploy/debian/prerm"
+    "${ORC_REPO_ROOT}/deploy/debian/postrm")
+# 0755 for the scripts, 0644 for conffiles, whatever the checkout's modes are.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
+
+include(CPack)
