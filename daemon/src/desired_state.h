@@ -19,13 +19,13 @@ class DesiredStateError : public std::runtime_error {
 };
 
 struct DesiredOrigin {
-  std::string ip;  // canonical form
+  std::string ip;                     // canonical form
   std::optional<std::string> vendor;  // aws|azure|gcp|oci when given
   std::optional<std::string> region;
 };
 
 struct DesiredZone {
-  std::string zone_id;  // 32 hex characters, lower-cased
+  std::string zone_id;                 // 32 hex characters, lower-cased
   std::vector<DesiredOrigin> origins;  // duplicates (after canonicalization) are an error
   std::vector<Cidr> manage_cidrs;      // empty: every live IP of the zone is in scope
 };

@@ -12,11 +12,11 @@ namespace orc {
 class ServiceNotifier {
  public:
   virtual ~ServiceNotifier() = default;
-  virtual void ready() = 0;                            // READY=1
-  virtual void reloading() = 0;                        // RELOADING=1 (+ MONOTONIC_USEC)
-  virtual void stopping() = 0;                         // STOPPING=1
-  virtual void status(const std::string& line) = 0;    // STATUS=<line>
-  virtual void watchdog() = 0;                         // WATCHDOG=1
+  virtual void ready() = 0;                          // READY=1
+  virtual void reloading() = 0;                      // RELOADING=1 (+ MONOTONIC_USEC)
+  virtual void stopping() = 0;                       // STOPPING=1
+  virtual void status(const std::string& line) = 0;  // STATUS=<line>
+  virtual void watchdog() = 0;                       // WATCHDOG=1
   // Half of WATCHDOG_USEC when the watchdog is enabled for this process; nullopt otherwise.
   virtual std::optional<std::chrono::microseconds> watchdog_interval() const = 0;
 };

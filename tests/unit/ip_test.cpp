@@ -25,8 +25,7 @@ TEST_P(CanonicalizeIp, MatchesRfc5952) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, CanonicalizeIp,
-    ::testing::Values(CanonicalCase{"192.0.2.1", "192.0.2.1"},
-                      CanonicalCase{"0.0.0.0", "0.0.0.0"},
+    ::testing::Values(CanonicalCase{"192.0.2.1", "192.0.2.1"}, CanonicalCase{"0.0.0.0", "0.0.0.0"},
                       CanonicalCase{"255.255.255.255", "255.255.255.255"},
                       CanonicalCase{"2001:DB8:0:0::1", "2001:db8::1"},
                       CanonicalCase{"2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"},
@@ -40,7 +39,8 @@ INSTANTIATE_TEST_SUITE_P(
                       CanonicalCase{"", nullptr}, CanonicalCase{"192.0.2", nullptr},
                       CanonicalCase{"192.0.2.256", nullptr}, CanonicalCase{" 192.0.2.1", nullptr},
                       CanonicalCase{"192.0.2.1 ", nullptr}, CanonicalCase{"192.0.2.1/32", nullptr},
-                      CanonicalCase{"fe80::1%eth0", nullptr}, CanonicalCase{"[2001:db8::1]", nullptr},
+                      CanonicalCase{"fe80::1%eth0", nullptr},
+                      CanonicalCase{"[2001:db8::1]", nullptr},
                       CanonicalCase{"2001:db8:::1", nullptr}, CanonicalCase{"example.com", nullptr},
                       CanonicalCase{"1:2:3:4:5:6:7:8:9", nullptr}));
 
