@@ -79,6 +79,9 @@ struct Daemon::Impl {
 
   int run();
   CycleReport run_cycle();
+  // How long the loop may wait before looking again: the poll step, or less when the
+  // watchdog wants pings more often.
+  std::chrono::milliseconds wait_step() const;
   void wait_for_next_cycle();
   // Re-reads the desired state; true when a new valid one was taken.
   bool reload_desired(const char* why);
@@ -130,16 +133,25 @@ int Daemon::run() {
 }
 
 void Daemon::request_stop() {
+  bool first = false;
   {
+    // Under wake_mu, so a loop about to wait cannot miss the wake-up.
     std::lock_guard lock(impl_->wake_mu);
-    if (!impl_->stop_requested_at) impl_->stop_requested_at = impl_->clock.monotonic();
+    if (!impl_->stop_requested_at) {
+      impl_->stop_requested_at = impl_->clock.monotonic();
+      first = true;
+    }
+    impl_->stop.request_stop();
   }
-  impl_->stop.request_stop();
   impl_->wake.notify_all();
+  if (first) impl_->notifier.stopping();  // at once, not after the cycle in flight
 }
 
 void Daemon::request_reload() {
-  impl_->reload_requested = true;
+  {
+    std::lock_guard lock(impl_->wake_mu);
+    impl_->reload_requested = true;
+  }
   impl_->wake.notify_all();
 }
 
@@ -155,6 +167,15 @@ HealthAnswer Daemon::Impl::health_answer() {
   }
   body["zones"] = desired.zones.size();
   return {ok, body.dump()};
+}
+
+std::chrono::milliseconds Daemon::Impl::wait_step() const {
+  std::chrono::milliseconds step = kPollStep;
+  if (const auto w = notifier.watchdog_interval()) {
+    step = std::min(step, std::max(std::chrono::milliseconds(1),
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(*w)));
+  }
+  return step;
 }
 
 void Daemon::Impl::ping_watchdog() {
@@ -206,7 +227,9 @@ CycleReport Daemon::Impl::run_cycle() {
     return reconciler.run_cycle(desired, {config.reconcile.max_delete_fraction, options.force,
                                           config.reconcile.concurrency});
   });
-  while (cycle.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
+  const auto step =
+      std::min<std::chrono::milliseconds>(wait_step(), std::chrono::milliseconds(200));
+  while (cycle.wait_for(step) != std::future_status::ready) {
     ping_watchdog();
     std::lock_guard lock(wake_mu);
     if (stop_requested_at && clock.monotonic() - *stop_requested_at > kShutdownGrace) {
@@ -227,7 +250,7 @@ void Daemon::Impl::wait_for_next_cycle() {
     if (now >= next) return;
     {
       std::unique_lock lock(wake_mu);
-      wake.wait_for(lock, std::min<std::chrono::nanoseconds>(next - now, kPollStep),
+      wake.wait_for(lock, std::min<std::chrono::nanoseconds>(next - now, wait_step()),
                     [this] { return stop.stop_requested() || reload_requested.load(); });
     }
     health.progress(clock.monotonic());
@@ -278,10 +301,7 @@ int Daemon::Impl::run() {
     wait_for_next_cycle();
   }
 
-  if (stop.stop_requested()) {
-    notifier.stopping();
-    spdlog::info("stopping: signal received");
-  }
+  if (stop.stop_requested()) spdlog::info("stopping: signal received");
   if (server) server->stop();
   return status;
 }

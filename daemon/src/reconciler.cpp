@@ -209,7 +209,7 @@ CycleReport Reconciler::run_cycle(const DesiredState& desired, const ReconcileSe
   for (std::size_t i = 0; i < cycle.zones.size(); ++i) {
     if (done[i]) finished.push_back(std::move(cycle.zones[i]));
   }
-  cycle.interrupted = finished.size() < desired.zones.size() || stop_.stop_requested();
+  cycle.interrupted = finished.size() < desired.zones.size();
   cycle.zones = std::move(finished);
   return cycle;
 }

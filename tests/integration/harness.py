@@ -229,26 +229,27 @@ class IntegrationTest(unittest.TestCase):
         self.workdir = tempfile.mkdtemp(prefix="orc-it-")
         self._standins = []
         self._daemons = []
+        self._problems_before = self._problem_count()
 
     def tearDown(self):
         for d in self._daemons:
             d.stop()
         for s in self._standins:
             s.stop()
-        if self._outcome_ok():
+        if self._problem_count() == self._problems_before:
             shutil.rmtree(self.workdir, ignore_errors=True)
         else:
             print(f"\n(kept {self.workdir} for inspection)")
 
-    def _outcome_ok(self):
+    def _problem_count(self):
+        """Failures and errors recorded so far (this test's own are recorded before tearDown)."""
         outcome = getattr(self, "_outcome", None)
-        errors = getattr(outcome, "errors", None)
-        if errors is None:
-            result = getattr(outcome, "result", None)
-            if result is None:
-                return True
-            return not (result.failures or result.errors)
-        return all(exc is None for _, exc in errors)
+        if outcome is None:
+            return 0
+        if hasattr(outcome, "errors"):  # Python < 3.11
+            return sum(1 for _, exc in outcome.errors if exc is not None)
+        result = outcome.result
+        return len(result.failures) + len(result.errors)
 
     def standin(self, **kwargs):
         s = StandIn(self.workdir, **kwargs)
