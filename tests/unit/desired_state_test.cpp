@@ -1,0 +1,483 @@
+#include "desired_state.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace orc {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr const char* kFile = "/etc/orc/desired.yaml";
+constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
+constexpr const char* kZone2 = "0123456789abcdef0123456789abcdef";
+
+// The message of the DesiredStateError that parsing `yaml` throws ("" if it does not throw).
+std::string parse_error(const std::string& yaml, const fs::path& path = kFile) {
+  try {
+    parse_desired_state(yaml, path);
+  } catch (const DesiredStateError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// One zone with the given origin lines (each already indented under "origins:").
+std::string one_zone(const std::string& origins, const std::string& extra = "") {
+  return std::string("zones:\n  - zone_id: ") + kZone + "\n    origins:\n" + origins + extra;
+}
+
+TEST(ParseDesiredState, TheDocumentedExample) {
+  const char* text = R"(zones:
+  - zone_id: 023e105f4ecef8ad9ca31a8372d0c353   # exactly 32 hex characters
+    origins:
+      - 192.0.2.1
+      - ip: 2001:db8::1          # the map form may also carry vendor and region
+        vendor: gcp
+        region: us-central1
+    manage_cidrs: [192.0.2.0/24, 2001:db8::/32]   # optional
+)";
+  const DesiredState state = parse_desired_state(text, kFile);
+  ASSERT_EQ(state.zones.size(), 1u);
+  const DesiredZone& z = state.zones[0];
+  EXPECT_EQ(z.zone_id, kZone);
+  ASSERT_EQ(z.origins.size(), 2u);
+  EXPECT_EQ(z.origins[0].ip, "192.0.2.1");
+  EXPECT_FALSE(z.origins[0].vendor.has_value());
+  EXPECT_FALSE(z.origins[0].region.has_value());
+  EXPECT_EQ(z.origins[1].ip, "2001:db8::1");
+  EXPECT_EQ(z.origins[1].vendor, "gcp");
+  EXPECT_EQ(z.origins[1].region, "us-central1");
+  ASSERT_EQ(z.manage_cidrs.size(), 2u);
+  EXPECT_EQ(to_string(z.manage_cidrs[0]), "192.0.2.0/24");
+  EXPECT_EQ(to_string(z.manage_cidrs[1]), "2001:db8::/32");
+}
+
+TEST(ParseDesiredState, ZonesKeepFileOrderAndManageCidrsAreOptional) {
+  const std::string text = std::string("zones:\n") + "  - zone_id: " + kZone2 +
+                           "\n    origins: [198.51.100.7]\n" + "  - zone_id: " + kZone +
+                           "\n    origins: [198.51.100.7]\n";
+  const DesiredState state = parse_desired_state(text, kFile);
+  ASSERT_EQ(state.zones.size(), 2u);
+  EXPECT_EQ(state.zones[0].zone_id, kZone2);
+  EXPECT_EQ(state.zones[1].zone_id, kZone);
+  // The same IP in two different zones is fine.
+  EXPECT_EQ(state.zones[0].origins[0].ip, "198.51.100.7");
+  EXPECT_EQ(state.zones[1].origins[0].ip, "198.51.100.7");
+  EXPECT_TRUE(state.zones[0].manage_cidrs.empty());
+}
+
+TEST(ParseDesiredState, EmptyZoneListManagesNothing) {
+  EXPECT_TRUE(parse_desired_state("zones: []\n", kFile).zones.empty());
+  EXPECT_TRUE(parse_desired_state("# nothing managed for now\nzones: []\n", kFile).zones.empty());
+}
+
+TEST(ParseDesiredState, EmptyOriginListWantsNoMappings) {
+  const DesiredState state = parse_desired_state(one_zone("      []\n"), kFile);
+  ASSERT_EQ(state.zones.size(), 1u);
+  EXPECT_TRUE(state.zones[0].origins.empty());
+}
+
+TEST(ParseDesiredState, OriginsAreCanonicalized) {
+  const DesiredState state = parse_desired_state(one_zone("      - 2001:DB8:0:0::1\n"
+                                                          "      - ip: 2001:0DB8::0:2\n"
+                                                          "      - '192.0.2.9'\n"
+                                                          "      - ip: \"::FFFF:192.0.2.1\"\n"),
+                                                 kFile);
+  const auto& o = state.zones[0].origins;
+  ASSERT_EQ(o.size(), 4u);
+  EXPECT_EQ(o[0].ip, "2001:db8::1");
+  EXPECT_EQ(o[1].ip, "2001:db8::2");
+  EXPECT_EQ(o[2].ip, "192.0.2.9");
+  EXPECT_EQ(o[3].ip, "::ffff:192.0.2.1");
+}
+
+TEST(ParseDesiredState, UpperCaseZoneIdIsLowerCased) {
+  const DesiredState state = parse_desired_state(
+      "zones:\n  - zone_id: 023E105F4ECEF8AD9CA31A8372D0C353\n"
+      "    origins: []\n",
+      kFile);
+  ASSERT_EQ(state.zones.size(), 1u);
+  EXPECT_EQ(state.zones[0].zone_id, kZone);
+}
+
+TEST(ParseDesiredState, AllDigitZoneIdStaysText) {
+  const DesiredState state = parse_desired_state(
+      "zones:\n  - zone_id: 00000000000000000000000000000001\n"
+      "    origins: []\n",
+      kFile);
+  EXPECT_EQ(state.zones[0].zone_id, "00000000000000000000000000000001");
+}
+
+TEST(ParseDesiredState, EveryVendorAndVendorWithoutRegion) {
+  const DesiredState state =
+      parse_desired_state(one_zone("      - {ip: 192.0.2.1, vendor: aws, region: us-east-1}\n"
+                                   "      - {ip: 192.0.2.2, vendor: azure, region: westeurope}\n"
+                                   "      - {ip: 192.0.2.3, vendor: gcp}\n"
+                                   "      - {ip: 192.0.2.4, vendor: oci, region: eu-frankfurt-1}\n"
+                                   "      - {ip: 192.0.2.5}\n"),
+                          kFile);
+  const auto& o = state.zones[0].origins;
+  ASSERT_EQ(o.size(), 5u);
+  EXPECT_EQ(o[0].vendor, "aws");
+  EXPECT_EQ(o[0].region, "us-east-1");
+  EXPECT_EQ(o[1].vendor, "azure");
+  EXPECT_EQ(o[2].vendor, "gcp");
+  EXPECT_FALSE(o[2].region.has_value());
+  EXPECT_EQ(o[3].vendor, "oci");
+  EXPECT_EQ(o[3].region, "eu-frankfurt-1");
+  EXPECT_FALSE(o[4].vendor.has_value());
+  EXPECT_FALSE(o[4].region.has_value());
+}
+
+TEST(ParseDesiredState, ManageCidrsAreCanonical) {
+  const DesiredState state =
+      parse_desired_state(one_zone("      []\n",
+                                   "    manage_cidrs:\n      - 2001:DB8::/32\n"
+                                   "      - 0.0.0.0/0\n      - 192.0.2.7/32\n"),
+                          kFile);
+  const auto& c = state.zones[0].manage_cidrs;
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(to_string(c[0]), "2001:db8::/32");
+  EXPECT_EQ(to_string(c[1]), "0.0.0.0/0");
+  EXPECT_EQ(to_string(c[2]), "192.0.2.7/32");
+  EXPECT_TRUE(c[0].contains(*parse_ip("2001:db8:1::5")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors: the whole message is checked.
+
+struct ErrorCase {
+  const char* name;
+  std::string yaml;
+  std::string message;  // after the file name
+};
+
+void PrintTo(const ErrorCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class DesiredStateRejects : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(DesiredStateRejects, WithExactMessage) {
+  const auto& c = GetParam();
+  EXPECT_EQ(parse_error(c.yaml), kFile + c.message) << c.yaml;
+}
+
+const std::string Z = kZone;
+
+std::string case_name(const ::testing::TestParamInfo<ErrorCase>& info) {
+  return info.param.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    TopLevel, DesiredStateRejects,
+    ::testing::Values(
+        ErrorCase{"EmptyFile", "",
+                  ": no zones key (the file is empty; write 'zones: []' to manage no zones)"},
+        ErrorCase{"OnlyComments", "# truncated\n",
+                  ": no zones key (the file is empty; write 'zones: []' to manage no zones)"},
+        ErrorCase{"ExplicitNull", "~\n",
+                  ": no zones key (the file is empty; write 'zones: []' to manage no zones)"},
+        ErrorCase{"EmptyMap", "{}\n", ":1: top level: no zones key"},
+        ErrorCase{"Misspelled", "zone: []\n", ":1: zone: unknown key (the only key is zones)"},
+        ErrorCase{"ExtraKey", "zones: []\nversion: 2\n",
+                  ":2: version: unknown key (the only key is zones)"},
+        ErrorCase{"TopLevelSequence", "- zone_id: x\n",
+                  ":1: top level: must be a map with the key zones (got a sequence)"},
+        ErrorCase{"TopLevelScalar", "zones\n",
+                  ":1: top level: must be a map with the key zones (got 'zones')"},
+        ErrorCase{"ZonesNull", "zones:\n", ":1: zones: must be a sequence (got nothing)"},
+        ErrorCase{"ZonesNullWithCommentAfter", "zones:\n# - zone_id: x\n\n",
+                  ":1: zones: must be a sequence (got nothing)"},
+        ErrorCase{"ZonesMap", "zones: {a: 1}\n", ":1: zones: must be a sequence (got a map)"},
+        ErrorCase{"ZonesTwice", "zones: []\nzones: []\n", ":2: zones: appears twice"},
+        ErrorCase{"TwoDocuments", "zones: []\n---\nzones: []\n",
+                  ": holds 2 YAML documents; expected one"}),
+    case_name);
+
+INSTANTIATE_TEST_SUITE_P(
+    Zones, DesiredStateRejects,
+    ::testing::Values(
+        ErrorCase{"ZoneScalar", "zones:\n  - 5\n",
+                  ":2: zones[0]: must be a map with zone_id and origins (got '5')"},
+        ErrorCase{"ZoneNull", "zones:\n  -\n",
+                  ": zones[0]: must be a map with zone_id and origins (got nothing)"},
+        ErrorCase{"MissingZoneId", "zones:\n  - origins: []\n", ":2: zones[0]: missing zone_id"},
+        ErrorCase{"MissingOrigins", "zones:\n  - zone_id: " + Z + "\n",
+                  ":2: zones[0]: missing origins (write 'origins: []' for a zone that should "
+                  "have no mappings)"},
+        ErrorCase{"ShortZoneId", "zones:\n  - zone_id: abc\n    origins: []\n",
+                  ":2: zones[0].zone_id: 'abc' is not a zone id (32 hexadecimal characters)"},
+        ErrorCase{
+            "LongZoneId", "zones:\n  - zone_id: " + Z + "0\n    origins: []\n",
+            ":2: zones[0].zone_id: '" + Z + "0' is not a zone id (32 hexadecimal characters)"},
+        ErrorCase{"NonHexZoneId",
+                  "zones:\n  - zone_id: 023e105f4ecef8ad9ca31a8372d0c35g\n    origins: []\n",
+                  ":2: zones[0].zone_id: '023e105f4ecef8ad9ca31a8372d0c35g' is not a zone id "
+                  "(32 hexadecimal characters)"},
+        ErrorCase{"ZoneIdWithSpace",
+                  "zones:\n  - zone_id: ' 023e105f4ecef8ad9ca31a8372d0c353'\n    origins: []\n",
+                  ":2: zones[0].zone_id: ' 023e105f4ecef8ad9ca31a8372d0c353' is not a zone id "
+                  "(32 hexadecimal characters)"},
+        ErrorCase{"ZoneIdMap", "zones:\n  - zone_id: {a: b}\n    origins: []\n",
+                  ":2: zones[0].zone_id: must be a zone id (32 hexadecimal characters) "
+                  "(got a map)"},
+        ErrorCase{"ZoneIdNull", "zones:\n  - zone_id:\n    origins: []\n",
+                  ":2: zones[0].zone_id: must be a zone id (32 hexadecimal characters) "
+                  "(got nothing)"},
+        ErrorCase{"UnknownZoneKey",
+                  "zones:\n  - zone_id: " + Z + "\n    origins: []\n    manage_cidr: []\n",
+                  ":4: zones[0].manage_cidr: unknown key (a zone has zone_id, origins and "
+                  "manage_cidrs)"},
+        ErrorCase{"ZoneKeyTwice",
+                  "zones:\n  - zone_id: " + Z + "\n    origins: []\n    origins: []\n",
+                  ":4: zones[0].origins: appears twice"},
+        ErrorCase{"SameZoneTwice",
+                  "zones:\n  - zone_id: " + Z + "\n    origins: []\n  - zone_id: " + Z +
+                      "\n    origins: []\n",
+                  ":4: zones[1].zone_id: '" + Z + "' is listed twice (first at zones[0])"},
+        ErrorCase{"SameZoneDifferentCase",
+                  "zones:\n  - zone_id: " + Z +
+                      "\n    origins: []\n  - zone_id: " + std::string(kZone2) +
+                      "\n    origins: []\n  - zone_id: 023E105F4ECEF8AD9CA31A8372D0C353\n"
+                      "    origins: []\n",
+                  ":6: zones[2].zone_id: '023E105F4ECEF8AD9CA31A8372D0C353' is the same zone as '" +
+                      Z + "' at zones[0]"}),
+    case_name);
+
+INSTANTIATE_TEST_SUITE_P(
+    Origins, DesiredStateRejects,
+    ::testing::Values(
+        ErrorCase{"OriginsScalar", "zones:\n  - zone_id: " + Z + "\n    origins: 192.0.2.1\n",
+                  ":3: zones[0].origins: must be a sequence (got '192.0.2.1')"},
+        ErrorCase{"OriginsNull", "zones:\n  - zone_id: " + Z + "\n    origins:\n",
+                  ":3: zones[0].origins: must be a sequence (got nothing)"},
+        ErrorCase{"InvalidIpv4", one_zone("      - 192.0.2.1\n      - 10.0.0.300\n"),
+                  ":5: zones[0].origins[1]: '10.0.0.300' is not an IPv4 or IPv6 address"},
+        ErrorCase{"InvalidIpv6", one_zone("      - 2001:db8:::1\n"),
+                  ":4: zones[0].origins[0]: '2001:db8:::1' is not an IPv4 or IPv6 address"},
+        ErrorCase{"IpWithPrefix", one_zone("      - 192.0.2.1/32\n"),
+                  ":4: zones[0].origins[0]: '192.0.2.1/32' is not an IPv4 or IPv6 address"},
+        ErrorCase{"Hostname", one_zone("      - origin.example.com\n"),
+                  ":4: zones[0].origins[0]: 'origin.example.com' is not an IPv4 or IPv6 address"},
+        ErrorCase{"EmptyString", one_zone("      - ''\n"),
+                  ":4: zones[0].origins[0]: '' is not an IPv4 or IPv6 address"},
+        ErrorCase{"OriginNull", one_zone("      - 192.0.2.1\n      -\n"),
+                  ": zones[0].origins[1]: must be an IP address or a map with ip, vendor and "
+                  "region (got nothing)"},
+        ErrorCase{"OriginSequence", one_zone("      - [192.0.2.1]\n"),
+                  ":4: zones[0].origins[0]: must be an IP address or a map with ip, vendor and "
+                  "region (got a sequence)"},
+        ErrorCase{"MapInvalidIp", one_zone("      - ip: 192.0.2\n        vendor: aws\n"),
+                  ":4: zones[0].origins[0].ip: '192.0.2' is not an IPv4 or IPv6 address"},
+        ErrorCase{"MapIpSequence", one_zone("      - ip: [192.0.2.1]\n"),
+                  ":4: zones[0].origins[0].ip: must be an IPv4 or IPv6 address (got a sequence)"},
+        ErrorCase{"MapMissingIp", one_zone("      - vendor: aws\n        region: us-east-1\n"),
+                  ":4: zones[0].origins[0]: missing ip"},
+        ErrorCase{"MapUnknownKey", one_zone("      - ip: 192.0.2.1\n        port: 443\n"),
+                  ":5: zones[0].origins[0].port: unknown key (an origin has ip, vendor and "
+                  "region)"},
+        ErrorCase{"MapKeyTwice", one_zone("      - ip: 192.0.2.1\n        ip: 192.0.2.2\n"),
+                  ":5: zones[0].origins[0].ip: appears twice"},
+        ErrorCase{"UnknownVendor", one_zone("      - {ip: 192.0.2.1, vendor: ibm}\n"),
+                  ":4: zones[0].origins[0].vendor: must be aws, azure, gcp or oci (got 'ibm')"},
+        ErrorCase{"UpperCaseVendor", one_zone("      - {ip: 192.0.2.1, vendor: GCP}\n"),
+                  ":4: zones[0].origins[0].vendor: must be aws, azure, gcp or oci (got 'GCP')"},
+        ErrorCase{"NullVendor", one_zone("      - {ip: 192.0.2.1, vendor: }\n"),
+                  ":4: zones[0].origins[0].vendor: must be aws, azure, gcp or oci (got nothing)"},
+        ErrorCase{"RegionWithoutVendor", one_zone("      - ip: 192.0.2.1\n        region: eu\n"),
+                  ":5: zones[0].origins[0].region: needs a vendor as well (got 'eu')"},
+        ErrorCase{"EmptyRegion", one_zone("      - {ip: 192.0.2.1, vendor: aws, region: ''}\n"),
+                  ":4: zones[0].origins[0].region: must be a non-empty string (got '')"},
+        ErrorCase{"RegionMap", one_zone("      - {ip: 192.0.2.1, vendor: aws, region: {a: 1}}\n"),
+                  ":4: zones[0].origins[0].region: must be a non-empty string (got a map)"},
+        ErrorCase{"SameOriginTwice",
+                  one_zone("      - 192.0.2.1\n      - 192.0.2.2\n      - 192.0.2.1\n"),
+                  ":6: zones[0].origins[2]: '192.0.2.1' is listed twice (first at "
+                  "zones[0].origins[0])"},
+        ErrorCase{"SameOriginAfterCanonicalization",
+                  one_zone("      - 2001:db8::1\n      - 2001:DB8:0:0::1\n"),
+                  ":5: zones[0].origins[1]: '2001:DB8:0:0::1' is the same address as "
+                  "'2001:db8::1' at zones[0].origins[0] (both are 2001:db8::1)"},
+        ErrorCase{"SameOriginScalarAndMap",
+                  one_zone("      - 2001:DB8::1\n      - ip: 2001:db8:0::1\n        vendor: gcp\n"),
+                  ":5: zones[0].origins[1]: '2001:db8:0::1' is the same address as "
+                  "'2001:DB8::1' at zones[0].origins[0] (both are 2001:db8::1)"},
+        // The header's own example: the first error, precisely located.
+        ErrorCase{"DeepInTheFile",
+                  "zones:\n"
+                  "  - {zone_id: 00000000000000000000000000000000, origins: []}\n"
+                  "  - {zone_id: 00000000000000000000000000000001, origins: []}\n"
+                  "  - zone_id: 00000000000000000000000000000002\n"
+                  "    origins: [10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.4, 10.0.0.5,\n"
+                  "              10.0.0.300, 10.0.0.301]\n",
+                  ":6: zones[2].origins[5]: '10.0.0.300' is not an IPv4 or IPv6 address"}),
+    case_name);
+
+INSTANTIATE_TEST_SUITE_P(
+    ManageCidrs, DesiredStateRejects,
+    ::testing::Values(
+        ErrorCase{"HostBitsV4", one_zone("      []\n", "    manage_cidrs: [192.0.2.1/24]\n"),
+                  ":5: zones[0].manage_cidrs[0]: '192.0.2.1/24' has host bits set; write the "
+                  "network form '192.0.2.0/24'"},
+        ErrorCase{"HostBitsV6",
+                  one_zone("      []\n",
+                           "    manage_cidrs:\n      - 2001:db8::/32\n"
+                           "      - 2001:DB8::1/32\n"),
+                  ":7: zones[0].manage_cidrs[1]: '2001:DB8::1/32' has host bits set; write the "
+                  "network form '2001:db8::/32'"},
+        ErrorCase{"PrefixTooLong", one_zone("      []\n", "    manage_cidrs: [192.0.2.0/33]\n"),
+                  ":5: zones[0].manage_cidrs[0]: '192.0.2.0/33' is not a CIDR range like "
+                  "192.0.2.0/24 or 2001:db8::/32"},
+        ErrorCase{"NoPrefix", one_zone("      []\n", "    manage_cidrs: [192.0.2.0]\n"),
+                  ":5: zones[0].manage_cidrs[0]: '192.0.2.0' is not a CIDR range like "
+                  "192.0.2.0/24 or 2001:db8::/32"},
+        ErrorCase{"BadAddress", one_zone("      []\n", "    manage_cidrs: [192.0.2.256/24]\n"),
+                  ":5: zones[0].manage_cidrs[0]: '192.0.2.256/24' is not a CIDR range like "
+                  "192.0.2.0/24 or 2001:db8::/32"},
+        ErrorCase{"Empty", one_zone("      []\n", "    manage_cidrs: []\n"),
+                  ":5: zones[0].manage_cidrs: must not be empty (leave manage_cidrs out to "
+                  "manage every address of the zone)"},
+        ErrorCase{"NotASequence", one_zone("      []\n", "    manage_cidrs: 192.0.2.0/24\n"),
+                  ":5: zones[0].manage_cidrs: must be a sequence of CIDR ranges "
+                  "(got '192.0.2.0/24')"},
+        ErrorCase{"Null", one_zone("      []\n", "    manage_cidrs:\n"),
+                  ":5: zones[0].manage_cidrs: must be a sequence of CIDR ranges (got nothing)"},
+        ErrorCase{"ItemMap", one_zone("      []\n", "    manage_cidrs: [{cidr: 192.0.2.0/24}]\n"),
+                  ":5: zones[0].manage_cidrs[0]: must be a CIDR range (got a map)"}),
+    case_name);
+
+TEST(ParseDesiredState, SyntaxErrorNamesFileAndLine) {
+  const std::string msg = parse_error("zones:\n  - zone_id: [abc\n    origins: []\n");
+  EXPECT_THAT(msg, StartsWith(std::string(kFile) + ":"));
+  EXPECT_THAT(msg, HasSubstr(": invalid YAML: "));
+  EXPECT_THAT(parse_error("zones: [\n"), StartsWith(std::string(kFile) + ":2: column "));
+}
+
+TEST(ParseDesiredState, ControlCharactersInValuesAreEscaped) {
+  EXPECT_EQ(parse_error(one_zone("      - \"192.0.2.1\\n\"\n")),
+            std::string(kFile) +
+                ":4: zones[0].origins[0]: '192.0.2.1\\x0a' is not an IPv4 or IPv6 address");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Size: 35 zones x 3,500 origins, as in production.
+
+std::string big_file(int zones, int origins_per_zone) {
+  std::string text = "zones:\n";
+  text.reserve(static_cast<std::size_t>(zones) * origins_per_zone * 24);
+  for (int z = 0; z < zones; ++z) {
+    char id[33];
+    std::snprintf(id, sizeof(id), "%032x", z + 1);
+    text += "  - zone_id: ";
+    text += id;
+    text += "\n    origins:\n";
+    for (int o = 0; o < origins_per_zone; ++o) {
+      if (o % 2 == 0) {
+        text += "      - 10." + std::to_string(o / 65536) + "." + std::to_string(o / 256 % 256) +
+                "." + std::to_string(o % 256) + "\n";
+      } else {
+        char ip[64];
+        std::snprintf(ip, sizeof(ip), "      - ip: 2001:db8::%x\n        vendor: aws\n", o);
+        text += ip;
+      }
+    }
+  }
+  return text;
+}
+
+TEST(ParseDesiredState, LargeFileParsesQuickly) {
+  const std::string text = big_file(35, 3500);
+  const auto start = std::chrono::steady_clock::now();
+  const DesiredState state = parse_desired_state(text, kFile);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(state.zones.size(), 35u);
+  for (const auto& z : state.zones) ASSERT_EQ(z.origins.size(), 3500u);
+  EXPECT_EQ(state.zones[34].zone_id, "00000000000000000000000000000023");
+  EXPECT_EQ(state.zones[0].origins[3499].ip, "2001:db8::dab");
+  // Well under a second in a release build; the bound leaves room for Debug and sanitizers
+  // while still catching a quadratic duplicate check.
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), 10000);
+}
+
+TEST(ParseDesiredState, LargeFileDuplicateAtTheEndIsFound) {
+  std::string text = big_file(1, 3500);
+  text += "      - 10.0.0.0\n";
+  EXPECT_THAT(parse_error(text),
+              HasSubstr("zones[0].origins[3500]: '10.0.0.0' is listed twice (first at "
+                        "zones[0].origins[0])"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+class LoadDesiredState : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) /
+           (std::string("orc_desired_test_") + info->name() + "_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  fs::path dir_;
+};
+
+TEST_F(LoadDesiredState, ReadsTheFile) {
+  const fs::path file = dir_ / "desired.yaml";
+  std::ofstream(file) << one_zone("      - 192.0.2.1\n");
+  const DesiredState state = load_desired_state(file);
+  ASSERT_EQ(state.zones.size(), 1u);
+  EXPECT_EQ(state.zones[0].origins[0].ip, "192.0.2.1");
+}
+
+TEST_F(LoadDesiredState, ErrorsNameTheFile) {
+  const fs::path file = dir_ / "desired.yaml";
+  std::ofstream(file) << one_zone("      - 192.0.2.300\n");
+  try {
+    load_desired_state(file);
+    FAIL() << "no error";
+  } catch (const DesiredStateError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              file.string() +
+                  ":4: zones[0].origins[0]: '192.0.2.300' is not an IPv4 or IPv6 "
+                  "address");
+  }
+}
+
+TEST_F(LoadDesiredState, EmptyFileIsAnError) {
+  const fs::path file = dir_ / "desired.yaml";
+  std::ofstream{file};
+  try {
+    load_desired_state(file);
+    FAIL() << "no error";
+  } catch (const DesiredStateError& e) {
+    EXPECT_THAT(e.what(), StartsWith(file.string() + ": no zones key"));
+  }
+}
+
+TEST_F(LoadDesiredState, MissingFileNamesFileAndReason) {
+  const fs::path file = dir_ / "missing.yaml";
+  try {
+    load_desired_state(file);
+    FAIL() << "no error";
+  } catch (const DesiredStateError& e) {
+    EXPECT_EQ(std::string(e.what()), file.string() + ": cannot read: No such file or directory");
+  }
+}
+
+}  // namespace
+}  // namespace orc
