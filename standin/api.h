@@ -1,0 +1,33 @@
+// The origin cloud region API's operations on the store, for both generations: given a matched
+// route, the request body and the time, what changes and which envelope answers. No HTTP,
+// no locking, no faults beyond the forced batch failures a fault rule hands in.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "batch.h"
+#include "routes.h"
+#include "store.h"
+
+namespace standin {
+
+struct OpResult {
+  int status = 200;
+  nlohmann::json envelope;
+  int succeeded = 0;  // mappings deleted or upserted
+  int failed = 0;     // items or single requests that found nothing or were invalid
+};
+
+// `route` must be kMatched with a valid zone id.
+OpResult run_operation(Store& store, const Route& route, const QueryParams& query,
+                       std::string_view body, const ForcedFailures& forced, orc::WallTime now);
+
+// The IPs a request names, for the request log: the body's IPs for batches, the path's (or
+// for generation 1's upsert, the body's) for single mappings; best effort on broken bodies.
+std::vector<std::string> request_ips(const Route& route, std::string_view body);
+
+}  // namespace standin

@@ -1,0 +1,194 @@
+// cf-standin: the HTTP plumbing around StandIn (service.h). Reads the start-up files, serves
+// on loopback with cpp-httplib, and stops cleanly on SIGTERM or SIGINT.
+#include <httplib.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "clock.h"
+#include "envelope.h"
+#include "options.h"
+#include "seed.h"
+#include "service.h"
+
+namespace {
+
+using standin::Parsed;
+
+constexpr std::size_t kMaxBodyBytes = 64 << 20;
+constexpr std::size_t kWorkerThreads = 32;  // latency faults hold a worker while they wait
+// An idle keep-alive connection holds its worker this long, and so delays shutdown as much.
+constexpr time_t kKeepAliveSeconds = 1;
+constexpr std::size_t kKeepAliveMaxRequests = 1000;
+
+// Start-up problems: printed as "cf-standin: <message>", exit status 2.
+struct StartupError {
+  std::string message;
+};
+
+nlohmann::json read_json_file(const std::filesystem::path& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) throw StartupError{std::string("cannot read ") + what + " " + path.string()};
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) throw StartupError{what + (" " + path.string()) + " is not valid JSON"};
+  return doc;
+}
+
+template <class T>
+T value_or_throw(Parsed<T> parsed, const char* what, const std::filesystem::path& path) {
+  if (!parsed) throw StartupError{std::string(what) + " " + path.string() + ": " + parsed.error};
+  return std::move(*parsed.value);
+}
+
+standin::Store load_seed(const std::optional<std::filesystem::path>& path,
+                         const orc::Clock& clock) {
+  if (!path) return {};
+  return value_or_throw(standin::parse_seed(read_json_file(*path, "seed"), clock.wall()), "seed",
+                        *path);
+}
+
+standin::FaultPlan load_faults(const std::optional<std::filesystem::path>& path) {
+  if (!path) return {};
+  return value_or_throw(standin::FaultPlan::parse(read_json_file(*path, "fault file")),
+                        "fault file", *path);
+}
+
+// Written to PATH.tmp, then renamed, so a reader never sees a partial number.
+void write_port_file(const std::filesystem::path& path, int port) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << '\n';
+    if (!out.flush()) throw StartupError{"cannot write port file " + tmp.string()};
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw StartupError{"cannot rename " + tmp.string() + ": " + ec.message()};
+}
+
+standin::HttpCall to_call(const httplib::Request& req) {
+  return {req.method,
+          req.target,
+          {req.get_header_value("Authorization"), req.get_header_value("X-Auth-Email"),
+           req.get_header_value("X-Auth-Key")},
+          req.body};
+}
+
+void send(const standin::HttpAnswer& answer, httplib::Response& res) {
+  res.status = answer.status;
+  for (const auto& [name, value] : answer.headers) res.set_header(name, value);
+  res.set_content(answer.body, answer.content_type);
+}
+
+void route_everything(httplib::Server& server, const httplib::Server::Handler& handler) {
+  const std::string any = ".*";
+  server.Get(any, handler);
+  server.Post(any, handler);
+  server.Put(any, handler);
+  server.Patch(any, handler);
+  server.Delete(any, handler);
+  server.Options(any, handler);
+}
+
+// Serves until SIGTERM or SIGINT; returns the exit status. `stop` is the service's sleeper.
+int serve(standin::StandIn& service, const standin::Options& options, orc::StopSignal& stop) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  // Blocked here, before any thread starts, so only the sigwait below receives them.
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  httplib::Server server;
+  server.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+  server.set_payload_max_length(kMaxBodyBytes);
+  server.set_keep_alive_timeout(kKeepAliveSeconds);
+  server.set_keep_alive_max_count(kKeepAliveMaxRequests);
+  route_everything(server, [&](const httplib::Request& req, httplib::Response& res) {
+    standin::HttpAnswer answer;
+    try {
+      answer = service.handle(to_call(req));
+    } catch (const std::exception& e) {
+      answer = {500, standin::to_text(standin::error_envelope({500, 1141, e.what()}))};
+    }
+    send(answer, res);
+  });
+
+  const auto& listen = options.listen;
+  const int port = listen.port == 0 ? server.bind_to_any_port(listen.host)
+                   : server.bind_to_port(listen.host, listen.port) ? listen.port
+                                                                   : -1;
+  if (port < 0) {
+    std::cerr << "cf-standin: cannot listen on " << listen.to_string(listen.port) << "\n";
+    return 1;
+  }
+  if (options.port_file) write_port_file(*options.port_file, port);
+  std::cerr << "cf-standin listening on " << listen.to_string(static_cast<std::uint16_t>(port))
+            << " (zones: " << service.zone_count() << ", mappings: " << service.mapping_count()
+            << ")" << std::endl;
+
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> listener_failed{false};
+  std::thread listener([&] {
+    server.listen_after_bind();
+    if (!stopping) {  // ended on its own: a failure
+      listener_failed = true;
+      kill(getpid(), SIGTERM);  // wakes the sigwait below
+    }
+  });
+  // stop() only takes effect once the server runs.
+  while (!server.is_running() && !listener_failed) std::this_thread::yield();
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  stopping = true;
+  stop.request_stop();
+  server.stop();
+  listener.join();
+  if (listener_failed) {
+    std::cerr << "cf-standin: the server stopped unexpectedly\n";
+    return 1;
+  }
+  std::cerr << "cf-standin: stopped by " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto options = standin::parse_options({argv + 1, argv + argc}, std::getenv("CF_STANDIN_TOKEN"));
+  if (!options) {
+    std::cerr << "cf-standin: " << options.error << " (see --help)\n";
+    return 2;
+  }
+  if (options.value->help) {
+    std::cout << standin::usage();
+    return 0;
+  }
+  try {
+    orc::SystemClock clock;
+    orc::StopSignal stop;  // latency faults wait on it; shutdown cuts them short
+    const auto& opts = *options.value;
+    std::ofstream log_file;
+    if (opts.request_log) {
+      log_file.open(*opts.request_log, std::ios::app);
+      if (!log_file) throw StartupError{"cannot open request log " + opts.request_log->string()};
+    }
+    standin::RequestLog log(log_file.is_open() ? &log_file : nullptr);
+    standin::StandIn service(load_seed(opts.seed, clock), load_faults(opts.faults),
+                             {opts.credentials, opts.rate_limit}, clock, stop, log);
+    return serve(service, opts, stop);
+  } catch (const StartupError& e) {
+    std::cerr << "cf-standin: " << e.message << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,45 @@
+#include "rate_window.h"
+
+namespace standin {
+
+SlidingWindow::SlidingWindow(int quota, std::chrono::seconds window, bool enforce)
+    : quota_(quota), window_(window), enforce_(enforce) {}
+
+SlidingWindow::Verdict SlidingWindow::admit(orc::MonoTime now) {
+  expire(now);
+  const bool full = static_cast<int>(times_.size()) >= quota_;
+  if (full && enforce_) return verdict(now, false);
+  if (full) times_.pop_front();
+  times_.push_back(now);
+  return verdict(now, true);
+}
+
+SlidingWindow::Verdict SlidingWindow::peek(orc::MonoTime now) {
+  expire(now);
+  return verdict(now, true);
+}
+
+std::string SlidingWindow::ratelimit_header(const Verdict& v) const {
+  return "\"default\";r=" + std::to_string(v.remaining) + ";t=" + std::to_string(v.reset_seconds);
+}
+
+std::string SlidingWindow::policy_header() const {
+  return "\"default\";q=" + std::to_string(quota_) + ";w=" + std::to_string(window_.count());
+}
+
+void SlidingWindow::expire(orc::MonoTime now) {
+  while (!times_.empty() && times_.front() + window_ <= now) times_.pop_front();
+}
+
+SlidingWindow::Verdict SlidingWindow::verdict(orc::MonoTime now, bool allowed) const {
+  Verdict v;
+  v.allowed = allowed;
+  v.remaining = quota_ - static_cast<int>(times_.size());
+  if (!times_.empty()) {
+    const auto left = times_.front() + window_ - now;
+    v.reset_seconds = static_cast<int>(std::chrono::ceil<std::chrono::seconds>(left).count());
+  }
+  return v;
+}
+
+}  // namespace standin

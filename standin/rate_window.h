@@ -1,0 +1,45 @@
+// Cloudflare's per-user request budget as a sliding window: the values of the Ratelimit
+// headers every API answer carries and, when enforced (--rate-limit), the 429 past the quota.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <string>
+
+#include "clock.h"  // orc::MonoTime
+
+namespace standin {
+
+inline constexpr int kCloudflareQuota = 1200;  // requests per window
+inline constexpr std::chrono::seconds kCloudflareWindow{300};
+
+class SlidingWindow {
+ public:
+  // `enforce` false: only count (for the headers), never refuse.
+  SlidingWindow(int quota, std::chrono::seconds window, bool enforce);
+
+  struct Verdict {
+    bool allowed = true;
+    int remaining = 0;      // requests left in the window
+    int reset_seconds = 0;  // until the oldest counted request leaves the window
+  };
+
+  // Counts a request at `now` unless it is refused.
+  Verdict admit(orc::MonoTime now);
+  // The window as it stands, counting nothing.
+  Verdict peek(orc::MonoTime now);
+
+  std::string ratelimit_header(const Verdict& v) const;  // "default";r=R;t=T
+  std::string policy_header() const;                     // "default";q=Q;w=W
+
+ private:
+  void expire(orc::MonoTime now);
+  Verdict verdict(orc::MonoTime now, bool allowed) const;
+
+  int quota_;
+  std::chrono::seconds window_;
+  bool enforce_;
+  std::deque<orc::MonoTime> times_;  // at most quota_ entries: more would not change a header
+};
+
+}  // namespace standin

@@ -1,0 +1,226 @@
+// The stand-in end to end without sockets: HttpCall in, HttpAnswer out, with a fake clock.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "fakes.h"
+#include "seed.h"
+#include "service.h"
+
+namespace standin {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
+constexpr const char* kToken = "s3cret-token";
+
+class StandinService : public ::testing::Test {
+ protected:
+  explicit StandinService(std::optional<int> rate_limit = std::nullopt)
+      : service_(seed(), FaultPlan{}, {{kToken, "a@example.com", "k3y"}, rate_limit}, clock_,
+                 sleeper_, log_) {}
+
+  Store seed() {
+    return *parse_seed(json::parse(R"({"zones": {"023e105f4ecef8ad9ca31a8372d0c353": [
+        {"ip": "192.0.2.1", "vendor": "aws", "region": "us-east-1"},
+        {"ip": "2001:DB8::1", "vendor": "gcp", "region": "us-central1"}]}})"),
+                       clock_.wall())
+                .value;
+  }
+
+  HttpAnswer call(const std::string& method, const std::string& target,
+                  const std::string& body = "", std::string auth = "") {
+    if (auth.empty()) auth = std::string("Bearer ") + kToken;
+    return service_.handle({method, target, {auth, "", ""}, body});
+  }
+
+  static std::string v1(const std::string& rest = "") {
+    return std::string("/zones/") + kZone + "/cache/origin_cloud_regions" + rest;
+  }
+  static std::string v2(const std::string& rest = "") {
+    return std::string("/client/v4/zones/") + kZone + "/origin/cloud_regions" + rest;
+  }
+  static json body_of(const HttpAnswer& a) { return json::parse(a.body); }
+  static int error_code(const HttpAnswer& a) { return body_of(a)["errors"][0]["code"]; }
+
+  json log_entries() { return json::parse(call("GET", "/__admin/requests").body); }
+  void set_faults(const char* rules) {
+    ASSERT_EQ(call("PUT", "/__admin/faults", rules).status, 200);
+  }
+
+  orc::testing::FakeClock clock_;
+  orc::testing::FakeSleeper sleeper_{clock_};
+  std::ostringstream log_file_;
+  RequestLog log_{&log_file_};
+  StandIn service_;
+};
+
+TEST_F(StandinService, ListsBothGenerations) {
+  const auto gen1 = body_of(call("GET", v1()));
+  EXPECT_EQ(gen1["result"]["id"], "origin_public_cloud_region");
+  EXPECT_EQ(gen1["result"]["value"][1]["origin-ip"], "2001:db8::1");
+
+  const auto gen2 = body_of(call("GET", v2("?per_page=1&page=2")));
+  EXPECT_EQ(gen2["result"].size(), 1u);
+  EXPECT_EQ(gen2["result"][0]["origin_ip"], "2001:db8::1");
+  EXPECT_EQ(gen2["result_info"],
+            json::parse(R"({"page": 2, "per_page": 1, "count": 1, "total_count": 2,
+                            "total_pages": 2})"));
+}
+
+TEST_F(StandinService, EmptiedZoneAnswers1142InGenerationOne) {
+  const auto deleted = call("DELETE", v1("/batch"), R"(["192.0.2.1", "2001:DB8:0:0::1"])");
+  ASSERT_EQ(deleted.status, 200);
+  EXPECT_EQ(body_of(deleted)["result"]["value"]["succeeded"].size(), 2u);
+
+  const auto list = call("GET", v1());
+  EXPECT_EQ(list.status, 404);
+  EXPECT_EQ(error_code(list), 1142);
+  const auto gen2 = call("GET", v2());
+  EXPECT_EQ(gen2.status, 200);
+  EXPECT_EQ(body_of(gen2)["result_info"]["total_pages"], 0);
+}
+
+TEST_F(StandinService, RefusesBadRequestsWithCloudflareCodes) {
+  EXPECT_EQ(call("GET", v1(), "", "Bearer wrong").status, 403);
+  EXPECT_EQ(error_code(call("GET", v1(), "", "Bearer wrong")), 10000);
+  EXPECT_EQ(error_code(call("GET", "/zones/XYZ/cache/origin_cloud_regions")), 7003);
+  EXPECT_EQ(error_code(call("GET", "/zones/" + std::string(kZone) + "/dns_records")), 7000);
+  EXPECT_EQ(call("POST", v1()).status, 405);
+  EXPECT_EQ(error_code(call("GET", v2("/not-an-ip"))), 1165);
+  EXPECT_EQ(error_code(call("DELETE", v1("/192.0.2.99"))), 1163);
+  const auto too_many =
+      call("DELETE", v1("/batch"), json(std::vector<std::string>(101, "192.0.2.1")).dump());
+  EXPECT_EQ(too_many.status, 400);
+  EXPECT_EQ(error_code(too_many), 1004);
+  EXPECT_EQ(call("GET", v1()).status, 200);  // nothing changed
+  EXPECT_EQ(body_of(call("GET", v1()))["result"]["value"].size(), 2u);
+}
+
+TEST_F(StandinService, AcceptsTheGlobalKeyPair) {
+  const auto a = service_.handle({"GET", v1(), {"", "a@example.com", "k3y"}, ""});
+  EXPECT_EQ(a.status, 200);
+  const auto b = service_.handle({"GET", v1(), {"", "a@example.com", "wrong"}, ""});
+  EXPECT_EQ(b.status, 403);
+  EXPECT_EQ(log_entries()[0]["auth"], "global_key");
+}
+
+TEST_F(StandinService, StatusFaultChangesNothing) {
+  set_faults(R"({"rules": [{"operation": "batch_delete", "status": 429, "retry_after": 2}]})");
+  const auto refused = call("DELETE", v1("/batch"), R"(["192.0.2.1"])");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(error_code(refused), 971);
+  EXPECT_NE(std::find(refused.headers.begin(), refused.headers.end(),
+                      std::pair<std::string, std::string>("Retry-After", "2")),
+            refused.headers.end());
+  EXPECT_EQ(body_of(call("GET", v1()))["result"]["value"].size(), 2u);
+  EXPECT_EQ(call("DELETE", v1("/batch"), R"(["192.0.2.1"])").status, 200);  // spent
+}
+
+TEST_F(StandinService, TruncateRunsTheHandler) {
+  set_faults(R"({"rules": [{"operation": "delete", "truncate": true}]})");
+  const auto cut = call("DELETE", v2("/192.0.2.1"));
+  EXPECT_EQ(cut.status, 200);
+  EXPECT_TRUE(json::parse(cut.body, nullptr, false).is_discarded());
+  EXPECT_EQ(body_of(call("GET", v2()))["result"].size(), 1u);
+}
+
+TEST_F(StandinService, LatencyIsWaitedOutBeforeTheOperation) {
+  set_faults(R"({"rules": [{"operation": "delete", "latency_ms": 2000}]})");
+  const auto deleted = call("DELETE", v1("/192.0.2.1"));
+  EXPECT_EQ(deleted.status, 200);
+  EXPECT_EQ(sleeper_.sleeps(), std::vector<orc::Millis>{orc::Millis(2000)});
+  // The operation ran after the wait (the fake clock starts at 2023-11-14T22:13:20Z); the log
+  // entry keeps the arrival.
+  EXPECT_EQ(body_of(deleted)["result"]["modified_on"], "2023-11-14T22:13:22Z");
+  EXPECT_EQ(log_entries()[0]["mono_ms"], 0);
+  EXPECT_EQ(call("DELETE", v1("/192.0.2.1")).status, 404);  // spent: no second wait
+  EXPECT_EQ(sleeper_.sleeps().size(), 1u);
+}
+
+TEST_F(StandinService, SuccessFalseAndRawBody) {
+  set_faults(R"({"rules": [{"operation": "list", "success_false": true},
+                           {"operation": "list", "body": "not json", "status": 502}]})");
+  const auto a = call("GET", v1());
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(body_of(a)["success"], false);
+  EXPECT_EQ(error_code(a), 1141);
+  const auto b = call("GET", v1());
+  EXPECT_EQ(b.status, 502);
+  EXPECT_EQ(b.body, "not json");
+}
+
+TEST_F(StandinService, LogsEachApiRequestWithoutSecrets) {
+  set_faults(R"({"rules": [{"operation": "batch_delete",
+                            "fail_ips": {"192.0.2.1": "internal error"}}]})");
+  clock_.advance(std::chrono::milliseconds(1500));
+  call("DELETE", v1("/batch?x=1"), R"(["192.0.2.1", "2001:db8::1", "192.0.2.7"])");
+  call("GET", v1(), "", "Bearer nope");
+
+  const auto entries = log_entries();
+  ASSERT_EQ(entries.size(), 2u);
+  const auto& e = entries[0];
+  EXPECT_EQ(e["seq"], 1);
+  EXPECT_EQ(e["mono_ms"], 1500);
+  EXPECT_EQ(e["method"], "DELETE");
+  EXPECT_EQ(e["path"], v1("/batch"));
+  EXPECT_EQ(e["query"], "x=1");
+  EXPECT_EQ(e["flavor"], "cache-v1");
+  EXPECT_EQ(e["operation"], "batch_delete");
+  EXPECT_EQ(e["zone"], kZone);
+  EXPECT_EQ(e["status"], 200);
+  EXPECT_EQ(e["fault"], "fail_ips");
+  EXPECT_EQ(e["ips"], json::parse(R"(["192.0.2.1", "2001:db8::1", "192.0.2.7"])"));
+  EXPECT_EQ(e["succeeded"], 1);
+  EXPECT_EQ(e["failed"], 2);
+  EXPECT_EQ(e["auth"], "token");
+  EXPECT_EQ(entries[1]["status"], 403);
+  EXPECT_EQ(entries[1]["fault"], nullptr);
+
+  const std::string file = log_file_.str();
+  EXPECT_EQ(file.find(kToken), std::string::npos);
+  EXPECT_EQ(std::count(file.begin(), file.end(), '\n'), 2);
+  EXPECT_EQ(call("DELETE", "/__admin/requests").status, 200);
+  EXPECT_TRUE(log_entries().empty());
+}
+
+TEST_F(StandinService, AdminStateReplacesTheStore) {
+  EXPECT_EQ(call("PUT", "/__admin/state", R"({"zones": {"x": []}})").status, 400);
+  EXPECT_EQ(call("PUT", "/__admin/state", R"({"zones": {}})").status, 200);
+  EXPECT_EQ(body_of(call("GET", "/__admin/state")), json::parse(R"({"zones": {}})"));
+  EXPECT_EQ(call("GET", "/__admin/healthz").body, "ok\n");
+}
+
+TEST_F(StandinService, SendsRateLimitHeaders) {
+  const auto a = call("GET", v1());
+  EXPECT_NE(std::find(a.headers.begin(), a.headers.end(),
+                      std::pair<std::string, std::string>("Ratelimit", "\"default\";r=1199;t=300")),
+            a.headers.end());
+  EXPECT_NE(std::find(a.headers.begin(), a.headers.end(),
+                      std::pair<std::string, std::string>("Ratelimit-Policy",
+                                                          "\"default\";q=1200;w=300")),
+            a.headers.end());
+}
+
+class StandinRateLimited : public StandinService {
+ protected:
+  StandinRateLimited() : StandinService(2) {}
+};
+
+TEST_F(StandinRateLimited, RefusesPastTheQuotaUntilTheWindowMoves) {
+  EXPECT_EQ(call("GET", v1()).status, 200);
+  clock_.advance(std::chrono::seconds(100));
+  EXPECT_EQ(call("GET", v1()).status, 200);
+  const auto refused = call("GET", v1());
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_NE(std::find(refused.headers.begin(), refused.headers.end(),
+                      std::pair<std::string, std::string>("Retry-After", "200")),
+            refused.headers.end());
+  clock_.advance(std::chrono::seconds(200));  // the first request leaves the window
+  EXPECT_EQ(call("GET", v1()).status, 200);
+}
+
+}  // namespace
+}  // namespace standin

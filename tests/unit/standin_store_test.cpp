@@ -1,0 +1,266 @@
+// The stand-in's pure parts: batch semantics, seeds, paging arithmetic and routing.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "batch.h"
+#include "paging.h"
+#include "routes.h"
+#include "seed.h"
+
+namespace standin {
+namespace {
+
+const orc::WallTime kNow{std::chrono::seconds(1'700'000'000)};
+constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
+
+std::string ip_array(int n) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (int i = 0; i < n; ++i)
+    arr.push_back("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256));
+  return arr.dump();
+}
+
+Zone zone_of(std::initializer_list<const char*> ips) {
+  Zone zone;
+  for (const char* ip : ips) {
+    auto addr = *orc::parse_ip(ip);
+    zone.mappings[addr] = {orc::to_string(addr), "aws", "us-east-1", kNow};
+  }
+  return zone;
+}
+
+TEST(StandinParseIpList, AcceptsExactlyOneHundred) {
+  auto ips = parse_ip_list(ip_array(100));
+  ASSERT_TRUE(ips) << ips.error;
+  EXPECT_EQ(ips.value->size(), 100u);
+}
+
+TEST(StandinParseIpList, RejectsWholeBodies) {
+  EXPECT_FALSE(parse_ip_list(ip_array(101)));
+  EXPECT_FALSE(parse_ip_list("[]"));
+  EXPECT_FALSE(parse_ip_list("{}"));
+  EXPECT_FALSE(parse_ip_list("[\"192.0.2.1\", 7]"));
+  EXPECT_FALSE(parse_ip_list("not json"));
+  EXPECT_NE(parse_ip_list(ip_array(101)).error.find("101"), std::string::npos);
+}
+
+TEST(StandinDeleteBatch, JudgesEachIpOnItsOwn) {
+  Zone zone = zone_of({"192.0.2.1", "2001:db8::1", "192.0.2.3"});
+  const auto out =
+      delete_batch(zone, {"2001:DB8:0:0::1", "192.0.2.9", "nope", "192.0.2.1"}, {}, kNow);
+
+  ASSERT_EQ(out.succeeded.size(), 2u);
+  EXPECT_EQ(out.succeeded[0].ip, "2001:db8::1");  // canonical, as stored
+  EXPECT_EQ(out.succeeded[0].vendor, "aws");
+  EXPECT_EQ(out.succeeded[1].ip, "192.0.2.1");
+  ASSERT_EQ(out.failed.size(), 2u);
+  EXPECT_EQ(out.failed[0].ip, "192.0.2.9");
+  EXPECT_EQ(out.failed[0].error, kNotFound);
+  EXPECT_EQ(out.failed[1].ip, "nope");
+  EXPECT_EQ(out.failed[1].error, kInvalidIp);
+  EXPECT_EQ(zone.mappings.size(), 1u);
+  EXPECT_EQ(zone.modified_on, kNow);
+}
+
+TEST(StandinDeleteBatch, ForcedFailuresStayInPlace) {
+  Zone zone = zone_of({"192.0.2.1", "192.0.2.2"});
+  const auto out =
+      delete_batch(zone, {"192.0.2.1", "192.0.2.2"}, {{"192.0.2.2", "internal error"}}, kNow);
+  ASSERT_EQ(out.failed.size(), 1u);
+  EXPECT_EQ(out.failed[0].error, "internal error");
+  EXPECT_EQ(zone.mappings.size(), 1u);
+  EXPECT_EQ(zone.mappings.begin()->second.ip, "192.0.2.2");
+}
+
+TEST(StandinDeleteBatch, NothingDeletedLeavesModifiedOnAlone) {
+  Zone zone = zone_of({"192.0.2.1"});
+  delete_batch(zone, {"192.0.2.9"}, {}, kNow + std::chrono::hours(1));
+  EXPECT_EQ(zone.modified_on, std::nullopt);
+}
+
+TEST(StandinUpsertBatch, ZoneLimitIsAllOrNothing) {
+  Zone zone;
+  for (std::size_t i = 0; i + 1 < kMaxMappingsPerZone; ++i) {
+    orc::IpAddress addr = *orc::parse_ip("10.0.0.0");
+    addr.bytes[2] = static_cast<std::uint8_t>(i / 256);
+    addr.bytes[3] = static_cast<std::uint8_t>(i % 256);
+    zone.mappings[addr] = {orc::to_string(addr), "aws", "r", kNow};
+  }
+  const std::vector<MappingInput> two_new = {{"192.0.2.1", "aws", "r"}, {"192.0.2.2", "aws", "r"}};
+  auto refused = upsert_batch(zone, two_new, kNow);
+  ASSERT_TRUE(std::holds_alternative<ApiError>(refused));
+  EXPECT_EQ(std::get<ApiError>(refused).code, 1164);
+  EXPECT_EQ(zone.mappings.size(), kMaxMappingsPerZone - 1);
+
+  // One new and one existing fit exactly; invalid items fail on their own.
+  const std::vector<MappingInput> fits = {
+      {"192.0.2.1", "gcp", "r"}, {"10.0.0.0", "oci", "r"}, {"bad", "aws", "r"}};
+  auto ok = upsert_batch(zone, fits, kNow);
+  ASSERT_TRUE(std::holds_alternative<BatchOutcome>(ok));
+  EXPECT_EQ(std::get<BatchOutcome>(ok).succeeded.size(), 2u);
+  EXPECT_EQ(std::get<BatchOutcome>(ok).failed.size(), 1u);
+  EXPECT_EQ(zone.mappings.size(), kMaxMappingsPerZone);
+}
+
+TEST(StandinValidateItem, NamesTheProblem) {
+  EXPECT_TRUE(validate_item({"2001:DB8::1", "azure", "eastus"}));
+  EXPECT_EQ(validate_item({"1.2.3", "aws", "r"}).error, kInvalidIp);
+  EXPECT_NE(validate_item({"1.2.3.4", "ibm", "r"}).error.find("vendor"), std::string::npos);
+  EXPECT_NE(validate_item({"1.2.3.4", "aws", ""}).error.find("region"), std::string::npos);
+}
+
+TEST(StandinParseSeed, CanonicalizesAndGenerates) {
+  const auto doc = nlohmann::json::parse(R"({"zones": {
+    "023e105f4ecef8ad9ca31a8372d0c353": [{"ip": "2001:DB8::1", "vendor": "gcp", "region": "x"}],
+    "11111111111111111111111111111111": {
+      "generate": {"count": 3, "start": "10.0.0.254", "vendor": "aws", "region": "y"},
+      "mappings": [{"ip": "192.0.2.1", "vendor": "oci", "region": "z"}]}}})");
+  auto store = parse_seed(doc, kNow);
+  ASSERT_TRUE(store) << store.error;
+  EXPECT_EQ(state_json(*store.value), nlohmann::json::parse(R"({"zones": {
+    "023e105f4ecef8ad9ca31a8372d0c353": [{"ip": "2001:db8::1", "vendor": "gcp", "region": "x"}],
+    "11111111111111111111111111111111": [
+      {"ip": "10.0.0.254", "vendor": "aws", "region": "y"},
+      {"ip": "10.0.0.255", "vendor": "aws", "region": "y"},
+      {"ip": "10.0.1.0", "vendor": "aws", "region": "y"},
+      {"ip": "192.0.2.1", "vendor": "oci", "region": "z"}]}})"));
+  // The dump reads back as the same store.
+  EXPECT_EQ(state_json(*parse_seed(state_json(*store.value), kNow).value),
+            state_json(*store.value));
+}
+
+TEST(StandinParseSeed, RejectsWithAReason) {
+  struct Case {
+    const char* doc;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {R"({"zones": {"ABC": []}})", "not a zone id"},
+      {R"({"zones": {"023E105F4ECEF8AD9CA31A8372D0C353": []}})", "not a zone id"},
+      {R"({"zones": {"023e105f4ecef8ad9ca31a8372d0c353": [{"ip": "1.2.3", "vendor": "aws",
+          "region": "r"}]}})",
+       "invalid IP"},
+      {R"({"zones": {"023e105f4ecef8ad9ca31a8372d0c353": [{"ip": "1.2.3.4", "vendor": "ibm",
+          "region": "r"}]}})",
+       "vendor"},
+      {R"({"zones": {"023e105f4ecef8ad9ca31a8372d0c353": [
+          {"ip": "2001:db8::1", "vendor": "aws", "region": "r"},
+          {"ip": "2001:DB8:0::1", "vendor": "aws", "region": "r"}]}})",
+       "duplicate"},
+      {R"({"zones": {"023e105f4ecef8ad9ca31a8372d0c353": {"generate": {"count": 3500,
+          "start": "10.0.0.1", "vendor": "aws", "region": "r"},
+          "mappings": [{"ip": "1.1.1.1", "vendor": "aws", "region": "r"}]}}})",
+       "more than 3500"},
+      {R"({"zones": {"023e105f4ecef8ad9ca31a8372d0c353": {"generate": {"count": 2,
+          "start": "255.255.255.255", "vendor": "aws", "region": "r"}}}})",
+       "past the last address"},
+      {R"({"zonez": {}})", "{\"zones\""},
+  };
+  for (const auto& c : cases) {
+    auto store = parse_seed(nlohmann::json::parse(c.doc), kNow);
+    EXPECT_FALSE(store) << c.doc;
+    EXPECT_NE(store.error.find(c.reason), std::string::npos) << store.error;
+  }
+}
+
+TEST(StandinParseSeed, AcceptsAFullZone) {
+  auto store = parse_seed(nlohmann::json::parse(R"({"zones": {"023e105f4ecef8ad9ca31a8372d0c353":
+      {"generate": {"count": 3500, "start": "2001:db8::", "vendor": "aws", "region": "r"}}}})"),
+                          kNow);
+  ASSERT_TRUE(store) << store.error;
+  EXPECT_EQ(count_mappings(*store.value), 3500u);
+}
+
+struct PageCase {
+  std::size_t total;
+  int page;
+  int per_page;
+  std::size_t begin, end, total_pages;
+};
+
+class StandinPageBounds : public ::testing::TestWithParam<PageCase> {};
+
+TEST_P(StandinPageBounds, Slices) {
+  const auto& c = GetParam();
+  const Page page = page_bounds(c.total, {c.page, c.per_page});
+  EXPECT_EQ(page.begin, c.begin);
+  EXPECT_EQ(page.end, c.end);
+  EXPECT_EQ(page.total_pages, c.total_pages);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, StandinPageBounds,
+                         ::testing::Values(PageCase{0, 1, 20, 0, 0, 0}, PageCase{1, 1, 20, 0, 1, 1},
+                                           PageCase{100, 1, 100, 0, 100, 1},
+                                           PageCase{101, 2, 100, 100, 101, 2},
+                                           PageCase{3500, 35, 100, 3400, 3500, 35},
+                                           PageCase{3500, 36, 100, 3500, 3500, 35},
+                                           PageCase{5, 1000000, 100, 5, 5, 1}));
+
+TEST(StandinParsePageRequest, DefaultsAndLimits) {
+  auto defaults = parse_page_request({});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults.value->page, 1);
+  EXPECT_EQ(defaults.value->per_page, 20);
+  EXPECT_TRUE(parse_page_request({{"page", "3"}, {"per_page", "100"}}));
+  EXPECT_FALSE(parse_page_request({{"per_page", "101"}}));
+  EXPECT_FALSE(parse_page_request({{"per_page", "0"}}));
+  EXPECT_FALSE(parse_page_request({{"page", "0"}}));
+  EXPECT_FALSE(parse_page_request({{"page", "1x"}}));
+  EXPECT_FALSE(parse_page_request({{"page", ""}}));
+}
+
+TEST(StandinMatchRoute, NamesOperationsOfBothGenerations) {
+  struct Case {
+    const char* method;
+    std::string path;
+    RouteStatus status;
+    std::optional<Operation> op;
+  };
+  const std::string v1 = std::string("/zones/") + kZone + "/cache/origin_cloud_regions";
+  const std::string v2 = std::string("/client/v4/zones/") + kZone + "/origin/cloud_regions";
+  const std::vector<Case> cases = {
+      {"GET", v1, RouteStatus::kMatched, Operation::kList},
+      {"PATCH", v1, RouteStatus::kMatched, Operation::kUpsert},
+      {"PUT", v1, RouteStatus::kWrongMethod, std::nullopt},
+      {"DELETE", (v1 + "/batch"), RouteStatus::kMatched, Operation::kBatchDelete},
+      {"PATCH", (v1 + "/batch"), RouteStatus::kMatched, Operation::kBatchUpsert},
+      {"PUT", (v1 + "/batch"), RouteStatus::kWrongMethod, std::nullopt},
+      {"HEAD", (v1 + "/192.0.2.1"), RouteStatus::kMatched, Operation::kGet},
+      {"GET", v2, RouteStatus::kMatched, Operation::kList},
+      {"PATCH", v2, RouteStatus::kWrongMethod, std::nullopt},
+      {"PUT", (v2 + "/batch"), RouteStatus::kMatched, Operation::kBatchUpsert},
+      {"PUT", (v2 + "/192.0.2.1"), RouteStatus::kMatched, Operation::kUpsert},
+      {"DELETE", (v2 + "/192.0.2.1"), RouteStatus::kMatched, Operation::kDelete},
+      {"GET", (v2 + "/supported_regions"), RouteStatus::kMatched, Operation::kSupportedRegions},
+      {"GET", (v2 + "/a/b"), RouteStatus::kNoRoute, std::nullopt},
+      {"GET", "/zones/x/dns_records", RouteStatus::kNoRoute, std::nullopt},
+      {"GET", "/", RouteStatus::kNoRoute, std::nullopt},
+  };
+  for (const auto& c : cases) {
+    const Route route = match_route(c.method, c.path);
+    EXPECT_EQ(route.status, c.status) << c.method << " " << c.path;
+    EXPECT_EQ(route.operation, c.op) << c.method << " " << c.path;
+  }
+}
+
+TEST(StandinMatchRoute, DecodesThePathIpOnly) {
+  const Route route = match_route(
+      "GET", std::string("/zones/") + kZone + "/origin/cloud_regions/2001%3ADB8%3A%3A1");
+  EXPECT_EQ(route.zone, kZone);
+  EXPECT_EQ(route.flavor, ApiFlavor::kOriginV2);
+  EXPECT_EQ(route.ip, "2001:DB8::1");  // canonicalized later, by the operation
+}
+
+TEST(StandinParseQuery, DecodesAndKeepsTheFirst) {
+  const auto q = parse_query("page=2&per_page=1%30&page=9&flag");
+  EXPECT_EQ(q.at("page"), "2");
+  EXPECT_EQ(q.at("per_page"), "10");
+  EXPECT_EQ(q.at("flag"), "");
+  EXPECT_EQ(percent_decode("a%2", false), "a%2");
+  EXPECT_EQ(percent_decode("a+b", true), "a b");
+}
+
+}  // namespace
+}  // namespace standin
