@@ -1,6 +1,7 @@
 #include "http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <stdexcept>
 
@@ -16,6 +17,12 @@ StatusServer::StatusServer(std::function<std::string()> metrics,
     const HealthAnswer answer = health();
     res.status = answer.healthy ? 200 : 503;
     res.set_content(answer.body, "application/json");
+  });
+  // httplib's default also sets SO_REUSEPORT, which would let a second daemon bind the same
+  // port silently and take half of the scrapes. SO_REUSEADDR alone: restarts still rebind.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   server_->set_keep_alive_max_count(100);
   server_->set_read_timeout(5, 0);

@@ -47,6 +47,20 @@ class RunningDaemonTest(IntegrationTest):
         self.assertEqual(d.metric("origin_reconciler_api_requests_total", operation="list",
                                   code="429"), 1)
 
+    def test_a_zone_that_failed_is_retried_next_cycle(self):
+        # The first cycle exhausts its 4 attempts on the listing; the next cycle succeeds.
+        api = self.standin(zones={ZONE: ips(0, 10)},
+                           faults=[{"operation": "list", "status": 502, "times": 4}])
+        d = self.daemon(api, {ZONE: ips(0, 8)}, config={"reconcile": {"interval": "1s"}}).start()
+        wait_for(lambda: d.metric("origin_reconciler_pruned_total", zone=ZONE) == 2,
+                 timeout=15, what="the prune in the second cycle")
+        self.assertEqual(d.metric("origin_reconciler_reconcile_runs_total", zone=ZONE,
+                                  result="failure"), 1)
+        self.assertEqual(d.metric("origin_reconciler_reconcile_runs_total", zone=ZONE,
+                                  result="success"), 1)
+        self.assertIn("will retry next cycle", d.log_text())
+        self.assertEqual(len(api.live()), 8)
+
     def test_safety_block_is_counted(self):
         api = self.standin(zones={ZONE: ips(0, 20)})
         d = self.daemon(api, {ZONE: []}).start()
