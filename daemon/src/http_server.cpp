@@ -40,7 +40,14 @@ int StatusServer::start(const std::string& host, int port) {
     throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
                              " (address in use, or not an address of this host)");
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  listener_done_ = false;
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listener_done_ = true;
+  });
+  // cpp-httplib's stop() is a no-op until the listener thread has marked the server running,
+  // so a stop right after start would leave that thread (and its join) waiting forever.
+  while (!server_->is_running() && !listener_done_) std::this_thread::yield();
   return bound;
 }
 

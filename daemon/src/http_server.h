@@ -2,6 +2,7 @@
 // prometheus-cpp) and GET /healthz. Served by cpp-httplib on one background thread pool.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -33,6 +34,7 @@ class StatusServer {
  private:
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> listener_done_{false};
 };
 
 }  // namespace orc

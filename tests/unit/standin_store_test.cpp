@@ -180,6 +180,11 @@ struct PageCase {
   std::size_t begin, end, total_pages;
 };
 
+// Readable test names: "3500_mappings_page_35_of_100".
+void PrintTo(const PageCase& c, std::ostream* os) {
+  *os << c.total << " mappings, page " << c.page << " of " << c.per_page;
+}
+
 class StandinPageBounds : public ::testing::TestWithParam<PageCase> {};
 
 TEST_P(StandinPageBounds, Slices) {
@@ -196,7 +201,12 @@ INSTANTIATE_TEST_SUITE_P(Table, StandinPageBounds,
                                            PageCase{101, 2, 100, 100, 101, 2},
                                            PageCase{3500, 35, 100, 3400, 3500, 35},
                                            PageCase{3500, 36, 100, 3500, 3500, 35},
-                                           PageCase{5, 1000000, 100, 5, 5, 1}));
+                                           PageCase{5, 1000000, 100, 5, 5, 1}),
+                         [](const ::testing::TestParamInfo<PageCase>& info) {
+                           return std::to_string(info.param.total) + "_mappings_page_" +
+                                  std::to_string(info.param.page) + "_per_" +
+                                  std::to_string(info.param.per_page);
+                         });
 
 TEST(StandinParsePageRequest, DefaultsAndLimits) {
   auto defaults = parse_page_request({});
