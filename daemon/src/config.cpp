@@ -659,7 +659,8 @@ Credentials resolve_credentials(const Config& config, GetEnv getenv_fn) {
 
   throw ConfigError(prefix_of(config) +
                     "no Cloudflare credentials: set cloudflare.token_file, CLOUDFLARE_API_TOKEN, "
-                    "or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY");
+                    "CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY, or provide the systemd credential "
+                    "cloudflare-api-token ($CREDENTIALS_DIRECTORY)");
 }
 
 }  // namespace orc

@@ -998,8 +998,9 @@ TEST_F(ResolveCredentials, SystemdCredentialWithControlCharactersIsAnError) {
 }
 
 constexpr const char* kNoCredentials =
-    "no Cloudflare credentials: set cloudflare.token_file, CLOUDFLARE_API_TOKEN, or "
-    "CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY";
+    "no Cloudflare credentials: set cloudflare.token_file, CLOUDFLARE_API_TOKEN, "
+    "CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY, or provide the systemd credential "
+    "cloudflare-api-token ($CREDENTIALS_DIRECTORY)";
 
 TEST_F(ResolveCredentials, CredentialsDirectoryWithoutTheFileFallsThrough) {
   fs::create_directories(dir_ / "creds");

@@ -1,0 +1,72 @@
+// Benchmarks of the per-cycle work that grows with zone size. Run: scripts/bench.
+//
+//   parse/*     the desired-state parser versus yaml-cpp's own tree (YAML::Load), which the
+//               parser avoids building: the ratio is the point, not the absolute time
+//   plan/*      the diff of a full zone (3,500 live) against its desired state
+//   chunk/*     splitting a plan into batch deletes
+#include <benchmark/benchmark.h>
+#include <yaml-cpp/yaml.h>
+
+#include "desired_fixture.h"
+#include "desired_state.h"
+#include "plan.h"
+
+namespace {
+
+const std::string& big_file() {
+  static const std::string text = orc::fixtures::big_desired_state(35, 3500);
+  return text;
+}
+
+void BM_ParseDesiredState(benchmark::State& state) {
+  for (auto _ : state) {
+    auto desired = orc::parse_desired_state(big_file(), "desired.yaml");
+    benchmark::DoNotOptimize(desired);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * big_file().size()));
+}
+BENCHMARK(BM_ParseDesiredState)
+    ->Name("parse/origin_reconciler_35x3500")
+    ->Unit(benchmark::kMillisecond);
+
+// Baseline: only building yaml-cpp's node tree, with no validation at all.
+void BM_YamlCppLoad(benchmark::State& state) {
+  for (auto _ : state) {
+    YAML::Node node = YAML::Load(big_file());
+    benchmark::DoNotOptimize(node);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * big_file().size()));
+}
+BENCHMARK(BM_YamlCppLoad)
+    ->Name("parse/yaml_cpp_load_baseline_35x3500")
+    ->Unit(benchmark::kMillisecond);
+
+void BM_PlanZone(benchmark::State& state) {
+  const auto stale = static_cast<int>(state.range(0));
+  std::vector<orc::Mapping> live;
+  orc::DesiredZone desired;
+  desired.zone_id = "023e105f4ecef8ad9ca31a8372d0c353";
+  for (int i = 0; i < 3500; ++i) {
+    const std::string ip = "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+    live.push_back({ip, "aws", "us-east-1"});
+    if (i >= stale) desired.origins.push_back({ip, {}, {}});
+  }
+  for (auto _ : state) {
+    auto plan = orc::plan_zone(live, desired);
+    benchmark::DoNotOptimize(plan);
+  }
+}
+BENCHMARK(BM_PlanZone)->Name("plan/3500_live")->Arg(0)->Arg(1050)->Unit(benchmark::kMicrosecond);
+
+void BM_Chunk(benchmark::State& state) {
+  std::vector<std::string> ips(3500, "2001:db8::1234");
+  for (auto _ : state) {
+    auto chunks = orc::chunk(ips, 100);
+    benchmark::DoNotOptimize(chunks);
+  }
+}
+BENCHMARK(BM_Chunk)->Name("chunk/3500_by_100")->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
