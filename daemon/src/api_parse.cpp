@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "backoff.h"
+#include "source_text.h"
 
 namespace orc {
 
@@ -86,17 +87,6 @@ std::optional<Millis> retry_after_of(const HttpResponse& response) {
   return value ? parse_retry_after(*value) : std::nullopt;
 }
 
-// A short, printable excerpt of a body that is not what we expected.
-std::string excerpt(std::string_view body) {
-  constexpr std::size_t kMax = 120;
-  std::string out;
-  for (char c : body.substr(0, kMax)) {
-    out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
-  }
-  if (body.size() > kMax) out += "...";
-  return out;
-}
-
 }  // namespace
 
 ApiError classify_failure(const HttpResponse& response, const std::optional<Envelope>& envelope) {
@@ -120,12 +110,12 @@ ApiError classify_failure(const HttpResponse& response, const std::optional<Enve
     err.kind = ApiError::Kind::kRetryable;
     err.reason = RetryReason::kServerError;
     err.retry_after = retry_after_of(response);
-    if (err.message.empty()) err.message = "server error: " + excerpt(response.body);
+    if (err.message.empty()) err.message = "server error: " + shown(response.body);
   } else if (s >= 200 && s <= 299) {
     err.kind = ApiError::Kind::kRetryable;
     err.reason = RetryReason::kServerError;
     if (!envelope) {
-      err.message = "malformed answer (not a JSON envelope): '" + excerpt(response.body) + "'";
+      err.message = "malformed answer (not a JSON envelope): '" + shown(response.body) + "'";
     } else if (err.message.empty()) {
       err.message = "answer says success=false without an error";
     } else {
@@ -133,7 +123,7 @@ ApiError classify_failure(const HttpResponse& response, const std::optional<Enve
     }
   } else {
     err.kind = ApiError::Kind::kPermanent;
-    if (err.message.empty()) err.message = excerpt(response.body);
+    if (err.message.empty()) err.message = shown(response.body);
   }
   return err;
 }

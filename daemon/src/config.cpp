@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "source_text.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -34,55 +36,6 @@ namespace {
 
 constexpr std::size_t kMaxConfigBytes = 16u << 20;
 constexpr std::size_t kMaxTokenBytes = 64u << 10;
-constexpr std::size_t kMaxShownChars = 120;
-
-// Reads a whole file. On failure returns false and sets `error` to the reason (the OS
-// message, or a size complaint). Bounded so that a mistaken /dev/zero cannot hang start-up.
-bool read_file(const fs::path& path, std::size_t limit, std::string& out, std::string& error) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = std::system_category().message(errno);
-    return false;
-  }
-  out.clear();
-  char buf[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      error = std::system_category().message(errno);
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<std::size_t>(n) > limit) {
-      error = "larger than " + std::to_string(limit) + " bytes";
-      ::close(fd);
-      return false;
-    }
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
-
-// A value as it appears in a message: control characters escaped, long values cut short.
-std::string shown(std::string_view value) {
-  std::string out;
-  const std::size_t n = std::min(value.size(), kMaxShownChars);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(value[i]);
-    if (c < 0x20 || c == 0x7f) {
-      char esc[8];
-      std::snprintf(esc, sizeof(esc), "\\x%02x", c);
-      out += esc;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (value.size() > n) out += "...";
-  return out;
-}
 
 // "'value'" for a scalar, "a map" / "a sequence" / "nothing" otherwise.
 std::string describe(const YAML::Node& node) {
@@ -96,12 +49,6 @@ std::string describe(const YAML::Node& node) {
   if (node.IsMap()) return "a map";
   if (node.IsSequence()) return "a sequence";
   return "nothing";
-}
-
-// "file:line" when the node knows where it came from, else "file".
-std::string where(const std::string& file, const YAML::Mark& mark) {
-  if (mark.is_null() || mark.line < 0) return file;
-  return file + ":" + std::to_string(mark.line + 1);
 }
 
 bool is_space(char c) {

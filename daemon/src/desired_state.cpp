@@ -1,5 +1,7 @@
 #include "desired_state.h"
 
+#include "source_text.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 #include <yaml-cpp/eventhandler.h>
@@ -25,36 +27,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t kMaxDesiredStateBytes = 256u << 20;
-constexpr std::size_t kMaxShownChars = 120;
-
-// Reads a whole file. On failure returns false and sets `error` to the OS reason.
-bool read_file(const fs::path& path, std::size_t limit, std::string& out, std::string& error) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = std::system_category().message(errno);
-    return false;
-  }
-  out.clear();
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      error = std::system_category().message(errno);
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<std::size_t>(n) > limit) {
-      error = "larger than " + std::to_string(limit) + " bytes";
-      ::close(fd);
-      return false;
-    }
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
 
 // --- A small YAML tree -----------------------------------------------------------------------
 // Built from yaml-cpp's parser events rather than with YAML::Load: the desired state can hold
@@ -134,24 +106,6 @@ class TreeBuilder final : public YAML::EventHandler {
 
 // --- Messages --------------------------------------------------------------------------------
 
-// A value as it appears in a message: control characters escaped, long values cut short.
-std::string shown(std::string_view value) {
-  std::string out;
-  const std::size_t n = std::min(value.size(), kMaxShownChars);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(value[i]);
-    if (c < 0x20 || c == 0x7f) {
-      char esc[8];
-      std::snprintf(esc, sizeof(esc), "\\x%02x", c);
-      out += esc;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (value.size() > n) out += "...";
-  return out;
-}
-
 std::string in_quotes(std::string_view value) {
   // Built by appending: GCC 12 warns falsely (-Wrestrict) about "'" + std::string&&.
   std::string out(1, '\'');
@@ -173,11 +127,6 @@ std::string describe(const Node& node) {
       break;
   }
   return "nothing";
-}
-
-std::string where(const std::string& file, const YAML::Mark& mark) {
-  if (mark.is_null() || mark.line < 0) return file;
-  return file + ":" + std::to_string(mark.line + 1);
 }
 
 std::string zone_path(std::size_t zone) {
