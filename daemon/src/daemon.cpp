@@ -112,6 +112,7 @@ struct Daemon::Impl {
   std::unique_ptr<StatusServer> server;
 
   std::optional<FileStamp> desired_stamp;
+  std::atomic<std::size_t> zone_count{0};  // for /healthz, read on the server's threads
   std::atomic<bool> reload_requested{false};
   std::mutex wake_mu;
   std::condition_variable wake;
@@ -165,7 +166,7 @@ HealthAnswer Daemon::Impl::health_answer() {
     std::lock_guard lock(wake_mu);
     body["last_cycle"] = last_summary;
   }
-  body["zones"] = desired.zones.size();
+  body["zones"] = zone_count.load();
   return {ok, body.dump()};
 }
 
@@ -195,6 +196,7 @@ bool Daemon::Impl::reload_desired(const char* why) {
     DesiredState next = load_desired_state(path);
     desired_stamp = stamp_of(path);
     desired = std::move(next);
+    zone_count = desired.zones.size();
     metrics.set_desired_state_valid(true);
     metrics.set_zones(zone_ids(desired));
     spdlog::info("desired state reloaded ({}): {} zones from {}", why, desired.zones.size(),
@@ -264,6 +266,7 @@ void Daemon::Impl::wait_for_next_cycle() {
 }
 
 int Daemon::Impl::run() {
+  zone_count = desired.zones.size();
   metrics.set_desired_state_valid(true);
   metrics.set_zones(zone_ids(desired));
 
