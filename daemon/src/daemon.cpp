@@ -118,7 +118,6 @@ struct Daemon::Impl {
   std::condition_variable wake;
   std::optional<MonoTime> stop_requested_at;  // wake_mu
   std::string last_summary = "no cycle yet";  // wake_mu
-  std::optional<WallTime> last_cycle_end;     // wake_mu
   MonoTime last_watchdog{};
 };
 
@@ -291,7 +290,6 @@ int Daemon::Impl::run() {
     {
       std::lock_guard lock(wake_mu);
       last_summary = summary;
-      last_cycle_end = clock.wall();
     }
     spdlog::info("cycle done: {}", summary);
     notifier.status("last cycle: " + summary);

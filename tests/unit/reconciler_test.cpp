@@ -95,7 +95,6 @@ TEST_F(ReconcilerTest, BatchSizeIsRespected) {
 TEST_F(ReconcilerTest, ItemsAlreadyGoneAreNotFailures) {
   api_.seed(kZoneA, range_ips(0, 10));
   api_.not_found_text = "something unexpected";  // the text alone does not say so...
-  BatchDeleteApplier applier(api_, 100, sleeper_);
   // ...but the follow-up GET does: another actor removed 10.0.0.9 between list and delete.
   class RemovingApi : public ZoneApi {
    public:
