@@ -88,8 +88,14 @@ class RunningDaemonTest(IntegrationTest):
         time.sleep(0.2)  # the batch delete is now held up in the stand-in
         d.signal(signal.SIGINT)
         self.assertEqual(d.wait(timeout=10), 0)
-        # The request in flight was completed, not cut half-way.
+        # The request in flight was completed, not cut half-way: the daemon read its answer
+        # after the signal (the stand-in alone would finish the delete either way).
         self.assertEqual([r["status"] for r in api.requests("batch_delete")], [200])
+        log = d.log_text()
+        signalled = log.find("Interrupt: finishing the requests in flight")
+        answered = log.find(f"zone {ZONE}: in line: live=10 desired=8 stale=2 pruned=2")
+        self.assertNotEqual(signalled, -1, log)
+        self.assertGreater(answered, signalled, log)
         self.assertEqual(len(api.live()), 8)
 
     def test_desired_state_change_is_picked_up_without_a_restart(self):

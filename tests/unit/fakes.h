@@ -207,4 +207,21 @@ class FakeZoneApi final : public ZoneApi {
   std::map<std::string, std::set<std::string>> zones_;
 };
 
+// Passes every call through to another ZoneApi; tests override the one call they change.
+class ForwardingZoneApi : public ZoneApi {
+ public:
+  explicit ForwardingZoneApi(ZoneApi& inner) : inner_(inner) {}
+  Result<std::vector<Mapping>> list(const std::string& zone) override { return inner_.list(zone); }
+  Result<BatchDeleteResult> batch_delete(const std::string& zone,
+                                         const std::vector<std::string>& ips) override {
+    return inner_.batch_delete(zone, ips);
+  }
+  Result<Presence> get(const std::string& zone, const std::string& ip) override {
+    return inner_.get(zone, ip);
+  }
+
+ protected:
+  ZoneApi& inner_;
+};
+
 }  // namespace orc::testing

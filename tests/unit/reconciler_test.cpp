@@ -96,24 +96,17 @@ TEST_F(ReconcilerTest, ItemsAlreadyGoneAreNotFailures) {
   api_.seed(kZoneA, range_ips(0, 10));
   api_.not_found_text = "something unexpected";  // the text alone does not say so...
   // ...but the follow-up GET does: another actor removed 10.0.0.9 between list and delete.
-  class RemovingApi : public ZoneApi {
+  class RemovingApi : public testing::ForwardingZoneApi {
    public:
-    explicit RemovingApi(FakeZoneApi& inner) : inner_(inner) {}
+    explicit RemovingApi(FakeZoneApi& fake) : ForwardingZoneApi(fake), fake_(fake) {}
     Result<std::vector<Mapping>> list(const std::string& z) override {
       auto r = inner_.list(z);
-      inner_.remove_behind_our_back(z, "10.0.0.9");
+      fake_.remove_behind_our_back(z, "10.0.0.9");
       return r;
-    }
-    Result<BatchDeleteResult> batch_delete(const std::string& z,
-                                           const std::vector<std::string>& ips) override {
-      return inner_.batch_delete(z, ips);
-    }
-    Result<Presence> get(const std::string& z, const std::string& ip) override {
-      return inner_.get(z, ip);
     }
 
    private:
-    FakeZoneApi& inner_;
+    FakeZoneApi& fake_;
   } racing(api_);
   BatchDeleteApplier racing_applier(racing, 100, sleeper_);
   Reconciler r(racing, racing_applier, clock_, sleeper_, observer_);
@@ -127,22 +120,15 @@ TEST_F(ReconcilerTest, ItemsAlreadyGoneAreNotFailures) {
 
 TEST_F(ReconcilerTest, NotFoundTextNeedsNoFollowUp) {
   api_.seed(kZoneA, range_ips(0, 3));
-  class GoneApi : public ZoneApi {
+  class GoneApi : public testing::ForwardingZoneApi {
    public:
-    explicit GoneApi(FakeZoneApi& inner) : inner_(inner) {}
-    Result<std::vector<Mapping>> list(const std::string& z) override { return inner_.list(z); }
+    using ForwardingZoneApi::ForwardingZoneApi;
     Result<BatchDeleteResult> batch_delete(const std::string&,
                                            const std::vector<std::string>& ips) override {
       BatchDeleteResult r;
       for (const auto& ip : ips) r.failed.push_back({ip, "origin IP not found"});
       return r;
     }
-    Result<Presence> get(const std::string& z, const std::string& ip) override {
-      return inner_.get(z, ip);
-    }
-
-   private:
-    FakeZoneApi& inner_;
   } gone(api_);
   BatchDeleteApplier applier(gone, 100, sleeper_);
   Reconciler r(gone, applier, clock_, sleeper_, observer_);
