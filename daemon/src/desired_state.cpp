@@ -129,6 +129,12 @@ std::string describe(const Node& node) {
   return "nothing";
 }
 
+// ", line 7" for a node with a position, "" otherwise.
+std::string line_of(const Node& n) {
+  if (n.mark.is_null() || n.mark.line < 0) return {};
+  return ", line " + std::to_string(n.mark.line + 1);
+}
+
 std::string zone_path(std::size_t zone) {
   return "zones[" + std::to_string(zone) + "]";
 }
@@ -324,22 +330,24 @@ class DesiredStateParser {
   void parse_origins(const Node& list, std::size_t zi, DesiredZone& zone) {
     if (!list.is_sequence()) fail_value(list, zone_path(zi) + ".origins", "must be a sequence");
     zone.origins.reserve(list.children.size());
-    // canonical ip -> (index, spelling as written)
-    std::unordered_map<std::string, std::pair<std::size_t, const std::string*>> seen;
+    // canonical origin ip -> (index, the scalar as written)
+    std::unordered_map<std::string, std::pair<std::size_t, const Node*>> seen;
     seen.reserve(list.children.size());
     for (std::size_t j = 0; j < list.children.size(); ++j) {
       key_mark_ = YAML::Mark::null_mark();
       const Node* ip_node = nullptr;
       DesiredOrigin origin = parse_origin(node(list.children[j]), zi, j, ip_node);
-      const auto [it, inserted] = seen.try_emplace(origin.ip, j, &ip_node->scalar);
+      const auto [it, inserted] = seen.try_emplace(origin.ip, j, ip_node);
       if (!inserted) {
+        // Both places, by path and line: the first may be far up a long file.
         const std::string& written = ip_node->scalar;
-        const auto& [first, first_written] = it->second;
+        const auto& [first, first_node] = it->second;
+        const std::string first_at = origin_path(zi, first) + line_of(*first_node);
         const std::string what =
-            *first_written == written
-                ? in_quotes(written) + " is listed twice (first at " + origin_path(zi, first) + ")"
-                : in_quotes(written) + " is the same address as " + in_quotes(*first_written) +
-                      " at " + origin_path(zi, first) + " (both are " + origin.ip + ")";
+            first_node->scalar == written
+                ? in_quotes(written) + " is listed twice (first at " + first_at + ")"
+                : in_quotes(written) + " is the same address as " + in_quotes(first_node->scalar) +
+                      " at " + first_at + " (both are " + origin.ip + ")";
         fail(*ip_node, origin_path(zi, j), what);
       }
       zone.origins.push_back(std::move(origin));
@@ -389,7 +397,7 @@ class DesiredStateParser {
   template <typename PathFn>
   std::string parse_address(const Node& v, PathFn&& path) {
     if (!v.is_scalar()) fail_value(v, path(), "must be an IPv4 or IPv6 address");
-    auto ip = canonicalize_ip(v.scalar);
+    auto ip = canonical_origin_ip(v.scalar);  // ::ffff:192.0.2.1 is 192.0.2.1
     if (!ip) fail(v, path(), in_quotes(v.scalar) + " is not an IPv4 or IPv6 address");
     return std::move(*ip);
   }
@@ -418,7 +426,7 @@ class DesiredStateParser {
         fail(item, item_path,
              in_quotes(item.scalar) + " is not a CIDR range like 192.0.2.0/24 or 2001:db8::/32");
       }
-      zone.manage_cidrs.push_back(*cidr);
+      zone.manage_cidrs.push_back(unmapped(*cidr));  // ::ffff:10.0.0.0/104 is 10.0.0.0/8
     }
   }
 

@@ -19,7 +19,7 @@ class DesiredStateError : public std::runtime_error {
 };
 
 struct DesiredOrigin {
-  std::string ip;                     // canonical form
+  std::string ip;                     // canonical origin form (ip.h): ::ffff:a.b.c.d is a.b.c.d
   std::optional<std::string> vendor;  // aws|azure|gcp|oci when given
   std::optional<std::string> region;
 };
@@ -27,7 +27,7 @@ struct DesiredOrigin {
 struct DesiredZone {
   std::string zone_id;                 // 32 hex characters, lower-cased
   std::vector<DesiredOrigin> origins;  // duplicates (after canonicalization) are an error
-  std::vector<Cidr> manage_cidrs;      // empty: every live IP of the zone is in scope
+  std::vector<Cidr> manage_cidrs;      // unmapped (ip.h); empty: every live IP is in scope
 };
 
 struct DesiredState {

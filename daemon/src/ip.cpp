@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -38,16 +39,47 @@ std::optional<std::string> canonicalize_ip(std::string_view text) {
   return to_string(*ip);
 }
 
-bool Cidr::contains(const IpAddress& ip) const {
-  if (ip.family != network.family) return false;
-  const int full = prefix_len / 8;
-  for (int i = 0; i < full; ++i) {
-    if (ip.bytes[i] != network.bytes[i]) return false;
+bool is_v4_mapped(const IpAddress& ip) {
+  if (ip.family != IpAddress::Family::kV6) return false;
+  for (int i = 0; i < 10; ++i) {
+    if (ip.bytes[i] != 0) return false;
   }
-  const int rest = prefix_len % 8;
+  return ip.bytes[10] == 0xFF && ip.bytes[11] == 0xFF;
+}
+
+IpAddress unmapped(const IpAddress& ip) {
+  if (!is_v4_mapped(ip)) return ip;
+  IpAddress v4;
+  v4.family = IpAddress::Family::kV4;
+  std::copy(ip.bytes.begin() + 12, ip.bytes.end(), v4.bytes.begin());
+  return v4;
+}
+
+std::optional<IpAddress> parse_origin_ip(std::string_view text) {
+  auto ip = parse_ip(text);
+  if (!ip) return std::nullopt;
+  return unmapped(*ip);
+}
+
+std::optional<std::string> canonical_origin_ip(std::string_view text) {
+  auto ip = parse_origin_ip(text);
+  if (!ip) return std::nullopt;
+  return to_string(*ip);
+}
+
+bool Cidr::contains(const IpAddress& address) const {
+  // Both sides unmapped: ::ffff:10.0.0.1 is in 10.0.0.0/8, 10.0.0.1 in ::ffff:10.0.0.0/104.
+  const IpAddress ip = unmapped(address);
+  const Cidr range = unmapped(*this);
+  if (ip.family != range.network.family) return false;
+  const int full = range.prefix_len / 8;
+  for (int i = 0; i < full; ++i) {
+    if (ip.bytes[i] != range.network.bytes[i]) return false;
+  }
+  const int rest = range.prefix_len % 8;
   if (rest == 0) return true;
   const auto mask = static_cast<std::uint8_t>(0xFFu << (8 - rest));
-  return (ip.bytes[full] & mask) == (network.bytes[full] & mask);
+  return (ip.bytes[full] & mask) == (range.network.bytes[full] & mask);
 }
 
 std::optional<Cidr> parse_cidr(std::string_view text) {
@@ -75,6 +107,12 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
 
 std::string to_string(const Cidr& cidr) {
   return to_string(cidr.network) + "/" + std::to_string(cidr.prefix_len);
+}
+
+Cidr unmapped(const Cidr& cidr) {
+  constexpr int kMappedPrefix = 96;  // ::ffff:0:0/96
+  if (cidr.prefix_len < kMappedPrefix || !is_v4_mapped(cidr.network)) return cidr;
+  return Cidr{unmapped(cidr.network), cidr.prefix_len - kMappedPrefix};
 }
 
 }  // namespace orc

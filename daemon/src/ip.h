@@ -1,5 +1,11 @@
 // IP addresses and CIDR ranges in the canonical text form the Cloudflare API uses:
 // dotted quad for IPv4, RFC 5952 for IPv6 (lower case, longest zero run compressed).
+//
+// An origin's identity goes one step further: an IPv4-mapped IPv6 address (::ffff:a.b.c.d,
+// however it is spelled) is the IPv4 address a.b.c.d, because an API that folds the two would
+// otherwise see a desired origin deleted under its other name. Origins are compared with
+// parse_origin_ip / canonical_origin_ip; parse_ip / canonicalize_ip keep the address family
+// as written (RFC 5952 text, which is what goes into a URL path and what a host check needs).
 // Pure functions: no I/O, no allocation beyond the returned strings.
 #pragma once
 
@@ -31,10 +37,25 @@ std::string to_string(const IpAddress& ip);
 // parse_ip followed by to_string; nullopt when the text is not an address.
 std::optional<std::string> canonicalize_ip(std::string_view text);
 
+// Whether `ip` is in ::ffff:0:0/96.
+bool is_v4_mapped(const IpAddress& ip);
+
+// An IPv4-mapped IPv6 address as the IPv4 address it maps; any other address unchanged.
+IpAddress unmapped(const IpAddress& ip);
+
+// parse_ip followed by unmapped: the address an origin is compared by.
+std::optional<IpAddress> parse_origin_ip(std::string_view text);
+
+// The canonical text of an origin: "::ffff:10.0.0.1" and "0:0:0:0:0:ffff:a00:1" are
+// "10.0.0.1"; nullopt when the text is not an address.
+std::optional<std::string> canonical_origin_ip(std::string_view text);
+
 struct Cidr {
   IpAddress network;  // host bits are zero
   int prefix_len = 0;
 
+  // Compares unmapped forms: 10.0.0.0/8 contains ::ffff:10.0.0.1, ::ffff:10.0.0.0/104 contains
+  // 10.0.0.1, and ::/0 contains no IPv4 address in either spelling.
   bool contains(const IpAddress& ip) const;
   friend bool operator==(const Cidr&, const Cidr&) = default;
 };
@@ -45,5 +66,11 @@ struct Cidr {
 std::optional<Cidr> parse_cidr(std::string_view text);
 
 std::string to_string(const Cidr& cidr);
+
+// A range inside ::ffff:0:0/96 (prefix length 96 or more) as the IPv4 range it maps:
+// ::ffff:10.0.0.0/104 is 10.0.0.0/8 and ::ffff:0:0/96 is 0.0.0.0/0. Any other range unchanged;
+// in particular a wider IPv6 range such as ::/0 keeps meaning IPv6 addresses only, so that it
+// never takes in every IPv4 origin of a zone.
+Cidr unmapped(const Cidr& cidr);
 
 }  // namespace orc

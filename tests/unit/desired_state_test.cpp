@@ -91,14 +91,19 @@ TEST(ParseDesiredState, OriginsAreCanonicalized) {
   const DesiredState state = parse_desired_state(one_zone("      - 2001:DB8:0:0::1\n"
                                                           "      - ip: 2001:0DB8::0:2\n"
                                                           "      - '192.0.2.9'\n"
-                                                          "      - ip: \"::FFFF:192.0.2.1\"\n"),
+                                                          "      - ip: \"::FFFF:192.0.2.1\"\n"
+                                                          "      - 0:0:0:0:0:ffff:c000:202\n"
+                                                          "      - ::ffff:0:192.0.2.3\n"),
                                                  kFile);
   const auto& o = state.zones[0].origins;
-  ASSERT_EQ(o.size(), 4u);
+  ASSERT_EQ(o.size(), 6u);
   EXPECT_EQ(o[0].ip, "2001:db8::1");
   EXPECT_EQ(o[1].ip, "2001:db8::2");
   EXPECT_EQ(o[2].ip, "192.0.2.9");
-  EXPECT_EQ(o[3].ip, "::ffff:192.0.2.1");
+  // IPv4-mapped IPv6 is the IPv4 origin, however it is written.
+  EXPECT_EQ(o[3].ip, "192.0.2.1");
+  EXPECT_EQ(o[4].ip, "192.0.2.2");
+  EXPECT_EQ(o[5].ip, "::ffff:0:c000:203");  // IPv4-translated is not mapped
 }
 
 TEST(ParseDesiredState, UpperCaseZoneIdIsLowerCased) {
@@ -151,6 +156,22 @@ TEST(ParseDesiredState, ManageCidrsAreCanonical) {
   EXPECT_EQ(to_string(c[1]), "0.0.0.0/0");
   EXPECT_EQ(to_string(c[2]), "192.0.2.7/32");
   EXPECT_TRUE(c[0].contains(*parse_ip("2001:db8:1::5")));
+}
+
+TEST(ParseDesiredState, MappedCidrsAreIpv4Ranges) {
+  const DesiredState state =
+      parse_desired_state(one_zone("      []\n",
+                                   "    manage_cidrs:\n      - ::ffff:192.0.2.0/120\n"
+                                   "      - ::FFFF:0:0/96\n      - ::/0\n"),
+                          kFile);
+  const auto& c = state.zones[0].manage_cidrs;
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(to_string(c[0]), "192.0.2.0/24");
+  EXPECT_EQ(to_string(c[1]), "0.0.0.0/0");
+  EXPECT_EQ(to_string(c[2]), "::/0");  // still IPv6 only
+  EXPECT_TRUE(c[0].contains(*parse_ip("192.0.2.9")));
+  EXPECT_TRUE(c[0].contains(*parse_ip("::ffff:192.0.2.9")));
+  EXPECT_FALSE(c[2].contains(*parse_ip("::ffff:192.0.2.9")));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -304,15 +325,31 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"SameOriginTwice",
                   one_zone("      - 192.0.2.1\n      - 192.0.2.2\n      - 192.0.2.1\n"),
                   ":6: zones[0].origins[2]: '192.0.2.1' is listed twice (first at "
-                  "zones[0].origins[0])"},
+                  "zones[0].origins[0], line 4)"},
         ErrorCase{"SameOriginAfterCanonicalization",
                   one_zone("      - 2001:db8::1\n      - 2001:DB8:0:0::1\n"),
                   ":5: zones[0].origins[1]: '2001:DB8:0:0::1' is the same address as "
-                  "'2001:db8::1' at zones[0].origins[0] (both are 2001:db8::1)"},
+                  "'2001:db8::1' at zones[0].origins[0], line 4 (both are 2001:db8::1)"},
         ErrorCase{"SameOriginScalarAndMap",
                   one_zone("      - 2001:DB8::1\n      - ip: 2001:db8:0::1\n        vendor: gcp\n"),
                   ":5: zones[0].origins[1]: '2001:db8:0::1' is the same address as "
-                  "'2001:DB8::1' at zones[0].origins[0] (both are 2001:db8::1)"},
+                  "'2001:DB8::1' at zones[0].origins[0], line 4 (both are 2001:db8::1)"},
+        // IPv4-mapped IPv6 and the IPv4 address it maps are one origin, in either order and
+        // however the mapped form is written.
+        ErrorCase{"SameOriginIpv4ThenMapped",
+                  one_zone("      - 10.0.0.1\n      - 192.0.2.5\n      - ::ffff:10.0.0.1\n"),
+                  ":6: zones[0].origins[2]: '::ffff:10.0.0.1' is the same address as "
+                  "'10.0.0.1' at zones[0].origins[0], line 4 (both are 10.0.0.1)"},
+        ErrorCase{"SameOriginMappedThenIpv4",
+                  one_zone("      - ip: '0:0:0:0:0:FFFF:0A00:0001'\n        vendor: aws\n"
+                           "      - 10.0.0.1\n"),
+                  ":6: zones[0].origins[1]: '10.0.0.1' is the same address as "
+                  "'0:0:0:0:0:FFFF:0A00:0001' at zones[0].origins[0], line 4 (both are "
+                  "10.0.0.1)"},
+        ErrorCase{"SameOriginTwoMappedSpellings",
+                  one_zone("      - ::ffff:a00:1\n      - ::FFFF:10.0.0.1\n"),
+                  ":5: zones[0].origins[1]: '::FFFF:10.0.0.1' is the same address as "
+                  "'::ffff:a00:1' at zones[0].origins[0], line 4 (both are 10.0.0.1)"},
         // The header's own example: the first error, precisely located.
         ErrorCase{"DeepInTheFile",
                   "zones:\n"
@@ -392,7 +429,7 @@ TEST(ParseDesiredState, LargeFileDuplicateAtTheEndIsFound) {
   text += "      - 10.0.0.0\n";
   EXPECT_THAT(parse_error(text),
               HasSubstr("zones[0].origins[3500]: '10.0.0.0' is listed twice (first at "
-                        "zones[0].origins[0])"));
+                        "zones[0].origins[0], line "));
 }
 
 // ---------------------------------------------------------------------------------------------

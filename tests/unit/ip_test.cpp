@@ -35,6 +35,7 @@ INSTANTIATE_TEST_SUITE_P(
                       // A single zero group is not compressed.
                       CanonicalCase{"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"},
                       CanonicalCase{"::", "::"}, CanonicalCase{"::1", "::1"},
+                      // RFC 5952 text keeps the family; origins fold (below).
                       CanonicalCase{"::ffff:192.0.2.1", "::ffff:192.0.2.1"},
                       CanonicalCase{"", nullptr}, CanonicalCase{"192.0.2", nullptr},
                       CanonicalCase{"192.0.2.256", nullptr}, CanonicalCase{" 192.0.2.1", nullptr},
@@ -43,6 +44,88 @@ INSTANTIATE_TEST_SUITE_P(
                       CanonicalCase{"[2001:db8::1]", nullptr},
                       CanonicalCase{"2001:db8:::1", nullptr}, CanonicalCase{"example.com", nullptr},
                       CanonicalCase{"1:2:3:4:5:6:7:8:9", nullptr}));
+
+class CanonicalOriginIp : public ::testing::TestWithParam<CanonicalCase> {};
+
+TEST_P(CanonicalOriginIp, FoldsIpv4MappedIpv6InAnySpelling) {
+  const auto& c = GetParam();
+  const auto got = canonical_origin_ip(c.input);
+  if (c.canonical == nullptr) {
+    EXPECT_FALSE(got.has_value()) << c.input << " -> " << got.value_or("");
+  } else {
+    ASSERT_TRUE(got.has_value()) << c.input;
+    EXPECT_EQ(*got, c.canonical) << c.input;
+    // The folded form is its own canonical form.
+    EXPECT_EQ(canonical_origin_ip(*got), *got);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, CanonicalOriginIp,
+    ::testing::Values(
+        // ::ffff:0:0/96, however written, is the IPv4 address it maps.
+        CanonicalCase{"::ffff:10.0.0.1", "10.0.0.1"}, CanonicalCase{"::FFFF:10.0.0.1", "10.0.0.1"},
+        CanonicalCase{"::ffff:a00:1", "10.0.0.1"}, CanonicalCase{"::ffff:0a00:0001", "10.0.0.1"},
+        CanonicalCase{"0:0:0:0:0:ffff:a00:1", "10.0.0.1"},
+        CanonicalCase{"0000:0000:0000:0000:0000:FFFF:0A00:0001", "10.0.0.1"},
+        CanonicalCase{"0::ffff:10.0.0.1", "10.0.0.1"},
+        CanonicalCase{"0:0:0:0:0:ffff:10.0.0.1", "10.0.0.1"},
+        CanonicalCase{"::ffff:0.0.0.0", "0.0.0.0"},
+        CanonicalCase{"::ffff:255.255.255.255", "255.255.255.255"},
+        CanonicalCase{"10.0.0.1", "10.0.0.1"},
+        // Neighbours of the mapped range stay IPv6.
+        CanonicalCase{"::10.0.0.1", "::10.0.0.1"},             // IPv4-compatible (::/96)
+        CanonicalCase{"::ffff:0:10.0.0.1", "::ffff:0:a00:1"},  // IPv4-translated
+        CanonicalCase{"::fffe:10.0.0.1", "::fffe:a00:1"},
+        CanonicalCase{"1::ffff:10.0.0.1", "1::ffff:a00:1"},
+        CanonicalCase{"64:ff9b::10.0.0.1", "64:ff9b::a00:1"},  // NAT64
+        CanonicalCase{"::ffff", "::ffff"}, CanonicalCase{"::", "::"},
+        CanonicalCase{"2001:DB8::1", "2001:db8::1"},
+        // Still not addresses.
+        CanonicalCase{"::ffff:10.0.0.256", nullptr}, CanonicalCase{"::ffff:10.0.0", nullptr},
+        CanonicalCase{"::ffff:10.0.0.1%eth0", nullptr}, CanonicalCase{"[::ffff:10.0.0.1]", nullptr},
+        CanonicalCase{"", nullptr}, CanonicalCase{"../../user/tokens/verify", nullptr}));
+
+TEST(Unmapped, OnlyTheMappedRangeChangesFamily) {
+  EXPECT_TRUE(is_v4_mapped(*parse_ip("::ffff:10.0.0.1")));
+  EXPECT_FALSE(is_v4_mapped(*parse_ip("10.0.0.1")));
+  EXPECT_FALSE(is_v4_mapped(*parse_ip("::10.0.0.1")));
+  EXPECT_FALSE(is_v4_mapped(*parse_ip("1::ffff:10.0.0.1")));
+  EXPECT_EQ(unmapped(*parse_ip("::ffff:10.0.0.1")), *parse_ip("10.0.0.1"));
+  EXPECT_EQ(unmapped(*parse_ip("2001:db8::1")), *parse_ip("2001:db8::1"));
+  EXPECT_EQ(parse_origin_ip("::ffff:192.0.2.1"), parse_ip("192.0.2.1"));
+  EXPECT_FALSE(parse_origin_ip("192.0.2").has_value());
+}
+
+TEST(UnmappedCidr, MappedRangesBecomeIpv4RangesAndWiderOnesStayIpv6) {
+  struct Case {
+    const char* input;
+    const char* unmapped;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"::ffff:0:0/96", "0.0.0.0/0"},
+           {"::ffff:0.0.0.0/96", "0.0.0.0/0"},
+           {"::ffff:10.0.0.0/104", "10.0.0.0/8"},
+           {"::FFFF:192.0.2.0/120", "192.0.2.0/24"},
+           {"::ffff:192.0.2.7/128", "192.0.2.7/32"},
+           {"0:0:0:0:0:ffff:c000:200/127", "192.0.2.0/31"},
+           // Wider than /96: it contains the mapped range but keeps meaning IPv6 only.
+           {"::/0", "::/0"},
+           {"::/80", "::/80"},
+           {"::ffff:0:0/95", nullptr},  // host bits set: not a range at all
+           {"::/95", "::/95"},
+           {"::10.0.0.0/104", "::10.0.0.0/104"},  // IPv4-compatible, not mapped
+           {"10.0.0.0/8", "10.0.0.0/8"},
+           {"2001:db8::/32", "2001:db8::/32"}}) {
+    const auto cidr = parse_cidr(c.input);
+    if (c.unmapped == nullptr) {
+      EXPECT_FALSE(cidr.has_value()) << c.input;
+      continue;
+    }
+    ASSERT_TRUE(cidr.has_value()) << c.input;
+    EXPECT_EQ(to_string(unmapped(*cidr)), c.unmapped) << c.input;
+  }
+}
 
 TEST(ParseCidr, AcceptsNetworksAndRejectsHostBits) {
   const auto v4 = parse_cidr("192.0.2.0/24");
@@ -74,7 +157,11 @@ TEST(CidrContains, RespectsPrefixAndFamily) {
   EXPECT_TRUE(net.contains(*parse_ip("192.0.3.255")));
   EXPECT_FALSE(net.contains(*parse_ip("192.0.4.0")));
   EXPECT_FALSE(net.contains(*parse_ip("192.0.1.255")));
-  EXPECT_FALSE(net.contains(*parse_ip("::ffff:192.0.2.1")));  // other family
+  // A mapped address is the IPv4 address it maps.
+  EXPECT_TRUE(net.contains(*parse_ip("::ffff:192.0.2.1")));
+  EXPECT_TRUE(net.contains(*parse_ip("0:0:0:0:0:ffff:c000:3ff")));  // 192.0.3.255
+  EXPECT_FALSE(net.contains(*parse_ip("::ffff:192.0.4.0")));
+  EXPECT_FALSE(net.contains(*parse_ip("::192.0.2.1")));  // IPv4-compatible is IPv6
 
   const auto v6 = *parse_cidr("2001:db8::/33");
   EXPECT_TRUE(v6.contains(*parse_ip("2001:db8:7fff::1")));
@@ -82,7 +169,21 @@ TEST(CidrContains, RespectsPrefixAndFamily) {
 
   const auto all = *parse_cidr("0.0.0.0/0");
   EXPECT_TRUE(all.contains(*parse_ip("203.0.113.9")));
+  EXPECT_TRUE(all.contains(*parse_ip("::ffff:203.0.113.9")));
   EXPECT_FALSE(all.contains(*parse_ip("::1")));
+
+  // A mapped range, folded or not, holds IPv4 addresses in both spellings.
+  const auto mapped = *parse_cidr("::ffff:192.0.2.0/120");
+  EXPECT_TRUE(mapped.contains(*parse_ip("192.0.2.200")));
+  EXPECT_TRUE(mapped.contains(*parse_ip("::ffff:192.0.2.200")));
+  EXPECT_FALSE(mapped.contains(*parse_ip("192.0.3.1")));
+  EXPECT_TRUE(unmapped(mapped).contains(*parse_ip("::ffff:192.0.2.200")));
+
+  // Every IPv6 range wider than the mapped one holds no IPv4 address in either spelling.
+  const auto every_v6 = *parse_cidr("::/0");
+  EXPECT_TRUE(every_v6.contains(*parse_ip("2001:db8::1")));
+  EXPECT_FALSE(every_v6.contains(*parse_ip("10.0.0.1")));
+  EXPECT_FALSE(every_v6.contains(*parse_ip("::ffff:10.0.0.1")));
 }
 
 }  // namespace
