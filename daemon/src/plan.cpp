@@ -1,55 +1,76 @@
 #include "plan.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 #include <unordered_set>
 
 namespace orc {
 
+namespace {
+
+bool in_scope(const DesiredZone& desired, const IpAddress& ip) {
+  if (desired.manage_cidrs.empty()) return true;
+  for (const auto& cidr : desired.manage_cidrs) {
+    if (cidr.contains(ip)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired) {
   ZonePlan plan;
   plan.live = live.size();
   plan.desired = desired.origins.size();
 
+  // The parser already folds desired origins; folding again keeps any other source honest.
   std::unordered_set<std::string> keep;
   keep.reserve(desired.origins.size());
-  for (const auto& o : desired.origins) keep.insert(o.ip);  // already canonical
+  for (const auto& o : desired.origins) keep.insert(canonical_origin_ip(o.ip).value_or(o.ip));
 
-  std::unordered_set<std::string> planned;
+  std::unordered_set<std::string> seen;     // canonical origin form of every parseable entry
+  std::unordered_set<std::string> doomed;   // canonical origin form of the stale ones
+  std::unordered_set<std::string> planned;  // RFC 5952 form of each spelling in `stale`
+  seen.reserve(live.size());
   for (const auto& m : live) {
     const auto ip = parse_ip(m.ip);
     if (!ip) {
       ++plan.unparseable;
       continue;
     }
-    if (keep.contains(to_string(*ip))) continue;
-    if (!desired.manage_cidrs.empty()) {
-      bool in_scope = false;
-      for (const auto& cidr : desired.manage_cidrs) {
-        if (cidr.contains(*ip)) {
-          in_scope = true;
-          break;
-        }
-      }
-      if (!in_scope) {
-        ++plan.out_of_scope;
-        continue;
-      }
+    const IpAddress origin = unmapped(*ip);
+    const std::string key = to_string(origin);
+    const bool scoped = in_scope(desired, origin);
+    if (seen.insert(key).second && scoped) ++plan.in_scope_addresses;
+    if (keep.contains(key)) continue;
+    if (!scoped) {
+      ++plan.out_of_scope;
+      continue;
     }
-    if (planned.insert(m.ip).second) plan.stale.push_back(m.ip);
+    if (planned.insert(to_string(*ip)).second) {
+      plan.stale.push_back(m.ip);
+      doomed.insert(key);
+    }
   }
+  plan.live_addresses = seen.size();
+  plan.stale_addresses = doomed.size();
   return plan;
 }
 
 GuardDecision check_safety(const ZonePlan& plan, double max_fraction, bool force) {
-  if (force || plan.live < kGuardMinLive || plan.stale.empty()) return {};
-  const double fraction = static_cast<double>(plan.stale.size()) / static_cast<double>(plan.live);
+  if (force || plan.live_addresses < kGuardMinLive || plan.stale.empty()) return {};
+  // stale_addresses <= in_scope_addresses, and both are at least 1 here; max() guards a
+  // hand-made plan against a division by zero.
+  const double fraction = static_cast<double>(plan.stale_addresses) /
+                          static_cast<double>(std::max<std::size_t>(plan.in_scope_addresses, 1));
   if (fraction <= max_fraction) return {};
-  char buf[160];
+  char buf[200];
   std::snprintf(buf, sizeof(buf),
-                "would delete %zu of %zu live mappings (%.1f%%), above max_delete_fraction "
-                "%.1f%%",
-                plan.stale.size(), plan.live, fraction * 100.0, max_fraction * 100.0);
+                "would delete %zu of %zu live mappings (%.1f%%, counting distinct addresses in "
+                "scope), above max_delete_fraction %.1f%%",
+                plan.stale_addresses, plan.in_scope_addresses, fraction * 100.0,
+                max_fraction * 100.0);
   return {true, buf};
 }
 

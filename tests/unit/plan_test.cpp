@@ -17,8 +17,9 @@ DesiredZone desired_of(std::initializer_list<const char*> ips,
                        std::initializer_list<const char*> cidrs = {}) {
   DesiredZone z;
   z.zone_id = "023e105f4ecef8ad9ca31a8372d0c353";
-  for (const char* ip : ips) z.origins.push_back({*canonicalize_ip(ip), {}, {}});
-  for (const char* c : cidrs) z.manage_cidrs.push_back(*parse_cidr(c));
+  // As the desired-state parser makes them.
+  for (const char* ip : ips) z.origins.push_back({*canonical_origin_ip(ip), {}, {}});
+  for (const char* c : cidrs) z.manage_cidrs.push_back(unmapped(*parse_cidr(c)));
   return z;
 }
 
@@ -73,7 +74,49 @@ INSTANTIATE_TEST_SUITE_P(
                       PlanCase{"unparseable_live_ip_never_deleted",
                                live_of({"not-an-ip", "192.0.2.7"}),
                                desired_of({}),
-                               {"192.0.2.7"}}),
+                               {"192.0.2.7"}},
+                      // IPv4-mapped IPv6, in any spelling, is the IPv4 origin.
+                      PlanCase{"mapped_live_is_the_desired_ipv4",
+                               live_of({"::ffff:192.0.2.1", "0:0:0:0:0:ffff:c000:202",
+                                        "::FFFF:192.0.2.3", "192.0.2.4"}),
+                               desired_of({"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"}),
+                               {}},
+                      PlanCase{"desired_written_mapped_keeps_the_ipv4_live",
+                               live_of({"192.0.2.1", "192.0.2.2"}),
+                               desired_of({"::ffff:192.0.2.1", "::ffff:c000:202"}),
+                               {}},
+                      PlanCase{"stale_mapped_sent_as_the_api_spelled_it",
+                               live_of({"192.0.2.1", "::FFFF:192.0.2.9", "::ffff:c000:20a"}),
+                               desired_of({"192.0.2.1"}),
+                               {"::FFFF:192.0.2.9", "::ffff:c000:20a"}},
+                      PlanCase{"both_forms_live_both_sent",
+                               live_of({"192.0.2.9", "::ffff:192.0.2.9"}),
+                               desired_of({}),
+                               {"192.0.2.9", "::ffff:192.0.2.9"}},
+                      PlanCase{"both_forms_live_both_kept",
+                               live_of({"192.0.2.9", "::ffff:192.0.2.9"}),
+                               desired_of({"192.0.2.9"}),
+                               {}},
+                      PlanCase{"one_ipv6_address_two_spellings_sent_once",
+                               live_of({"2001:db8::9", "2001:DB8:0::9"}),
+                               desired_of({}),
+                               {"2001:db8::9"}},
+                      PlanCase{"ipv4_cidr_scopes_mapped_live",
+                               live_of({"::ffff:192.0.2.7", "::ffff:198.51.100.7"}),
+                               desired_of({}, {"192.0.2.0/24"}),
+                               {"::ffff:192.0.2.7"}},
+                      PlanCase{"mapped_cidr_scopes_ipv4_live",
+                               live_of({"192.0.2.7", "198.51.100.7", "2001:db8::7"}),
+                               desired_of({}, {"::ffff:192.0.2.0/120"}),
+                               {"192.0.2.7"}},
+                      PlanCase{"mapped_range_96_is_every_ipv4",
+                               live_of({"192.0.2.7", "::ffff:198.51.100.7", "2001:db8::7"}),
+                               desired_of({}, {"::ffff:0:0/96"}),
+                               {"192.0.2.7", "::ffff:198.51.100.7"}},
+                      PlanCase{"wide_ipv6_range_takes_in_no_ipv4",
+                               live_of({"::ffff:192.0.2.7", "192.0.2.8", "2001:db8::7"}),
+                               desired_of({}, {"::/0"}),
+                               {"2001:db8::7"}}),
     [](const ::testing::TestParamInfo<PlanCase>& info) { return std::string(info.param.name); });
 
 TEST(Plan, CountsWhatItLeavesAlone) {
@@ -83,6 +126,49 @@ TEST(Plan, CountsWhatItLeavesAlone) {
   EXPECT_EQ(plan.out_of_scope, 1u);
   EXPECT_EQ(plan.stale, std::vector<std::string>{"192.0.2.1"});
 }
+
+TEST(Plan, FoldsADesiredOriginThatWasNotFoldedBeforehand) {
+  DesiredZone desired = desired_of({});
+  desired.origins.push_back({"::ffff:192.0.2.1", {}, {}});  // not through the parser
+  EXPECT_TRUE(plan_zone(live_of({"192.0.2.1"}), desired).stale.empty());
+}
+
+struct CountCase {
+  const char* name;
+  std::vector<Mapping> live;
+  DesiredZone desired;
+  std::size_t live_addresses, in_scope_addresses, stale_addresses;
+};
+
+class PlanCounts : public ::testing::TestWithParam<CountCase> {};
+
+TEST_P(PlanCounts, CountDistinctParseableInScopeAddresses) {
+  const auto& c = GetParam();
+  const ZonePlan plan = plan_zone(c.live, c.desired);
+  EXPECT_EQ(plan.live, c.live.size());
+  EXPECT_EQ(plan.live_addresses, c.live_addresses);
+  EXPECT_EQ(plan.in_scope_addresses, c.in_scope_addresses);
+  EXPECT_EQ(plan.stale_addresses, c.stale_addresses);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, PlanCounts,
+    ::testing::Values(
+        CountCase{"plain", live_of({"192.0.2.1", "192.0.2.2"}), desired_of({"192.0.2.1"}), 2, 2, 1},
+        CountCase{"repeats_count_once",
+                  live_of({"192.0.2.1", "192.0.2.1", "192.0.2.2", "192.0.2.2"}),
+                  desired_of({"192.0.2.1"}), 2, 2, 1},
+        CountCase{"spellings_count_once",
+                  live_of({"192.0.2.1", "::ffff:192.0.2.1", "0:0:0:0:0:ffff:c000:201",
+                           "2001:db8::1", "2001:DB8:0::1"}),
+                  desired_of({}), 2, 2, 2},
+        CountCase{"junk_is_not_an_address", live_of({"junk", "", "192.0.2.1/32", "192.0.2.1"}),
+                  desired_of({}), 1, 1, 1},
+        CountCase{"out_of_scope_is_live_but_not_in_scope",
+                  live_of({"192.0.2.1", "198.51.100.1", "198.51.100.2"}),
+                  desired_of({"198.51.100.2"}, {"192.0.2.0/24"}), 3, 1, 1},
+        CountCase{"nothing_listed", {}, desired_of({"192.0.2.1"}), 0, 0, 0}),
+    [](const ::testing::TestParamInfo<CountCase>& info) { return std::string(info.param.name); });
 
 TEST(Plan, NeverIncludesADesiredIp) {
   std::vector<Mapping> live;
@@ -110,29 +196,125 @@ TEST(Plan, ApplyingThePlanTwiceChangesNothing) {
   EXPECT_TRUE(plan_zone(live, desired).stale.empty());
 }
 
-ZonePlan plan_with(std::size_t live, std::size_t stale) {
-  ZonePlan p;
-  p.live = live;
-  for (std::size_t i = 0; i < stale; ++i) p.stale.push_back("192.0.2." + std::to_string(i));
-  return p;
+// `count` consecutive IPv4 addresses from prefix.0.0 + `from`.
+std::vector<std::string> addresses(std::size_t from, std::size_t count,
+                                   const std::string& prefix = "10.1") {
+  std::vector<std::string> out;
+  for (std::size_t i = from; i < from + count; ++i) {
+    out.push_back(prefix + "." + std::to_string(i / 256) + "." + std::to_string(i % 256));
+  }
+  return out;
 }
 
-TEST(SafetyGuard, BlocksMoreThanTheFractionOfAtLeastTenLive) {
-  EXPECT_FALSE(check_safety(plan_with(9, 9), 0.3, false).blocked);   // below 10 live
-  EXPECT_FALSE(check_safety(plan_with(10, 3), 0.3, false).blocked);  // exactly the fraction
-  EXPECT_TRUE(check_safety(plan_with(10, 4), 0.3, false).blocked);
-  EXPECT_FALSE(check_safety(plan_with(1000, 250), 0.3, false).blocked);
-  EXPECT_TRUE(check_safety(plan_with(1000, 301), 0.3, false).blocked);
-  EXPECT_TRUE(check_safety(plan_with(10, 1), 0.0, false).blocked);
-  EXPECT_FALSE(check_safety(plan_with(10, 0), 0.0, false).blocked);
-  EXPECT_FALSE(check_safety(plan_with(10, 10), 1.0, false).blocked);
+std::vector<Mapping> mappings(const std::vector<std::string>& ips, std::size_t times = 1) {
+  std::vector<Mapping> out;
+  for (std::size_t t = 0; t < times; ++t) {
+    for (const auto& ip : ips) out.push_back({ip, "aws", "r"});
+  }
+  return out;
 }
 
-TEST(SafetyGuard, ForceLiftsItAndTheReasonSaysWhy) {
-  EXPECT_FALSE(check_safety(plan_with(100, 100), 0.3, true).blocked);
-  const auto d = check_safety(plan_with(100, 50), 0.3, false);
+std::vector<Mapping> operator+(std::vector<Mapping> a, const std::vector<Mapping>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+DesiredZone keeping(const std::vector<std::string>& ips, std::vector<const char*> cidrs = {}) {
+  DesiredZone z = desired_of({});
+  for (const auto& ip : ips) z.origins.push_back({*canonical_origin_ip(ip), {}, {}});
+  for (const char* c : cidrs) z.manage_cidrs.push_back(unmapped(*parse_cidr(c)));
+  return z;
+}
+
+std::vector<std::string> mapped(const std::vector<std::string>& ips) {
+  std::vector<std::string> out;
+  for (const auto& ip : ips) out.push_back("::ffff:" + ip);
+  return out;
+}
+
+struct GuardCase {
+  const char* name;
+  std::vector<Mapping> live;
+  DesiredZone desired;
+  double max_fraction;
+  bool blocked;
+};
+
+class SafetyGuardTable : public ::testing::TestWithParam<GuardCase> {};
+
+TEST_P(SafetyGuardTable, FractionOfDistinctInScopeLiveAddresses) {
+  const auto& c = GetParam();
+  const ZonePlan plan = plan_zone(c.live, c.desired);
+  const GuardDecision d = check_safety(plan, c.max_fraction, false);
+  EXPECT_EQ(d.blocked, c.blocked) << d.reason << " (stale " << plan.stale_addresses << " of "
+                                  << plan.in_scope_addresses << ")";
+  EXPECT_FALSE(check_safety(plan, c.max_fraction, true).blocked) << "force lifts it";
+}
+
+// Ten distinct addresses: 10.1.0.0-9; the first `keep` are desired.
+const auto kTen = addresses(0, 10);
+DesiredZone keep_first(std::size_t keep, std::vector<const char*> cidrs = {}) {
+  return keeping(std::vector<std::string>(kTen.begin(), kTen.begin() + keep), std::move(cidrs));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Boundaries, SafetyGuardTable,
+    ::testing::Values(
+        GuardCase{"exactly_the_fraction", mappings(kTen), keep_first(7), 0.3, false},
+        GuardCase{"one_above_the_fraction", mappings(kTen), keep_first(6), 0.3, true},
+        GuardCase{"nine_live_is_below_the_minimum", mappings(addresses(0, 9)), keeping({}), 0.3,
+                  false},
+        GuardCase{"thousand_at_the_fraction", mappings(addresses(0, 1000)),
+                  keeping(addresses(0, 700)), 0.3, false},
+        GuardCase{"thousand_one_above", mappings(addresses(0, 1000)), keeping(addresses(0, 699)),
+                  0.3, true},
+        GuardCase{"zero_fraction_blocks_one", mappings(kTen), keep_first(9), 0.0, true},
+        GuardCase{"zero_fraction_nothing_stale", mappings(kTen), keep_first(10), 0.0, false},
+        GuardCase{"whole_fraction_allows_all", mappings(kTen), keeping({}), 1.0, false},
+        // The bypass: 51 desired listed ten times each made a 49 % prune look like 8.8 %.
+        GuardCase{"repeated_desired_do_not_dilute",
+                  mappings(addresses(0, 51), 10) + mappings(addresses(51, 49)),
+                  keeping(addresses(0, 51)), 0.3, true},
+        GuardCase{"repeated_desired_one_above", mappings(kTen, 50), keep_first(6), 0.3, true},
+        GuardCase{"repeated_desired_at_the_fraction", mappings(kTen, 50), keep_first(7), 0.3,
+                  false},
+        GuardCase{"repeated_stale_do_not_inflate",
+                  mappings(kTen) + mappings({kTen[7], kTen[8], kTen[9]}, 5), keep_first(7), 0.3,
+                  false},
+        GuardCase{"mapped_spellings_of_desired_do_not_dilute",
+                  mappings(kTen) +
+                      mappings(mapped(std::vector<std::string>(kTen.begin(), kTen.begin() + 6))),
+                  keep_first(6), 0.3, true},
+        GuardCase{"both_spellings_of_stale_count_once",
+                  mappings(kTen) + mappings(mapped({kTen[7], kTen[8], kTen[9]})), keep_first(7),
+                  0.3, false},
+        GuardCase{"unparseable_entries_do_not_dilute",
+                  mappings(kTen) + mappings({"junk", "10.1.0.300", "", "10.1.0.0/32"}, 25),
+                  keep_first(6), 0.3, true},
+        GuardCase{"out_of_scope_entries_do_not_dilute",
+                  mappings(kTen) + mappings(addresses(0, 100, "198.51")),
+                  keep_first(6, {"10.1.0.0/24"}), 0.3, true},
+        GuardCase{"desired_out_of_scope_do_not_dilute",
+                  mappings(kTen) + mappings(addresses(0, 100, "198.51")),
+                  keeping(addresses(0, 100, "198.51"), {"10.1.0.0/24"}), 0.3, true},
+        GuardCase{"in_scope_at_the_fraction_beside_out_of_scope",
+                  mappings(kTen) + mappings(addresses(0, 100, "198.51")),
+                  keep_first(7, {"10.1.0.0/24"}), 0.3, false},
+        // The minimum looks at the whole zone: 9 in scope of 12 distinct is still guarded.
+        GuardCase{"small_scope_in_a_guarded_zone",
+                  mappings(addresses(0, 9)) + mappings(addresses(0, 3, "198.51")),
+                  keeping({}, {"10.1.0.0/24"}), 0.3, true},
+        // The minimum counts distinct addresses too: nine listed twenty times is a small zone.
+        GuardCase{"repeats_do_not_make_a_zone_large", mappings(addresses(0, 9), 20), keeping({}),
+                  0.3, false}),
+    [](const ::testing::TestParamInfo<GuardCase>& info) { return std::string(info.param.name); });
+
+TEST(SafetyGuard, TheReasonSaysWhat) {
+  const auto plan = plan_zone(mappings(addresses(0, 100), 3), keeping(addresses(0, 50)));
+  const auto d = check_safety(plan, 0.3, false);
   ASSERT_TRUE(d.blocked);
   EXPECT_NE(d.reason.find("50 of 100"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("(50.0%"), std::string::npos) << d.reason;
   EXPECT_NE(d.reason.find("30.0%"), std::string::npos) << d.reason;
 }
 
