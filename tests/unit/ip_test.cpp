@@ -10,6 +10,10 @@ struct CanonicalCase {
   const char* canonical;  // nullptr: not an address
 };
 
+void PrintTo(const CanonicalCase& c, std::ostream* os) {
+  *os << '\'' << c.input << '\'';
+}
+
 class CanonicalizeIp : public ::testing::TestWithParam<CanonicalCase> {};
 
 TEST_P(CanonicalizeIp, MatchesRfc5952) {

@@ -30,6 +30,10 @@ struct PlanCase {
   std::vector<std::string> stale;
 };
 
+void PrintTo(const PlanCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class PlanTable : public ::testing::TestWithParam<PlanCase> {};
 
 TEST_P(PlanTable, StaleIsLiveMinusDesiredInScope) {
@@ -140,6 +144,10 @@ struct CountCase {
   std::size_t live_addresses, in_scope_addresses, stale_addresses;
 };
 
+void PrintTo(const CountCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class PlanCounts : public ::testing::TestWithParam<CountCase> {};
 
 TEST_P(PlanCounts, CountDistinctParseableInScopeAddresses) {
@@ -239,6 +247,10 @@ struct GuardCase {
   double max_fraction;
   bool blocked;
 };
+
+void PrintTo(const GuardCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class SafetyGuardTable : public ::testing::TestWithParam<GuardCase> {};
 
