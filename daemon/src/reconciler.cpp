@@ -4,15 +4,106 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "api_parse.h"
+#include "ip.h"
+#include "source_text.h"
 
 namespace orc {
 
 namespace {
 constexpr std::size_t kItemsLoggedPerZone = 10;  // beyond this, one summary line
+constexpr std::size_t kUnrequestedShown = 5;     // answer entries quoted per warning
+}  // namespace
+
+MatchedBatch match_batch_answer(const std::vector<std::string>& requested,
+                                const BatchDeleteResult& answer) {
+  constexpr std::size_t kAmbiguous = static_cast<std::size_t>(-1);
+  std::unordered_map<std::string, std::size_t> exact;   // RFC 5952 form -> request index
+  std::unordered_map<std::string, std::size_t> origin;  // canonical origin form -> index
+  for (std::size_t i = 0; i < requested.size(); ++i) {
+    const auto ip = parse_ip(requested[i]);
+    if (!ip) continue;  // nothing in an answer can match it
+    exact.try_emplace(to_string(*ip), i);
+    // "10.0.0.9" and "::ffff:10.0.0.9" both requested: only their exact forms match.
+    auto [it, inserted] = origin.try_emplace(to_string(unmapped(*ip)), i);
+    if (!inserted && exact.at(to_string(*ip)) != it->second) it->second = kAmbiguous;
+  }
+  auto find = [&](const std::string& text) -> std::optional<std::size_t> {
+    const auto ip = parse_ip(text);
+    if (!ip) return std::nullopt;
+    if (auto it = exact.find(to_string(*ip)); it != exact.end()) return it->second;
+    if (auto it = origin.find(to_string(unmapped(*ip))); it != origin.end()) {
+      if (it->second != kAmbiguous) return it->second;
+    }
+    return std::nullopt;
+  };
+
+  enum class State : std::uint8_t { kUnanswered, kSucceeded, kFailed };
+  std::vector<State> state(requested.size(), State::kUnanswered);
+  std::vector<const std::string*> error(requested.size(), nullptr);
+  MatchedBatch out;
+  for (const auto& item : answer.failed) {
+    const auto i = find(item.ip);
+    if (!i) {
+      out.unrequested.push_back(item.ip);
+    } else if (state[*i] != State::kFailed) {
+      state[*i] = State::kFailed;
+      error[*i] = &item.error;
+    }
+  }
+  for (const auto& ip : answer.succeeded) {
+    const auto i = find(ip);
+    if (!i) {
+      out.unrequested.push_back(ip);
+    } else if (state[*i] == State::kUnanswered) {
+      state[*i] = State::kSucceeded;
+    }
+  }
+  for (std::size_t i = 0; i < requested.size(); ++i) {
+    switch (state[i]) {
+      case State::kSucceeded:
+        out.succeeded.push_back(requested[i]);
+        break;
+      case State::kFailed:
+        out.failed.push_back({requested[i], *error[i]});
+        break;
+      case State::kUnanswered:
+        ++out.unanswered;
+        break;
+    }
+  }
+  return out;
 }
+
+namespace {
+
+void warn_about_answer(const std::string& zone_id, const MatchedBatch& m) {
+  if (!m.unrequested.empty()) {
+    std::string quoted;
+    for (std::size_t i = 0; i < m.unrequested.size() && i < kUnrequestedShown; ++i) {
+      if (!quoted.empty()) quoted += ", ";
+      quoted += "'" + shown(m.unrequested[i], 64) + "'";
+    }
+    if (m.unrequested.size() > kUnrequestedShown) quoted += ", ...";
+    spdlog::warn(
+        "zone {}: the batch delete answer names {} IPs that were not in the request; ignored "
+        "(not counted, not checked): {}",
+        zone_id, m.unrequested.size(), quoted);
+  }
+  if (m.unanswered > 0) {
+    spdlog::warn(
+        "zone {}: the batch delete answer does not mention {} of the IPs requested; not counted "
+        "as pruned (the next listing shows whether they are gone)",
+        zone_id, m.unanswered);
+  }
+}
+
+}  // namespace
 
 ApplyResult BatchDeleteApplier::apply(const std::string& zone_id,
                                       const std::vector<std::string>& stale) {
@@ -28,14 +119,24 @@ ApplyResult BatchDeleteApplier::apply(const std::string& zone_id,
       out.error = result.error();
       break;
     }
-    out.pruned += result.value().succeeded.size();
-    for (auto& item : result.value().failed) {
+    // Only what was asked for counts, and only a requested IP is ever checked.
+    MatchedBatch matched = match_batch_answer(batch, result.value());
+    warn_about_answer(zone_id, matched);
+    out.unrequested += matched.unrequested.size();
+    out.pruned += matched.succeeded.size();
+    for (auto& item : matched.failed) {
       // The batch is not transactional: another actor may have removed the mapping already.
       if (says_not_found(item.error)) {
         ++out.already_gone;
         continue;
       }
-      auto presence = api_.get(zone_id, item.ip);
+      // The path gets the RFC 5952 form of the IP we requested, never text from the answer.
+      const auto path_ip = canonicalize_ip(item.ip);
+      if (!path_ip) {  // the plan sends only addresses; kept as a failure should that change
+        out.failed.push_back(std::move(item));
+        continue;
+      }
+      auto presence = api_.get(zone_id, *path_ip);
       if (presence.ok() && presence.value() == Presence::kAbsent) {
         ++out.already_gone;
         continue;

@@ -21,8 +21,25 @@ struct ApplyResult {
   std::size_t pruned = 0;                // deleted by our requests
   std::size_t already_gone = 0;          // reported failed, but the API says no mapping is left
   std::vector<BatchItemFailure> failed;  // still there (or could not be confirmed gone)
+  std::size_t unrequested = 0;    // answer entries naming an IP no request asked for: ignored
   std::optional<ApiError> error;  // a whole request failed; the rest of the plan was not sent
 };
+
+// A batch delete answer matched against the request it answers. `succeeded` and `failed`
+// hold requested IPs only, spelled as requested, each at most once and in request order; an IP
+// the answer lists as failed is failed even if it is also listed as succeeded (the follow-up
+// check decides). The answer may spell an IP differently from the request: they are compared
+// in RFC 5952 form, then in canonical origin form (ip.h). Answer entries that name no requested
+// IP (or no IP at all) are kept, as the API gave them, only to be reported: they are never
+// counted, and never sent anywhere.
+struct MatchedBatch {
+  std::vector<std::string> succeeded;
+  std::vector<BatchItemFailure> failed;
+  std::vector<std::string> unrequested;
+  std::size_t unanswered = 0;  // requested IPs the answer does not mention at all
+};
+MatchedBatch match_batch_answer(const std::vector<std::string>& requested,
+                                const BatchDeleteResult& answer);
 
 // Whatever carries out a plan. The real one deletes in batches; DryRunApplier wraps nothing
 // and sends nothing: dry-run lives in exactly one place.

@@ -245,6 +245,191 @@ TEST_F(ReconcilerTest, StopRequestedBeforeTheCycleRunsNothing) {
   EXPECT_EQ(api_.list_calls, 0);
 }
 
+// --- Batch answers are matched against the request ---------------------------------------
+
+struct MatchCase {
+  const char* name;
+  std::vector<std::string> requested;
+  BatchDeleteResult answer;
+  std::vector<std::string> succeeded;
+  std::vector<std::string> failed;  // ip=error
+  std::vector<std::string> unrequested;
+  std::size_t unanswered;
+};
+
+void PrintTo(const MatchCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class MatchBatchAnswer : public ::testing::TestWithParam<MatchCase> {};
+
+TEST_P(MatchBatchAnswer, OnlyRequestedIpsCountAndInTheRequestsSpelling) {
+  const auto& c = GetParam();
+  const MatchedBatch m = match_batch_answer(c.requested, c.answer);
+  EXPECT_EQ(m.succeeded, c.succeeded);
+  std::vector<std::string> failed;
+  for (const auto& f : m.failed) failed.push_back(f.ip + "=" + f.error);
+  EXPECT_EQ(failed, c.failed);
+  EXPECT_EQ(m.unrequested, c.unrequested);
+  EXPECT_EQ(m.unanswered, c.unanswered);
+}
+
+BatchDeleteResult answer(std::vector<std::string> succeeded,
+                         std::vector<BatchItemFailure> failed = {}) {
+  return {std::move(succeeded), std::move(failed)};
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, MatchBatchAnswer,
+    ::testing::Values(
+        MatchCase{"all_succeeded",
+                  {"192.0.2.1", "192.0.2.2"},
+                  answer({"192.0.2.2", "192.0.2.1"}),
+                  {"192.0.2.1", "192.0.2.2"},
+                  {},
+                  {},
+                  0},
+        MatchCase{"answer_spells_ips_differently",
+                  {"2001:db8::1", "192.0.2.1", "::ffff:192.0.2.9"},
+                  answer({"2001:DB8:0::1", "::FFFF:192.0.2.1", "192.0.2.9"}),
+                  {"2001:db8::1", "192.0.2.1", "::ffff:192.0.2.9"},
+                  {},
+                  {},
+                  0},
+        MatchCase{"unrequested_succeeded_ignored",
+                  {"192.0.2.1"},
+                  answer({"192.0.2.1", "192.0.2.99", "10.0.0.1", "junk"}),
+                  {"192.0.2.1"},
+                  {},
+                  {"192.0.2.99", "10.0.0.1", "junk"},
+                  0},
+        MatchCase{"unrequested_failed_ignored",
+                  {"192.0.2.1"},
+                  answer({"192.0.2.1"}, {{"../../user/tokens/verify", "x"},
+                                         {"192.0.2.99", "x"},
+                                         {"192.0.2.1/32", "x"},
+                                         {"", "x"}}),
+                  {"192.0.2.1"},
+                  {},
+                  {"../../user/tokens/verify", "192.0.2.99", "192.0.2.1/32", ""},
+                  0},
+        MatchCase{"failed_in_the_requests_spelling",
+                  {"::FFFF:192.0.2.1", "2001:DB8::5"},
+                  answer({}, {{"192.0.2.1", "internal error"}, {"2001:db8::5", "busy"}}),
+                  {},
+                  {"::FFFF:192.0.2.1=internal error", "2001:DB8::5=busy"},
+                  {},
+                  0},
+        MatchCase{"repeats_count_once",
+                  {"192.0.2.1", "192.0.2.2"},
+                  answer({"192.0.2.1", "192.0.2.1", "::ffff:192.0.2.1"},
+                         {{"192.0.2.2", "first"}, {"192.0.2.2", "second"}}),
+                  {"192.0.2.1"},
+                  {"192.0.2.2=first"},
+                  {},
+                  0},
+        MatchCase{"failed_outranks_succeeded",
+                  {"192.0.2.1"},
+                  answer({"192.0.2.1"}, {{"192.0.2.1", "internal error"}}),
+                  {},
+                  {"192.0.2.1=internal error"},
+                  {},
+                  0},
+        MatchCase{"unmentioned_are_counted_apart",
+                  {"192.0.2.1", "192.0.2.2", "192.0.2.3"},
+                  answer({"192.0.2.2"}),
+                  {"192.0.2.2"},
+                  {},
+                  {},
+                  2},
+        // Both forms requested (an API that keeps them apart): each answer entry matches its
+        // own form only.
+        MatchCase{"both_forms_requested",
+                  {"192.0.2.9", "::ffff:192.0.2.9"},
+                  answer({"0:0:0:0:0:ffff:c000:209"}, {{"192.0.2.9", "internal error"}}),
+                  {"::ffff:192.0.2.9"},
+                  {"192.0.2.9=internal error"},
+                  {},
+                  0},
+        MatchCase{"empty_answer", {"192.0.2.1"}, answer({}), {}, {}, {}, 1}),
+    [](const ::testing::TestParamInfo<MatchCase>& info) { return std::string(info.param.name); });
+
+// Answers every batch delete with a fixed, crafted answer; records the follow-up checks.
+class CraftedAnswerApi : public testing::ForwardingZoneApi {
+ public:
+  CraftedAnswerApi(ZoneApi& inner, BatchDeleteResult crafted)
+      : ForwardingZoneApi(inner), crafted_(std::move(crafted)) {}
+  Result<BatchDeleteResult> batch_delete(const std::string& z,
+                                         const std::vector<std::string>& ips) override {
+    sent.push_back(ips);
+    (void)inner_.batch_delete(z, ips);  // the deletes happen; the answer is another story
+    return crafted_;
+  }
+  std::vector<std::vector<std::string>> sent;
+
+ private:
+  BatchDeleteResult crafted_;
+};
+
+TEST_F(ReconcilerTest, UnrequestedIpsInAnAnswerAreNeitherCountedNorChecked) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  CraftedAnswerApi crafted(
+      api_, answer({"10.0.0.8", "10.0.0.9", "10.0.0.200", "10.0.0.201", "10.0.0.202"},
+                   {{"../../user/tokens/verify", "internal error"},
+                    {"10.0.0.0/../../../accounts", "internal error"},
+                    {"10.0.0.250", "internal error"}}));
+  BatchDeleteApplier applier(crafted, 100, sleeper_);
+  Reconciler r(crafted, applier, clock_, sleeper_, observer_);
+  const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 8))}}, {});
+  const auto& z = cycle.zones[0];
+  EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
+  EXPECT_EQ(z.applied.pruned, 2u);  // not 5
+  EXPECT_EQ(z.applied.unrequested, 6u);
+  EXPECT_TRUE(z.applied.failed.empty());
+  EXPECT_TRUE(api_.gets.empty()) << "no follow-up check of an IP nobody asked to delete";
+}
+
+TEST_F(ReconcilerTest, AFailedItemIsCheckedInItsCanonicalFormOnly) {
+  // The listing spells a stale mapping unusually; the answer spells it another way.
+  api_.seed(kZoneA, range_ips(0, 10));
+  class OddListing : public testing::ForwardingZoneApi {
+   public:
+    using ForwardingZoneApi::ForwardingZoneApi;
+    Result<std::vector<Mapping>> list(const std::string& z) override {
+      auto r = inner_.list(z);
+      r.value().push_back({"0:0:0:0:0:FFFF:0A00:0063", "aws", "r"});  // ::ffff:10.0.0.99
+      return r;
+    }
+  } odd(api_);
+  CraftedAnswerApi crafted(odd, answer({}, {{"::ffff:a00:63", "internal error"}}));
+  BatchDeleteApplier applier(crafted, 100, sleeper_);
+  Reconciler r(crafted, applier, clock_, sleeper_, observer_);
+  const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 10))}}, {});
+  const auto& z = cycle.zones[0];
+  ASSERT_EQ(crafted.sent.size(), 1u);
+  EXPECT_EQ(crafted.sent[0], std::vector<std::string>{"0:0:0:0:0:FFFF:0A00:0063"})
+      << "the delete names the live record as the API spelled it";
+  EXPECT_EQ(api_.gets, std::vector<std::string>{"::ffff:10.0.0.99"}) << "RFC 5952 in the path";
+  ASSERT_EQ(z.applied.already_gone, 1u);  // the fake has no such record: absent
+  EXPECT_EQ(z.applied.pruned, 0u);
+}
+
+TEST_F(ReconcilerTest, MappedListingsNeverDeleteADesiredOrigin) {
+  // An API that keeps both forms apart lists desired origins also in their mapped form, and
+  // one stale origin only in its mapped form.
+  api_.seed(kZoneA, range_ips(0, 10));
+  api_.seed(kZoneA, {"::ffff:10.0.0.1", "::ffff:10.0.0.2", "::ffff:10.0.0.50"});
+  BatchDeleteApplier applier(api_, 100, sleeper_);
+  const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 10))}});
+  const auto& z = cycle.zones[0];
+  EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
+  ASSERT_EQ(api_.batches.size(), 1u);
+  EXPECT_EQ(api_.batches[0].second, std::vector<std::string>{"::ffff:10.0.0.50"});
+  EXPECT_EQ(z.applied.pruned, 1u);
+  EXPECT_TRUE(api_.live(kZoneA).contains("::ffff:10.0.0.1"));
+  EXPECT_EQ(api_.live(kZoneA).size(), 12u);
+}
+
 TEST(CycleReport, ExitStatusPrecedence) {
   CycleReport c;
   EXPECT_EQ(c.exit_status(), 0);
