@@ -6,6 +6,8 @@
 #include <unordered_set>
 
 #include "api_parse.h"
+#include "ip.h"
+#include "source_text.h"
 
 namespace orc {
 
@@ -115,17 +117,26 @@ class ApiBase : public ZoneApi {
   }
 
   Result<Presence> get(const std::string& zone_id, const std::string& ip) override {
+    // Only an address goes into the path, in its RFC 5952 form: text that came from an answer
+    // ("../../user/tokens/verify") must never address another endpoint.
+    const auto path_ip = canonicalize_ip(ip);
+    if (!path_ip) {
+      ApiError e;
+      e.kind = ApiError::Kind::kPermanent;
+      e.message = "'" + shown(ip, 64) + "' is not an IP address; no request sent";
+      return e;
+    }
     Presence presence = Presence::kPresent;
-    auto error = executor_.run(Operation::kGet, request("GET", collection(zone_id) + "/" + ip),
-                               [&](const HttpResponse& response) -> std::optional<ApiError> {
-                                 auto env = parse_envelope(response.body);
-                                 if (response.status == 404 && env && says_absent(*env)) {
-                                   presence = Presence::kAbsent;
-                                   return std::nullopt;
-                                 }
-                                 return accept_success(
-                                     response, [](const Envelope&) { return std::nullopt; });
-                               });
+    auto error = executor_.run(
+        Operation::kGet, request("GET", collection(zone_id) + "/" + *path_ip),
+        [&](const HttpResponse& response) -> std::optional<ApiError> {
+          auto env = parse_envelope(response.body);
+          if (response.status == 404 && env && says_absent(*env)) {
+            presence = Presence::kAbsent;
+            return std::nullopt;
+          }
+          return accept_success(response, [](const Envelope&) { return std::nullopt; });
+        });
     if (error) return *error;
     return presence;
   }
@@ -203,6 +214,7 @@ class OriginV2Api final : public ApiBase {
     int total_pages = 1;
     for (int page = 1; page <= total_pages; ++page) {
       std::vector<Mapping> items;
+      int pages_said = 0;
       const std::string url = collection(zone_id) + "?page=" + std::to_string(page) +
                               "&per_page=" + std::to_string(page_size_);
       auto error =
@@ -212,11 +224,26 @@ class OriginV2Api final : public ApiBase {
               auto pages = parse_total_pages(e.result_info);
               if (!parsed || !pages) return malformed_result(response, "mapping list page");
               items = std::move(*parsed);
-              total_pages = *pages;
+              pages_said = *pages;
               return std::nullopt;
             });
           });
       if (error) return *error;
+      // Page 1 fixes the page count. A later page that says otherwise (the zone changed while
+      // it was read, or the answers are wrong) means this listing cannot be known complete:
+      // a shrinking count would otherwise end it early and leave mappings unseen.
+      if (page == 1) {
+        total_pages = pages_said;
+      } else if (pages_said != total_pages) {
+        ApiError e;
+        e.kind = ApiError::Kind::kRetryable;
+        e.reason = RetryReason::kServerError;
+        e.http_status = 200;
+        e.message = "the listing changed while it was read (page 1 said " +
+                    std::to_string(total_pages) + " pages, page " + std::to_string(page) +
+                    " says " + std::to_string(pages_said) + "); not taken as complete";
+        return e;
+      }
       for (auto& m : items) {
         if (seen.insert(m.ip).second) all.push_back(std::move(m));
       }

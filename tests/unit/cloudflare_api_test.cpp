@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fakes.h"
+#include "reconciler.h"
 
 namespace orc {
 namespace {
@@ -123,6 +124,85 @@ TEST_F(ApiTest, OriginV2ReadsEveryPage) {
   const std::string prefix = std::string(kBase) + "/zones/" + kZone + "/origin/cloud_regions";
   EXPECT_EQ(http_.requests()[0].url, prefix + "?page=1&per_page=2");
   EXPECT_EQ(http_.requests()[2].url, prefix + "?page=3&per_page=2");
+}
+
+// One origin-v2 list page: `ips`, saying there are `total_pages` pages of `per_page`.
+std::string v2_page(const std::vector<std::string>& ips, int page, int total_pages,
+                    int per_page = 2) {
+  json items = json::array();
+  for (const auto& ip : ips)
+    items.push_back({{"origin_ip", ip}, {"vendor", "aws"}, {"region", "r"}});
+  return ok(items, {{"page", page},
+                    {"per_page", per_page},
+                    {"count", ips.size()},
+                    {"total_count", total_pages * per_page},
+                    {"total_pages", total_pages}});
+}
+
+TEST_F(ApiTest, OriginV2ListingWhosePageCountChangesIsNotComplete) {
+  struct Case {
+    const char* name;
+    std::vector<int> total_pages_said;  // by pages 1, 2, ...: the answers scripted
+  };
+  for (const auto& c : std::vector<Case>{{"shrinks_3_to_2", {3, 2}},
+                                         {"shrinks_3_to_1", {3, 1}},
+                                         {"shrinks_4_to_3_late", {4, 4, 3}},
+                                         {"drops_to_0", {3, 0}},
+                                         {"grows_2_to_3", {2, 3}},
+                                         {"shrinks_then_grows_back", {3, 2, 3}}}) {
+    SCOPED_TRACE(c.name);
+    http_ = testing::ScriptedHttp{};
+    auto api = make(ApiFlavor::kOriginV2, 4, 2);
+    for (std::size_t i = 0; i < c.total_pages_said.size(); ++i) {
+      const int n = static_cast<int>(i);
+      http_.push(200, v2_page({"192.0.2." + std::to_string(2 * n + 1),
+                               "192.0.2." + std::to_string(2 * n + 2)},
+                              n + 1, c.total_pages_said[i]));
+    }
+    auto r = api->list(kZone);
+    ASSERT_FALSE(r.ok()) << "taken as complete with " << r.value().size() << " mappings";
+    // Transient: the next cycle lists again; retrying one page cannot mend a listing.
+    EXPECT_EQ(r.error().kind, ApiError::Kind::kRetryable);
+    EXPECT_NE(r.error().describe().find("changed while it was read"), std::string::npos)
+        << r.error().describe();
+    std::size_t first_change = 1;
+    while (c.total_pages_said[first_change] == c.total_pages_said[0]) ++first_change;
+    EXPECT_EQ(http_.requests().size(), first_change + 1) << "stops at the first change";
+  }
+}
+
+TEST_F(ApiTest, OriginV2SteadyPageCountIsComplete) {
+  auto api = make(ApiFlavor::kOriginV2, 4, 2);
+  http_.push(200, v2_page({"192.0.2.1", "192.0.2.2"}, 1, 2));
+  http_.push(200, v2_page({"192.0.2.3"}, 2, 2));
+  auto r = api->list(kZone);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(r.value().size(), 3u);
+}
+
+TEST_F(ApiTest, OriginV2ShrinkingListingDeletesNothingInThatZone) {
+  // Page 1 says 3 pages, page 2 says 2: page 3 is never read, so the listing is not complete,
+  // and nothing may be deleted on the strength of it.
+  auto api = make(ApiFlavor::kOriginV2, 1, 2);
+  http_.push(200, v2_page({"192.0.2.1", "192.0.2.2"}, 1, 3));
+  http_.push(200, v2_page({"192.0.2.3", "192.0.2.4"}, 2, 2));
+  // Were the listing taken as complete, the delete would get this answer.
+  http_.push(200, ok({{"succeeded", {{{"origin_ip", "192.0.2.2"}}}}, {"failed", json::array()}}));
+  testing::FakeSleeper stop(clock_);
+  BatchDeleteApplier applier(*api, 100, stop);
+  struct Quiet final : ReconcileObserver {
+    void on_zone_done(const ZoneReport&) override {}
+  } quiet;
+  Reconciler reconciler(*api, applier, clock_, stop, quiet);
+  DesiredZone zone;
+  zone.zone_id = kZone;
+  zone.origins.push_back({"192.0.2.1", {}, {}});
+  const auto report = reconciler.reconcile_zone(zone, {.max_delete_fraction = 1.0});
+  EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
+  EXPECT_FALSE(report.listed);
+  EXPECT_NE(report.error.find("listing mappings"), std::string::npos) << report.error;
+  for (const auto& req : http_.requests()) EXPECT_EQ(req.method, "GET") << req.url;
+  EXPECT_EQ(http_.requests().size(), 2u);
 }
 
 TEST_F(ApiTest, OriginV2EmptyZoneIsOneRequest) {
@@ -254,6 +334,36 @@ TEST_F(ApiTest, GetTellsAbsentFromPresent) {
   ASSERT_TRUE(present.ok());
   EXPECT_EQ(present.value(), Presence::kPresent);
   EXPECT_FALSE(api->get(kZone, "192.0.2.1").ok());  // a wrong route is not "gone"
+}
+
+TEST_F(ApiTest, GetPutsOnlyACanonicalAddressIntoThePath) {
+  for (auto flavor : {ApiFlavor::kCacheV1, ApiFlavor::kOriginV2}) {
+    http_ = testing::ScriptedHttp{};
+    auto api = make(flavor);
+    for (const char* crafted :
+         {"../../user/tokens/verify", "192.0.2.1/../../../accounts", "192.0.2.1?x=1", "192.0.2.1#",
+          "%2e%2e", "", " 192.0.2.1", "[::1]", "fe80::1%eth0", "192.0.2.1\n"}) {
+      auto r = api->get(kZone, crafted);
+      ASSERT_FALSE(r.ok()) << crafted;
+      EXPECT_EQ(r.error().kind, ApiError::Kind::kPermanent) << crafted;
+      EXPECT_NE(r.error().describe().find("not an IP address"), std::string::npos);
+    }
+    EXPECT_TRUE(http_.requests().empty()) << "no request for text that is not an address";
+
+    http_.push(404, fail(1163, "no mapping"));
+    http_.push(404, fail(1163, "no mapping"));
+    ASSERT_TRUE(api->get(kZone, "0:0:0:0:0:FFFF:C000:0209").ok());
+    ASSERT_TRUE(api->get(kZone, "2001:DB8:0::1").ok());
+    ASSERT_EQ(http_.requests().size(), 2u);
+    // RFC 5952, family kept: the mapped form addresses the mapped record.
+    EXPECT_TRUE(http_.requests()[0].url.ends_with(
+        "/" + std::string(kZone) +
+        (flavor == ApiFlavor::kCacheV1 ? "/cache/origin_cloud_regions" : "/origin/cloud_regions") +
+        "/::ffff:192.0.2.9"))
+        << http_.requests()[0].url;
+    EXPECT_TRUE(http_.requests()[1].url.ends_with("_regions/2001:db8::1"))
+        << http_.requests()[1].url;
+  }
 }
 
 TEST_F(ApiTest, CredentialsGoInHeadersAndNeverIntoErrors) {
