@@ -116,27 +116,28 @@ class ApiBase : public ZoneApi {
     return out;
   }
 
-  Result<Presence> get(const std::string& zone_id, const std::string& ip) override {
+  Result<Presence> get(const std::string& zone_id, const std::string& ip_text) override {
     // Only an address goes into the path, in its RFC 5952 form: text that came from an answer
     // ("../../user/tokens/verify") must never address another endpoint.
-    const auto path_ip = canonicalize_ip(ip);
-    if (!path_ip) {
+    const auto canonical = canonicalize_ip(ip_text);
+    if (!canonical) {
       ApiError e;
       e.kind = ApiError::Kind::kPermanent;
-      e.message = "'" + shown(ip, 64) + "' is not an IP address; no request sent";
+      e.message = "'" + shown(ip_text, 64) + "' is not an IP address; no request sent";
       return e;
     }
+    const std::string& ip = *canonical;
     Presence presence = Presence::kPresent;
-    auto error = executor_.run(
-        Operation::kGet, request("GET", collection(zone_id) + "/" + *path_ip),
-        [&](const HttpResponse& response) -> std::optional<ApiError> {
-          auto env = parse_envelope(response.body);
-          if (response.status == 404 && env && says_absent(*env)) {
-            presence = Presence::kAbsent;
-            return std::nullopt;
-          }
-          return accept_success(response, [](const Envelope&) { return std::nullopt; });
-        });
+    auto error = executor_.run(Operation::kGet, request("GET", collection(zone_id) + "/" + ip),
+                               [&](const HttpResponse& response) -> std::optional<ApiError> {
+                                 auto env = parse_envelope(response.body);
+                                 if (response.status == 404 && env && says_absent(*env)) {
+                                   presence = Presence::kAbsent;
+                                   return std::nullopt;
+                                 }
+                                 return accept_success(
+                                     response, [](const Envelope&) { return std::nullopt; });
+                               });
     if (error) return *error;
     return presence;
   }
