@@ -170,6 +170,9 @@ int main(int argc, char** argv) {
       desired.zones.size(), to_string(config.cloudflare.api_flavor), config.cloudflare.api_base,
       credentials.source, orc::format_duration(config.reconcile.interval), options.dry_run,
       options.force ? ", safety guard lifted (--force)" : "");
+  if (const auto warning = orc::api_flavor_warning(config); !warning.empty()) {
+    spdlog::warn("{}", warning);
+  }
 
   auto notifier = orc::make_systemd_notifier();
   int status = 0;
