@@ -37,6 +37,14 @@ class DefaultGenerationTest(IntegrationTest):
         self.assertEqual(len(api.live()), 8)
         self.assertEqual(run.stderr.count(EOL_WARNING), 1, run.stderr)
         self.assertIn("set 'api_flavor: origin-v2'", run.stderr)
+        # --check-config says so too; a configuration without the key does not.
+        checked = d.run_once("--check-config")
+        self.assertEqual(checked.returncode, 0, checked.stderr)
+        self.assertIn("warning: " + d.config_path, checked.stdout)
+        self.assertIn(EOL_WARNING, checked.stdout)
+        fresh = self.daemon(api, {ZONE: []}, flavor=None).run_once("--check-config")
+        self.assertIn("api origin-v2", fresh.stdout)
+        self.assertNotIn("end of life", fresh.stdout + fresh.stderr)
 
 
 class AlreadyGoneTest(IntegrationTest):
