@@ -24,7 +24,7 @@ struct OpResult {
 
 // Answers that differ from Cloudflare's schema on purpose, chosen at start-up.
 struct Quirks {
-  // Generation 1 lists (and gets) of a zone without mappings answer 404 code 1142, as the
+  // Generation 1 lists of a zone without mappings answer 404 code 1142, as the
   // reference pages of the seed documents show, instead of the schema's 200 "value": [].
   bool v1_empty_zone_404 = false;
 };
