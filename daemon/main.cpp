@@ -107,6 +107,9 @@ int check_config(const orc::Config& config, const orc::DesiredState& desired) {
             << ", interval " << orc::format_duration(config.reconcile.interval) << ", batch_size "
             << config.reconcile.batch_size << ", dry_run "
             << (config.reconcile.dry_run ? "true" : "false") << ")\n";
+  if (const auto warning = orc::api_flavor_warning(config); !warning.empty()) {
+    std::cout << "warning: " << warning << "\n";
+  }
   std::cout << "desired state " << config.reconcile.desired_state.string() << ": ok, "
             << desired.zones.size() << " zones\n";
   for (const auto& z : desired.zones) {
@@ -170,6 +173,9 @@ int main(int argc, char** argv) {
       desired.zones.size(), to_string(config.cloudflare.api_flavor), config.cloudflare.api_base,
       credentials.source, orc::format_duration(config.reconcile.interval), options.dry_run,
       options.force ? ", safety guard lifted (--force)" : "");
+  if (const auto warning = orc::api_flavor_warning(config); !warning.empty()) {
+    spdlog::warn("{}", warning);
+  }
 
   auto notifier = orc::make_systemd_notifier();
   int status = 0;

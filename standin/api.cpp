@@ -1,6 +1,7 @@
 #include "api.h"
 
 #include <iterator>
+#include <variant>
 
 #include "envelope.h"
 #include "paging.h"
@@ -32,8 +33,22 @@ OpResult no_setting() {
               "does not exist.");
 }
 
-OpResult no_mapping(const std::string& ip) {
-  return fail(404, 1163, "No origin cloud region mapping exists for origin IP " + ip);
+// "No mapping for that IP": code 1142 in the schema's examples (generation 2, and generation
+// 1's get), 1163 in generation 1's delete description.
+OpResult no_mapping(const std::string& ip, int code) {
+  return fail(404, code, "No origin cloud region mapping exists for origin IP " + ip);
+}
+
+constexpr int kCodeNoSetting = 1142;
+constexpr int kCodeNoMapping = 1163;
+constexpr int kCodeExists = 1145;
+constexpr int kCodeIpMismatch = 1146;
+constexpr int kCodeInvalidVendorRegion = 1157;
+
+// Why a single write is refused: the IP (1165) or the vendor or region (1157).
+OpResult invalid_write(const MappingInput& input, const std::string& error) {
+  if (error == kInvalidIp) return invalid_ip(input.ip);
+  return fail(400, kCodeInvalidVendorRegion, error);
 }
 
 bool is_v1(const Route& route) {
@@ -52,10 +67,13 @@ json all_mappings(const Zone* zone, ApiFlavor flavor) {
   return arr;
 }
 
-OpResult list_v1(const Store& store, const Route& route) {
+// An empty zone: 200 with "value": [] and "modified_on": null (the schema), or 404 code 1142
+// with the seed documents' quirk.
+OpResult list_v1(const Store& store, const Route& route, const Quirks& quirks) {
   const Zone* zone = find_zone(store, route.zone);
-  if (zone == nullptr) return no_setting();
-  return {200, success_envelope(setting(zone->modified_on, all_mappings(zone, *route.flavor)))};
+  if (zone == nullptr && quirks.v1_empty_zone_404) return no_setting();
+  const auto modified = zone ? zone->modified_on : std::nullopt;
+  return {200, success_envelope(setting(modified, all_mappings(zone, *route.flavor)))};
 }
 
 OpResult list_v2(const Store& store, const Route& route, const QueryParams& query) {
@@ -77,12 +95,15 @@ OpResult list_v2(const Store& store, const Route& route, const QueryParams& quer
   return {200, std::move(envelope)};
 }
 
+// Absent (no mapping for the IP, or none in the zone): 404 code 1142 in both generations.
 OpResult get_one(const Store& store, const Route& route) {
   auto addr = orc::parse_ip(route.ip);
   if (!addr) return invalid_ip(route.ip);
   const Zone* zone = find_zone(store, route.zone);
   if (zone == nullptr && is_v1(route)) return no_setting();
-  if (zone == nullptr || !zone->mappings.contains(*addr)) return no_mapping(orc::to_string(*addr));
+  if (zone == nullptr || !zone->mappings.contains(*addr)) {
+    return no_mapping(orc::to_string(*addr), kCodeNoSetting);
+  }
 
   json mapping = mapping_json(zone->mappings.at(*addr), *route.flavor);
   if (!is_v1(route)) return {200, success_envelope(std::move(mapping))};
@@ -92,9 +113,14 @@ OpResult get_one(const Store& store, const Route& route) {
 OpResult delete_one(Store& store, const Route& route, orc::WallTime now) {
   auto addr = orc::parse_ip(route.ip);
   if (!addr) return invalid_ip(route.ip);
+  // Absent: generation 2 answers 404 code 1142; generation 1 1163, or 1142 (the setting does
+  // not exist, as the seed document shows) for a zone without mappings.
   auto zone_it = store.find(route.zone);
   if (zone_it == store.end() || !zone_it->second.mappings.contains(*addr)) {
-    auto r = no_mapping(orc::to_string(*addr));
+    OpResult r =
+        (is_v1(route) && zone_it == store.end())
+            ? no_setting()
+            : no_mapping(orc::to_string(*addr), is_v1(route) ? kCodeNoMapping : kCodeNoSetting);
     r.failed = 1;
     return r;
   }
@@ -139,42 +165,73 @@ OpResult batch_upsert(Store& store, const Route& route, std::string_view body, o
   return batch_answer(route, std::get<BatchOutcome>(outcome), now);
 }
 
-// Generation 2 names the IP in the path; a body "origin_ip", when given, must agree with it.
-Parsed<MappingInput> upsert_input(const Route& route, std::string_view body) {
-  if (is_v1(route)) return parse_mapping(body, "ip", /*ip_required=*/true);
+// Generation 2 names the IP in the path; a body "origin_ip", when given, must agree with it
+// (400 code 1146 otherwise).
+std::variant<MappingInput, OpResult> upsert_input(const Route& route, std::string_view body) {
+  if (is_v1(route)) {
+    auto input = parse_mapping(body, "ip", /*ip_required=*/true);
+    if (!input) return bad_request(input.error);
+    return *input.value;
+  }
   auto input = parse_mapping(body, "origin_ip", /*ip_required=*/false);
-  if (!input) return input;
-  if (!input.value->ip.empty() &&
-      orc::canonicalize_ip(input.value->ip) != orc::canonicalize_ip(route.ip)) {
-    return Parsed<MappingInput>::fail("origin_ip in the body does not match the path");
+  if (!input) return bad_request(input.error);
+  if (!input.value->ip.empty()) {
+    auto in_body = orc::canonicalize_ip(input.value->ip);
+    if (!in_body) return invalid_ip(input.value->ip);
+    if (in_body != orc::canonicalize_ip(route.ip)) {
+      return fail(400, kCodeIpMismatch,
+                  "origin_ip in the body (" + input.value->ip + ") does not match the path (" +
+                      route.ip + ")");
+    }
   }
   input.value->ip = route.ip;
-  return input;
+  return *input.value;
+}
+
+// Generation 1's create: like upsert one, but an IP that already has a mapping is refused
+// (400 code 1145); the result is the new mapping.
+OpResult create_one(Store& store, const Route& route, std::string_view body, orc::WallTime now) {
+  auto input = parse_mapping(body, "ip", /*ip_required=*/true);
+  if (!input) return bad_request(input.error);
+  auto addr = validate_write(*input.value);
+  if (!addr) return invalid_write(*input.value, addr.error);
+
+  Zone& zone = store[route.zone];
+  if (zone.mappings.contains(*addr.value)) {
+    return fail(400, kCodeExists,
+                "A mapping for origin IP " + orc::to_string(*addr.value) +
+                    " already exists; use PATCH to update it");
+  }
+  if (zone.mappings.size() >= kMaxMappingsPerZone) return fail(zone_limit_error(403));
+  const Mapping& m = zone.mappings[*addr.value] = {orc::to_string(*addr.value), input.value->vendor,
+                                                   input.value->region, now};
+  zone.modified_on = now;
+  return {200, success_envelope(setting(now, mapping_json(m, *route.flavor))), 1, 0};
 }
 
 OpResult upsert_one(Store& store, const Route& route, std::string_view body, orc::WallTime now) {
-  auto input = upsert_input(route, body);
-  if (!input) return bad_request(input.error);
-  auto addr = validate_item(*input.value);
-  if (!addr)
-    return addr.error == kInvalidIp ? invalid_ip(input.value->ip) : bad_request(addr.error);
+  auto parsed = upsert_input(route, body);
+  if (auto* refused = std::get_if<OpResult>(&parsed)) return std::move(*refused);
+  const auto& input = std::get<MappingInput>(parsed);
+  auto addr = validate_write(input);
+  if (!addr) return invalid_write(input, addr.error);
 
-  Zone& zone = store[route.zone];  // a zone at the limit is never a new, empty one
-  if (!zone.mappings.contains(*addr.value) && zone.mappings.size() >= kMaxMappingsPerZone) {
-    return fail(zone_limit_error());
-  }
-  const Mapping& m = zone.mappings[*addr.value] = {orc::to_string(*addr.value), input.value->vendor,
-                                                   input.value->region, now};
+  auto zone_it = store.find(route.zone);
+  const std::size_t held = zone_it == store.end() ? 0 : zone_it->second.mappings.size();
+  const bool known = zone_it != store.end() && zone_it->second.mappings.contains(*addr.value);
+  if (!known && held >= kMaxMappingsPerZone) return fail(zone_limit_error(403));
+  Zone& zone = store[route.zone];
+  const Mapping& m =
+      zone.mappings[*addr.value] = {orc::to_string(*addr.value), input.vendor, input.region, now};
   zone.modified_on = now;
   json result = is_v1(route) ? setting(now, all_mappings(&zone, *route.flavor))
                              : mapping_json(m, *route.flavor);
   return {200, success_envelope(std::move(result)), 1, 0};
 }
 
-OpResult regions(const Route& route) {
-  json result = supported_regions();
-  if (is_v1(route)) result = setting(std::nullopt, std::move(result));
-  return {200, success_envelope(std::move(result))};
+// Flat in both generations.
+OpResult regions() {
+  return {200, success_envelope(supported_regions())};
 }
 
 void add_string(std::vector<std::string>& out, const json& value) {
@@ -184,10 +241,11 @@ void add_string(std::vector<std::string>& out, const json& value) {
 }  // namespace
 
 OpResult run_operation(Store& store, const Route& route, const QueryParams& query,
-                       std::string_view body, const ForcedFailures& forced, orc::WallTime now) {
+                       std::string_view body, const ForcedFailures& forced, orc::WallTime now,
+                       const Quirks& quirks) {
   switch (*route.operation) {
     case Operation::kList:
-      return is_v1(route) ? list_v1(store, route) : list_v2(store, route, query);
+      return is_v1(route) ? list_v1(store, route, quirks) : list_v2(store, route, query);
     case Operation::kGet:
       return get_one(store, route);
     case Operation::kDelete:
@@ -199,7 +257,9 @@ OpResult run_operation(Store& store, const Route& route, const QueryParams& quer
     case Operation::kUpsert:
       return upsert_one(store, route, body, now);
     case Operation::kSupportedRegions:
-      return regions(route);
+      return regions();
+    case Operation::kCreate:
+      return create_one(store, route, body, now);
   }
   return bad_request("unsupported operation");
 }
@@ -211,12 +271,11 @@ std::vector<std::string> request_ips(const Route& route, std::string_view body) 
     return ips;
   }
   const Operation op = route.operation.value_or(Operation::kList);
-  if (op != Operation::kBatchDelete && op != Operation::kBatchUpsert && op != Operation::kUpsert) {
-    return ips;
-  }
+  const bool single = op == Operation::kUpsert || op == Operation::kCreate;
+  if (op != Operation::kBatchDelete && op != Operation::kBatchUpsert && !single) return ips;
   const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   const std::string key = is_v1(route) ? "ip" : "origin_ip";
-  if (op == Operation::kUpsert && doc.is_object()) add_string(ips, doc.value(key, json()));
+  if (single && doc.is_object()) add_string(ips, doc.value(key, json()));
   if (!doc.is_array()) return ips;
   for (const auto& item : doc) {
     if (op == Operation::kBatchDelete) {

@@ -22,9 +22,17 @@ struct OpResult {
   int failed = 0;     // items or single requests that found nothing or were invalid
 };
 
+// Answers that differ from Cloudflare's schema on purpose, chosen at start-up.
+struct Quirks {
+  // Generation 1 lists of a zone without mappings answer 404 code 1142, as the
+  // reference pages of the seed documents show, instead of the schema's 200 "value": [].
+  bool v1_empty_zone_404 = false;
+};
+
 // `route` must be kMatched with a valid zone id.
 OpResult run_operation(Store& store, const Route& route, const QueryParams& query,
-                       std::string_view body, const ForcedFailures& forced, orc::WallTime now);
+                       std::string_view body, const ForcedFailures& forced, orc::WallTime now,
+                       const Quirks& quirks = {});
 
 // The IPs a request names, for the request log: the body's IPs for batches, the path's (or
 // for generation 1's upsert, the body's) for single mappings; best effort on broken bodies.

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "envelope.h"
+
 namespace standin {
 namespace {
 
@@ -102,6 +104,18 @@ Parsed<orc::IpAddress> validate_item(const MappingInput& item) {
   return Result::ok(*addr);
 }
 
+Parsed<orc::IpAddress> validate_write(const MappingInput& item) {
+  auto addr = validate_item(item);
+  if (!addr) return addr;
+  const json table = supported_regions();
+  for (const auto& region : table.at("vendors").at(item.vendor)) {
+    if (region.at("name") == item.region) return addr;
+  }
+  return Parsed<orc::IpAddress>::fail("region \"" + item.region +
+                                      "\" is not supported for vendor " + item.vendor +
+                                      " (see supported_regions)");
+}
+
 BatchOutcome delete_batch(Zone& zone, const std::vector<std::string>& ips,
                           const ForcedFailures& forced, orc::WallTime now) {
   BatchOutcome out;
@@ -135,7 +149,7 @@ std::variant<BatchOutcome, ApiError> upsert_batch(Zone& zone,
   std::vector<std::pair<orc::IpAddress, const MappingInput*>> valid;
   std::set<orc::IpAddress, IpLess> fresh;
   for (const auto& item : items) {
-    auto addr = validate_item(item);
+    auto addr = validate_write(item);
     if (!addr) {
       auto ip = orc::canonicalize_ip(item.ip).value_or(item.ip);
       out.failed.push_back({std::move(ip), item.vendor, item.region, addr.error});
@@ -155,8 +169,8 @@ std::variant<BatchOutcome, ApiError> upsert_batch(Zone& zone,
   return out;
 }
 
-ApiError zone_limit_error() {
-  return {400, 1164,
+ApiError zone_limit_error(int http_status) {
+  return {http_status, 1164,
           "Zone limit reached: a zone holds at most " + std::to_string(kMaxMappingsPerZone) +
               " origin cloud region mappings."};
 }

@@ -58,6 +58,10 @@ struct BatchOutcome {
   std::vector<ItemResult> failed;
 };
 
+// validate_item, and the vendor and region checked against supported_regions() (envelope.h),
+// as Cloudflare checks every write made through the API. Seeds only need validate_item.
+Parsed<orc::IpAddress> validate_write(const MappingInput& item);
+
 // Canonical IP -> error: a fault rule's way of making chosen IPs fail and stay in place.
 using ForcedFailures = std::map<std::string, std::string>;
 
@@ -65,12 +69,14 @@ using ForcedFailures = std::map<std::string, std::string>;
 BatchOutcome delete_batch(Zone& zone, const std::vector<std::string>& ips,
                           const ForcedFailures& forced, orc::WallTime now);
 
-// Upserts each valid item; invalid items fail on their own. When the valid items would take
-// the zone past kMaxMappingsPerZone nothing changes and the answer is zone_limit_error().
+// Upserts each item that passes validate_write; the others fail on their own. When the valid items
+// would take the zone past kMaxMappingsPerZone nothing changes and the answer is
+// zone_limit_error().
 std::variant<BatchOutcome, ApiError> upsert_batch(Zone& zone,
                                                   const std::vector<MappingInput>& items,
                                                   orc::WallTime now);
 
-ApiError zone_limit_error();  // 400, code 1164
+// Code 1164: 400 on batches, 403 on single writes (the schema's statuses).
+ApiError zone_limit_error(int http_status = 400);
 
 }  // namespace standin

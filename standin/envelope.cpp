@@ -92,10 +92,19 @@ json supported_regions() {
   };
   return {{"obtained_codes", true},
           {"vendors",
-           {{"aws", {region("us-east-1", {"IAD"}), region("eu-west-1", {"DUB"})}},
-            {"azure", {region("eastus", {"IAD"}), region("westeurope", {"AMS"})}},
-            {"gcp", {region("us-central1", {"ORD"}), region("europe-west1", {"BRU"})}},
-            {"oci", {region("us-ashburn-1", {"IAD"}), region("eu-frankfurt-1", {"FRA"})}}}}};
+           {{"aws",
+             {region("us-east-1", {"IAD"}), region("us-east-2", {"CMH"}),
+              region("us-west-2", {"PDX"}), region("eu-west-1", {"DUB"}),
+              region("eu-central-1", {"FRA"}), region("ap-southeast-1", {"SIN"})}},
+            {"azure",
+             {region("eastus", {"IAD"}), region("westus2", {"SEA"}), region("westeurope", {"AMS"}),
+              region("northeurope", {"DUB"})}},
+            {"gcp",
+             {region("us-central1", {"ORD"}), region("us-east1", {"ATL"}),
+              region("europe-west1", {"BRU"}), region("asia-east1", {"TPE"})}},
+            {"oci",
+             {region("us-ashburn-1", {"IAD"}), region("us-phoenix-1", {"PHX"}),
+              region("eu-frankfurt-1", {"FRA"}), region("uk-london-1", {"LHR"})}}}}};
 }
 
 }  // namespace standin

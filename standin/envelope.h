@@ -34,7 +34,8 @@ json mapping_json(const Mapping& m, ApiFlavor flavor);
 json outcome_json(const BatchOutcome& outcome, ApiFlavor flavor);
 
 // {"obtained_codes": true, "vendors": {vendor: [{"name", "upper_tier_colos"}]}}: a small
-// fixed table, not Cloudflare's real one.
+// fixed table, not Cloudflare's real one. Flat in both generations. Writes through the API
+// (create, upserts) must name a region from it (validate_write in batch.h).
 json supported_regions();
 
 }  // namespace standin

@@ -40,7 +40,7 @@ std::string read_match_fields(const json& rule, FaultRule& r) {
       r.operation = parse_operation(name);
       if (!r.operation) {
         return "\"operation\" must be one of list, get, delete, batch_delete, batch_upsert, "
-               "upsert, supported_regions, any";
+               "upsert, create, supported_regions, any";
       }
     }
   }

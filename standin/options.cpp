@@ -93,6 +93,10 @@ Parsed<Options> parse_options(const std::vector<std::string>& args, const char* 
       o.help = true;
       continue;
     }
+    if (flag == "--v1-empty-zone-404") {
+      o.v1_empty_zone_404 = true;
+      continue;
+    }
     std::string value;
     if (const auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
       value = flag.substr(eq + 1);
@@ -119,7 +123,7 @@ std::string usage() {
 
 usage: cf-standin [--listen HOST:PORT] [--port-file PATH] [--seed PATH]
                   [--token TOKEN] [--email E --key K] [--faults PATH]
-                  [--request-log PATH] [--rate-limit N] [--help]
+                  [--request-log PATH] [--rate-limit N] [--v1-empty-zone-404] [--help]
 
   --listen HOST:PORT   loopback only: 127.0.0.0/8, [::1] or localhost (default 127.0.0.1:0,
                        port 0 picks a free port)
@@ -130,6 +134,8 @@ usage: cf-standin [--listen HOST:PORT] [--port-file PATH] [--seed PATH]
   --faults PATH        initial fault rules, JSON
   --request-log PATH   append one JSON line per API request
   --rate-limit N       refuse with 429 past N requests per 5 minutes (default: off)
+  --v1-empty-zone-404  generation 1 answers a zone without mappings with 404 code 1142, as
+                       the reference pages show, instead of the schema's 200 "value": []
 
 Without a token or key pair every API request is refused as unauthenticated.
 Runs until SIGTERM or SIGINT. Exit status 2: bad command line, seed or fault file.

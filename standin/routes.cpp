@@ -40,6 +40,7 @@ std::optional<Operation> operation_of(ApiFlavor flavor, Resource resource,
     case Resource::kCollection:
       if (method == "GET") return Operation::kList;
       if (v1 && method == "PATCH") return Operation::kUpsert;
+      if (v1 && method == "POST") return Operation::kCreate;
       break;
     case Resource::kBatch:
       if (method == "DELETE") return Operation::kBatchDelete;

@@ -17,7 +17,9 @@ HttpAnswer api_error(const ApiError& error) {
 std::string internal_error_message(Operation op) {
   std::string verb = "retrieve";
   if (op == Operation::kDelete || op == Operation::kBatchDelete) verb = "delete";
-  if (op == Operation::kUpsert || op == Operation::kBatchUpsert) verb = "update";
+  if (op == Operation::kUpsert || op == Operation::kBatchUpsert || op == Operation::kCreate) {
+    verb = "update";
+  }
   return "Unable to " + verb + " origin_public_cloud_region setting. Internal error.";
 }
 
@@ -177,7 +179,8 @@ HttpAnswer StandIn::run_with_fault(ApiCall& call, const HttpCall& http) {
   const Route& route = call.route;
   const auto& fault = call.fault;
   auto run_handler = [&](const ForcedFailures& forced) {
-    OpResult result = run_operation(store_, route, call.query, http.body, forced, clock_.wall());
+    OpResult result =
+        run_operation(store_, route, call.query, http.body, forced, clock_.wall(), options_.quirks);
     call.log["succeeded"] = result.succeeded;
     call.log["failed"] = result.failed;
     return HttpAnswer{result.status, to_text(result.envelope)};

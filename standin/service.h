@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "api.h"
 #include "auth.h"
 #include "clock.h"
 #include "faults.h"
@@ -43,6 +44,7 @@ struct HttpAnswer {
 struct ServiceOptions {
   AcceptedCredentials credentials;  // none: every API request is unauthenticated
   std::optional<int> rate_limit;    // enforced requests per 5 minutes; nullopt: headers only
+  Quirks quirks;                    // deliberate departures from the schema (api.h)
 };
 
 class StandIn {

@@ -5,13 +5,14 @@
 namespace standin {
 namespace {
 
-constexpr std::array<Operation, 7> kOperations = {Operation::kList,
+constexpr std::array<Operation, 8> kOperations = {Operation::kList,
                                                   Operation::kGet,
                                                   Operation::kDelete,
                                                   Operation::kBatchDelete,
                                                   Operation::kBatchUpsert,
                                                   Operation::kUpsert,
-                                                  Operation::kSupportedRegions};
+                                                  Operation::kSupportedRegions,
+                                                  Operation::kCreate};
 
 }  // namespace
 
@@ -31,6 +32,8 @@ std::string_view to_string(Operation op) {
       return "upsert";
     case Operation::kSupportedRegions:
       return "supported_regions";
+    case Operation::kCreate:
+      return "create";
   }
   return "unknown";
 }

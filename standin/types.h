@@ -20,10 +20,12 @@ enum class Operation {
   kBatchDelete,
   kBatchUpsert,
   kUpsert,
-  kSupportedRegions
+  kSupportedRegions,
+  kCreate  // generation 1 only: POST, refused when the IP already has a mapping
 };
 
-// "list", "get", "delete", "batch_delete", "batch_upsert", "upsert", "supported_regions".
+// "list", "get", "delete", "batch_delete", "batch_upsert", "upsert", "supported_regions",
+// "create".
 std::string_view to_string(Operation op);
 std::optional<Operation> parse_operation(std::string_view name);
 std::optional<ApiFlavor> parse_flavor(std::string_view name);

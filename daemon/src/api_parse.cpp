@@ -195,6 +195,19 @@ std::optional<int> parse_total_pages(const json& result_info) {
   return static_cast<int>(pages);
 }
 
+bool says_no_mapping(const HttpResponse& response, const std::optional<Envelope>& envelope) {
+  if (response.status != 404 || !envelope) return false;
+  const auto& codes = envelope->codes;
+  return std::find(codes.begin(), codes.end(), kCodeSettingMissing) != codes.end() ||
+         std::find(codes.begin(), codes.end(), kCodeNoMapping) != codes.end();
+}
+
+bool says_zone_empty(const HttpResponse& response, const std::optional<Envelope>& envelope) {
+  if (response.status != 404 || !envelope) return false;
+  const auto& codes = envelope->codes;
+  return std::find(codes.begin(), codes.end(), kCodeSettingMissing) != codes.end();
+}
+
 bool says_not_found(std::string_view item_error) {
   std::string lower(item_error);
   std::transform(lower.begin(), lower.end(), lower.begin(),

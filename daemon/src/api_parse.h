@@ -50,6 +50,19 @@ std::optional<BatchDeleteResult> parse_batch_result(const nlohmann::json& value,
 // origin-v2 paging: result_info.total_pages (0 for an empty zone).
 std::optional<int> parse_total_pages(const nlohmann::json& result_info);
 
+// Cloudflare's codes for "nothing there" (both generations).
+inline constexpr int kCodeSettingMissing = 1142;  // no mappings in the zone; also "no mapping"
+inline constexpr int kCodeNoMapping = 1163;       // no mapping for that IP
+
+// A single get or delete answered "no mapping for that IP": 404 with code 1142 (the schema's
+// example, both generations) or 1163 (its descriptions). Any other 404 (a wrong route or zone)
+// is not absence.
+bool says_no_mapping(const HttpResponse& response, const std::optional<Envelope>& envelope);
+
+// A generation-1 list answered "this zone has no mappings" the old way: 404 with code 1142
+// (the schema's answer, 200 with "value": [], needs no special case).
+bool says_zone_empty(const HttpResponse& response, const std::optional<Envelope>& envelope);
+
 // Whether a failed batch item's error text says the IP has no mapping (goal already met).
 bool says_not_found(std::string_view item_error);
 

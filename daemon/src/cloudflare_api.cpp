@@ -130,8 +130,8 @@ class ApiBase : public ZoneApi {
     Presence presence = Presence::kPresent;
     auto error = executor_.run(Operation::kGet, request("GET", collection(zone_id) + "/" + ip),
                                [&](const HttpResponse& response) -> std::optional<ApiError> {
-                                 auto env = parse_envelope(response.body);
-                                 if (response.status == 404 && env && says_absent(*env)) {
+                                 // Both generations: 404 with 1142 or 1163 is "no mapping".
+                                 if (says_no_mapping(response, parse_envelope(response.body))) {
                                    presence = Presence::kAbsent;
                                    return std::nullopt;
                                  }
@@ -145,8 +145,6 @@ class ApiBase : public ZoneApi {
  protected:
   // Where the {"succeeded", "failed"} object sits in a batch answer's result.
   virtual const json& batch_value(const json& result) const = 0;
-  // Whether a 404 envelope means "no mapping for that IP" (and not, say, "no such route").
-  virtual bool says_absent(const Envelope& env) const = 0;
 
   const std::string base_;
   const std::vector<std::pair<std::string, std::string>> headers_;
@@ -155,10 +153,8 @@ class ApiBase : public ZoneApi {
   const std::string ip_key_;
 };
 
-constexpr int kCodeSettingMissing = 1142;  // the zone has no mappings at all
-constexpr int kCodeNoMapping = 1163;       // no mapping for that IP
-
-// Generation 1: /cache/origin_cloud_regions; results wrapped in a setting object; no paging.
+// Generation 1 (end of life at Cloudflare since 2026-10-01): /cache/origin_cloud_regions;
+// results wrapped in a setting object; no paging.
 class CacheV1Api final : public ApiBase {
  public:
   CacheV1Api(std::string base, const Credentials& c, RequestExecutor& e)
@@ -166,30 +162,29 @@ class CacheV1Api final : public ApiBase {
 
   Result<std::vector<Mapping>> list(const std::string& zone_id) override {
     std::vector<Mapping> out;
-    auto error = executor_.run(
-        Operation::kList, request("GET", collection(zone_id)),
-        [&](const HttpResponse& response) -> std::optional<ApiError> {
-          auto env = parse_envelope(response.body);
-          // The setting record disappears with the zone's last mapping: nothing to prune.
-          if (response.status == 404 && env && contains(env->codes, kCodeSettingMissing)) {
-            out.clear();
-            return std::nullopt;
-          }
-          return accept_success(response, [&](const Envelope& e) -> std::optional<ApiError> {
-            auto parsed = parse_mappings(value_of(e.result), ip_key_);
-            if (!parsed) return malformed_result(response, "mapping list");
-            out = std::move(*parsed);
-            return std::nullopt;
-          });
-        });
+    auto error = executor_.run(Operation::kList, request("GET", collection(zone_id)),
+                               [&](const HttpResponse& response) -> std::optional<ApiError> {
+                                 // An empty zone: 200 with "value": [] (below), or 404/1142 where
+                                 // the setting record disappeared with the zone's last mapping.
+                                 // Either way nothing to prune.
+                                 if (says_zone_empty(response, parse_envelope(response.body))) {
+                                   out.clear();
+                                   return std::nullopt;
+                                 }
+                                 return accept_success(
+                                     response, [&](const Envelope& e) -> std::optional<ApiError> {
+                                       auto parsed = parse_mappings(value_of(e.result), ip_key_);
+                                       if (!parsed)
+                                         return malformed_result(response, "mapping list");
+                                       out = std::move(*parsed);
+                                       return std::nullopt;
+                                     });
+                               });
     if (error) return *error;
     return out;
   }
 
  private:
-  static bool contains(const std::vector<int>& codes, int code) {
-    return std::find(codes.begin(), codes.end(), code) != codes.end();
-  }
   static const json& value_of(const json& result) {
     static const json kNull;
     if (!result.is_object()) return kNull;
@@ -197,9 +192,6 @@ class CacheV1Api final : public ApiBase {
     return it == result.end() ? kNull : *it;
   }
   const json& batch_value(const json& result) const override { return value_of(result); }
-  bool says_absent(const Envelope& env) const override {
-    return contains(env.codes, kCodeNoMapping) || contains(env.codes, kCodeSettingMissing);
-  }
 };
 
 // Generation 2: /origin/cloud_regions; flat results; paged lists.
@@ -254,9 +246,6 @@ class OriginV2Api final : public ApiBase {
 
  private:
   const json& batch_value(const json& result) const override { return result; }
-  bool says_absent(const Envelope& env) const override {
-    return std::find(env.codes.begin(), env.codes.end(), kCodeNoMapping) != env.codes.end();
-  }
 
   int page_size_;
 };

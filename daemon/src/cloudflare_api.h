@@ -1,6 +1,6 @@
 // The Cloudflare client: one retrying request executor shared by all zones, and the two API
 // generations on top of it. Everything generation-specific (paths, key names, paging, the
-// 1142 answer) lives in cloudflare_api.cpp behind the ZoneApi interface.
+// setting wrapper) lives in cloudflare_api.cpp behind the ZoneApi interface.
 #pragma once
 
 #include <functional>

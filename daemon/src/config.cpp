@@ -32,6 +32,14 @@ std::string_view to_string(ApiFlavor flavor) {
   return "unknown";
 }
 
+std::string api_flavor_warning(const Config& config) {
+  if (config.cloudflare.api_flavor != ApiFlavor::kCacheV1) return {};
+  return config.path.string() +
+         ": cloudflare.api_flavor: cache-v1 (/zones/{zone}/cache/origin_cloud_regions) reached "
+         "end of life at Cloudflare on 2026-10-01; set 'api_flavor: origin-v2' "
+         "(/zones/{zone}/origin/cloud_regions, the default) or remove the key";
+}
+
 namespace {
 
 constexpr std::size_t kMaxConfigBytes = 16u << 20;

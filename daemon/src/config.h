@@ -32,7 +32,7 @@ struct RetryPolicy {
 
 struct CloudflareConfig {
   std::string api_base = "https://api.cloudflare.com/client/v4";  // no trailing slash kept
-  ApiFlavor api_flavor = ApiFlavor::kCacheV1;
+  ApiFlavor api_flavor = ApiFlavor::kOriginV2;      // cache-v1 reached end of life on 2026-10-01
   std::optional<std::filesystem::path> token_file;  // made absolute against the config dir
   Millis request_timeout{30000};
   double requests_per_second = 4;  // > 0, <= 1000
@@ -73,6 +73,10 @@ Config parse_config(std::string_view text, const std::filesystem::path& path);
 
 // Reads and parses the file. Throws ConfigError (including for an unreadable file).
 Config load_config(const std::filesystem::path& path);
+
+// The start-up warning a configuration deserves, or "" when none: cache-v1 reached end of
+// life at Cloudflare on 2026-10-01 (the message says how to switch).
+std::string api_flavor_warning(const Config& config);
 
 // How the daemon authenticates. The secret is never printed: describe() names the source only.
 struct Credentials {

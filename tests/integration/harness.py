@@ -113,7 +113,9 @@ class StandIn:
 
 
 class Daemon:
-    """A configuration + desired state on disk, and the daemon run against them."""
+    """A configuration + desired state on disk, and the daemon run against them.
+
+    `flavor` is written as cloudflare.api_flavor; None leaves the key out (the default)."""
 
     def __init__(self, workdir, api_base, desired, flavor="cache-v1", config=None):
         self.workdir = workdir
@@ -129,6 +131,8 @@ class Daemon:
             "listen": "127.0.0.1:0",
             "log": {"level": "info", "format": "text"},
         }
+        if flavor is None:
+            del cfg["cloudflare"]["api_flavor"]
         for section, values in (config or {}).items():
             if isinstance(values, dict) and isinstance(cfg.get(section), dict):
                 cfg[section].update(values)

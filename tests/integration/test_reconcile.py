@@ -70,16 +70,24 @@ class PruneTest(IntegrationTest):
         self.assertEqual(len(api.live(ZONE_B)), 4)
         self.assertTrue(all(r["zone"] == ZONE for r in api.requests()))
 
-    def test_empty_origins_prunes_every_mapping_and_gen1_then_answers_1142(self):
-        api = self.standin(zones={ZONE: ips(0, 5)})
+    def check_emptied_gen1_zone(self, list_status, standin_args=()):
+        api = self.standin(zones={ZONE: ips(0, 5)}, extra_args=standin_args)
         d = self.daemon(api, {ZONE: []})
         self.assertEqual(d.run_once().returncode, 0)
         self.assertEqual(api.live(), set())
-        # The setting is gone now: gen 1 answers 404/1142, which means "nothing to prune".
+        # The zone has no mappings now; either answer means "nothing to prune".
         again = d.run_once()
         self.assertEqual(again.returncode, 0, again.stderr)
-        self.assertEqual(api.requests("list")[-1]["status"], 404)
+        self.assertEqual(api.requests("list")[-1]["status"], list_status)
         self.assertIn("live=0", again.stdout)
+        self.assertEqual(len(api.requests("batch_delete")), 1)
+
+    def test_empty_origins_prunes_every_mapping_and_gen1_then_lists_an_empty_value(self):
+        self.check_emptied_gen1_zone(200)  # the schema: 200 with "value": []
+
+    def test_emptied_gen1_zone_answering_404_1142_is_empty_too(self):
+        # The seed documents' answer: the setting is gone, 404 with code 1142.
+        self.check_emptied_gen1_zone(404, standin_args=["--v1-empty-zone-404"])
 
     def test_second_run_changes_nothing(self):
         api = self.standin(zones={ZONE: ips(0, 20)})

@@ -137,6 +137,45 @@ TEST(ParseTotalPages, AcceptsOnlySaneCounts) {
   EXPECT_FALSE(parse_total_pages(nlohmann::json()));
 }
 
+std::string error_body(std::initializer_list<int> codes) {
+  nlohmann::json errors = nlohmann::json::array();
+  for (int code : codes) errors.push_back({{"code", code}, {"message", "m"}});
+  return nlohmann::json{{"success", false},
+                        {"errors", errors},
+                        {"messages", nlohmann::json::array()},
+                        {"result", nullptr}}
+      .dump();
+}
+
+bool no_mapping(int status, const std::string& body) {
+  const auto response = answer(status, body);
+  return says_no_mapping(response, parse_envelope(response.body));
+}
+
+bool zone_empty(int status, const std::string& body) {
+  const auto response = answer(status, body);
+  return says_zone_empty(response, parse_envelope(response.body));
+}
+
+TEST(SaysNoMapping, Accepts404WithEitherDocumentedCode) {
+  EXPECT_TRUE(no_mapping(404, error_body({1142})));  // the schema's example (generation 2)
+  EXPECT_TRUE(no_mapping(404, error_body({1163})));  // its descriptions (generation 1 delete)
+  EXPECT_TRUE(no_mapping(404, error_body({1000, 1163})));
+  EXPECT_FALSE(no_mapping(404, error_body({7000})));  // no such route: not absence
+  EXPECT_FALSE(no_mapping(404, error_body({})));
+  EXPECT_FALSE(no_mapping(404, "<html>not found</html>"));
+  EXPECT_FALSE(no_mapping(400, error_body({1142})));
+  EXPECT_FALSE(no_mapping(200, error_body({1163})));
+}
+
+TEST(SaysZoneEmpty, OnlyTheMissingSetting) {
+  EXPECT_TRUE(zone_empty(404, error_body({1142})));
+  EXPECT_FALSE(zone_empty(404, error_body({1163})));  // a list names no IP
+  EXPECT_FALSE(zone_empty(404, error_body({7000})));
+  EXPECT_FALSE(zone_empty(404, "not json"));
+  EXPECT_FALSE(zone_empty(500, error_body({1142})));
+}
+
 TEST(SaysNotFound, RecognisesGoneItems) {
   EXPECT_TRUE(says_not_found("origin IP not found"));
   EXPECT_TRUE(says_not_found("Mapping Not Found"));

@@ -93,6 +93,26 @@ TEST_F(ApiTest, CacheV1MissingSettingMeansNoMappings) {
   EXPECT_EQ(http_.requests().size(), 1u);  // not retried, not a failure
 }
 
+// The schema's answer for a zone without mappings: 200, "value": [], "modified_on": null.
+TEST_F(ApiTest, CacheV1EmptyValueMeansNoMappings) {
+  auto api = make(ApiFlavor::kCacheV1);
+  http_.push(200, ok(v1_setting(json::array())));
+  auto r = api->list(kZone);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(r.value().empty());
+  EXPECT_EQ(http_.requests().size(), 1u);
+}
+
+TEST_F(ApiTest, CacheV1ListWithoutValueIsMalformed) {
+  auto api = make(ApiFlavor::kCacheV1, 2);
+  http_.push(200, ok({{"id", "origin_public_cloud_region"}, {"editable", true}}));
+  http_.push(200, ok(v1_setting(nullptr)));
+  auto r = api->list(kZone);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ApiError::Kind::kRetryable);
+  EXPECT_EQ(http_.requests().size(), 2u);
+}
+
 TEST_F(ApiTest, OtherNotFoundIsAPermanentListFailure) {
   auto api = make(ApiFlavor::kCacheV1);
   http_.push(404, fail(7000, "No route for that URI"));
@@ -364,6 +384,35 @@ TEST_F(ApiTest, GetPutsOnlyACanonicalAddressIntoThePath) {
     EXPECT_TRUE(http_.requests()[1].url.ends_with("_regions/2001:db8::1"))
         << http_.requests()[1].url;
   }
+}
+
+// Every documented "no mapping for that IP" answer, in both generations: 404 with 1142 (the
+// schema's example) or 1163 (its descriptions).
+TEST_F(ApiTest, GetReadsBothAbsenceCodesInBothGenerations) {
+  for (ApiFlavor flavor : {ApiFlavor::kCacheV1, ApiFlavor::kOriginV2}) {
+    for (int code : {1142, 1163}) {
+      SCOPED_TRACE(::testing::Message() << to_string(flavor) << " code " << code);
+      auto api = make(flavor);
+      http_.push(404, fail(code, "No origin cloud region mapping exists for that IP"));
+      auto r = api->get(kZone, "192.0.2.9");
+      ASSERT_TRUE(r.ok()) << r.error().describe();
+      EXPECT_EQ(r.value(), Presence::kAbsent);
+    }
+  }
+  EXPECT_TRUE(http_.requests().back().url.ends_with("/origin/cloud_regions/192.0.2.9"));
+  EXPECT_EQ(http_.requests().size(), 4u);  // none retried
+}
+
+TEST_F(ApiTest, OriginV2GetTellsPresentFromOtherNotFound) {
+  auto api = make(ApiFlavor::kOriginV2);
+  http_.push(200, ok({{"origin_ip", "192.0.2.1"}, {"vendor", "aws"}, {"region", "us-east-1"}}));
+  http_.push(404, fail(7003, "Could not route"));
+  auto present = api->get(kZone, "192.0.2.1");
+  ASSERT_TRUE(present.ok()) << present.error().describe();
+  EXPECT_EQ(present.value(), Presence::kPresent);
+  auto wrong = api->get(kZone, "192.0.2.1");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().kind, ApiError::Kind::kPermanent);
 }
 
 TEST_F(ApiTest, CredentialsGoInHeadersAndNeverIntoErrors) {

@@ -41,7 +41,7 @@ TEST(ParseConfig, EmptyDocumentsGiveAllDefaults) {
     const Config c = parse_config(text, kFile);
     EXPECT_EQ(c.path, fs::path(kFile));
     EXPECT_EQ(c.cloudflare.api_base, "https://api.cloudflare.com/client/v4");
-    EXPECT_EQ(c.cloudflare.api_flavor, ApiFlavor::kCacheV1);
+    EXPECT_EQ(c.cloudflare.api_flavor, ApiFlavor::kOriginV2);
     EXPECT_FALSE(c.cloudflare.token_file.has_value());
     EXPECT_EQ(c.cloudflare.request_timeout, Millis{30000});
     EXPECT_DOUBLE_EQ(c.cloudflare.requests_per_second, 4);
@@ -113,6 +113,17 @@ TEST(ParseConfig, KeysLeftOutKeepTheirDefaults) {
   EXPECT_EQ(c.reconcile.retry.max_backoff, Millis{60000});
   EXPECT_EQ(c.reconcile.batch_size, 100);
   EXPECT_EQ(c.cloudflare.page_size, 100);
+}
+
+TEST(ApiFlavor, OnlyTheRetiredGenerationIsWarnedAbout) {
+  EXPECT_EQ(api_flavor_warning(parse_config("", kFile)), "");
+  EXPECT_EQ(api_flavor_warning(parse_config("cloudflare: {api_flavor: origin-v2}", kFile)), "");
+  const std::string warning =
+      api_flavor_warning(parse_config("cloudflare: {api_flavor: cache-v1}", kFile));
+  EXPECT_NE(warning.find(fs::path(kFile).string()), std::string::npos) << warning;
+  EXPECT_NE(warning.find("end of life"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("2026-10-01"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("api_flavor: origin-v2"), std::string::npos) << warning;
 }
 
 TEST(ApiFlavor, ToString) {

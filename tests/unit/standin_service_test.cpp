@@ -18,9 +18,9 @@ constexpr const char* kToken = "s3cret-token";
 
 class StandinService : public ::testing::Test {
  protected:
-  explicit StandinService(std::optional<int> rate_limit = std::nullopt)
-      : service_(seed(), FaultPlan{}, {{kToken, "a@example.com", "k3y"}, rate_limit}, clock_,
-                 sleeper_, log_) {}
+  explicit StandinService(std::optional<int> rate_limit = std::nullopt, Quirks quirks = {})
+      : service_(seed(), FaultPlan{}, {{kToken, "a@example.com", "k3y"}, rate_limit, quirks},
+                 clock_, sleeper_, log_) {}
 
   Store seed() {
     return *parse_seed(json::parse(R"({"zones": {"023e105f4ecef8ad9ca31a8372d0c353": [
@@ -70,17 +70,200 @@ TEST_F(StandinService, ListsBothGenerations) {
                             "total_pages": 2})"));
 }
 
-TEST_F(StandinService, EmptiedZoneAnswers1142InGenerationOne) {
+// The schema: an empty zone lists as 200 with "value": [] and "modified_on": null.
+TEST_F(StandinService, EmptiedZoneListsAsAnEmptyValueInGenerationOne) {
   const auto deleted = call("DELETE", v1("/batch"), R"(["192.0.2.1", "2001:DB8:0:0::1"])");
   ASSERT_EQ(deleted.status, 200);
   EXPECT_EQ(body_of(deleted)["result"]["value"]["succeeded"].size(), 2u);
 
   const auto list = call("GET", v1());
-  EXPECT_EQ(list.status, 404);
-  EXPECT_EQ(error_code(list), 1142);
+  EXPECT_EQ(list.status, 200);
+  EXPECT_EQ(body_of(list)["result"], json::parse(R"({"id": "origin_public_cloud_region",
+      "editable": true, "modified_on": null, "value": []})"));
   const auto gen2 = call("GET", v2());
   EXPECT_EQ(gen2.status, 200);
+  EXPECT_EQ(body_of(gen2)["result"], json::array());
   EXPECT_EQ(body_of(gen2)["result_info"]["total_pages"], 0);
+  // Get and delete of a zone without mappings: "the zone setting does not exist".
+  EXPECT_EQ(call("GET", v1("/192.0.2.1")).status, 404);
+  EXPECT_EQ(error_code(call("GET", v1("/192.0.2.1"))), 1142);
+  EXPECT_EQ(error_code(call("DELETE", v1("/192.0.2.1"))), 1142);
+}
+
+class StandinSeedDocumentQuirk : public StandinService {
+ protected:
+  StandinSeedDocumentQuirk() : StandinService(std::nullopt, Quirks{true}) {}
+};
+
+TEST_F(StandinSeedDocumentQuirk, EmptiedZoneAnswers1142InGenerationOne) {
+  EXPECT_EQ(call("GET", v1()).status, 200);  // only an empty zone answers differently
+  ASSERT_EQ(call("DELETE", v1("/batch"), R"(["192.0.2.1", "2001:db8::1"])").status, 200);
+  const auto list = call("GET", v1());
+  EXPECT_EQ(list.status, 404);
+  EXPECT_EQ(error_code(list), 1142);
+  EXPECT_EQ(body_of(list)["result"], nullptr);
+  EXPECT_EQ(call("GET", v2()).status, 200);  // generation 2 is not affected
+}
+
+// "No mapping for that IP", answer by answer (the schema's examples use 1142; generation 1's
+// delete description names 1163).
+TEST_F(StandinService, AbsentIpsAnswer404WithTheSchemasCodes) {
+  struct Case {
+    const char* method;
+    std::string target;
+    int code;
+  };
+  const std::vector<Case> cases = {{"GET", v1("/192.0.2.99"), 1142},
+                                   {"DELETE", v1("/192.0.2.99"), 1163},
+                                   {"GET", v2("/192.0.2.99"), 1142},
+                                   {"DELETE", v2("/192.0.2.99"), 1142},
+                                   {"GET", v2("/2001:DB8:0:0::99"), 1142}};
+  for (const auto& c : cases) {
+    const auto a = call(c.method, c.target);
+    EXPECT_EQ(a.status, 404) << c.method << " " << c.target;
+    EXPECT_EQ(error_code(a), c.code) << c.method << " " << c.target;
+    EXPECT_EQ(body_of(a)["success"], false);
+    EXPECT_EQ(body_of(a)["result"], nullptr);
+  }
+}
+
+TEST_F(StandinService, GetAndDeleteOneAnswerTheSchemasShapes) {
+  const auto v1_get = body_of(call("GET", v1("/2001:DB8:0:0::1")))["result"];
+  EXPECT_EQ(v1_get["id"], "origin_public_cloud_region");
+  EXPECT_EQ(v1_get["value"]["origin-ip"], "2001:db8::1");
+  EXPECT_EQ(v1_get["value"]["vendor"], "gcp");
+  const auto v2_get = body_of(call("GET", v2("/2001:db8::1")))["result"];
+  EXPECT_EQ(v2_get["origin_ip"], "2001:db8::1");
+  EXPECT_EQ(v2_get["region"], "us-central1");
+  EXPECT_TRUE(v2_get.contains("modified_on"));
+
+  const auto v2_delete = call("DELETE", v2("/2001:0db8::1"));
+  EXPECT_EQ(v2_delete.status, 200);
+  EXPECT_EQ(body_of(v2_delete)["result"], json::parse(R"({"origin_ip": "2001:db8::1"})"));
+  const auto v1_delete = body_of(call("DELETE", v1("/192.0.2.1")))["result"];
+  EXPECT_EQ(v1_delete["value"]["origin-ip"], "192.0.2.1");
+  EXPECT_EQ(v1_delete["value"]["region"], "us-east-1");
+}
+
+TEST_F(StandinService, SupportedRegionsAreFlatInBothGenerations) {
+  for (const auto& target : {v1("/supported_regions"), v2("/supported_regions")}) {
+    const auto a = call("GET", target);
+    ASSERT_EQ(a.status, 200) << target;
+    const auto result = body_of(a)["result"];
+    EXPECT_EQ(result.size(), 2u) << result;  // exactly obtained_codes and vendors
+    EXPECT_EQ(result["obtained_codes"], true);
+    EXPECT_EQ(result["vendors"]["aws"][0]["name"], "us-east-1");
+    EXPECT_TRUE(result["vendors"]["oci"][0]["upper_tier_colos"].is_array());
+  }
+}
+
+TEST_F(StandinService, GenerationOneCreateRefusesAnExistingIp) {
+  const auto created =
+      call("POST", v1(), R"({"ip": "2001:DB8::2", "vendor": "azure", "region": "westeurope"})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  const auto result = body_of(created)["result"];
+  EXPECT_EQ(result["id"], "origin_public_cloud_region");
+  EXPECT_EQ(result["value"]["origin-ip"], "2001:db8::2");
+  EXPECT_EQ(result["value"]["vendor"], "azure");
+
+  const auto again =
+      call("POST", v1(), R"({"ip": "2001:db8:0::2", "vendor": "aws", "region": "us-east-1"})");
+  EXPECT_EQ(again.status, 400);
+  EXPECT_EQ(error_code(again), 1145);
+  EXPECT_EQ(body_of(call("GET", v2("/2001:db8::2")))["result"]["vendor"], "azure");  // unchanged
+}
+
+TEST_F(StandinService, SingleWritesRefuseWithTheSchemasCodes) {
+  struct Case {
+    const char* method;
+    std::string target;
+    const char* body;
+    int status;
+    int code;
+  };
+  const std::vector<Case> cases = {
+      {"POST", v1(), R"({"ip": "192.0.2.5", "vendor": "ibm", "region": "us-east-1"})", 400, 1157},
+      {"POST", v1(), R"({"ip": "192.0.2.5", "vendor": "aws", "region": "mars-1"})", 400, 1157},
+      {"POST", v1(), R"({"ip": "192.0.2.500", "vendor": "aws", "region": "us-east-1"})", 400, 1165},
+      {"PATCH", v1(), R"({"ip": "192.0.2.5", "vendor": "gcp", "region": "us-east-1"})", 400, 1157},
+      {"PUT", v2("/192.0.2.5"), R"({"origin_ip": "192.0.2.6", "vendor": "aws",
+                                   "region": "us-east-1"})",
+       400, 1146},
+      {"PUT", v2("/192.0.2.5"), R"({"origin_ip": "192.0.2.5", "vendor": "oci",
+                                   "region": "eastus"})",
+       400, 1157},
+      {"PUT", v2("/192.0.2.5"), R"({"vendor": "aws"})", 400, 1004},
+  };
+  for (const auto& c : cases) {
+    const auto a = call(c.method, c.target, c.body);
+    EXPECT_EQ(a.status, c.status) << c.method << " " << c.body;
+    EXPECT_EQ(error_code(a), c.code) << c.method << " " << c.body << ": " << a.body;
+  }
+  EXPECT_EQ(body_of(call("GET", v2()))["result"].size(), 2u);  // nothing was written
+}
+
+TEST_F(StandinService, SingleUpsertsAnswerTheSchemasShapes) {
+  const auto v2_put = call("PUT", v2("/2001:DB8::1"),
+                           R"({"origin_ip": "2001:db8:0::1", "vendor": "oci",
+                               "region": "us-ashburn-1"})");
+  ASSERT_EQ(v2_put.status, 200) << v2_put.body;
+  EXPECT_EQ(body_of(v2_put)["result"]["origin_ip"], "2001:db8::1");
+  EXPECT_EQ(body_of(v2_put)["result"]["vendor"], "oci");
+
+  const auto v1_patch =
+      call("PATCH", v1(), R"({"ip": "192.0.2.3", "vendor": "gcp", "region": "us-east1"})");
+  ASSERT_EQ(v1_patch.status, 200) << v1_patch.body;
+  const auto all = body_of(v1_patch)["result"]["value"];  // every mapping of the zone
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[1]["origin-ip"], "192.0.2.3");
+  EXPECT_EQ(all[2]["vendor"], "oci");
+}
+
+TEST_F(StandinService, ZoneLimitIs403OnSingleWritesAnd400OnBatches) {
+  ASSERT_EQ(call("PUT", "/__admin/state", R"({"zones": {"023e105f4ecef8ad9ca31a8372d0c353":
+      {"generate": {"count": 3500, "start": "10.0.0.1", "vendor": "aws",
+                    "region": "us-east-1"}}}})")
+                .status,
+            200);
+  struct Case {
+    const char* method;
+    std::string target;
+    const char* body;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"POST", v1(), R"({"ip": "192.0.2.5", "vendor": "aws", "region": "us-east-1"})", 403},
+      {"PATCH", v1(), R"({"ip": "192.0.2.5", "vendor": "aws", "region": "us-east-1"})", 403},
+      {"PUT", v2("/192.0.2.5"), R"({"origin_ip": "192.0.2.5", "vendor": "aws",
+                                   "region": "us-east-1"})",
+       403},
+      {"PATCH", v1("/batch"), R"([{"ip": "192.0.2.5", "vendor": "aws", "region": "us-east-1"}])",
+       400},
+      {"PUT", v2("/batch"),
+       R"([{"origin_ip": "192.0.2.5", "vendor": "aws", "region": "us-east-1"}])", 400},
+  };
+  for (const auto& c : cases) {
+    const auto a = call(c.method, c.target, c.body);
+    EXPECT_EQ(a.status, c.status) << c.method << " " << c.target;
+    EXPECT_EQ(error_code(a), 1164) << c.method << " " << c.target;
+  }
+  // An existing IP can still be changed.
+  EXPECT_EQ(call("PUT", v2("/10.0.0.1"), R"({"vendor": "gcp", "region": "us-central1"})").status,
+            200);
+}
+
+TEST_F(StandinService, BatchUpsertJudgesRegionsItemByItem) {
+  const auto a = call("PUT", v2("/batch"),
+                      R"([{"origin_ip": "192.0.2.7", "vendor": "aws", "region": "eu-west-1"},
+                          {"origin_ip": "192.0.2.8", "vendor": "aws", "region": "nowhere-1"}])");
+  ASSERT_EQ(a.status, 200) << a.body;
+  const auto result = body_of(a)["result"];
+  ASSERT_EQ(result["succeeded"].size(), 1u);
+  EXPECT_EQ(result["succeeded"][0], json::parse(R"({"origin_ip": "192.0.2.7", "vendor": "aws",
+                                                     "region": "eu-west-1"})"));
+  ASSERT_EQ(result["failed"].size(), 1u);
+  EXPECT_EQ(result["failed"][0]["origin_ip"], "192.0.2.8");
+  EXPECT_NE(result["failed"][0]["error"].get<std::string>().find("nowhere-1"), std::string::npos);
 }
 
 TEST_F(StandinService, RefusesBadRequestsWithCloudflareCodes) {
@@ -88,7 +271,8 @@ TEST_F(StandinService, RefusesBadRequestsWithCloudflareCodes) {
   EXPECT_EQ(error_code(call("GET", v1(), "", "Bearer wrong")), 10000);
   EXPECT_EQ(error_code(call("GET", "/zones/XYZ/cache/origin_cloud_regions")), 7003);
   EXPECT_EQ(error_code(call("GET", "/zones/" + std::string(kZone) + "/dns_records")), 7000);
-  EXPECT_EQ(call("POST", v1()).status, 405);
+  EXPECT_EQ(call("POST", v2()).status, 405);
+  EXPECT_EQ(error_code(call("POST", v2())), 10405);
   EXPECT_EQ(error_code(call("GET", v2("/not-an-ip"))), 1165);
   EXPECT_EQ(error_code(call("DELETE", v1("/192.0.2.99"))), 1163);
   const auto too_many =

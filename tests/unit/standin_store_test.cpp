@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "batch.h"
+#include "options.h"
 #include "paging.h"
 #include "routes.h"
 #include "seed.h"
@@ -88,20 +89,32 @@ TEST(StandinUpsertBatch, ZoneLimitIsAllOrNothing) {
     addr.bytes[3] = static_cast<std::uint8_t>(i % 256);
     zone.mappings[addr] = {orc::to_string(addr), "aws", "r", kNow};
   }
-  const std::vector<MappingInput> two_new = {{"192.0.2.1", "aws", "r"}, {"192.0.2.2", "aws", "r"}};
+  const std::vector<MappingInput> two_new = {{"192.0.2.1", "aws", "us-east-1"},
+                                             {"192.0.2.2", "aws", "us-east-1"}};
   auto refused = upsert_batch(zone, two_new, kNow);
   ASSERT_TRUE(std::holds_alternative<ApiError>(refused));
   EXPECT_EQ(std::get<ApiError>(refused).code, 1164);
   EXPECT_EQ(zone.mappings.size(), kMaxMappingsPerZone - 1);
 
   // One new and one existing fit exactly; invalid items fail on their own.
-  const std::vector<MappingInput> fits = {
-      {"192.0.2.1", "gcp", "r"}, {"10.0.0.0", "oci", "r"}, {"bad", "aws", "r"}};
+  const std::vector<MappingInput> fits = {{"192.0.2.1", "gcp", "us-central1"},
+                                          {"10.0.0.0", "oci", "us-ashburn-1"},
+                                          {"bad", "aws", "r"}};
   auto ok = upsert_batch(zone, fits, kNow);
   ASSERT_TRUE(std::holds_alternative<BatchOutcome>(ok));
   EXPECT_EQ(std::get<BatchOutcome>(ok).succeeded.size(), 2u);
   EXPECT_EQ(std::get<BatchOutcome>(ok).failed.size(), 1u);
   EXPECT_EQ(zone.mappings.size(), kMaxMappingsPerZone);
+}
+
+TEST(StandinValidateWrite, WantsASupportedRegion) {
+  EXPECT_TRUE(validate_write({"192.0.2.1", "aws", "us-east-1"}));
+  EXPECT_TRUE(validate_write({"192.0.2.1", "oci", "uk-london-1"}));
+  EXPECT_EQ(validate_write({"1.2.3", "aws", "us-east-1"}).error, kInvalidIp);
+  EXPECT_NE(validate_write({"192.0.2.1", "aws", "eastus"}).error.find("eastus"), std::string::npos);
+  EXPECT_NE(validate_write({"192.0.2.1", "ibm", "us-east-1"}).error.find("vendor"),
+            std::string::npos);
+  EXPECT_TRUE(validate_item({"192.0.2.1", "aws", "eastus"}));  // seeds are not held to it
 }
 
 TEST(StandinValidateItem, NamesTheProblem) {
@@ -233,6 +246,8 @@ TEST(StandinMatchRoute, NamesOperationsOfBothGenerations) {
   const std::vector<Case> cases = {
       {"GET", v1, RouteStatus::kMatched, Operation::kList},
       {"PATCH", v1, RouteStatus::kMatched, Operation::kUpsert},
+      {"POST", v1, RouteStatus::kMatched, Operation::kCreate},
+      {"POST", v2, RouteStatus::kWrongMethod, std::nullopt},
       {"PUT", v1, RouteStatus::kWrongMethod, std::nullopt},
       {"DELETE", (v1 + "/batch"), RouteStatus::kMatched, Operation::kBatchDelete},
       {"PATCH", (v1 + "/batch"), RouteStatus::kMatched, Operation::kBatchUpsert},
@@ -261,6 +276,16 @@ TEST(StandinMatchRoute, DecodesThePathIpOnly) {
   EXPECT_EQ(route.zone, kZone);
   EXPECT_EQ(route.flavor, ApiFlavor::kOriginV2);
   EXPECT_EQ(route.ip, "2001:DB8::1");  // canonicalized later, by the operation
+}
+
+TEST(StandinOptions, EmptyZoneQuirkIsAFlagWithoutValue) {
+  auto quirky = parse_options({"--v1-empty-zone-404", "--token", "t"}, nullptr);
+  ASSERT_TRUE(quirky) << quirky.error;
+  EXPECT_TRUE(quirky.value->v1_empty_zone_404);
+  EXPECT_EQ(quirky.value->credentials.token, "t");
+  auto plain = parse_options({"--token", "t"}, nullptr);
+  ASSERT_TRUE(plain) << plain.error;
+  EXPECT_FALSE(plain.value->v1_empty_zone_404);
 }
 
 TEST(StandinParseQuery, DecodesAndKeepsTheFirst) {
