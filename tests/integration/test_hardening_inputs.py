@@ -264,6 +264,8 @@ class TokenFileAndNumbersTest(IntegrationTest):
         self.assertNotIn("readable by", d.run_once(env=no_env).stderr)
         # --strict belongs to --check-config.
         self.assertEqual(d.run_once("--strict", env=no_env).returncode, 2)
+        help_text = subprocess.run([ORC_BIN, "--help"], capture_output=True, text=True).stdout
+        self.assertIn("--strict", help_text)
 
     def test_a_tiny_request_rate_is_refused(self):
         api = self.standin(zones={ZONE: ips(0, 3)})
