@@ -54,9 +54,9 @@ that removes more than max_delete_fraction of a zone's origins is held until it 
 unchanged for reconcile.hold_confirm_period or SIGHUP confirms it); SIGTERM or SIGINT stop
 cleanly (exit status 0, also with --once: zones not done are listed in the report).
 
-Exit status: 0 all zones in line (or the dry-run plan was computed); 1 a zone failed or an
-item could not be deleted; 2 usage or configuration error; 3 the safety guard blocked a zone
-and nothing failed.
+Exit status: 0 all zones in line (or the dry-run plan was computed, or a clean stop by
+SIGTERM/SIGINT); 1 a zone failed or an item could not be deleted; 2 usage or configuration
+error; 3 the safety guard blocked a zone and nothing failed.
 )";
 
 const char* real_getenv(const char* name) {

@@ -106,7 +106,7 @@ struct Daemon::Impl {
   // taken, or SIGHUP asked for a cycle.
   bool poll_desired_file();
   bool reload_on_sighup();
-  bool judge(const std::string& text, const FileVersion& seen, MonoTime now);
+  bool judge(const std::string& text, MonoTime now);
   void take(DesiredState next, const std::string& why);
   void drop_held();
   // The file cannot be read: kept out, reported once per reason (`log` false: the caller did).
@@ -289,7 +289,7 @@ bool Daemon::Impl::reload_on_sighup() {
   return true;
 }
 
-bool Daemon::Impl::judge(const std::string& text, const FileVersion& seen, MonoTime now) {
+bool Daemon::Impl::judge(const std::string& text, MonoTime now) {
   const auto& path = config.reconcile.desired_state;
   DesiredState next;
   try {
@@ -323,7 +323,6 @@ bool Daemon::Impl::judge(const std::string& text, const FileVersion& seen, MonoT
     case DesiredWatch::Verdict::kReject:
       break;
   }
-  (void)seen;
   return false;
 }
 
@@ -386,6 +385,7 @@ bool Daemon::Impl::poll_desired_file() {
       return false;
     }
     case DesiredWatch::Step::kConfirmed: {
+      if (!held_state) return false;  // not reached: the watch holds only what we hold
       DesiredState next = std::move(*held_state);
       take(std::move(next),
            "held change confirmed: unchanged for " + format_duration(watch.confirm_period()));
@@ -393,7 +393,7 @@ bool Daemon::Impl::poll_desired_file() {
     }
     case DesiredWatch::Step::kJudge:
       if (back) spdlog::info("desired state file {} is back", path.string());
-      return judge(text, seen, now);
+      return judge(text, now);
   }
   return false;
 }
