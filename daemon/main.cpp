@@ -11,11 +11,13 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "config.h"
 #include "curl_http.h"
 #include "daemon.h"
 #include "desired_state.h"
+#include "desired_watch.h"
 #include "logging.h"
 #include "notify.h"
 
@@ -38,18 +40,23 @@ Options:
   --force          lift the safety guard (reconcile.max_delete_fraction) for this run
   --check-config   validate the configuration and desired state without touching the
                    network; print one line per zone
+  --strict         with --check-config: warnings are errors (exit status 2), e.g. a token
+                   file that its group or other users can read
   --version        print the version and exit
   --help           print this help and exit
 
 Credentials, first found wins: cloudflare.token_file; CLOUDFLARE_API_TOKEN;
 CLOUDFLARE_EMAIL with CLOUDFLARE_API_KEY; $CREDENTIALS_DIRECTORY/cloudflare-api-token.
 
-Signals: SIGHUP re-reads the desired state (it is also re-read when the file changes);
-SIGTERM or SIGINT stop cleanly.
+Signals: SIGHUP re-reads the desired state now and takes it as complete (a changed file
+is otherwise used once it has stayed unchanged for reconcile.settle_period, and a change
+that removes more than max_delete_fraction of a zone's origins is held until it has stayed
+unchanged for reconcile.hold_confirm_period or SIGHUP confirms it); SIGTERM or SIGINT stop
+cleanly (exit status 0, also with --once: zones not done are listed in the report).
 
-Exit status: 0 all zones in line (or the dry-run plan was computed); 1 a zone failed or an
-item could not be deleted; 2 usage or configuration error; 3 the safety guard blocked a zone
-and nothing failed.
+Exit status: 0 all zones in line (or the dry-run plan was computed, or a clean stop by
+SIGTERM/SIGINT); 1 a zone failed or an item could not be deleted; 2 usage or configuration
+error; 3 the safety guard blocked a zone and nothing failed.
 )";
 
 const char* real_getenv(const char* name) {
@@ -62,6 +69,7 @@ struct Args {
   bool dry_run = false;
   bool force = false;
   bool check_config = false;
+  bool strict = false;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -93,15 +101,18 @@ Args parse_args(int argc, char** argv) {
       args.force = true;
     } else if (a == "--check-config") {
       args.check_config = true;
+    } else if (a == "--strict") {
+      args.strict = true;
     } else {
       usage_error("unknown option '" + a + "'");
     }
   }
   if (args.config.empty()) usage_error("--config needs a path");
+  if (args.strict && !args.check_config) usage_error("--strict goes with --check-config");
   return args;
 }
 
-int check_config(const orc::Config& config, const orc::DesiredState& desired) {
+int check_config(const orc::Config& config, const orc::DesiredState& desired, bool strict) {
   std::cout << "config " << config.path.string() << ": ok (api "
             << to_string(config.cloudflare.api_flavor) << " at " << config.cloudflare.api_base
             << ", interval " << orc::format_duration(config.reconcile.interval) << ", batch_size "
@@ -122,14 +133,23 @@ int check_config(const orc::Config& config, const orc::DesiredState& desired) {
       std::cout << "\n";
     }
   }
+  std::vector<std::string> warnings;
   try {
     const auto creds = orc::resolve_credentials(config, &real_getenv);
     std::cout << "credentials: " << creds.source << "\n";
+    warnings = creds.warnings;
   } catch (const orc::ConfigError& e) {
     // Not fatal here: desired-state changes are often checked where no secret is present.
     std::cout << "credentials: " << e.what() << " (the daemon would refuse to start)\n";
   }
-  return 0;
+  for (const auto& w : warnings) {
+    if (strict) {
+      std::cerr << "origin-reconciler: " << w << " (an error with --strict)\n";
+    } else {
+      std::cout << "warning: " << w << "\n";
+    }
+  }
+  return strict && !warnings.empty() ? kExitUsage : 0;
 }
 
 }  // namespace
@@ -138,16 +158,16 @@ int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv);
 
   orc::Config config;
-  orc::DesiredState desired;
+  orc::DesiredFile desired;
   try {
     config = orc::load_config(args.config);
     orc::setup_logging(config.log);
-    desired = orc::load_desired_state(config.reconcile.desired_state);
+    desired = orc::read_desired_file(config.reconcile.desired_state);
   } catch (const std::exception& e) {
     std::cerr << "origin-reconciler: " << e.what() << "\n";
     return kExitUsage;
   }
-  if (args.check_config) return check_config(config, desired);
+  if (args.check_config) return check_config(config, desired.state, args.strict);
 
   orc::Credentials credentials;
   try {
@@ -156,6 +176,7 @@ int main(int argc, char** argv) {
     std::cerr << "origin-reconciler: " << e.what() << "\n";
     return kExitUsage;
   }
+  for (const auto& w : credentials.warnings) spdlog::warn("{}", w);
 
   // Signals are taken by one thread with sigwait; every other thread inherits the mask.
   sigset_t signals;
@@ -170,8 +191,9 @@ int main(int argc, char** argv) {
       "origin-reconciler {} starting: config {}, desired state {} ({} zones), api {} at {}, "
       "credentials from {}, interval {}, dry_run {}{}",
       ORC_VERSION, config.path.string(), config.reconcile.desired_state.string(),
-      desired.zones.size(), to_string(config.cloudflare.api_flavor), config.cloudflare.api_base,
-      credentials.source, orc::format_duration(config.reconcile.interval), options.dry_run,
+      desired.state.zones.size(), to_string(config.cloudflare.api_flavor),
+      config.cloudflare.api_base, credentials.source,
+      orc::format_duration(config.reconcile.interval), options.dry_run,
       options.force ? ", safety guard lifted (--force)" : "");
   if (const auto warning = orc::api_flavor_warning(config); !warning.empty()) {
     spdlog::warn("{}", warning);

@@ -3,6 +3,7 @@
 #include "source_text.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -397,9 +398,10 @@ class ConfigParser {
               }},
              {"requests_per_second",
               [&](const YAML::Node& v, const std::string& k) {
+                // One request per 100 s at the least: a smaller rate would make the limiter's
+                // waits overflow (1e-300 used to mean no limit at all).
                 const double d = number(v, k);
-                if (!(d > 0 && d <= 1000))
-                  fail_value(v, k, "must be greater than 0 and at most 1000");
+                if (!(d >= 0.01 && d <= 1000)) fail_value(v, k, "must be between 0.01 and 1000");
                 c.requests_per_second = d;
               }},
              {"page_size", [&](const YAML::Node& v,
@@ -429,6 +431,14 @@ class ConfigParser {
                 c.max_delete_fraction = d;
               }},
              {"retry", [&](const YAML::Node& v, const std::string& k) { retry(v, k, c.retry); }},
+             {"settle_period",
+              [&](const YAML::Node& v, const std::string& k) {
+                c.settle_period = duration(v, k, Millis{100}, Millis{10 * 60 * 1000});
+              }},
+             {"hold_confirm_period",
+              [&](const YAML::Node& v, const std::string& k) {
+                c.hold_confirm_period = duration(v, k, Millis{1000}, Millis{24 * 60 * 60 * 1000});
+              }},
          });
   }
 
@@ -506,9 +516,25 @@ std::string prefix_of(const Config& config) {
   return config.path.empty() ? std::string() : config.path.string() + ": ";
 }
 
+// The daemon's user and groups, for token_file_exposure.
+ProcessIdentity this_process() {
+  ProcessIdentity self;
+  self.euid = ::geteuid();
+  self.groups.push_back(::getegid());
+  const int n = ::getgroups(0, nullptr);
+  if (n > 0) {
+    std::vector<gid_t> groups(static_cast<std::size_t>(n));
+    const int got = ::getgroups(n, groups.data());
+    for (int i = 0; i < got; ++i) self.groups.push_back(groups[static_cast<std::size_t>(i)]);
+  }
+  return self;
+}
+
 // Reads a token from a file: trimmed, non-empty, fit for an HTTP header. `what` names the
-// source in messages ("cloudflare.token_file /x"); the content never appears in them.
-std::string read_token_file(const Config& config, const fs::path& file, const std::string& what) {
+// source in messages ("cloudflare.token_file /x"); the content never appears in them. A file
+// that others can read adds a warning.
+std::string read_token_file(const Config& config, const fs::path& file, const std::string& what,
+                            std::vector<std::string>& warnings) {
   std::string content;
   std::string error;
   if (!read_file(file, kMaxTokenBytes, content, error)) {
@@ -520,6 +546,14 @@ std::string read_token_file(const Config& config, const fs::path& file, const st
   if (has_control_char(token)) {
     throw ConfigError(prefix_of(config) + what + ": the token in " + file.string() +
                       " contains control characters (a token is one line of text; not shown)");
+  }
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0) {
+    const FileAccess access{static_cast<unsigned>(st.st_mode), static_cast<unsigned>(st.st_uid),
+                            static_cast<unsigned>(st.st_gid)};
+    std::string warning =
+        token_file_exposure(access, this_process(), what + " " + file.string(), file.string());
+    if (!warning.empty()) warnings.push_back(prefix_of(config) + warning);
   }
   return token;
 }
@@ -539,6 +573,25 @@ void check_env_secret(const Config& config, const std::string& value, const char
 }
 
 }  // namespace
+
+std::string token_file_exposure(const FileAccess& file, const ProcessIdentity& self,
+                                const std::string& what, const std::string& path) {
+  const bool others = (file.mode & S_IROTH) != 0;
+  bool group = (file.mode & S_IRGRP) != 0;
+  if (group && file.owner != self.euid) {
+    // The daemon may be reading it through the group (a Kubernetes Secret with fsGroup).
+    for (const unsigned g : self.groups) {
+      if (g == file.group) group = false;
+    }
+  }
+  if (!others && !group) return {};
+  char mode[8];
+  std::snprintf(mode, sizeof(mode), "%04o", file.mode & 07777u);
+  const char* who = others ? (group ? "its group and every other user" : "every other user")
+                           : "its group, which the daemon does not need";
+  return what + ": the token is readable by " + who + " (mode " + mode +
+         "); let the daemon's user alone read it: chmod go-rwx " + path;
+}
 
 Config parse_config(std::string_view text, const std::filesystem::path& path) {
   Config config;
@@ -568,7 +621,7 @@ Credentials resolve_credentials(const Config& config, GetEnv getenv_fn) {
   if (config.cloudflare.token_file) {
     const fs::path& file = *config.cloudflare.token_file;
     creds.kind = Credentials::Kind::kToken;
-    creds.token = read_token_file(config, file, "cloudflare.token_file");
+    creds.token = read_token_file(config, file, "cloudflare.token_file", creds.warnings);
     creds.source = "token_file " + file.string();
     return creds;
   }
@@ -606,7 +659,8 @@ Credentials resolve_credentials(const Config& config, GetEnv getenv_fn) {
     std::error_code ec;
     if (fs::exists(file, ec)) {
       creds.kind = Credentials::Kind::kToken;
-      creds.token = read_token_file(config, file, "systemd credential cloudflare-api-token");
+      creds.token =
+          read_token_file(config, file, "systemd credential cloudflare-api-token", creds.warnings);
       creds.source = "systemd credential " + file.string();
       return creds;
     }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "duration.h"
 
@@ -35,7 +36,7 @@ struct CloudflareConfig {
   ApiFlavor api_flavor = ApiFlavor::kOriginV2;      // cache-v1 reached end of life on 2026-10-01
   std::optional<std::filesystem::path> token_file;  // made absolute against the config dir
   Millis request_timeout{30000};
-  double requests_per_second = 4;  // > 0, <= 1000
+  double requests_per_second = 4;  // 0.01..1000 (lower would overflow the limiter's waits)
   int page_size = 100;             // 1..100
 };
 
@@ -47,6 +48,11 @@ struct ReconcileConfig {
   bool dry_run = false;
   double max_delete_fraction = 0.3;  // 0..1
   RetryPolicy retry;
+  // A changed desired-state file is used once it has been unchanged this long (100ms..10m).
+  Millis settle_period{2000};
+  // A change removing more than max_delete_fraction of a zone's desired origins waits until
+  // it has been unchanged this long, or for SIGHUP (1s..24h).
+  Millis hold_confirm_period{10 * 60 * 1000};
 };
 
 struct ListenAddress {
@@ -85,7 +91,27 @@ struct Credentials {
   std::string email;    // kGlobalKey
   std::string api_key;  // kGlobalKey
   std::string source;   // e.g. "token_file /run/secrets/cf-token", "env CLOUDFLARE_API_TOKEN"
+  // Problems that do not stop the daemon (a token file others can read): logged at start-up,
+  // errors with --check-config --strict.
+  std::vector<std::string> warnings;
 };
+
+// Who a token file exposes the token to, beyond the daemon: a warning text, or "" when only
+// the daemon can read it. Readable by others is always a warning; readable by its group only
+// when the daemon does not need that group to read it (it owns the file, or the group is not
+// one of its own; a Kubernetes Secret mounted 0440 with the pod's fsGroup is fine).
+// `what` names the file in the message, `path` goes into the suggested chmod.
+struct FileAccess {
+  unsigned mode = 0;  // st_mode permission bits
+  unsigned owner = 0;
+  unsigned group = 0;
+};
+struct ProcessIdentity {
+  unsigned euid = 0;
+  std::vector<unsigned> groups;  // effective and supplementary group ids
+};
+std::string token_file_exposure(const FileAccess& file, const ProcessIdentity& self,
+                                const std::string& what, const std::string& path);
 
 // Looks for credentials in order: cloudflare.token_file; env CLOUDFLARE_API_TOKEN;
 // env CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY; $CREDENTIALS_DIRECTORY/cloudflare-api-token

@@ -100,7 +100,14 @@ Metrics::Metrics(const std::string& version)
                                       "0 (the last valid one stays in force).")
                                 .Register(*registry_)),
       desired_valid_(desired_valid_family_.Add({})),
-      reconcile_duration_(duration_.Add({}, kReconcileBuckets)) {
+      reconcile_duration_(duration_.Add({}, kReconcileBuckets)),
+      desired_held_family_(BuildGauge()
+                               .Name("origin_reconciler_desired_state_held")
+                               .Help("1 while a change of the desired state is held because it "
+                                     "would remove more than max_delete_fraction of a zone's "
+                                     "desired origins (or widen its manage_cidrs), else 0.")
+                               .Register(*registry_)),
+      desired_held_(desired_held_family_.Add({})) {
   build_info_.Add({{"version", version}}).Set(1);
   for (Operation op : {Operation::kList, Operation::kBatchDelete, Operation::kGet}) {
     api_duration_.Add({{"operation", std::string(to_string(op))}}, kRequestBuckets);
@@ -160,6 +167,10 @@ void Metrics::set_zones(const std::vector<std::string>& zone_ids) {
 
 void Metrics::set_desired_state_valid(bool valid) {
   desired_valid_.Set(valid ? 1 : 0);
+}
+
+void Metrics::set_desired_state_held(bool held) {
+  desired_held_.Set(held ? 1 : 0);
 }
 
 void Metrics::on_request(Operation op, int status, double seconds) {

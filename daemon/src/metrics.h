@@ -28,6 +28,8 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   // absence alerts work; series of zones no longer managed are removed.
   void set_zones(const std::vector<std::string>& zone_ids);
   void set_desired_state_valid(bool valid);
+  // 1 while a desired-state change is held (it would remove too many desired origins).
+  void set_desired_state_held(bool held);
 
   void on_request(Operation op, int status, double seconds) override;
   void on_retry(Operation op, RetryReason reason, Millis delay) override;
@@ -56,6 +58,8 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   prometheus::Family<prometheus::Gauge>& desired_valid_family_;
   prometheus::Gauge& desired_valid_;
   prometheus::Histogram& reconcile_duration_;
+  prometheus::Family<prometheus::Gauge>& desired_held_family_;
+  prometheus::Gauge& desired_held_;
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<ZoneSeries>> zones_;

@@ -5,16 +5,35 @@
 #include <yaml-cpp/mark.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
 
 namespace orc {
 
+// A file's identity and version as stat() sees it through symlinks: which file (device,
+// inode), how long, last modified when.
+struct FileStamp {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::int64_t size = -1;
+  std::int64_t mtime_ns = 0;
+  friend bool operator==(const FileStamp&, const FileStamp&) = default;
+};
+
 // Reads a whole file, refusing more than `limit` bytes (so a mistaken /dev/zero cannot hang
-// start-up). On failure returns false and sets `error` to the OS reason or the size problem.
+// start-up). Only a regular file (or a symlink to one) is read: a FIFO, a directory, a device
+// or a socket is refused before anything is read from it ("is a FIFO, not a regular file"),
+// and the file is opened non-blocking, so nothing the path names can hang the daemon.
+// On failure returns false and sets `error` to the OS reason, the file type or the size
+// problem. `stamp`, when given, receives the stamp of the file that was read.
 bool read_file(const std::filesystem::path& path, std::size_t limit, std::string& out,
-               std::string& error);
+               std::string& error, FileStamp* stamp = nullptr);
+
+// The stamp of a regular file (through symlinks). False with `error` set when it cannot be
+// stat()ed (missing, a dangling link, no access) or is not a regular file.
+bool stat_file(const std::filesystem::path& path, FileStamp& stamp, std::string& error);
 
 // A value as it appears in a message: control characters escaped (\x0a), cut after
 // `max_chars` characters with "...".

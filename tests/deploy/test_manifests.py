@@ -49,6 +49,8 @@ CONFIG_SCHEMA = {
         "dry_run": bool,
         "max_delete_fraction": (int, float),
         "retry": {"max_attempts": int, "initial_backoff": str, "max_backoff": str},
+        "settle_period": str,
+        "hold_confirm_period": str,
     },
     "listen": str,
     "log": {"level": ("trace", "debug", "info", "warn", "error"), "format": ("text", "json")},
@@ -72,6 +74,7 @@ METRICS = {
     "origin_reconciler_api_retries_total": "counter",
     "origin_reconciler_safety_blocks_total": "counter",
     "origin_reconciler_desired_state_valid": "gauge",
+    "origin_reconciler_desired_state_held": "gauge",
 }
 
 

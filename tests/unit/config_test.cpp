@@ -56,6 +56,8 @@ TEST(ParseConfig, EmptyDocumentsGiveAllDefaults) {
     EXPECT_EQ(c.reconcile.retry.max_attempts, 6);
     EXPECT_EQ(c.reconcile.retry.initial_backoff, Millis{1000});
     EXPECT_EQ(c.reconcile.retry.max_backoff, Millis{60000});
+    EXPECT_EQ(c.reconcile.settle_period, Millis{2000});
+    EXPECT_EQ(c.reconcile.hold_confirm_period, Millis{600000});
     EXPECT_EQ(c.listen.host, "127.0.0.1");
     EXPECT_EQ(c.listen.port, 9464);
     EXPECT_EQ(c.log.level, "info");
@@ -80,6 +82,8 @@ reconcile:
   dry_run: true
   max_delete_fraction: 0.5
   retry: {max_attempts: 3, initial_backoff: 250ms, max_backoff: 2m}
+  settle_period: 500ms
+  hold_confirm_period: 15m
 listen: 0.0.0.0:9100
 log: {level: debug, format: json}
 )";
@@ -100,6 +104,8 @@ log: {level: debug, format: json}
   EXPECT_EQ(c.reconcile.retry.max_attempts, 3);
   EXPECT_EQ(c.reconcile.retry.initial_backoff, Millis{250});
   EXPECT_EQ(c.reconcile.retry.max_backoff, Millis{120000});
+  EXPECT_EQ(c.reconcile.settle_period, Millis{500});
+  EXPECT_EQ(c.reconcile.hold_confirm_period, Millis{900000});
   EXPECT_EQ(c.listen.host, "0.0.0.0");
   EXPECT_EQ(c.listen.port, 9100);
   EXPECT_EQ(c.log.level, "debug");
@@ -169,11 +175,31 @@ INSTANTIATE_TEST_SUITE_P(Boundaries, ConfigAccepts,
                                                         EXPECT_EQ(c.cloudflare.request_timeout,
                                                                   Millis{600000});
                                                       }},
-                                           AcceptCase{"cloudflare: {requests_per_second: 0.001}",
+                                           AcceptCase{"cloudflare: {requests_per_second: 0.01}",
                                                       [](const Config& c) {
                                                         EXPECT_DOUBLE_EQ(
                                                             c.cloudflare.requests_per_second,
-                                                            0.001);
+                                                            0.01);
+                                                      }},
+                                           AcceptCase{"reconcile: {settle_period: 100ms}",
+                                                      [](const Config& c) {
+                                                        EXPECT_EQ(c.reconcile.settle_period,
+                                                                  Millis{100});
+                                                      }},
+                                           AcceptCase{"reconcile: {settle_period: 10m}",
+                                                      [](const Config& c) {
+                                                        EXPECT_EQ(c.reconcile.settle_period,
+                                                                  Millis{600000});
+                                                      }},
+                                           AcceptCase{"reconcile: {hold_confirm_period: 1s}",
+                                                      [](const Config& c) {
+                                                        EXPECT_EQ(c.reconcile.hold_confirm_period,
+                                                                  Millis{1000});
+                                                      }},
+                                           AcceptCase{"reconcile: {hold_confirm_period: 24h}",
+                                                      [](const Config& c) {
+                                                        EXPECT_EQ(c.reconcile.hold_confirm_period,
+                                                                  Millis{86400000});
                                                       }},
                                            AcceptCase{"cloudflare: {requests_per_second: 1000}",
                                                       [](const Config& c) {
@@ -370,11 +396,28 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"cloudflare: {request_timeout: 0s}", "cloudflare.request_timeout",
                    "must be between 1s and 10m", "'0s'"},
         RejectCase{"cloudflare: {requests_per_second: 0}", "cloudflare.requests_per_second",
-                   "must be greater than 0 and at most 1000", "'0'"},
+                   "must be between 0.01 and 1000", "'0'"},
         RejectCase{"cloudflare: {requests_per_second: -1}", "cloudflare.requests_per_second",
-                   "must be greater than 0 and at most 1000", "'-1'"},
+                   "must be between 0.01 and 1000", "'-1'"},
         RejectCase{"cloudflare: {requests_per_second: 1000.001}", "cloudflare.requests_per_second",
-                   "must be greater than 0 and at most 1000", "'1000.001'"},
+                   "must be between 0.01 and 1000", "'1000.001'"},
+        // Tiny rates used to overflow the limiter's wait into no limit at all.
+        RejectCase{"cloudflare: {requests_per_second: 0.0099}", "cloudflare.requests_per_second",
+                   "must be between 0.01 and 1000", "'0.0099'"},
+        RejectCase{"cloudflare: {requests_per_second: 1e-300}", "cloudflare.requests_per_second",
+                   "must be between 0.01 and 1000", "'1e-300'"},
+        RejectCase{"cloudflare: {requests_per_second: 4.9e-324}", "cloudflare.requests_per_second",
+                   "must be between 0.01 and 1000", "'4.9e-324'"},
+        RejectCase{"reconcile: {settle_period: 99ms}", "reconcile.settle_period",
+                   "must be between 100ms and 10m", "'99ms'"},
+        RejectCase{"reconcile: {settle_period: 0s}", "reconcile.settle_period",
+                   "must be between 100ms and 10m", "'0s'"},
+        RejectCase{"reconcile: {settle_period: 601s}", "reconcile.settle_period",
+                   "must be between 100ms and 10m", "'601s'"},
+        RejectCase{"reconcile: {hold_confirm_period: 999ms}", "reconcile.hold_confirm_period",
+                   "must be between 1s and 24h", "'999ms'"},
+        RejectCase{"reconcile: {hold_confirm_period: 25h}", "reconcile.hold_confirm_period",
+                   "must be between 1s and 24h", "'25h'"},
         RejectCase{"cloudflare: {page_size: 0}", "cloudflare.page_size",
                    "must be between 1 and 100", "'0'"},
         RejectCase{"cloudflare: {page_size: 101}", "cloudflare.page_size",
@@ -788,7 +831,20 @@ TEST_F(LoadConfig, DirectoryIsAnError) {
     load_config(dir_);
     FAIL() << "no error";
   } catch (const ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()), dir_.string() + ": cannot read: Is a directory");
+    EXPECT_EQ(std::string(e.what()),
+              dir_.string() + ": cannot read: is a directory, not a regular file");
+  }
+}
+
+TEST_F(LoadConfig, FifoIsAnErrorNotAHang) {
+  const fs::path fifo = dir_ / "config.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  try {
+    load_config(fifo);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              fifo.string() + ": cannot read: is a FIFO, not a regular file");
   }
 }
 
@@ -900,7 +956,56 @@ TEST_F(ResolveCredentials, TokenFileWithControlCharactersIsAnErrorThatDoesNotSho
 TEST_F(ResolveCredentials, TokenFileThatIsADirectoryIsAnError) {
   config_.cloudflare.token_file = dir_;
   EXPECT_EQ(error(), config_.path.string() + ": cloudflare.token_file: cannot read " +
-                         dir_.string() + ": Is a directory");
+                         dir_.string() + ": is a directory, not a regular file");
+}
+
+// A FIFO would block the read until a writer comes: refused at once instead.
+TEST_F(ResolveCredentials, TokenFileThatIsAFifoIsAnErrorNotAHang) {
+  const fs::path fifo = dir_ / "token";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  config_.cloudflare.token_file = fifo;
+  EXPECT_EQ(error(), config_.path.string() + ": cloudflare.token_file: cannot read " +
+                         fifo.string() + ": is a FIFO, not a regular file");
+}
+
+TEST_F(ResolveCredentials, TokenFileReadableByOthersIsAWarning) {
+  config_.cloudflare.token_file = write("token", kSecret);
+  fs::permissions(*config_.cloudflare.token_file, fs::perms::owner_read | fs::perms::owner_write |
+                                                      fs::perms::group_read |
+                                                      fs::perms::others_read);
+  const Credentials c = resolve_credentials(config_, fake_getenv);
+  EXPECT_EQ(c.token, kSecret);
+  ASSERT_EQ(c.warnings.size(), 1u);
+  const std::string path = (dir_ / "token").string();
+  EXPECT_EQ(c.warnings[0], config_.path.string() + ": cloudflare.token_file " + path +
+                               ": the token is readable by its group and every other user (mode "
+                               "0644); let the daemon's user alone read it: chmod go-rwx " +
+                               path);
+  EXPECT_THAT(c.warnings[0], Not(HasSubstr(kSecret)));
+
+  fs::permissions(*config_.cloudflare.token_file, fs::perms::owner_read);
+  EXPECT_TRUE(resolve_credentials(config_, fake_getenv).warnings.empty());
+}
+
+TEST(TokenFileExposure, OthersAlwaysGroupOnlyWhenTheDaemonDoesNotReadThroughIt) {
+  const ProcessIdentity self{1000, {1000, 27}};
+  auto check = [&](unsigned mode, unsigned owner, unsigned group) {
+    return token_file_exposure({mode, owner, group}, self, "cloudflare.token_file /t", "/t");
+  };
+  EXPECT_EQ(check(0100600, 1000, 1000), "");
+  EXPECT_EQ(check(0100400, 1000, 1000), "");
+  // The daemon owns it: the group needs no access.
+  EXPECT_EQ(check(0100640, 1000, 1000),
+            "cloudflare.token_file /t: the token is readable by its group, which the daemon "
+            "does not need (mode 0640); let the daemon's user alone read it: chmod go-rwx /t");
+  // A Kubernetes Secret with fsGroup: root:27 0440, the daemon reads it through group 27.
+  EXPECT_EQ(check(0100440, 0, 27), "");
+  // ... but not through a group it is not in.
+  EXPECT_THAT(check(0100440, 0, 5), HasSubstr("readable by its group"));
+  EXPECT_THAT(check(0100604, 1000, 1000), HasSubstr("readable by every other user (mode 0604)"));
+  EXPECT_THAT(check(0100444, 0, 27), HasSubstr("readable by every other user (mode 0444)"));
+  // Write or execute bits alone expose nothing to read.
+  EXPECT_EQ(check(0100622, 1000, 1000), "");
 }
 
 // Runs as root too: a path below a plain file cannot be opened by anyone.

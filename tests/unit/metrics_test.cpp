@@ -23,14 +23,24 @@ TEST(Metrics, EveryFamilyIsExportedFromTheStart) {
         "origin_reconciler_last_attempt_timestamp_seconds", "origin_reconciler_mappings",
         "origin_reconciler_pruned_total", "origin_reconciler_prune_failures_total",
         "origin_reconciler_api_request_duration_seconds", "origin_reconciler_api_retries_total",
-        "origin_reconciler_safety_blocks_total", "origin_reconciler_desired_state_valid"}) {
+        "origin_reconciler_safety_blocks_total", "origin_reconciler_desired_state_valid",
+        "origin_reconciler_desired_state_held"}) {
     EXPECT_NE(text.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
   }
   EXPECT_TRUE(has_line(text, R"(origin_reconciler_build_info{version="1.2.3"} 1)")) << text;
   EXPECT_TRUE(has_line(text, "origin_reconciler_desired_state_valid 1"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_desired_state_held 0"));
   EXPECT_TRUE(has_line(
       text, std::string(R"(origin_reconciler_reconcile_runs_total{result="blocked",zone=")") +
                 kZone + R"("} 0)"));
+}
+
+TEST(Metrics, DesiredStateHeldGauge) {
+  Metrics m("1.0.0");
+  m.set_desired_state_held(true);
+  EXPECT_TRUE(has_line(m.serialize(), "origin_reconciler_desired_state_held 1"));
+  m.set_desired_state_held(false);
+  EXPECT_TRUE(has_line(m.serialize(), "origin_reconciler_desired_state_held 0"));
 }
 
 TEST(Metrics, ZoneReportsAndRequestsAreCounted) {

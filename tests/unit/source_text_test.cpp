@@ -1,0 +1,124 @@
+#include "source_text.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace orc {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ReadFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) /
+           (std::string("orc_source_text_") + info->name() + "_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  fs::path write(const std::string& name, const std::string& content) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+  // read_file's error, or "" when it succeeded.
+  static std::string error_of(const fs::path& p, std::size_t limit = 1 << 20) {
+    std::string out;
+    std::string error;
+    return read_file(p, limit, out, error) ? std::string() : error;
+  }
+  fs::path dir_;
+};
+
+TEST_F(ReadFile, ReadsARegularFileAndItsStamp) {
+  const fs::path p = write("f", "hello\n");
+  std::string out;
+  std::string error;
+  FileStamp stamp;
+  ASSERT_TRUE(read_file(p, 100, out, error, &stamp)) << error;
+  EXPECT_EQ(out, "hello\n");
+  EXPECT_EQ(stamp.size, 6);
+  struct stat st {};
+  ASSERT_EQ(::stat(p.c_str(), &st), 0);
+  EXPECT_EQ(stamp.inode, static_cast<std::uint64_t>(st.st_ino));
+  FileStamp by_stat;
+  ASSERT_TRUE(stat_file(p, by_stat, error));
+  EXPECT_EQ(by_stat, stamp);
+}
+
+TEST_F(ReadFile, FollowsSymlinksToRegularFiles) {
+  // The Kubernetes ConfigMap layout: name -> ..data/name, ..data -> folder.
+  fs::create_directories(dir_ / "folder1");
+  write("folder1/desired.yaml", "one");
+  fs::create_directory_symlink("folder1", dir_ / "..data");
+  fs::create_symlink("..data/desired.yaml", dir_ / "desired.yaml");
+  std::string out;
+  std::string error;
+  FileStamp first;
+  ASSERT_TRUE(read_file(dir_ / "desired.yaml", 100, out, error, &first)) << error;
+  EXPECT_EQ(out, "one");
+  // The kubelet's swap: a new folder, ..data renamed over.
+  fs::create_directories(dir_ / "folder2");
+  write("folder2/desired.yaml", "two");
+  fs::create_directory_symlink("folder2", dir_ / "..data_tmp");
+  fs::rename(dir_ / "..data_tmp", dir_ / "..data");
+  FileStamp second;
+  ASSERT_TRUE(read_file(dir_ / "desired.yaml", 100, out, error, &second)) << error;
+  EXPECT_EQ(out, "two");
+  EXPECT_NE(first, second);
+}
+
+TEST_F(ReadFile, AFifoIsRefusedWithoutWaitingForAWriter) {
+  const fs::path p = dir_ / "fifo";
+  ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0);
+  EXPECT_EQ(error_of(p), "is a FIFO, not a regular file");
+  FileStamp stamp;
+  std::string error;
+  EXPECT_FALSE(stat_file(p, stamp, error));
+  EXPECT_EQ(error, "is a FIFO, not a regular file");
+  // Through a symlink too.
+  fs::create_symlink("fifo", dir_ / "link");
+  EXPECT_EQ(error_of(dir_ / "link"), "is a FIFO, not a regular file");
+}
+
+TEST_F(ReadFile, DirectoriesDevicesAndSocketsAreRefused) {
+  EXPECT_EQ(error_of(dir_), "is a directory, not a regular file");
+  EXPECT_EQ(error_of("/dev/null"), "is a character device, not a regular file");
+  EXPECT_EQ(error_of("/dev/zero"), "is a character device, not a regular file");
+
+  const fs::path sock = dir_ / "s";
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(sock.string().size(), sizeof(addr.sun_path));
+  std::strncpy(addr.sun_path, sock.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(error_of(sock), "is a socket, not a regular file");
+  ::close(fd);
+}
+
+TEST_F(ReadFile, MissingFilesAndSizeLimits) {
+  EXPECT_EQ(error_of(dir_ / "nope"), "No such file or directory");
+  fs::create_symlink("nowhere", dir_ / "dangling");
+  EXPECT_EQ(error_of(dir_ / "dangling"), "No such file or directory");
+  const fs::path p = write("big", std::string(101, 'x'));
+  EXPECT_EQ(error_of(p, 100), "larger than 100 bytes");
+  EXPECT_EQ(error_of(p, 101), "");
+}
+
+}  // namespace
+}  // namespace orc
