@@ -18,6 +18,7 @@
 #include "desired_state.h"
 #include "logging.h"
 #include "notify.h"
+#include "redact.h"
 
 namespace {
 
@@ -153,6 +154,8 @@ int main(int argc, char** argv) {
     std::cerr << "origin-reconciler: " << e.what() << "\n";
     return kExitUsage;
   }
+  // From here on, whatever is logged or reported never shows these values.
+  orc::set_redacted_secrets({credentials.token, credentials.api_key, credentials.email});
 
   // Signals are taken by one thread with sigwait; every other thread inherits the mask.
   sigset_t signals;
@@ -195,7 +198,15 @@ int main(int argc, char** argv) {
         }
       }
     });
-    status = daemon.run();
+    // However run() ends (a listen address that cannot be bound throws), the signal thread
+    // is joined first: a joinable std::thread destroyed by an exception aborts the process.
+    try {
+      status = daemon.run();
+    } catch (...) {
+      done = true;
+      signal_thread.join();
+      throw;
+    }
     done = true;
     signal_thread.join();
   } catch (const std::exception& e) {
