@@ -191,9 +191,7 @@ void StatusServer::Impl::loop() {
       if (c.phase == Connection::Phase::kWriting) events = POLLOUT;
       fds.push_back({c.fd, events, 0});
       ids.push_back(id);
-      if (c.phase != Connection::Phase::kAwaitingMetrics) {
-        next_deadline = std::min(next_deadline, c.deadline);
-      }
+      next_deadline = std::min(next_deadline, c.deadline);
     }
     const auto wait =
         std::chrono::ceil<std::chrono::milliseconds>(next_deadline - clock.monotonic());
@@ -207,31 +205,43 @@ void StatusServer::Impl::loop() {
       std::uint64_t drained = 0;
       (void)!::read(wake_fd, &drained, sizeof(drained));
     }
-    take_metrics_results(now);
+    try {
+      take_metrics_results(now);
+    } catch (const std::exception&) {
+      // Out of memory: the scrapes still waiting time out (their deadline) and close.
+    }
     for (std::size_t i = 0; i < ids.size(); ++i) {
       const short revents = fds[i + 2].revents;
       if (revents == 0) continue;
       auto it = connections.find(ids[i]);
       if (it == connections.end()) continue;
       Connection& c = it->second;
-      if ((revents & (POLLERR | POLLNVAL)) ||
-          (c.phase == Connection::Phase::kAwaitingMetrics && (revents & POLLHUP))) {
-        drop(c);
-      } else if (c.phase == Connection::Phase::kReading && (revents & (POLLIN | POLLHUP))) {
-        on_readable(ids[i], c, now);
-      } else if (c.phase == Connection::Phase::kWriting && (revents & (POLLOUT | POLLHUP))) {
-        on_writable(c, now);
-        serve_buffered(ids[i], c, now);  // a request sent before this answer was taken
+      try {
+        if ((revents & (POLLERR | POLLNVAL)) ||
+            (c.phase == Connection::Phase::kAwaitingMetrics && (revents & POLLHUP))) {
+          drop(c);
+        } else if (c.phase == Connection::Phase::kReading && (revents & (POLLIN | POLLHUP))) {
+          on_readable(ids[i], c, now);
+        } else if (c.phase == Connection::Phase::kWriting && (revents & (POLLOUT | POLLHUP))) {
+          on_writable(c, now);
+          serve_buffered(ids[i], c, now);  // a request sent before this answer was taken
+        }
+      } catch (const std::exception&) {
+        drop(c);  // out of memory, or /healthz failed: this connection, not the server
       }
     }
-    // Closed ones go; so do those past their deadline: a head that does not arrive, or an
-    // answer the client does not take.
+    // Closed ones go; so do those past their deadline: a head that does not arrive, an
+    // answer the client does not take, or metrics that take too long to serialize.
     for (auto it = connections.begin(); it != connections.end();) {
       Connection& c = it->second;
-      if (c.phase != Connection::Phase::kAwaitingMetrics && c.deadline <= now) drop(c);
+      if (c.deadline <= now) drop(c);
       it = c.fd < 0 ? connections.erase(it) : std::next(it);
     }
-    if (fds[1].revents & POLLIN) accept_new(now);
+    try {
+      if (fds[1].revents & POLLIN) accept_new(now);
+    } catch (const std::exception&) {
+      // Out of memory: the pending connections wait in the backlog for the next turn.
+    }
   }
 }
 
@@ -311,6 +321,7 @@ void StatusServer::Impl::serve_one(std::uint64_t id, Connection& c, MonoTime now
             head.keep_alive, now);
   } else if (head.path == "/metrics") {
     c.phase = Connection::Phase::kAwaitingMetrics;
+    c.deadline = now + limits.write_timeout;  // a serializer stuck that long: give up
     c.close_after = !head.keep_alive;
     serializer->request(id);
   } else {

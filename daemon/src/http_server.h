@@ -8,7 +8,8 @@
 //     connection opening (or of the previous answer on a kept-alive connection);
 //   - no request bodies: a Content-Length other than 0 or a Transfer-Encoding is refused
 //     (413) and the connection closed, without reading the body;
-//   - an answer must be taken by the client within write_timeout;
+//   - an answer must be taken by the client within write_timeout (and /metrics serialized
+//     within it too);
 //   - at most max_connections at once; a new one beyond that closes the connection that has
 //     been waiting longest for a request (the oldest idle one).
 #pragma once

@@ -192,6 +192,29 @@ TEST(StatusServer, HealthzAnswersWhileMetricsIsBusy) {
   EXPECT_TRUE(scrape.receive().ends_with("late\n"));
 }
 
+TEST(StatusServer, AScrapeWaitingTooLongForMetricsIsClosed) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  FakeClock clock;
+  StatusServer server(
+      [released] {
+        released.wait();
+        return std::string("late\n");
+      },
+      [] {
+        return HealthAnswer{true, "{}"};
+      },
+      clock);
+  const int port = server.start("127.0.0.1", 0);
+  Client scrape(port);
+  scrape.send("GET /metrics HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(request(port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
+  clock.advance(std::chrono::seconds(11));
+  EXPECT_TRUE(scrape.closed_by_server());
+  release.set_value();  // the late text goes nowhere
+  EXPECT_TRUE(request(port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
+}
+
 TEST(StatusServer, ABusyPortIsAClearError) {
   FakeClock clock;
   StatusServer first([] { return std::string(); }, [] { return HealthAnswer{true, "{}"}; }, clock);
