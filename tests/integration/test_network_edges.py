@@ -86,8 +86,9 @@ class EchoedSecretsTest(IntegrationTest):
 
     def config(self, fmt):
         # Room for the 20 MB message to reach the redaction (the default cap would stop it).
+        # A generous timeout: the stand-in takes a while to send 20 MB on a busy machine.
         return {"log": {"level": "info", "format": fmt},
-                "cloudflare": {"max_response_bytes": 64 * MiB}}
+                "cloudflare": {"max_response_bytes": 64 * MiB, "request_timeout": "60s"}}
 
     def assert_clean(self, text, what):
         self.assertNotIn(TOKEN, text, what)
@@ -111,7 +112,7 @@ class EchoedSecretsTest(IntegrationTest):
                     json.loads(line)  # every line one JSON object: nothing forged or broken
 
         d = self.daemon(s, {ZONE: ips(0, 10)}, config=self.config("text")).start()
-        d.wait_log(r"reconcile failed")
+        d.wait_log(r"reconcile failed", timeout=90)
         self.assert_clean(d.metrics(), "/metrics")
         status, health = request("GET", d.status_base + "/healthz")
         self.assert_clean(health, "/healthz")
