@@ -20,6 +20,7 @@
 #include "desired_watch.h"
 #include "logging.h"
 #include "notify.h"
+#include "redact.h"
 
 namespace {
 
@@ -176,6 +177,8 @@ int main(int argc, char** argv) {
     std::cerr << "origin-reconciler: " << e.what() << "\n";
     return kExitUsage;
   }
+  // From here on, whatever is logged or reported never shows these values.
+  orc::set_redacted_secrets({credentials.token, credentials.api_key, credentials.email});
   for (const auto& w : credentials.warnings) spdlog::warn("{}", w);
 
   // Signals are taken by one thread with sigwait; every other thread inherits the mask.
@@ -223,7 +226,15 @@ int main(int argc, char** argv) {
         }
       }
     });
-    status = daemon.run();
+    // However run() ends (a listen address that cannot be bound throws), the signal thread
+    // is joined first: a joinable std::thread destroyed by an exception aborts the process.
+    try {
+      status = daemon.run();
+    } catch (...) {
+      done = true;
+      signal_thread.join();
+      throw;
+    }
     done = true;
     signal_thread.join();
   } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 // untrusted text: they never throw on malformed input.
 #pragma once
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@ std::optional<Envelope> parse_envelope(std::string_view body);
 
 // Transient versus permanent, decided once for every operation:
 //   no answer (transport, timeout)         -> retryable, transport
+//   an answer over max_response_bytes      -> permanent (it will not shrink on a retry)
 //   429                                    -> retryable, rate_limited (+ Retry-After)
 //   5xx                                    -> retryable, server_error (+ Retry-After if sent)
 //   2xx that is not a well-formed envelope,
@@ -62,6 +64,17 @@ bool says_no_mapping(const HttpResponse& response, const std::optional<Envelope>
 // A generation-1 list answered "this zone has no mappings" the old way: 404 with code 1142
 // (the schema's answer, 200 with "value": [], needs no special case).
 bool says_zone_empty(const HttpResponse& response, const std::optional<Envelope>& envelope);
+// An HTTP-date (RFC 9110 5.6.7): IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", and the
+// obsolete RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime ("Sun Nov  6 08:49:37
+// 1994") forms. nullopt for anything else, including impossible dates.
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
+
+// The wait a Retry-After header asks for: delay-seconds ("120"), or an HTTP-date measured from
+// `reference` (the answer's own Date header when it has one, so a skewed local clock does not
+// matter; else the time the answer arrived). A date in the past means no wait; an HTTP-date
+// without any reference, or anything malformed, is ignored (nullopt). Capped at one hour.
+std::optional<Millis> retry_after_delay(
+    std::string_view value, std::optional<std::chrono::system_clock::time_point> reference);
 
 // Whether a failed batch item's error text says the IP has no mapping (goal already met).
 bool says_not_found(std::string_view item_error);

@@ -25,9 +25,9 @@ class Backoff {
   Millis max_;
 };
 
-// Retry-After in whole seconds ("120"). The HTTP-date form is not used by Cloudflare's API
-// and is ignored (nullopt), as are negative or malformed values. Capped at one hour so a
-// broken header cannot park the daemon for days.
+// Retry-After in whole seconds ("120"). The HTTP-date form is not read here (nullopt): see
+// retry_after_delay in api_parse.h. Negative or malformed values are ignored too. Capped at one
+// hour so a broken header cannot park the daemon for days.
 std::optional<Millis> parse_retry_after(std::string_view value);
 
 }  // namespace orc

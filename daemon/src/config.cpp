@@ -406,6 +406,11 @@ class ConfigParser {
               }},
              {"page_size", [&](const YAML::Node& v,
                                const std::string& k) { c.page_size = integer(v, k, 1, 100); }},
+             {"max_response_bytes",
+              [&](const YAML::Node& v, const std::string& k) {
+                c.max_response_bytes =
+                    static_cast<std::size_t>(integer(v, k, 64 * 1024, 1024 * 1024 * 1024));
+              }},
          });
   }
 

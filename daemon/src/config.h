@@ -38,6 +38,9 @@ struct CloudflareConfig {
   Millis request_timeout{30000};
   double requests_per_second = 4;  // 0.01..1000 (lower would overflow the limiter's waits)
   int page_size = 100;             // 1..100
+  // Largest answer read, after decompression: 8 MiB, more than ten times a generation-1
+  // listing of 3,500 mappings (about 210 bytes each pretty-printed, 0.75 MB). 64 KiB..1 GiB.
+  std::size_t max_response_bytes = 8 * 1024 * 1024;
 };
 
 struct ReconcileConfig {

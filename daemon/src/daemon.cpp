@@ -12,7 +12,9 @@
 #include "curl_http.h"
 #include "health.h"
 #include "http_server.h"
+#include "listen_socket.h"
 #include "metrics.h"
+#include "redact.h"
 
 namespace orc {
 
@@ -80,7 +82,7 @@ struct Daemon::Impl {
         desired(std::move(d.state)),
         options(o),
         notifier(n),
-        http(&abort_transfers),
+        http(clock, config.cloudflare.max_response_bytes, &abort_transfers),
         limiter(config.cloudflare.requests_per_second, clock, stop),
         metrics(ORC_VERSION),
         health(stall_threshold(config), clock.monotonic()),
@@ -450,12 +452,10 @@ int Daemon::Impl::run() {
 
   if (!options.once) {
     server = std::make_unique<StatusServer>([this] { return metrics.serialize(); },
-                                            [this] { return health_answer(); });
+                                            [this] { return health_answer(); }, clock);
+    // Throws ListenError ("cannot listen on host:port: reason"): main exits 2 with it.
     const int port = server->start(config.listen.host, config.listen.port);
-    spdlog::info("serving /metrics and /healthz on {}:{}",
-                 config.listen.host.find(':') != std::string::npos ? "[" + config.listen.host + "]"
-                                                                   : config.listen.host,
-                 port);
+    spdlog::info("serving /metrics and /healthz on {}", format_host_port(config.listen.host, port));
   }
   notifier.ready();
   notifier.status("started; first cycle running");
@@ -525,14 +525,15 @@ std::string format_plan_report(const CycleReport& cycle, bool dry_run, const Des
       out << " pruned=" << z.applied.pruned << " already_gone=" << z.applied.already_gone
           << " not_deleted=" << z.applied.failed.size() << " requests=" << z.applied.requests;
     }
-    if (!z.error.empty()) out << " (" << z.error << ")";
+    // Errors, IPs and item errors come from the API's answers: printed through redact().
+    if (!z.error.empty()) out << " (" << redact(z.error, kLogLineCap) << ")";
     out << "\n";
     if (dry_run || z.outcome == ZoneOutcome::kBlocked) {
       const char* verb = dry_run ? "would delete" : "blocked";
-      for (const auto& ip : z.plan.stale) out << "  " << verb << " " << ip << "\n";
+      for (const auto& ip : z.plan.stale) out << "  " << verb << " " << redact(ip) << "\n";
     }
     for (const auto& f : z.applied.failed)
-      out << "  not deleted " << f.ip << ": " << f.error << "\n";
+      out << "  not deleted " << redact(f.ip) << ": " << redact(f.error) << "\n";
   }
   std::size_t not_started = 0;
   if (stopped && desired != nullptr) {

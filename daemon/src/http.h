@@ -23,6 +23,11 @@ struct HttpResponse {
   std::string body;
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string transport_error;                 // set when status == 0
+  // With status 0: the answer was larger than allowed (a retry would get the same answer).
+  bool too_large = false;
+  // When the answer arrived, by the injected wall clock (the reference for an HTTP-date
+  // Retry-After when the answer has no Date header); unset from clients without a clock.
+  std::optional<std::chrono::system_clock::time_point> received_at;
 
   const std::string* header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

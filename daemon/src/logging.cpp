@@ -1,10 +1,13 @@
 #include "logging.h"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <ctime>
+
+#include "redact.h"
 
 namespace orc {
 
@@ -68,6 +71,29 @@ std::unique_ptr<spdlog::formatter> JsonFormatter::clone() const {
   return std::make_unique<JsonFormatter>();
 }
 
+RedactingFormatter::RedactingFormatter(std::unique_ptr<spdlog::formatter> inner)
+    : inner_(std::move(inner)) {}
+
+void RedactingFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
+  const std::string clean =
+      redact(std::string_view(msg.payload.data(), msg.payload.size()), kLogLineCap);
+  spdlog::details::log_msg copy = msg;
+  copy.payload = spdlog::string_view_t(clean.data(), clean.size());
+  inner_->format(copy, dest);
+}
+
+std::unique_ptr<spdlog::formatter> RedactingFormatter::clone() const {
+  return std::make_unique<RedactingFormatter>(inner_->clone());
+}
+
+std::unique_ptr<spdlog::formatter> make_log_formatter(LogFormat format) {
+  if (format == LogFormat::kJson) {
+    return std::make_unique<RedactingFormatter>(std::make_unique<JsonFormatter>());
+  }
+  return std::make_unique<RedactingFormatter>(std::make_unique<spdlog::pattern_formatter>(
+      "%Y-%m-%dT%H:%M:%S.%eZ %-5l %v", spdlog::pattern_time_type::utc));
+}
+
 void setup_logging(const LogConfig& config) {
   auto logger = spdlog::stderr_logger_mt("origin-reconciler");
   spdlog::set_default_logger(logger);
@@ -76,11 +102,7 @@ void setup_logging(const LogConfig& config) {
     throw ConfigError("unknown log level '" + config.level + "'");
   }
   spdlog::set_level(level);
-  if (config.format == LogFormat::kJson) {
-    spdlog::set_formatter(std::make_unique<JsonFormatter>());
-  } else {
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %v", spdlog::pattern_time_type::utc);
-  }
+  spdlog::set_formatter(make_log_formatter(config.format));
   spdlog::flush_on(spdlog::level::trace);  // a daemon's log is read live; never buffer it
 }
 

@@ -87,6 +87,64 @@ TEST(Classify, RateLimitCarriesRetryAfter) {
   EXPECT_TRUE(err.has_code(1141));
 }
 
+using std::chrono::sys_days;
+using namespace std::chrono_literals;
+constexpr auto kNov6 = std::chrono::year(1994) / std::chrono::November / 6;
+
+TEST(HttpDate, ReadsTheThreeFormsRfc9110Requires) {
+  const auto expected = sys_days(kNov6) + 8h + 49min + 37s;
+  EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), expected);
+  EXPECT_EQ(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), expected);
+  EXPECT_EQ(parse_http_date("Sun Nov  6 08:49:37 1994"), expected);
+  EXPECT_EQ(parse_http_date(" Sun, 06 Nov 1994 08:49:37 GMT "), expected);
+}
+
+TEST(HttpDate, RefusesWhatIsNotADate) {
+  for (const char* bad : {"", "120", "Sun, 06 Nov 1994 08:49:37", "Sun, 31 Feb 2026 08:49:37 GMT",
+                          "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:00:00 GMT",
+                          "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMTx",
+                          "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun Nov 6 08:49:37 1994"}) {
+    EXPECT_FALSE(parse_http_date(bad)) << bad;
+  }
+}
+
+TEST(RetryAfter, AnHttpDateIsMeasuredFromTheReference) {
+  const auto now = sys_days(kNov6) + 8h + 49min + 7s;
+  EXPECT_EQ(retry_after_delay("Sun, 06 Nov 1994 08:49:37 GMT", now), Millis{30000});
+  EXPECT_EQ(retry_after_delay("Sun, 06 Nov 1994 08:49:00 GMT", now), Millis{0});  // past
+  EXPECT_EQ(retry_after_delay("Mon, 07 Nov 1994 08:49:37 GMT", now), Millis{3600 * 1000});
+  EXPECT_FALSE(retry_after_delay("Sun, 06 Nov 1994 08:49:37 GMT", std::nullopt));
+  EXPECT_EQ(retry_after_delay("12", std::nullopt), Millis{12000});
+  EXPECT_FALSE(retry_after_delay("soon", now));
+}
+
+TEST(Classify, HttpDateRetryAfterPrefersTheAnswersDateOverTheLocalClock) {
+  auto response = answer(429, kFail,
+                         {{"retry-after", "Sun, 06 Nov 1994 08:50:00 GMT"},
+                          {"date", "Sun, 06 Nov 1994 08:49:50 GMT"}});
+  // A local clock five minutes fast must not turn a 10 s wait into none.
+  response.received_at = sys_days(kNov6) + 8h + 54min + 50s;
+  auto err = classify_failure(response, parse_envelope(response.body));
+  ASSERT_TRUE(err.retry_after);
+  EXPECT_EQ(*err.retry_after, Millis{10000});
+
+  response.headers.erase("date");  // no Date header: the injected wall time of arrival
+  response.received_at = sys_days(kNov6) + 8h + 49min + 40s;
+  err = classify_failure(response, parse_envelope(response.body));
+  ASSERT_TRUE(err.retry_after);
+  EXPECT_EQ(*err.retry_after, Millis{20000});
+
+  response.received_at.reset();  // neither: ignored, the backoff decides
+  EXPECT_FALSE(classify_failure(response, parse_envelope(response.body)).retry_after);
+
+  auto unavailable = answer(503, "",
+                            {{"retry-after", "Sun, 06 Nov 1994 08:49:45 GMT"},
+                             {"date", "Sun, 06 Nov 1994 08:49:40 GMT"}});
+  err = classify_failure(unavailable, std::nullopt);
+  ASSERT_TRUE(err.retry_after);
+  EXPECT_EQ(*err.retry_after, Millis{5000});
+}
+
 TEST(Classify, MalformedBodyIsQuotedPrintably) {
   const auto response = answer(200, std::string("oops\x01\n", 6));
   const auto err = classify_failure(response, std::nullopt);

@@ -1,59 +1,243 @@
-// The status server's HTTP mapping, over loopback: /healthz follows the health answer,
-// /metrics serves the serializer's text.
+// The status server over loopback: routes, refusals, keep-alive and pipelining, the
+// connection cap, deadlines (on a fake clock), /healthz while /metrics is busy, and bind
+// errors that name the address and the reason.
 #include "http_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <atomic>
+#include <future>
+
+#include "fakes.h"
+#include "listen_socket.h"
 
 namespace orc {
 namespace {
 
-TEST(StatusServer, HealthzFollowsTheHealthAnswerAndMetricsServeText) {
+using testing::FakeClock;
+
+// A blocking loopback client socket with a receive timeout, so a broken server fails the
+// test instead of hanging it.
+class Client {
+ public:
+  explicit Client(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  }
+  ~Client() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  void send(const std::string& text) { (void)!::send(fd_, text.data(), text.size(), MSG_NOSIGNAL); }
+  // Reads until `responses` complete answers (by Content-Length) arrived, or EOF/timeout.
+  std::string receive(int responses = 1) {
+    std::string got;
+    char buf[4096];
+    while (complete_answers(got) < responses) {
+      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+  // True once the server has closed the connection (EOF or reset) within the timeout.
+  bool closed_by_server() {
+    char c;
+    const ssize_t n = ::recv(fd_, &c, 1, 0);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }
+
+ private:
+  static int complete_answers(const std::string& s) {
+    int count = 0;
+    std::size_t pos = 0;
+    while (true) {
+      const std::size_t end = s.find("\r\n\r\n", pos);
+      if (end == std::string::npos) return count;
+      const std::size_t cl = s.find("Content-Length: ", pos);
+      const std::size_t length = std::stoul(s.substr(cl + 16));
+      if (s.size() < end + 4 + length) return count;
+      pos = end + 4 + length;
+      ++count;
+    }
+  }
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+std::string request(int port, const std::string& text) {
+  Client c(port);
+  c.send(text);
+  return c.receive();
+}
+
+struct Served {
   std::atomic<bool> healthy{true};
-  StatusServer server([] { return std::string("origin_reconciler_build_info 1\n"); },
-                      [&] {
-                        return HealthAnswer{healthy.load(), R"({"status":"x"})"};
-                      });
+  FakeClock clock;
+  StatusServer server{
+      [] { return std::string("origin_reconciler_build_info 1\n"); },
+      [this] {
+        return HealthAnswer{healthy.load(), R"({"status":"x"})"};
+      },
+      clock, StatusServerLimits{4, 1024, std::chrono::seconds(10), std::chrono::seconds(10)}};
+  int port = server.start("127.0.0.1", 0);
+};
+
+TEST(StatusServer, HealthzFollowsTheHealthAnswerAndMetricsServeText) {
+  Served s;
+  ASSERT_GT(s.port, 0);
+  std::string ok = request(s.port, "GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(ok.starts_with("HTTP/1.1 200 OK\r\n")) << ok;
+  EXPECT_TRUE(ok.ends_with("\r\n\r\n{\"status\":\"x\"}")) << ok;
+  EXPECT_NE(ok.find("Content-Type: application/json"), std::string::npos);
+
+  s.healthy = false;
+  EXPECT_TRUE(request(s.port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 503 "));
+
+  const std::string metrics = request(s.port, "GET /metrics HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(metrics.starts_with("HTTP/1.1 200 OK\r\n")) << metrics;
+  EXPECT_NE(metrics.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_TRUE(metrics.ends_with("\r\n\r\norigin_reconciler_build_info 1\n"));
+
+  EXPECT_TRUE(request(s.port, "GET /nope HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404 "));
+  const std::string post = request(s.port, "DELETE /metrics HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(post.starts_with("HTTP/1.1 405 ")) << post;
+  EXPECT_NE(post.find("Allow: GET"), std::string::npos);
+}
+
+TEST(StatusServer, KeepAliveAndPipelinedRequestsAreAnsweredInOrder) {
+  Served s;
+  Client c(s.port);
+  c.send("GET /metrics HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\n\r\n");
+  const std::string got = c.receive(3);
+  const auto metrics = got.find("build_info");
+  const auto health = got.find("{\"status\"");
+  const auto missing = got.find("404 Not Found");
+  ASSERT_NE(metrics, std::string::npos) << got;
+  ASSERT_NE(health, std::string::npos) << got;
+  ASSERT_NE(missing, std::string::npos) << got;
+  EXPECT_LT(metrics, health);
+  EXPECT_LT(health, missing);
+}
+
+TEST(StatusServer, ARequestBodyIsRefusedAndTheConnectionClosed) {
+  Served s;
+  Client c(s.port);
+  c.send("GET /healthz HTTP/1.1\r\nContent-Length: 1500000000\r\n\r\nxxxxxxxx");
+  const std::string got = c.receive();
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 413 ")) << got;
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST(StatusServer, AnOversizedHeadIsRefused) {
+  Served s;
+  Client c(s.port);
+  c.send("GET /healthz HTTP/1.1\r\nX: " + std::string(2000, 'a'));
+  EXPECT_TRUE(c.receive().starts_with("HTTP/1.1 431 "));
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST(StatusServer, AHeadThatDoesNotArriveInTimeIsCut) {
+  Served s;
+  Client slow(s.port);
+  slow.send("GET /healthz HTTP/1.1\r\n");
+  // Let the server take the connection, then move its clock past the request timeout.
+  EXPECT_TRUE(request(s.port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
+  s.clock.advance(std::chrono::seconds(11));
+  EXPECT_TRUE(slow.closed_by_server());
+}
+
+TEST(StatusServer, AtTheCapTheOldestIdleConnectionMakesRoom) {
+  Served s;  // at most 4 connections
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 4; ++i) {
+    idle.push_back(std::make_unique<Client>(s.port));
+    // Each is accepted (and so ordered) before the next: a request on a fresh connection
+    // is answered only after the idle ones before it were taken.
+    EXPECT_TRUE(request(s.port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
+  }
+  EXPECT_TRUE(idle[0]->closed_by_server());
+  idle[3]->send("GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(idle[3]->receive().starts_with("HTTP/1.1 200")) << "the newest idle one stays";
+}
+
+TEST(StatusServer, HealthzAnswersWhileMetricsIsBusy) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  FakeClock clock;
+  StatusServer server(
+      [released] {
+        released.wait();
+        return std::string("late\n");
+      },
+      [] {
+        return HealthAnswer{true, "{}"};
+      },
+      clock);
   const int port = server.start("127.0.0.1", 0);
-  ASSERT_GT(port, 0);
-  httplib::Client client("127.0.0.1", port);
+  Client scrape(port);
+  scrape.send("GET /metrics HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(request(port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
+  release.set_value();
+  EXPECT_TRUE(scrape.receive().ends_with("late\n"));
+}
 
-  auto ok = client.Get("/healthz");
-  ASSERT_TRUE(ok);
-  EXPECT_EQ(ok->status, 200);
-  EXPECT_EQ(ok->body, R"({"status":"x"})");
-
-  healthy = false;
-  auto stalled = client.Get("/healthz");
-  ASSERT_TRUE(stalled);
-  EXPECT_EQ(stalled->status, 503);
-
-  auto metrics = client.Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_EQ(metrics->status, 200);
-  EXPECT_EQ(metrics->body, "origin_reconciler_build_info 1\n");
-  EXPECT_NE(metrics->get_header_value("Content-Type").find("text/plain; version=0.0.4"),
-            std::string::npos);
-
-  auto missing = client.Get("/nope");
-  ASSERT_TRUE(missing);
-  EXPECT_EQ(missing->status, 404);
-  server.stop();
+TEST(StatusServer, AScrapeWaitingTooLongForMetricsIsClosed) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  FakeClock clock;
+  StatusServer server(
+      [released] {
+        released.wait();
+        return std::string("late\n");
+      },
+      [] {
+        return HealthAnswer{true, "{}"};
+      },
+      clock);
+  const int port = server.start("127.0.0.1", 0);
+  Client scrape(port);
+  scrape.send("GET /metrics HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(request(port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
+  clock.advance(std::chrono::seconds(11));
+  EXPECT_TRUE(scrape.closed_by_server());
+  release.set_value();  // the late text goes nowhere
+  EXPECT_TRUE(request(port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
 }
 
 TEST(StatusServer, ABusyPortIsAClearError) {
-  StatusServer first([] { return std::string(); }, [] { return HealthAnswer{true, "{}"}; });
+  FakeClock clock;
+  StatusServer first([] { return std::string(); }, [] { return HealthAnswer{true, "{}"}; }, clock);
   const int port = first.start("127.0.0.1", 0);
-  StatusServer second([] { return std::string(); }, [] { return HealthAnswer{true, "{}"}; });
+  StatusServer second([] { return std::string(); }, [] { return HealthAnswer{true, "{}"}; }, clock);
   try {
     second.start("127.0.0.1", port);
     FAIL() << "second bind succeeded";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(port)), std::string::npos)
-        << e.what();
+  } catch (const ListenError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cannot listen on 127.0.0.1:" + std::to_string(port) + ": Address already in use");
   }
+}
+
+TEST(ListenOn, NamesTheAddressAndTheReason) {
+  try {
+    (void)listen_on("192.0.2.1", 9464);  // TEST-NET-1: not an address of this host
+    FAIL() << "bound a foreign address";
+  } catch (const ListenError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cannot listen on 192.0.2.1:9464: Cannot assign requested address");
+  }
+  EXPECT_EQ(format_host_port("::1", 80), "[::1]:80");
 }
 
 }  // namespace
