@@ -396,6 +396,12 @@ class ConfigParser {
               }},
              {"page_size", [&](const YAML::Node& v,
                                const std::string& k) { c.page_size = integer(v, k, 1, 100); }},
+             {"budget_headroom",
+              [&](const YAML::Node& v, const std::string& k) {
+                const double d = number(v, k);
+                if (!(d >= 0 && d <= 0.9)) fail_value(v, k, "must be between 0 and 0.9");
+                c.budget_headroom = d;
+              }},
          });
   }
 

@@ -37,6 +37,7 @@ struct CloudflareConfig {
   Millis request_timeout{30000};
   double requests_per_second = 4;  // > 0, <= 1000
   int page_size = 100;             // 1..100
+  double budget_headroom = 0.05;   // 0..0.9: kept free of the 5-minute cap (rate_limiter.h)
 };
 
 struct ReconcileConfig {
