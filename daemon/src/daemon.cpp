@@ -62,7 +62,8 @@ struct Daemon::Impl {
         options(o),
         notifier(n),
         http(&abort_transfers),
-        limiter(config.cloudflare.requests_per_second, clock, stop),
+        limiter(config.cloudflare.requests_per_second, clock, stop,
+                config.cloudflare.budget_headroom),
         metrics(ORC_VERSION),
         health(stall_threshold(config), clock.monotonic()),
         observer(metrics, health, clock),
@@ -88,6 +89,7 @@ struct Daemon::Impl {
   void poll_desired_file();
   void ping_watchdog();
   HealthAnswer health_answer();
+  std::string metrics_text();
 
   Config config;
   Credentials credentials;
@@ -153,6 +155,13 @@ void Daemon::request_reload() {
     impl_->reload_requested = true;
   }
   impl_->wake.notify_all();
+}
+
+// The budget window moves with time, not only with requests: read it at each scrape.
+std::string Daemon::Impl::metrics_text() {
+  const auto usage = limiter.usage();
+  metrics.set_api_budget(usage.in_window, usage.limit);
+  return metrics.serialize();
 }
 
 HealthAnswer Daemon::Impl::health_answer() {
@@ -268,9 +277,13 @@ int Daemon::Impl::run() {
   zone_count = desired.zones.size();
   metrics.set_desired_state_valid(true);
   metrics.set_zones(zone_ids(desired));
+  const auto budget = limiter.usage();
+  metrics.set_api_budget(budget.in_window, budget.limit);
+  spdlog::info("API budget: {} requests per 5 minutes ({} per second, {}% kept free)", budget.limit,
+               config.cloudflare.requests_per_second, config.cloudflare.budget_headroom * 100);
 
   if (!options.once) {
-    server = std::make_unique<StatusServer>([this] { return metrics.serialize(); },
+    server = std::make_unique<StatusServer>([this] { return metrics_text(); },
                                             [this] { return health_answer(); });
     const int port = server->start(config.listen.host, config.listen.port);
     spdlog::info("serving /metrics and /healthz on {}:{}",

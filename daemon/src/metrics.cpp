@@ -100,7 +100,20 @@ Metrics::Metrics(const std::string& version)
                                       "0 (the last valid one stays in force).")
                                 .Register(*registry_)),
       desired_valid_(desired_valid_family_.Add({})),
-      reconcile_duration_(duration_.Add({}, kReconcileBuckets)) {
+      reconcile_duration_(duration_.Add({}, kReconcileBuckets)),
+      budget_window_requests_(
+          BuildGauge()
+              .Name("origin_reconciler_api_budget_window_requests")
+              .Help("Cloudflare API requests started in the last 5 minutes (all zones, retries "
+                    "included).")
+              .Register(*registry_)
+              .Add({})),
+      budget_window_limit_(BuildGauge()
+                               .Name("origin_reconciler_api_budget_window_limit")
+                               .Help("Most requests the client-side budget lets start in any "
+                                     "5 minutes now (halved for 5 minutes after a 429).")
+                               .Register(*registry_)
+                               .Add({})) {
   build_info_.Add({{"version", version}}).Set(1);
   for (Operation op : {Operation::kList, Operation::kBatchDelete, Operation::kGet}) {
     api_duration_.Add({{"operation", std::string(to_string(op))}}, kRequestBuckets);
@@ -160,6 +173,11 @@ void Metrics::set_zones(const std::vector<std::string>& zone_ids) {
 
 void Metrics::set_desired_state_valid(bool valid) {
   desired_valid_.Set(valid ? 1 : 0);
+}
+
+void Metrics::set_api_budget(int window_requests, int window_limit) {
+  budget_window_requests_.Set(window_requests);
+  budget_window_limit_.Set(window_limit);
 }
 
 void Metrics::on_request(Operation op, int status, double seconds) {

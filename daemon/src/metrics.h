@@ -28,6 +28,8 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   // absence alerts work; series of zones no longer managed are removed.
   void set_zones(const std::vector<std::string>& zone_ids);
   void set_desired_state_valid(bool valid);
+  // The shared API budget: requests started in the last 5 minutes and the cap in force.
+  void set_api_budget(int window_requests, int window_limit);
 
   void on_request(Operation op, int status, double seconds) override;
   void on_retry(Operation op, RetryReason reason, Millis delay) override;
@@ -56,6 +58,8 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   prometheus::Family<prometheus::Gauge>& desired_valid_family_;
   prometheus::Gauge& desired_valid_;
   prometheus::Histogram& reconcile_duration_;
+  prometheus::Gauge& budget_window_requests_;
+  prometheus::Gauge& budget_window_limit_;
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<ZoneSeries>> zones_;
