@@ -21,10 +21,9 @@ inline constexpr double kDefaultBudgetHeadroom = 0.05;
 
 // The limits derived from the settings.
 struct BudgetLimits {
-  // Burst rule: at most `burst` starts in any half-open interval of `burst_span`: for a
-  // whole-number rate r, r in 1 s stretched by the headroom (1 / (1 - headroom) s), so never
-  // more than r in any second; a fractional rate above 1 is rounded down (2.5 allows 2); a
-  // rate below 1 means one request every 1/r seconds (stretched likewise).
+  // Burst rule: at most `burst` starts in any half-open interval of `burst_span`. For a
+  // whole-number rate r that is "r per second"; a fractional rate above 1 is rounded down
+  // (2.5 allows 2 per second); a rate below 1 means one request every 1/r seconds.
   int burst = 1;
   std::chrono::nanoseconds burst_span{std::chrono::seconds(1)};
   // Window rule: at most `window_cap` starts in any half-open interval of kBudgetWindow:
