@@ -411,6 +411,12 @@ class ConfigParser {
                 c.max_response_bytes =
                     static_cast<std::size_t>(integer(v, k, 64 * 1024, 1024 * 1024 * 1024));
               }},
+             {"budget_headroom",
+              [&](const YAML::Node& v, const std::string& k) {
+                const double d = number(v, k);
+                if (!(d >= 0 && d <= 0.9)) fail_value(v, k, "must be between 0 and 0.9");
+                c.budget_headroom = d;
+              }},
          });
   }
 

@@ -83,7 +83,8 @@ struct Daemon::Impl {
         options(o),
         notifier(n),
         http(clock, config.cloudflare.max_response_bytes, &abort_transfers),
-        limiter(config.cloudflare.requests_per_second, clock, stop),
+        limiter(config.cloudflare.requests_per_second, clock, stop,
+                config.cloudflare.budget_headroom),
         metrics(ORC_VERSION),
         health(stall_threshold(config), clock.monotonic()),
         observer(metrics, health, clock),
@@ -116,6 +117,7 @@ struct Daemon::Impl {
   void set_condition(DesiredCondition c);
   void ping_watchdog();
   HealthAnswer health_answer();
+  std::string metrics_text();
 
   Config config;
   Credentials credentials;
@@ -184,6 +186,13 @@ void Daemon::request_reload() {
     impl_->reload_requested = true;
   }
   impl_->wake.notify_all();
+}
+
+// The budget window moves with time, not only with requests: read it at each scrape.
+std::string Daemon::Impl::metrics_text() {
+  const auto usage = limiter.usage();
+  metrics.set_api_budget(usage.in_window, usage.limit);
+  return metrics.serialize();
 }
 
 HealthAnswer Daemon::Impl::health_answer() {
@@ -449,9 +458,13 @@ int Daemon::Impl::run() {
   zone_count = desired.zones.size();
   set_condition(DesiredCondition::kValid);
   metrics.set_zones(zone_ids(desired));
+  const auto budget = limiter.usage();
+  metrics.set_api_budget(budget.in_window, budget.limit);
+  spdlog::info("API budget: {} requests per 5 minutes ({} per second, {}% kept free)", budget.limit,
+               config.cloudflare.requests_per_second, config.cloudflare.budget_headroom * 100);
 
   if (!options.once) {
-    server = std::make_unique<StatusServer>([this] { return metrics.serialize(); },
+    server = std::make_unique<StatusServer>([this] { return metrics_text(); },
                                             [this] { return health_answer(); }, clock);
     // Throws ListenError ("cannot listen on host:port: reason"): main exits 2 with it.
     const int port = server->start(config.listen.host, config.listen.port);

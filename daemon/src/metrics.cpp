@@ -107,7 +107,20 @@ Metrics::Metrics(const std::string& version)
                                      "would remove more than max_delete_fraction of a zone's "
                                      "desired origins (or widen its manage_cidrs), else 0.")
                                .Register(*registry_)),
-      desired_held_(desired_held_family_.Add({})) {
+      desired_held_(desired_held_family_.Add({})),
+      budget_window_requests_(
+          BuildGauge()
+              .Name("origin_reconciler_api_budget_window_requests")
+              .Help("Cloudflare API requests started in the last 5 minutes (all zones, retries "
+                    "included).")
+              .Register(*registry_)
+              .Add({})),
+      budget_window_limit_(BuildGauge()
+                               .Name("origin_reconciler_api_budget_window_limit")
+                               .Help("Most requests the client-side budget lets start in any "
+                                     "5 minutes now (halved for 5 minutes after a 429).")
+                               .Register(*registry_)
+                               .Add({})) {
   build_info_.Add({{"version", version}}).Set(1);
   for (Operation op : {Operation::kList, Operation::kBatchDelete, Operation::kGet}) {
     api_duration_.Add({{"operation", std::string(to_string(op))}}, kRequestBuckets);
@@ -171,6 +184,11 @@ void Metrics::set_desired_state_valid(bool valid) {
 
 void Metrics::set_desired_state_held(bool held) {
   desired_held_.Set(held ? 1 : 0);
+}
+
+void Metrics::set_api_budget(int window_requests, int window_limit) {
+  budget_window_requests_.Set(window_requests);
+  budget_window_limit_.Set(window_limit);
 }
 
 void Metrics::on_request(Operation op, int status, double seconds) {

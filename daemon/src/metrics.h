@@ -30,6 +30,8 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   void set_desired_state_valid(bool valid);
   // 1 while a desired-state change is held (it would remove too many desired origins).
   void set_desired_state_held(bool held);
+  // The shared API budget: requests started in the last 5 minutes and the cap in force.
+  void set_api_budget(int window_requests, int window_limit);
 
   void on_request(Operation op, int status, double seconds) override;
   void on_retry(Operation op, RetryReason reason, Millis delay) override;
@@ -60,6 +62,8 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   prometheus::Histogram& reconcile_duration_;
   prometheus::Family<prometheus::Gauge>& desired_held_family_;
   prometheus::Gauge& desired_held_;
+  prometheus::Gauge& budget_window_requests_;
+  prometheus::Gauge& budget_window_limit_;
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<ZoneSeries>> zones_;

@@ -46,6 +46,7 @@ TEST(ParseConfig, EmptyDocumentsGiveAllDefaults) {
     EXPECT_EQ(c.cloudflare.request_timeout, Millis{30000});
     EXPECT_DOUBLE_EQ(c.cloudflare.requests_per_second, 4);
     EXPECT_EQ(c.cloudflare.page_size, 100);
+    EXPECT_DOUBLE_EQ(c.cloudflare.budget_headroom, 0.05);
     // The default desired-state file sits next to the config file.
     EXPECT_EQ(c.reconcile.desired_state, fs::path("/etc/origin-reconciler/desired.yaml"));
     EXPECT_EQ(c.reconcile.interval, Millis{60000});
@@ -74,6 +75,7 @@ cloudflare:
   request_timeout: 45s
   requests_per_second: 2.5
   page_size: 50
+  budget_headroom: 0.2
 reconcile:
   desired_state: /srv/desired.yaml
   interval: 5m
@@ -95,6 +97,7 @@ log: {level: debug, format: json}
   EXPECT_EQ(c.cloudflare.request_timeout, Millis{45000});
   EXPECT_DOUBLE_EQ(c.cloudflare.requests_per_second, 2.5);
   EXPECT_EQ(c.cloudflare.page_size, 50);
+  EXPECT_DOUBLE_EQ(c.cloudflare.budget_headroom, 0.2);
   EXPECT_EQ(c.reconcile.desired_state, fs::path("/srv/desired.yaml"));
   EXPECT_EQ(c.reconcile.interval, Millis{300000});
   EXPECT_EQ(c.reconcile.batch_size, 20);
@@ -418,6 +421,12 @@ INSTANTIATE_TEST_SUITE_P(
                    "must be between 1s and 24h", "'999ms'"},
         RejectCase{"reconcile: {hold_confirm_period: 25h}", "reconcile.hold_confirm_period",
                    "must be between 1s and 24h", "'25h'"},
+                           RejectCase{"cloudflare: {budget_headroom: -0.01}", "cloudflare.budget_headroom",
+                   "must be between 0 and 0.9", "'-0.01'"},
+        RejectCase{"cloudflare: {budget_headroom: 0.91}", "cloudflare.budget_headroom",
+                   "must be between 0 and 0.9", "'0.91'"},
+        RejectCase{"cloudflare: {budget_headroom: 5%}", "cloudflare.budget_headroom",
+                   "must be a number", "'5%'"},
         RejectCase{"cloudflare: {page_size: 0}", "cloudflare.page_size",
                    "must be between 1 and 100", "'0'"},
         RejectCase{"cloudflare: {page_size: 101}", "cloudflare.page_size",
@@ -1136,6 +1145,14 @@ TEST_F(ResolveCredentials, NothingSetIsAnError) {
 TEST_F(ResolveCredentials, SurroundingWhiteSpaceInEnvIsTrimmed) {
   fake_env()["CLOUDFLARE_API_TOKEN"] = std::string(" ") + kSecret + "\n";
   EXPECT_EQ(resolve_credentials(config_, fake_getenv).token, kSecret);
+}
+
+TEST(ParseConfig, BudgetHeadroomAcceptsItsWholeRange) {
+  for (const auto& [text, want] : {std::pair{"cloudflare: {budget_headroom: 0}", 0.0},
+                                   std::pair{"cloudflare: {budget_headroom: 0.9}", 0.9},
+                                   std::pair{"cloudflare: {budget_headroom: 0.25}", 0.25}}) {
+    EXPECT_DOUBLE_EQ(parse_config(text, kFile).cloudflare.budget_headroom, want) << text;
+  }
 }
 
 }  // namespace

@@ -113,5 +113,17 @@ TEST(Metrics, ZonesNoLongerManagedLoseTheirSeries) {
   EXPECT_NE(text.find("1111111111111111111111111111111a"), std::string::npos);
 }
 
+TEST(Metrics, ApiBudgetWindowIsExportedFromTheStart) {
+  Metrics m("1.0.0");
+  std::string text = m.serialize();
+  EXPECT_TRUE(has_line(text, "# TYPE origin_reconciler_api_budget_window_requests gauge")) << text;
+  EXPECT_TRUE(has_line(text, "# TYPE origin_reconciler_api_budget_window_limit gauge")) << text;
+  EXPECT_TRUE(has_line(text, "origin_reconciler_api_budget_window_requests 0")) << text;
+  m.set_api_budget(1031, 1140);
+  text = m.serialize();
+  EXPECT_TRUE(has_line(text, "origin_reconciler_api_budget_window_requests 1031")) << text;
+  EXPECT_TRUE(has_line(text, "origin_reconciler_api_budget_window_limit 1140")) << text;
+}
+
 }  // namespace
 }  // namespace orc

@@ -2,58 +2,351 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <future>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <vector>
+
 #include "fakes.h"
 
 namespace orc {
 namespace {
 
 using std::chrono::milliseconds;
+using std::chrono::nanoseconds;
+using std::chrono::seconds;
 
-TEST(TokenBucket, BurstThenOneTokenPerPeriod) {
-  const MonoTime t0{std::chrono::hours(1)};
-  TokenBucket bucket(4.0, 4.0, t0);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(bucket.reserve(t0).count(), 0) << i;
-  // Tokens are reserved in order: the 5th waits 250ms, the 6th 500ms.
-  EXPECT_EQ(bucket.reserve(t0).count(), 250);
-  EXPECT_EQ(bucket.reserve(t0).count(), 500);
-  // A second later four more tokens have come in, two of them already promised.
-  EXPECT_EQ(bucket.reserve(t0 + milliseconds(1000)).count(), 0);
+const MonoTime t0{std::chrono::hours(1)};
+
+// The most starts in any half-open interval [t, t + span); `starts` ascending.
+int max_in_any(const std::vector<MonoTime>& starts, nanoseconds span) {
+  int best = 0;
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    j = std::max(j, i);
+    while (j < starts.size() && starts[j] < starts[i] + span) ++j;
+    best = std::max(best, static_cast<int>(j - i));
+  }
+  return best;
 }
 
-TEST(TokenBucket, RefillNeverExceedsBurst) {
-  const MonoTime t0{std::chrono::hours(1)};
-  TokenBucket bucket(2.0, 2.0, t0);
-  const MonoTime later = t0 + std::chrono::minutes(10);
-  EXPECT_EQ(bucket.reserve(later).count(), 0);
-  EXPECT_EQ(bucket.reserve(later).count(), 0);
-  EXPECT_EQ(bucket.reserve(later).count(), 500);
+// A small deterministic generator for the simulations (no hidden randomness in tests).
+class Lcg {
+ public:
+  explicit Lcg(std::uint64_t seed) : state_(seed) {}
+  int below(int n) {
+    state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<int>((state_ >> 33) % static_cast<std::uint64_t>(n));
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+// Simulates `callers` zones sharing one budget, each wanting `per_caller` requests, all
+// asking at t0. Each started request takes a pseudo-random 0..latency_ms to answer before
+// the caller asks again; a caller that is told to wait sleeps (whole milliseconds, rounded
+// up, as RateLimiter does) and asks again. `gap_every`/`gap` add idle pauses to make the
+// demand bursty. Returns every start, ascending.
+struct Demand {
+  int callers = 1;
+  int per_caller = 1;
+  int latency_ms = 0;
+  int gap_every = 0;  // after this many of its requests a caller idles for `gap`
+  milliseconds gap{0};
+};
+
+std::vector<MonoTime> simulate(RequestBudget& budget, const Demand& d, std::uint64_t seed = 1) {
+  Lcg rng(seed);
+  using Event = std::pair<MonoTime, int>;  // when, caller
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> ready;
+  std::vector<int> done(static_cast<std::size_t>(d.callers), 0);
+  for (int c = 0; c < d.callers; ++c) ready.push({t0, c});
+  std::vector<MonoTime> starts;
+  while (!ready.empty()) {
+    const auto [now, c] = ready.top();
+    ready.pop();
+    const nanoseconds wait = budget.try_start(now);
+    if (wait > nanoseconds::zero()) {
+      ready.push({now + std::chrono::ceil<milliseconds>(wait), c});
+      continue;
+    }
+    starts.push_back(now);
+    int& n = done[static_cast<std::size_t>(c)];
+    if (++n == d.per_caller) continue;
+    MonoTime next = now + milliseconds(d.latency_ms > 0 ? rng.below(d.latency_ms + 1) : 0);
+    if (d.gap_every > 0 && n % d.gap_every == 0) next += d.gap;
+    ready.push({next, c});
+  }
+  return starts;
 }
 
-TEST(TokenBucket, PauseHoldsEveryoneUntilItEnds) {
-  const MonoTime t0{std::chrono::hours(1)};
-  TokenBucket bucket(4.0, 4.0, t0);
-  bucket.pause_until(t0 + milliseconds(3000));
-  EXPECT_GE(bucket.reserve(t0).count(), 3000);
-  EXPECT_GE(bucket.reserve(t0 + milliseconds(1000)).count(), 2000);
+TEST(BudgetLimits, FromRateAndHeadroom) {
+  const BudgetLimits dflt = budget_limits(4, 0.05);
+  EXPECT_EQ(dflt.burst, 4);
+  EXPECT_EQ(dflt.burst_span, seconds(1));
+  EXPECT_EQ(dflt.window_cap, 1140);  // min(4 x 300, 1200) less 5 %
+  EXPECT_EQ(budget_limits(4, 0).window_cap, 1200);
+  EXPECT_EQ(budget_limits(4, 0).burst_span, seconds(1));
+  EXPECT_EQ(budget_limits(1000, 0.05).window_cap, 1140);  // Cloudflare's 1,200 caps fast rates
+  EXPECT_EQ(budget_limits(1000, 0.05).burst, 1000);
+  EXPECT_EQ(budget_limits(2, 0.05).window_cap, 570);  // 600 less 5 %
+  EXPECT_EQ(budget_limits(2.5, 0.05).burst, 2);       // never more than 2.5 in a second
+  EXPECT_EQ(budget_limits(2.5, 0.05).window_cap, 712);
+  const BudgetLimits slow = budget_limits(0.5, 0.1);
+  EXPECT_EQ(slow.burst, 1);
+  EXPECT_EQ(slow.burst_span, seconds(2));
+  EXPECT_EQ(slow.window_cap, 135);
+  EXPECT_EQ(budget_limits(0.001, 0.9).window_cap, 1);  // never zero
 }
 
-TEST(RateLimiter, SleepsForTheReservedWaitAndStopsOnRequest) {
+TEST(RequestBudget, BurstOfTheRateThenTheNextSecond) {
+  RequestBudget budget(4, 0.05);
+  const nanoseconds span = budget.limits().burst_span;  // 1 s
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(budget.try_start(t0), nanoseconds::zero()) << i;
+  // A fifth waits until the first one's span is over.
+  EXPECT_EQ(budget.try_start(t0), span);
+  EXPECT_EQ(budget.try_start(t0 + milliseconds(400)), span - milliseconds(400));
+  EXPECT_EQ(budget.in_window(t0 + milliseconds(400)), 4);  // refusals are not counted
+  EXPECT_EQ(budget.try_start(t0 + span - nanoseconds(1)), nanoseconds(1));
+  EXPECT_EQ(budget.try_start(t0 + span), nanoseconds::zero());
+}
+
+TEST(RequestBudget, FullWindowWaitsForTheOldestStartToAgeOut) {
+  RequestBudget budget(BudgetLimits{10, seconds(1), 25});
+  std::vector<MonoTime> starts;
+  for (int s = 0; s < 3; ++s) {
+    for (int i = 0; i < 10; ++i) {
+      const MonoTime now = t0 + seconds(s) + milliseconds(i);
+      if (budget.try_start(now) == nanoseconds::zero()) starts.push_back(now);
+    }
+  }
+  ASSERT_EQ(starts.size(), 25u);
+  EXPECT_EQ(budget.in_window(t0 + seconds(3)), 25);
+  EXPECT_EQ(budget.window_limit(t0 + seconds(3)), 25);
+  // The 26th may start when the first one leaves the window: t0 + 300 s.
+  EXPECT_EQ(budget.try_start(t0 + seconds(3)), seconds(297));
+  EXPECT_EQ(budget.try_start(t0 + seconds(300) - nanoseconds(1)), nanoseconds(1));
+  EXPECT_EQ(budget.try_start(t0 + seconds(300)), nanoseconds::zero());
+  EXPECT_EQ(budget.in_window(t0 + seconds(300)), 25);  // the first has left, one came in
+  EXPECT_EQ(budget.in_window(t0 + seconds(400)), 1);
+  EXPECT_EQ(budget.in_window(t0 + seconds(600)), 0);
+}
+
+// The issue this budget exists for: many zones asking at once over a long run.
+TEST(RequestBudget, ManyZonesAtOnceNeverExceedTheWindowOrTheSecond) {
+  RequestBudget budget(4, 0.05);
+  const auto starts = simulate(budget, {.callers = 64, .per_caller = 40, .latency_ms = 300});
+  ASSERT_EQ(starts.size(), 2560u);
+  EXPECT_EQ(max_in_any(starts, seconds(300)), 1140);
+  EXPECT_EQ(max_in_any(starts, seconds(1)), 4);
+  // Not slower than the rules force: 1,140 per 300 s, 4 per second. 2,560 starts need
+  // two full windows and 280 more at 4 per second: the last one at about 600 + 70 s.
+  EXPECT_LE(starts.back() - t0, seconds(600 + 71));
+}
+
+TEST(RequestBudget, BurstyDemandWithIdleGapsStaysWithinBothWindows) {
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    // At 10 per second the 5-minute cap, not the rate, is what holds the demand back.
+    RequestBudget budget(10, 0.05);
+    const Demand d{.callers = 16,
+                   .per_caller = 150,
+                   .latency_ms = 2000,
+                   .gap_every = 40,
+                   .gap = milliseconds(5'000)};
+    const auto starts = simulate(budget, d, seed);
+    ASSERT_EQ(starts.size(), 2400u);
+    // The demand is high enough that the cap is reached, not merely respected.
+    EXPECT_EQ(max_in_any(starts, seconds(300)), 1140) << seed;
+    EXPECT_LE(max_in_any(starts, seconds(1)), 10) << seed;
+  }
+}
+
+TEST(RequestBudget, FastRateIsStillCappedByCloudflaresWindow) {
+  RequestBudget budget(1000, 0.05);
+  const auto starts = simulate(budget, {.callers = 32, .per_caller = 100});
+  ASSERT_EQ(starts.size(), 3200u);
+  EXPECT_EQ(max_in_any(starts, seconds(300)), 1140);
+  EXPECT_EQ(max_in_any(starts, seconds(1)), 1000);
+  EXPECT_EQ(max_in_any(starts, seconds(299)), 1140);  // the window slides, it is not a bucket
+  EXPECT_LE(starts.back() - t0, seconds(601));
+}
+
+TEST(RequestBudget, FractionalRatesNeverBurstAboveTheRate) {
+  RequestBudget two_and_a_half(2.5, 0.05);
+  const auto a = simulate(two_and_a_half, {.callers = 8, .per_caller = 100});
+  EXPECT_EQ(max_in_any(a, seconds(1)), 2);
+  EXPECT_LE(max_in_any(a, seconds(300)), 712);
+
+  RequestBudget half(0.5, 0.05);
+  const auto b = simulate(half, {.callers = 4, .per_caller = 20});
+  for (std::size_t i = 1; i < b.size(); ++i) EXPECT_GE(b[i] - b[i - 1], seconds(2)) << i;
+  EXPECT_LE(max_in_any(b, seconds(300)), 142);
+}
+
+TEST(RequestBudget, A429PausesEveryoneAndHalvesTheWindowForFiveMinutes) {
+  RequestBudget budget(4, 0.05);
+  auto starts = simulate(budget, {.callers = 4, .per_caller = 100});  // 400 by t0 + 100 s
+  const MonoTime hit = starts.back();
+  EXPECT_EQ(budget.window_limit(hit), 1140);
+  budget.rate_limited(hit, seconds(60));
+  EXPECT_EQ(budget.window_limit(hit), 570);
+  EXPECT_TRUE(budget.shrunk(hit));
+  // Nobody starts during the Retry-After, though the window itself has room.
+  EXPECT_EQ(budget.try_start(hit), seconds(60));
+  EXPECT_EQ(budget.try_start(hit + seconds(30)), seconds(30));
+
+  // Demand far above the budget from the end of the pause on.
+  const MonoTime resume = hit + seconds(60);
+  const MonoTime shrink_end = resume + seconds(300);
+  std::vector<MonoTime> after;
+  int at_shrink_end = -1;
+  for (MonoTime now = resume; now < resume + seconds(900); now += milliseconds(1)) {
+    if (budget.try_start(now) == nanoseconds::zero()) after.push_back(now);
+    if (now == shrink_end - milliseconds(50)) at_shrink_end = budget.in_window(now);
+  }
+  // Until five minutes after the pause every 300-s window (old starts included) holds at most
+  // half the cap.
+  std::vector<MonoTime> all = starts;
+  all.insert(all.end(), after.begin(), after.end());
+  // The windows that begin after the 429 and end by shrink_end.
+  std::vector<MonoTime> since_429;
+  for (const auto& s : all) {
+    if (s > hit && s < shrink_end) since_429.push_back(s);
+  }
+  EXPECT_LE(max_in_any(since_429, seconds(300)), 570);
+  EXPECT_EQ(at_shrink_end, 570);
+  EXPECT_FALSE(budget.shrunk(shrink_end));
+  EXPECT_EQ(budget.window_limit(shrink_end), 1140);
+  // Then the full budget again, and never above it.
+  EXPECT_GT(budget.in_window(resume + seconds(900)), 1100);
+  EXPECT_LE(max_in_any(all, seconds(300)), 1140);
+  EXPECT_EQ(max_in_any(all, seconds(1)), 4);
+}
+
+TEST(RequestBudget, ALater429ExtendsTheShrinkButDoesNotHalveAgain) {
+  RequestBudget budget(4, 0.05);
+  budget.rate_limited(t0, seconds(10));
+  budget.rate_limited(t0 + seconds(5), seconds(20));  // another zone's answer to the same lockout
+  EXPECT_EQ(budget.window_limit(t0 + seconds(6)), 570);
+  EXPECT_EQ(budget.try_start(t0 + seconds(6)), seconds(19));
+  EXPECT_TRUE(budget.shrunk(t0 + seconds(25 + 299)));
+  EXPECT_FALSE(budget.shrunk(t0 + seconds(25 + 300)));
+  // A shorter Retry-After never shortens a pause already in force.
+  budget.rate_limited(t0 + seconds(7), seconds(1));
+  EXPECT_EQ(budget.try_start(t0 + seconds(8)), seconds(17));
+}
+
+TEST(RateLimiter, SleepsUntilTheBudgetAllowsAndCountsEveryStart) {
   testing::FakeClock clock;
   testing::FakeSleeper sleeper(clock);
   RateLimiter limiter(2.0, clock, sleeper);
   EXPECT_TRUE(limiter.acquire());
   EXPECT_TRUE(limiter.acquire());
-  EXPECT_TRUE(sleeper.sleeps().empty());  // the burst
+  EXPECT_TRUE(sleeper.sleeps().empty());  // two per second
   EXPECT_TRUE(limiter.acquire());
   ASSERT_EQ(sleeper.sleeps().size(), 1u);
-  EXPECT_EQ(sleeper.sleeps()[0].count(), 500);
+  EXPECT_EQ(sleeper.sleeps()[0], milliseconds(1000));
+  EXPECT_EQ(limiter.usage().in_window, 3);
+  EXPECT_EQ(limiter.usage().limit, 570);
+  clock.advance(seconds(300));
+  EXPECT_EQ(limiter.usage().in_window, 0);
+}
 
-  limiter.pause_for(milliseconds(5000));
+TEST(RateLimiter, A429PausesEveryCallerAndShowsTheSmallerLimit) {
+  testing::FakeClock clock;
+  testing::FakeSleeper sleeper(clock);
+  RateLimiter limiter(4.0, clock, sleeper);
   EXPECT_TRUE(limiter.acquire());
-  EXPECT_GE(sleeper.sleeps().back().count(), 5000);
+  limiter.pause_for(milliseconds(5000));
+  EXPECT_EQ(limiter.usage().limit, 570);
+  EXPECT_TRUE(limiter.acquire());
+  ASSERT_EQ(sleeper.sleeps().size(), 1u);
+  EXPECT_EQ(sleeper.sleeps()[0], milliseconds(5000));
+  clock.advance(seconds(300));
+  EXPECT_EQ(limiter.usage().limit, 1140);
+}
 
-  sleeper.stop();
+TEST(RateLimiter, AStopDuringTheWaitSendsNothing) {
+  testing::FakeClock clock;
+  testing::FakeSleeper sleeper(clock);
+  RateLimiter limiter(1.0, clock, sleeper);
+  EXPECT_TRUE(limiter.acquire());
+  sleeper.stop_during_sleep(1);
   EXPECT_FALSE(limiter.acquire());
+  EXPECT_EQ(limiter.usage().in_window, 1);
+  EXPECT_FALSE(limiter.acquire());  // and no more after the stop
+  EXPECT_EQ(limiter.usage().in_window, 1);
+}
+
+// A real stop signal wakes a caller that waits for a window which would take minutes to drain.
+class ProbeSleeper final : public Sleeper {
+ public:
+  bool sleep_for(Millis d) override {
+    {
+      std::lock_guard lock(mu_);
+      asked_ = d;
+      if (!told_) entered_.set_value();
+      told_ = true;
+    }
+    return real_.sleep_for(d);
+  }
+  bool stop_requested() const override { return real_.stop_requested(); }
+  StopSignal& real() { return real_; }
+  std::future<void> entered() { return entered_.get_future(); }
+  Millis asked() {
+    std::lock_guard lock(mu_);
+    return asked_;
+  }
+
+ private:
+  StopSignal real_;
+  std::mutex mu_;
+  std::promise<void> entered_;
+  bool told_ = false;
+  Millis asked_{0};
+};
+
+TEST(RateLimiter, StopRequestCancelsALongWaitAtOnce) {
+  testing::FakeClock clock;  // time stands still: only the stop can end the wait
+  ProbeSleeper sleeper;
+  RateLimiter limiter(1.0, clock, sleeper, 0.99);  // a window of 3 requests
+  for (int i = 0; i < 3; ++i) {
+    clock.advance(seconds(1));
+    ASSERT_TRUE(limiter.acquire());
+  }
+  auto entered = sleeper.entered();
+  auto waiter = std::async(std::launch::async, [&] { return limiter.acquire(); });
+  entered.wait();
+  EXPECT_EQ(sleeper.asked(), seconds(298));
+  const auto before = std::chrono::steady_clock::now();
+  sleeper.real().request_stop();
+  EXPECT_FALSE(waiter.get());
+  EXPECT_LT(std::chrono::steady_clock::now() - before, seconds(5));
+}
+
+TEST(RateLimiter, ConcurrentCallersShareOneBudget) {
+  testing::FakeClock clock;
+  testing::FakeSleeper sleeper(clock);
+  RateLimiter limiter(4.0, clock, sleeper);
+  std::atomic<int> granted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        if (limiter.acquire()) ++granted;
+        const auto u = limiter.usage();
+        EXPECT_LE(u.in_window, u.limit);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(granted.load(), 1600);
+  EXPECT_LE(limiter.usage().in_window, 1140);
 }
 
 }  // namespace
