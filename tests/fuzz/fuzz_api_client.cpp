@@ -3,7 +3,7 @@
 //
 // Input (text, so seeds are readable):
 //   origin-v2                      first line: the API generation (anything else: cache-v1)
-//   200                            each answer: "<status>[ <Retry-After value>]" on one line,
+//   200                            each answer: "<status>[ <Retry-After>[|<Date>]]" on a line,
 //   {"success": true, ...}         then the body;
 //   --                             answers separated by a line "--"
 //   429 30
@@ -65,7 +65,12 @@ orc::HttpResponse answer(std::string_view part) {
   const auto [end, ec] = std::from_chars(status.data(), status.data() + status.size(), value);
   r.status = ec == std::errc() && end == status.data() + status.size() ? value : 200;
   if (r.status == 0) r.transport_error = "connection reset by peer";
-  if (space != std::string_view::npos) r.headers["retry-after"] = first.substr(space + 1);
+  if (space != std::string_view::npos) {
+    const std::string_view headers = first.substr(space + 1);
+    const std::size_t bar = headers.find('|');
+    r.headers["retry-after"] = headers.substr(0, bar);
+    if (bar != std::string_view::npos) r.headers["date"] = headers.substr(bar + 1);
+  }
   return r;
 }
 
