@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ip.h"
+#include "yaml_progress.h"
 
 namespace orc {
 
@@ -225,11 +226,12 @@ class ConfigParser {
   void parse(std::string_view text, Config& config) {
     std::vector<YAML::Node> docs;
     try {
+      check_yaml_progress(text);  // yaml-cpp 0.7's LoadAll never ends on a stray ','
       docs = YAML::LoadAll(std::string(text));
     } catch (const YAML::Exception& e) {
       std::string msg = where(file_, e.mark);
       if (!e.mark.is_null()) msg += ": column " + std::to_string(e.mark.column + 1);
-      throw ConfigError(msg + ": invalid YAML: " + e.msg);
+      throw ConfigError(msg + ": invalid YAML: " + shown(e.msg));
     }
     if (docs.size() > 1) {
       throw ConfigError(file_ + ": holds " + std::to_string(docs.size()) +

@@ -1,6 +1,7 @@
 #include "desired_state.h"
 
 #include "source_text.h"
+#include "yaml_progress.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -53,9 +54,12 @@ struct Tree {
 
 class TreeBuilder final : public YAML::EventHandler {
  public:
-  explicit TreeBuilder(Tree& tree) : tree_(tree) {}
+  TreeBuilder(Tree& tree, std::string_view text) : tree_(tree), progress_(text) {}
 
-  void OnDocumentStart(const YAML::Mark&) override { anchors_.clear(); }
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    progress_.on_document_start(mark);  // yaml-cpp 0.7 loops forever on a stray ','
+    anchors_.clear();
+  }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     add(Node::Kind::kNull, mark, anchor, {});
@@ -100,6 +104,7 @@ class TreeBuilder final : public YAML::EventHandler {
   }
 
   Tree& tree_;
+  YamlProgress progress_;
   std::vector<std::uint32_t> open_;  // the sequences and maps being filled
   std::unordered_map<YAML::anchor_t, std::uint32_t> anchors_;
 };
@@ -181,13 +186,13 @@ class DesiredStateParser {
     try {
       std::istringstream in{std::string(text)};
       YAML::Parser parser(in);
-      TreeBuilder builder(tree_);
+      TreeBuilder builder(tree_, text);
       while (parser.HandleNextDocument(builder)) {
       }
     } catch (const YAML::Exception& e) {
       std::string msg = where(file_, e.mark);
       if (!e.mark.is_null()) msg += ": column " + std::to_string(e.mark.column + 1);
-      throw DesiredStateError(msg + ": invalid YAML: " + e.msg);
+      throw DesiredStateError(msg + ": invalid YAML: " + shown(e.msg));
     }
     if (tree_.documents.size() > 1) {
       throw DesiredStateError(file_ + ": holds " + std::to_string(tree_.documents.size()) +

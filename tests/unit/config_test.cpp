@@ -783,6 +783,20 @@ TEST(ParseConfig, RejectsSeveralDocuments) {
             std::string(kFile) + ": holds 2 YAML documents; expected one");
 }
 
+// yaml-cpp 0.7 reads a stray ',' where a document starts as an endless run of empty documents
+// (found by fuzzing: the parser looped until memory ran out). It is a syntax error.
+TEST(ParseConfig, StrayCommaIsASyntaxErrorNotAnEndlessLoop) {
+  EXPECT_EQ(parse_error(","), std::string(kFile) + ":1: column 1: invalid YAML: unexpected ','");
+  EXPECT_EQ(parse_error("log: {level: info}\n---\n ,\n"),
+            std::string(kFile) + ":3: column 2: invalid YAML: unexpected ','");
+}
+
+// The YAML library's own messages may quote the input: escaped like every value we show.
+TEST(ParseConfig, ControlCharactersInYamlErrorsAreEscaped) {
+  EXPECT_EQ(parse_error("log: \"\\\x01\"\n"),
+            std::string(kFile) + ":1: column 9: invalid YAML: unknown escape character: \\x01");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Files and credentials
 

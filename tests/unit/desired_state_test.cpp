@@ -401,6 +401,20 @@ TEST(ParseDesiredState, SyntaxErrorNamesFileAndLine) {
   EXPECT_THAT(parse_error("zones: [\n"), StartsWith(std::string(kFile) + ":2: column "));
 }
 
+// yaml-cpp 0.7 reads a stray ',' where a document starts as an endless run of empty documents
+// (found by fuzzing: the parser grew its tree until memory ran out). It is a syntax error.
+TEST(ParseDesiredState, StrayCommaIsASyntaxErrorNotAnEndlessLoop) {
+  EXPECT_EQ(parse_error(","), std::string(kFile) + ":1: column 1: invalid YAML: unexpected ','");
+  EXPECT_EQ(parse_error("zones: []\n---\n ,\n"),
+            std::string(kFile) + ":3: column 2: invalid YAML: unexpected ','");
+}
+
+// The YAML library's own messages may quote the input: escaped like every value we show.
+TEST(ParseDesiredState, ControlCharactersInYamlErrorsAreEscaped) {
+  EXPECT_EQ(parse_error("zones: \"\\\x01\"\n"),
+            std::string(kFile) + ":1: column 11: invalid YAML: unknown escape character: \\x01");
+}
+
 TEST(ParseDesiredState, ControlCharactersInValuesAreEscaped) {
   EXPECT_EQ(parse_error(one_zone("      - \"192.0.2.1\\n\"\n")),
             std::string(kFile) +

@@ -1,0 +1,98 @@
+// libFuzzer target: one API answer body through every parser in api_parse.h: the v4 envelope,
+// both generations' mapping lists, batch results, result_info.total_pages, the failure
+// classification and the "not found" test. They promise never to throw on malformed input, so
+// any exception is a finding. What they accept must read back the same once written out as
+// JSON again (parse -> dump -> parse).
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "api_parse.h"
+#include "fuzz_support.h"
+
+namespace {
+
+using nlohmann::json;
+using orc::fuzz::check;
+
+constexpr std::string_view kIpKeys[] = {"origin-ip", "origin_ip"};
+
+// Where generation 1 puts its list and batch results: result.value.
+const json& value_of(const json& result) {
+  static const json kNull;
+  if (!result.is_object()) return kNull;
+  auto it = result.find("value");
+  return it == result.end() ? kNull : *it;
+}
+
+void check_mappings(const json& array, std::string_view key) {
+  const auto mappings = orc::parse_mappings(array, key);
+  if (!mappings) return;
+  check(mappings->size() == array.size(), "mapping list lost items");
+  json written = json::array();
+  for (const auto& m : *mappings) {
+    written.push_back({{std::string(key), m.ip}, {"vendor", m.vendor}, {"region", m.region}});
+  }
+  const auto again = orc::parse_mappings(json::parse(written.dump()), key);
+  check(again == mappings, "mapping list does not read back: " + written.dump());
+}
+
+void check_batch(const json& value, std::string_view key) {
+  const auto batch = orc::parse_batch_result(value, key);
+  if (!batch) return;
+  json written = {{"succeeded", json::array()}, {"failed", json::array()}};
+  for (const auto& ip : batch->succeeded) written["succeeded"].push_back({{std::string(key), ip}});
+  for (const auto& f : batch->failed) {
+    written["failed"].push_back({{std::string(key), f.ip}, {"error", f.error}});
+    orc::says_not_found(f.error);
+  }
+  const auto again = orc::parse_batch_result(json::parse(written.dump()), key);
+  check(again.has_value() && again->succeeded == batch->succeeded &&
+            again->failed.size() == batch->failed.size(),
+        "batch result does not read back: " + written.dump());
+  for (std::size_t i = 0; i < batch->failed.size(); ++i) {
+    check(again->failed[i].ip == batch->failed[i].ip &&
+              again->failed[i].error == batch->failed[i].error,
+          "batch failure does not read back: " + written.dump());
+  }
+}
+
+void check_classification(std::string_view body, const std::optional<orc::Envelope>& env) {
+  for (const int status : {0, 200, 400, 403, 404, 429, 500, 503}) {
+    orc::HttpResponse response;
+    response.status = status;
+    response.body = std::string(body);
+    if (status == 0) response.transport_error = "connection refused";
+    const orc::ApiError error = orc::classify_failure(response, env);
+    check(error.http_status == status, "classification changed the status");
+    const bool retryable =
+        status == 0 || status == 429 || status >= 500 || (status >= 200 && status <= 299);
+    check((error.kind == orc::ApiError::Kind::kRetryable) == retryable,
+          "wrong retry decision for HTTP " + std::to_string(status));
+    error.describe();
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  const auto env = orc::parse_envelope(body);
+  check_classification(body, env);
+  if (!env) return 0;
+
+  orc::says_not_found(env->messages);
+  if (const auto pages = orc::parse_total_pages(env->result_info)) {
+    check(*pages >= 0 && *pages <= 100000, "total_pages out of range");
+  }
+  for (const std::string_view key : kIpKeys) {
+    check_mappings(env->result, key);            // origin-v2: a flat list
+    check_mappings(value_of(env->result), key);  // cache-v1: the setting's value
+    check_batch(env->result, key);
+    check_batch(value_of(env->result), key);
+  }
+  return 0;
+}

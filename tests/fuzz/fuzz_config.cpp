@@ -1,0 +1,129 @@
+// libFuzzer target: the configuration parser (parse_config) on arbitrary text.
+// A ConfigError is the expected answer to bad input; any other exception, a crash or a
+// sanitizer report is a finding. An accepted configuration must be within the documented
+// ranges and read back the same once written out (the fields known here; keys added later
+// keep their defaults on the second read).
+#include <cctype>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "config.h"
+#include "duration.h"
+#include "fuzz_support.h"
+
+namespace {
+
+using orc::Millis;
+using orc::fuzz::check;
+using orc::fuzz::yaml_quoted;
+
+constexpr std::string_view kFile = "/etc/origin-reconciler/config.yaml";
+
+std::string number(double d) {
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);  // shortest exact form
+  check(ec == std::errc(), "to_chars failed");
+  return std::string(buf, end);
+}
+
+void check_ranges(const orc::Config& c) {
+  const auto& cf = c.cloudflare;
+  const auto& r = c.reconcile;
+  std::string scheme = cf.api_base.substr(0, 8);
+  for (char& ch : scheme) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  check(scheme.starts_with("https://") || scheme.starts_with("http://"),
+        "api_base accepted: " + cf.api_base);
+  check(!cf.api_base.ends_with("/"), "api_base keeps a trailing slash: " + cf.api_base);
+  check(!cf.token_file || cf.token_file->is_absolute(), "token_file not absolute");
+  check(cf.request_timeout >= Millis{1000} && cf.request_timeout <= Millis{600000},
+        "request_timeout out of range");
+  check(cf.requests_per_second > 0 && cf.requests_per_second <= 1000,
+        "requests_per_second out of range");
+  check(cf.page_size >= 1 && cf.page_size <= 100, "page_size out of range");
+  check(r.desired_state.is_absolute(), "desired_state not absolute");
+  check(r.interval >= Millis{1000} && r.interval <= Millis{86400000}, "interval out of range");
+  check(r.batch_size >= 1 && r.batch_size <= 100, "batch_size out of range");
+  check(r.concurrency >= 1 && r.concurrency <= 64, "concurrency out of range");
+  check(r.max_delete_fraction >= 0 && r.max_delete_fraction <= 1,
+        "max_delete_fraction out of range");
+  check(r.retry.max_attempts >= 1 && r.retry.max_attempts <= 20, "max_attempts out of range");
+  check(r.retry.initial_backoff >= Millis{1} && r.retry.initial_backoff <= r.retry.max_backoff &&
+            r.retry.max_backoff <= Millis{3600000},
+        "backoff out of range");
+  const auto& l = c.log.level;
+  check(l == "trace" || l == "debug" || l == "info" || l == "warn" || l == "error",
+        "log level accepted: " + l);
+}
+
+std::string write(const orc::Config& c) {
+  const auto& cf = c.cloudflare;
+  const auto& r = c.reconcile;
+  std::string out = "cloudflare:\n";
+  out += "  api_base: " + yaml_quoted(cf.api_base) + "\n";
+  out += "  api_flavor: " + std::string(orc::to_string(cf.api_flavor)) + "\n";
+  if (cf.token_file) out += "  token_file: " + yaml_quoted(cf.token_file->string()) + "\n";
+  out += "  request_timeout: " + orc::format_duration(cf.request_timeout) + "\n";
+  out += "  requests_per_second: " + number(cf.requests_per_second) + "\n";
+  out += "  page_size: " + std::to_string(cf.page_size) + "\n";
+  out += "reconcile:\n";
+  out += "  desired_state: " + yaml_quoted(r.desired_state.string()) + "\n";
+  out += "  interval: " + orc::format_duration(r.interval) + "\n";
+  out += "  batch_size: " + std::to_string(r.batch_size) + "\n";
+  out += "  concurrency: " + std::to_string(r.concurrency) + "\n";
+  out += "  dry_run: " + std::string(r.dry_run ? "true" : "false") + "\n";
+  out += "  max_delete_fraction: " + number(r.max_delete_fraction) + "\n";
+  out += "  retry: {max_attempts: " + std::to_string(r.retry.max_attempts) +
+         ", initial_backoff: " + orc::format_duration(r.retry.initial_backoff) +
+         ", max_backoff: " + orc::format_duration(r.retry.max_backoff) + "}\n";
+  const std::string& host = c.listen.host;
+  const std::string listen = host.find(':') == std::string::npos ? host : "[" + host + "]";
+  out += "listen: " + yaml_quoted(listen + ":" + std::to_string(c.listen.port)) + "\n";
+  out += "log: {level: " + c.log.level +
+         ", format: " + (c.log.format == orc::LogFormat::kJson ? "json" : "text") + "}\n";
+  return out;
+}
+
+bool same(const orc::Config& a, const orc::Config& b) {
+  const auto& x = a.cloudflare;
+  const auto& y = b.cloudflare;
+  const auto& p = a.reconcile;
+  const auto& q = b.reconcile;
+  return a.path == b.path && x.api_base == y.api_base && x.api_flavor == y.api_flavor &&
+         x.token_file == y.token_file && x.request_timeout == y.request_timeout &&
+         x.requests_per_second == y.requests_per_second && x.page_size == y.page_size &&
+         p.desired_state == q.desired_state && p.interval == q.interval &&
+         p.batch_size == q.batch_size && p.concurrency == q.concurrency && p.dry_run == q.dry_run &&
+         p.max_delete_fraction == q.max_delete_fraction &&
+         p.retry.max_attempts == q.retry.max_attempts &&
+         p.retry.initial_backoff == q.retry.initial_backoff &&
+         p.retry.max_backoff == q.retry.max_backoff && a.listen.host == b.listen.host &&
+         a.listen.port == b.listen.port && a.log.level == b.log.level &&
+         a.log.format == b.log.format;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  orc::Config config;
+  try {
+    config = orc::parse_config(text, std::string(kFile));
+  } catch (const orc::ConfigError& e) {
+    orc::fuzz::check_message(e.what(), kFile);
+    return 0;
+  }
+  check_ranges(config);
+
+  const std::string written = write(config);
+  orc::Config again;
+  try {
+    again = orc::parse_config(written, std::string(kFile));
+  } catch (const orc::ConfigError& e) {
+    orc::fuzz::fail(std::string("the parser rejects its own output: ") + e.what() + "\n" + written);
+  }
+  check(same(config, again), "written out and read back, the configuration differs:\n" + written);
+  return 0;
+}
