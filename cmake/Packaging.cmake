@@ -6,8 +6,10 @@
 #   /usr/bin/origin-reconciler
 #   /lib/systemd/system/origin-reconciler.service
 #   /etc/origin-reconciler/config.yaml, desired.yaml     (conffiles)
-#   /usr/share/doc/origin-reconciler/README.systemd.md
-# Maintainer scripts: deploy/debian/{postinst,prerm,postrm}.
+#   /usr/share/doc/origin-reconciler/README.systemd.md, copyright, changelog.Debian.gz
+#   /usr/share/man/man8/origin-reconciler.8.gz, man5/origin-reconciler.yaml.5.gz
+# Maintainer scripts: deploy/debian/{postinst,prerm,postrm}. The debug symbols go to a separate
+# origin-reconciler-dbgsym .ddeb (/usr/lib/debug/.build-id/...), the packaged binary is stripped.
 
 get_filename_component(ORC_REPO_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 
@@ -31,6 +33,55 @@ install(FILES "${ORC_REPO_ROOT}/systemd/README.md"
   DESTINATION share/doc/origin-reconciler
   RENAME README.systemd.md)
 
+# The package's revision: the .deb is version ${PROJECT_VERSION}-${ORC_DEB_REVISION}, and its
+# changelog (deploy/debian/changelog) must start with that version.
+set(ORC_DEB_REVISION 1)
+# Machine-readable copyright (DEP-5) and the Debian changelog, compressed the way
+# dh_installchangelogs and dh_compress do it (gzip -9n: no name, no timestamp).
+install(FILES "${ORC_REPO_ROOT}/deploy/debian/copyright"
+  DESTINATION share/doc/origin-reconciler)
+file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/debian")
+add_custom_command(
+  OUTPUT "${CMAKE_BINARY_DIR}/debian/changelog.Debian.gz"
+  COMMAND sh -c "gzip -9n < \"$1\" > \"$2\"" sh "${ORC_REPO_ROOT}/deploy/debian/changelog"
+          "${CMAKE_BINARY_DIR}/debian/changelog.Debian.gz"
+  DEPENDS "${ORC_REPO_ROOT}/deploy/debian/changelog"
+  VERBATIM)
+add_custom_target(debian-changelog ALL DEPENDS "${CMAKE_BINARY_DIR}/debian/changelog.Debian.gz")
+install(FILES "${CMAKE_BINARY_DIR}/debian/changelog.Debian.gz"
+  DESTINATION share/doc/origin-reconciler)
+# lintian's overrides, each with a comment saying why (tests/deploy/test_deb_package.sh).
+install(FILES "${ORC_REPO_ROOT}/deploy/debian/lintian-overrides"
+  DESTINATION share/lintian/overrides
+  RENAME origin-reconciler)
+
+# Manual pages, from the scdoc sources in man/ (Debian's scdoc). Without scdoc the build still
+# works, but the package then lacks its manual pages (and tests/deploy/test_deb_package.sh fails).
+option(ORC_MANPAGES "Build the manual pages (needs scdoc)" ON)
+if(ORC_MANPAGES)
+  find_program(ORC_SCDOC scdoc)
+  if(NOT ORC_SCDOC)
+    message(WARNING "scdoc not found: manual pages not built (apt-get install scdoc)")
+  else()
+    set(_orc_manpages)
+    foreach(page origin-reconciler.8 origin-reconciler.yaml.5)
+      string(REGEX REPLACE ".*\\.([0-9])$" "\\1" section "${page}")
+      set(src "${ORC_REPO_ROOT}/man/${page}.scd")
+      set(out "${CMAKE_BINARY_DIR}/man/${page}.gz")
+      add_custom_command(
+        OUTPUT "${out}"
+        COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_BINARY_DIR}/man"
+        COMMAND sh -c "\"$1\" < \"$2\" | gzip -9n > \"$3\"" sh "${ORC_SCDOC}" "${src}" "${out}"
+        DEPENDS "${src}"
+        COMMENT "Manual page ${page}"
+        VERBATIM)
+      list(APPEND _orc_manpages "${out}")
+      install(FILES "${out}" DESTINATION share/man/man${section})
+    endforeach()
+    add_custom_target(manpages ALL DEPENDS ${_orc_manpages})
+  endif()
+endif()
+
 # --- Debian package -----------------------------------------------------------------------------
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGE_NAME "origin-reconciler")
@@ -39,16 +90,24 @@ set(CPACK_PACKAGE_CONTACT "origin-reconciler maintainers <origin-reconciler@exam
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "Prunes stale Cloudflare origin-cloud-region mappings")
+# Lines of at most 80 characters: CPack copies them as they are into the control file.
 set(CPACK_PACKAGE_DESCRIPTION
-    "origin-reconciler is a daemon that compares a desired state of origin IP addresses (YAML) \
-with the live Cloudflare origin-cloud-region mappings of each zone and deletes the stale \
-ones, behind safety guards. It runs under systemd (Type=notify, watchdog, credentials) and \
-exports Prometheus metrics on 127.0.0.1:9464.")
+    "origin-reconciler is a daemon that compares a desired state of origin IP
+addresses (YAML) with the live Cloudflare origin-cloud-region mappings of each
+zone and deletes the stale ones, behind safety guards. It runs under systemd
+(Type=notify, watchdog, credentials) and exports Prometheus metrics on
+127.0.0.1:9464.")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
-set(CPACK_STRIP_FILES ON)
+# Not CPACK_STRIP_FILES: it strips before CPack could keep the debug info for the -dbgsym
+# package; with CPACK_DEBIAN_DEBUGINFO_PACKAGE, CPack strips the packaged binary itself.
+set(CPACK_STRIP_FILES OFF)
 
 set(CPACK_DEBIAN_PACKAGE_NAME "origin-reconciler")
-set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # origin-reconciler_0.1.0_amd64.deb
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # origin-reconciler_0.1.0-1_amd64.deb
+set(CPACK_DEBIAN_PACKAGE_RELEASE "${ORC_DEB_REVISION}")
+# Debug symbols in origin-reconciler-dbgsym_0.1.0-1_amd64.ddeb, found by build id (needs a
+# build with -g, e.g. the release preset's RelWithDebInfo); the .deb's binary is stripped.
+set(CPACK_DEBIAN_DEBUGINFO_PACKAGE ON)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")

@@ -2,7 +2,12 @@
 """Cross-checks of the deployment files against each other and against the daemon.
 
 Run with Debian's python (it has python3-yaml): /usr/bin/python3 tests/deploy/test_manifests.py
-(scripts/check-manifests does). Only the standard library and PyYAML are used.
+(scripts/check-manifests does). Only the standard library, PyYAML and kubectl are used.
+
+The Kubernetes objects are the ones `kubectl kustomize deploy/kubernetes` renders (Kubernetes'
+own tooling, as `kubectl apply -k` would send them), not the source files: a resource missing
+from the kustomization, or a transformation that changes a field, is seen here. KUBECTL names
+the kubectl to use (default: the one on PATH; Debian's kubernetes-client).
 
 What belongs together:
   deploy/kubernetes/*        the sidecar, its ConfigMap (config.yaml + desired.yaml), the token
@@ -13,9 +18,12 @@ What belongs together:
 """
 
 import ipaddress
+import os
 import posixpath
 import re
 import shlex
+import shutil
+import subprocess
 import unittest
 from pathlib import Path
 
@@ -155,17 +163,25 @@ def cmake_conffiles(path):
     return set(m.group(1).split())
 
 
+def kustomize_build(directory):
+    """The objects `kubectl kustomize DIRECTORY` renders."""
+    kubectl = os.environ.get("KUBECTL") or shutil.which("kubectl")
+    if not kubectl:
+        raise AssertionError("kubectl is not installed (scripts/install-deps --all installs "
+                             "Debian's kubernetes-client)")
+    out = subprocess.run([kubectl, "kustomize", str(directory)], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise AssertionError(f"kubectl kustomize {directory} failed:\n{out.stderr}")
+    return [d for d in yaml.safe_load_all(out.stdout) if d is not None]
+
+
 class Manifests(unittest.TestCase):
-    """Loads everything once; the tests below only look."""
+    """Renders the kustomization once; the tests below only look."""
 
     @classmethod
     def setUpClass(cls):
         cls.kustomization = load_yaml(K8S / "kustomization.yaml")
-        cls.resources = []
-        for name in cls.kustomization.get("resources", []):
-            path = K8S / name
-            if path.is_file():
-                cls.resources.extend(load_all_yaml(path))
+        cls.resources = kustomize_build(K8S)
         cls.deployment = cls.only("Deployment")
         cls.pod = cls.deployment["spec"]["template"]
         cls.pod_spec = cls.pod["spec"]
@@ -446,6 +462,38 @@ class Manifests(unittest.TestCase):
             for doc in load_all_yaml(path):
                 self.assertTrue(doc.get("apiVersion") and doc.get("kind"), name)
                 self.assertTrue(doc.get("metadata", {}).get("name"), name)
+
+    def test_rendered_objects(self):
+        kinds = sorted(r.get("kind") for r in self.resources)
+        self.assertEqual(kinds, ["ConfigMap", "Deployment", "PodMonitor"],
+                         "kubectl kustomize must render the ConfigMap, the Deployment and the "
+                         "PodMonitor, and nothing else (no Secret)")
+        # The fixed names the pod and the operators' commands rely on (no generator suffix).
+        for r in self.resources:
+            self.assertEqual(r["metadata"]["name"], "origin-reconciler", r["kind"])
+        self.assertEqual(self.config_volume()["configMap"]["name"], "origin-reconciler")
+
+    def test_rendered_sidecar_fields(self):
+        """The fields the daemon depends on, as the API server would receive them."""
+        sidecar = self.sidecar()
+        self.assertEqual(sidecar["ports"], [{"name": "metrics", "containerPort": 9464,
+                                             "protocol": "TCP"}])
+        for probe in ("startupProbe", "livenessProbe"):
+            self.assertEqual(sidecar[probe]["httpGet"], {"path": "/healthz", "port": "metrics"})
+        mounts = {m["name"]: m for m in sidecar["volumeMounts"]}
+        self.assertEqual(mounts["config"], {"name": "config", "readOnly": True,
+                                            "mountPath": "/etc/origin-reconciler"})
+        self.assertEqual(mounts["token"], {"name": "token", "readOnly": True,
+                                           "mountPath": "/var/run/secrets/origin-reconciler"})
+        token = self.secret_volume()["secret"]
+        self.assertEqual(token["defaultMode"], 0o440, "the token is read through fsGroup")
+        self.assertEqual(self.pod_spec["securityContext"]["fsGroup"], NONROOT_UID)
+        self.assertEqual(self.config_yaml()["cloudflare"]["token_file"],
+                         "/var/run/secrets/origin-reconciler/token")
+        self.assertEqual(self.config_yaml()["listen"], "0.0.0.0:9464")
+        ann = self.pod["metadata"]["annotations"]
+        self.assertEqual((ann["prometheus.io/port"], ann["prometheus.io/path"]),
+                         ("9464", "/metrics"))
 
     def test_labels_are_consistent(self):
         expected = {"app.kubernetes.io/name": "origin-reconciler",

@@ -4,7 +4,10 @@
   the service manager reads it (with the sender's credentials);
 - systemd credentials: $CREDENTIALS_DIRECTORY/cloudflare-api-token, no token in the env;
 - a Kubernetes ConfigMap volume updated the kubelet's way (`..data` symlink swapped atomically);
-- a real Prometheus scraping /metrics, and promtool linting it.
+- a real Prometheus scraping /metrics, and promtool linting it;
+- the Grafana dashboard (deploy/grafana/): every panel's PromQL evaluated by that Prometheus
+  after it scraped the daemon through a prune, a retry, a rate limit, a failed item and a
+  safety block, and each must return data.
 
 Everything talks to 127.0.0.1 or a socket in the test's work dir only.
 """
@@ -22,10 +25,12 @@ import time
 import unittest
 import urllib.parse
 
-from harness import TOKEN, ZONE, Daemon, IntegrationTest, http, ips, wait_for
+from harness import TOKEN, ZONE, ZONE_B, Daemon, IntegrationTest, http, ips, wait_for
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
+DASHBOARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy",
+                         "grafana", "origin-reconciler.json")
 WATCHDOG_USEC = 200_000  # 200 ms: the daemon must ping every ~100 ms
 
 
@@ -494,6 +499,118 @@ class PrometheusTest(IntegrationTest):
         self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
         self.assertEqual(run.stdout.strip(), "")
         self.assertEqual(run.stderr.strip(), "")
+
+
+def dashboard_panels(dashboard):
+    """Every panel that is not a row, including those inside collapsed rows."""
+    for panel in dashboard["panels"]:
+        if panel.get("type") == "row":
+            yield from panel.get("panels", [])
+        else:
+            yield panel
+
+
+def grafana_expr(expr, job):
+    """A panel's PromQL with Grafana's variables replaced the way Grafana does for an
+    "All" selection (allValue .+) and a 1 s scrape interval."""
+    return (expr.replace("$job", job).replace("$zone", ".+")
+            .replace("$__rate_interval", "1m").replace("$__interval", "5s"))
+
+
+class GrafanaDashboardTest(IntegrationTest):
+    start_prometheus = PrometheusTest.start_prometheus
+    stop_process = staticmethod(PrometheusTest.stop_process)
+    query = staticmethod(PrometheusTest.query)
+
+    def test_dashboard_is_importable(self):
+        with open(DASHBOARD) as f:
+            dashboard = json.load(f)
+        for key in ("title", "uid", "schemaVersion", "panels", "templating"):
+            self.assertIn(key, dashboard)
+        ids = [p["id"] for p in dashboard["panels"]]
+        self.assertEqual(len(ids), len(set(ids)), "panel ids must be unique")
+        variables = {v["name"] for v in dashboard["templating"]["list"]}
+        self.assertEqual(variables, {"datasource", "job", "zone"})
+        panels = list(dashboard_panels(dashboard))
+        self.assertGreaterEqual(len(panels), 8)
+        for panel in panels:
+            self.assertTrue(panel.get("targets"), f"panel {panel['title']!r} has no query")
+            self.assertEqual(panel["datasource"]["uid"], "${datasource}", panel["title"])
+            for target in panel["targets"]:
+                self.assertEqual(target["datasource"]["uid"], "${datasource}", panel["title"])
+        rows = [p["title"] for p in dashboard["panels"] if p.get("type") == "row"]
+        self.assertEqual(len(rows), 4, rows)
+
+    @unittest.skipUnless(os.access(PROMETHEUS, os.X_OK),
+                         f"{PROMETHEUS} is not installed (apt-get install prometheus)")
+    def test_every_panel_returns_data_from_prometheus(self):
+        """Prometheus scrapes the daemon from before the prune starts: zone A goes from nothing
+        stale to 3 stale (a 429 on its listing, a 503 and a failed item on its deletes, pruned
+        by the next cycle), zone B to 15 stale of 20 (blocked by the safety guard)."""
+        zone_a, zone_b = ips(0, 10), ips(100, 20)
+        api = self.standin(
+            zones={ZONE: zone_a, ZONE_B: zone_b},
+            faults=[{"operation": "list", "zone": ZONE, "status": 429, "retry_after": 0,
+                     "times": 1},
+                    {"operation": "batch_delete", "status": 503, "times": 1},
+                    {"operation": "batch_delete", "fail_ips": {zone_a[9]: "internal error"},
+                     "times": 1}])
+        d = self.daemon(api, {ZONE: zone_a, ZONE_B: zone_b},
+                        config={"reconcile": {"interval": "1s"}}).start()
+        d.wait_log(r"cycle done", timeout=20)
+        scrape_target = d.status_base.removeprefix("http://")
+        t0 = time.monotonic()
+        base = self.start_prometheus(scrape_target)
+        wait_for(lambda: self.query(base, 'up{job="origin-reconciler"} == 1'), 60,
+                 "Prometheus scraping the daemon")
+
+        # The prune, while Prometheus scrapes.
+        d.write_desired({ZONE: zone_a[:7], ZONE_B: zone_b[:5]})
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: d.metric("origin_reconciler_pruned_total", zone=ZONE) == 3, 30,
+                 "zone A pruned (3)")
+        self.assertEqual(api.live(ZONE), set(zone_a[:7]))
+        self.assertEqual(api.live(ZONE_B), set(zone_b), "zone B must be blocked, not pruned")
+        wait_for(lambda: self.query(base, f'origin_reconciler_pruned_total{{zone="{ZONE}"}} == 3'),
+                 30, "the prune scraped by Prometheus")
+        # The cycle after the last deletion lists the zone in line.
+        wait_for(lambda: self.query(
+            base, f'origin_reconciler_mappings{{zone="{ZONE}", state="stale"}} == 0'),
+            30, "zone A listed with nothing stale, scraped by Prometheus")
+        print(f"\ndashboard: prune scraped {time.monotonic() - t0:.1f} s after Prometheus start")
+
+        with open(DASHBOARD) as f:
+            dashboard = json.load(f)
+        empty = []
+        results = {}
+        for panel in dashboard_panels(dashboard):
+            for target in panel["targets"]:
+                expr = grafana_expr(target["expr"], "origin-reconciler")
+                try:
+                    r = wait_for(lambda: self.query(base, expr), 15, f"data for {expr}")
+                except AssertionError:
+                    r = self.query(base, expr)
+                    empty.append(f"{panel['title']} [{target['refId']}]: {expr} -> {r!r}")
+                    continue
+                results[(panel["title"], target["refId"])] = r
+                print(f"dashboard: {panel['title']} [{target['refId']}]: {len(r)} series")
+        self.assertEqual(empty, [], "panels without data:\n" + "\n".join(empty))
+
+        # The data says what happened.
+        def by(title, label, ref="A"):
+            return {s["metric"].get(label): float(s["value"][1]) for s in results[(title, ref)]}
+
+        state = {(s["metric"]["zone"], s["metric"]["state"]): float(s["value"][1])
+                 for s in results[("Zone state", "A")]}
+        self.assertEqual(state[(ZONE, "stale")], 0)
+        self.assertEqual(state[(ZONE_B, "stale")], 15)
+        self.assertGreater(by("Safety blocks", "zone").get(ZONE_B, 0), 0)
+        self.assertIn(ZONE, by("Last success age", "zone"))
+        reasons = {s["metric"]["reason"] for s in results[("Retries", "A")]}
+        self.assertLessEqual({"rate_limited", "server_error"}, reasons)
+        codes = {s["metric"]["code"] for s in results[("API requests by code", "A")]}
+        self.assertLessEqual({"200", "429", "503"}, codes)
+        self.assertEqual(by("Desired state valid", "instance"), {scrape_target: 1.0})
 
 
 if __name__ == "__main__":
