@@ -41,7 +41,7 @@ struct CloudflareConfig {
   // Largest answer read, after decompression: 8 MiB, more than ten times a generation-1
   // listing of 3,500 mappings (about 210 bytes each pretty-printed, 0.75 MB). 64 KiB..1 GiB.
   std::size_t max_response_bytes = 8 * 1024 * 1024;
-  double budget_headroom = 0.05;   // 0..0.9: kept free of the 5-minute cap (rate_limiter.h)
+  double budget_headroom = 0.05;  // 0..0.9: kept free of the 5-minute cap (rate_limiter.h)
 };
 
 struct ReconcileConfig {

@@ -47,7 +47,9 @@ CONFIG_SCHEMA = {
         "token_file": str,
         "request_timeout": str,
         "requests_per_second": (int, float),
+        "budget_headroom": (int, float),
         "page_size": int,
+        "max_response_bytes": int,
     },
     "reconcile": {
         "desired_state": str,
@@ -83,6 +85,8 @@ METRICS = {
     "origin_reconciler_safety_blocks_total": "counter",
     "origin_reconciler_desired_state_valid": "gauge",
     "origin_reconciler_desired_state_held": "gauge",
+    "origin_reconciler_api_budget_window_requests": "gauge",
+    "origin_reconciler_api_budget_window_limit": "gauge",
 }
 
 

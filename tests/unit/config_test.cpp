@@ -421,7 +421,7 @@ INSTANTIATE_TEST_SUITE_P(
                    "must be between 1s and 24h", "'999ms'"},
         RejectCase{"reconcile: {hold_confirm_period: 25h}", "reconcile.hold_confirm_period",
                    "must be between 1s and 24h", "'25h'"},
-                           RejectCase{"cloudflare: {budget_headroom: -0.01}", "cloudflare.budget_headroom",
+        RejectCase{"cloudflare: {budget_headroom: -0.01}", "cloudflare.budget_headroom",
                    "must be between 0 and 0.9", "'-0.01'"},
         RejectCase{"cloudflare: {budget_headroom: 0.91}", "cloudflare.budget_headroom",
                    "must be between 0 and 0.9", "'0.91'"},
