@@ -317,6 +317,9 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
                                          std::chrono::month(static_cast<unsigned>(month)),
                                          std::chrono::day(static_cast<unsigned>(day))};
   if (!date.ok() || h > 23 || m > 59 || s > 60) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits (years 1677 to 2262): a date outside this range
+  // would overflow it, and none of them is a wait a server can mean.
+  if (year < 1970 || year > 2200) return std::nullopt;
   return std::chrono::sys_days(date) + std::chrono::hours(h) + std::chrono::minutes(m) +
          std::chrono::seconds(s);
 }

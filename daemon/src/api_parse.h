@@ -66,7 +66,8 @@ bool says_no_mapping(const HttpResponse& response, const std::optional<Envelope>
 bool says_zone_empty(const HttpResponse& response, const std::optional<Envelope>& envelope);
 // An HTTP-date (RFC 9110 5.6.7): IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", and the
 // obsolete RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime ("Sun Nov  6 08:49:37
-// 1994") forms. nullopt for anything else, including impossible dates.
+// 1994") forms. nullopt for anything else, including impossible dates and years outside
+// 1970..2200 (the clock's nanoseconds overflow past 2262).
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
 
 // The wait a Retry-After header asks for: delay-seconds ("120"), or an HTTP-date measured from

@@ -108,6 +108,21 @@ TEST(HttpDate, RefusesWhatIsNotADate) {
   }
 }
 
+// Years past 2262 (or before 1677) overflow the clock's 64-bit nanoseconds: refused, not
+// wrapped into some wait (a finding of the api_client fuzzer).
+TEST(HttpDate, RefusesYearsTheClockCannotHold) {
+  for (const char* far : {"Fri, 01 Jan 3016 00:00:00 GMT", "Sat, 01 Jan 9999 00:00:00 GMT",
+                          "Mon, 01 Jan 2201 00:00:00 GMT", "Wed, 31 Dec 1969 23:59:59 GMT",
+                          "Sat Jan  1 00:00:00 1000"}) {
+    EXPECT_FALSE(parse_http_date(far)) << far;
+  }
+  EXPECT_TRUE(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"));
+  EXPECT_TRUE(parse_http_date("Sat, 31 Dec 2199 23:59:59 GMT"));
+  EXPECT_EQ(
+      retry_after_delay("Sat, 01 Jan 9999 00:00:00 GMT", sys_days(kNov6) + std::chrono::hours(8)),
+      std::nullopt);
+}
+
 TEST(RetryAfter, AnHttpDateIsMeasuredFromTheReference) {
   const auto now = sys_days(kNov6) + 8h + 49min + 7s;
   EXPECT_EQ(retry_after_delay("Sun, 06 Nov 1994 08:49:37 GMT", now), Millis{30000});

@@ -11,6 +11,8 @@
 #include <map>
 #include <string>
 
+#include "temp_dir.h"
+
 namespace orc {
 namespace {
 
@@ -800,33 +802,7 @@ TEST(ParseConfig, ControlCharactersInYamlErrorsAreEscaped) {
 // ---------------------------------------------------------------------------------------------
 // Files and credentials
 
-class TempDirTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           (std::string("orc_config_test_") + info->test_suite_name() + "_" + info->name() + "_" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  fs::path write(const std::string& name, const std::string& content) {
-    const fs::path p = dir_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream out(p, std::ios::binary);
-    out << content;
-    out.close();
-    EXPECT_TRUE(out.good()) << p;
-    return p;
-  }
-
-  fs::path dir_;
-};
+using testing::TempDirTest;
 
 using LoadConfig = TempDirTest;
 

@@ -1,6 +1,7 @@
 #include "desired_state.h"
 
 #include "desired_fixture.h"
+#include "temp_dir.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -449,21 +450,7 @@ TEST(ParseDesiredState, LargeFileDuplicateAtTheEndIsFound) {
 // ---------------------------------------------------------------------------------------------
 // Files
 
-class LoadDesiredState : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           (std::string("orc_desired_test_") + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  fs::path dir_;
-};
+using LoadDesiredState = testing::TempDirTest;
 
 TEST_F(LoadDesiredState, ReadsTheFile) {
   const fs::path file = dir_ / "desired.yaml";

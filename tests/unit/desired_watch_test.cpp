@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include "temp_dir.h"
+
 namespace orc {
 namespace {
 
@@ -302,26 +304,7 @@ TEST(RemovalsBeyond, DescribeNamesTheFirstZonesThenCounts) {
 // ---------------------------------------------------------------------------------------------
 // Reading the file
 
-class DesiredFileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           (std::string("orc_watch_test_") + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  fs::path write(const std::string& name, const std::string& content) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-  fs::path dir_;
-};
+using DesiredFileTest = testing::TempDirTest;
 
 TEST_F(DesiredFileTest, ReadsStateStampAndHash) {
   const std::string text =

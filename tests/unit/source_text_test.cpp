@@ -11,36 +11,21 @@
 #include <fstream>
 #include <string>
 
+#include "temp_dir.h"
+
 namespace orc {
 namespace {
 
 namespace fs = std::filesystem;
 
-class ReadFile : public ::testing::Test {
+class ReadFile : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           (std::string("orc_source_text_") + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  fs::path write(const std::string& name, const std::string& content) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
   // read_file's error, or "" when it succeeded.
   static std::string error_of(const fs::path& p, std::size_t limit = 1 << 20) {
     std::string out;
     std::string error;
     return read_file(p, limit, out, error) ? std::string() : error;
   }
-  fs::path dir_;
 };
 
 TEST_F(ReadFile, ReadsARegularFileAndItsStamp) {
