@@ -17,15 +17,6 @@
 
 namespace orc {
 
-// What the executor reports; implemented by the metrics (and by tests).
-class ApiObserver {
- public:
-  virtual ~ApiObserver() = default;
-  // One answered or failed exchange; status 0 when no answer came.
-  virtual void on_request(Operation op, int status, double seconds) = 0;
-  virtual void on_retry(Operation op, RetryReason reason, Millis delay) = 0;
-};
-
 class RequestExecutor {
  public:
   struct Deps {

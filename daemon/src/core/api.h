@@ -82,4 +82,14 @@ class ZoneApi {
   virtual Result<Presence> get(const std::string& zone_id, const std::string& ip) = 0;
 };
 
+// What the request executor (cloudflare/cloudflare_api.h) reports; implemented by the metrics
+// (and by tests).
+class ApiObserver {
+ public:
+  virtual ~ApiObserver() = default;
+  // One answered or failed exchange; status 0 when no answer came.
+  virtual void on_request(Operation op, int status, double seconds) = 0;
+  virtual void on_retry(Operation op, RetryReason reason, Millis delay) = 0;
+};
+
 }  // namespace orc

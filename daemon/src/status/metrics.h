@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "cloudflare/cloudflare_api.h"
+#include "core/api.h"
 #include "core/reconciler.h"
 
 namespace orc {
