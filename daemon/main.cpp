@@ -13,14 +13,14 @@
 #include <thread>
 #include <vector>
 
-#include "config.h"
-#include "curl_http.h"
-#include "daemon.h"
-#include "desired_state.h"
-#include "desired_watch.h"
-#include "logging.h"
-#include "notify.h"
-#include "redact.h"
+#include "cloudflare/curl_http.h"
+#include "core/config.h"
+#include "core/desired_state.h"
+#include "core/redact.h"
+#include "service/daemon.h"
+#include "service/desired_watch.h"
+#include "service/logging.h"
+#include "service/notify.h"
 
 namespace {
 

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "clock.h"
+#include "core/clock.h"
 #include "envelope.h"
 #include "options.h"
 #include "seed.h"

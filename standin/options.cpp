@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "ip.h"
+#include "core/ip.h"
 
 namespace standin {
 namespace {

@@ -6,7 +6,7 @@
 #include <deque>
 #include <string>
 
-#include "clock.h"  // orc::MonoTime
+#include "core/clock.h"  // orc::MonoTime
 
 namespace standin {
 

@@ -14,7 +14,7 @@
 
 #include "api.h"
 #include "auth.h"
-#include "clock.h"
+#include "core/clock.h"
 #include "faults.h"
 #include "rate_window.h"
 #include "request_log.h"

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "clock.h"  // orc::WallTime
-#include "ip.h"
+#include "core/clock.h"  // orc::WallTime
+#include "core/ip.h"
 
 namespace standin {
 

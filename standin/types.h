@@ -7,7 +7,7 @@
 #include <string_view>
 #include <utility>
 
-#include "config.h"  // orc::ApiFlavor and its names ("cache-v1", "origin-v2")
+#include "core/config.h"  // orc::ApiFlavor and its names ("cache-v1", "origin-v2")
 
 namespace standin {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "api_parse.h"
+#include "core/api_parse.h"
 #include "fuzz_support.h"
 
 namespace {

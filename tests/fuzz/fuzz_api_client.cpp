@@ -25,11 +25,11 @@
 #include <string_view>
 #include <vector>
 
-#include "api.h"
-#include "cloudflare_api.h"
+#include "cloudflare/cloudflare_api.h"
+#include "core/api.h"
+#include "core/rate_limiter.h"
 #include "fakes.h"
 #include "fuzz_support.h"
-#include "rate_limiter.h"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "config.h"
-#include "duration.h"
+#include "core/config.h"
+#include "core/duration.h"
 #include "fuzz_support.h"
 
 namespace {

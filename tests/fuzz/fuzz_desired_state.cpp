@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "desired_state.h"
+#include "core/desired_state.h"
+#include "core/ip.h"
 #include "fuzz_support.h"
-#include "ip.h"
 
 namespace {
 

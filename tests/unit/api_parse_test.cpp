@@ -1,4 +1,4 @@
-#include "api_parse.h"
+#include "core/api_parse.h"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
-#include "cloudflare_api.h"
+#include "cloudflare/cloudflare_api.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "core/reconciler.h"
 #include "fakes.h"
-#include "reconciler.h"
 
 namespace orc {
 namespace {

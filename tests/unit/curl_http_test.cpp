@@ -1,10 +1,10 @@
 // The libcurl client's rules that do not need a network: which requests may use a proxy, and
 // the answer size limit's configuration key.
-#include "curl_http.h"
+#include "cloudflare/curl_http.h"
 
 #include <gtest/gtest.h>
 
-#include "config.h"
+#include "core/config.h"
 
 namespace orc {
 namespace {

@@ -1,4 +1,4 @@
-#include "desired_state.h"
+#include "core/desired_state.h"
 
 #include "desired_fixture.h"
 #include "temp_dir.h"

@@ -1,4 +1,4 @@
-#include "desired_watch.h"
+#include "service/desired_watch.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "duration.h"
+#include "core/duration.h"
 
 #include <gtest/gtest.h>
 

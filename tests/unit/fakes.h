@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "api.h"
-#include "clock.h"
-#include "cloudflare_api.h"
-#include "http.h"
-#include "ip.h"
+#include "cloudflare/cloudflare_api.h"
+#include "core/api.h"
+#include "core/clock.h"
+#include "core/http.h"
+#include "core/ip.h"
 
 namespace orc::testing {
 

@@ -1,4 +1,4 @@
-#include "health.h"
+#include "status/health.h"
 
 #include <gtest/gtest.h>
 

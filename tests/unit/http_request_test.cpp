@@ -1,5 +1,5 @@
 // The status server's request reading, as pure functions: heads, refusals, keep-alive.
-#include "http_request.h"
+#include "status/http_request.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The status server over loopback: routes, refusals, keep-alive and pipelining, the
 // connection cap, deadlines (on a fake clock), /healthz while /metrics is busy, and bind
 // errors that name the address and the reason.
-#include "http_server.h"
+#include "status/http_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,7 +15,7 @@
 #include <future>
 
 #include "fakes.h"
-#include "listen_socket.h"
+#include "status/listen_socket.h"
 
 namespace orc {
 namespace {

@@ -1,4 +1,4 @@
-#include "ip.h"
+#include "core/ip.h"
 
 #include <gtest/gtest.h>
 

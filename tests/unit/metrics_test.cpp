@@ -1,4 +1,4 @@
-#include "metrics.h"
+#include "status/metrics.h"
 
 #include <gtest/gtest.h>
 

@@ -17,7 +17,7 @@
 
 #include <gtest/gtest.h>
 
-#include "notify.h"
+#include "service/notify.h"
 
 namespace orc {
 namespace {

@@ -2,7 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "daemon.h"
+#include "service/daemon.h"
 
 namespace orc {
 namespace {

@@ -1,4 +1,4 @@
-#include "reconciler.h"
+#include "core/reconciler.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The one redaction point: secrets replaced, control characters and bad UTF-8 escaped,
 // messages capped; and the log formatters (text and JSON) applying it to every line.
-#include "redact.h"
+#include "core/redact.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -8,9 +8,9 @@
 
 #include <sstream>
 
-#include "api_parse.h"
-#include "daemon.h"
-#include "logging.h"
+#include "core/api_parse.h"
+#include "service/daemon.h"
+#include "service/logging.h"
 
 namespace orc {
 namespace {

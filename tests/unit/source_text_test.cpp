@@ -1,4 +1,4 @@
-#include "source_text.h"
+#include "core/source_text.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>

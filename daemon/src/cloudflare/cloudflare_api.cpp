@@ -1,0 +1,264 @@
+#include "cloudflare/cloudflare_api.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+#include <unordered_set>
+
+#include "core/api_parse.h"
+#include "core/ip.h"
+#include "core/source_text.h"
+
+namespace orc {
+
+using nlohmann::json;
+
+RequestExecutor::RequestExecutor(Deps deps, RetryPolicy policy, Millis request_timeout)
+    : d_(deps),
+      policy_(policy),
+      backoff_(policy.initial_backoff, policy.max_backoff),
+      timeout_(request_timeout) {}
+
+std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& request,
+                                             const Accept& accept) {
+  ApiError last;
+  for (int attempt = 1; attempt <= policy_.max_attempts; ++attempt) {
+    if (!d_.limiter.acquire()) {
+      return ApiError::cancelled();
+    }
+    const MonoTime started = d_.clock.monotonic();
+    const HttpResponse response = d_.http.perform(request, timeout_);
+    const double seconds = std::chrono::duration<double>(d_.clock.monotonic() - started).count();
+    d_.observer.on_request(op, response.status, seconds);
+
+    auto error = accept(response);
+    if (!error) return std::nullopt;
+    last = std::move(*error);
+    if (last.kind != ApiError::Kind::kRetryable) return last;
+    if (attempt == policy_.max_attempts) break;
+
+    const Millis delay = last.retry_after.value_or(backoff_.delay(attempt - 1, d_.random));
+    d_.observer.on_retry(op, last.reason, delay);
+    spdlog::warn("{} {}: {} (attempt {}/{}); retrying in {}", to_string(op), request.method,
+                 last.describe(), attempt, policy_.max_attempts, format_duration(delay));
+    // Cloudflare's budget is per user: a 429 holds back every zone, not only this one.
+    if (last.reason == RetryReason::kRateLimited) d_.limiter.pause_for(delay);
+    if (!d_.sleeper.sleep_for(delay)) {
+      return ApiError::cancelled();
+    }
+  }
+  last.message += " (gave up after " + std::to_string(policy_.max_attempts) + " attempts)";
+  return last;
+}
+
+std::vector<std::pair<std::string, std::string>> request_headers(const Credentials& credentials) {
+  std::vector<std::pair<std::string, std::string>> h;
+  if (credentials.kind == Credentials::Kind::kToken) {
+    h.emplace_back("Authorization", "Bearer " + credentials.token);
+  } else {
+    h.emplace_back("X-Auth-Email", credentials.email);
+    h.emplace_back("X-Auth-Key", credentials.api_key);
+  }
+  h.emplace_back("Accept", "application/json");
+  h.emplace_back("User-Agent", std::string("origin-reconciler/") + ORC_VERSION);
+  return h;
+}
+
+namespace {
+
+// What both generations share: how requests are built and answers checked.
+class ApiBase : public ZoneApi {
+ protected:
+  ApiBase(std::string api_base, const Credentials& credentials, RequestExecutor& executor,
+          std::string path_suffix, std::string ip_key)
+      : base_(std::move(api_base)),
+        headers_(request_headers(credentials)),
+        executor_(executor),
+        suffix_(std::move(path_suffix)),
+        ip_key_(std::move(ip_key)) {}
+
+  std::string collection(const std::string& zone_id) const {
+    return base_ + "/zones/" + zone_id + suffix_;
+  }
+
+  HttpRequest request(std::string method, std::string url, std::string body = {}) const {
+    HttpRequest r{std::move(method), std::move(url), headers_, std::move(body)};
+    if (!r.body.empty()) r.headers.emplace_back("Content-Type", "application/json");
+    return r;
+  }
+
+  // The common acceptance rule: a 2xx answer with "success": true, handed to `use`.
+  template <class Use>
+  static std::optional<ApiError> accept_success(const HttpResponse& response, Use&& use) {
+    auto env = parse_envelope(response.body);
+    if (response.status < 200 || response.status > 299 || !env || !env->success) {
+      return classify_failure(response, env);
+    }
+    return use(*env);
+  }
+
+ public:
+  Result<BatchDeleteResult> batch_delete(const std::string& zone_id,
+                                         const std::vector<std::string>& ips) override {
+    BatchDeleteResult out;
+    auto error = executor_.run(
+        Operation::kBatchDelete,
+        request("DELETE", collection(zone_id) + "/batch", json(ips).dump()),
+        [&](const HttpResponse& response) {
+          return accept_success(response, [&](const Envelope& env) -> std::optional<ApiError> {
+            auto parsed = parse_batch_result(batch_value(env.result), ip_key_);
+            if (!parsed) return malformed_result(response, "batch delete result");
+            out = std::move(*parsed);
+            return std::nullopt;
+          });
+        });
+    if (error) return *error;
+    return out;
+  }
+
+  Result<Presence> get(const std::string& zone_id, const std::string& ip_text) override {
+    // Only an address goes into the path, in its RFC 5952 form: text that came from an answer
+    // ("../../user/tokens/verify") must never address another endpoint.
+    const auto canonical = canonicalize_ip(ip_text);
+    if (!canonical) {
+      ApiError e;
+      e.kind = ApiError::Kind::kPermanent;
+      e.message = "'" + shown(ip_text, 64) + "' is not an IP address; no request sent";
+      return e;
+    }
+    const std::string& ip = *canonical;
+    Presence presence = Presence::kPresent;
+    auto error = executor_.run(Operation::kGet, request("GET", collection(zone_id) + "/" + ip),
+                               [&](const HttpResponse& response) -> std::optional<ApiError> {
+                                 // Both generations: 404 with 1142 or 1163 is "no mapping".
+                                 if (says_no_mapping(response, parse_envelope(response.body))) {
+                                   presence = Presence::kAbsent;
+                                   return std::nullopt;
+                                 }
+                                 return accept_success(
+                                     response, [](const Envelope&) { return std::nullopt; });
+                               });
+    if (error) return *error;
+    return presence;
+  }
+
+ protected:
+  // Where the {"succeeded", "failed"} object sits in a batch answer's result.
+  virtual const json& batch_value(const json& result) const = 0;
+
+  const std::string base_;
+  const std::vector<std::pair<std::string, std::string>> headers_;
+  RequestExecutor& executor_;
+  const std::string suffix_;
+  const std::string ip_key_;
+};
+
+// Generation 1 (end of life at Cloudflare since 2026-10-01): /cache/origin_cloud_regions;
+// results wrapped in a setting object; no paging.
+class CacheV1Api final : public ApiBase {
+ public:
+  CacheV1Api(std::string base, const Credentials& c, RequestExecutor& e)
+      : ApiBase(std::move(base), c, e, "/cache/origin_cloud_regions", "origin-ip") {}
+
+  Result<std::vector<Mapping>> list(const std::string& zone_id) override {
+    std::vector<Mapping> out;
+    auto error = executor_.run(Operation::kList, request("GET", collection(zone_id)),
+                               [&](const HttpResponse& response) -> std::optional<ApiError> {
+                                 // An empty zone: 200 with "value": [] (below), or 404/1142 where
+                                 // the setting record disappeared with the zone's last mapping.
+                                 // Either way nothing to prune.
+                                 if (says_zone_empty(response, parse_envelope(response.body))) {
+                                   out.clear();
+                                   return std::nullopt;
+                                 }
+                                 return accept_success(
+                                     response, [&](const Envelope& e) -> std::optional<ApiError> {
+                                       auto parsed = parse_mappings(value_of(e.result), ip_key_);
+                                       if (!parsed)
+                                         return malformed_result(response, "mapping list");
+                                       out = std::move(*parsed);
+                                       return std::nullopt;
+                                     });
+                               });
+    if (error) return *error;
+    return out;
+  }
+
+ private:
+  static const json& value_of(const json& result) {
+    static const json kNull;
+    if (!result.is_object()) return kNull;
+    auto it = result.find("value");
+    return it == result.end() ? kNull : *it;
+  }
+  const json& batch_value(const json& result) const override { return value_of(result); }
+};
+
+// Generation 2: /origin/cloud_regions; flat results; paged lists.
+class OriginV2Api final : public ApiBase {
+ public:
+  OriginV2Api(std::string base, const Credentials& c, RequestExecutor& e, int page_size)
+      : ApiBase(std::move(base), c, e, "/origin/cloud_regions", "origin_ip"),
+        page_size_(page_size) {}
+
+  Result<std::vector<Mapping>> list(const std::string& zone_id) override {
+    std::vector<Mapping> all;
+    std::unordered_set<std::string> seen;  // a mapping added mid-listing can shift pages
+    int total_pages = 1;
+    for (int page = 1; page <= total_pages; ++page) {
+      std::vector<Mapping> items;
+      int pages_said = 0;
+      const std::string url = collection(zone_id) + "?page=" + std::to_string(page) +
+                              "&per_page=" + std::to_string(page_size_);
+      auto error =
+          executor_.run(Operation::kList, request("GET", url), [&](const HttpResponse& response) {
+            return accept_success(response, [&](const Envelope& e) -> std::optional<ApiError> {
+              auto parsed = parse_mappings(e.result, ip_key_);
+              auto pages = parse_total_pages(e.result_info);
+              if (!parsed || !pages) return malformed_result(response, "mapping list page");
+              items = std::move(*parsed);
+              pages_said = *pages;
+              return std::nullopt;
+            });
+          });
+      if (error) return *error;
+      // Page 1 fixes the page count. A later page that says otherwise (the zone changed while
+      // it was read, or the answers are wrong) means this listing cannot be known complete:
+      // a shrinking count would otherwise end it early and leave mappings unseen.
+      if (page == 1) {
+        total_pages = pages_said;
+      } else if (pages_said != total_pages) {
+        ApiError e;
+        e.kind = ApiError::Kind::kRetryable;
+        e.reason = RetryReason::kServerError;
+        e.http_status = 200;
+        e.message = "the listing changed while it was read (page 1 said " +
+                    std::to_string(total_pages) + " pages, page " + std::to_string(page) +
+                    " says " + std::to_string(pages_said) + "); not taken as complete";
+        return e;
+      }
+      for (auto& m : items) {
+        if (seen.insert(m.ip).second) all.push_back(std::move(m));
+      }
+    }
+    return all;
+  }
+
+ private:
+  const json& batch_value(const json& result) const override { return result; }
+
+  int page_size_;
+};
+
+}  // namespace
+
+std::unique_ptr<ZoneApi> make_zone_api(ApiFlavor flavor, std::string api_base,
+                                       const Credentials& credentials, int page_size,
+                                       RequestExecutor& executor) {
+  if (flavor == ApiFlavor::kOriginV2) {
+    return std::make_unique<OriginV2Api>(std::move(api_base), credentials, executor, page_size);
+  }
+  return std::make_unique<CacheV1Api>(std::move(api_base), credentials, executor);
+}
+
+}  // namespace orc

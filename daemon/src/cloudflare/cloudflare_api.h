@@ -1,0 +1,52 @@
+// The Cloudflare client: one retrying request executor shared by all zones, and the two API
+// generations on top of it. Everything generation-specific (paths, key names, paging, the
+// setting wrapper) lives in cloudflare_api.cpp behind the ZoneApi interface.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/api.h"
+#include "core/backoff.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/http.h"
+#include "core/rate_limiter.h"
+
+namespace orc {
+
+class RequestExecutor {
+ public:
+  struct Deps {
+    HttpClient& http;
+    RateLimiter& limiter;
+    Sleeper& sleeper;
+    RandomSource& random;
+    const Clock& clock;
+    ApiObserver& observer;
+  };
+  RequestExecutor(Deps deps, RetryPolicy policy, Millis request_timeout);
+
+  // Interprets one answer: returns nullopt when it was accepted (the callback stored what it
+  // needed), or the error. Retryable errors are retried, with full-jitter backoff or the
+  // answer's Retry-After, up to max_attempts; the last error is returned.
+  using Accept = std::function<std::optional<ApiError>(const HttpResponse&)>;
+  std::optional<ApiError> run(Operation op, const HttpRequest& request, const Accept& accept);
+
+ private:
+  Deps d_;
+  RetryPolicy policy_;
+  Backoff backoff_;
+  Millis timeout_;
+};
+
+// Headers for every request: credentials, JSON, user agent.
+std::vector<std::pair<std::string, std::string>> request_headers(const Credentials& credentials);
+
+std::unique_ptr<ZoneApi> make_zone_api(ApiFlavor flavor, std::string api_base,
+                                       const Credentials& credentials, int page_size,
+                                       RequestExecutor& executor);
+
+}  // namespace orc

@@ -1,0 +1,345 @@
+#include "core/api_parse.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/backoff.h"
+#include "core/redact.h"
+
+namespace orc {
+
+using nlohmann::json;
+
+std::string_view to_string(Operation op) {
+  switch (op) {
+    case Operation::kList:
+      return "list";
+    case Operation::kBatchDelete:
+      return "batch_delete";
+    case Operation::kGet:
+      return "get";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(RetryReason reason) {
+  switch (reason) {
+    case RetryReason::kRateLimited:
+      return "rate_limited";
+    case RetryReason::kServerError:
+      return "server_error";
+    case RetryReason::kTransport:
+      return "transport";
+  }
+  return "unknown";
+}
+
+ApiError ApiError::cancelled() {
+  ApiError e;
+  e.kind = Kind::kCancelled;
+  e.message = "shutting down";
+  return e;
+}
+
+bool ApiError::has_code(int code) const {
+  return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+std::string ApiError::describe() const {
+  std::string out =
+      http_status == 0 ? std::string("no answer") : "HTTP " + std::to_string(http_status);
+  if (!message.empty()) out += ": " + message;
+  return out;
+}
+
+std::optional<Envelope> parse_envelope(std::string_view body) {
+  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+  auto success = doc.find("success");
+  if (success == doc.end() || !success->is_boolean()) return std::nullopt;
+
+  Envelope env;
+  env.success = success->get<bool>();
+  if (auto errors = doc.find("errors"); errors != doc.end() && errors->is_array()) {
+    for (const auto& e : *errors) {
+      if (!e.is_object()) continue;
+      std::string part;
+      if (auto code = e.find("code"); code != e.end() && code->is_number_integer()) {
+        env.codes.push_back(code->get<int>());
+        part = "[" + std::to_string(code->get<int>()) + "] ";
+      }
+      if (auto msg = e.find("message"); msg != e.end() && msg->is_string()) {
+        part += msg->get<std::string>();
+      }
+      if (!env.messages.empty()) env.messages += "; ";
+      env.messages += part;
+    }
+  }
+  if (auto r = doc.find("result"); r != doc.end()) env.result = std::move(*r);
+  if (auto ri = doc.find("result_info"); ri != doc.end()) env.result_info = std::move(*ri);
+  env.messages = redact(env.messages);
+  return env;
+}
+
+namespace {
+
+// The start of a body that is not a usable envelope, as it may be quoted in a message.
+constexpr std::size_t kQuotedBodyBytes = 120;
+std::string quoted_body(const HttpResponse& response) {
+  return redact(response.body, kQuotedBodyBytes);
+}
+
+std::optional<Millis> retry_after_of(const HttpResponse& response) {
+  const std::string* value = response.header("retry-after");
+  if (value == nullptr) return std::nullopt;
+  std::optional<std::chrono::system_clock::time_point> reference = response.received_at;
+  if (const std::string* date = response.header("date")) {
+    if (const auto server_now = parse_http_date(*date)) reference = server_now;
+  }
+  return retry_after_delay(*value, reference);
+}
+
+}  // namespace
+
+ApiError classify_failure(const HttpResponse& response, const std::optional<Envelope>& envelope) {
+  ApiError err;
+  err.http_status = response.status;
+  if (envelope) {
+    err.codes = envelope->codes;
+    err.message = envelope->messages;
+  }
+  const int s = response.status;
+  if (s == 0) {
+    // An answer over the size limit would be just as large next time: not retried.
+    err.kind = response.too_large ? ApiError::Kind::kPermanent : ApiError::Kind::kRetryable;
+    err.reason = RetryReason::kTransport;
+    err.message =
+        response.transport_error.empty() ? "transport error" : redact(response.transport_error);
+  } else if (s == 429) {
+    err.kind = ApiError::Kind::kRetryable;
+    err.reason = RetryReason::kRateLimited;
+    err.retry_after = retry_after_of(response);
+    if (err.message.empty()) err.message = "rate limited";
+  } else if (s >= 500 && s <= 599) {
+    err.kind = ApiError::Kind::kRetryable;
+    err.reason = RetryReason::kServerError;
+    err.retry_after = retry_after_of(response);
+    if (err.message.empty()) err.message = "server error: " + quoted_body(response);
+  } else if (s >= 200 && s <= 299) {
+    err.kind = ApiError::Kind::kRetryable;
+    err.reason = RetryReason::kServerError;
+    if (!envelope) {
+      err.message = "malformed answer (not a JSON envelope): '" + quoted_body(response) + "'";
+    } else if (err.message.empty()) {
+      err.message = "answer says success=false without an error";
+    } else {
+      err.message = "answer says success=false: " + err.message;
+    }
+  } else {
+    err.kind = ApiError::Kind::kPermanent;
+    if (err.message.empty()) err.message = quoted_body(response);
+  }
+  return err;
+}
+
+ApiError malformed_result(const HttpResponse& response, std::string what) {
+  ApiError err;
+  err.kind = ApiError::Kind::kRetryable;
+  err.reason = RetryReason::kServerError;
+  err.http_status = response.status;
+  err.message = "unexpected answer: " + std::move(what);
+  return err;
+}
+
+namespace {
+
+const std::string* string_field(const json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_string()) return nullptr;
+  return it->get_ptr<const std::string*>();
+}
+
+}  // namespace
+
+std::optional<std::vector<Mapping>> parse_mappings(const json& array, std::string_view ip_key) {
+  if (!array.is_array()) return std::nullopt;
+  std::vector<Mapping> out;
+  out.reserve(array.size());
+  for (const auto& item : array) {
+    if (!item.is_object()) return std::nullopt;
+    const std::string* ip = string_field(item, ip_key);
+    if (ip == nullptr) return std::nullopt;
+    Mapping m;
+    m.ip = *ip;
+    if (const auto* v = string_field(item, "vendor")) m.vendor = *v;
+    if (const auto* r = string_field(item, "region")) m.region = *r;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::optional<BatchDeleteResult> parse_batch_result(const json& value, std::string_view ip_key) {
+  if (!value.is_object()) return std::nullopt;
+  auto succeeded = value.find("succeeded");
+  auto failed = value.find("failed");
+  if (succeeded == value.end() || !succeeded->is_array()) return std::nullopt;
+  if (failed == value.end() || !failed->is_array()) return std::nullopt;
+
+  BatchDeleteResult out;
+  for (const auto& item : *succeeded) {
+    const std::string* ip = item.is_object() ? string_field(item, ip_key) : nullptr;
+    if (ip == nullptr) return std::nullopt;
+    out.succeeded.push_back(*ip);
+  }
+  for (const auto& item : *failed) {
+    const std::string* ip = item.is_object() ? string_field(item, ip_key) : nullptr;
+    if (ip == nullptr) return std::nullopt;
+    const std::string* error = string_field(item, "error");
+    out.failed.push_back({*ip, error ? redact(*error) : std::string("(no error given)")});
+  }
+  return out;
+}
+
+std::optional<int> parse_total_pages(const json& result_info) {
+  if (!result_info.is_object()) return std::nullopt;
+  auto it = result_info.find("total_pages");
+  if (it == result_info.end() || !it->is_number_integer()) return std::nullopt;
+  const auto pages = it->get<long long>();
+  if (pages < 0 || pages > 100000) return std::nullopt;
+  return static_cast<int>(pages);
+}
+
+bool says_no_mapping(const HttpResponse& response, const std::optional<Envelope>& envelope) {
+  if (response.status != 404 || !envelope) return false;
+  const auto& codes = envelope->codes;
+  return std::find(codes.begin(), codes.end(), kCodeSettingMissing) != codes.end() ||
+         std::find(codes.begin(), codes.end(), kCodeNoMapping) != codes.end();
+}
+
+bool says_zone_empty(const HttpResponse& response, const std::optional<Envelope>& envelope) {
+  if (response.status != 404 || !envelope) return false;
+  const auto& codes = envelope->codes;
+  return std::find(codes.begin(), codes.end(), kCodeSettingMissing) != codes.end();
+}
+
+namespace {
+
+std::string_view trimmed(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+// Reads exactly `digits` decimal digits at text[pos], advancing pos.
+bool read_number(std::string_view text, std::size_t& pos, std::size_t digits, int& out) {
+  if (pos + digits > text.size()) return false;
+  out = 0;
+  for (std::size_t i = 0; i < digits; ++i) {
+    const char c = text[pos + i];
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + (c - '0');
+  }
+  pos += digits;
+  return true;
+}
+
+bool expect(std::string_view text, std::size_t& pos, std::string_view what) {
+  if (text.substr(pos, what.size()) != what) return false;
+  pos += what.size();
+  return true;
+}
+
+bool read_month(std::string_view text, std::size_t& pos, int& month) {
+  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  for (int m = 0; m < 12; ++m) {
+    if (text.substr(pos, 3) == kMonths[m]) {
+      pos += 3;
+      month = m + 1;
+      return true;
+    }
+  }
+  return false;
+}
+
+// "HH:MM:SS"
+bool read_clock(std::string_view text, std::size_t& pos, int& h, int& m, int& s) {
+  return read_number(text, pos, 2, h) && expect(text, pos, ":") && read_number(text, pos, 2, m) &&
+         expect(text, pos, ":") && read_number(text, pos, 2, s);
+}
+
+bool skip_day_name(std::string_view text, std::size_t& pos, bool long_form) {
+  static constexpr std::string_view kShort[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  static constexpr std::string_view kLong[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                               "Friday", "Saturday", "Sunday"};
+  for (int d = 0; d < 7; ++d) {
+    const std::string_view name = long_form ? kLong[d] : kShort[d];
+    if (text.substr(pos, name.size()) == name) {
+      pos += name.size();
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text) {
+  text = trimmed(text);
+  int day = 0, month = 0, year = 0, h = 0, m = 0, s = 0;
+  std::size_t pos = 0;
+  bool ok = false;
+  if (text.size() > 3 && text[3] == ',') {  // IMF-fixdate
+    ok = skip_day_name(text, pos, false) && expect(text, pos, ", ") &&
+         read_number(text, pos, 2, day) && expect(text, pos, " ") && read_month(text, pos, month) &&
+         expect(text, pos, " ") && read_number(text, pos, 4, year) && expect(text, pos, " ") &&
+         read_clock(text, pos, h, m, s) && expect(text, pos, " GMT");
+  } else if (text.find(',') != std::string_view::npos) {  // RFC 850, two-digit year
+    ok = skip_day_name(text, pos, true) && expect(text, pos, ", ") &&
+         read_number(text, pos, 2, day) && expect(text, pos, "-") && read_month(text, pos, month) &&
+         expect(text, pos, "-") && read_number(text, pos, 2, year) && expect(text, pos, " ") &&
+         read_clock(text, pos, h, m, s) && expect(text, pos, " GMT");
+    year += year < 70 ? 2000 : 1900;  // RFC 9110: a year more than 50 years ahead is the past
+  } else {                            // asctime: "Sun Nov  6 08:49:37 1994"
+    ok = skip_day_name(text, pos, false) && expect(text, pos, " ") &&
+         read_month(text, pos, month) && expect(text, pos, " ");
+    if (ok && pos < text.size() && text[pos] == ' ') {
+      ++pos;
+      ok = read_number(text, pos, 1, day);
+    } else {
+      ok = ok && read_number(text, pos, 2, day);
+    }
+    ok = ok && expect(text, pos, " ") && read_clock(text, pos, h, m, s) && expect(text, pos, " ") &&
+         read_number(text, pos, 4, year);
+  }
+  if (!ok || pos != text.size()) return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year(year),
+                                         std::chrono::month(static_cast<unsigned>(month)),
+                                         std::chrono::day(static_cast<unsigned>(day))};
+  if (!date.ok() || h > 23 || m > 59 || s > 60) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits (years 1677 to 2262): a date outside this range
+  // would overflow it, and none of them is a wait a server can mean.
+  if (year < 1970 || year > 2200) return std::nullopt;
+  return std::chrono::sys_days(date) + std::chrono::hours(h) + std::chrono::minutes(m) +
+         std::chrono::seconds(s);
+}
+
+std::optional<Millis> retry_after_delay(
+    std::string_view value, std::optional<std::chrono::system_clock::time_point> reference) {
+  if (const auto seconds = parse_retry_after(value)) return seconds;
+  const auto at = parse_http_date(value);
+  if (!at || !reference) return std::nullopt;
+  constexpr Millis kMax{3600 * 1000};
+  if (*at <= *reference) return Millis{0};
+  return std::min(kMax, std::chrono::duration_cast<Millis>(*at - *reference));
+}
+
+bool says_not_found(std::string_view item_error) {
+  std::string lower(item_error);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("not found") != std::string::npos ||
+         lower.find("does not exist") != std::string::npos;
+}
+
+}  // namespace orc

@@ -1,0 +1,83 @@
+// Reading Cloudflare's answers: the v4 envelope, mapping lists, batch results, and the one
+// place where an HTTP outcome is classified as retryable or permanent. Pure functions over
+// untrusted text: they never throw on malformed input.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/api.h"
+#include "core/http.h"
+
+namespace orc {
+
+struct Envelope {
+  bool success = false;
+  std::vector<int> codes;
+  std::string messages;  // "[1142] The zone setting does not exist; [...] ..."
+  nlohmann::json result;
+  nlohmann::json result_info;
+};
+
+// nullopt when the body is not JSON or not an envelope (no boolean "success").
+std::optional<Envelope> parse_envelope(std::string_view body);
+
+// Transient versus permanent, decided once for every operation:
+//   no answer (transport, timeout)         -> retryable, transport
+//   an answer over max_response_bytes      -> permanent (it will not shrink on a retry)
+//   429                                    -> retryable, rate_limited (+ Retry-After)
+//   5xx                                    -> retryable, server_error (+ Retry-After if sent)
+//   2xx that is not a well-formed envelope,
+//     or says "success": false             -> retryable, server_error
+//   any other status                       -> permanent
+// `envelope` is the parse of response.body (nullopt if it did not parse).
+ApiError classify_failure(const HttpResponse& response, const std::optional<Envelope>& envelope);
+
+// A retryable error for a 2xx answer whose envelope is fine but whose result has the wrong
+// shape (a truncated or otherwise damaged answer).
+ApiError malformed_result(const HttpResponse& response, std::string what);
+
+// Mapping objects, keyed "origin-ip" (cache-v1) or "origin_ip" (origin-v2).
+std::optional<std::vector<Mapping>> parse_mappings(const nlohmann::json& array,
+                                                   std::string_view ip_key);
+
+// {"succeeded": [...], "failed": [...]} items keyed by ip_key.
+std::optional<BatchDeleteResult> parse_batch_result(const nlohmann::json& value,
+                                                    std::string_view ip_key);
+
+// origin-v2 paging: result_info.total_pages (0 for an empty zone).
+std::optional<int> parse_total_pages(const nlohmann::json& result_info);
+
+// Cloudflare's codes for "nothing there" (both generations).
+inline constexpr int kCodeSettingMissing = 1142;  // no mappings in the zone; also "no mapping"
+inline constexpr int kCodeNoMapping = 1163;       // no mapping for that IP
+
+// A single get or delete answered "no mapping for that IP": 404 with code 1142 (the schema's
+// example, both generations) or 1163 (its descriptions). Any other 404 (a wrong route or zone)
+// is not absence.
+bool says_no_mapping(const HttpResponse& response, const std::optional<Envelope>& envelope);
+
+// A generation-1 list answered "this zone has no mappings" the old way: 404 with code 1142
+// (the schema's answer, 200 with "value": [], needs no special case).
+bool says_zone_empty(const HttpResponse& response, const std::optional<Envelope>& envelope);
+// An HTTP-date (RFC 9110 5.6.7): IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", and the
+// obsolete RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime ("Sun Nov  6 08:49:37
+// 1994") forms. nullopt for anything else, including impossible dates and years outside
+// 1970..2200 (the clock's nanoseconds overflow past 2262).
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
+
+// The wait a Retry-After header asks for: delay-seconds ("120"), or an HTTP-date measured from
+// `reference` (the answer's own Date header when it has one, so a skewed local clock does not
+// matter; else the time the answer arrived). A date in the past means no wait; an HTTP-date
+// without any reference, or anything malformed, is ignored (nullopt). Capped at one hour.
+std::optional<Millis> retry_after_delay(
+    std::string_view value, std::optional<std::chrono::system_clock::time_point> reference);
+
+// Whether a failed batch item's error text says the IP has no mapping (goal already met).
+bool says_not_found(std::string_view item_error);
+
+}  // namespace orc

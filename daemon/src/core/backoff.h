@@ -1,0 +1,33 @@
+// Retry arithmetic: exponential backoff with full jitter, and Retry-After parsing.
+// Pure: the random source is passed in, nothing sleeps here.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/duration.h"
+
+namespace orc {
+
+class Backoff {
+ public:
+  Backoff(Millis initial, Millis max) : initial_(initial), max_(max) {}
+
+  // The ceiling before the n-th retry (n = 0 for the first retry): min(max, initial * 2^n).
+  Millis ceiling(int retry_index) const;
+
+  // Full jitter: a uniformly random delay in [0, ceiling(n)].
+  Millis delay(int retry_index, RandomSource& random) const;
+
+ private:
+  Millis initial_;
+  Millis max_;
+};
+
+// Retry-After in whole seconds ("120"). The HTTP-date form is not read here (nullopt): see
+// retry_after_delay in api_parse.h. Negative or malformed values are ignored too. Capped at one
+// hour so a broken header cannot park the daemon for days.
+std::optional<Millis> parse_retry_after(std::string_view value);
+
+}  // namespace orc

@@ -1,0 +1,127 @@
+// The daemon's configuration file (see README "Configuration"). Parsing is pure apart from
+// load_config reading the file and the token source; every error names the file, the key
+// (as a dotted path, e.g. "reconcile.retry.max_attempts") and the offending value.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/duration.h"
+
+namespace orc {
+
+// Start-up errors: the daemon prints what() and exits with status 2.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class ApiFlavor { kCacheV1, kOriginV2 };
+std::string_view to_string(ApiFlavor flavor);  // "cache-v1" | "origin-v2"
+
+enum class LogFormat { kText, kJson };
+
+struct RetryPolicy {
+  int max_attempts = 6;  // 1..20, counts the first try
+  Millis initial_backoff{1000};
+  Millis max_backoff{60000};  // >= initial_backoff
+};
+
+struct CloudflareConfig {
+  std::string api_base = "https://api.cloudflare.com/client/v4";  // no trailing slash kept
+  ApiFlavor api_flavor = ApiFlavor::kOriginV2;      // cache-v1 reached end of life on 2026-10-01
+  std::optional<std::filesystem::path> token_file;  // made absolute against the config dir
+  Millis request_timeout{30000};
+  double requests_per_second = 4;  // 0.01..1000 (lower would overflow the limiter's waits)
+  int page_size = 100;             // 1..100
+  // Largest answer read, after decompression: 8 MiB, more than ten times a generation-1
+  // listing of 3,500 mappings (about 210 bytes each pretty-printed, 0.75 MB). 64 KiB..1 GiB.
+  std::size_t max_response_bytes = 8 * 1024 * 1024;
+  double budget_headroom = 0.05;  // 0..0.9: kept free of the 5-minute cap (rate_limiter.h)
+};
+
+struct ReconcileConfig {
+  std::filesystem::path desired_state = "desired.yaml";  // made absolute against config dir
+  Millis interval{60000};                                // >= 1s
+  int batch_size = 100;                                  // 1..100
+  int concurrency = 4;                                   // 1..64
+  bool dry_run = false;
+  double max_delete_fraction = 0.3;  // 0..1
+  RetryPolicy retry;
+  // A changed desired-state file is used once it has been unchanged this long (100ms..10m).
+  Millis settle_period{2000};
+  // A change removing more than max_delete_fraction of a zone's desired origins waits until
+  // it has been unchanged this long, or for SIGHUP (1s..24h).
+  Millis hold_confirm_period{10 * 60 * 1000};
+};
+
+struct ListenAddress {
+  std::string host = "127.0.0.1";  // IPv4/IPv6 literal or "localhost"; IPv6 written [::1]:9464
+  std::uint16_t port = 9464;       // 0 picks a free port (tests)
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace|debug|info|warn|error
+  LogFormat format = LogFormat::kText;
+};
+
+struct Config {
+  std::filesystem::path path;  // the file it came from (absolute)
+  CloudflareConfig cloudflare;
+  ReconcileConfig reconcile;
+  ListenAddress listen;
+  LogConfig log;
+};
+
+// Parses configuration text. `path` is used in messages and to resolve relative paths.
+// Throws ConfigError.
+Config parse_config(std::string_view text, const std::filesystem::path& path);
+
+// Reads and parses the file. Throws ConfigError (including for an unreadable file).
+Config load_config(const std::filesystem::path& path);
+
+// The start-up warning a configuration deserves, or "" when none: cache-v1 reached end of
+// life at Cloudflare on 2026-10-01 (the message says how to switch).
+std::string api_flavor_warning(const Config& config);
+
+// How the daemon authenticates. The secret is never printed: describe() names the source only.
+struct Credentials {
+  enum class Kind { kToken, kGlobalKey } kind = Kind::kToken;
+  std::string token;    // kToken
+  std::string email;    // kGlobalKey
+  std::string api_key;  // kGlobalKey
+  std::string source;   // e.g. "token_file /run/secrets/cf-token", "env CLOUDFLARE_API_TOKEN"
+  // Problems that do not stop the daemon (a token file others can read): logged at start-up,
+  // errors with --check-config --strict.
+  std::vector<std::string> warnings;
+};
+
+// Who a token file exposes the token to, beyond the daemon: a warning text, or "" when only
+// the daemon can read it. Readable by others is always a warning; readable by its group only
+// when the daemon does not need that group to read it (it owns the file, or the group is not
+// one of its own; a Kubernetes Secret mounted 0440 with the pod's fsGroup is fine).
+// `what` names the file in the message, `path` goes into the suggested chmod.
+struct FileAccess {
+  unsigned mode = 0;  // st_mode permission bits
+  unsigned owner = 0;
+  unsigned group = 0;
+};
+struct ProcessIdentity {
+  unsigned euid = 0;
+  std::vector<unsigned> groups;  // effective and supplementary group ids
+};
+std::string token_file_exposure(const FileAccess& file, const ProcessIdentity& self,
+                                const std::string& what, const std::string& path);
+
+// Looks for credentials in order: cloudflare.token_file; env CLOUDFLARE_API_TOKEN;
+// env CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY; $CREDENTIALS_DIRECTORY/cloudflare-api-token
+// (systemd LoadCredential=). Surrounding white space in a token file is trimmed.
+// `getenv` is injected for tests. Throws ConfigError naming the source, never the secret.
+using GetEnv = const char* (*)(const char*);
+Credentials resolve_credentials(const Config& config, GetEnv getenv_fn);
+
+}  // namespace orc
