@@ -20,19 +20,13 @@ import sys
 import tempfile
 import time
 
+# The request-log window count the integration tests use.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+from harness import max_in_any  # noqa: E402
+
 RATE = 4.0  # the default cloudflare.requests_per_second
 MAPPINGS, STALE = 1000, 250
-
-
-def max_in_any(times_ms, span_ms):
-    """The most entries in any half-open interval [t, t + span_ms)."""
-    best, j = 0, 0
-    for i, t in enumerate(times_ms):
-        j = max(j, i)
-        while j < len(times_ms) and times_ms[j] < t + span_ms:
-            j += 1
-        best = max(best, j - i)
-    return best
 
 
 def main():

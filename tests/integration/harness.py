@@ -32,6 +32,18 @@ def ips(start, count, prefix="10.20"):
     return out
 
 
+def max_in_any(times_ms, span_ms):
+    """The most of `times_ms` (request-log arrival times) in any window [t, t + span_ms)."""
+    times_ms = sorted(times_ms)
+    best, j = 0, 0
+    for i, t in enumerate(times_ms):
+        j = max(j, i)
+        while j < len(times_ms) and times_ms[j] < t + span_ms:
+            j += 1
+        best = max(best, j - i)
+    return best
+
+
 def wait_for(predicate, timeout=10.0, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -10,23 +10,11 @@ import signal
 import time
 import unittest
 
-from harness import IntegrationTest, ips, wait_for
+from harness import IntegrationTest, ips, max_in_any, wait_for
 
 ZONES = [f"{i:032x}" for i in range(0xb0, 0xb4)]
 RATE = 200   # requests per second: the cap is reached in about 6 s
 CAP = 1140   # min(200 x 300, 1200) less 5 %
-
-
-def max_in_any(times_ms, span_ms):
-    """The most entries in any half-open interval [t, t + span_ms)."""
-    times_ms = sorted(times_ms)
-    best, j = 0, 0
-    for i, t in enumerate(times_ms):
-        j = max(j, i)
-        while j < len(times_ms) and times_ms[j] < t + span_ms:
-            j += 1
-        best = max(best, j - i)
-    return best
 
 
 class BudgetTest(IntegrationTest):

@@ -171,47 +171,50 @@ TEST(StatusServer, AtTheCapTheOldestIdleConnectionMakesRoom) {
   EXPECT_TRUE(idle[3]->receive().starts_with("HTTP/1.1 200")) << "the newest idle one stays";
 }
 
-TEST(StatusServer, HealthzAnswersWhileMetricsIsBusy) {
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
+// A status server whose /metrics answer ("late\n") waits until release() is called.
+struct SlowMetricsServer {
+  std::promise<void> released;
   FakeClock clock;
-  StatusServer server(
-      [released] {
-        released.wait();
-        return std::string("late\n");
-      },
-      [] {
-        return HealthAnswer{true, "{}"};
-      },
-      clock);
+  StatusServer server{[done = released.get_future().share()] {
+                        done.wait();
+                        return std::string("late\n");
+                      },
+                      [] {
+                        return HealthAnswer{true, "{}"};
+                      },
+                      clock};
   const int port = server.start("127.0.0.1", 0);
+  bool was_released = false;
+
+  void release() {
+    released.set_value();
+    was_released = true;
+  }
+  // A failed expectation must not leave the server's scrape thread waiting forever.
+  ~SlowMetricsServer() {
+    if (!was_released) release();
+  }
+};
+
+TEST(StatusServer, HealthzAnswersWhileMetricsIsBusy) {
+  SlowMetricsServer slow;
+  const int port = slow.port;
   Client scrape(port);
   scrape.send("GET /metrics HTTP/1.1\r\n\r\n");
   EXPECT_TRUE(request(port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
-  release.set_value();
+  slow.release();
   EXPECT_TRUE(scrape.receive().ends_with("late\n"));
 }
 
 TEST(StatusServer, AScrapeWaitingTooLongForMetricsIsClosed) {
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  FakeClock clock;
-  StatusServer server(
-      [released] {
-        released.wait();
-        return std::string("late\n");
-      },
-      [] {
-        return HealthAnswer{true, "{}"};
-      },
-      clock);
-  const int port = server.start("127.0.0.1", 0);
+  SlowMetricsServer slow;
+  const int port = slow.port;
   Client scrape(port);
   scrape.send("GET /metrics HTTP/1.1\r\n\r\n");
   EXPECT_TRUE(request(port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
-  clock.advance(std::chrono::seconds(11));
+  slow.clock.advance(std::chrono::seconds(11));
   EXPECT_TRUE(scrape.closed_by_server());
-  release.set_value();  // the late text goes nowhere
+  slow.release();  // the late text goes nowhere
   EXPECT_TRUE(request(port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
 }
 
