@@ -92,10 +92,10 @@ struct Daemon::Impl {
                  config.cloudflare.request_timeout),
         api(make_zone_api(config.cloudflare.api_flavor, config.cloudflare.api_base, credentials,
                           config.cloudflare.page_size, executor)),
-        batch_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size), stop),
+        change_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size), stop),
         reconciler(*api,
                    options.dry_run ? static_cast<PlanApplier&>(dry_run_applier)
-                                   : static_cast<PlanApplier&>(batch_applier),
+                                   : static_cast<PlanApplier&>(change_applier),
                    clock, stop, metrics),
         watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {}
 
@@ -137,7 +137,7 @@ struct Daemon::Impl {
   RequestExecutor executor;
   std::unique_ptr<ZoneApi> api;
   DryRunApplier dry_run_applier;
-  BatchDeleteApplier batch_applier;
+  ChangeSetApplier change_applier;
   Reconciler reconciler;
   std::unique_ptr<StatusServer> server;
 
@@ -531,7 +531,7 @@ std::string format_plan_report(const CycleReport& cycle, bool dry_run, const Des
     out << "zone " << z.zone_id << ": " << (cut ? "stopped" : to_string(z.outcome));
     if (z.listed) {
       out << " live=" << z.plan.live << " desired=" << z.plan.desired
-          << " stale=" << z.plan.stale.size();
+          << " stale=" << z.plan.changes.deletes.size();
       if (z.plan.out_of_scope > 0) out << " out_of_scope=" << z.plan.out_of_scope;
     }
     if (!dry_run) {
@@ -543,10 +543,11 @@ std::string format_plan_report(const CycleReport& cycle, bool dry_run, const Des
     out << "\n";
     if (dry_run || z.outcome == ZoneOutcome::kBlocked) {
       const char* verb = dry_run ? "would delete" : "blocked";
-      for (const auto& ip : z.plan.stale) out << "  " << verb << " " << redact(ip) << "\n";
+      for (const auto& ip : z.plan.changes.deletes)
+        out << "  " << verb << " " << redact(ip) << "\n";
     }
     for (const auto& f : z.applied.failed)
-      out << "  not deleted " << redact(f.ip) << ": " << redact(f.error) << "\n";
+      out << "  not deleted " << redact(f.ip) << ": " << redact(f.refusal.describe()) << "\n";
   }
   std::size_t not_started = 0;
   if (stopped && desired != nullptr) {
