@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -54,6 +55,21 @@ def wait_for(predicate, timeout=10.0, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def run_once_meanwhile(daemon, standin, meanwhile, timeout=30):
+    """Runs `daemon.run_once()` on a thread and, once `standin` has logged the run's list
+    request, calls `meanwhile()` (a latency fault on what follows gives it the time to act).
+    Returns the finished run."""
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(run=daemon.run_once()))
+    runner.start()
+    try:
+        wait_for(lambda: standin.requests("list"), what="the run's list request")
+        meanwhile()
+    finally:
+        runner.join(timeout)
+    return result["run"]
+
+
 def http(method, url, body=None, headers=None, timeout=10):
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
@@ -69,6 +85,7 @@ class StandIn:
 
     def __init__(self, workdir, zones=None, seed=None, faults=None, token=TOKEN, extra_args=()):
         self.workdir = workdir
+        self.token = token
         seed_doc = seed or {"zones": {z: [{"ip": ip, "vendor": "aws", "region": "us-east-1"}
                                           for ip in zone_ips]
                                       for z, zone_ips in (zones or {}).items()}}
@@ -102,6 +119,11 @@ class StandIn:
         status, text = http(method, self.base + "/__admin/" + path, body)
         assert status == 200, f"admin {method} {path}: {status} {text}"
         return json.loads(text) if text.strip().startswith(("{", "[")) else text
+
+    def call(self, method, path, body=None):
+        """(status, text) of one authenticated API request; `path` follows /client/v4/."""
+        return http(method, f"{self.api_base}/{path}", body,
+                    headers={"Authorization": f"Bearer {self.token}"})
 
     def live(self, zone=ZONE):
         return {m["ip"] for m in self.admin("GET", "state")["zones"].get(zone, [])}
