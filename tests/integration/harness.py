@@ -146,6 +146,29 @@ class StandIn:
         self.log.close()
 
 
+def daemon_config(api_base, flavor="cache-v1", config=None):
+    """The daemon's configuration as a dict: quick retries, the status server on a free loopback
+    port, text logs. `flavor` is written as cloudflare.api_flavor (None leaves the key out);
+    each section of `config` is merged into the one of that name, key by key."""
+    cfg = {
+        "cloudflare": {"api_base": api_base, "api_flavor": flavor,
+                       "request_timeout": "5s", "requests_per_second": 200},
+        "reconcile": {"desired_state": "desired.yaml", "interval": "1h",
+                      "retry": {"max_attempts": 4, "initial_backoff": "10ms",
+                                "max_backoff": "50ms"}},
+        "listen": "127.0.0.1:0",
+        "log": {"level": "info", "format": "text"},
+    }
+    if flavor is None:
+        del cfg["cloudflare"]["api_flavor"]
+    for section, values in (config or {}).items():
+        if isinstance(values, dict) and isinstance(cfg.get(section), dict):
+            cfg[section].update(values)
+        else:
+            cfg[section] = values
+    return cfg
+
+
 class Daemon:
     """A configuration + desired state on disk, and the daemon run against them.
 
@@ -156,22 +179,7 @@ class Daemon:
         self.config_path = os.path.join(workdir, "config.yaml")
         self.desired_path = os.path.join(workdir, "desired.yaml")
         self.write_desired(desired)
-        cfg = {
-            "cloudflare": {"api_base": api_base, "api_flavor": flavor,
-                           "request_timeout": "5s", "requests_per_second": 200},
-            "reconcile": {"desired_state": "desired.yaml", "interval": "1h",
-                          "retry": {"max_attempts": 4, "initial_backoff": "10ms",
-                                    "max_backoff": "50ms"}},
-            "listen": "127.0.0.1:0",
-            "log": {"level": "info", "format": "text"},
-        }
-        if flavor is None:
-            del cfg["cloudflare"]["api_flavor"]
-        for section, values in (config or {}).items():
-            if isinstance(values, dict) and isinstance(cfg.get(section), dict):
-                cfg[section].update(values)
-            else:
-                cfg[section] = values
+        cfg = daemon_config(api_base, flavor, config)
         # JSON is YAML: no YAML library needed to write the configuration.
         with open(self.config_path, "w") as f:
             json.dump(cfg, f, indent=2)
