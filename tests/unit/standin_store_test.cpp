@@ -1,14 +1,17 @@
-// The stand-in's pure parts: batch semantics, seeds, paging arithmetic and routing.
+// The stand-in's pure parts: batch semantics, seeds, paging arithmetic, routing and names.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
+#include "auth.h"
 #include "batch.h"
 #include "options.h"
 #include "paging.h"
 #include "routes.h"
 #include "seed.h"
+#include "types.h"
 
 namespace standin {
 namespace {
@@ -276,6 +279,28 @@ TEST(StandinMatchRoute, DecodesThePathIpOnly) {
   EXPECT_EQ(route.zone, kZone);
   EXPECT_EQ(route.flavor, ApiFlavor::kOriginV2);
   EXPECT_EQ(route.ip, "2001:DB8::1");  // canonicalized later, by the operation
+}
+
+// The names the request log and the fault rules use: one per operation, each read back.
+TEST(StandinNames, EveryOperationHasANameThatReadsBack) {
+  std::set<std::string_view> names;
+  for (int i = 0; i <= static_cast<int>(Operation::kCreate); ++i) {
+    const auto op = static_cast<Operation>(i);
+    const std::string_view name = to_string(op);
+    EXPECT_NE(name, "unknown") << i;
+    EXPECT_EQ(parse_operation(name), op) << name;
+    names.insert(name);
+  }
+  EXPECT_EQ(names.size(), static_cast<std::size_t>(Operation::kCreate) + 1);
+  EXPECT_EQ(to_string(Operation::kBatchDelete), "batch_delete");
+  EXPECT_EQ(parse_operation("batch-delete"), std::nullopt);
+  EXPECT_EQ(parse_operation(""), std::nullopt);
+}
+
+TEST(StandinNames, AuthSchemes) {
+  EXPECT_EQ(to_string(AuthScheme::kNone), "none");
+  EXPECT_EQ(to_string(AuthScheme::kToken), "token");
+  EXPECT_EQ(to_string(AuthScheme::kGlobalKey), "global_key");
 }
 
 TEST(StandinOptions, EmptyZoneQuirkIsAFlagWithoutValue) {
