@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "json_doc.h"
 #include "store.h"
 
 namespace standin {
@@ -142,11 +143,10 @@ Parsed<FaultRule> parse_fault_rule(const json& rule) {
 
 Parsed<FaultPlan> FaultPlan::parse(const json& doc) {
   using Result = Parsed<FaultPlan>;
-  if (!doc.is_object() || !doc.contains("rules") || !doc.at("rules").is_array()) {
-    return Result::fail("fault rules must be a JSON object {\"rules\": [...]}");
-  }
-  for (const auto& [key, value] : doc.items()) {
-    if (key != "rules") return Result::fail("unknown field \"" + key + "\" beside \"rules\"");
+  if (auto problem = sole_field_problem(doc, "rules", json::value_t::array,
+                                        "fault rules must be a JSON object {\"rules\": [...]}");
+      !problem.empty()) {
+    return Result::fail(problem);
   }
   FaultPlan plan;
   int index = 0;

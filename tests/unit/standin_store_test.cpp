@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "batch.h"
+#include "faults.h"
 #include "options.h"
 #include "paging.h"
 #include "routes.h"
@@ -311,6 +312,36 @@ TEST(StandinOptions, EmptyZoneQuirkIsAFlagWithoutValue) {
   auto plain = parse_options({"--token", "t"}, nullptr);
   ASSERT_TRUE(plain) << plain.error;
   EXPECT_FALSE(plain.value->v1_empty_zone_404);
+}
+
+TEST(StandinOptions, PathFlagsAreStoredAsGivenInEitherSpelling) {
+  auto o = parse_options(
+      {"--port-file", "p", "--seed=s.json", "--faults", "f.json", "--request-log=r.log"}, nullptr);
+  ASSERT_TRUE(o) << o.error;
+  EXPECT_EQ(o.value->port_file, std::filesystem::path("p"));
+  EXPECT_EQ(o.value->seed, std::filesystem::path("s.json"));
+  EXPECT_EQ(o.value->faults, std::filesystem::path("f.json"));
+  EXPECT_EQ(o.value->request_log, std::filesystem::path("r.log"));
+  EXPECT_EQ(parse_options({"--seeds", "s.json"}, nullptr).error, "unknown option --seeds");
+}
+
+// Seeds and fault rules are objects with one field that holds everything.
+TEST(StandinDocuments, HoldTheirOneFieldAndNothingBeside) {
+  using nlohmann::json;
+  const std::string seed_shape = "a seed must be a JSON object {\"zones\": {...}}";
+  EXPECT_TRUE(parse_seed(json::parse(R"({"zones": {}})"), kNow));
+  EXPECT_EQ(parse_seed(json::parse(R"({"zones": []})"), kNow).error, seed_shape);
+  EXPECT_EQ(parse_seed(json::parse(R"([{"zones": {}}])"), kNow).error, seed_shape);
+  EXPECT_EQ(parse_seed(json::parse(R"({"zone": {}})"), kNow).error, seed_shape);
+  EXPECT_EQ(parse_seed(json::parse(R"({"zones": {}, "rules": []})"), kNow).error,
+            "unknown field \"rules\" beside \"zones\"");
+
+  const std::string rules_shape = "fault rules must be a JSON object {\"rules\": [...]}";
+  EXPECT_TRUE(FaultPlan::parse(json::parse(R"({"rules": []})")));
+  EXPECT_EQ(FaultPlan::parse(json::parse(R"({"rules": {}})")).error, rules_shape);
+  EXPECT_EQ(FaultPlan::parse(json::parse("null")).error, rules_shape);
+  EXPECT_EQ(FaultPlan::parse(json::parse(R"({"rules": [], "zones": {}})")).error,
+            "unknown field \"zones\" beside \"rules\"");
 }
 
 TEST(StandinParseQuery, DecodesAndKeepsTheFirst) {
