@@ -82,13 +82,11 @@ std::string fill_zone(Zone& zone, const json& spec, orc::WallTime now) {
 
 Parsed<Store> parse_seed(const json& doc, orc::WallTime now) {
   using Result = Parsed<Store>;
-  if (auto problem = sole_field_problem(doc, "zones", json::value_t::object,
-                                        "a seed must be a JSON object {\"zones\": {...}}");
-      !problem.empty()) {
-    return Result::fail(problem);
-  }
+  const auto zones = sole_field(doc, "zones", json::value_t::object,
+                                "a seed must be a JSON object {\"zones\": {...}}");
+  if (!zones) return Result::fail(zones.error);
   Store store;
-  for (const auto& [zone_id, spec] : doc.at("zones").items()) {
+  for (const auto& [zone_id, spec] : (*zones.value)->items()) {
     if (!is_valid_zone_id(zone_id)) {
       return Result::fail("zone \"" + zone_id + "\": not a zone id (32 lower-case hex characters)");
     }
