@@ -1,7 +1,10 @@
 #include "auth.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+
+#include "core/enum_names.h"
 
 namespace standin {
 namespace {
@@ -19,15 +22,12 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
 }  // namespace
 
 std::string_view to_string(AuthScheme scheme) {
-  switch (scheme) {
-    case AuthScheme::kToken:
-      return "token";
-    case AuthScheme::kGlobalKey:
-      return "global_key";
-    case AuthScheme::kNone:
-      break;
-  }
-  return "none";
+  constexpr std::array kNames = {
+      orc::EnumName{AuthScheme::kToken, "token"},
+      orc::EnumName{AuthScheme::kGlobalKey, "global_key"},
+      orc::EnumName{AuthScheme::kNone, "none"},
+  };
+  return orc::enum_name(kNames, scheme, "none");
 }
 
 AuthScheme presented_scheme(const PresentedCredentials& presented) {

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "json_doc.h"
 #include "store.h"
 
 namespace standin {
@@ -142,15 +143,12 @@ Parsed<FaultRule> parse_fault_rule(const json& rule) {
 
 Parsed<FaultPlan> FaultPlan::parse(const json& doc) {
   using Result = Parsed<FaultPlan>;
-  if (!doc.is_object() || !doc.contains("rules") || !doc.at("rules").is_array()) {
-    return Result::fail("fault rules must be a JSON object {\"rules\": [...]}");
-  }
-  for (const auto& [key, value] : doc.items()) {
-    if (key != "rules") return Result::fail("unknown field \"" + key + "\" beside \"rules\"");
-  }
+  const auto rules = sole_field(doc, "rules", json::value_t::array,
+                                "fault rules must be a JSON object {\"rules\": [...]}");
+  if (!rules) return Result::fail(rules.error);
   FaultPlan plan;
   int index = 0;
-  for (const auto& source : doc.at("rules")) {
+  for (const auto& source : **rules.value) {
     auto rule = parse_fault_rule(source);
     if (!rule) return Result::fail("rule " + std::to_string(index) + ": " + rule.error);
     plan.entries_.push_back({*rule.value, source, rule.value->skip, rule.value->times, 0});

@@ -1,6 +1,8 @@
 #include "options.h"
 
+#include <array>
 #include <charconv>
+#include <utility>
 
 #include "core/ip.h"
 
@@ -28,20 +30,30 @@ std::optional<int> parse_positive(std::string_view text) {
   return value;
 }
 
+using PathOption = std::optional<std::filesystem::path> Options::*;
+
+// Where a flag whose value is a path, stored as given, goes; nullptr for any other flag.
+PathOption path_option(std::string_view flag) {
+  constexpr std::array<std::pair<std::string_view, PathOption>, 4> kPathFlags = {{
+      {"--port-file", &Options::port_file},
+      {"--seed", &Options::seed},
+      {"--faults", &Options::faults},
+      {"--request-log", &Options::request_log},
+  }};
+  for (const auto& [name, option] : kPathFlags) {
+    if (flag == name) return option;
+  }
+  return nullptr;
+}
+
 // Stores one flag's value; returns an error message or "".
 std::string apply_flag(Options& o, const std::string& flag, const std::string& value) {
   if (flag == "--listen") {
     auto listen = parse_listen(value);
     if (!listen) return listen.error;
     o.listen = *listen.value;
-  } else if (flag == "--port-file") {
-    o.port_file = value;
-  } else if (flag == "--seed") {
-    o.seed = value;
-  } else if (flag == "--faults") {
-    o.faults = value;
-  } else if (flag == "--request-log") {
-    o.request_log = value;
+  } else if (const PathOption path = path_option(flag)) {
+    o.*path = value;
   } else if (flag == "--token") {
     if (value.empty()) return "--token must not be empty";
     o.credentials.token = value;

@@ -1,6 +1,7 @@
 #include "seed.h"
 
 #include "batch.h"
+#include "json_doc.h"
 
 namespace standin {
 namespace {
@@ -81,14 +82,11 @@ std::string fill_zone(Zone& zone, const json& spec, orc::WallTime now) {
 
 Parsed<Store> parse_seed(const json& doc, orc::WallTime now) {
   using Result = Parsed<Store>;
-  if (!doc.is_object() || !doc.contains("zones") || !doc.at("zones").is_object()) {
-    return Result::fail("a seed must be a JSON object {\"zones\": {...}}");
-  }
-  for (const auto& [key, value] : doc.items()) {
-    if (key != "zones") return Result::fail("unknown field \"" + key + "\" beside \"zones\"");
-  }
+  const auto zones = sole_field(doc, "zones", json::value_t::object,
+                                "a seed must be a JSON object {\"zones\": {...}}");
+  if (!zones) return Result::fail(zones.error);
   Store store;
-  for (const auto& [zone_id, spec] : doc.at("zones").items()) {
+  for (const auto& [zone_id, spec] : (*zones.value)->items()) {
     if (!is_valid_zone_id(zone_id)) {
       return Result::fail("zone \"" + zone_id + "\": not a zone id (32 lower-case hex characters)");
     }

@@ -2,47 +2,30 @@
 
 #include <array>
 
+#include "core/enum_names.h"
+
 namespace standin {
 namespace {
 
-constexpr std::array<Operation, 8> kOperations = {Operation::kList,
-                                                  Operation::kGet,
-                                                  Operation::kDelete,
-                                                  Operation::kBatchDelete,
-                                                  Operation::kBatchUpsert,
-                                                  Operation::kUpsert,
-                                                  Operation::kSupportedRegions,
-                                                  Operation::kCreate};
+constexpr std::array kOperationNames = {
+    orc::EnumName{Operation::kList, "list"},
+    orc::EnumName{Operation::kGet, "get"},
+    orc::EnumName{Operation::kDelete, "delete"},
+    orc::EnumName{Operation::kBatchDelete, "batch_delete"},
+    orc::EnumName{Operation::kBatchUpsert, "batch_upsert"},
+    orc::EnumName{Operation::kUpsert, "upsert"},
+    orc::EnumName{Operation::kSupportedRegions, "supported_regions"},
+    orc::EnumName{Operation::kCreate, "create"},
+};
 
 }  // namespace
 
 std::string_view to_string(Operation op) {
-  switch (op) {
-    case Operation::kList:
-      return "list";
-    case Operation::kGet:
-      return "get";
-    case Operation::kDelete:
-      return "delete";
-    case Operation::kBatchDelete:
-      return "batch_delete";
-    case Operation::kBatchUpsert:
-      return "batch_upsert";
-    case Operation::kUpsert:
-      return "upsert";
-    case Operation::kSupportedRegions:
-      return "supported_regions";
-    case Operation::kCreate:
-      return "create";
-  }
-  return "unknown";
+  return orc::enum_name(kOperationNames, op);
 }
 
 std::optional<Operation> parse_operation(std::string_view name) {
-  for (auto op : kOperations) {
-    if (to_string(op) == name) return op;
-  }
-  return std::nullopt;
+  return orc::enum_from_name(kOperationNames, name);
 }
 
 std::optional<ApiFlavor> parse_flavor(std::string_view name) {

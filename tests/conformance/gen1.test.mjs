@@ -1,24 +1,20 @@
 // Generation 1 (/zones/{zone}/cache/origin_cloud_regions, end of life at Cloudflare since
 // 2026-10-01) through Cloudflare's official SDK, npm `cloudflare` 6.0.0, the last to speak it,
 // against cf-standin: every operation the SDK has on this resource.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  EMPTY_ZONE, FULL_ZONE, SEEDED, ZONE, assertMapping, assertSupportedRegions, loadSdk,
-  makeClient, rejectsWith, startStandin,
+  EMPTY_ZONE, FULL_ZONE, SEEDED, ZONE, assertMapping, assertSupportedRegions,
+  assertMixedUpsertsJudged, makeClient, mixedUpserts, rejectsWith, sdkSuite, startStandin,
 } from './standin.mjs';
 
-const { Cloudflare, errors } = loadSdk('6.0.0');
-let api;
+let api; // the stand-in
 let regions; // client.cache.originCloudRegions
-
-before(async () => {
-  api = await startStandin();
-  regions = makeClient(Cloudflare, api.apiBase).cache.originCloudRegions;
+const { Cloudflare, errors } = sdkSuite('6.0.0', (standin, resource) => {
+  api = standin;
+  regions = resource;
 });
-after(async () => api?.stop());
-beforeEach(async () => api.reset());
 
 function assertSetting(result) {
   assert.equal(result.id, 'origin_public_cloud_region');
@@ -102,23 +98,10 @@ test('edit: zone full is 403 with code 1164, invalid region 400 with 1157', asyn
 });
 
 test('bulkEdit (batch upsert): items judged one by one', async () => {
-  const result = await regions.bulkEdit({
-    zone_id: ZONE,
-    body: [
-      { ip: '198.51.100.1', vendor: 'aws', region: 'eu-west-1' },
-      { ip: '192.0.2.2', vendor: 'azure', region: 'northeurope' },
-      { ip: '198.51.100.2', vendor: 'gcp', region: 'no-such-region' },
-    ],
-  });
+  const result = await regions.bulkEdit({ zone_id: ZONE, body: mixedUpserts('ip') });
   assertSetting(result);
   assert.ok(!Number.isNaN(Date.parse(result.modified_on)));
-  assert.deepEqual(result.value.succeeded, [
-    { 'origin-ip': '198.51.100.1', vendor: 'aws', region: 'eu-west-1' },
-    { 'origin-ip': '192.0.2.2', vendor: 'azure', region: 'northeurope' },
-  ]);
-  assert.equal(result.value.failed.length, 1);
-  assert.equal(result.value.failed[0]['origin-ip'], '198.51.100.2');
-  assert.equal(typeof result.value.failed[0].error, 'string');
+  assertMixedUpsertsJudged(result.value, 'origin-ip');
 });
 
 test('bulkEdit: nothing applied leaves modified_on null; past the limit 400 1164', async () => {

@@ -1,23 +1,19 @@
 // Generation 2 (/zones/{zone}/origin/cloud_regions) through Cloudflare's official SDK, npm
 // `cloudflare` 7.3.0, against cf-standin: every operation the SDK has on this resource.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
   EMPTY_ZONE, FULL_ZONE, GENERATED, SEEDED, ZONE, assertMapping, assertSupportedRegions,
-  loadSdk, makeClient, rejectsWith, startStandin,
+  assertMixedUpsertsJudged, mixedUpserts, rejectsWith, sdkSuite,
 } from './standin.mjs';
 
-const { Cloudflare, errors } = loadSdk('7.3.0');
-let api;
+let api; // the stand-in
 let regions; // client.cache.originCloudRegions
-
-before(async () => {
-  api = await startStandin();
-  regions = makeClient(Cloudflare, api.apiBase).cache.originCloudRegions;
+const { errors } = sdkSuite('7.3.0', (standin, resource) => {
+  api = standin;
+  regions = resource;
 });
-after(async () => api?.stop());
-beforeEach(async () => api.reset());
 
 test('list: auto-pagination reads every page', async () => {
   const seen = [];
@@ -98,22 +94,9 @@ test('update: body IP differs from the path (1146), invalid region (1157), zone 
 });
 
 test('bulkUpdate (batch upsert): items judged one by one', async () => {
-  const result = await regions.bulkUpdate({
-    zone_id: ZONE,
-    body: [
-      { origin_ip: '198.51.100.1', vendor: 'aws', region: 'eu-west-1' },
-      { origin_ip: '192.0.2.2', vendor: 'azure', region: 'northeurope' },
-      { origin_ip: '198.51.100.2', vendor: 'gcp', region: 'no-such-region' },
-    ],
-  });
+  const result = await regions.bulkUpdate({ zone_id: ZONE, body: mixedUpserts('origin_ip') });
   assert.deepEqual(Object.keys(result).sort(), ['failed', 'succeeded']);
-  assert.deepEqual(result.succeeded, [
-    { origin_ip: '198.51.100.1', vendor: 'aws', region: 'eu-west-1' },
-    { origin_ip: '192.0.2.2', vendor: 'azure', region: 'northeurope' },
-  ]);
-  assert.equal(result.failed.length, 1);
-  assert.equal(result.failed[0].origin_ip, '198.51.100.2');
-  assert.equal(typeof result.failed[0].error, 'string');
+  assertMixedUpsertsJudged(result, 'origin_ip');
   const live = await api.live();
   assert.deepEqual(live['192.0.2.2'], { vendor: 'azure', region: 'northeurope' });
   assert.equal(live['198.51.100.2'], undefined);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
+import { after, before, beforeEach } from 'node:test';
 
 export const ZONE = '023e105f4ecef8ad9ca31a8372d0c353';
 export const FULL_ZONE = '1111111111111111111111111111111a'; // at Cloudflare's limit of 3,500
@@ -118,6 +119,40 @@ export async function startStandin(extraArgs = []) {
       rmSync(work, { recursive: true, force: true });
     },
   };
+}
+
+// One test file's fixture: the pinned SDK, one stand-in for the whole file reset to the seed
+// before each test. Once the file's `before` hook has run, `onStart` is handed the stand-in and
+// the SDK's origin cloud regions resource pointed at it.
+export function sdkSuite(expectedVersion, onStart) {
+  const sdk = loadSdk(expectedVersion);
+  let api;
+  before(async () => {
+    api = await startStandin();
+    onStart(api, makeClient(sdk.Cloudflare, api.apiBase).cache.originCloudRegions);
+  });
+  after(async () => api?.stop());
+  beforeEach(async () => api.reset());
+  return sdk;
+}
+
+// A batch upsert of three items, each judged on its own: a new IP, a new region for a seeded
+// IP, and an unknown region (the one that fails). `ipKey` is the generation's body key.
+const MIXED_UPSERTS = [
+  { ip: '198.51.100.1', vendor: 'aws', region: 'eu-west-1' },
+  { ip: '192.0.2.2', vendor: 'azure', region: 'northeurope' },
+  { ip: '198.51.100.2', vendor: 'gcp', region: 'no-such-region' },
+];
+export function mixedUpserts(ipKey) {
+  return MIXED_UPSERTS.map(({ ip, ...rest }) => ({ [ipKey]: ip, ...rest }));
+}
+
+// The {succeeded, failed} answer to mixedUpserts: the first two applied, the third refused.
+export function assertMixedUpsertsJudged(answer, ipKey) {
+  assert.deepEqual(answer.succeeded, mixedUpserts(ipKey).slice(0, 2));
+  assert.equal(answer.failed.length, 1);
+  assert.equal(answer.failed[0][ipKey], '198.51.100.2');
+  assert.equal(typeof answer.failed[0].error, 'string');
 }
 
 // Asserts that `promise` fails with the SDK's error class for `status` and Cloudflare's `code`.

@@ -32,7 +32,7 @@ import unittest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
-from harness import TOKEN, ZONE, StandIn, http, ips, wait_for  # noqa: E402
+from harness import TOKEN, ZONE, StandIn, daemon_config, http, ips, wait_for  # noqa: E402
 
 SKIP = 77
 BASE_IMAGE = "localhost/origin-reconciler-base:bookworm"
@@ -157,17 +157,12 @@ class ImageTest(unittest.TestCase):
 
         etc = os.path.join(work, "etc")
         os.mkdir(etc)
-        config = {
-            # Explicit, whatever the daemon's default generation is.
-            "cloudflare": {"api_base": standin.api_base, "api_flavor": "cache-v1",
-                           "token_file": "/etc/origin-reconciler/token",
-                           "request_timeout": "5s", "requests_per_second": 200},
-            "reconcile": {"desired_state": "desired.yaml", "interval": "1h",
-                          "retry": {"max_attempts": 3, "initial_backoff": "10ms",
+        # The generation explicit, whatever the daemon's default is.
+        config = daemon_config(standin.api_base, "cache-v1", {
+            "cloudflare": {"token_file": "/etc/origin-reconciler/token"},
+            "reconcile": {"retry": {"max_attempts": 3, "initial_backoff": "10ms",
                                     "max_backoff": "50ms"}},
-            "listen": "127.0.0.1:0",
-            "log": {"level": "info", "format": "text"},
-        }
+        })
         files = {"config.yaml": json.dumps(config, indent=2),
                  "desired.yaml": json.dumps({"zones": [{"zone_id": ZONE, "origins": desired}]}),
                  "token": TOKEN + "\n"}

@@ -108,22 +108,8 @@ bool same(const orc::Config& a, const orc::Config& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  orc::Config config;
-  try {
-    config = orc::parse_config(text, std::string(kFile));
-  } catch (const orc::ConfigError& e) {
-    orc::fuzz::check_message(e.what(), kFile);
-    return 0;
-  }
-  check_ranges(config);
-
-  const std::string written = write(config);
-  orc::Config again;
-  try {
-    again = orc::parse_config(written, std::string(kFile));
-  } catch (const orc::ConfigError& e) {
-    orc::fuzz::fail(std::string("the parser rejects its own output: ") + e.what() + "\n" + written);
-  }
-  check(same(config, again), "written out and read back, the configuration differs:\n" + written);
+  const auto parse = [](std::string_view t) { return orc::parse_config(t, std::string(kFile)); };
+  orc::fuzz::check_round_trip<orc::ConfigError>(text, kFile, parse, check_ranges, write, same,
+                                                "the configuration");
   return 0;
 }

@@ -95,22 +95,10 @@ bool same(const orc::DesiredState& a, const orc::DesiredState& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  orc::DesiredState state;
-  try {
-    state = orc::parse_desired_state(text, std::string(kFile));
-  } catch (const orc::DesiredStateError& e) {
-    orc::fuzz::check_message(e.what(), kFile);
-    return 0;
-  }
-  check_invariants(state);
-
-  const std::string written = write(state);
-  orc::DesiredState again;
-  try {
-    again = orc::parse_desired_state(written, std::string(kFile));
-  } catch (const orc::DesiredStateError& e) {
-    orc::fuzz::fail(std::string("the parser rejects its own output: ") + e.what() + "\n" + written);
-  }
-  check(same(state, again), "written out and read back, the state differs:\n" + written);
+  const auto parse = [](std::string_view t) {
+    return orc::parse_desired_state(t, std::string(kFile));
+  };
+  orc::fuzz::check_round_trip<orc::DesiredStateError>(text, kFile, parse, check_invariants, write,
+                                                      same, "the state");
   return 0;
 }

@@ -1,5 +1,5 @@
 // Shared by the libFuzzer targets: property checks that abort (so libFuzzer keeps the input as
-// a reproducer) and a YAML writer for the parse -> write -> parse round trips.
+// a reproducer), a YAML writer and the parse -> write -> parse round trip itself.
 #pragma once
 
 #include <cstdio>
@@ -55,6 +55,33 @@ inline std::string yaml_quoted(std::string_view value) {
   }
   out += '"';
   return out;
+}
+
+// The round trip of a YAML parser's target: text the parser rejects gets a message for people
+// (check_message); a value it accepts passes `check_value`, and `write` turns it into text that
+// parses back to the same value (`same`). `what` names the value in a failure.
+template <typename Error, typename Parse, typename CheckValue, typename Write, typename Same>
+void check_round_trip(std::string_view text, std::string_view file, Parse parse,
+                      CheckValue check_value, Write write, Same same, std::string_view what) {
+  using Value = decltype(parse(text));
+  Value value;
+  try {
+    value = parse(text);
+  } catch (const Error& e) {
+    check_message(e.what(), file);
+    return;
+  }
+  check_value(value);
+
+  const std::string written = write(value);
+  Value again;
+  try {
+    again = parse(written);
+  } catch (const Error& e) {
+    fail(std::string("the parser rejects its own output: ") + e.what() + "\n" + written);
+  }
+  check(same(value, again),
+        "written out and read back, " + std::string(what) + " differs:\n" + written);
 }
 
 }  // namespace orc::fuzz

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -54,6 +55,21 @@ def wait_for(predicate, timeout=10.0, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def run_once_meanwhile(daemon, standin, meanwhile, timeout=30):
+    """Runs `daemon.run_once()` on a thread and, once `standin` has logged the run's list
+    request, calls `meanwhile()` (a latency fault on what follows gives it the time to act).
+    Returns the finished run."""
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(run=daemon.run_once()))
+    runner.start()
+    try:
+        wait_for(lambda: standin.requests("list"), what="the run's list request")
+        meanwhile()
+    finally:
+        runner.join(timeout)
+    return result["run"]
+
+
 def http(method, url, body=None, headers=None, timeout=10):
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
@@ -69,6 +85,7 @@ class StandIn:
 
     def __init__(self, workdir, zones=None, seed=None, faults=None, token=TOKEN, extra_args=()):
         self.workdir = workdir
+        self.token = token
         seed_doc = seed or {"zones": {z: [{"ip": ip, "vendor": "aws", "region": "us-east-1"}
                                           for ip in zone_ips]
                                       for z, zone_ips in (zones or {}).items()}}
@@ -103,6 +120,11 @@ class StandIn:
         assert status == 200, f"admin {method} {path}: {status} {text}"
         return json.loads(text) if text.strip().startswith(("{", "[")) else text
 
+    def call(self, method, path, body=None):
+        """(status, text) of one authenticated API request; `path` follows /client/v4/."""
+        return http(method, f"{self.api_base}/{path}", body,
+                    headers={"Authorization": f"Bearer {self.token}"})
+
     def live(self, zone=ZONE):
         return {m["ip"] for m in self.admin("GET", "state")["zones"].get(zone, [])}
 
@@ -124,6 +146,29 @@ class StandIn:
         self.log.close()
 
 
+def daemon_config(api_base, flavor="cache-v1", config=None):
+    """The daemon's configuration as a dict: quick retries, the status server on a free loopback
+    port, text logs. `flavor` is written as cloudflare.api_flavor (None leaves the key out);
+    each section of `config` is merged into the one of that name, key by key."""
+    cfg = {
+        "cloudflare": {"api_base": api_base, "api_flavor": flavor,
+                       "request_timeout": "5s", "requests_per_second": 200},
+        "reconcile": {"desired_state": "desired.yaml", "interval": "1h",
+                      "retry": {"max_attempts": 4, "initial_backoff": "10ms",
+                                "max_backoff": "50ms"}},
+        "listen": "127.0.0.1:0",
+        "log": {"level": "info", "format": "text"},
+    }
+    if flavor is None:
+        del cfg["cloudflare"]["api_flavor"]
+    for section, values in (config or {}).items():
+        if isinstance(values, dict) and isinstance(cfg.get(section), dict):
+            cfg[section].update(values)
+        else:
+            cfg[section] = values
+    return cfg
+
+
 class Daemon:
     """A configuration + desired state on disk, and the daemon run against them.
 
@@ -134,22 +179,7 @@ class Daemon:
         self.config_path = os.path.join(workdir, "config.yaml")
         self.desired_path = os.path.join(workdir, "desired.yaml")
         self.write_desired(desired)
-        cfg = {
-            "cloudflare": {"api_base": api_base, "api_flavor": flavor,
-                           "request_timeout": "5s", "requests_per_second": 200},
-            "reconcile": {"desired_state": "desired.yaml", "interval": "1h",
-                          "retry": {"max_attempts": 4, "initial_backoff": "10ms",
-                                    "max_backoff": "50ms"}},
-            "listen": "127.0.0.1:0",
-            "log": {"level": "info", "format": "text"},
-        }
-        if flavor is None:
-            del cfg["cloudflare"]["api_flavor"]
-        for section, values in (config or {}).items():
-            if isinstance(values, dict) and isinstance(cfg.get(section), dict):
-                cfg[section].update(values)
-            else:
-                cfg[section] = values
+        cfg = daemon_config(api_base, flavor, config)
         # JSON is YAML: no YAML library needed to write the configuration.
         with open(self.config_path, "w") as f:
             json.dump(cfg, f, indent=2)

@@ -1,11 +1,9 @@
 """Which API generation the daemon speaks, and "absent means absent" in both of them."""
 
 import json
-import threading
-import time
 import unittest
 
-from harness import TOKEN, ZONE, IntegrationTest, http, ips
+from harness import ZONE, IntegrationTest, ips, run_once_meanwhile
 
 PATHS = {"cache-v1": "cache/origin_cloud_regions", "origin-v2": "origin/cloud_regions"}
 EOL_WARNING = "cache-v1 (/zones/{zone}/cache/origin_cloud_regions) reached end of life"
@@ -57,20 +55,15 @@ class AlreadyGoneTest(IntegrationTest):
                            faults=[{"operation": "batch_delete", "latency_ms": 1500,
                                     "fail_ips": {gone: "internal error"}}])
         d = self.daemon(api, {ZONE: ips(0, 7)}, flavor=flavor)
-        result = {}
-        runner = threading.Thread(target=lambda: result.update(run=d.run_once()))
-        runner.start()
         # Once listed (the batch is then held up), someone else deletes the mapping the batch
         # will fail on; the forced failure applies whether or not it is still there.
-        deadline = time.monotonic() + 10
-        while not api.requests("list") and time.monotonic() < deadline:
-            time.sleep(0.02)
-        mapping_url = f"{api.api_base}/zones/{ZONE}/{PATHS[flavor]}/{gone}"
-        auth = {"Authorization": f"Bearer {TOKEN}"}
-        status, _ = http("DELETE", mapping_url, headers=auth)
-        self.assertEqual(status, 200)
-        runner.join(30)
-        run = result["run"]
+        mapping_path = f"zones/{ZONE}/{PATHS[flavor]}/{gone}"
+
+        def delete_gone_meanwhile():
+            status, _ = api.call("DELETE", mapping_path)
+            self.assertEqual(status, 200)
+
+        run = run_once_meanwhile(d, api, delete_gone_meanwhile)
 
         self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
         self.assertIn("pruned=2 already_gone=1 not_deleted=0", run.stdout)
@@ -80,7 +73,7 @@ class AlreadyGoneTest(IntegrationTest):
         gets = api.requests("get")
         self.assertEqual([(r["path"].rsplit("/", 1)[1], r["status"]) for r in gets], [(gone, 404)])
         # The answer that GET had: 404 with code 1142.
-        status, body = http("GET", mapping_url, headers=auth)
+        status, body = api.call("GET", mapping_path)
         self.assertEqual((status, [e["code"] for e in json.loads(body)["errors"]]), (404, [1142]))
 
     def test_generation_2(self):

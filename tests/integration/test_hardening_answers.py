@@ -14,20 +14,31 @@ from harness import ZONE, IntegrationTest, ips
 V1, V2 = "cache-v1", "origin-v2"
 
 
+def ip_key(flavor):
+    return "origin-ip" if flavor == V1 else "origin_ip"
+
+
 def mapping(ip, flavor):
-    return {("origin-ip" if flavor == V1 else "origin_ip"): ip, "vendor": "aws",
-            "region": "us-east-1"}
+    return {ip_key(flavor): ip, "vendor": "aws", "region": "us-east-1"}
+
+
+def success(value, flavor):
+    """A successful answer carrying `value`: generation 1 wraps it in the setting object,
+    generation 2 answers it as the result itself."""
+    env = {"success": True, "errors": [], "messages": []}
+    if flavor == V1:
+        env["result"] = {"id": "origin_public_cloud_region", "editable": True,
+                         "modified_on": None, "value": value}
+    else:
+        env["result"] = value
+    return env
 
 
 def list_answer(listed, flavor, page=1, total_pages=1, per_page=100, total_count=None):
     """A successful list answer naming `listed`, in either generation's shape."""
     items = [mapping(ip, flavor) for ip in listed]
-    env = {"success": True, "errors": [], "messages": []}
-    if flavor == V1:
-        env["result"] = {"id": "origin_public_cloud_region", "editable": True,
-                         "modified_on": None, "value": items}
-    else:
-        env["result"] = items
+    env = success(items, flavor)
+    if flavor != V1:
         env["result_info"] = {"page": page, "per_page": per_page, "count": len(items),
                               "total_count": len(items) if total_count is None else total_count,
                               "total_pages": total_pages}
@@ -36,16 +47,9 @@ def list_answer(listed, flavor, page=1, total_pages=1, per_page=100, total_count
 
 def batch_answer(succeeded, failed, flavor):
     """A successful batch delete answer; `failed` is [(ip, error)]."""
-    key = "origin-ip" if flavor == V1 else "origin_ip"
-    value = {"succeeded": [{key: ip, "vendor": "aws", "region": "us-east-1"} for ip in succeeded],
-             "failed": [{key: ip, "error": error} for ip, error in failed]}
-    env = {"success": True, "errors": [], "messages": []}
-    if flavor == V1:
-        env["result"] = {"id": "origin_public_cloud_region", "editable": True,
-                         "modified_on": None, "value": value}
-    else:
-        env["result"] = value
-    return json.dumps(env)
+    value = {"succeeded": [mapping(ip, flavor) for ip in succeeded],
+             "failed": [{ip_key(flavor): ip, "error": error} for ip, error in failed]}
+    return json.dumps(success(value, flavor))
 
 
 def origins_yaml(origins, manage_cidrs=None):

@@ -26,6 +26,23 @@ def healthz(d):
 
 
 class SettledReadsTest(IntegrationTest):
+    def start_at_8_mappings(self, hold_confirm_period):
+        """A stand-in and a desired state of the same 8 mappings (fewer than 10: the safety guard
+        alone would let any removal through), the daemon's first cycle done."""
+        api = self.standin(zones={ZONE: ips(0, 8)})
+        d = self.daemon(api, {ZONE: ips(0, 8)},
+                        config={"reconcile": {"settle_period": "200ms",
+                                              "hold_confirm_period": hold_confirm_period}})
+        d.start().wait_log("cycle done")
+        return api, d
+
+    @staticmethod
+    def hold_removal(d, keep):
+        """Shrinks the desired state to its first `keep` mappings and waits until it is held."""
+        d.write_desired({ZONE: ips(0, keep)})
+        wait_for(lambda: d.metric("origin_reconciler_desired_state_held") == 1, 10,
+                 "desired_state_held == 1")
+
     def test_a_slowly_streamed_file_never_deletes_a_finally_desired_origin(self):
         # The default settle period (2 s). The file is rewritten in place over 3 s (a chunk of
         # two origins every 250 ms), as
@@ -63,11 +80,7 @@ class SettledReadsTest(IntegrationTest):
 
     def test_a_large_removal_is_held_until_unchanged_for_the_confirmation_period(self):
         # Fewer than 10 live mappings: the safety guard would let this through at once.
-        api = self.standin(zones={ZONE: ips(0, 8)})
-        d = self.daemon(api, {ZONE: ips(0, 8)},
-                        config={"reconcile": {"settle_period": "200ms",
-                                              "hold_confirm_period": "3s"}}).start()
-        d.wait_log("cycle done")
+        api, d = self.start_at_8_mappings(hold_confirm_period="3s")
         self.assertEqual(d.metric("origin_reconciler_desired_state_held"), 0)
         d.write_desired({ZONE: ips(0, 4)})
         d.wait_log("desired state change held")
@@ -99,14 +112,8 @@ class SettledReadsTest(IntegrationTest):
         self.assertEqual(healthz(d)[1]["desired_state"], "valid")
 
     def test_sighup_confirms_a_held_change_at_once(self):
-        api = self.standin(zones={ZONE: ips(0, 8)})
-        d = self.daemon(api, {ZONE: ips(0, 8)},
-                        config={"reconcile": {"settle_period": "200ms",
-                                              "hold_confirm_period": "1h"}}).start()
-        d.wait_log("cycle done")
-        d.write_desired({ZONE: ips(0, 2)})
-        wait_for(lambda: d.metric("origin_reconciler_desired_state_held") == 1, 10,
-                 "desired_state_held == 1")
+        api, d = self.start_at_8_mappings(hold_confirm_period="1h")
+        self.hold_removal(d, keep=2)
         time.sleep(0.5)
         self.assertEqual(api.requests("batch_delete"), [])
         d.signal(signal.SIGHUP)
@@ -117,14 +124,8 @@ class SettledReadsTest(IntegrationTest):
 
     def test_a_held_change_edited_again_starts_over(self):
         # The writer had only paused: its next write replaces the held prefix.
-        api = self.standin(zones={ZONE: ips(0, 8)})
-        d = self.daemon(api, {ZONE: ips(0, 8)},
-                        config={"reconcile": {"settle_period": "200ms",
-                                              "hold_confirm_period": "1h"}}).start()
-        d.wait_log("cycle done")
-        d.write_desired({ZONE: ips(0, 3)})
-        wait_for(lambda: d.metric("origin_reconciler_desired_state_held") == 1, 10,
-                 "desired_state_held == 1")
+        api, d = self.start_at_8_mappings(hold_confirm_period="1h")
+        self.hold_removal(d, keep=3)
         d.write_desired({ZONE: ips(0, 7)})
         wait_for(lambda: api.live() == set(ips(0, 7)), 10, "the prune to the edited file")
         self.assertIn("the held change is dropped", d.log_text())

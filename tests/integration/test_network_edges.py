@@ -168,6 +168,14 @@ class BoundedAnswersTest(IntegrationTest):
         d.stop()
         return server, log, hwm
 
+    def assert_refused_within_the_bound(self, answer):
+        """The request fails as too large, is not retried, and the daemon's peak resident set
+        stays under 100 MB."""
+        server, log, hwm = self.run_against(answer)
+        self.assertIn("answer larger than cloudflare.max_response_bytes", log)
+        self.assertLess(hwm, 100 * 1024, f"VmHWM {hwm} KiB")
+        self.assertEqual(server.requests, 1, "a too-large answer is not retried")
+
     def test_a_gzip_bomb_fails_the_request_within_the_memory_bound(self):
         bomb = gzip_bomb(1024 * MiB)  # about 1 MB on the wire, 1 GiB decoded
 
@@ -179,10 +187,7 @@ class BoundedAnswersTest(IntegrationTest):
             h.end_headers()
             h.wfile.write(bomb)
 
-        server, log, hwm = self.run_against(answer)
-        self.assertIn("answer larger than cloudflare.max_response_bytes", log)
-        self.assertLess(hwm, 100 * 1024, f"VmHWM {hwm} KiB")
-        self.assertEqual(server.requests, 1, "a too-large answer is not retried")
+        self.assert_refused_within_the_bound(answer)
 
     def test_a_100_mb_answer_fails_the_request_within_the_memory_bound(self):
         def answer(h):
@@ -193,10 +198,7 @@ class BoundedAnswersTest(IntegrationTest):
             for _ in range(100):
                 h.wfile.write(chunk)
 
-        server, log, hwm = self.run_against(answer)
-        self.assertIn("answer larger than cloudflare.max_response_bytes", log)
-        self.assertLess(hwm, 100 * 1024, f"VmHWM {hwm} KiB")
-        self.assertEqual(server.requests, 1, "a too-large answer is not retried")
+        self.assert_refused_within_the_bound(answer)
 
 
 class ProxyTest(IntegrationTest):

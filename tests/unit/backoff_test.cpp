@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <utility>
+#include <vector>
+
 #include "fakes.h"
 
 namespace orc {
@@ -38,15 +42,20 @@ TEST(Backoff, CapBelowInitialIsTheCap) {
 }
 
 TEST(RetryAfter, WholeSecondsOnly) {
-  EXPECT_EQ(parse_retry_after("1"), milliseconds(1000));
-  EXPECT_EQ(parse_retry_after(" 30 "), milliseconds(30000));
-  EXPECT_EQ(parse_retry_after("0"), milliseconds(0));
-  EXPECT_EQ(parse_retry_after("86400"), milliseconds(3600 * 1000));  // capped at an hour
-  EXPECT_FALSE(parse_retry_after(""));
-  EXPECT_FALSE(parse_retry_after("-1"));
-  EXPECT_FALSE(parse_retry_after("1.5"));
-  EXPECT_FALSE(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"));
-  EXPECT_FALSE(parse_retry_after("99999999999999999999999"));
+  const std::vector<std::pair<const char*, std::optional<milliseconds>>> cases = {
+      {"1", milliseconds(1000)},
+      {" 30 ", milliseconds(30000)},
+      {"0", milliseconds(0)},
+      {"86400", milliseconds(3600 * 1000)},  // capped at an hour
+      {"", std::nullopt},
+      {"-1", std::nullopt},
+      {"1.5", std::nullopt},
+      {"Wed, 21 Oct 2015 07:28:00 GMT", std::nullopt},
+      {"99999999999999999999999", std::nullopt},
+  };
+  for (const auto& [text, expected] : cases) {
+    EXPECT_EQ(parse_retry_after(text), expected) << "Retry-After: '" << text << "'";
+  }
 }
 
 }  // namespace

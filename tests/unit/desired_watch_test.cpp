@@ -10,6 +10,7 @@
 #include <string>
 
 #include "temp_dir.h"
+#include "thrown_message.h"
 
 namespace orc {
 namespace {
@@ -38,6 +39,15 @@ FileVersion version(int n, std::uint64_t hash) {
 }
 
 const FileVersion kInForce = version(0, 0xA);
+
+// Observes `v` at 0 and again at 2 s, when it has settled, and judges it with `expected` as the
+// verdict: the common start of a change the watch holds (or rejects).
+void settle_and_judge(DesiredWatch& w, const FileVersion& v, bool valid, bool removes_too_much,
+                      Verdict expected) {
+  w.observe(v, at(0));
+  ASSERT_EQ(w.observe(v, at(2000)), Step::kJudge);
+  ASSERT_EQ(w.judged(valid, removes_too_much, at(2000)), expected);
+}
 
 TEST(DesiredWatch, AnUnchangedFileIsNotReadAgain) {
   DesiredWatch w(kSettle, kConfirm, kInForce);
@@ -100,9 +110,7 @@ TEST(DesiredWatch, SameContentUnderANewStampStartsOver) {
 TEST(DesiredWatch, AnInvalidVersionIsReportedOnceAndNotReread) {
   DesiredWatch w(kSettle, kConfirm, kInForce);
   const FileVersion bad = version(1, 0xB);
-  w.observe(bad, at(0));
-  ASSERT_EQ(w.observe(bad, at(2000)), Step::kJudge);
-  EXPECT_EQ(w.judged(false, false, at(2000)), Verdict::kReject);
+  ASSERT_NO_FATAL_FAILURE(settle_and_judge(w, bad, false, false, Verdict::kReject));
   EXPECT_FALSE(w.worth_reading(bad.stamp, at(9000)));
   EXPECT_EQ(w.observe(bad, at(9000)), Step::kNothing);
   EXPECT_FALSE(w.due());
@@ -129,9 +137,7 @@ TEST(DesiredWatch, BackToTheVersionInForceNeedsNoReload) {
 TEST(DesiredWatch, ARemovalBeyondTheFractionIsHeldThenConfirmedWhenUnchanged) {
   DesiredWatch w(kSettle, kConfirm, kInForce);
   const FileVersion shrunk = version(1, 0xB);
-  w.observe(shrunk, at(0));
-  ASSERT_EQ(w.observe(shrunk, at(2000)), Step::kJudge);
-  EXPECT_EQ(w.judged(true, true, at(2000)), Verdict::kHold);
+  ASSERT_NO_FATAL_FAILURE(settle_and_judge(w, shrunk, true, true, Verdict::kHold));
   EXPECT_TRUE(w.held());
   ASSERT_TRUE(w.held_until());
   EXPECT_EQ(*w.held_until(), at(602000));
@@ -146,9 +152,7 @@ TEST(DesiredWatch, ARemovalBeyondTheFractionIsHeldThenConfirmedWhenUnchanged) {
 
 TEST(DesiredWatch, AHeldChangeEditedAgainStartsOver) {
   DesiredWatch w(kSettle, kConfirm, kInForce);
-  w.observe(version(1, 0xB), at(0));
-  w.observe(version(1, 0xB), at(2000));
-  ASSERT_EQ(w.judged(true, true, at(2000)), Verdict::kHold);
+  ASSERT_NO_FATAL_FAILURE(settle_and_judge(w, version(1, 0xB), true, true, Verdict::kHold));
   // The writer resumes (it had only paused): the held prefix is dropped.
   EXPECT_EQ(w.observe(version(2, 0xC), at(300000)), Step::kHeldReplaced);
   EXPECT_FALSE(w.held());
@@ -159,9 +163,7 @@ TEST(DesiredWatch, AHeldChangeEditedAgainStartsOver) {
 
 TEST(DesiredWatch, AHeldChangeUndoneIsDropped) {
   DesiredWatch w(kSettle, kConfirm, kInForce);
-  w.observe(version(1, 0xB), at(0));
-  w.observe(version(1, 0xB), at(2000));
-  ASSERT_EQ(w.judged(true, true, at(2000)), Verdict::kHold);
+  ASSERT_NO_FATAL_FAILURE(settle_and_judge(w, version(1, 0xB), true, true, Verdict::kHold));
   EXPECT_EQ(w.observe(kInForce, at(5000)), Step::kBackInForce);
   EXPECT_FALSE(w.held());
   EXPECT_FALSE(w.due());
@@ -169,9 +171,7 @@ TEST(DesiredWatch, AHeldChangeUndoneIsDropped) {
 
 TEST(DesiredWatch, SighupTakesTheFileAsCompleteAndDropsWhatWasPending) {
   DesiredWatch w(kSettle, kConfirm, kInForce);
-  w.observe(version(1, 0xB), at(0));
-  w.observe(version(1, 0xB), at(2000));
-  ASSERT_EQ(w.judged(true, true, at(2000)), Verdict::kHold);
+  ASSERT_NO_FATAL_FAILURE(settle_and_judge(w, version(1, 0xB), true, true, Verdict::kHold));
   w.confirmed_by_operator(version(1, 0xB), true);
   EXPECT_FALSE(w.held());
   EXPECT_FALSE(w.due());
@@ -189,9 +189,7 @@ TEST(DesiredWatch, SighupTakesTheFileAsCompleteAndDropsWhatWasPending) {
 
 TEST(DesiredWatch, ALostFileDropsPendingChangesAndIsJudgedAfreshWhenBack) {
   DesiredWatch w(kSettle, kConfirm, kInForce);
-  w.observe(version(1, 0xB), at(0));
-  w.observe(version(1, 0xB), at(2000));
-  ASSERT_EQ(w.judged(true, true, at(2000)), Verdict::kHold);
+  ASSERT_NO_FATAL_FAILURE(settle_and_judge(w, version(1, 0xB), true, true, Verdict::kHold));
   w.lost();
   EXPECT_FALSE(w.held());
   EXPECT_FALSE(w.due());
@@ -206,9 +204,7 @@ TEST(DesiredWatch, ALostFileDropsPendingChangesAndIsJudgedAfreshWhenBack) {
 TEST(DesiredWatch, ARejectedVersionIsReportedAgainAfterTheFileWasLost) {
   DesiredWatch w(kSettle, kConfirm, kInForce);
   const FileVersion bad = version(1, 0xB);
-  w.observe(bad, at(0));
-  w.observe(bad, at(2000));
-  ASSERT_EQ(w.judged(false, false, at(2000)), Verdict::kReject);
+  ASSERT_NO_FATAL_FAILURE(settle_and_judge(w, bad, false, false, Verdict::kReject));
   w.lost();
   EXPECT_EQ(w.observe(bad, at(3000)), Step::kSettling);
   EXPECT_EQ(w.observe(bad, at(5000)), Step::kJudge);
@@ -322,14 +318,9 @@ TEST_F(DesiredFileTest, ReadsStateStampAndHash) {
 }
 
 TEST_F(DesiredFileTest, AFifoIsAnErrorNamingTheFileNotAHang) {
-  const fs::path p = dir_ / "desired.yaml";
-  ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0);
-  try {
-    read_desired_file(p);
-    FAIL() << "a FIFO was read";
-  } catch (const DesiredStateError& e) {
-    EXPECT_EQ(std::string(e.what()), p.string() + ": cannot read: is a FIFO, not a regular file");
-  }
+  const fs::path p = make_fifo("desired.yaml");
+  EXPECT_EQ(testing::thrown_message<DesiredStateError>([&] { return read_desired_file(p); }),
+            p.string() + ": cannot read: is a FIFO, not a regular file");
 }
 
 }  // namespace

@@ -1,14 +1,18 @@
-// The stand-in's pure parts: batch semantics, seeds, paging arithmetic and routing.
+// The stand-in's pure parts: batch semantics, seeds, paging arithmetic, routing and names.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
+#include "auth.h"
 #include "batch.h"
+#include "faults.h"
 #include "options.h"
 #include "paging.h"
 #include "routes.h"
 #include "seed.h"
+#include "types.h"
 
 namespace standin {
 namespace {
@@ -278,6 +282,28 @@ TEST(StandinMatchRoute, DecodesThePathIpOnly) {
   EXPECT_EQ(route.ip, "2001:DB8::1");  // canonicalized later, by the operation
 }
 
+// The names the request log and the fault rules use: one per operation, each read back.
+TEST(StandinNames, EveryOperationHasANameThatReadsBack) {
+  std::set<std::string_view> names;
+  for (int i = 0; i <= static_cast<int>(Operation::kCreate); ++i) {
+    const auto op = static_cast<Operation>(i);
+    const std::string_view name = to_string(op);
+    EXPECT_NE(name, "unknown") << i;
+    EXPECT_EQ(parse_operation(name), op) << name;
+    names.insert(name);
+  }
+  EXPECT_EQ(names.size(), static_cast<std::size_t>(Operation::kCreate) + 1);
+  EXPECT_EQ(to_string(Operation::kBatchDelete), "batch_delete");
+  EXPECT_EQ(parse_operation("batch-delete"), std::nullopt);
+  EXPECT_EQ(parse_operation(""), std::nullopt);
+}
+
+TEST(StandinNames, AuthSchemes) {
+  EXPECT_EQ(to_string(AuthScheme::kNone), "none");
+  EXPECT_EQ(to_string(AuthScheme::kToken), "token");
+  EXPECT_EQ(to_string(AuthScheme::kGlobalKey), "global_key");
+}
+
 TEST(StandinOptions, EmptyZoneQuirkIsAFlagWithoutValue) {
   auto quirky = parse_options({"--v1-empty-zone-404", "--token", "t"}, nullptr);
   ASSERT_TRUE(quirky) << quirky.error;
@@ -286,6 +312,36 @@ TEST(StandinOptions, EmptyZoneQuirkIsAFlagWithoutValue) {
   auto plain = parse_options({"--token", "t"}, nullptr);
   ASSERT_TRUE(plain) << plain.error;
   EXPECT_FALSE(plain.value->v1_empty_zone_404);
+}
+
+TEST(StandinOptions, PathFlagsAreStoredAsGivenInEitherSpelling) {
+  auto o = parse_options(
+      {"--port-file", "p", "--seed=s.json", "--faults", "f.json", "--request-log=r.log"}, nullptr);
+  ASSERT_TRUE(o) << o.error;
+  EXPECT_EQ(o.value->port_file, std::filesystem::path("p"));
+  EXPECT_EQ(o.value->seed, std::filesystem::path("s.json"));
+  EXPECT_EQ(o.value->faults, std::filesystem::path("f.json"));
+  EXPECT_EQ(o.value->request_log, std::filesystem::path("r.log"));
+  EXPECT_EQ(parse_options({"--seeds", "s.json"}, nullptr).error, "unknown option --seeds");
+}
+
+// Seeds and fault rules are objects with one field that holds everything.
+TEST(StandinDocuments, HoldTheirOneFieldAndNothingBeside) {
+  using nlohmann::json;
+  const std::string seed_shape = "a seed must be a JSON object {\"zones\": {...}}";
+  EXPECT_TRUE(parse_seed(json::parse(R"({"zones": {}})"), kNow));
+  EXPECT_EQ(parse_seed(json::parse(R"({"zones": []})"), kNow).error, seed_shape);
+  EXPECT_EQ(parse_seed(json::parse(R"([{"zones": {}}])"), kNow).error, seed_shape);
+  EXPECT_EQ(parse_seed(json::parse(R"({"zone": {}})"), kNow).error, seed_shape);
+  EXPECT_EQ(parse_seed(json::parse(R"({"zones": {}, "rules": []})"), kNow).error,
+            "unknown field \"rules\" beside \"zones\"");
+
+  const std::string rules_shape = "fault rules must be a JSON object {\"rules\": [...]}";
+  EXPECT_TRUE(FaultPlan::parse(json::parse(R"({"rules": []})")));
+  EXPECT_EQ(FaultPlan::parse(json::parse(R"({"rules": {}})")).error, rules_shape);
+  EXPECT_EQ(FaultPlan::parse(json::parse("null")).error, rules_shape);
+  EXPECT_EQ(FaultPlan::parse(json::parse(R"({"rules": [], "zones": {}})")).error,
+            "unknown field \"zones\" beside \"rules\"");
 }
 
 TEST(StandinParseQuery, DecodesAndKeepsTheFirst) {

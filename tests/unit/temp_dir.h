@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -35,6 +36,14 @@ class TempDirTest : public ::testing::Test {
     out << content;
     out.close();
     EXPECT_TRUE(out.good()) << p;
+    return p;
+  }
+
+  // Makes a FIFO named `name` below the test's folder: what opens it for reading blocks until
+  // a writer comes, so readers of regular files must refuse it.
+  std::filesystem::path make_fifo(const std::string& name) {
+    const std::filesystem::path p = dir_ / name;
+    EXPECT_EQ(::mkfifo(p.c_str(), 0600), 0) << p;
     return p;
   }
 

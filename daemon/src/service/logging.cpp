@@ -4,6 +4,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <ctime>
 
@@ -13,32 +15,31 @@ namespace orc {
 
 namespace {
 
+// The characters JSON strings escape by a short form; other control characters are \u00XX.
+struct ShortEscape {
+  char c;
+  std::string_view text;
+};
+constexpr std::array<ShortEscape, 5> kShortEscapes = {{
+    {'"', "\\\""},
+    {'\\', "\\\\"},
+    {'\n', "\\n"},
+    {'\r', "\\r"},
+    {'\t', "\\t"},
+}};
+
 void append_escaped(std::string_view text, spdlog::memory_buf_t& dest) {
   for (char c : text) {
-    switch (c) {
-      case '"':
-        dest.append(std::string_view("\\\""));
-        break;
-      case '\\':
-        dest.append(std::string_view("\\\\"));
-        break;
-      case '\n':
-        dest.append(std::string_view("\\n"));
-        break;
-      case '\r':
-        dest.append(std::string_view("\\r"));
-        break;
-      case '\t':
-        dest.append(std::string_view("\\t"));
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-          dest.append(std::string_view(buf));
-        } else {
-          dest.push_back(c);
-        }
+    const auto* escape = std::find_if(kShortEscapes.begin(), kShortEscapes.end(),
+                                      [c](const ShortEscape& e) { return e.c == c; });
+    if (escape != kShortEscapes.end()) {
+      dest.append(escape->text);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
+      dest.append(std::string_view(buf));
+    } else {
+      dest.push_back(c);
     }
   }
 }
