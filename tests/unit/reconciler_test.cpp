@@ -43,7 +43,7 @@ class ReconcilerTest : public ::testing::Test {
 
   CycleReport run(PlanApplier& applier, const DesiredState& desired,
                   ReconcileSettings settings = {}) {
-    Reconciler r(api_, applier, clock_, sleeper_, observer_);
+    Reconciler r(api_, applier, clock_, sleeper_.token(), observer_);
     return r.run_cycle(desired, settings);
   }
 
@@ -57,7 +57,7 @@ TEST_F(ReconcilerTest, PrunesAThousandToSevenFiftyInThreeBatches) {
   const auto all = range_ips(0, 1000);
   const auto keep = std::vector<std::string>(all.begin(), all.begin() + 750);
   api_.seed(kZoneA, all);
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  BatchDeleteApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone_keeping(kZoneA, keep)}});
 
   ASSERT_EQ(cycle.zones.size(), 1u);
@@ -85,7 +85,7 @@ TEST_F(ReconcilerTest, PrunesAThousandToSevenFiftyInThreeBatches) {
 
 TEST_F(ReconcilerTest, BatchSizeIsRespected) {
   api_.seed(kZoneA, range_ips(0, 10));
-  BatchDeleteApplier applier(api_, 3, sleeper_);
+  BatchDeleteApplier applier(api_, 3, sleeper_.token());
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 7))}});
   EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kSuccess);
   ASSERT_EQ(api_.batches.size(), 1u);  // 3 stale: one batch of 3
@@ -108,8 +108,8 @@ TEST_F(ReconcilerTest, ItemsAlreadyGoneAreNotFailures) {
    private:
     FakeZoneApi& fake_;
   } racing(api_);
-  BatchDeleteApplier racing_applier(racing, 100, sleeper_);
-  Reconciler r(racing, racing_applier, clock_, sleeper_, observer_);
+  BatchDeleteApplier racing_applier(racing, 100, sleeper_.token());
+  Reconciler r(racing, racing_applier, clock_, sleeper_.token(), observer_);
   const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 7))}}, {});
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
@@ -130,8 +130,8 @@ TEST_F(ReconcilerTest, NotFoundTextNeedsNoFollowUp) {
       return r;
     }
   } gone(api_);
-  BatchDeleteApplier applier(gone, 100, sleeper_);
-  Reconciler r(gone, applier, clock_, sleeper_, observer_);
+  BatchDeleteApplier applier(gone, 100, sleeper_.token());
+  Reconciler r(gone, applier, clock_, sleeper_.token(), observer_);
   const auto cycle = r.run_cycle({{zone_keeping(kZoneA, {})}}, {});
   EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kSuccess);
   EXPECT_EQ(cycle.zones[0].applied.already_gone, 3u);
@@ -142,7 +142,7 @@ TEST_F(ReconcilerTest, NotFoundTextNeedsNoFollowUp) {
 TEST_F(ReconcilerTest, ItemsTheApiRefusesAreReportedNotPruned) {
   api_.seed(kZoneA, range_ips(0, 10));
   api_.refuse["10.0.0.8"] = "internal error";
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  BatchDeleteApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 7))}});
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kFailure);
@@ -162,7 +162,7 @@ TEST_F(ReconcilerTest, OneZoneFailingDoesNotStopTheOthers) {
   down.http_status = 503;
   down.message = "down";
   api_.list_fails[kZoneA] = down;
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  BatchDeleteApplier applier(api_, 100, sleeper_.token());
   const auto cycle =
       run(applier, {{zone_keeping(kZoneA, range_ips(0, 8)), zone_keeping(kZoneB, range_ips(0, 8))}},
           {.max_delete_fraction = 0.3, .force = false, .concurrency = 2});
@@ -182,7 +182,7 @@ TEST_F(ReconcilerTest, AFailedBatchStopsThatZonesPlan) {
   denied.kind = ApiError::Kind::kPermanent;
   denied.http_status = 403;
   api_.batch_fails[kZoneA] = denied;
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  BatchDeleteApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 100))}},
                          {.max_delete_fraction = 1.0, .force = false, .concurrency = 1});
   EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kFailure);
@@ -192,7 +192,7 @@ TEST_F(ReconcilerTest, AFailedBatchStopsThatZonesPlan) {
 
 TEST_F(ReconcilerTest, SafetyGuardBlocksAndForceLiftsIt) {
   api_.seed(kZoneA, range_ips(0, 20));
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  BatchDeleteApplier applier(api_, 100, sleeper_.token());
   const DesiredState desired{{zone_keeping(kZoneA, range_ips(0, 5))}};  // 15 of 20 stale
   const auto blocked = run(applier, desired);
   EXPECT_EQ(blocked.zones[0].outcome, ZoneOutcome::kBlocked);
@@ -224,7 +224,7 @@ TEST_F(ReconcilerTest, ManyZonesConcurrentlyKeepTheirOrder) {
     api_.seed(id, range_ips(0, 10));
     desired.zones.push_back(zone_keeping(id, range_ips(0, 9)));
   }
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  BatchDeleteApplier applier(api_, 100, sleeper_.token());
   const auto cycle =
       run(applier, desired, {.max_delete_fraction = 0.3, .force = false, .concurrency = 4});
   ASSERT_EQ(cycle.zones.size(), 12u);
@@ -238,7 +238,7 @@ TEST_F(ReconcilerTest, ManyZonesConcurrentlyKeepTheirOrder) {
 TEST_F(ReconcilerTest, StopRequestedBeforeTheCycleRunsNothing) {
   api_.seed(kZoneA, range_ips(0, 10));
   sleeper_.stop();
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  BatchDeleteApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone_keeping(kZoneA, {})}});
   EXPECT_TRUE(cycle.interrupted);
   EXPECT_TRUE(cycle.zones.empty());
@@ -378,8 +378,8 @@ TEST_F(ReconcilerTest, UnrequestedIpsInAnAnswerAreNeitherCountedNorChecked) {
                    {{"../../user/tokens/verify", "internal error"},
                     {"10.0.0.0/../../../accounts", "internal error"},
                     {"10.0.0.250", "internal error"}}));
-  BatchDeleteApplier applier(crafted, 100, sleeper_);
-  Reconciler r(crafted, applier, clock_, sleeper_, observer_);
+  BatchDeleteApplier applier(crafted, 100, sleeper_.token());
+  Reconciler r(crafted, applier, clock_, sleeper_.token(), observer_);
   const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 8))}}, {});
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
@@ -402,8 +402,8 @@ TEST_F(ReconcilerTest, AFailedItemIsCheckedInItsCanonicalFormOnly) {
     }
   } odd(api_);
   CraftedAnswerApi crafted(odd, answer({}, {{"::ffff:a00:63", "internal error"}}));
-  BatchDeleteApplier applier(crafted, 100, sleeper_);
-  Reconciler r(crafted, applier, clock_, sleeper_, observer_);
+  BatchDeleteApplier applier(crafted, 100, sleeper_.token());
+  Reconciler r(crafted, applier, clock_, sleeper_.token(), observer_);
   const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 10))}}, {});
   const auto& z = cycle.zones[0];
   ASSERT_EQ(crafted.sent.size(), 1u);
@@ -419,7 +419,7 @@ TEST_F(ReconcilerTest, MappedListingsNeverDeleteADesiredOrigin) {
   // one stale origin only in its mapped form.
   api_.seed(kZoneA, range_ips(0, 10));
   api_.seed(kZoneA, {"::ffff:10.0.0.1", "::ffff:10.0.0.2", "::ffff:10.0.0.50"});
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  BatchDeleteApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 10))}});
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -51,14 +52,14 @@ class PlanApplier {
 
 class BatchDeleteApplier final : public PlanApplier {
  public:
-  BatchDeleteApplier(ZoneApi& api, std::size_t batch_size, const Sleeper& stop)
+  BatchDeleteApplier(ZoneApi& api, std::size_t batch_size, std::stop_token stop)
       : api_(api), batch_size_(batch_size), stop_(stop) {}
   ApplyResult apply(const std::string& zone_id, const std::vector<std::string>& stale) override;
 
  private:
   ZoneApi& api_;
   std::size_t batch_size_;
-  const Sleeper& stop_;
+  std::stop_token stop_;
 };
 
 class DryRunApplier final : public PlanApplier {
@@ -110,7 +111,7 @@ struct ReconcileSettings {
 
 class Reconciler {
  public:
-  Reconciler(ZoneApi& api, PlanApplier& applier, const Clock& clock, const Sleeper& stop,
+  Reconciler(ZoneApi& api, PlanApplier& applier, const Clock& clock, std::stop_token stop,
              ReconcileObserver& observer)
       : api_(api), applier_(applier), clock_(clock), stop_(stop), observer_(observer) {}
 
@@ -124,7 +125,7 @@ class Reconciler {
   ZoneApi& api_;
   PlanApplier& applier_;
   const Clock& clock_;
-  const Sleeper& stop_;
+  std::stop_token stop_;
   ReconcileObserver& observer_;
 };
 

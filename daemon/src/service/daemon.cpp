@@ -4,12 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <future>
+#include <exception>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cloudflare/cloudflare_api.h"
-#include "cloudflare/curl_http.h"
 #include "core/redact.h"
 #include "status/health.h"
 #include "status/http_server.h"
@@ -21,7 +20,6 @@ namespace orc {
 namespace {
 
 constexpr auto kPollStep = std::chrono::seconds(1);          // desired-state polling, health beats
-constexpr auto kShutdownGrace = std::chrono::seconds(5);     // then in-flight transfers are cut
 constexpr auto kMinDueWait = std::chrono::milliseconds(10);  // a settle deadline already past
 
 // The desired-state file as /healthz reports it.
@@ -76,31 +74,31 @@ std::chrono::milliseconds stall_threshold(const Config& c) {
 }  // namespace
 
 struct Daemon::Impl {
-  Impl(Config c, Credentials creds, DesiredFile d, RunOptions o, ServiceNotifier& n)
+  Impl(Config c, Credentials creds, DesiredFile d, RunOptions o, DaemonDeps deps)
       : config(std::move(c)),
         credentials(std::move(creds)),
         desired(std::move(d.state)),
         options(o),
-        notifier(n),
-        http(clock, config.cloudflare.max_response_bytes, &abort_transfers),
-        limiter(config.cloudflare.requests_per_second, clock, stop,
+        clock(deps.clock),
+        sleeper(deps.sleeper),
+        random(deps.random),
+        http(deps.http),
+        abort_transfers(std::move(deps.abort_transfers)),
+        desired_file(deps.desired_file),
+        notifier(deps.notifier),
+        leadership(deps.leadership),
+        threads(deps.threads),
+        limiter(config.cloudflare.requests_per_second, clock, sleeper,
                 config.cloudflare.budget_headroom),
         metrics(ORC_VERSION),
         health(stall_threshold(config), clock.monotonic()),
         observer(metrics, health, clock),
-        executor({http, limiter, stop, random, clock, observer}, config.reconcile.retry,
-                 config.cloudflare.request_timeout),
-        api(make_zone_api(config.cloudflare.api_flavor, config.cloudflare.api_base, credentials,
-                          config.cloudflare.page_size, executor)),
-        batch_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size), stop),
-        reconciler(*api,
-                   options.dry_run ? static_cast<PlanApplier&>(dry_run_applier)
-                                   : static_cast<PlanApplier&>(batch_applier),
-                   clock, stop, metrics),
         watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {}
 
   int run();
-  CycleReport run_cycle();
+  // One cycle under `stop` (the shutdown's token, or the leadership's cycle token).
+  CycleReport run_cycle(std::stop_token stop);
+  CycleReport reconcile_all(std::stop_source& cycle);
   // How long the loop may wait before looking again: the poll step, or less when the
   // watchdog wants pings more often.
   std::chrono::milliseconds wait_step() const;
@@ -123,22 +121,22 @@ struct Daemon::Impl {
   Credentials credentials;
   DesiredState desired;
   RunOptions options;
-  ServiceNotifier& notifier;
 
-  SystemClock clock;
-  StopSignal stop;
-  SystemRandom random;
-  std::atomic<bool> abort_transfers{false};
-  CurlHttpClient http;
-  RateLimiter limiter;
+  const Clock& clock;
+  Sleeper& sleeper;
+  RandomSource& random;
+  HttpClient& http;
+  std::stop_source abort_transfers;
+  DesiredFileAccess& desired_file;
+  ServiceNotifier& notifier;
+  Leadership& leadership;
+  ThreadStarter& threads;
+
+  std::stop_source shutdown;  // request_stop()
+  RateLimiter limiter;        // one budget for every cycle
   Metrics metrics;
   Health health;
   ProgressObserver observer;
-  RequestExecutor executor;
-  std::unique_ptr<ZoneApi> api;
-  DryRunApplier dry_run_applier;
-  BatchDeleteApplier batch_applier;
-  Reconciler reconciler;
   std::unique_ptr<StatusServer> server;
 
   DesiredWatch watch;
@@ -148,16 +146,16 @@ struct Daemon::Impl {
   std::atomic<DesiredCondition> condition{DesiredCondition::kValid};  // for /healthz
   std::atomic<bool> reload_requested{false};
   std::mutex wake_mu;
-  std::condition_variable wake;
+  std::stop_source wake;                      // wake_mu; stopped to end the loop's wait
   std::optional<MonoTime> stop_requested_at;  // wake_mu
   std::string last_summary = "no cycle yet";  // wake_mu
   MonoTime last_watchdog{};
 };
 
 Daemon::Daemon(Config config, Credentials credentials, DesiredFile desired, RunOptions options,
-               ServiceNotifier& notifier)
+               DaemonDeps deps)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(credentials), std::move(desired),
-                                   options, notifier)) {}
+                                   options, std::move(deps))) {}
 
 Daemon::~Daemon() = default;
 
@@ -174,18 +172,16 @@ void Daemon::request_stop() {
       impl_->stop_requested_at = impl_->clock.monotonic();
       first = true;
     }
-    impl_->stop.request_stop();
+    impl_->shutdown.request_stop();
+    impl_->wake.request_stop();
   }
-  impl_->wake.notify_all();
   if (first) impl_->notifier.stopping();  // at once, not after the cycle in flight
 }
 
 void Daemon::request_reload() {
-  {
-    std::lock_guard lock(impl_->wake_mu);
-    impl_->reload_requested = true;
-  }
-  impl_->wake.notify_all();
+  std::lock_guard lock(impl_->wake_mu);
+  impl_->reload_requested = true;
+  impl_->wake.request_stop();
 }
 
 // The budget window moves with time, not only with requests: read it at each scrape.
@@ -273,7 +269,7 @@ bool Daemon::Impl::reload_on_sighup() {
   std::string text;
   std::string error;
   FileVersion seen;
-  if (!read_file(path, kMaxDesiredFileBytes, text, error, &seen.stamp)) {
+  if (!desired_file.read(text, error, seen.stamp)) {
     spdlog::error(
         "desired state not reloaded (SIGHUP): {}: cannot read: {}; keeping the last "
         "valid one ({} zones)",
@@ -349,14 +345,14 @@ bool Daemon::Impl::poll_desired_file() {
   std::string error;
   FileStamp stamp;
   // A missing file (deleted, or a dangling link) is not a change we act on: keep what we have.
-  if (!stat_file(path, stamp, error)) {
+  if (!desired_file.stat(stamp, error)) {
     file_unreadable(error);
     return false;
   }
   if (!watch.worth_reading(stamp, now)) return false;
   std::string text;
   FileVersion seen;
-  if (!read_file(path, kMaxDesiredFileBytes, text, error, &seen.stamp)) {
+  if (!desired_file.read(text, error, seen.stamp)) {
     file_unreadable(error);
     return false;
   }
@@ -409,31 +405,72 @@ bool Daemon::Impl::poll_desired_file() {
   return false;
 }
 
-CycleReport Daemon::Impl::run_cycle() {
+// The cycle's request path, bound to the cycle's token: the executor, the API and the applier
+// live for one cycle; the budget (limiter) and the observers outlive it.
+CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle) {
+  const std::stop_token stop = cycle.get_token();
+  // Before every request: an instance that no longer leads abandons the cycle.
+  auto may_send = [this, &cycle] {
+    if (leadership.leading()) return true;
+    if (cycle.request_stop()) {
+      spdlog::warn("no longer the leader: abandoning this cycle; no further request is sent");
+    }
+    return false;
+  };
+  RequestExecutor executor({http, limiter, sleeper, random, clock, observer, stop, may_send},
+                           config.reconcile.retry, config.cloudflare.request_timeout);
+  const auto api = make_zone_api(config.cloudflare.api_flavor, config.cloudflare.api_base,
+                                 credentials, config.cloudflare.page_size, executor);
+  DryRunApplier dry_run_applier;
+  BatchDeleteApplier batch_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size),
+                                   stop);
+  Reconciler reconciler(*api,
+                        options.dry_run ? static_cast<PlanApplier&>(dry_run_applier)
+                                        : static_cast<PlanApplier&>(batch_applier),
+                        clock, stop, metrics);
+  return reconciler.run_cycle(desired, {config.reconcile.max_delete_fraction, options.force,
+                                        config.reconcile.concurrency});
+}
+
+CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
+  // One token for the cycle: stopped by the shutdown, by the leadership, or by may_send.
+  std::stop_source cycle;
+  std::stop_callback on_stop(stop, [&cycle] { cycle.request_stop(); });
+  std::stop_callback on_lost_lead(leadership.cycle_token(), [&cycle] { cycle.request_stop(); });
+
   // The cycle runs on its own thread so this loop can keep the watchdog honest meanwhile.
-  auto cycle = std::async(std::launch::async, [this] {
-    return reconciler.run_cycle(desired, {config.reconcile.max_delete_fraction, options.force,
-                                          config.reconcile.concurrency});
+  CycleReport report;
+  std::exception_ptr failed;  // rethrown here, as run() would have seen it
+  std::stop_source done;
+  std::jthread worker = threads.start([&] {
+    try {
+      report = reconcile_all(cycle);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    done.request_stop();
   });
   const auto step =
       std::min<std::chrono::milliseconds>(wait_step(), std::chrono::milliseconds(200));
-  while (cycle.wait_for(step) != std::future_status::ready) {
+  while (sleeper.sleep_for(step, done.get_token())) {
     ping_watchdog();
     std::lock_guard lock(wake_mu);
     if (stop_requested_at && clock.monotonic() - *stop_requested_at > kShutdownGrace) {
-      if (!abort_transfers.exchange(true)) {
+      if (abort_transfers.request_stop()) {
         spdlog::warn("shutdown: requests still running after {}s; abandoning them",
                      kShutdownGrace.count());
       }
     }
   }
-  return cycle.get();
+  worker.join();
+  if (failed) std::rethrow_exception(failed);
+  return report;
 }
 
 void Daemon::Impl::wait_for_next_cycle() {
   const MonoTime next = clock.monotonic() + config.reconcile.interval;
   health.quiet_until(next);
-  while (!stop.stop_requested()) {
+  while (!shutdown.stop_requested()) {
     const MonoTime now = clock.monotonic();
     if (now >= next) return;
     auto step = std::min<std::chrono::nanoseconds>(next - now, wait_step());
@@ -442,11 +479,13 @@ void Daemon::Impl::wait_for_next_cycle() {
       step = std::min<std::chrono::nanoseconds>(
           step, std::max<std::chrono::nanoseconds>(*due - now, kMinDueWait));
     }
+    std::optional<std::stop_token> woken_by;
     {
-      std::unique_lock lock(wake_mu);
-      wake.wait_for(lock, step,
-                    [this] { return stop.stop_requested() || reload_requested.load(); });
+      std::lock_guard lock(wake_mu);
+      if (wake.stop_requested()) wake = std::stop_source();  // the last wake-up was seen
+      if (!shutdown.stop_requested() && !reload_requested.load()) woken_by = wake.get_token();
     }
+    if (woken_by) sleeper.sleep_for(std::chrono::ceil<std::chrono::milliseconds>(step), *woken_by);
     health.progress(clock.monotonic());
     ping_watchdog();
     // A new desired state (or a SIGHUP) is acted on now, not at the end of the interval.
@@ -474,10 +513,13 @@ int Daemon::Impl::run() {
   notifier.status("started; first cycle running");
 
   int status = 0;
-  // --once always runs its pass, so that even a stop before it started gets a report.
+  const std::stop_token stop = shutdown.get_token();
+  // --once always runs its pass, so that even a stop before it started gets a report (a pass
+  // under a stopped token sends nothing).
   while (options.once || !stop.stop_requested()) {
+    if (!leadership.await_leading(stop) && !options.once) break;
     if (!options.once) poll_desired_file();
-    const CycleReport cycle = run_cycle();
+    const CycleReport cycle = run_cycle(stop);
     health.progress(clock.monotonic());
     const std::string summary = cycle.summary();
     {
@@ -497,6 +539,7 @@ int Daemon::Impl::run() {
   }
 
   if (stop.stop_requested()) spdlog::info("stopping: signal received");
+  leadership.release();
   if (server) server->stop();
   return status;
 }
