@@ -20,8 +20,8 @@
 #include "core/redact.h"
 #include "service/daemon.h"
 #include "service/desired_file.h"
-#include "service/leadership.h"
 #include "service/desired_watch.h"
+#include "service/leadership.h"
 #include "service/logging.h"
 #include "service/notify.h"
 

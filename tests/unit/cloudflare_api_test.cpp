@@ -54,8 +54,9 @@ class ApiTest : public ::testing::Test {
     policy.initial_backoff = milliseconds(1000);
     policy.max_backoff = milliseconds(8000);
     executor_ = std::make_unique<RequestExecutor>(
-        RequestExecutor::Deps{http_, limiter_, sleeper_, random_, clock_, observer_, sleeper_.token()}, policy,
-        milliseconds(30000));
+        RequestExecutor::Deps{http_, limiter_, sleeper_, random_, clock_, observer_,
+                              sleeper_.token()},
+        policy, milliseconds(30000));
     return make_zone_api(flavor, kBase, creds_, page_size, *executor_);
   }
 

@@ -428,8 +428,8 @@ CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle) {
                         options.dry_run ? static_cast<PlanApplier&>(dry_run_applier)
                                         : static_cast<PlanApplier&>(batch_applier),
                         clock, stop, metrics);
-  return reconciler.run_cycle(desired, {config.reconcile.max_delete_fraction, options.force,
-                                        config.reconcile.concurrency});
+  return reconciler.run_cycle(
+      desired, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency});
 }
 
 CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
