@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -35,6 +37,38 @@ constexpr const char* kHost = "http://127.0.0.1:9";  // never contacted: the HTT
 std::string desired_yaml(const std::vector<std::string>& ips) {
   std::string out = std::string("zones:\n  - zone_id: ") + kZone + "\n    origins:\n";
   for (const auto& ip : ips) out += "      - " + ip + "\n";
+  return out;
+}
+
+// A fleet of `zones` zones: zone i holds 10.0.i.1-3 live and keeps 10.0.i.1-2, except for the
+// zones given a different list in `keep`.
+std::string fleet_zone(int i) {
+  char id[33];
+  std::snprintf(id, sizeof(id), "%032x", i + 1);
+  return id;
+}
+std::string fleet_ip(int zone, int host) {
+  return "10.0." + std::to_string(zone) + "." + std::to_string(host);
+}
+nlohmann::json fleet_seed(int zones) {
+  nlohmann::json doc = {{"zones", nlohmann::json::object()}};
+  for (int i = 0; i < zones; ++i) {
+    for (int h = 1; h <= 3; ++h) {
+      doc["zones"][fleet_zone(i)].push_back(
+          {{"ip", fleet_ip(i, h)}, {"vendor", "aws"}, {"region", "us-east-1"}});
+    }
+  }
+  return doc;
+}
+std::string fleet_yaml(int zones, const std::map<int, std::vector<int>>& keep = {}) {
+  std::string out = "zones:\n";
+  for (int i = 0; i < zones; ++i) {
+    out += "  - zone_id: " + fleet_zone(i) + "\n    origins:\n";
+    const auto it = keep.find(i);
+    for (int h : it != keep.end() ? it->second : std::vector<int>{1, 2}) {
+      out += "      - " + fleet_ip(i, h) + "\n";
+    }
+  }
   return out;
 }
 
@@ -91,6 +125,12 @@ class StandInHttp final : public HttpClient {
         abort_(std::move(abort)),
         service_(seed(), standin::FaultPlan{}, {{kToken, std::nullopt, std::nullopt}, {}, {}}, time,
                  time, log_) {}
+
+  // Replaces every zone and mapping (the stand-in's PUT /__admin/state).
+  void seed(const nlohmann::json& doc) {
+    const auto answer = service_.handle({"PUT", "/__admin/state", {}, doc.dump()});
+    ASSERT_EQ(answer.status, 200) << answer.body;
+  }
 
   void hang(bool on) {
     std::lock_guard lock(mu_);
@@ -442,6 +482,86 @@ TEST_F(ServiceLoop, EveryRequestAsksWhetherThisInstanceStillLeads) {
   time_.advance_to(t0() + seconds(200));
   EXPECT_EQ(http_.sent().size(), before);
   stop_at(t0() + seconds(210) + milliseconds(500));
+}
+
+// Changes first: 20 zones at one request per second make a cycle of about 40 s.
+class ChangesFirst : public ServiceLoop {
+ protected:
+  static constexpr int kZones = 20;
+  void start_fleet() {
+    http_.seed(fleet_seed(kZones));
+    file_.write(fleet_yaml(kZones));
+    Config config = loop_config();
+    config.cloudflare.requests_per_second = 1;
+    start(config);
+  }
+  std::vector<MonoTime> lists_of(int zone) const {
+    std::vector<MonoTime> out;
+    for (const auto& s : http_.sent("GET")) {
+      if (s.url.find(fleet_zone(zone)) != std::string::npos) out.push_back(s.at);
+    }
+    return out;
+  }
+};
+
+TEST_F(ChangesFirst, AZoneChangedMidCycleIsReconciledNextAndTheCycleGoesOn) {
+  start_fleet();
+  time_.advance_to(t0() + seconds(5) + milliseconds(500));  // zone 2 or 3 is being reconciled
+  file_.write(fleet_yaml(kZones, {{17, {1}}}));             // zone 17 no longer keeps .2
+  const MonoTime written = time_.monotonic();
+  stop_at(t0() + seconds(55) + milliseconds(500));  // the next cycle starts at about 100 s
+
+  // Settled after 2 s (seen within a 200 ms look), then the zone in progress finishes its
+  // request, and zone 17's list and delete take the next two slots.
+  const auto deleted = http_.deleted_at(fleet_ip(17, 2));
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_GE(*deleted, written + seconds(2));
+  EXPECT_LE(*deleted, written + seconds(6));
+  EXPECT_EQ(lists_of(17).size(), 1u);  // not reached before the change: reconciled once
+  // The rest of the cycle continued behind it: every zone pruned in this one cycle, those
+  // still waiting after zone 17.
+  for (int i = 0; i < kZones; ++i) {
+    const auto at = http_.deleted_at(fleet_ip(i, 3));
+    ASSERT_TRUE(at.has_value()) << "zone " << i;
+    if (i >= 5 && i != 17) {
+      EXPECT_GT(*at, *deleted) << "zone " << i;
+    }
+    EXPECT_EQ(lists_of(i).size(), 1u) << "zone " << i;
+  }
+}
+
+TEST_F(ChangesFirst, AZoneAlreadyDoneThisCycleIsReconciledAgainAtOnce) {
+  start_fleet();
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  file_.write(fleet_yaml(kZones, {{0, {1}}}));  // zone 0 was reconciled at the start
+  const MonoTime written = time_.monotonic();
+  stop_at(t0() + seconds(55) + milliseconds(500));
+
+  const auto deleted = http_.deleted_at(fleet_ip(0, 2));
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_LE(*deleted, written + seconds(6));
+  EXPECT_EQ(lists_of(0).size(), 2u);
+  EXPECT_LT(*deleted, *http_.deleted_at(fleet_ip(kZones - 1, 3)));
+}
+
+TEST_F(ChangesFirst, SighupTakesAHeldChangeMidCycleAndChangesGoFirst) {
+  http_.seed(fleet_seed(kZones));
+  file_.write(fleet_yaml(kZones));
+  Config config = loop_config();
+  config.cloudflare.requests_per_second = 1;
+  config.reconcile.max_delete_fraction = 0.3;  // removing 1 of 2 origins is held
+  start(config);
+  time_.advance_to(t0() + seconds(3) + milliseconds(500));
+  file_.write(fleet_yaml(kZones, {{15, {1}}}));
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));  // settled, held
+  daemon_->request_reload();
+  const MonoTime sighup = time_.monotonic();
+  stop_at(t0() + seconds(30) + milliseconds(500));
+
+  const auto deleted = http_.deleted_at(fleet_ip(15, 2));
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_GE(*deleted, sighup);
+  EXPECT_LE(*deleted, sighup + seconds(4));
 }
 
 }  // namespace

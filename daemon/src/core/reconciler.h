@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/desired_state.h"
 #include "core/plan.h"
+#include "core/zone_queue.h"
 
 namespace orc {
 
@@ -120,6 +121,10 @@ class Reconciler {
   // Every zone once, `settings.concurrency` at a time. Zones are independent: one failing
   // does not stop the others.
   CycleReport run_cycle(const DesiredState& desired, const ReconcileSettings& settings);
+  // The zones of `queue` until it is empty, `settings.concurrency` at a time (at most as many
+  // as it holds at the start); zones pushed to its front meanwhile are taken next. The report
+  // lists zones in queue order (ZoneQueue::Item::order).
+  CycleReport run_cycle(ZoneQueue& queue, const ReconcileSettings& settings);
 
  private:
   ZoneApi& api_;

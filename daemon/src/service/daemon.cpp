@@ -7,9 +7,11 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "cloudflare/cloudflare_api.h"
 #include "core/redact.h"
+#include "core/zone_queue.h"
 #include "status/health.h"
 #include "status/http_server.h"
 #include "status/listen_socket.h"
@@ -98,7 +100,10 @@ struct Daemon::Impl {
   int run();
   // One cycle under `stop` (the shutdown's token, or the leadership's cycle token).
   CycleReport run_cycle(std::stop_token stop);
-  CycleReport reconcile_all(std::stop_source& cycle);
+  CycleReport reconcile_all(std::stop_source& cycle, ZoneQueue& queue);
+  // During a cycle: a desired-state change taken now (settled, confirmed, or SIGHUP) puts the
+  // zones it changed at the front of the cycle's queue.
+  void changes_first(ZoneQueue& queue);
   // How long the loop may wait before looking again: the poll step, or less when the
   // watchdog wants pings more often.
   std::chrono::milliseconds wait_step() const;
@@ -140,7 +145,9 @@ struct Daemon::Impl {
   std::unique_ptr<StatusServer> server;
 
   DesiredWatch watch;
-  std::optional<DesiredState> held_state;   // a valid change waiting for confirmation
+  std::optional<DesiredState> held_state;                 // a valid change waiting for confirmation
+  std::optional<std::vector<std::string>> taken_changes;  // zones changed by the last take()
+  bool cycle_again = false;                 // start the next cycle without waiting for the interval
   std::optional<std::string> file_problem;  // why the file cannot be read, once reported
   std::atomic<std::size_t> zone_count{0};   // for /healthz, read on the server's threads
   std::atomic<DesiredCondition> condition{DesiredCondition::kValid};  // for /healthz
@@ -233,6 +240,7 @@ void Daemon::Impl::set_condition(DesiredCondition c) {
 }
 
 void Daemon::Impl::take(DesiredState next, const std::string& why) {
+  taken_changes = changed_zones(desired, next);
   desired = std::move(next);
   held_state.reset();
   zone_count = desired.zones.size();
@@ -407,7 +415,7 @@ bool Daemon::Impl::poll_desired_file() {
 
 // The cycle's request path, bound to the cycle's token: the executor, the API and the applier
 // live for one cycle; the budget (limiter) and the observers outlive it.
-CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle) {
+CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle, ZoneQueue& queue) {
   const std::stop_token stop = cycle.get_token();
   // Before every request: an instance that no longer leads abandons the cycle.
   auto may_send = [this, &cycle] {
@@ -429,7 +437,25 @@ CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle) {
                                         : static_cast<PlanApplier&>(batch_applier),
                         clock, stop, metrics);
   return reconciler.run_cycle(
-      desired, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency});
+      queue, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency});
+}
+
+void Daemon::Impl::changes_first(ZoneQueue& queue) {
+  const bool sighup = reload_requested.load();
+  taken_changes.reset();
+  if (!poll_desired_file()) return;
+  if (sighup) cycle_again = true;  // SIGHUP asks for a full cycle: the next one starts at once
+  if (!taken_changes || taken_changes->empty()) return;
+  const std::size_t changed = taken_changes->size();
+  if (queue.changes_first(desired, *taken_changes)) {
+    spdlog::info(
+        "desired state changed during the cycle: the {} changed zones are reconciled next; the "
+        "rest of the cycle continues behind them with the new desired state",
+        changed);
+  } else {
+    cycle_again = true;  // the cycle was ending: a new one takes the change
+  }
+  taken_changes.reset();
 }
 
 CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
@@ -442,9 +468,10 @@ CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
   CycleReport report;
   std::exception_ptr failed;  // rethrown here, as run() would have seen it
   std::stop_source done;
+  ZoneQueue queue(desired);
   std::jthread worker = threads.start([&] {
     try {
-      report = reconcile_all(cycle);
+      report = reconcile_all(cycle, queue);
     } catch (...) {
       failed = std::current_exception();
     }
@@ -454,6 +481,7 @@ CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
       std::min<std::chrono::milliseconds>(wait_step(), std::chrono::milliseconds(200));
   while (sleeper.sleep_for(step, done.get_token())) {
     ping_watchdog();
+    if (!options.once && !stop.stop_requested()) changes_first(queue);
     std::lock_guard lock(wake_mu);
     if (stop_requested_at && clock.monotonic() - *stop_requested_at > kShutdownGrace) {
       if (abort_transfers.request_stop()) {
@@ -468,6 +496,7 @@ CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
 }
 
 void Daemon::Impl::wait_for_next_cycle() {
+  if (std::exchange(cycle_again, false)) return;
   const MonoTime next = clock.monotonic() + config.reconcile.interval;
   health.quiet_until(next);
   while (!shutdown.stop_requested()) {
