@@ -292,7 +292,7 @@ CycleReport Reconciler::run_cycle(ZoneQueue& queue, const ReconcileSettings& set
     while (!stop_.stop_requested()) {
       auto item = queue.pop();
       if (!item) break;
-      ZoneReport report = reconcile_zone(item->zone, settings);
+      ZoneReport report = reconcile_zone(*item->zone, settings);
       log_report(report);
       observer_.on_zone_done(report);
       std::lock_guard lock(mu);

@@ -41,7 +41,11 @@ std::vector<std::string> changed_zones(const DesiredState& before, const Desired
 }
 
 ZoneQueue::ZoneQueue(const DesiredState& desired) {
-  for (const auto& z : desired.zones) items_.push_back({z, next_order_++});
+  for (const auto& z : desired.zones) items_.push_back({&z, next_order_++});
+}
+
+ZoneQueue::ZoneQueue(std::shared_ptr<const DesiredState> desired) : ZoneQueue(*desired) {
+  states_.push_back(std::move(desired));
 }
 
 std::optional<ZoneQueue::Item> ZoneQueue::pop() {
@@ -55,25 +59,27 @@ std::optional<ZoneQueue::Item> ZoneQueue::pop() {
   return item;
 }
 
-bool ZoneQueue::changes_first(const DesiredState& next, const std::vector<std::string>& changed) {
+bool ZoneQueue::changes_first(std::shared_ptr<const DesiredState> next,
+                              const std::vector<std::string>& changed) {
   std::unordered_map<std::string_view, const DesiredZone*> zones;
-  for (const auto& z : next.zones) zones.emplace(z.zone_id, &z);
+  for (const auto& z : next->zones) zones.emplace(z.zone_id, &z);
   std::lock_guard lock(mu_);
   if (closed_) return false;
   std::deque<Item> reordered;
   const std::unordered_set<std::string> first(changed.begin(), changed.end());
   for (const auto& id : changed) {
     const auto it = zones.find(id);
-    if (it != zones.end()) reordered.push_back({*it->second, next_order_++});
+    if (it != zones.end()) reordered.push_back({it->second, next_order_++});
   }
   for (auto& item : items_) {
-    if (first.contains(item.zone.zone_id)) continue;  // already at the front
-    const auto it = zones.find(item.zone.zone_id);
+    if (first.contains(item.zone->zone_id)) continue;  // already at the front
+    const auto it = zones.find(item.zone->zone_id);
     if (it == zones.end()) continue;  // no longer managed
-    item.zone = *it->second;
+    item.zone = it->second;
     reordered.push_back(std::move(item));
   }
   items_ = std::move(reordered);
+  states_.push_back(std::move(next));
   return true;
 }
 

@@ -79,7 +79,7 @@ struct Daemon::Impl {
   Impl(Config c, Credentials creds, DesiredFile d, RunOptions o, DaemonDeps deps)
       : config(std::move(c)),
         credentials(std::move(creds)),
-        desired(std::move(d.state)),
+        desired(std::make_shared<const DesiredState>(std::move(d.state))),
         options(o),
         clock(deps.clock),
         sleeper(deps.sleeper),
@@ -124,7 +124,9 @@ struct Daemon::Impl {
 
   Config config;
   Credentials credentials;
-  DesiredState desired;
+  // Shared with the cycle's queue, which keeps the state it started with while a new one is
+  // taken: never copied.
+  std::shared_ptr<const DesiredState> desired;
   RunOptions options;
 
   const Clock& clock;
@@ -240,13 +242,13 @@ void Daemon::Impl::set_condition(DesiredCondition c) {
 }
 
 void Daemon::Impl::take(DesiredState next, const std::string& why) {
-  taken_changes = changed_zones(desired, next);
-  desired = std::move(next);
+  taken_changes = changed_zones(*desired, next);
+  desired = std::make_shared<const DesiredState>(std::move(next));
   held_state.reset();
-  zone_count = desired.zones.size();
+  zone_count = desired->zones.size();
   set_condition(DesiredCondition::kValid);
-  metrics.set_zones(zone_ids(desired));
-  spdlog::info("desired state reloaded ({}): {} zones from {}", why, desired.zones.size(),
+  metrics.set_zones(zone_ids(*desired));
+  spdlog::info("desired state reloaded ({}): {} zones from {}", why, desired->zones.size(),
                config.reconcile.desired_state.string());
 }
 
@@ -267,7 +269,7 @@ void Daemon::Impl::file_unreadable(const std::string& error, bool log) {
     spdlog::warn(
         "desired state file {} cannot be read: {}; keeping the last valid desired state ({} "
         "zones){} until it can be read again",
-        config.reconcile.desired_state.string(), error, desired.zones.size(),
+        config.reconcile.desired_state.string(), error, desired->zones.size(),
         dropped ? " and dropping the change that was held" : "");
   }
 }
@@ -281,7 +283,7 @@ bool Daemon::Impl::reload_on_sighup() {
     spdlog::error(
         "desired state not reloaded (SIGHUP): {}: cannot read: {}; keeping the last "
         "valid one ({} zones)",
-        path.string(), error, desired.zones.size());
+        path.string(), error, desired->zones.size());
     file_unreadable(error, /*log=*/false);
     return false;
   }
@@ -296,7 +298,7 @@ bool Daemon::Impl::reload_on_sighup() {
     drop_held();
     set_condition(DesiredCondition::kInvalid);
     spdlog::error("desired state not reloaded (SIGHUP): {}; keeping the last valid one ({} zones)",
-                  e.what(), desired.zones.size());
+                  e.what(), desired->zones.size());
     return false;
   }
   watch.confirmed_by_operator(seen, /*valid=*/true);
@@ -315,11 +317,11 @@ bool Daemon::Impl::judge(const std::string& text, MonoTime now) {
     spdlog::error(
         "desired state not reloaded (file changed): {}; keeping the last valid one ({} "
         "zones)",
-        e.what(), desired.zones.size());
+        e.what(), desired->zones.size());
     return false;
   }
   const double max_fraction = config.reconcile.max_delete_fraction;
-  const auto shrinks = removals_beyond(desired, next, max_fraction);
+  const auto shrinks = removals_beyond(*desired, next, max_fraction);
   switch (watch.judged(/*valid=*/true, !shrinks.empty(), now)) {
     case DesiredWatch::Verdict::kUse:
       take(std::move(next), "file changed");
@@ -332,7 +334,7 @@ bool Daemon::Impl::judge(const std::string& text, MonoTime now) {
           "previous desired state ({} zones) stays in force. The change takes effect if {} "
           "stays unchanged for {}; if the file is complete, confirm it now with SIGHUP "
           "(systemctl reload origin-reconciler, or kill -HUP {})",
-          describe(shrinks), max_fraction * 100.0, desired.zones.size(), path.string(),
+          describe(shrinks), max_fraction * 100.0, desired->zones.size(), path.string(),
           format_duration(watch.confirm_period()), ::getpid());
       return false;
     case DesiredWatch::Verdict::kReject:
@@ -395,7 +397,7 @@ bool Daemon::Impl::poll_desired_file() {
       drop_held();
       set_condition(DesiredCondition::kValid);
       spdlog::info("desired state file {} {} the desired state in force ({} zones){}",
-                   path.string(), back ? "is back, with" : "again holds", desired.zones.size(),
+                   path.string(), back ? "is back, with" : "again holds", desired->zones.size(),
                    dropped ? "; the held change is dropped" : "");
       return false;
     }
@@ -523,9 +525,9 @@ void Daemon::Impl::wait_for_next_cycle() {
 }
 
 int Daemon::Impl::run() {
-  zone_count = desired.zones.size();
+  zone_count = desired->zones.size();
   set_condition(DesiredCondition::kValid);
-  metrics.set_zones(zone_ids(desired));
+  metrics.set_zones(zone_ids(*desired));
   const auto budget = limiter.usage();
   metrics.set_api_budget(budget.in_window, budget.limit);
   spdlog::info("API budget: {} requests per 5 minutes ({} per second, {}% kept free)", budget.limit,
@@ -559,7 +561,8 @@ int Daemon::Impl::run() {
     notifier.status("last cycle: " + summary);
     if (options.once) {
       const bool stopped = stop.stop_requested();
-      std::fputs(format_plan_report(cycle, options.dry_run, &desired, stopped).c_str(), stdout);
+      std::fputs(format_plan_report(cycle, options.dry_run, desired.get(), stopped).c_str(),
+                 stdout);
       std::fflush(stdout);
       status = once_exit_status(cycle, stopped);
       break;
