@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,7 +19,9 @@
 #include "core/desired_state.h"
 #include "core/redact.h"
 #include "service/daemon.h"
+#include "service/desired_file.h"
 #include "service/desired_watch.h"
+#include "service/leadership.h"
 #include "service/logging.h"
 #include "service/notify.h"
 
@@ -203,10 +206,21 @@ int main(int argc, char** argv) {
   }
 
   auto notifier = orc::make_systemd_notifier();
+  // The loop's edges: real time, waits, randomness, libcurl, the file on disk, one instance.
+  orc::SystemClock clock;
+  orc::SystemSleeper sleeper;
+  orc::SystemRandom random;
+  std::stop_source abort_transfers;  // stopped by the loop once the shutdown grace has passed
+  orc::CurlHttpClient http(clock, config.cloudflare.max_response_bytes,
+                           abort_transfers.get_token());
+  orc::DesiredStateFile desired_file(config.reconcile.desired_state);
+  orc::AlwaysLeader leadership;
+  orc::SystemThreads threads;
   int status = 0;
   try {
     orc::Daemon daemon(std::move(config), std::move(credentials), std::move(desired), options,
-                       *notifier);
+                       {clock, sleeper, random, http, abort_transfers, desired_file, *notifier,
+                        leadership, threads});
     std::atomic<bool> done{false};
     std::thread signal_thread([&] {
       const timespec tick{0, 200 * 1000 * 1000};

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <stop_token>
 #include <thread>
 
 #include "core/clock.h"
@@ -99,8 +100,8 @@ void route_everything(httplib::Server& server, const httplib::Server::Handler& h
   server.Options(any, handler);
 }
 
-// Serves until SIGTERM or SIGINT; returns the exit status. `stop` is the service's sleeper.
-int serve(standin::StandIn& service, const standin::Options& options, orc::StopSignal& stop) {
+// Serves until SIGTERM or SIGINT; returns the exit status. `stop` cuts the service's waits short.
+int serve(standin::StandIn& service, const standin::Options& options, std::stop_source& stop) {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
@@ -176,7 +177,8 @@ int main(int argc, char** argv) {
   }
   try {
     orc::SystemClock clock;
-    orc::StopSignal stop;  // latency faults wait on it; shutdown cuts them short
+    orc::SystemSleeper sleeper;  // latency faults wait on it
+    std::stop_source stop;       // shutdown cuts those waits short
     const auto& opts = *options.value;
     std::ofstream log_file;
     if (opts.request_log) {
@@ -186,7 +188,7 @@ int main(int argc, char** argv) {
     standin::RequestLog log(log_file.is_open() ? &log_file : nullptr);
     standin::StandIn service(load_seed(opts.seed, clock), load_faults(opts.faults),
                              {opts.credentials, opts.rate_limit, {opts.v1_empty_zone_404}}, clock,
-                             stop, log);
+                             sleeper, log, stop.get_token());
     return serve(service, opts, stop);
   } catch (const StartupError& e) {
     std::cerr << "cf-standin: " << e.message << "\n";

@@ -63,10 +63,11 @@ struct StandIn::ApiCall {
 };
 
 StandIn::StandIn(Store store, FaultPlan faults, ServiceOptions options, const orc::Clock& clock,
-                 orc::Sleeper& sleeper, RequestLog& log)
+                 orc::Sleeper& sleeper, RequestLog& log, std::stop_token stop)
     : options_(std::move(options)),
       clock_(clock),
       sleeper_(sleeper),
+      stop_(std::move(stop)),
       started_(clock.monotonic()),
       store_(std::move(store)),
       faults_(std::move(faults)),
@@ -96,7 +97,7 @@ HttpAnswer StandIn::handle(const HttpCall& http) {
   }
   ApiCall call = begin_api(http, path, query);
   if (call.fault && call.fault->latency_ms > 0) {
-    sleeper_.sleep_for(std::chrono::milliseconds(call.fault->latency_ms));
+    sleeper_.sleep_for(std::chrono::milliseconds(call.fault->latency_ms), stop_);
   }
   return finish_api(call, http);
 }

@@ -8,6 +8,7 @@
 
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,9 +50,9 @@ struct ServiceOptions {
 
 class StandIn {
  public:
-  // `sleeper` waits out latency faults; stopping it cuts those waits short.
+  // `sleeper` waits out latency faults; stopping `stop` cuts those waits short.
   StandIn(Store store, FaultPlan faults, ServiceOptions options, const orc::Clock& clock,
-          orc::Sleeper& sleeper, RequestLog& log);
+          orc::Sleeper& sleeper, RequestLog& log, std::stop_token stop = {});
 
   HttpAnswer handle(const HttpCall& call);
 
@@ -72,6 +73,7 @@ class StandIn {
   ServiceOptions options_;
   const orc::Clock& clock_;
   orc::Sleeper& sleeper_;
+  std::stop_token stop_;
   const orc::MonoTime started_;
 
   mutable std::mutex mu_;  // guards everything below

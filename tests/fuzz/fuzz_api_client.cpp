@@ -130,8 +130,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   policy.max_attempts = kMaxAttempts;
   policy.initial_backoff = milliseconds(1000);
   policy.max_backoff = kMaxBackoff;
-  orc::RequestExecutor executor({http, limiter, sleeper, random, clock, observer}, policy,
-                                milliseconds(30000));
+  orc::RequestExecutor executor({http, limiter, sleeper, random, clock, observer, sleeper.token()},
+                                policy, milliseconds(30000));
   orc::Credentials credentials;
   credentials.token = "fuzz-token";
   const auto api = orc::make_zone_api(flavor, kBase, credentials, 100, executor);

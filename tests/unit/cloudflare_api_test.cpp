@@ -54,8 +54,9 @@ class ApiTest : public ::testing::Test {
     policy.initial_backoff = milliseconds(1000);
     policy.max_backoff = milliseconds(8000);
     executor_ = std::make_unique<RequestExecutor>(
-        RequestExecutor::Deps{http_, limiter_, sleeper_, random_, clock_, observer_}, policy,
-        milliseconds(30000));
+        RequestExecutor::Deps{http_, limiter_, sleeper_, random_, clock_, observer_,
+                              sleeper_.token()},
+        policy, milliseconds(30000));
     return make_zone_api(flavor, kBase, creds_, page_size, *executor_);
   }
 
@@ -209,11 +210,11 @@ TEST_F(ApiTest, OriginV2ShrinkingListingDeletesNothingInThatZone) {
   // Were the listing taken as complete, the delete would get this answer.
   http_.push(200, ok({{"succeeded", {{{"origin_ip", "192.0.2.2"}}}}, {"failed", json::array()}}));
   testing::FakeSleeper stop(clock_);
-  ChangeSetApplier applier(*api, 100, stop);
+  ChangeSetApplier applier(*api, 100, stop.token());
   struct Quiet final : ReconcileObserver {
     void on_zone_done(const ZoneReport&) override {}
   } quiet;
-  Reconciler reconciler(*api, applier, clock_, stop, quiet);
+  Reconciler reconciler(*api, applier, clock_, stop.token(), quiet);
   DesiredZone zone;
   zone.zone_id = kZone;
   zone.origins.push_back({"192.0.2.1", {}, {}});

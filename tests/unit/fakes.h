@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -42,25 +43,21 @@ class FakeClock final : public Clock {
   WallTime wall_{std::chrono::seconds(1'700'000'000)};
 };
 
+// Sleeps advance the FakeClock at once. It owns a stop source for tests that stop "the daemon":
+// pass token() wherever a stop token goes; stop() and stop_during_sleep() request it.
 class FakeSleeper final : public Sleeper {
  public:
   explicit FakeSleeper(FakeClock& clock) : clock_(clock) {}
-  bool sleep_for(Millis d) override {
+  bool sleep_for(Millis d, std::stop_token stop) override {
     std::lock_guard lock(mu_);
-    if (stopped_) return false;
+    if (stop.stop_requested()) return false;
     sleeps_.push_back(d);
     clock_.advance(d);
-    if (stop_after_sleeps_ > 0 && sleeps_.size() >= stop_after_sleeps_) stopped_ = true;
-    return !stopped_;
+    if (stop_after_sleeps_ > 0 && sleeps_.size() >= stop_after_sleeps_) source_.request_stop();
+    return !stop.stop_requested();
   }
-  bool stop_requested() const override {
-    std::lock_guard lock(mu_);
-    return stopped_;
-  }
-  void stop() {
-    std::lock_guard lock(mu_);
-    stopped_ = true;
-  }
+  std::stop_token token() const { return source_.get_token(); }
+  void stop() { source_.request_stop(); }
   // The stop request arrives during the n-th sleep.
   void stop_during_sleep(std::size_t n) { stop_after_sleeps_ = n; }
   std::vector<Millis> sleeps() const {
@@ -72,7 +69,7 @@ class FakeSleeper final : public Sleeper {
   FakeClock& clock_;
   mutable std::mutex mu_;
   std::vector<Millis> sleeps_;
-  bool stopped_ = false;
+  std::stop_source source_;
   std::size_t stop_after_sleeps_ = 0;
 };
 

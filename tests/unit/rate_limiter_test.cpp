@@ -245,10 +245,10 @@ TEST(RateLimiter, SleepsUntilTheBudgetAllowsAndCountsEveryStart) {
   testing::FakeClock clock;
   testing::FakeSleeper sleeper(clock);
   RateLimiter limiter(2.0, clock, sleeper);
-  EXPECT_TRUE(limiter.acquire());
-  EXPECT_TRUE(limiter.acquire());
+  EXPECT_TRUE(limiter.acquire(sleeper.token()));
+  EXPECT_TRUE(limiter.acquire(sleeper.token()));
   EXPECT_TRUE(sleeper.sleeps().empty());  // two per second
-  EXPECT_TRUE(limiter.acquire());
+  EXPECT_TRUE(limiter.acquire(sleeper.token()));
   ASSERT_EQ(sleeper.sleeps().size(), 1u);
   EXPECT_EQ(sleeper.sleeps()[0], milliseconds(1000));
   EXPECT_EQ(limiter.usage().in_window, 3);
@@ -261,10 +261,10 @@ TEST(RateLimiter, A429PausesEveryCallerAndShowsTheSmallerLimit) {
   testing::FakeClock clock;
   testing::FakeSleeper sleeper(clock);
   RateLimiter limiter(4.0, clock, sleeper);
-  EXPECT_TRUE(limiter.acquire());
+  EXPECT_TRUE(limiter.acquire(sleeper.token()));
   limiter.pause_for(milliseconds(5000));
   EXPECT_EQ(limiter.usage().limit, 570);
-  EXPECT_TRUE(limiter.acquire());
+  EXPECT_TRUE(limiter.acquire(sleeper.token()));
   ASSERT_EQ(sleeper.sleeps().size(), 1u);
   EXPECT_EQ(sleeper.sleeps()[0], milliseconds(5000));
   clock.advance(seconds(300));
@@ -275,28 +275,26 @@ TEST(RateLimiter, AStopDuringTheWaitSendsNothing) {
   testing::FakeClock clock;
   testing::FakeSleeper sleeper(clock);
   RateLimiter limiter(1.0, clock, sleeper);
-  EXPECT_TRUE(limiter.acquire());
+  EXPECT_TRUE(limiter.acquire(sleeper.token()));
   sleeper.stop_during_sleep(1);
-  EXPECT_FALSE(limiter.acquire());
+  EXPECT_FALSE(limiter.acquire(sleeper.token()));
   EXPECT_EQ(limiter.usage().in_window, 1);
-  EXPECT_FALSE(limiter.acquire());  // and no more after the stop
+  EXPECT_FALSE(limiter.acquire(sleeper.token()));  // and no more after the stop
   EXPECT_EQ(limiter.usage().in_window, 1);
 }
 
-// A real stop signal wakes a caller that waits for a window which would take minutes to drain.
+// A real stop request wakes a caller that waits for a window which would take minutes to drain.
 class ProbeSleeper final : public Sleeper {
  public:
-  bool sleep_for(Millis d) override {
+  bool sleep_for(Millis d, std::stop_token stop) override {
     {
       std::lock_guard lock(mu_);
       asked_ = d;
       if (!told_) entered_.set_value();
       told_ = true;
     }
-    return real_.sleep_for(d);
+    return real_.sleep_for(d, stop);
   }
-  bool stop_requested() const override { return real_.stop_requested(); }
-  StopSignal& real() { return real_; }
   std::future<void> entered() { return entered_.get_future(); }
   Millis asked() {
     std::lock_guard lock(mu_);
@@ -304,7 +302,7 @@ class ProbeSleeper final : public Sleeper {
   }
 
  private:
-  StopSignal real_;
+  SystemSleeper real_;
   std::mutex mu_;
   std::promise<void> entered_;
   bool told_ = false;
@@ -314,17 +312,18 @@ class ProbeSleeper final : public Sleeper {
 TEST(RateLimiter, StopRequestCancelsALongWaitAtOnce) {
   testing::FakeClock clock;  // time stands still: only the stop can end the wait
   ProbeSleeper sleeper;
+  std::stop_source stop;
   RateLimiter limiter(1.0, clock, sleeper, 0.99);  // a window of 3 requests
   for (int i = 0; i < 3; ++i) {
     clock.advance(seconds(1));
-    ASSERT_TRUE(limiter.acquire());
+    ASSERT_TRUE(limiter.acquire(stop.get_token()));
   }
   auto entered = sleeper.entered();
-  auto waiter = std::async(std::launch::async, [&] { return limiter.acquire(); });
+  auto waiter = std::async(std::launch::async, [&] { return limiter.acquire(stop.get_token()); });
   entered.wait();
   EXPECT_EQ(sleeper.asked(), seconds(298));
   const auto before = std::chrono::steady_clock::now();
-  sleeper.real().request_stop();
+  stop.request_stop();
   EXPECT_FALSE(waiter.get());
   EXPECT_LT(std::chrono::steady_clock::now() - before, seconds(5));
 }
@@ -338,7 +337,7 @@ TEST(RateLimiter, ConcurrentCallersShareOneBudget) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 200; ++i) {
-        if (limiter.acquire()) ++granted;
+        if (limiter.acquire(sleeper.token())) ++granted;
         const auto u = limiter.usage();
         EXPECT_LE(u.in_window, u.limit);
       }

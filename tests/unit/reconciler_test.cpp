@@ -43,7 +43,7 @@ class ReconcilerTest : public ::testing::Test {
 
   CycleReport run(PlanApplier& applier, const DesiredState& desired,
                   ReconcileSettings settings = {}) {
-    Reconciler r(api_, applier, clock_, sleeper_, observer_);
+    Reconciler r(api_, applier, clock_, sleeper_.token(), observer_);
     return r.run_cycle(desired, settings);
   }
 
@@ -57,7 +57,7 @@ TEST_F(ReconcilerTest, PrunesAThousandToSevenFiftyInThreeBatches) {
   const auto all = range_ips(0, 1000);
   const auto keep = std::vector<std::string>(all.begin(), all.begin() + 750);
   api_.seed(kZoneA, all);
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone_keeping(kZoneA, keep)}});
 
   ASSERT_EQ(cycle.zones.size(), 1u);
@@ -85,7 +85,7 @@ TEST_F(ReconcilerTest, PrunesAThousandToSevenFiftyInThreeBatches) {
 
 TEST_F(ReconcilerTest, BatchSizeIsRespected) {
   api_.seed(kZoneA, range_ips(0, 10));
-  ChangeSetApplier applier(api_, 3, sleeper_);
+  ChangeSetApplier applier(api_, 3, sleeper_.token());
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 7))}});
   EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kSuccess);
   ASSERT_EQ(api_.batches.size(), 1u);  // 3 stale: one batch of 3
@@ -108,8 +108,8 @@ TEST_F(ReconcilerTest, ItemsAlreadyGoneAreNotFailures) {
    private:
     FakeZoneApi& fake_;
   } racing(api_);
-  ChangeSetApplier racing_applier(racing, 100, sleeper_);
-  Reconciler r(racing, racing_applier, clock_, sleeper_, observer_);
+  ChangeSetApplier racing_applier(racing, 100, sleeper_.token());
+  Reconciler r(racing, racing_applier, clock_, sleeper_.token(), observer_);
   const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 7))}}, {});
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
@@ -130,8 +130,8 @@ TEST_F(ReconcilerTest, AbsentItemsNeedNoFollowUp) {
       return r;
     }
   } gone(api_);
-  ChangeSetApplier applier(gone, 100, sleeper_);
-  Reconciler r(gone, applier, clock_, sleeper_, observer_);
+  ChangeSetApplier applier(gone, 100, sleeper_.token());
+  Reconciler r(gone, applier, clock_, sleeper_.token(), observer_);
   const auto cycle = r.run_cycle({{zone_keeping(kZoneA, {})}}, {});
   EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kSuccess);
   EXPECT_EQ(cycle.zones[0].applied.already_gone, 3u);
@@ -142,7 +142,7 @@ TEST_F(ReconcilerTest, AbsentItemsNeedNoFollowUp) {
 TEST_F(ReconcilerTest, ItemsTheApiRefusesAreReportedNotPruned) {
   api_.seed(kZoneA, range_ips(0, 10));
   api_.refuse["10.0.0.8"] = "internal error";
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 7))}});
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kFailure);
@@ -162,7 +162,7 @@ TEST_F(ReconcilerTest, OneZoneFailingDoesNotStopTheOthers) {
   down.http_status = 503;
   down.message = "down";
   api_.list_fails[kZoneA] = down;
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle =
       run(applier, {{zone_keeping(kZoneA, range_ips(0, 8)), zone_keeping(kZoneB, range_ips(0, 8))}},
           {.max_delete_fraction = 0.3, .force = false, .concurrency = 2});
@@ -182,7 +182,7 @@ TEST_F(ReconcilerTest, AFailedBatchStopsThatZonesPlan) {
   denied.kind = ApiError::Kind::kPermanent;
   denied.http_status = 403;
   api_.batch_fails[kZoneA] = denied;
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 100))}},
                          {.max_delete_fraction = 1.0, .force = false, .concurrency = 1});
   EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kFailure);
@@ -192,7 +192,7 @@ TEST_F(ReconcilerTest, AFailedBatchStopsThatZonesPlan) {
 
 TEST_F(ReconcilerTest, SafetyGuardBlocksAndForceLiftsIt) {
   api_.seed(kZoneA, range_ips(0, 20));
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const DesiredState desired{{zone_keeping(kZoneA, range_ips(0, 5))}};  // 15 of 20 stale
   const auto blocked = run(applier, desired);
   EXPECT_EQ(blocked.zones[0].outcome, ZoneOutcome::kBlocked);
@@ -225,7 +225,7 @@ TEST_F(ReconcilerTest, ManyZonesConcurrentlyKeepTheirOrder) {
     api_.seed(id, range_ips(0, 10));
     desired.zones.push_back(zone_keeping(id, range_ips(0, 9)));
   }
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle =
       run(applier, desired, {.max_delete_fraction = 0.3, .force = false, .concurrency = 4});
   ASSERT_EQ(cycle.zones.size(), 12u);
@@ -239,7 +239,7 @@ TEST_F(ReconcilerTest, ManyZonesConcurrentlyKeepTheirOrder) {
 TEST_F(ReconcilerTest, StopRequestedBeforeTheCycleRunsNothing) {
   api_.seed(kZoneA, range_ips(0, 10));
   sleeper_.stop();
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone_keeping(kZoneA, {})}});
   EXPECT_TRUE(cycle.interrupted);
   EXPECT_TRUE(cycle.zones.empty());
@@ -402,8 +402,8 @@ TEST_F(ReconcilerTest, UnrequestedIpsInAnAnswerAreNeitherCountedNorChecked) {
                    {{"../../user/tokens/verify", "internal error"},
                     {"10.0.0.0/../../../accounts", "internal error"},
                     {"10.0.0.250", "internal error"}}));
-  ChangeSetApplier applier(crafted, 100, sleeper_);
-  Reconciler r(crafted, applier, clock_, sleeper_, observer_);
+  ChangeSetApplier applier(crafted, 100, sleeper_.token());
+  Reconciler r(crafted, applier, clock_, sleeper_.token(), observer_);
   const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 8))}}, {});
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
@@ -426,8 +426,8 @@ TEST_F(ReconcilerTest, AFailedItemIsCheckedInItsCanonicalFormOnly) {
     }
   } odd(api_);
   CraftedAnswerApi crafted(odd, answer({}, {{"::ffff:a00:63", "internal error"}}));
-  ChangeSetApplier applier(crafted, 100, sleeper_);
-  Reconciler r(crafted, applier, clock_, sleeper_, observer_);
+  ChangeSetApplier applier(crafted, 100, sleeper_.token());
+  Reconciler r(crafted, applier, clock_, sleeper_.token(), observer_);
   const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 10))}}, {});
   const auto& z = cycle.zones[0];
   ASSERT_EQ(crafted.sent.size(), 1u);
@@ -443,7 +443,7 @@ TEST_F(ReconcilerTest, MappedListingsNeverDeleteADesiredOrigin) {
   // one stale origin only in its mapped form.
   api_.seed(kZoneA, range_ips(0, 10));
   api_.seed(kZoneA, {"::ffff:10.0.0.1", "::ffff:10.0.0.2", "::ffff:10.0.0.50"});
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 10))}});
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
@@ -482,7 +482,7 @@ ReconcileSettings sync_settings(double max_delete_fraction = 0.5) {
 
 TEST_F(ReconcilerTest, SyncUpsertsFirstThenDeletesInAsFewRequestsAsPossible) {
   const DesiredZone zone = three_hundred_zone(api_, kZoneA);
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone}}, sync_settings());
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
@@ -515,7 +515,7 @@ TEST_F(ReconcilerTest, SyncUpsertsFirstThenDeletesInAsFewRequestsAsPossible) {
 
 TEST_F(ReconcilerTest, PruneCountsWhatSyncWouldDoButOnlyDeletes) {
   const DesiredZone zone = three_hundred_zone(api_, kZoneA);
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone}}, {.max_delete_fraction = 0.5});
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
@@ -531,7 +531,7 @@ TEST_F(ReconcilerTest, TheZonesPolicyOverridesTheDaemons) {
   synced.policy = Policy::kSync;
   DesiredZone pruned = three_hundred_zone(api_, kZoneB);
   pruned.policy = Policy::kPrune;
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   ReconcileSettings daemon_prune{.max_delete_fraction = 0.5, .force = false, .concurrency = 1};
   const auto cycle = run(applier, {{synced}}, daemon_prune);
   EXPECT_EQ(cycle.zones[0].applied.upserted, 170u);
@@ -549,7 +549,7 @@ TEST_F(ReconcilerTest, SupportedRegionsAreReadOncePerCycle) {
     std::snprintf(id, sizeof(id), "%032x", i + 1);
     desired.zones.push_back(three_hundred_zone(api_, id));
   }
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   ReconcileSettings settings = sync_settings();
   settings.concurrency = 3;
   const auto cycle = run(applier, desired, settings);
@@ -567,7 +567,7 @@ TEST_F(ReconcilerTest, AnUnsupportedRegionIsReportedAndNotSent) {
   z.origins[3] = origin("10.0.0.3", "aws", "mars-north-1");         // an update
   z.origins.push_back(origin("192.0.2.1", "oci", "us-ashburn-1"));  // no oci in the table
   z.origins.push_back(origin("192.0.2.2", "gcp", "us-central1"));
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{z}}, sync_settings());
   const auto& r = cycle.zones[0];
   EXPECT_EQ(r.outcome, ZoneOutcome::kSuccess) << r.error;
@@ -585,7 +585,7 @@ TEST_F(ReconcilerTest, ARefusedUpsertIsAnItemFailureWithTheApisError) {
   z.origins.push_back(origin("192.0.2.1", "gcp", "us-central1"));
   z.origins.push_back(origin("192.0.2.2", "gcp", "us-central1"));
   api_.refuse_upsert["192.0.2.1"] = {1157, "region not available for this zone"};
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{z}}, sync_settings());
   const auto& r = cycle.zones[0];
   EXPECT_EQ(r.outcome, ZoneOutcome::kFailure);
@@ -608,7 +608,7 @@ TEST_F(ReconcilerTest, AFailedUpsertRequestSendsNoDeletes) {
   denied.codes = {1164};
   denied.message = "[1164] Zone limit reached";
   api_.upsert_fails[kZoneA] = denied;
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone}}, sync_settings());
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kFailure);
@@ -626,7 +626,7 @@ TEST_F(ReconcilerTest, UnreadableSupportedRegionsChangeNothingInThatZone) {
   down.http_status = 503;
   down.message = "down";
   api_.regions_fail = down;
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone}}, sync_settings());
   EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kFailure);
   EXPECT_NE(cycle.zones[0].error.find("reading supported regions: HTTP 503"), std::string::npos);
@@ -638,7 +638,7 @@ TEST_F(ReconcilerTest, TheUpdateGuardBlocksAndForceLiftsIt) {
   DesiredZone z;
   z.zone_id = kZoneA;
   for (const auto& ip : range_ips(0, 20)) z.origins.push_back(origin(ip, "aws", "eu-west-1"));
-  ChangeSetApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto blocked = run(applier, {{z}}, sync_settings());
   EXPECT_EQ(blocked.zones[0].outcome, ZoneOutcome::kBlocked);
   EXPECT_NE(blocked.zones[0].error.find("max_update_fraction"), std::string::npos);
@@ -673,8 +673,8 @@ TEST_F(ReconcilerTest, AStopBeforeTheDeletesSendsNone) {
    private:
     testing::FakeSleeper& s_;
   } stopping(api_, sleeper_);
-  ChangeSetApplier applier(stopping, 100, sleeper_);
-  Reconciler r(stopping, applier, clock_, sleeper_, observer_);
+  ChangeSetApplier applier(stopping, 100, sleeper_.token());
+  Reconciler r(stopping, applier, clock_, sleeper_.token(), observer_);
   const auto report = r.reconcile_zone(zone, sync_settings());
   EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
   ASSERT_TRUE(report.applied.error);

@@ -23,7 +23,7 @@ std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& re
                                              const Accept& accept) {
   ApiError last;
   for (int attempt = 1; attempt <= policy_.max_attempts; ++attempt) {
-    if (!d_.limiter.acquire()) {
+    if (!d_.limiter.acquire(d_.stop) || (d_.may_send && !d_.may_send())) {
       return ApiError::cancelled();
     }
     const MonoTime started = d_.clock.monotonic();
@@ -43,7 +43,7 @@ std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& re
                  last.describe(), attempt, policy_.max_attempts, format_duration(delay));
     // Cloudflare's budget is per user: a 429 holds back every zone, not only this one.
     if (last.reason == RetryReason::kRateLimited) d_.limiter.pause_for(delay);
-    if (!d_.sleeper.sleep_for(delay)) {
+    if (!d_.sleeper.sleep_for(delay, d_.stop)) {
       return ApiError::cancelled();
     }
   }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 #include "core/api.h"
@@ -26,6 +27,12 @@ class RequestExecutor {
     RandomSource& random;
     const Clock& clock;
     ApiObserver& observer;
+    // The cycle's cancellation: checked before each request, and it cuts short the waits for
+    // the budget and between retries (ApiError::cancelled()).
+    std::stop_token stop = {};
+    // Asked right before every request is sent; false abandons it as cancelled (an instance
+    // that no longer leads sends nothing). Empty: always allowed.
+    std::function<bool()> may_send = {};
   };
   RequestExecutor(Deps deps, RetryPolicy policy, Millis request_timeout);
 

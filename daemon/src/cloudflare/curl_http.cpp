@@ -18,7 +18,7 @@ struct Transfer {
   std::string* body = nullptr;
   std::map<std::string, std::string>* headers = nullptr;
   std::size_t limit = 0;
-  const std::atomic<bool>* abort = nullptr;
+  std::stop_token abort;
   bool too_large = false;
   bool out_of_memory = false;
 };
@@ -70,7 +70,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 
 int on_progress(void* user, curl_off_t, curl_off_t received, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(user);
-  if (t->abort != nullptr && t->abort->load()) return 1;
+  if (t->abort.stop_requested()) return 1;
   // Bytes on the wire (before decoding): an answer that is large even compressed.
   if (received > 0 && static_cast<std::size_t>(received) > t->limit) {
     t->too_large = true;
@@ -116,8 +116,8 @@ void curl_global_setup() {
 }
 
 CurlHttpClient::CurlHttpClient(const Clock& clock, std::size_t max_response_bytes,
-                               const std::atomic<bool>* abort)
-    : clock_(clock), max_response_bytes_(max_response_bytes), abort_(abort) {}
+                               std::stop_token abort)
+    : clock_(clock), max_response_bytes_(max_response_bytes), abort_(std::move(abort)) {}
 
 CurlHttpClient::~CurlHttpClient() {
   for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));

@@ -13,10 +13,10 @@
 // to one.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,10 +37,9 @@ ProxyRule proxy_rule(std::string_view url, const char* env_no_proxy);
 class CurlHttpClient final : public HttpClient {
  public:
   // `clock` stamps each answer's arrival (received_at). `abort` (optional) is polled during
-  // transfers; when it becomes true, transfers still running are abandoned (used only after
-  // the shutdown grace period has passed).
-  CurlHttpClient(const Clock& clock, std::size_t max_response_bytes,
-                 const std::atomic<bool>* abort = nullptr);
+  // transfers; once it is stopped, transfers still running are abandoned (the loop stops it
+  // only after the shutdown grace period has passed).
+  CurlHttpClient(const Clock& clock, std::size_t max_response_bytes, std::stop_token abort = {});
   ~CurlHttpClient() override;
   CurlHttpClient(const CurlHttpClient&) = delete;
   CurlHttpClient& operator=(const CurlHttpClient&) = delete;
@@ -53,7 +52,7 @@ class CurlHttpClient final : public HttpClient {
 
   const Clock& clock_;
   const std::size_t max_response_bytes_;
-  const std::atomic<bool>* abort_;
+  std::stop_token abort_;
   std::mutex mu_;
   std::vector<void*> idle_;
 };

@@ -2,10 +2,9 @@
 // (see tests/unit/fakes.h). Only system_clock.cpp touches the real clocks.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
+#include <stop_token>
 
 namespace orc {
 
@@ -19,14 +18,15 @@ class Clock {
   virtual WallTime wall() const = 0;       // for people and timestamps
 };
 
-// Waits that a shutdown can cut short.
+// Waits that a stop request cuts short. Cancellation is one std::stop_token, handed down from
+// the shutdown (and the leadership) through the cycle to every wait.
 class Sleeper {
  public:
   virtual ~Sleeper() = default;
-  // Returns false when the wait was interrupted by a stop request (the caller should
-  // give up what it was doing), true when the full duration passed.
-  virtual bool sleep_for(std::chrono::milliseconds d) = 0;
-  virtual bool stop_requested() const = 0;
+  // Waits `d`, or less when `stop` is requested first. Returns false when `stop` was requested
+  // (before or during the wait: the caller should give up what it was doing), true when the
+  // full duration passed.
+  virtual bool sleep_for(std::chrono::milliseconds d, std::stop_token stop) = 0;
 };
 
 class RandomSource {
@@ -41,17 +41,10 @@ class SystemClock final : public Clock {
   WallTime wall() const override { return std::chrono::system_clock::now(); }
 };
 
-// A sleeper backed by a condition variable; request_stop() wakes every sleeper at once.
-class StopSignal final : public Sleeper {
+// Real waits: a condition variable that a std::stop_callback on the token wakes at once.
+class SystemSleeper final : public Sleeper {
  public:
-  bool sleep_for(std::chrono::milliseconds d) override;
-  bool stop_requested() const override { return stopped_.load(); }
-  void request_stop();
-
- private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::atomic<bool> stopped_{false};
+  bool sleep_for(std::chrono::milliseconds d, std::stop_token stop) override;
 };
 
 class SystemRandom final : public RandomSource {

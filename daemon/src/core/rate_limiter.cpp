@@ -74,9 +74,9 @@ RateLimiter::RateLimiter(double requests_per_second, const Clock& clock, Sleeper
                          double headroom)
     : budget_(requests_per_second, headroom), clock_(clock), sleeper_(sleeper) {}
 
-bool RateLimiter::acquire() {
+bool RateLimiter::acquire(std::stop_token stop) {
   for (;;) {
-    if (sleeper_.stop_requested()) return false;
+    if (stop.stop_requested()) return false;
     nanoseconds wait;
     {
       std::lock_guard lock(mu_);
@@ -85,7 +85,7 @@ bool RateLimiter::acquire() {
     }
     if (wait <= nanoseconds::zero()) return true;
     // Several callers may wake for the same slot: the others ask again and wait on.
-    if (!sleeper_.sleep_for(std::chrono::ceil<Millis>(wait))) return false;
+    if (!sleeper_.sleep_for(std::chrono::ceil<Millis>(wait), stop)) return false;
   }
 }
 

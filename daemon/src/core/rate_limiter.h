@@ -7,6 +7,7 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+#include <stop_token>
 
 #include "core/clock.h"
 #include "core/duration.h"
@@ -70,9 +71,9 @@ class RateLimiter {
   RateLimiter(double requests_per_second, const Clock& clock, Sleeper& sleeper,
               double headroom = kDefaultBudgetHeadroom);
 
-  // Waits until the budget allows one more request and counts it; false when a stop request
-  // cut the wait short (nothing is sent then).
-  bool acquire();
+  // Waits until the budget allows one more request and counts it; false when `stop` was
+  // requested before or during the wait (nothing is sent then).
+  bool acquire(std::stop_token stop);
   // A 429 answer: every caller waits `d` (the Retry-After), and the budget shrinks for the
   // following five minutes (RequestBudget::rate_limited).
   void pause_for(Millis d);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -389,28 +390,32 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
 }
 
 CycleReport Reconciler::run_cycle(const DesiredState& desired, const ReconcileSettings& settings) {
+  ZoneQueue queue(desired);
+  return run_cycle(queue, settings);
+}
+
+CycleReport Reconciler::run_cycle(ZoneQueue& queue, const ReconcileSettings& settings) {
   {
     std::lock_guard lock(regions_mu_);
     regions_.reset();  // read again, at most once, in this cycle
   }
-  CycleReport cycle;
-  cycle.zones.resize(desired.zones.size());
-  std::vector<char> done(desired.zones.size(), 0);  // not vector<bool>: written concurrently
-  std::atomic<std::size_t> next{0};
+  std::mutex mu;
+  std::vector<std::pair<std::size_t, ZoneReport>> finished;  // mu
 
   auto worker = [&] {
-    for (std::size_t i = next++; i < desired.zones.size(); i = next++) {
-      if (stop_.stop_requested()) break;
-      ZoneReport report = reconcile_zone(desired.zones[i], settings);
+    while (!stop_.stop_requested()) {
+      auto item = queue.pop();
+      if (!item) break;
+      ZoneReport report = reconcile_zone(*item->zone, settings);
       log_report(report);
       observer_.on_zone_done(report);
-      cycle.zones[i] = std::move(report);
-      done[i] = 1;  // distinct elements per worker; joined before reading
+      std::lock_guard lock(mu);
+      finished.emplace_back(item->order, std::move(report));
     }
   };
 
   const auto n = static_cast<std::size_t>(std::max(1, settings.concurrency));
-  const std::size_t threads = std::min(n, desired.zones.size());
+  const std::size_t threads = std::min(n, queue.waiting());
   if (threads <= 1) {
     worker();
   } else {
@@ -420,12 +425,11 @@ CycleReport Reconciler::run_cycle(const DesiredState& desired, const ReconcileSe
   }
 
   // Zones a stop request kept us from starting are not reported as results.
-  std::vector<ZoneReport> finished;
-  for (std::size_t i = 0; i < cycle.zones.size(); ++i) {
-    if (done[i]) finished.push_back(std::move(cycle.zones[i]));
-  }
-  cycle.interrupted = finished.size() < desired.zones.size();
-  cycle.zones = std::move(finished);
+  std::sort(finished.begin(), finished.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  CycleReport cycle;
+  for (auto& [order, report] : finished) cycle.zones.push_back(std::move(report));
+  cycle.interrupted = queue.waiting() > 0;
   return cycle;
 }
 

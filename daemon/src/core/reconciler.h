@@ -7,6 +7,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "core/clock.h"
 #include "core/desired_state.h"
 #include "core/plan.h"
+#include "core/zone_queue.h"
 
 namespace orc {
 
@@ -62,7 +64,7 @@ class PlanApplier {
 // sent. A delete item the API refused is checked with a GET: gone is as good as deleted.
 class ChangeSetApplier final : public PlanApplier {
  public:
-  ChangeSetApplier(ZoneApi& api, std::size_t batch_size, const Sleeper& stop)
+  ChangeSetApplier(ZoneApi& api, std::size_t batch_size, std::stop_token stop)
       : api_(api), batch_size_(batch_size), stop_(stop) {}
   ApplyResult apply(const std::string& zone_id, const ChangeSet& changes) override;
 
@@ -72,7 +74,7 @@ class ChangeSetApplier final : public PlanApplier {
 
   ZoneApi& api_;
   std::size_t batch_size_;
-  const Sleeper& stop_;
+  std::stop_token stop_;
 };
 
 class DryRunApplier final : public PlanApplier {
@@ -127,7 +129,7 @@ struct ReconcileSettings {
 
 class Reconciler {
  public:
-  Reconciler(ZoneApi& api, PlanApplier& applier, const Clock& clock, const Sleeper& stop,
+  Reconciler(ZoneApi& api, PlanApplier& applier, const Clock& clock, std::stop_token stop,
              ReconcileObserver& observer)
       : api_(api), applier_(applier), clock_(clock), stop_(stop), observer_(observer) {}
 
@@ -137,6 +139,10 @@ class Reconciler {
   // does not stop the others. The supported regions are read at most once per cycle, by the
   // first zone that has something to create or update.
   CycleReport run_cycle(const DesiredState& desired, const ReconcileSettings& settings);
+  // The zones of `queue` until it is empty, `settings.concurrency` at a time (at most as many
+  // as it holds at the start); zones pushed to its front meanwhile are taken next. The report
+  // lists zones in queue order (ZoneQueue::Item::order).
+  CycleReport run_cycle(ZoneQueue& queue, const ReconcileSettings& settings);
 
  private:
   Result<SupportedRegions> supported_regions(const std::string& zone_id);
@@ -144,7 +150,7 @@ class Reconciler {
   ZoneApi& api_;
   PlanApplier& applier_;
   const Clock& clock_;
-  const Sleeper& stop_;
+  std::stop_token stop_;
   ReconcileObserver& observer_;
   std::mutex regions_mu_;  // guards regions_; held while it is read, so it is read once
   std::optional<Result<SupportedRegions>> regions_;  // this cycle's answer, success or not

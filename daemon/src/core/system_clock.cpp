@@ -1,20 +1,25 @@
+#include <condition_variable>
 #include <random>
 
 #include "core/clock.h"
 
 namespace orc {
 
-bool StopSignal::sleep_for(std::chrono::milliseconds d) {
-  std::unique_lock lock(mu_);
-  return !cv_.wait_for(lock, d, [this] { return stopped_.load(); });
-}
-
-void StopSignal::request_stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopped_ = true;
-  }
-  cv_.notify_all();
+bool SystemSleeper::sleep_for(std::chrono::milliseconds d, std::stop_token stop) {
+  if (stop.stop_requested()) return false;
+  // One mutex and condition variable per wait: a stop wakes exactly the waits under its token.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopped = false;
+  std::stop_callback wake(stop, [&] {
+    {
+      std::lock_guard lock(mu);
+      stopped = true;
+    }
+    cv.notify_all();
+  });
+  std::unique_lock lock(mu);
+  return !cv.wait_for(lock, d, [&] { return stopped; });
 }
 
 SystemRandom::SystemRandom() : state_(std::random_device{}()) {}

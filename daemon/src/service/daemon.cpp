@@ -4,13 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <future>
+#include <exception>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "cloudflare/cloudflare_api.h"
-#include "cloudflare/curl_http.h"
 #include "core/redact.h"
+#include "core/zone_queue.h"
 #include "status/health.h"
 #include "status/http_server.h"
 #include "status/listen_socket.h"
@@ -21,7 +22,6 @@ namespace orc {
 namespace {
 
 constexpr auto kPollStep = std::chrono::seconds(1);          // desired-state polling, health beats
-constexpr auto kShutdownGrace = std::chrono::seconds(5);     // then in-flight transfers are cut
 constexpr auto kMinDueWait = std::chrono::milliseconds(10);  // a settle deadline already past
 
 // The desired-state file as /healthz reports it.
@@ -76,31 +76,34 @@ std::chrono::milliseconds stall_threshold(const Config& c) {
 }  // namespace
 
 struct Daemon::Impl {
-  Impl(Config c, Credentials creds, DesiredFile d, RunOptions o, ServiceNotifier& n)
+  Impl(Config c, Credentials creds, DesiredFile d, RunOptions o, DaemonDeps deps)
       : config(std::move(c)),
         credentials(std::move(creds)),
-        desired(std::move(d.state)),
+        desired(std::make_shared<const DesiredState>(std::move(d.state))),
         options(o),
-        notifier(n),
-        http(clock, config.cloudflare.max_response_bytes, &abort_transfers),
-        limiter(config.cloudflare.requests_per_second, clock, stop,
+        clock(deps.clock),
+        sleeper(deps.sleeper),
+        random(deps.random),
+        http(deps.http),
+        abort_transfers(std::move(deps.abort_transfers)),
+        desired_file(deps.desired_file),
+        notifier(deps.notifier),
+        leadership(deps.leadership),
+        threads(deps.threads),
+        limiter(config.cloudflare.requests_per_second, clock, sleeper,
                 config.cloudflare.budget_headroom),
         metrics(ORC_VERSION),
         health(stall_threshold(config), clock.monotonic()),
         observer(metrics, health, clock),
-        executor({http, limiter, stop, random, clock, observer}, config.reconcile.retry,
-                 config.cloudflare.request_timeout),
-        api(make_zone_api(config.cloudflare.api_flavor, config.cloudflare.api_base, credentials,
-                          config.cloudflare.page_size, executor)),
-        change_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size), stop),
-        reconciler(*api,
-                   options.dry_run ? static_cast<PlanApplier&>(dry_run_applier)
-                                   : static_cast<PlanApplier&>(change_applier),
-                   clock, stop, metrics),
         watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {}
 
   int run();
-  CycleReport run_cycle();
+  // One cycle under `stop` (the shutdown's token, or the leadership's cycle token).
+  CycleReport run_cycle(std::stop_token stop);
+  CycleReport reconcile_all(std::stop_source& cycle, ZoneQueue& queue);
+  // During a cycle: a desired-state change taken now (settled, confirmed, or SIGHUP) puts the
+  // zones it changed at the front of the cycle's queue.
+  void changes_first(ZoneQueue& queue);
   // How long the loop may wait before looking again: the poll step, or less when the
   // watchdog wants pings more often.
   std::chrono::milliseconds wait_step() const;
@@ -121,43 +124,47 @@ struct Daemon::Impl {
 
   Config config;
   Credentials credentials;
-  DesiredState desired;
+  // Shared with the cycle's queue, which keeps the state it started with while a new one is
+  // taken: never copied.
+  std::shared_ptr<const DesiredState> desired;
   RunOptions options;
-  ServiceNotifier& notifier;
 
-  SystemClock clock;
-  StopSignal stop;
-  SystemRandom random;
-  std::atomic<bool> abort_transfers{false};
-  CurlHttpClient http;
-  RateLimiter limiter;
+  const Clock& clock;
+  Sleeper& sleeper;
+  RandomSource& random;
+  HttpClient& http;
+  std::stop_source abort_transfers;
+  DesiredFileAccess& desired_file;
+  ServiceNotifier& notifier;
+  Leadership& leadership;
+  ThreadStarter& threads;
+
+  std::stop_source shutdown;  // request_stop()
+  RateLimiter limiter;        // one budget for every cycle
   Metrics metrics;
   Health health;
   ProgressObserver observer;
-  RequestExecutor executor;
-  std::unique_ptr<ZoneApi> api;
-  DryRunApplier dry_run_applier;
-  ChangeSetApplier change_applier;
-  Reconciler reconciler;
   std::unique_ptr<StatusServer> server;
 
   DesiredWatch watch;
-  std::optional<DesiredState> held_state;   // a valid change waiting for confirmation
+  std::optional<DesiredState> held_state;                 // a valid change waiting for confirmation
+  std::optional<std::vector<std::string>> taken_changes;  // zones changed by the last take()
+  bool cycle_again = false;                 // start the next cycle without waiting for the interval
   std::optional<std::string> file_problem;  // why the file cannot be read, once reported
   std::atomic<std::size_t> zone_count{0};   // for /healthz, read on the server's threads
   std::atomic<DesiredCondition> condition{DesiredCondition::kValid};  // for /healthz
   std::atomic<bool> reload_requested{false};
   std::mutex wake_mu;
-  std::condition_variable wake;
+  std::stop_source wake;                      // wake_mu; stopped to end the loop's wait
   std::optional<MonoTime> stop_requested_at;  // wake_mu
   std::string last_summary = "no cycle yet";  // wake_mu
   MonoTime last_watchdog{};
 };
 
 Daemon::Daemon(Config config, Credentials credentials, DesiredFile desired, RunOptions options,
-               ServiceNotifier& notifier)
+               DaemonDeps deps)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(credentials), std::move(desired),
-                                   options, notifier)) {}
+                                   options, std::move(deps))) {}
 
 Daemon::~Daemon() = default;
 
@@ -174,18 +181,16 @@ void Daemon::request_stop() {
       impl_->stop_requested_at = impl_->clock.monotonic();
       first = true;
     }
-    impl_->stop.request_stop();
+    impl_->shutdown.request_stop();
+    impl_->wake.request_stop();
   }
-  impl_->wake.notify_all();
   if (first) impl_->notifier.stopping();  // at once, not after the cycle in flight
 }
 
 void Daemon::request_reload() {
-  {
-    std::lock_guard lock(impl_->wake_mu);
-    impl_->reload_requested = true;
-  }
-  impl_->wake.notify_all();
+  std::lock_guard lock(impl_->wake_mu);
+  impl_->reload_requested = true;
+  impl_->wake.request_stop();
 }
 
 // The budget window moves with time, not only with requests: read it at each scrape.
@@ -237,12 +242,13 @@ void Daemon::Impl::set_condition(DesiredCondition c) {
 }
 
 void Daemon::Impl::take(DesiredState next, const std::string& why) {
-  desired = std::move(next);
+  taken_changes = changed_zones(*desired, next);
+  desired = std::make_shared<const DesiredState>(std::move(next));
   held_state.reset();
-  zone_count = desired.zones.size();
+  zone_count = desired->zones.size();
   set_condition(DesiredCondition::kValid);
-  metrics.set_zones(zone_ids(desired));
-  spdlog::info("desired state reloaded ({}): {} zones from {}", why, desired.zones.size(),
+  metrics.set_zones(zone_ids(*desired));
+  spdlog::info("desired state reloaded ({}): {} zones from {}", why, desired->zones.size(),
                config.reconcile.desired_state.string());
 }
 
@@ -263,7 +269,7 @@ void Daemon::Impl::file_unreadable(const std::string& error, bool log) {
     spdlog::warn(
         "desired state file {} cannot be read: {}; keeping the last valid desired state ({} "
         "zones){} until it can be read again",
-        config.reconcile.desired_state.string(), error, desired.zones.size(),
+        config.reconcile.desired_state.string(), error, desired->zones.size(),
         dropped ? " and dropping the change that was held" : "");
   }
 }
@@ -273,11 +279,11 @@ bool Daemon::Impl::reload_on_sighup() {
   std::string text;
   std::string error;
   FileVersion seen;
-  if (!read_file(path, kMaxDesiredFileBytes, text, error, &seen.stamp)) {
+  if (!desired_file.read(text, error, seen.stamp)) {
     spdlog::error(
         "desired state not reloaded (SIGHUP): {}: cannot read: {}; keeping the last "
         "valid one ({} zones)",
-        path.string(), error, desired.zones.size());
+        path.string(), error, desired->zones.size());
     file_unreadable(error, /*log=*/false);
     return false;
   }
@@ -292,7 +298,7 @@ bool Daemon::Impl::reload_on_sighup() {
     drop_held();
     set_condition(DesiredCondition::kInvalid);
     spdlog::error("desired state not reloaded (SIGHUP): {}; keeping the last valid one ({} zones)",
-                  e.what(), desired.zones.size());
+                  e.what(), desired->zones.size());
     return false;
   }
   watch.confirmed_by_operator(seen, /*valid=*/true);
@@ -311,11 +317,11 @@ bool Daemon::Impl::judge(const std::string& text, MonoTime now) {
     spdlog::error(
         "desired state not reloaded (file changed): {}; keeping the last valid one ({} "
         "zones)",
-        e.what(), desired.zones.size());
+        e.what(), desired->zones.size());
     return false;
   }
   const double max_fraction = config.reconcile.max_delete_fraction;
-  const auto shrinks = removals_beyond(desired, next, max_fraction);
+  const auto shrinks = removals_beyond(*desired, next, max_fraction);
   switch (watch.judged(/*valid=*/true, !shrinks.empty(), now)) {
     case DesiredWatch::Verdict::kUse:
       take(std::move(next), "file changed");
@@ -328,7 +334,7 @@ bool Daemon::Impl::judge(const std::string& text, MonoTime now) {
           "previous desired state ({} zones) stays in force. The change takes effect if {} "
           "stays unchanged for {}; if the file is complete, confirm it now with SIGHUP "
           "(systemctl reload origin-reconciler, or kill -HUP {})",
-          describe(shrinks), max_fraction * 100.0, desired.zones.size(), path.string(),
+          describe(shrinks), max_fraction * 100.0, desired->zones.size(), path.string(),
           format_duration(watch.confirm_period()), ::getpid());
       return false;
     case DesiredWatch::Verdict::kReject:
@@ -349,14 +355,14 @@ bool Daemon::Impl::poll_desired_file() {
   std::string error;
   FileStamp stamp;
   // A missing file (deleted, or a dangling link) is not a change we act on: keep what we have.
-  if (!stat_file(path, stamp, error)) {
+  if (!desired_file.stat(stamp, error)) {
     file_unreadable(error);
     return false;
   }
   if (!watch.worth_reading(stamp, now)) return false;
   std::string text;
   FileVersion seen;
-  if (!read_file(path, kMaxDesiredFileBytes, text, error, &seen.stamp)) {
+  if (!desired_file.read(text, error, seen.stamp)) {
     file_unreadable(error);
     return false;
   }
@@ -391,7 +397,7 @@ bool Daemon::Impl::poll_desired_file() {
       drop_held();
       set_condition(DesiredCondition::kValid);
       spdlog::info("desired state file {} {} the desired state in force ({} zones){}",
-                   path.string(), back ? "is back, with" : "again holds", desired.zones.size(),
+                   path.string(), back ? "is back, with" : "again holds", desired->zones.size(),
                    dropped ? "; the held change is dropped" : "");
       return false;
     }
@@ -409,31 +415,93 @@ bool Daemon::Impl::poll_desired_file() {
   return false;
 }
 
-CycleReport Daemon::Impl::run_cycle() {
+// The cycle's request path, bound to the cycle's token: the executor, the API and the applier
+// live for one cycle; the budget (limiter) and the observers outlive it.
+CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle, ZoneQueue& queue) {
+  const std::stop_token stop = cycle.get_token();
+  // Before every request: an instance that no longer leads abandons the cycle.
+  auto may_send = [this, &cycle] {
+    if (leadership.leading()) return true;
+    if (cycle.request_stop()) {
+      spdlog::warn("no longer the leader: abandoning this cycle; no further request is sent");
+    }
+    return false;
+  };
+  RequestExecutor executor({http, limiter, sleeper, random, clock, observer, stop, may_send},
+                           config.reconcile.retry, config.cloudflare.request_timeout);
+  const auto api = make_zone_api(config.cloudflare.api_flavor, config.cloudflare.api_base,
+                                 credentials, config.cloudflare.page_size, executor);
+  DryRunApplier dry_run_applier;
+  ChangeSetApplier batch_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size),
+                                   stop);
+  Reconciler reconciler(*api,
+                        options.dry_run ? static_cast<PlanApplier&>(dry_run_applier)
+                                        : static_cast<PlanApplier&>(batch_applier),
+                        clock, stop, metrics);
+  return reconciler.run_cycle(
+      queue, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency});
+}
+
+void Daemon::Impl::changes_first(ZoneQueue& queue) {
+  const bool sighup = reload_requested.load();
+  taken_changes.reset();
+  if (!poll_desired_file()) return;
+  if (sighup) cycle_again = true;  // SIGHUP asks for a full cycle: the next one starts at once
+  if (!taken_changes || taken_changes->empty()) return;
+  const std::size_t changed = taken_changes->size();
+  if (queue.changes_first(desired, *taken_changes)) {
+    spdlog::info(
+        "desired state changed during the cycle: the {} changed zones are reconciled next; the "
+        "rest of the cycle continues behind them with the new desired state",
+        changed);
+  } else {
+    cycle_again = true;  // the cycle was ending: a new one takes the change
+  }
+  taken_changes.reset();
+}
+
+CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
+  // One token for the cycle: stopped by the shutdown, by the leadership, or by may_send.
+  std::stop_source cycle;
+  std::stop_callback on_stop(stop, [&cycle] { cycle.request_stop(); });
+  std::stop_callback on_lost_lead(leadership.cycle_token(), [&cycle] { cycle.request_stop(); });
+
   // The cycle runs on its own thread so this loop can keep the watchdog honest meanwhile.
-  auto cycle = std::async(std::launch::async, [this] {
-    return reconciler.run_cycle(desired, {config.reconcile.max_delete_fraction, options.force,
-                                          config.reconcile.concurrency});
+  CycleReport report;
+  std::exception_ptr failed;  // rethrown here, as run() would have seen it
+  std::stop_source done;
+  ZoneQueue queue(desired);
+  std::jthread worker = threads.start([&] {
+    try {
+      report = reconcile_all(cycle, queue);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    done.request_stop();
   });
   const auto step =
       std::min<std::chrono::milliseconds>(wait_step(), std::chrono::milliseconds(200));
-  while (cycle.wait_for(step) != std::future_status::ready) {
+  while (sleeper.sleep_for(step, done.get_token())) {
     ping_watchdog();
+    if (!options.once && !stop.stop_requested()) changes_first(queue);
     std::lock_guard lock(wake_mu);
     if (stop_requested_at && clock.monotonic() - *stop_requested_at > kShutdownGrace) {
-      if (!abort_transfers.exchange(true)) {
+      if (abort_transfers.request_stop()) {
         spdlog::warn("shutdown: requests still running after {}s; abandoning them",
                      kShutdownGrace.count());
       }
     }
   }
-  return cycle.get();
+  worker.join();
+  if (failed) std::rethrow_exception(failed);
+  return report;
 }
 
 void Daemon::Impl::wait_for_next_cycle() {
+  if (std::exchange(cycle_again, false)) return;
   const MonoTime next = clock.monotonic() + config.reconcile.interval;
   health.quiet_until(next);
-  while (!stop.stop_requested()) {
+  while (!shutdown.stop_requested()) {
     const MonoTime now = clock.monotonic();
     if (now >= next) return;
     auto step = std::min<std::chrono::nanoseconds>(next - now, wait_step());
@@ -442,11 +510,13 @@ void Daemon::Impl::wait_for_next_cycle() {
       step = std::min<std::chrono::nanoseconds>(
           step, std::max<std::chrono::nanoseconds>(*due - now, kMinDueWait));
     }
+    std::optional<std::stop_token> woken_by;
     {
-      std::unique_lock lock(wake_mu);
-      wake.wait_for(lock, step,
-                    [this] { return stop.stop_requested() || reload_requested.load(); });
+      std::lock_guard lock(wake_mu);
+      if (wake.stop_requested()) wake = std::stop_source();  // the last wake-up was seen
+      if (!shutdown.stop_requested() && !reload_requested.load()) woken_by = wake.get_token();
     }
+    if (woken_by) sleeper.sleep_for(std::chrono::ceil<std::chrono::milliseconds>(step), *woken_by);
     health.progress(clock.monotonic());
     ping_watchdog();
     // A new desired state (or a SIGHUP) is acted on now, not at the end of the interval.
@@ -455,9 +525,9 @@ void Daemon::Impl::wait_for_next_cycle() {
 }
 
 int Daemon::Impl::run() {
-  zone_count = desired.zones.size();
+  zone_count = desired->zones.size();
   set_condition(DesiredCondition::kValid);
-  metrics.set_zones(zone_ids(desired));
+  metrics.set_zones(zone_ids(*desired));
   const auto budget = limiter.usage();
   metrics.set_api_budget(budget.in_window, budget.limit);
   spdlog::info("API budget: {} requests per 5 minutes ({} per second, {}% kept free)", budget.limit,
@@ -474,10 +544,13 @@ int Daemon::Impl::run() {
   notifier.status("started; first cycle running");
 
   int status = 0;
-  // --once always runs its pass, so that even a stop before it started gets a report.
+  const std::stop_token stop = shutdown.get_token();
+  // --once always runs its pass, so that even a stop before it started gets a report (a pass
+  // under a stopped token sends nothing).
   while (options.once || !stop.stop_requested()) {
+    if (!leadership.await_leading(stop) && !options.once) break;
     if (!options.once) poll_desired_file();
-    const CycleReport cycle = run_cycle();
+    const CycleReport cycle = run_cycle(stop);
     health.progress(clock.monotonic());
     const std::string summary = cycle.summary();
     {
@@ -488,7 +561,8 @@ int Daemon::Impl::run() {
     notifier.status("last cycle: " + summary);
     if (options.once) {
       const bool stopped = stop.stop_requested();
-      std::fputs(format_plan_report(cycle, options.dry_run, &desired, stopped).c_str(), stdout);
+      std::fputs(format_plan_report(cycle, options.dry_run, desired.get(), stopped).c_str(),
+                 stdout);
       std::fflush(stdout);
       status = once_exit_status(cycle, stopped);
       break;
@@ -497,6 +571,7 @@ int Daemon::Impl::run() {
   }
 
   if (stop.stop_requested()) spdlog::info("stopping: signal received");
+  leadership.release();
   if (server) server->stop();
   return status;
 }

@@ -1,22 +1,63 @@
-// The long-running loop and everything with a side effect at the edge: signals' effects, the
-// desired-state file, the status server, service-manager notifications. One cycle at a time;
-// zones within a cycle run concurrently (Reconciler).
+// The long-running loop: reloads of the desired-state file, cycles, the shutdown grace, the
+// watchdog, the status server. One cycle at a time; zones within a cycle run concurrently
+// (Reconciler). Everything the loop touches at the edge is handed in (DaemonDeps): main.cpp
+// builds the real ones, tests build fakes and a simulated clock.
+//
+// Cancellation is one std::stop_token: request_stop() stops the shutdown source; each cycle
+// runs under a token stopped by the shutdown or by the leadership's cycle_token(); that token
+// cuts short the reconciler, the budget waits and the request executor. Requests already in
+// flight run on until the shutdown grace has passed, then `abort_transfers` is stopped.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
+#include <thread>
 
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/desired_state.h"
+#include "core/http.h"
 #include "core/reconciler.h"
+#include "service/desired_file.h"
 #include "service/desired_watch.h"
+#include "service/leadership.h"
 #include "service/notify.h"
 
 namespace orc {
+
+// How long requests in flight may run on after a stop request before their transfers are
+// abandoned.
+inline constexpr std::chrono::seconds kShutdownGrace{5};
+
+// Starts the thread a cycle runs on (the loop keeps the watchdog and the grace meanwhile).
+// Tests start it so that their simulated time knows of the thread before it runs.
+class ThreadStarter {
+ public:
+  virtual ~ThreadStarter() = default;
+  virtual std::jthread start(std::function<void()> work) = 0;
+};
+
+class SystemThreads final : public ThreadStarter {
+ public:
+  std::jthread start(std::function<void()> work) override { return std::jthread(std::move(work)); }
+};
+
+// The edges the loop works through. All must outlive the Daemon.
+struct DaemonDeps {
+  const Clock& clock;
+  Sleeper& sleeper;  // every wait of the loop and of the requests
+  RandomSource& random;
+  HttpClient& http;
+  // Once stopped, `http` abandons the transfers still running (its in-flight abort).
+  std::stop_source abort_transfers;
+  DesiredFileAccess& desired_file;
+  ServiceNotifier& notifier;
+  Leadership& leadership;
+  ThreadStarter& threads;
+};
 
 struct RunOptions {
   bool once = false;
@@ -29,7 +70,7 @@ class Daemon {
   // `desired` is the already-validated desired state read at start-up, with the version of
   // the file it came from (later changes are measured against it).
   Daemon(Config config, Credentials credentials, DesiredFile desired, RunOptions options,
-         ServiceNotifier& notifier);
+         DaemonDeps deps);
   ~Daemon();
 
   // Runs until a stop request (or one cycle with --once). Returns the exit status.

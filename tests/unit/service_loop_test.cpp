@@ -1,0 +1,568 @@
+// The daemon's loop (service/daemon.cpp) end to end in simulated time: the real loop, the real
+// reconciler, request executor and budget, the stand-in's Cloudflare API behind an in-memory
+// HttpClient, an in-memory desired-state file and a recording notifier. Every test runs hours
+// of simulated time in milliseconds of wall time.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/desired_state.h"
+#include "fakes.h"
+#include "seed.h"
+#include "service.h"
+#include "service/daemon.h"
+#include "service/desired_file.h"
+#include "service/leadership.h"
+#include "simulated_time.h"
+
+namespace orc {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using testing::SimulatedTime;
+
+constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
+constexpr const char* kToken = "loop-test-token";
+constexpr const char* kHost = "http://127.0.0.1:9";  // never contacted: the HTTP is in memory
+
+std::string desired_yaml(const std::vector<std::string>& ips) {
+  std::string out = std::string("zones:\n  - zone_id: ") + kZone + "\n    origins:\n";
+  for (const auto& ip : ips) out += "      - " + ip + "\n";
+  return out;
+}
+
+// A fleet of `zones` zones: zone i holds 10.0.i.1-3 live and keeps 10.0.i.1-2, except for the
+// zones given a different list in `keep`.
+std::string fleet_zone(int i) {
+  char id[33];
+  std::snprintf(id, sizeof(id), "%032x", i + 1);
+  return id;
+}
+std::string fleet_ip(int zone, int host) {
+  return "10.0." + std::to_string(zone) + "." + std::to_string(host);
+}
+nlohmann::json fleet_seed(int zones) {
+  nlohmann::json doc = {{"zones", nlohmann::json::object()}};
+  for (int i = 0; i < zones; ++i) {
+    for (int h = 1; h <= 3; ++h) {
+      doc["zones"][fleet_zone(i)].push_back(
+          {{"ip", fleet_ip(i, h)}, {"vendor", "aws"}, {"region", "us-east-1"}});
+    }
+  }
+  return doc;
+}
+std::string fleet_yaml(int zones, const std::map<int, std::vector<int>>& keep = {}) {
+  std::string out = "zones:\n";
+  for (int i = 0; i < zones; ++i) {
+    out += "  - zone_id: " + fleet_zone(i) + "\n    origins:\n";
+    const auto it = keep.find(i);
+    for (int h : it != keep.end() ? it->second : std::vector<int>{1, 2}) {
+      out += "      - " + fleet_ip(i, h) + "\n";
+    }
+  }
+  return out;
+}
+
+// The desired-state file in memory: each write is a new version (size and mtime change).
+class MemoryDesiredFile final : public DesiredFileAccess {
+ public:
+  explicit MemoryDesiredFile(std::string text) { write(std::move(text)); }
+  void write(std::string text) {
+    std::lock_guard lock(mu_);
+    text_ = std::move(text);
+    stamp_.device = 1;
+    stamp_.inode = 1;
+    stamp_.size = static_cast<std::int64_t>(text_.size());
+    stamp_.mtime_ns += 1'000'000;
+  }
+  DesiredFile parsed() {
+    std::lock_guard lock(mu_);
+    return {parse_desired_state(text_, "desired.yaml"), {stamp_, content_hash(text_)}};
+  }
+  bool stat(FileStamp& stamp, std::string&) override {
+    std::lock_guard lock(mu_);
+    stamp = stamp_;
+    return true;
+  }
+  bool read(std::string& text, std::string&, FileStamp& stamp) override {
+    std::lock_guard lock(mu_);
+    text = text_;
+    stamp = stamp_;
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string text_;
+  FileStamp stamp_;
+};
+
+// The stand-in's API behind the HttpClient interface. Every request is logged with its
+// simulated time. With hang() set, a request does not finish (a transfer that never ends)
+// until the transfer abort token is stopped.
+class StandInHttp final : public HttpClient {
+ public:
+  struct Sent {
+    MonoTime at;
+    std::string method;
+    std::string url;
+    std::string body;
+    bool aborted = false;
+    MonoTime ended{};
+  };
+
+  StandInHttp(SimulatedTime& time, std::stop_token abort)
+      : time_(time),
+        abort_(std::move(abort)),
+        service_(seed(), standin::FaultPlan{}, {{kToken, std::nullopt, std::nullopt}, {}, {}}, time,
+                 time, log_) {}
+
+  // Replaces every zone and mapping (the stand-in's PUT /__admin/state).
+  void seed(const nlohmann::json& doc) {
+    const auto answer = service_.handle({"PUT", "/__admin/state", {}, doc.dump()});
+    ASSERT_EQ(answer.status, 200) << answer.body;
+  }
+
+  void hang(bool on) {
+    std::lock_guard lock(mu_);
+    hang_ = on;
+  }
+
+  HttpResponse perform(const HttpRequest& request, Millis) override {
+    std::size_t index = 0;
+    bool hang = false;
+    {
+      std::lock_guard lock(mu_);
+      sent_.push_back({time_.monotonic(), request.method, request.url, request.body});
+      index = sent_.size() - 1;
+      hang = hang_;
+    }
+    HttpResponse response;
+    if (hang && !time_.sleep_for(std::chrono::hours(24), abort_)) {
+      response.transport_error = "Callback aborted";
+      std::lock_guard lock(mu_);
+      sent_[index].aborted = true;
+      sent_[index].ended = time_.monotonic();
+      return response;
+    }
+    std::string authorization;
+    for (const auto& [name, value] : request.headers) {
+      if (name == "Authorization") authorization = value;
+    }
+    const auto answer = service_.handle({request.method,
+                                         request.url.substr(std::string(kHost).size()),
+                                         {authorization, "", ""},
+                                         request.body});
+    response.status = answer.status;
+    response.body = answer.body;
+    for (const auto& [name, value] : answer.headers) {
+      std::string lower = name;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      response.headers[lower] = value;
+    }
+    response.received_at = time_.wall();
+    std::lock_guard lock(mu_);
+    sent_[index].ended = time_.monotonic();
+    return response;
+  }
+
+  std::vector<Sent> sent() const {
+    std::lock_guard lock(mu_);
+    return sent_;
+  }
+  std::vector<Sent> sent(const std::string& method) const {
+    std::vector<Sent> out;
+    for (auto& s : sent()) {
+      if (s.method == method) out.push_back(s);
+    }
+    return out;
+  }
+  // When the first batch delete that names `ip` was sent.
+  std::optional<MonoTime> deleted_at(const std::string& ip) const {
+    for (const auto& s : sent("DELETE")) {
+      if (s.body.find("\"" + ip + "\"") != std::string::npos) return s.at;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  standin::Store seed() {
+    return *standin::parse_seed(nlohmann::json::parse(std::string(R"({"zones": {")") + kZone +
+                                                      R"(": [
+        {"ip": "10.0.0.1", "vendor": "aws", "region": "us-east-1"},
+        {"ip": "10.0.0.2", "vendor": "aws", "region": "us-east-1"},
+        {"ip": "10.0.0.3", "vendor": "aws", "region": "us-east-1"},
+        {"ip": "10.0.0.4", "vendor": "aws", "region": "us-east-1"}]}})"),
+                                time_.wall())
+                .value;
+  }
+
+  SimulatedTime& time_;
+  std::stop_token abort_;
+  standin::RequestLog log_{nullptr};
+  standin::StandIn service_;
+  mutable std::mutex mu_;
+  bool hang_ = false;
+  std::vector<Sent> sent_;
+};
+
+class RecordingNotifier final : public ServiceNotifier {
+ public:
+  RecordingNotifier(const Clock& clock, std::optional<std::chrono::microseconds> watchdog)
+      : clock_(clock), watchdog_(watchdog) {}
+  void ready() override { record("ready"); }
+  void reloading() override { record("reloading"); }
+  void stopping() override { record("stopping"); }
+  void status(const std::string&) override {}
+  void watchdog() override { record("watchdog"); }
+  std::optional<std::chrono::microseconds> watchdog_interval() const override { return watchdog_; }
+
+  std::vector<MonoTime> times(const std::string& what) const {
+    std::lock_guard lock(mu_);
+    std::vector<MonoTime> out;
+    for (const auto& [at, name] : events_) {
+      if (name == what) out.push_back(at);
+    }
+    return out;
+  }
+
+ private:
+  void record(std::string what) {
+    std::lock_guard lock(mu_);
+    events_.emplace_back(clock_.monotonic(), std::move(what));
+  }
+  const Clock& clock_;
+  std::optional<std::chrono::microseconds> watchdog_;
+  mutable std::mutex mu_;
+  std::vector<std::pair<MonoTime, std::string>> events_;
+};
+
+// Leads until told otherwise; counts releases.
+class FakeLeadership final : public Leadership {
+ public:
+  bool await_leading(std::stop_token stop) override { return !stop.stop_requested(); }
+  std::stop_token cycle_token() const override { return lost_.get_token(); }
+  bool leading() const override { return leading_.load(); }
+  void release() override { ++releases; }
+  // The elector noticed: the cycle token is stopped.
+  void lose() {
+    leading_ = false;
+    lost_.request_stop();
+  }
+  // The renew deadline passed, and the elector has not looked yet: only leading() knows.
+  void lapse() { leading_ = false; }
+  std::atomic<int> releases{0};
+
+ private:
+  std::atomic<bool> leading_{true};
+  std::stop_source lost_;
+};
+
+Config loop_config() {
+  Config c;
+  c.cloudflare.api_base = std::string(kHost) + "/client/v4";
+  c.cloudflare.api_flavor = ApiFlavor::kOriginV2;
+  c.reconcile.desired_state = "desired.yaml";
+  c.reconcile.interval = seconds(60);
+  c.reconcile.concurrency = 1;  // the cycle runs on the loop's cycle thread (SimulatedTime)
+  c.reconcile.max_delete_fraction = 0.5;  // a change removing 1 of 3 origins is not held
+  c.reconcile.settle_period = seconds(2);
+  c.reconcile.hold_confirm_period = minutes(10);
+  c.reconcile.retry.initial_backoff = seconds(1);
+  c.reconcile.retry.max_backoff = seconds(1);
+  c.listen.port = 0;
+  return c;
+}
+
+// The loop on a thread of the simulated time; the test thread drives the time.
+class ServiceLoop : public ::testing::Test {
+ protected:
+  void start(Config config = loop_config(),
+             std::optional<std::chrono::microseconds> watchdog = std::nullopt,
+             Leadership* leadership = nullptr) {
+    notifier_.emplace(time_, watchdog);
+    Credentials credentials;
+    credentials.token = kToken;
+    daemon_.emplace(std::move(config), credentials, file_.parsed(), RunOptions{},
+                    DaemonDeps{time_, time_, random_, http_, abort_, file_, *notifier_,
+                               leadership != nullptr ? *leadership : always_, time_});
+    loop_ = time_.start([this] {
+      status_ = daemon_->run();
+      ended_at_ = time_.monotonic();
+    });
+  }
+
+  ~ServiceLoop() override {
+    if (loop_.joinable()) {
+      daemon_->request_stop();
+      time_.leave();
+      loop_.join();
+    }
+  }
+
+  // Stops the loop at `at` and waits for run() to return.
+  void stop_at(MonoTime at) {
+    time_.advance_to(at);
+    daemon_->request_stop();
+    time_.leave();
+    loop_.join();
+  }
+
+  MonoTime t0() const { return SimulatedTime::start(); }
+
+  SimulatedTime time_;
+  std::stop_source abort_;
+  MemoryDesiredFile file_{desired_yaml({"10.0.0.1", "10.0.0.2", "10.0.0.3"})};
+  StandInHttp http_{time_, abort_.get_token()};
+  testing::FixedRandom random_{0.5};
+  AlwaysLeader always_;
+  std::optional<RecordingNotifier> notifier_;
+  std::optional<Daemon> daemon_;
+  std::jthread loop_;
+  int status_ = -1;
+  MonoTime ended_at_{};
+};
+
+TEST_F(ServiceLoop, CyclesOneIntervalApart) {
+  start();
+  stop_at(t0() + seconds(250));
+  const auto lists = http_.sent("GET");
+  ASSERT_EQ(lists.size(), 5u);  // at 0, 60, 120, 180 and 240 s
+  for (std::size_t i = 0; i < lists.size(); ++i) {
+    EXPECT_EQ(lists[i].at - t0(), seconds(60) * static_cast<int>(i)) << "cycle " << i;
+  }
+  EXPECT_EQ(http_.deleted_at("10.0.0.4"), t0());  // the first cycle prunes the stale mapping
+  EXPECT_EQ(http_.sent("DELETE").size(), 1u);
+  EXPECT_EQ(status_, 0);
+}
+
+TEST_F(ServiceLoop, AChangedFileIsUsedOnceSettledWithoutWaitingForTheInterval) {
+  start();
+  // Off the loop's 1 s grid, so that the order of the write and a poll is never a tie.
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  file_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));  // 1 of 3 removed: within 50%
+  const MonoTime written = time_.monotonic();
+  stop_at(t0() + seconds(50));
+
+  // Seen at the next poll (1 s steps), used once unchanged for the settle period (2 s), and
+  // reconciled at once rather than at the end of the interval.
+  const auto deleted = http_.deleted_at("10.0.0.3");
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_GE(*deleted, written + seconds(2));
+  EXPECT_LE(*deleted, written + seconds(3) + milliseconds(10));
+  const auto lists = http_.sent("GET");
+  ASSERT_EQ(lists.size(), 2u);
+  EXPECT_EQ(lists[1].at, *deleted);
+}
+
+TEST_F(ServiceLoop, AChangeRewrittenWhileSettlingStartsOver) {
+  start();
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  file_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
+  time_.advance_to(t0() + seconds(11) + milliseconds(700));
+  file_.write(desired_yaml({"10.0.0.1", "10.0.0.3"}));  // the writer was not done
+  const MonoTime last_write = time_.monotonic();
+  stop_at(t0() + seconds(50));
+
+  EXPECT_FALSE(http_.deleted_at("10.0.0.3").has_value());  // the first version never used
+  const auto deleted = http_.deleted_at("10.0.0.2");
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_GE(*deleted, last_write + seconds(2));
+  EXPECT_LE(*deleted, last_write + seconds(3) + milliseconds(10));
+}
+
+TEST_F(ServiceLoop, AHeldChangeWaitsUntilSighupConfirmsIt) {
+  Config config = loop_config();
+  config.reconcile.max_delete_fraction = 0.3;  // removing 1 of 3 origins is held
+  start(config);
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  file_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
+  time_.advance_to(t0() + seconds(100) + milliseconds(500));  // settled; a cycle ran at 60 s
+  EXPECT_FALSE(http_.deleted_at("10.0.0.3").has_value());
+  EXPECT_EQ(http_.sent("GET").size(), 2u);
+  EXPECT_TRUE(notifier_->times("reloading").empty());
+
+  daemon_->request_reload();  // SIGHUP
+  const MonoTime sighup = time_.monotonic();
+  stop_at(t0() + seconds(110));
+  EXPECT_EQ(http_.deleted_at("10.0.0.3"), sighup);  // a cycle at once, with the held change
+  EXPECT_EQ(notifier_->times("reloading"), std::vector<MonoTime>{sighup});
+}
+
+TEST_F(ServiceLoop, SigtermLetsRequestsRunForTheGraceThenAbortsThemAndExits) {
+  start();
+  time_.advance_to(t0() + seconds(60) - milliseconds(1));
+  http_.hang(true);  // the second cycle's listing never finishes on its own
+  time_.advance_to(t0() + seconds(61) + milliseconds(100));
+  ASSERT_EQ(http_.sent("GET").size(), 2u);
+  daemon_->request_stop();
+  const MonoTime stop = time_.monotonic();
+  time_.leave();
+  loop_.join();
+
+  EXPECT_EQ(notifier_->times("stopping"), std::vector<MonoTime>{stop});
+  const auto sent = http_.sent();
+  const auto& hung = sent.back();
+  EXPECT_EQ(hung.method, "GET");
+  EXPECT_TRUE(hung.aborted);
+  // Not before the grace has passed, and at the first look after it (200 ms steps).
+  EXPECT_GT(hung.ended, stop + kShutdownGrace);
+  EXPECT_LE(hung.ended, stop + kShutdownGrace + milliseconds(200));
+  EXPECT_EQ(ended_at_, hung.ended);  // no retry, no further request: the loop ends
+  EXPECT_EQ(sent.size(), 3u);        // list + delete of the first cycle, the hung list
+  EXPECT_EQ(status_, 0);
+}
+
+TEST_F(ServiceLoop, AStopBetweenCyclesEndsTheWaitAtOnce) {
+  start();
+  time_.advance_to(t0() + seconds(30) + milliseconds(500));
+  daemon_->request_stop();
+  time_.leave();
+  loop_.join();
+  EXPECT_FALSE(abort_.stop_requested());
+  EXPECT_EQ(ended_at_, t0() + seconds(30) + milliseconds(500));  // no transfer to abort
+}
+
+TEST_F(ServiceLoop, WatchdogIsPingedWhileHealthyAndNotOnceStalled) {
+  Config config = loop_config();
+  config.reconcile.interval = seconds(10);
+  config.cloudflare.request_timeout = seconds(30);
+  // Stalled after max(2 x 10 s, 30 s + 1 s) + 1 min = 91 s without progress.
+  start(config, std::chrono::seconds(10));
+  time_.advance_to(t0() + seconds(100) + milliseconds(500));
+  http_.hang(true);
+  const MonoTime hung = time_.monotonic();
+  time_.advance_to(t0() + seconds(400));
+
+  const auto pings = notifier_->times("watchdog");
+  ASSERT_FALSE(pings.empty());
+  // While healthy: one ping per watchdog interval (at the 200 ms look during a cycle, or the
+  // 1 s poll step between cycles, when the interval has passed).
+  EXPECT_LE(pings.front() - t0(), seconds(10) + milliseconds(200));
+  for (std::size_t i = 1; i < pings.size(); ++i) {
+    EXPECT_LE(pings[i] - pings[i - 1], seconds(10) + milliseconds(1000)) << "ping " << i;
+  }
+  // The listing that hangs is sent at the next cycle (within 10 s); from it on, no progress.
+  // Pinged until the stall threshold has passed, never after.
+  const MonoTime last = pings.back();
+  EXPECT_GE(last, hung + seconds(80));
+  EXPECT_LE(last, hung + seconds(10) + seconds(91));
+  EXPECT_EQ(http_.sent("GET").back().at, http_.sent().back().at);
+}
+
+TEST_F(ServiceLoop, AnInstanceThatStopsLeadingSendsNothingMore) {
+  FakeLeadership leadership;
+  start(loop_config(), std::nullopt, &leadership);
+  time_.advance_to(t0() + seconds(30) + milliseconds(500));
+  const auto before = http_.sent().size();
+  EXPECT_EQ(before, 2u);  // list + delete
+  leadership.lose();
+  time_.advance_to(t0() + seconds(200));  // three more cycles: nothing may be sent
+  EXPECT_EQ(http_.sent().size(), before);
+  stop_at(t0() + seconds(210) + milliseconds(500));
+  EXPECT_EQ(leadership.releases.load(), 1);
+}
+
+TEST_F(ServiceLoop, EveryRequestAsksWhetherThisInstanceStillLeads) {
+  FakeLeadership leadership;
+  start(loop_config(), std::nullopt, &leadership);
+  time_.advance_to(t0() + seconds(30) + milliseconds(500));
+  const auto before = http_.sent().size();
+  leadership.lapse();  // the cycle token is not stopped: only the per-request check knows
+  time_.advance_to(t0() + seconds(200));
+  EXPECT_EQ(http_.sent().size(), before);
+  stop_at(t0() + seconds(210) + milliseconds(500));
+}
+
+// Changes first: 20 zones at one request per second make a cycle of about 40 s.
+class ChangesFirst : public ServiceLoop {
+ protected:
+  static constexpr int kZones = 20;
+  void start_fleet() {
+    http_.seed(fleet_seed(kZones));
+    file_.write(fleet_yaml(kZones));
+    Config config = loop_config();
+    config.cloudflare.requests_per_second = 1;
+    start(config);
+  }
+  std::vector<MonoTime> lists_of(int zone) const {
+    std::vector<MonoTime> out;
+    for (const auto& s : http_.sent("GET")) {
+      if (s.url.find(fleet_zone(zone)) != std::string::npos) out.push_back(s.at);
+    }
+    return out;
+  }
+};
+
+TEST_F(ChangesFirst, AZoneChangedMidCycleIsReconciledNextAndTheCycleGoesOn) {
+  start_fleet();
+  time_.advance_to(t0() + seconds(5) + milliseconds(500));  // zone 2 or 3 is being reconciled
+  file_.write(fleet_yaml(kZones, {{17, {1}}}));             // zone 17 no longer keeps .2
+  const MonoTime written = time_.monotonic();
+  stop_at(t0() + seconds(55) + milliseconds(500));  // the next cycle starts at about 100 s
+
+  // Settled after 2 s (seen within a 200 ms look), then the zone in progress finishes its
+  // request, and zone 17's list and delete take the next two slots.
+  const auto deleted = http_.deleted_at(fleet_ip(17, 2));
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_GE(*deleted, written + seconds(2));
+  EXPECT_LE(*deleted, written + seconds(6));
+  EXPECT_EQ(lists_of(17).size(), 1u);  // not reached before the change: reconciled once
+  // The rest of the cycle continued behind it: every zone pruned in this one cycle, those
+  // still waiting after zone 17.
+  for (int i = 0; i < kZones; ++i) {
+    const auto at = http_.deleted_at(fleet_ip(i, 3));
+    ASSERT_TRUE(at.has_value()) << "zone " << i;
+    if (i >= 5 && i != 17) {
+      EXPECT_GT(*at, *deleted) << "zone " << i;
+    }
+    EXPECT_EQ(lists_of(i).size(), 1u) << "zone " << i;
+  }
+}
+
+TEST_F(ChangesFirst, AZoneAlreadyDoneThisCycleIsReconciledAgainAtOnce) {
+  start_fleet();
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  file_.write(fleet_yaml(kZones, {{0, {1}}}));  // zone 0 was reconciled at the start
+  const MonoTime written = time_.monotonic();
+  stop_at(t0() + seconds(55) + milliseconds(500));
+
+  const auto deleted = http_.deleted_at(fleet_ip(0, 2));
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_LE(*deleted, written + seconds(6));
+  EXPECT_EQ(lists_of(0).size(), 2u);
+  EXPECT_LT(*deleted, *http_.deleted_at(fleet_ip(kZones - 1, 3)));
+}
+
+TEST_F(ChangesFirst, SighupTakesAHeldChangeMidCycleAndChangesGoFirst) {
+  http_.seed(fleet_seed(kZones));
+  file_.write(fleet_yaml(kZones));
+  Config config = loop_config();
+  config.cloudflare.requests_per_second = 1;
+  config.reconcile.max_delete_fraction = 0.3;  // removing 1 of 2 origins is held
+  start(config);
+  time_.advance_to(t0() + seconds(3) + milliseconds(500));
+  file_.write(fleet_yaml(kZones, {{15, {1}}}));
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));  // settled, held
+  daemon_->request_reload();
+  const MonoTime sighup = time_.monotonic();
+  stop_at(t0() + seconds(30) + milliseconds(500));
+
+  const auto deleted = http_.deleted_at(fleet_ip(15, 2));
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_GE(*deleted, sighup);
+  EXPECT_LE(*deleted, sighup + seconds(4));
+}
+
+}  // namespace
+}  // namespace orc
