@@ -432,8 +432,7 @@ CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle, ZoneQueue& queu
   const auto api = make_zone_api(config.cloudflare.api_flavor, config.cloudflare.api_base,
                                  credentials, config.cloudflare.page_size, executor);
   DryRunApplier dry_run_applier;
-  ChangeSetApplier batch_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size),
-                                   stop);
+  ChangeSetApplier batch_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size), stop);
   Reconciler reconciler(*api,
                         options.dry_run ? static_cast<PlanApplier&>(dry_run_applier)
                                         : static_cast<PlanApplier&>(batch_applier),
