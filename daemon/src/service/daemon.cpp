@@ -270,10 +270,9 @@ void Daemon::Impl::file_unreadable(const std::string& error, bool log) {
 
 bool Daemon::Impl::reload_on_sighup() {
   const auto& path = config.reconcile.desired_state;
-  std::string text;
-  std::string error;
-  FileVersion seen;
-  if (!read_file(path, kMaxDesiredFileBytes, text, error, &seen.stamp)) {
+  auto read = read_file(path, kMaxDesiredFileBytes);
+  if (!read.ok()) {
+    const std::string& error = read.error().message;
     spdlog::error(
         "desired state not reloaded (SIGHUP): {}: cannot read: {}; keeping the last "
         "valid one ({} zones)",
@@ -281,6 +280,9 @@ bool Daemon::Impl::reload_on_sighup() {
     file_unreadable(error, /*log=*/false);
     return false;
   }
+  const std::string& text = read->text;
+  FileVersion seen;
+  seen.stamp = read->stamp;
   file_problem.reset();
   seen.hash = content_hash(text);
   DesiredState next;
@@ -346,20 +348,21 @@ bool Daemon::Impl::poll_desired_file() {
   }
   const auto& path = config.reconcile.desired_state;
   const MonoTime now = clock.monotonic();
-  std::string error;
-  FileStamp stamp;
   // A missing file (deleted, or a dangling link) is not a change we act on: keep what we have.
-  if (!stat_file(path, stamp, error)) {
-    file_unreadable(error);
+  const auto stamp = stat_file(path);
+  if (!stamp.ok()) {
+    file_unreadable(stamp.error().message);
     return false;
   }
-  if (!watch.worth_reading(stamp, now)) return false;
-  std::string text;
+  if (!watch.worth_reading(*stamp, now)) return false;
+  auto read = read_file(path, kMaxDesiredFileBytes);
+  if (!read.ok()) {
+    file_unreadable(read.error().message);
+    return false;
+  }
+  const std::string& text = read->text;
   FileVersion seen;
-  if (!read_file(path, kMaxDesiredFileBytes, text, error, &seen.stamp)) {
-    file_unreadable(error);
-    return false;
-  }
+  seen.stamp = read->stamp;
   const bool back = file_problem.has_value();
   file_problem.reset();
   seen.hash = content_hash(text);
