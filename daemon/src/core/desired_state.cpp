@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -97,6 +98,7 @@ class DesiredStateParser {
         })
         .on_end([this](yaml::Reader& r) { end_zone(r); });
     origins_.on_begin([this](yaml::Reader&, const yaml::Value&) {
+      origins_read_.clear();
       index_.clear();
       lines_.clear();
       spellings_.clear();
@@ -203,7 +205,11 @@ class DesiredStateParser {
                     " at " + zone_path(first);
       r.fail(id_mark_, r.path() + ".zone_id", what);
     }
-    zone_.origins.shrink_to_fit();
+    // One allocation of the exact size per zone; the list it was read into keeps its capacity
+    // for the next zone (growing a vector per zone would leave the heap fragmented).
+    zone_.origins.assign(std::make_move_iterator(origins_read_.begin()),
+                         std::make_move_iterator(origins_read_.end()));
+    origins_read_.clear();
     state_.zones.push_back(std::move(zone_));
   }
 
@@ -216,7 +222,7 @@ class DesiredStateParser {
 
   // Keeps the origin just read, unless its address is already in the zone.
   void add_origin(yaml::Reader& r) {
-    auto& origins = zone_.origins;
+    auto& origins = origins_read_;
     const std::size_t j = origins.size();
     origins.push_back(DesiredOrigin{
         std::move(origin_.ip), std::move(origin_.vendor),
@@ -281,7 +287,8 @@ class DesiredStateParser {
   DesiredZone zone_;
   std::string id_written_;  // its zone_id as written
   YAML::Mark id_mark_;
-  OriginIndex index_{zone_.origins};
+  std::vector<DesiredOrigin> origins_read_;  // its origins so far
+  OriginIndex index_{origins_read_};
   std::vector<int> lines_;                                  // of each origin's address
   std::unordered_map<std::size_t, std::string> spellings_;  // addresses not written canonically
   // zone id -> (index, spelling as written)
