@@ -390,16 +390,6 @@ Map& Map::key(std::string name, Read read) {
   return key(std::move(name), *owned_.back());
 }
 
-Map& Map::on_begin(std::function<void(Reader&, const Value&)> f) {
-  on_begin_ = std::move(f);
-  return *this;
-}
-
-Map& Map::on_end(std::function<void(Reader&)> f) {
-  on_end_ = std::move(f);
-  return *this;
-}
-
 Map& Map::otherwise(Read read) {
   otherwise_ = std::move(read);
   return *this;
@@ -423,7 +413,7 @@ void Map::begin(Reader& r, const Value& v) {
   }
   for (Field& f : fields_) f.seen = false;
   mark_ = v.mark;
-  if (on_begin_) on_begin_(r, v);
+  begun(r, v);
   if (empty) end(r);
 }
 
@@ -438,36 +428,18 @@ Handler& Map::entry(Reader& r, const Value& key) {
          unknown_hint_.empty() ? "unknown key" : "unknown key " + unknown_hint_);
 }
 
-void Map::end(Reader& r) {
-  if (on_end_) on_end_(r);
-}
-
 Seq::Seq(std::string must_be, Handler& item) : must_be_(std::move(must_be)), item_(item) {}
-
-Seq& Seq::on_begin(std::function<void(Reader&, const Value&)> f) {
-  on_begin_ = std::move(f);
-  return *this;
-}
-
-Seq& Seq::on_end(std::function<void(Reader&)> f) {
-  on_end_ = std::move(f);
-  return *this;
-}
 
 void Seq::begin(Reader& r, const Value& v) {
   if (!v.is_sequence()) r.fail_value(v, must_be_);
   size_ = 0;
   mark_ = v.mark;
-  if (on_begin_) on_begin_(r, v);
+  begun(r, v);
 }
 
 Handler& Seq::item(Reader&, std::size_t index) {
   size_ = index + 1;
   return item_;
-}
-
-void Seq::end(Reader& r) {
-  if (on_end_) on_end_(r);
 }
 
 }  // namespace orc::yaml

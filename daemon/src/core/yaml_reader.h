@@ -129,9 +129,36 @@ class Reader {
   std::unique_ptr<State> state_;
 };
 
+// The hooks of a map or sequence: called when one begins (reset per-value state) and when it
+// ends (check what is missing).
+template <class Self>
+class Hooks : public Handler {
+ public:
+  Self& on_begin(std::function<void(Reader&, const Value&)> f) {
+    begin_hook_ = std::move(f);
+    return static_cast<Self&>(*this);
+  }
+  Self& on_end(std::function<void(Reader&)> f) {
+    end_hook_ = std::move(f);
+    return static_cast<Self&>(*this);
+  }
+  void end(Reader& r) override {
+    if (end_hook_) end_hook_(r);
+  }
+
+ protected:
+  void begun(Reader& r, const Value& v) {
+    if (begin_hook_) begin_hook_(r, v);
+  }
+
+ private:
+  std::function<void(Reader&, const Value&)> begin_hook_;
+  std::function<void(Reader&)> end_hook_;
+};
+
 // A map with declared keys: an unknown key is an error naming it ("unknown key" and the hint),
 // and so is a key written twice. Each key's value goes to its handler or function.
-class Map : public Handler {
+class Map : public Hooks<Map> {
  public:
   // Called with the value under a key, whatever it is (reject what does not fit).
   using Read = std::function<void(Reader& r, const Value& v)>;
@@ -147,9 +174,6 @@ class Map : public Handler {
 
   Map& key(std::string name, Handler& handler);  // a nested map, a Seq or any Handler
   Map& key(std::string name, Read read);         // anything: its function decides
-  // Called when a map begins (reset per-map state) and when it ends (check what is missing).
-  Map& on_begin(std::function<void(Reader&, const Value&)> f);
-  Map& on_end(std::function<void(Reader&)> f);
   // Called instead of the "must be a map" error for a value that is not a map.
   Map& otherwise(Read read);
 
@@ -160,7 +184,6 @@ class Map : public Handler {
 
   void begin(Reader& r, const Value& v) override;
   Handler& entry(Reader& r, const Value& key) override;
-  void end(Reader& r) override;
 
  private:
   struct Field {
@@ -173,22 +196,17 @@ class Map : public Handler {
   std::string unknown_hint_;
   std::vector<Field> fields_;
   std::vector<std::unique_ptr<Handler>> owned_;  // the handlers made for Read functions
-  std::function<void(Reader&, const Value&)> on_begin_;
-  std::function<void(Reader&)> on_end_;
   Read otherwise_;
   YAML::Mark mark_ = YAML::Mark::null_mark();
 };
 
 // A sequence whose items all go to one handler.
-class Seq : public Handler {
+class Seq : public Hooks<Seq> {
  public:
   // `must_be`: the message for a value that is not a sequence (a null included).
   Seq(std::string must_be, Handler& item);
   Seq(const Seq&) = delete;
   Seq& operator=(const Seq&) = delete;
-
-  Seq& on_begin(std::function<void(Reader&, const Value&)> f);
-  Seq& on_end(std::function<void(Reader&)> f);
 
   // Items of the sequence being read (or the last one) so far, and where it begins.
   std::size_t size() const { return size_; }
@@ -196,13 +214,10 @@ class Seq : public Handler {
 
   void begin(Reader& r, const Value& v) override;
   Handler& item(Reader& r, std::size_t index) override;
-  void end(Reader& r) override;
 
  private:
   std::string must_be_;
   Handler& item_;
-  std::function<void(Reader&, const Value&)> on_begin_;
-  std::function<void(Reader&)> on_end_;
   std::size_t size_ = 0;
   YAML::Mark mark_ = YAML::Mark::null_mark();
 };
