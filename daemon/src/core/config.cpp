@@ -270,6 +270,8 @@ std::size_t one_of(yaml::Reader& r, const yaml::Value& v,
 
 // --- The file's keys -------------------------------------------------------------------------
 
+constexpr Millis kMaxBackoff{60 * 60 * 1000};  // reconcile.retry's backoffs
+
 class ConfigParser {
  public:
   ConfigParser(std::string file, fs::path dir, Config& c)
@@ -351,7 +353,6 @@ class ConfigParser {
         });
 
     RetryPolicy& rp = rc.retry;
-    constexpr Millis kMaxBackoff{60 * 60 * 1000};
     retry_
         .key("max_attempts",
              [&rp](Reader& r, const Value& v) { rp.max_attempts = integer(r, v, 1, 20); })
