@@ -8,8 +8,8 @@
 //   Status is StatusOr<void>: success or an Error.
 // - Exceptions only for start-up errors that end the process with a message and status 2:
 //   ConfigError (config.h) and DesiredStateError (desired_state.h). The parsers throw them
-//   from the StatusOr they get from the layers below; a caller that runs past start-up (the
-//   desired-state reload) catches them at one place.
+//   from the StatusOr they get from the layers below; past start-up, only the daemon's
+//   desired-state reloads catch DesiredStateError (and keep the state in force).
 // - No bool + out-parameter or string + out-parameter results.
 #pragma once
 
