@@ -29,10 +29,7 @@ std::optional<Operation> parse_operation(std::string_view name) {
 }
 
 std::optional<ApiFlavor> parse_flavor(std::string_view name) {
-  for (auto flavor : {ApiFlavor::kCacheV1, ApiFlavor::kOriginV2}) {
-    if (orc::to_string(flavor) == name) return flavor;
-  }
-  return std::nullopt;
+  return orc::parse_api_flavor(name);
 }
 
 }  // namespace standin

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 #include "core/reconciler.h"
@@ -69,6 +71,13 @@ class ApiTest : public ::testing::Test {
   Credentials creds_;
   std::unique_ptr<RequestExecutor> executor_;
 };
+
+// A value that names no generation is refused, not served by one of them.
+TEST_F(ApiTest, AnUnknownFlavorIsRefusedNotGenerationOne) {
+  EXPECT_THROW(make(static_cast<ApiFlavor>(7)), std::invalid_argument);
+  EXPECT_NE(make(ApiFlavor::kCacheV1), nullptr);
+  EXPECT_NE(make(ApiFlavor::kOriginV2), nullptr);
+}
 
 TEST_F(ApiTest, CacheV1ListsTheSettingValue) {
   auto api = make(ApiFlavor::kCacheV1);

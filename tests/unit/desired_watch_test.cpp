@@ -309,10 +309,9 @@ TEST_F(DesiredFileTest, ReadsStateStampAndHash) {
   const DesiredFile f = read_desired_file(p);
   ASSERT_EQ(f.state.zones.size(), 1u);
   EXPECT_EQ(f.version.hash, content_hash(text));
-  FileStamp st;
-  std::string error;
-  ASSERT_TRUE(stat_file(p, st, error)) << error;
-  EXPECT_EQ(f.version.stamp, st);
+  const auto st = stat_file(p);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(f.version.stamp, *st);
   EXPECT_EQ(f.version.stamp.size, static_cast<std::int64_t>(text.size()));
   EXPECT_NE(content_hash(text), content_hash(text + " "));
 }

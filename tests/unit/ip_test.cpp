@@ -199,5 +199,24 @@ TEST(CidrContains, RespectsPrefixAndFamily) {
   EXPECT_FALSE(every_v6.contains(*parse_ip("::ffff:10.0.0.1")));
 }
 
+// parse_cidr's reading without the host-bit rule: what a message suggests instead.
+TEST(ParsePrefix, KeepsHostBitsAndNamesTheNetwork) {
+  const auto p = parse_prefix("192.0.2.1/24");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_FALSE(is_network(*p));
+  EXPECT_EQ(to_string(network_of(*p)), "192.0.2.0/24");
+  const auto v6 = parse_prefix("2001:DB8::1/32");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ(to_string(network_of(*v6)), "2001:db8::/32");
+  EXPECT_EQ(to_string(network_of(*parse_prefix("10.255.255.255/9"))), "10.128.0.0/9");
+  EXPECT_TRUE(is_network(*parse_prefix("192.0.2.0/24")));
+  EXPECT_TRUE(is_network(*parse_prefix("192.0.2.7/32")));
+  // Everything else parse_cidr rejects, parse_prefix rejects too.
+  for (const char* bad : {"192.0.2.0/33", "192.0.2.0/024", "192.0.2.0/", "192.0.2.0", "x/8",
+                          "2001:db8::/129", "192.0.2.0/-1"}) {
+    EXPECT_FALSE(parse_prefix(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace orc

@@ -88,16 +88,13 @@ class MemoryDesiredFile final : public DesiredFileAccess {
     std::lock_guard lock(mu_);
     return {parse_desired_state(text_, "desired.yaml"), {stamp_, content_hash(text_)}};
   }
-  bool stat(FileStamp& stamp, std::string&) override {
+  StatusOr<FileStamp> stat() override {
     std::lock_guard lock(mu_);
-    stamp = stamp_;
-    return true;
+    return stamp_;
   }
-  bool read(std::string& text, std::string&, FileStamp& stamp) override {
+  StatusOr<FileContents> read() override {
     std::lock_guard lock(mu_);
-    text = text_;
-    stamp = stamp_;
-    return true;
+    return FileContents{text_, stamp_};
   }
 
  private:

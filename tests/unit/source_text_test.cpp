@@ -22,26 +22,24 @@ class ReadFile : public testing::TempDirTest {
  protected:
   // read_file's error, or "" when it succeeded.
   static std::string error_of(const fs::path& p, std::size_t limit = 1 << 20) {
-    std::string out;
-    std::string error;
-    return read_file(p, limit, out, error) ? std::string() : error;
+    const auto read = read_file(p, limit);
+    return read.ok() ? std::string() : read.error().message;
   }
 };
 
 TEST_F(ReadFile, ReadsARegularFileAndItsStamp) {
   const fs::path p = write("f", "hello\n");
-  std::string out;
-  std::string error;
-  FileStamp stamp;
-  ASSERT_TRUE(read_file(p, 100, out, error, &stamp)) << error;
-  EXPECT_EQ(out, "hello\n");
+  const auto read = read_file(p, 100);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(read->text, "hello\n");
+  const FileStamp stamp = read->stamp;
   EXPECT_EQ(stamp.size, 6);
   struct stat st {};
   ASSERT_EQ(::stat(p.c_str(), &st), 0);
   EXPECT_EQ(stamp.inode, static_cast<std::uint64_t>(st.st_ino));
-  FileStamp by_stat;
-  ASSERT_TRUE(stat_file(p, by_stat, error));
-  EXPECT_EQ(by_stat, stamp);
+  const auto by_stat = stat_file(p);
+  ASSERT_TRUE(by_stat.ok());
+  EXPECT_EQ(*by_stat, stamp);
 }
 
 TEST_F(ReadFile, FollowsSymlinksToRegularFiles) {
@@ -50,30 +48,27 @@ TEST_F(ReadFile, FollowsSymlinksToRegularFiles) {
   write("folder1/desired.yaml", "one");
   fs::create_directory_symlink("folder1", dir_ / "..data");
   fs::create_symlink("..data/desired.yaml", dir_ / "desired.yaml");
-  std::string out;
-  std::string error;
-  FileStamp first;
-  ASSERT_TRUE(read_file(dir_ / "desired.yaml", 100, out, error, &first)) << error;
-  EXPECT_EQ(out, "one");
+  const auto first = read_file(dir_ / "desired.yaml", 100);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->text, "one");
   // The kubelet's swap: a new folder, ..data renamed over.
   fs::create_directories(dir_ / "folder2");
   write("folder2/desired.yaml", "two");
   fs::create_directory_symlink("folder2", dir_ / "..data_tmp");
   fs::rename(dir_ / "..data_tmp", dir_ / "..data");
-  FileStamp second;
-  ASSERT_TRUE(read_file(dir_ / "desired.yaml", 100, out, error, &second)) << error;
-  EXPECT_EQ(out, "two");
-  EXPECT_NE(first, second);
+  const auto second = read_file(dir_ / "desired.yaml", 100);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->text, "two");
+  EXPECT_NE(first->stamp, second->stamp);
 }
 
 TEST_F(ReadFile, AFifoIsRefusedWithoutWaitingForAWriter) {
   const fs::path p = dir_ / "fifo";
   ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0);
   EXPECT_EQ(error_of(p), "is a FIFO, not a regular file");
-  FileStamp stamp;
-  std::string error;
-  EXPECT_FALSE(stat_file(p, stamp, error));
-  EXPECT_EQ(error, "is a FIFO, not a regular file");
+  const auto stamp = stat_file(p);
+  ASSERT_FALSE(stamp.ok());
+  EXPECT_EQ(stamp.error().message, "is a FIFO, not a regular file");
   // Through a symlink too.
   fs::create_symlink("fifo", dir_ / "link");
   EXPECT_EQ(error_of(dir_ / "link"), "is a FIFO, not a regular file");

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <unordered_set>
 
 #include "core/api_parse.h"
@@ -290,10 +291,13 @@ class OriginV2Api final : public ApiBase {
 std::unique_ptr<ZoneApi> make_zone_api(ApiFlavor flavor, std::string api_base,
                                        const Credentials& credentials, int page_size,
                                        RequestExecutor& executor) {
-  if (flavor == ApiFlavor::kOriginV2) {
-    return std::make_unique<OriginV2Api>(std::move(api_base), credentials, executor, page_size);
+  switch (flavor) {
+    case ApiFlavor::kOriginV2:
+      return std::make_unique<OriginV2Api>(std::move(api_base), credentials, executor, page_size);
+    case ApiFlavor::kCacheV1:
+      return std::make_unique<CacheV1Api>(std::move(api_base), credentials, executor);
   }
-  return std::make_unique<CacheV1Api>(std::move(api_base), credentials, executor);
+  throw std::invalid_argument("no API generation " + std::to_string(static_cast<int>(flavor)));
 }
 
 }  // namespace orc

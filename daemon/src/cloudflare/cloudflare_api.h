@@ -10,9 +10,10 @@
 #include <string>
 
 #include "core/api.h"
+#include "core/api_flavor.h"
 #include "core/backoff.h"
 #include "core/clock.h"
-#include "core/config.h"
+#include "core/credentials.h"
 #include "core/http.h"
 #include "core/rate_limiter.h"
 
@@ -52,6 +53,8 @@ class RequestExecutor {
 // Headers for every request: credentials, JSON, user agent.
 std::vector<std::pair<std::string, std::string>> request_headers(const Credentials& credentials);
 
+// The client of `flavor`'s generation. Throws std::invalid_argument for a value that names no
+// generation (never falls back to one).
 std::unique_ptr<ZoneApi> make_zone_api(ApiFlavor flavor, std::string api_base,
                                        const Credentials& credentials, int page_size,
                                        RequestExecutor& executor);

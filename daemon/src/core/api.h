@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/duration.h"
+#include "core/status.h"
 
 namespace orc {
 
@@ -48,18 +49,7 @@ struct ApiError {
 };
 
 template <class T>
-class Result {
- public:
-  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
-  Result(ApiError error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-  bool ok() const { return v_.index() == 0; }
-  const T& value() const { return std::get<0>(v_); }
-  T& value() { return std::get<0>(v_); }
-  const ApiError& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, ApiError> v_;
-};
+using Result = StatusOr<T, ApiError>;  // core/status.h
 
 // Why the API did not carry out one item of a batch: its error code (0 when the answer gave
 // none) and its message, as the API gave them (redacted).

@@ -45,8 +45,17 @@ ApiError ApiError::cancelled() {
   return e;
 }
 
-bool ApiError::has_code(int code) const {
+namespace {
+
+// Whether Cloudflare's envelope carried `code`: the one way codes are checked.
+bool contains_code(const std::vector<int>& codes, int code) {
   return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+}  // namespace
+
+bool ApiError::has_code(int code) const {
+  return contains_code(codes, code);
 }
 
 std::string ApiError::describe() const {
@@ -268,15 +277,13 @@ std::optional<int> parse_total_pages(const json& result_info) {
 
 bool says_no_mapping(const HttpResponse& response, const std::optional<Envelope>& envelope) {
   if (response.status != 404 || !envelope) return false;
-  const auto& codes = envelope->codes;
-  return std::find(codes.begin(), codes.end(), kCodeSettingMissing) != codes.end() ||
-         std::find(codes.begin(), codes.end(), kCodeNoMapping) != codes.end();
+  return contains_code(envelope->codes, kCodeSettingMissing) ||
+         contains_code(envelope->codes, kCodeNoMapping);
 }
 
 bool says_zone_empty(const HttpResponse& response, const std::optional<Envelope>& envelope) {
   if (response.status != 404 || !envelope) return false;
-  const auto& codes = envelope->codes;
-  return std::find(codes.begin(), codes.end(), kCodeSettingMissing) != codes.end();
+  return contains_code(envelope->codes, kCodeSettingMissing);
 }
 
 namespace {

@@ -10,6 +10,13 @@
 
 namespace orc {
 
+// How often and how patiently a failed request is tried again (reconcile.retry).
+struct RetryPolicy {
+  int max_attempts = 6;  // 1..20, counts the first try
+  Millis initial_backoff{1000};
+  Millis max_backoff{60000};  // >= initial_backoff
+};
+
 class Backoff {
  public:
   Backoff(Millis initial, Millis max) : initial_(initial), max_(max) {}

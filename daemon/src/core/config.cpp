@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <charconv>
@@ -18,21 +17,11 @@
 #include <vector>
 
 #include "core/ip.h"
-#include "core/yaml_progress.h"
+#include "core/yaml_reader.h"
 
 namespace orc {
 
 namespace fs = std::filesystem;
-
-std::string_view to_string(ApiFlavor flavor) {
-  switch (flavor) {
-    case ApiFlavor::kCacheV1:
-      return "cache-v1";
-    case ApiFlavor::kOriginV2:
-      return "origin-v2";
-  }
-  return "unknown";
-}
 
 std::string api_flavor_warning(const Config& config) {
   if (config.cloudflare.api_flavor != ApiFlavor::kCacheV1) return {};
@@ -46,20 +35,6 @@ namespace {
 
 constexpr std::size_t kMaxConfigBytes = 16u << 20;
 constexpr std::size_t kMaxTokenBytes = 64u << 10;
-
-// "'value'" for a scalar, "a map" / "a sequence" / "nothing" otherwise.
-std::string describe(const YAML::Node& node) {
-  if (node.IsScalar()) {
-    // Built by appending: GCC 12 warns falsely (-Wrestrict) about "'" + std::string&&.
-    std::string out(1, '\'');
-    out += shown(node.Scalar());
-    out += '\'';
-    return out;
-  }
-  if (node.IsMap()) return "a map";
-  if (node.IsSequence()) return "a sequence";
-  return "nothing";
-}
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -91,16 +66,15 @@ bool ascii_iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool parse_port(std::string_view text, int min, std::uint16_t& port) {
-  if (text.empty() || text.size() > 5) return false;
+std::optional<std::uint16_t> parse_port(std::string_view text, int min) {
+  if (text.empty() || text.size() > 5) return std::nullopt;
   int value = 0;
   for (const char c : text) {
-    if (c < '0' || c > '9') return false;
+    if (c < '0' || c > '9') return std::nullopt;
     value = value * 10 + (c - '0');
   }
-  if (value < min || value > 65535) return false;
-  port = static_cast<std::uint16_t>(value);
-  return true;
+  if (value < min || value > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(value);
 }
 
 bool is_hostname(std::string_view host) {
@@ -113,8 +87,8 @@ bool is_hostname(std::string_view host) {
   return true;
 }
 
-// Checks and normalizes cloudflare.api_base. Returns an error text, or "" with `out` set.
-std::string check_api_base(std::string_view url, std::string& out) {
+// cloudflare.api_base checked and normalized, or what is wrong with it.
+StatusOr<std::string> check_api_base(std::string_view url) {
   constexpr std::string_view kHttps = "https://";
   constexpr std::string_view kHttp = "http://";
   bool secure = false;
@@ -125,20 +99,20 @@ std::string check_api_base(std::string_view url, std::string& out) {
   } else if (url.size() >= kHttp.size() && ascii_iequals(url.substr(0, kHttp.size()), kHttp)) {
     rest = url.substr(kHttp.size());
   } else {
-    return "must be an http:// or https:// URL";
+    return Error{"must be an http:// or https:// URL"};
   }
   for (const char c : url) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return "must be a URL without spaces or control characters";
+      return Error{"must be a URL without spaces or control characters"};
     }
   }
   if (rest.find_first_of("?#") != std::string_view::npos) {
-    return "must be a URL without a query or fragment";
+    return Error{"must be a URL without a query or fragment"};
   }
   const std::size_t slash = rest.find('/');
   const std::string_view authority = rest.substr(0, slash);
   if (authority.find('@') != std::string_view::npos) {
-    return "must not contain user information (credentials never go into the URL)";
+    return Error{"must not contain user information (credentials never go into the URL)"};
   }
 
   std::string_view host;
@@ -147,13 +121,14 @@ std::string check_api_base(std::string_view url, std::string& out) {
   bool loopback = false;
   if (!authority.empty() && authority.front() == '[') {
     const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return "must be a URL with a valid host";
+    if (close == std::string_view::npos) return Error{"must be a URL with a valid host"};
     host = authority.substr(1, close - 1);
     const auto ip = parse_ip(host);
-    if (!ip || ip->family != IpAddress::Family::kV6) return "must be a URL with a valid host";
+    if (!ip || ip->family != IpAddress::Family::kV6)
+      return Error{"must be a URL with a valid host"};
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
-      if (after.front() != ':') return "must be a URL with a valid host";
+      if (after.front() != ':') return Error{"must be a URL with a valid host"};
       has_port = true;
       port_text = after.substr(1);
     }
@@ -165,26 +140,26 @@ std::string check_api_base(std::string_view url, std::string& out) {
       has_port = true;
       port_text = authority.substr(colon + 1);
     }
-    if (!is_hostname(host)) return "must be a URL with a valid host";
+    if (!is_hostname(host)) return Error{"must be a URL with a valid host"};
     const auto ip = parse_ip(host);
     loopback = ascii_iequals(host, "localhost") ||
                (ip && ip->family == IpAddress::Family::kV4 && ip->bytes[0] == 127);
   }
-  std::uint16_t port = 0;
-  if (has_port && !parse_port(port_text, 1, port)) return "must be a URL with a port 1..65535";
+  if (has_port && !parse_port(port_text, 1)) return Error{"must be a URL with a port 1..65535"};
   if (!secure && !loopback) {
-    return "must use https:// (plain http:// is only allowed for a loopback host: 127.x.x.x, "
-           "localhost or [::1]; the API token must not travel in clear text)";
+    return Error{
+        "must use https:// (plain http:// is only allowed for a loopback host: 127.x.x.x, "
+        "localhost or [::1]; the API token must not travel in clear text)"};
   }
 
   std::string_view normalized = url;
   while (!normalized.empty() && normalized.back() == '/') normalized.remove_suffix(1);
-  out = std::string(normalized);
-  return {};
+  return std::string(normalized);
 }
 
-// Checks `listen`. Returns an error text, or "" with `out` set.
-std::string check_listen(std::string_view text, ListenAddress& out) {
+// `listen` checked, or what is wrong with it.
+StatusOr<ListenAddress> check_listen(std::string_view text) {
+  ListenAddress out;
   constexpr const char* kForm =
       "must be host:port or [ipv6]:port, e.g. 127.0.0.1:9464 or [::1]:9464";
   std::string_view host;
@@ -192,337 +167,255 @@ std::string check_listen(std::string_view text, ListenAddress& out) {
   if (!text.empty() && text.front() == '[') {
     const std::size_t close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return kForm;
+      return Error{kForm};
     }
     host = text.substr(1, close - 1);
     port_text = text.substr(close + 2);
     const auto ip = parse_ip(host);
-    if (!ip || ip->family != IpAddress::Family::kV6) return "host must be an IPv6 address in []";
+    if (!ip || ip->family != IpAddress::Family::kV6)
+      return Error{"host must be an IPv6 address in []"};
     out.host = to_string(*ip);
   } else {
     const std::size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) return kForm;
+    if (colon == std::string_view::npos) return Error{kForm};
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
     if (host.find(':') != std::string_view::npos) {
-      return "an IPv6 host must be written in brackets, e.g. [::1]:9464";
+      return Error{"an IPv6 host must be written in brackets, e.g. [::1]:9464"};
     }
     if (host == "localhost") {
       out.host = "localhost";
     } else {
       const auto ip = parse_ip(host);
-      if (!ip) return "host must be an IP address or localhost, e.g. 127.0.0.1:9464";
+      if (!ip) return Error{"host must be an IP address or localhost, e.g. 127.0.0.1:9464"};
       out.host = to_string(*ip);
     }
   }
-  if (!parse_port(port_text, 0, out.port)) return "port must be a number 0..65535";
-  return {};
+  const auto port = parse_port(port_text, 0);
+  if (!port) return Error{"port must be a number 0..65535"};
+  out.port = *port;
+  return out;
 }
+
+// --- Values ----------------------------------------------------------------------------------
+// Each reads the value under the key being read, or stops with a message naming that key.
+
+// Any scalar, quoted or not.
+std::string string(yaml::Reader& r, const yaml::Value& v, const std::string& what) {
+  if (!v.is_scalar()) r.fail_value(v, what);
+  return std::string(v.text);
+}
+
+// An unquoted scalar: numbers and booleans are not strings.
+std::string plain(yaml::Reader& r, const yaml::Value& v, const std::string& what) {
+  if (!v.is_scalar()) r.fail_value(v, what);
+  if (v.quoted) r.fail_value(v, what + ", not a quoted string");
+  return std::string(v.text);
+}
+
+int integer(yaml::Reader& r, const yaml::Value& v, int lo, int hi) {
+  const std::string s = plain(r, v, "must be a whole number");
+  long long n = 0;
+  const char* end = s.data() + s.size();
+  const auto [ptr, ec] = std::from_chars(s.data(), end, n);
+  const std::string range = "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+  if (ptr != end || s.empty()) r.fail_value(v, "must be a whole number");
+  if (ec == std::errc::result_out_of_range) r.fail_value(v, range);
+  if (ec != std::errc()) r.fail_value(v, "must be a whole number");
+  if (n < lo || n > hi) r.fail_value(v, range);
+  return static_cast<int>(n);
+}
+
+// A finite number within [lo, hi].
+double number(yaml::Reader& r, const yaml::Value& v, double lo, double hi, const char* range) {
+  const std::string s = plain(r, v, "must be a number");
+  double d = 0;
+  const char* end = s.data() + s.size();
+  const auto [ptr, ec] = std::from_chars(s.data(), end, d);
+  if (s.empty() || ptr != end || ec != std::errc() || !std::isfinite(d)) {
+    r.fail_value(v, "must be a number");
+  }
+  if (!(d >= lo && d <= hi)) r.fail_value(v, range);
+  return d;
+}
+
+bool boolean(yaml::Reader& r, const yaml::Value& v) {
+  const std::string s = plain(r, v, "must be true or false");
+  if (s == "true") return true;
+  if (s == "false") return false;
+  r.fail_value(v, "must be true or false");
+}
+
+Millis duration(yaml::Reader& r, const yaml::Value& v, Millis lo, Millis hi) {
+  constexpr const char* kWhat = "not a duration like 500ms, 30s, 5m or 1h";
+  const auto d = parse_duration(string(r, v, kWhat));
+  if (!d) r.fail_value(v, kWhat);
+  if (*d < lo || *d > hi) {
+    r.fail_value(v, "must be between " + format_duration(lo) + " and " + format_duration(hi));
+  }
+  return *d;
+}
+
+// One of `names` (the message lists them), as its index.
+std::size_t one_of(yaml::Reader& r, const yaml::Value& v,
+                   std::initializer_list<std::string_view> names, const char* what) {
+  const std::string s = string(r, v, what);
+  std::size_t i = 0;
+  for (const std::string_view name : names) {
+    if (s == name) return i;
+    ++i;
+  }
+  r.fail_value(v, what);
+}
+
+// --- The file's keys -------------------------------------------------------------------------
+
+constexpr Millis kMaxBackoff{60 * 60 * 1000};  // reconcile.retry's backoffs
 
 class ConfigParser {
  public:
-  ConfigParser(std::string file, fs::path dir) : file_(std::move(file)), dir_(std::move(dir)) {}
+  ConfigParser(std::string file, fs::path dir, Config& c)
+      : reader_(std::move(file)), dir_(std::move(dir)) {
+    using yaml::Reader;
+    using yaml::Value;
+    top_.key("cloudflare", cloudflare_)
+        .key("reconcile", reconcile_)
+        .key("listen",
+             [&c](Reader& r, const Value& v) {
+               auto addr = check_listen(string(r, v, "must be host:port"));
+               if (!addr.ok()) r.fail_value(v, addr.error().message);
+               c.listen = *addr;
+             })
+        .key("log", log_);
 
-  void parse(std::string_view text, Config& config) {
-    std::vector<YAML::Node> docs;
-    try {
-      check_yaml_progress(text);  // yaml-cpp 0.7's LoadAll never ends on a stray ','
-      docs = YAML::LoadAll(std::string(text));
-    } catch (const YAML::Exception& e) {
-      std::string msg = where(file_, e.mark);
-      if (!e.mark.is_null()) msg += ": column " + std::to_string(e.mark.column + 1);
-      throw ConfigError(msg + ": invalid YAML: " + shown(e.msg));
-    }
-    if (docs.size() > 1) {
-      throw ConfigError(file_ + ": holds " + std::to_string(docs.size()) +
-                        " YAML documents; expected one");
-    }
-    if (docs.empty() || docs.front().IsNull()) return;  // all defaults
-    try {
-      top(docs.front(), config);
-    } catch (const YAML::Exception& e) {  // not expected: every access is type-checked first
-      throw ConfigError(where(file_, e.mark) + ": " + e.msg);
-    }
+    CloudflareConfig& cf = c.cloudflare;
+    cloudflare_
+        .key("api_base",
+             [&cf](Reader& r, const Value& v) {
+               auto base = check_api_base(string(r, v, "must be an http:// or https:// URL"));
+               if (!base.ok()) r.fail_value(v, base.error().message);
+               cf.api_base = std::move(*base);
+             })
+        .key("api_flavor",
+             [&cf](Reader& r, const Value& v) {
+               constexpr const char* kWhat = "must be cache-v1 or origin-v2";
+               const auto flavor = parse_api_flavor(string(r, v, kWhat));
+               if (!flavor) r.fail_value(v, kWhat);
+               cf.api_flavor = *flavor;
+             })
+        .key("token_file",
+             [this, &cf](Reader& r, const Value& v) { cf.token_file = file_path(r, v); })
+        .key("request_timeout",
+             [&cf](Reader& r, const Value& v) {
+               cf.request_timeout = duration(r, v, Millis{1000}, Millis{10 * 60 * 1000});
+             })
+        .key("requests_per_second",
+             [&cf](Reader& r, const Value& v) {
+               // One request per 100 s at the least: a smaller rate would make the limiter's
+               // waits overflow (1e-300 used to mean no limit at all).
+               cf.requests_per_second = number(r, v, 0.01, 1000, "must be between 0.01 and 1000");
+             })
+        .key("page_size",
+             [&cf](Reader& r, const Value& v) { cf.page_size = integer(r, v, 1, 100); })
+        .key("max_response_bytes",
+             [&cf](Reader& r, const Value& v) {
+               cf.max_response_bytes =
+                   static_cast<std::size_t>(integer(r, v, 64 * 1024, 1024 * 1024 * 1024));
+             })
+        .key("budget_headroom", [&cf](Reader& r, const Value& v) {
+          cf.budget_headroom = number(r, v, 0, 0.9, "must be between 0 and 0.9");
+        });
+
+    ReconcileConfig& rc = c.reconcile;
+    reconcile_
+        .key("desired_state",
+             [this, &rc](Reader& r, const Value& v) { rc.desired_state = file_path(r, v); })
+        .key("interval",
+             [&rc](Reader& r, const Value& v) {
+               rc.interval = duration(r, v, Millis{1000}, Millis{24 * 60 * 60 * 1000});
+             })
+        .key("batch_size",
+             [&rc](Reader& r, const Value& v) { rc.batch_size = integer(r, v, 1, 100); })
+        .key("concurrency",
+             [&rc](Reader& r, const Value& v) { rc.concurrency = integer(r, v, 1, 64); })
+        .key("dry_run", [&rc](Reader& r, const Value& v) { rc.dry_run = boolean(r, v); })
+        .key("max_delete_fraction",
+             [&rc](Reader& r, const Value& v) {
+               rc.max_delete_fraction = number(r, v, 0, 1, "must be between 0 and 1");
+             })
+        .key("retry", retry_)
+        .key("settle_period",
+             [&rc](Reader& r, const Value& v) {
+               rc.settle_period = duration(r, v, Millis{100}, Millis{10 * 60 * 1000});
+             })
+        .key("hold_confirm_period", [&rc](Reader& r, const Value& v) {
+          rc.hold_confirm_period = duration(r, v, Millis{1000}, Millis{24 * 60 * 60 * 1000});
+        });
+
+    RetryPolicy& rp = rc.retry;
+    retry_
+        .key("max_attempts",
+             [&rp](Reader& r, const Value& v) { rp.max_attempts = integer(r, v, 1, 20); })
+        .key("initial_backoff",
+             [this, &rp](Reader& r, const Value& v) {
+               rp.initial_backoff = duration(r, v, Millis{1}, kMaxBackoff);
+               initial_backoff_ = yaml::Kept(v);
+             })
+        .key("max_backoff",
+             [this, &rp](Reader& r, const Value& v) {
+               rp.max_backoff = duration(r, v, Millis{1}, kMaxBackoff);
+               max_backoff_ = yaml::Kept(v);
+             })
+        .on_end([this, &rp](Reader& r) {
+          if (rp.max_backoff >= rp.initial_backoff) return;
+          // Blame the key the user wrote; when both are written, max_backoff.
+          const std::string prefix = r.path();
+          if (retry_.seen("max_backoff")) {
+            r.fail_value(max_backoff_.value(), prefix + ".max_backoff",
+                         "must be at least " + prefix + ".initial_backoff (" +
+                             format_duration(rp.initial_backoff) + ")");
+          }
+          r.fail_value(initial_backoff_.value(), prefix + ".initial_backoff",
+                       "must be at most " + prefix + ".max_backoff (" +
+                           format_duration(rp.max_backoff) + ")");
+        });
+
+    LogConfig& lc = c.log;
+    log_.key("level",
+             [&lc](Reader& r, const Value& v) {
+               constexpr const char* kWhat = "must be trace, debug, info, warn or error";
+               lc.level = string(r, v, kWhat);
+               one_of(r, v, {"trace", "debug", "info", "warn", "error"}, kWhat);
+             })
+        .key("format", [&lc](Reader& r, const Value& v) {
+          constexpr LogFormat kFormats[] = {LogFormat::kText, LogFormat::kJson};
+          lc.format = kFormats[one_of(r, v, {"text", "json"}, "must be text or json")];
+        });
+  }
+
+  void parse(std::string_view text) {
+    const Status status = reader_.read(text, top_);
+    if (!status.ok()) throw ConfigError(status.error().message);
   }
 
  private:
-  using Handler = std::function<void(const YAML::Node& value, const std::string& key)>;
-  struct Field {
-    std::string_view name;
-    Handler handle;
-  };
-
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& key,
-                         const std::string& what) const {
-    throw ConfigError(where(file_, mark_of(at)) + ": " + key + ": " + what);
-  }
-  [[noreturn]] void fail_value(const YAML::Node& value, const std::string& key,
-                               const std::string& what) const {
-    fail(value, key, what + " (got " + describe(value) + ")");
-  }
-
-  // Walks a map, rejecting unknown and repeated keys. A null section means "all defaults".
-  void walk(const YAML::Node& node, const std::string& prefix,
-            std::initializer_list<Field> fields) {
-    if (node.IsNull()) return;
-    if (!node.IsMap()) fail_value(node, prefix.empty() ? "top level" : prefix, "must be a map");
-    std::vector<std::string> seen;
-    key_mark_ = node.Mark();
-    for (const auto& entry : node) {
-      const YAML::Node& key_node = entry.first;
-      if (!key_node.IsScalar()) {
-        fail_value(key_node, prefix.empty() ? "top level" : prefix, "keys must be strings");
-      }
-      const std::string& name = key_node.Scalar();
-      const std::string key = prefix.empty() ? name : prefix + "." + name;
-      const Field* field = nullptr;
-      for (const Field& f : fields) {
-        if (f.name == name) field = &f;
-      }
-      if (field == nullptr) fail(key_node, shown(key), "unknown key");
-      for (const std::string& s : seen) {
-        if (s == name) fail(key_node, key, "appears twice");
-      }
-      seen.push_back(name);
-      key_mark_ = key_node.Mark();
-      field->handle(entry.second, key);
-    }
-  }
-
-  // Any scalar, quoted or not.
-  std::string string(const YAML::Node& v, const std::string& key, const std::string& what) {
-    if (!v.IsScalar()) fail_value(v, key, what);
-    return v.Scalar();
-  }
-
-  // An unquoted scalar: numbers and booleans are not strings.
-  std::string plain(const YAML::Node& v, const std::string& key, const std::string& what) {
-    if (!v.IsScalar()) fail_value(v, key, what);
-    if (v.Tag() == "!") fail_value(v, key, what + ", not a quoted string");
-    return v.Scalar();
-  }
-
-  int integer(const YAML::Node& v, const std::string& key, int lo, int hi) {
-    const std::string s = plain(v, key, "must be a whole number");
-    long long n = 0;
-    const char* end = s.data() + s.size();
-    const auto [ptr, ec] = std::from_chars(s.data(), end, n);
-    const std::string range =
-        "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
-    if (ptr != end || s.empty()) fail_value(v, key, "must be a whole number");
-    if (ec == std::errc::result_out_of_range) fail_value(v, key, range);
-    if (ec != std::errc()) fail_value(v, key, "must be a whole number");
-    if (n < lo || n > hi) fail_value(v, key, range);
-    return static_cast<int>(n);
-  }
-
-  double number(const YAML::Node& v, const std::string& key) {
-    const std::string s = plain(v, key, "must be a number");
-    double d = 0;
-    const char* end = s.data() + s.size();
-    const auto [ptr, ec] = std::from_chars(s.data(), end, d);
-    if (s.empty() || ptr != end || ec != std::errc() || !std::isfinite(d)) {
-      fail_value(v, key, "must be a number");
-    }
-    return d;
-  }
-
-  bool boolean(const YAML::Node& v, const std::string& key) {
-    const std::string s = plain(v, key, "must be true or false");
-    if (s == "true") return true;
-    if (s == "false") return false;
-    fail_value(v, key, "must be true or false");
-  }
-
-  Millis duration(const YAML::Node& v, const std::string& key, Millis lo, Millis hi) {
-    constexpr const char* kWhat = "not a duration like 500ms, 30s, 5m or 1h";
-    const std::string s = string(v, key, kWhat);
-    const auto d = parse_duration(s);
-    if (!d) fail_value(v, key, kWhat);
-    if (*d < lo || *d > hi) {
-      fail_value(v, key, "must be between " + format_duration(lo) + " and " + format_duration(hi));
-    }
-    return *d;
-  }
-
-  fs::path file_path(const YAML::Node& v, const std::string& key) {
-    const std::string s = string(v, key, "must be a file path");
-    if (s.empty()) fail_value(v, key, "must not be empty");
-    if (s.find('\0') != std::string::npos) fail_value(v, key, "must be a file path");
+  fs::path file_path(yaml::Reader& r, const yaml::Value& v) const {
+    const std::string s = string(r, v, "must be a file path");
+    if (s.empty()) r.fail_value(v, "must not be empty");
+    if (s.find('\0') != std::string::npos) r.fail_value(v, "must be a file path");
     return (dir_ / fs::path(s)).lexically_normal();
   }
 
-  void top(const YAML::Node& root, Config& c) {
-    walk(root, "",
-         {
-             {"cloudflare",
-              [&](const YAML::Node& v, const std::string& k) { cloudflare(v, k, c.cloudflare); }},
-             {"reconcile",
-              [&](const YAML::Node& v, const std::string& k) { reconcile(v, k, c.reconcile); }},
-             {"listen",
-              [&](const YAML::Node& v, const std::string& k) {
-                const std::string s = string(v, k, "must be host:port");
-                ListenAddress addr;
-                const std::string error = check_listen(s, addr);
-                if (!error.empty()) fail_value(v, k, error);
-                c.listen = addr;
-              }},
-             {"log", [&](const YAML::Node& v, const std::string& k) { log(v, k, c.log); }},
-         });
-  }
-
-  void cloudflare(const YAML::Node& node, const std::string& prefix, CloudflareConfig& c) {
-    walk(node, prefix,
-         {
-             {"api_base",
-              [&](const YAML::Node& v, const std::string& k) {
-                const std::string s = string(v, k, "must be an http:// or https:// URL");
-                const std::string error = check_api_base(s, c.api_base);
-                if (!error.empty()) fail_value(v, k, error);
-              }},
-             {"api_flavor",
-              [&](const YAML::Node& v, const std::string& k) {
-                constexpr const char* kWhat = "must be cache-v1 or origin-v2";
-                const std::string s = string(v, k, kWhat);
-                if (s == "cache-v1") {
-                  c.api_flavor = ApiFlavor::kCacheV1;
-                } else if (s == "origin-v2") {
-                  c.api_flavor = ApiFlavor::kOriginV2;
-                } else {
-                  fail_value(v, k, kWhat);
-                }
-              }},
-             {"token_file",
-              [&](const YAML::Node& v, const std::string& k) { c.token_file = file_path(v, k); }},
-             {"request_timeout",
-              [&](const YAML::Node& v, const std::string& k) {
-                c.request_timeout = duration(v, k, Millis{1000}, Millis{10 * 60 * 1000});
-              }},
-             {"requests_per_second",
-              [&](const YAML::Node& v, const std::string& k) {
-                // One request per 100 s at the least: a smaller rate would make the limiter's
-                // waits overflow (1e-300 used to mean no limit at all).
-                const double d = number(v, k);
-                if (!(d >= 0.01 && d <= 1000)) fail_value(v, k, "must be between 0.01 and 1000");
-                c.requests_per_second = d;
-              }},
-             {"page_size", [&](const YAML::Node& v,
-                               const std::string& k) { c.page_size = integer(v, k, 1, 100); }},
-             {"max_response_bytes",
-              [&](const YAML::Node& v, const std::string& k) {
-                c.max_response_bytes =
-                    static_cast<std::size_t>(integer(v, k, 64 * 1024, 1024 * 1024 * 1024));
-              }},
-             {"budget_headroom",
-              [&](const YAML::Node& v, const std::string& k) {
-                const double d = number(v, k);
-                if (!(d >= 0 && d <= 0.9)) fail_value(v, k, "must be between 0 and 0.9");
-                c.budget_headroom = d;
-              }},
-         });
-  }
-
-  void reconcile(const YAML::Node& node, const std::string& prefix, ReconcileConfig& c) {
-    walk(node, prefix,
-         {
-             {"desired_state", [&](const YAML::Node& v,
-                                   const std::string& k) { c.desired_state = file_path(v, k); }},
-             {"interval",
-              [&](const YAML::Node& v, const std::string& k) {
-                c.interval = duration(v, k, Millis{1000}, Millis{24 * 60 * 60 * 1000});
-              }},
-             {"batch_size", [&](const YAML::Node& v,
-                                const std::string& k) { c.batch_size = integer(v, k, 1, 100); }},
-             {"concurrency", [&](const YAML::Node& v,
-                                 const std::string& k) { c.concurrency = integer(v, k, 1, 64); }},
-             {"dry_run",
-              [&](const YAML::Node& v, const std::string& k) { c.dry_run = boolean(v, k); }},
-             {"max_delete_fraction",
-              [&](const YAML::Node& v, const std::string& k) {
-                const double d = number(v, k);
-                if (!(d >= 0 && d <= 1)) fail_value(v, k, "must be between 0 and 1");
-                c.max_delete_fraction = d;
-              }},
-             {"retry", [&](const YAML::Node& v, const std::string& k) { retry(v, k, c.retry); }},
-             {"settle_period",
-              [&](const YAML::Node& v, const std::string& k) {
-                c.settle_period = duration(v, k, Millis{100}, Millis{10 * 60 * 1000});
-              }},
-             {"hold_confirm_period",
-              [&](const YAML::Node& v, const std::string& k) {
-                c.hold_confirm_period = duration(v, k, Millis{1000}, Millis{24 * 60 * 60 * 1000});
-              }},
-         });
-  }
-
-  void retry(const YAML::Node& node, const std::string& prefix, RetryPolicy& r) {
-    constexpr Millis kMaxBackoff{60 * 60 * 1000};
-    YAML::Node initial_node;
-    YAML::Node max_node;
-    walk(node, prefix,
-         {
-             {"max_attempts", [&](const YAML::Node& v,
-                                  const std::string& k) { r.max_attempts = integer(v, k, 1, 20); }},
-             {"initial_backoff",
-              [&](const YAML::Node& v, const std::string& k) {
-                r.initial_backoff = duration(v, k, Millis{1}, kMaxBackoff);
-                initial_node.reset(v);
-              }},
-             {"max_backoff",
-              [&](const YAML::Node& v, const std::string& k) {
-                r.max_backoff = duration(v, k, Millis{1}, kMaxBackoff);
-                max_node.reset(v);
-              }},
-         });
-    if (r.max_backoff < r.initial_backoff) {
-      // Blame the key the user wrote; when both are written, max_backoff.
-      if (max_node.IsDefined() && max_node.IsScalar()) {
-        fail_value(max_node, prefix + ".max_backoff",
-                   "must be at least " + prefix + ".initial_backoff (" +
-                       format_duration(r.initial_backoff) + ")");
-      }
-      fail_value(
-          initial_node, prefix + ".initial_backoff",
-          "must be at most " + prefix + ".max_backoff (" + format_duration(r.max_backoff) + ")");
-    }
-  }
-
-  void log(const YAML::Node& node, const std::string& prefix, LogConfig& c) {
-    walk(node, prefix,
-         {
-             {"level",
-              [&](const YAML::Node& v, const std::string& k) {
-                constexpr const char* kWhat = "must be trace, debug, info, warn or error";
-                const std::string s = string(v, k, kWhat);
-                if (s != "trace" && s != "debug" && s != "info" && s != "warn" && s != "error") {
-                  fail_value(v, k, kWhat);
-                }
-                c.level = s;
-              }},
-             {"format",
-              [&](const YAML::Node& v, const std::string& k) {
-                constexpr const char* kWhat = "must be text or json";
-                const std::string s = string(v, k, kWhat);
-                if (s == "text") {
-                  c.format = LogFormat::kText;
-                } else if (s == "json") {
-                  c.format = LogFormat::kJson;
-                } else {
-                  fail_value(v, k, kWhat);
-                }
-              }},
-         });
-  }
-
-  // A null value has no position of its own (yaml-cpp marks it with the next token's): messages
-  // about it point at its key instead.
-  YAML::Mark mark_of(const YAML::Node& node) const {
-    return node.IsNull() ? key_mark_ : node.Mark();
-  }
-
-  std::string file_;
+  yaml::Reader reader_;
   fs::path dir_;
-  YAML::Mark key_mark_ = YAML::Mark::null_mark();  // the key whose value is being parsed
+  // Every section may be left out or empty ("log:"): its keys keep their defaults.
+  yaml::Map top_;
+  yaml::Map cloudflare_;
+  yaml::Map reconcile_;
+  yaml::Map retry_;
+  yaml::Map log_;
+  yaml::Kept initial_backoff_;
+  yaml::Kept max_backoff_;
 };
 
 std::string prefix_of(const Config& config) {
@@ -548,12 +441,12 @@ ProcessIdentity this_process() {
 // that others can read adds a warning.
 std::string read_token_file(const Config& config, const fs::path& file, const std::string& what,
                             std::vector<std::string>& warnings) {
-  std::string content;
-  std::string error;
-  if (!read_file(file, kMaxTokenBytes, content, error)) {
-    throw ConfigError(prefix_of(config) + what + ": cannot read " + file.string() + ": " + error);
+  const auto content = read_file(file, kMaxTokenBytes);
+  if (!content.ok()) {
+    throw ConfigError(prefix_of(config) + what + ": cannot read " + file.string() + ": " +
+                      content.error().message);
   }
-  const std::string token(trim(content));
+  const std::string token(trim(content->text));
   if (token.empty())
     throw ConfigError(prefix_of(config) + what + ": " + file.string() + " is empty");
   if (has_control_char(token)) {
@@ -616,17 +509,14 @@ Config parse_config(std::string_view text, const std::filesystem::path& path) {
   if (dir.empty()) dir = fs::current_path(ec);
 
   config.reconcile.desired_state = (dir / config.reconcile.desired_state).lexically_normal();
-  ConfigParser(path.string(), dir).parse(text, config);
+  ConfigParser(path.string(), dir, config).parse(text);
   return config;
 }
 
 Config load_config(const std::filesystem::path& path) {
-  std::string text;
-  std::string error;
-  if (!read_file(path, kMaxConfigBytes, text, error)) {
-    throw ConfigError(path.string() + ": cannot read: " + error);
-  }
-  return parse_config(text, path);
+  const auto file = read_file(path, kMaxConfigBytes);
+  if (!file.ok()) throw ConfigError(path.string() + ": cannot read: " + file.error().message);
+  return parse_config(file->text, path);
 }
 
 Credentials resolve_credentials(const Config& config, GetEnv getenv_fn) {

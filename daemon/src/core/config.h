@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "core/api_flavor.h"
+#include "core/backoff.h"
+#include "core/credentials.h"
 #include "core/duration.h"
 
 namespace orc {
@@ -20,16 +23,7 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class ApiFlavor { kCacheV1, kOriginV2 };
-std::string_view to_string(ApiFlavor flavor);  // "cache-v1" | "origin-v2"
-
 enum class LogFormat { kText, kJson };
-
-struct RetryPolicy {
-  int max_attempts = 6;  // 1..20, counts the first try
-  Millis initial_backoff{1000};
-  Millis max_backoff{60000};  // >= initial_backoff
-};
 
 struct CloudflareConfig {
   std::string api_base = "https://api.cloudflare.com/client/v4";  // no trailing slash kept
@@ -87,18 +81,6 @@ Config load_config(const std::filesystem::path& path);
 // The start-up warning a configuration deserves, or "" when none: cache-v1 reached end of
 // life at Cloudflare on 2026-10-01 (the message says how to switch).
 std::string api_flavor_warning(const Config& config);
-
-// How the daemon authenticates. The secret is never printed: describe() names the source only.
-struct Credentials {
-  enum class Kind { kToken, kGlobalKey } kind = Kind::kToken;
-  std::string token;    // kToken
-  std::string email;    // kGlobalKey
-  std::string api_key;  // kGlobalKey
-  std::string source;   // e.g. "token_file /run/secrets/cf-token", "env CLOUDFLARE_API_TOKEN"
-  // Problems that do not stop the daemon (a token file others can read): logged at start-up,
-  // errors with --check-config --strict.
-  std::vector<std::string> warnings;
-};
 
 // Who a token file exposes the token to, beyond the daemon: a warning text, or "" when only
 // the daemon can read it. Readable by others is always a warning; readable by its group only

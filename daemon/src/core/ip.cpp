@@ -82,7 +82,7 @@ bool Cidr::contains(const IpAddress& address) const {
   return (ip.bytes[full] & mask) == (range.network.bytes[full] & mask);
 }
 
-std::optional<Cidr> parse_cidr(std::string_view text) {
+std::optional<Cidr> parse_prefix(std::string_view text) {
   const auto slash = text.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
   auto ip = parse_ip(text.substr(0, slash));
@@ -97,12 +97,26 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
   if (len_text.size() > 1 && len_text[0] == '0') return std::nullopt;  // "/024"
   const int max_len = static_cast<int>(ip->size()) * 8;
   if (len < 0 || len > max_len) return std::nullopt;
-
-  // Host bits must be zero.
-  for (int bit = len; bit < max_len; ++bit) {
-    if (ip->bytes[bit / 8] & (0x80u >> (bit % 8))) return std::nullopt;
-  }
   return Cidr{*ip, len};
+}
+
+Cidr network_of(const Cidr& prefix) {
+  Cidr out = prefix;
+  const int max_len = static_cast<int>(out.network.size()) * 8;
+  for (int bit = out.prefix_len; bit < max_len; ++bit) {
+    out.network.bytes[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
+  }
+  return out;
+}
+
+bool is_network(const Cidr& prefix) {
+  return network_of(prefix) == prefix;
+}
+
+std::optional<Cidr> parse_cidr(std::string_view text) {
+  auto prefix = parse_prefix(text);
+  if (!prefix || !is_network(*prefix)) return std::nullopt;  // host bits must be zero
+  return prefix;
 }
 
 std::string to_string(const Cidr& cidr) {

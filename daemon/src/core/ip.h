@@ -65,6 +65,16 @@ struct Cidr {
 // range it names is ambiguous to a reader.
 std::optional<Cidr> parse_cidr(std::string_view text);
 
+// Parses "address/length" as written, host bits and all ("192.0.2.1/24"): for messages that
+// suggest the network form. nullopt for anything parse_cidr rejects for another reason.
+std::optional<Cidr> parse_prefix(std::string_view text);
+
+// The range with its host bits cleared: 192.0.2.1/24 is 192.0.2.0/24.
+Cidr network_of(const Cidr& prefix);
+
+// Whether no host bit is set (the form parse_cidr accepts).
+bool is_network(const Cidr& prefix);
+
 std::string to_string(const Cidr& cidr);
 
 // A range inside ::ffff:0:0/96 (prefix length 96 or more) as the IPv4 range it maps:

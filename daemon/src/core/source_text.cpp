@@ -32,69 +32,66 @@ FileStamp stamp_from(const struct stat& st) {
 
 }  // namespace
 
-bool stat_file(const std::filesystem::path& path, FileStamp& stamp, std::string& error) {
+StatusOr<FileStamp> stat_file(const std::filesystem::path& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    error = std::system_category().message(errno);
-    return false;
-  }
-  if (const char* why = not_regular(st.st_mode)) {
-    error = why;
-    return false;
-  }
-  stamp = stamp_from(st);
-  return true;
+  if (::stat(path.c_str(), &st) != 0) return Error{std::system_category().message(errno)};
+  if (const char* why = not_regular(st.st_mode)) return Error{why};
+  return stamp_from(st);
 }
 
-bool read_file(const std::filesystem::path& path, std::size_t limit, std::string& out,
-               std::string& error, FileStamp* stamp) {
+namespace {
+
+// Closes a descriptor when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+Error os_error() {
+  return Error{std::system_category().message(errno)};
+}
+
+Error too_large(std::size_t limit) {
+  return Error{"larger than " + std::to_string(limit) + " bytes"};
+}
+
+}  // namespace
+
+StatusOr<FileContents> read_file(const std::filesystem::path& path, std::size_t limit) {
   // Look before opening: opening a device or a FIFO can have effects of its own.
-  FileStamp before;
-  if (!stat_file(path, before, error)) return false;
+  if (auto before = stat_file(path); !before.ok()) return std::move(before).error();
   // O_NONBLOCK: should a FIFO be swapped in between the stat and the open, the open does not
   // wait for a writer; the fstat below then refuses it.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) {
-    error = std::system_category().message(errno);
-    return false;
-  }
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (fd.get() < 0) return os_error();
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    error = std::system_category().message(errno);
-    ::close(fd);
-    return false;
-  }
-  if (const char* why = not_regular(st.st_mode)) {
-    error = why;
-    ::close(fd);
-    return false;
-  }
-  if (st.st_size > 0 && static_cast<std::uint64_t>(st.st_size) > limit) {
-    error = "larger than " + std::to_string(limit) + " bytes";
-    ::close(fd);
-    return false;
-  }
-  out.clear();
+  if (::fstat(fd.get(), &st) != 0) return os_error();
+  if (const char* why = not_regular(st.st_mode)) return Error{why};
+  if (st.st_size > 0 && static_cast<std::uint64_t>(st.st_size) > limit) return too_large(limit);
+  FileContents out;
+  if (st.st_size > 0) out.text.reserve(static_cast<std::size_t>(st.st_size));
   char buf[65536];
   for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR) continue;
-      error = std::system_category().message(errno);
-      ::close(fd);
-      return false;
+      return os_error();
     }
     if (n == 0) break;
-    if (out.size() + static_cast<std::size_t>(n) > limit) {
-      error = "larger than " + std::to_string(limit) + " bytes";
-      ::close(fd);
-      return false;
-    }
-    out.append(buf, static_cast<std::size_t>(n));
+    if (out.text.size() + static_cast<std::size_t>(n) > limit) return too_large(limit);
+    out.text.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fd);
-  if (stamp != nullptr) *stamp = stamp_from(st);
-  return true;
+  out.stamp = stamp_from(st);
+  return out;
 }
 
 std::string shown(std::string_view value, std::size_t max_chars) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
+
 namespace orc {
 
 // A file's identity and version as stat() sees it through symlinks: which file (device,
@@ -22,18 +24,22 @@ struct FileStamp {
   friend bool operator==(const FileStamp&, const FileStamp&) = default;
 };
 
+// A file's contents and the stamp of the very file they were read from.
+struct FileContents {
+  std::string text;
+  FileStamp stamp;
+};
+
 // Reads a whole file, refusing more than `limit` bytes (so a mistaken /dev/zero cannot hang
 // start-up). Only a regular file (or a symlink to one) is read: a FIFO, a directory, a device
 // or a socket is refused before anything is read from it ("is a FIFO, not a regular file"),
 // and the file is opened non-blocking, so nothing the path names can hang the daemon.
-// On failure returns false and sets `error` to the OS reason, the file type or the size
-// problem. `stamp`, when given, receives the stamp of the file that was read.
-bool read_file(const std::filesystem::path& path, std::size_t limit, std::string& out,
-               std::string& error, FileStamp* stamp = nullptr);
+// The error is the OS reason, the file type or the size problem.
+StatusOr<FileContents> read_file(const std::filesystem::path& path, std::size_t limit);
 
-// The stamp of a regular file (through symlinks). False with `error` set when it cannot be
-// stat()ed (missing, a dangling link, no access) or is not a regular file.
-bool stat_file(const std::filesystem::path& path, FileStamp& stamp, std::string& error);
+// The stamp of a regular file (through symlinks). An error when it cannot be stat()ed
+// (missing, a dangling link, no access) or is not a regular file.
+StatusOr<FileStamp> stat_file(const std::filesystem::path& path);
 
 // A value as it appears in a message: control characters escaped (\x0a), cut after
 // `max_chars` characters with "...".

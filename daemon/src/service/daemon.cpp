@@ -276,10 +276,9 @@ void Daemon::Impl::file_unreadable(const std::string& error, bool log) {
 
 bool Daemon::Impl::reload_on_sighup() {
   const auto& path = config.reconcile.desired_state;
-  std::string text;
-  std::string error;
-  FileVersion seen;
-  if (!desired_file.read(text, error, seen.stamp)) {
+  auto read = desired_file.read();
+  if (!read.ok()) {
+    const std::string& error = read.error().message;
     spdlog::error(
         "desired state not reloaded (SIGHUP): {}: cannot read: {}; keeping the last "
         "valid one ({} zones)",
@@ -287,6 +286,9 @@ bool Daemon::Impl::reload_on_sighup() {
     file_unreadable(error, /*log=*/false);
     return false;
   }
+  const std::string& text = read->text;
+  FileVersion seen;
+  seen.stamp = read->stamp;
   file_problem.reset();
   seen.hash = content_hash(text);
   DesiredState next;
@@ -352,20 +354,21 @@ bool Daemon::Impl::poll_desired_file() {
   }
   const auto& path = config.reconcile.desired_state;
   const MonoTime now = clock.monotonic();
-  std::string error;
-  FileStamp stamp;
   // A missing file (deleted, or a dangling link) is not a change we act on: keep what we have.
-  if (!desired_file.stat(stamp, error)) {
-    file_unreadable(error);
+  const auto stamp = desired_file.stat();
+  if (!stamp.ok()) {
+    file_unreadable(stamp.error().message);
     return false;
   }
-  if (!watch.worth_reading(stamp, now)) return false;
-  std::string text;
+  if (!watch.worth_reading(*stamp, now)) return false;
+  auto read = desired_file.read();
+  if (!read.ok()) {
+    file_unreadable(read.error().message);
+    return false;
+  }
+  const std::string& text = read->text;
   FileVersion seen;
-  if (!desired_file.read(text, error, seen.stamp)) {
-    file_unreadable(error);
-    return false;
-  }
+  seen.stamp = read->stamp;
   const bool back = file_problem.has_value();
   file_problem.reset();
   seen.hash = content_hash(text);

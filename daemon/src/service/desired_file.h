@@ -5,7 +5,6 @@
 #pragma once
 
 #include <filesystem>
-#include <string>
 #include <utility>
 
 #include "core/source_text.h"
@@ -16,23 +15,18 @@ namespace orc {
 class DesiredFileAccess {
  public:
   virtual ~DesiredFileAccess() = default;
-  // The file's stamp; false with `error` set when it cannot be stat()ed or is not a regular
-  // file (see stat_file).
-  virtual bool stat(FileStamp& stamp, std::string& error) = 0;
-  // The whole file (at most kMaxDesiredFileBytes) and the stamp of what was read; false with
-  // `error` set when it cannot be read (see read_file).
-  virtual bool read(std::string& text, std::string& error, FileStamp& stamp) = 0;
+  // The file's stamp, or why it cannot be stat()ed or is not a regular file (see stat_file).
+  virtual StatusOr<FileStamp> stat() = 0;
+  // The whole file (at most kMaxDesiredFileBytes) and the stamp of what was read, or why it
+  // cannot be read (see read_file).
+  virtual StatusOr<FileContents> read() = 0;
 };
 
 class DesiredStateFile final : public DesiredFileAccess {
  public:
   explicit DesiredStateFile(std::filesystem::path path) : path_(std::move(path)) {}
-  bool stat(FileStamp& stamp, std::string& error) override {
-    return stat_file(path_, stamp, error);
-  }
-  bool read(std::string& text, std::string& error, FileStamp& stamp) override {
-    return read_file(path_, kMaxDesiredFileBytes, text, error, &stamp);
-  }
+  StatusOr<FileStamp> stat() override { return stat_file(path_); }
+  StatusOr<FileContents> read() override { return read_file(path_, kMaxDesiredFileBytes); }
 
  private:
   std::filesystem::path path_;

@@ -12,14 +12,14 @@ std::uint64_t content_hash(std::string_view text) {
 }
 
 DesiredFile read_desired_file(const std::filesystem::path& path) {
-  std::string text;
-  std::string error;
-  DesiredFile file;
-  if (!read_file(path, kMaxDesiredFileBytes, text, error, &file.version.stamp)) {
-    throw DesiredStateError(path.string() + ": cannot read: " + error);
+  auto read = read_file(path, kMaxDesiredFileBytes);
+  if (!read.ok()) {
+    throw DesiredStateError(path.string() + ": cannot read: " + read.error().message);
   }
-  file.version.hash = content_hash(text);
-  file.state = parse_desired_state(text, path);
+  DesiredFile file;
+  file.version.stamp = read->stamp;
+  file.version.hash = content_hash(read->text);
+  file.state = parse_desired_state(read->text, path);
   return file;
 }
 

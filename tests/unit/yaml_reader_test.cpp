@@ -1,0 +1,116 @@
+#include "core/yaml_reader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace orc::yaml {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// A small schema: {name: scalar, items: [scalar...], inner: {n: scalar}}. Every scalar read is
+// recorded as "path=value@line".
+class Recorder {
+ public:
+  Recorder() {
+    auto record = [this](Reader& r, const Value& v) {
+      if (!v.is_scalar()) r.fail_value(v, "must be a scalar");
+      if (v.text == "bad") r.fail(v.mark, r.path(), "is bad");
+      seen.push_back(r.path() + "=" + std::string(v.text) + "@" + std::to_string(v.mark.line + 1));
+    };
+    top.key("name", record).key("items", items).key("inner", inner);
+    inner.key("n", record).on_end([this](Reader& r) {
+      if (!inner.seen("n")) r.fail(inner.mark(), r.path(), "missing n");
+    });
+  }
+  std::string read(const std::string& text) {
+    const Status s = Reader("f.yaml").read(text, top);
+    return s.ok() ? std::string() : s.error().message;
+  }
+
+  std::vector<std::string> seen;
+  Scalar item{[this](Reader& r, const Value& v) {
+    if (!v.is_scalar()) r.fail_value(v, "must be a scalar");
+    seen.push_back(r.path() + "=" + std::string(v.text) + "@" + std::to_string(v.mark.line + 1));
+  }};
+  Seq items{"must be a sequence", item};
+  Map inner{"must be a map", "(inner has n)"};
+  Map top;
+};
+
+TEST(YamlReader, HandsOutEveryValueWithItsPathAndLine) {
+  Recorder r;
+  EXPECT_EQ(r.read("name: a\nitems: [x, y]\ninner:\n  n: 5\n"), "");
+  EXPECT_THAT(r.seen, ElementsAre("name=a@1", "items[0]=x@2", "items[1]=y@2", "inner.n=5@4"));
+}
+
+TEST(YamlReader, StrictKeys) {
+  Recorder r;
+  EXPECT_EQ(r.read("name: a\nnmae: b\n"), "f.yaml:2: nmae: unknown key");
+  EXPECT_EQ(r.read("inner: {n: 1, m: 2}\n"), "f.yaml:1: inner.m: unknown key (inner has n)");
+  EXPECT_EQ(r.read("name: a\nname: b\n"), "f.yaml:2: name: appears twice");
+  EXPECT_EQ(r.read("? [a]\n: b\n"), "f.yaml:1: top level: keys must be strings (got a sequence)");
+  EXPECT_EQ(r.read("inner: {}\n"), "f.yaml:1: inner: missing n");
+  EXPECT_EQ(r.read("inner: 5\n"), "f.yaml:1: inner: must be a map (got '5')");
+}
+
+// A section written with nothing after it is an empty map; a null sequence item has no line.
+TEST(YamlReader, NullsTakeTheirKeysLine) {
+  Recorder r;
+  EXPECT_EQ(r.read(""), "");
+  EXPECT_EQ(r.read("~\n"), "");
+  EXPECT_EQ(r.read("\n\nname:\n"), "f.yaml:3: name: must be a scalar (got nothing)");
+  EXPECT_EQ(r.read("items:\n  - a\n  -\n"), "f.yaml: items[1]: must be a scalar (got nothing)");
+  EXPECT_EQ(r.read("inner:\n"), "f.yaml:1: inner: must be a map (got nothing)");
+}
+
+// The first error in document order is reported; a syntax error anywhere comes before it, and
+// so does a second document.
+TEST(YamlReader, SyntaxErrorsAndDocumentsComeFirst) {
+  Recorder r;
+  EXPECT_EQ(r.read("name: bad\nitems: [bad, bad]\n"), "f.yaml:1: name: is bad");
+  EXPECT_THAT(r.read("name: bad\nitems: [a\n"), StartsWith("f.yaml:3: column "));
+  EXPECT_THAT(r.read("name: bad\nitems: [a\n"), HasSubstr(": invalid YAML: "));
+  EXPECT_EQ(r.read("name: bad\n---\nname: a\n"), "f.yaml: holds 2 YAML documents; expected one");
+  EXPECT_EQ(r.read(","), "f.yaml:1: column 1: invalid YAML: unexpected ','");
+}
+
+// An alias reads as the value it names, at that value's lines, under the alias's path.
+TEST(YamlReader, AliasesReplayTheAnchoredValue) {
+  Recorder r;
+  EXPECT_EQ(r.read("name: &n a\nitems: &i [x, *n]\ninner:\n  n: *n\n"), "");
+  EXPECT_THAT(r.seen, ElementsAre("name=a@1", "items[0]=x@2", "items[1]=a@1", "inner.n=a@1"));
+  Recorder again;
+  EXPECT_EQ(again.read("inner: &m {n: 1}\nitems: [a]\n"), "");
+  EXPECT_EQ(again.read("name: &k name\n*k : b\n"), "f.yaml:1: name: appears twice");
+  EXPECT_EQ(again.read("items: &s [a, *s]\n"),
+            "f.yaml:1: items: an alias inside the value it refers to");
+  EXPECT_EQ(again.read("items: [*nowhere]\n").substr(0, 9), "f.yaml:1:");
+}
+
+TEST(YamlReader, ControlCharactersAreEscapedInPathsAndValues) {
+  Recorder r;
+  EXPECT_EQ(r.read("\"na\\x01me\": a\n"), "f.yaml:1: na\\x01me: unknown key");
+  EXPECT_EQ(r.read("inner: {n: [\"\\x1b\"]}\n"),
+            "f.yaml:1: inner.n: must be a scalar (got a sequence)");
+}
+
+TEST(YamlReader, KeptValuesOutliveTheirEvent) {
+  Kept kept;
+  Map top;
+  top.key("a", [&](Reader&, const Value& v) { kept = Kept(v); });
+  ASSERT_TRUE(Reader("f.yaml").read("a: 'quoted text'\n", top).ok());
+  const Value v = kept.value();
+  EXPECT_EQ(v.text, "quoted text");
+  EXPECT_TRUE(v.quoted);
+  EXPECT_EQ(v.describe(), "'quoted text'");
+  EXPECT_EQ(v.mark.line, 0);
+}
+
+}  // namespace
+}  // namespace orc::yaml
