@@ -443,6 +443,20 @@ class ConfigParser {
                 if (!(d >= 0 && d <= 1)) fail_value(v, k, "must be between 0 and 1");
                 c.max_delete_fraction = d;
               }},
+             // The policy (policy.h) and the update guard's limit.
+             {"policy",
+              [&](const YAML::Node& v, const std::string& k) {
+                constexpr const char* kWhat = "must be prune or sync";
+                const auto p = parse_policy(string(v, k, kWhat));
+                if (!p) fail_value(v, k, kWhat);
+                c.policy = *p;
+              }},
+             {"max_update_fraction",
+              [&](const YAML::Node& v, const std::string& k) {
+                const double d = number(v, k);
+                if (!(d >= 0 && d <= 1)) fail_value(v, k, "must be between 0 and 1");
+                c.max_update_fraction = d;
+              }},
              {"retry", [&](const YAML::Node& v, const std::string& k) { retry(v, k, c.retry); }},
              {"settle_period",
               [&](const YAML::Node& v, const std::string& k) {

@@ -412,8 +412,9 @@ bool Daemon::Impl::poll_desired_file() {
 CycleReport Daemon::Impl::run_cycle() {
   // The cycle runs on its own thread so this loop can keep the watchdog honest meanwhile.
   auto cycle = std::async(std::launch::async, [this] {
-    return reconciler.run_cycle(desired, {config.reconcile.max_delete_fraction, options.force,
-                                          config.reconcile.concurrency});
+    return reconciler.run_cycle(
+        desired, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency,
+                  config.reconcile.policy, config.reconcile.max_update_fraction});
   });
   const auto step =
       std::min<std::chrono::milliseconds>(wait_step(), std::chrono::milliseconds(200));
