@@ -156,10 +156,11 @@ OpResult batch_delete(Store& store, const Route& route, std::string_view body,
   return batch_answer(route, outcome, now);
 }
 
-OpResult batch_upsert(Store& store, const Route& route, std::string_view body, orc::WallTime now) {
+OpResult batch_upsert(Store& store, const Route& route, std::string_view body,
+                      const ForcedFailures& forced, orc::WallTime now) {
   auto items = parse_mapping_list(body, is_v1(route) ? "ip" : "origin_ip");
   if (!items) return bad_request(items.error);
-  auto outcome = upsert_batch(store[route.zone], *items.value, now);
+  auto outcome = upsert_batch(store[route.zone], *items.value, now, forced);
   drop_if_empty(store, route.zone);
   if (const auto* error = std::get_if<ApiError>(&outcome)) return fail(*error);
   return batch_answer(route, std::get<BatchOutcome>(outcome), now);
@@ -253,7 +254,7 @@ OpResult run_operation(Store& store, const Route& route, const QueryParams& quer
     case Operation::kBatchDelete:
       return batch_delete(store, route, body, forced, now);
     case Operation::kBatchUpsert:
-      return batch_upsert(store, route, body, now);
+      return batch_upsert(store, route, body, forced, now);
     case Operation::kUpsert:
       return upsert_one(store, route, body, now);
     case Operation::kSupportedRegions:

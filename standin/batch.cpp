@@ -153,7 +153,7 @@ BatchOutcome delete_batch(Zone& zone, const std::vector<std::string>& ips,
 
 std::variant<BatchOutcome, ApiError> upsert_batch(Zone& zone,
                                                   const std::vector<MappingInput>& items,
-                                                  orc::WallTime now) {
+                                                  orc::WallTime now, const ForcedFailures& forced) {
   BatchOutcome out;
   std::vector<std::pair<orc::IpAddress, const MappingInput*>> valid;
   std::set<orc::IpAddress, IpLess> fresh;
@@ -162,6 +162,10 @@ std::variant<BatchOutcome, ApiError> upsert_batch(Zone& zone,
     if (!addr) {
       auto ip = orc::canonicalize_ip(item.ip).value_or(item.ip);
       out.failed.push_back({std::move(ip), item.vendor, item.region, addr.error});
+      continue;
+    }
+    if (auto f = forced.find(orc::to_string(*addr.value)); f != forced.end()) {
+      out.failed.push_back({f->first, item.vendor, item.region, f->second});
       continue;
     }
     valid.emplace_back(*addr.value, &item);

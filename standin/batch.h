@@ -69,12 +69,13 @@ using ForcedFailures = std::map<std::string, std::string>;
 BatchOutcome delete_batch(Zone& zone, const std::vector<std::string>& ips,
                           const ForcedFailures& forced, orc::WallTime now);
 
-// Upserts each item that passes validate_write; the others fail on their own. When the valid items
-// would take the zone past kMaxMappingsPerZone nothing changes and the answer is
-// zone_limit_error().
+// Upserts each item that passes validate_write; the others fail on their own, as do the
+// `forced` IPs (with the given error; nothing written). When the valid items would take the
+// zone past kMaxMappingsPerZone nothing changes and the answer is zone_limit_error().
 std::variant<BatchOutcome, ApiError> upsert_batch(Zone& zone,
                                                   const std::vector<MappingInput>& items,
-                                                  orc::WallTime now);
+                                                  orc::WallTime now,
+                                                  const ForcedFailures& forced = {});
 
 // Code 1164: 400 on batches, 403 on single writes (the schema's statuses).
 ApiError zone_limit_error(int http_status = 400);

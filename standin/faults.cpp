@@ -79,8 +79,9 @@ std::string contradiction(const FaultRule& r) {
     return "status and body replace the handler; they cannot be combined with truncate or "
            "fail_ips";
   }
-  if (!r.fail_ips.empty() && r.operation != Operation::kBatchDelete) {
-    return "\"fail_ips\" needs \"operation\": \"batch_delete\"";
+  if (!r.fail_ips.empty() && r.operation != Operation::kBatchDelete &&
+      r.operation != Operation::kBatchUpsert) {
+    return "\"fail_ips\" needs \"operation\": \"batch_delete\" or \"batch_upsert\"";
   }
   return {};
 }

@@ -30,7 +30,7 @@ struct FaultRule {
   std::optional<std::string> body;  // answer with exactly this body
   bool truncate = false;            // run the handler, send half of its body
   bool success_false = false;       // answer 200 with success false, code 1141
-  ForcedFailures fail_ips;          // batch_delete: these canonical IPs fail and stay
+  ForcedFailures fail_ips;  // batch_delete/batch_upsert: these canonical IPs fail, unchanged
 
   bool matches(Operation op, ApiFlavor flavor, std::string_view zone) const;
   // True when the real handler must not run (the request changes nothing).

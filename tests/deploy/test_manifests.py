@@ -58,6 +58,8 @@ CONFIG_SCHEMA = {
         "concurrency": int,
         "dry_run": bool,
         "max_delete_fraction": (int, float),
+        "policy": ("prune", "sync"),
+        "max_update_fraction": (int, float),
         "retry": {"max_attempts": int, "initial_backoff": str, "max_backoff": str},
         "settle_period": str,
         "hold_confirm_period": str,
@@ -87,6 +89,9 @@ METRICS = {
     "origin_reconciler_desired_state_held": "gauge",
     "origin_reconciler_api_budget_window_requests": "gauge",
     "origin_reconciler_api_budget_window_limit": "gauge",
+    "origin_reconciler_upserted_total": "counter",
+    "origin_reconciler_upsert_failures_total": "counter",
+    "origin_reconciler_unsupported_region_origins": "gauge",
 }
 
 

@@ -56,6 +56,8 @@ TEST(ParseConfig, EmptyDocumentsGiveAllDefaults) {
     EXPECT_EQ(c.reconcile.concurrency, 4);
     EXPECT_FALSE(c.reconcile.dry_run);
     EXPECT_DOUBLE_EQ(c.reconcile.max_delete_fraction, 0.3);
+    EXPECT_EQ(c.reconcile.policy, Policy::kPrune);
+    EXPECT_DOUBLE_EQ(c.reconcile.max_update_fraction, 0.5);
     EXPECT_EQ(c.reconcile.retry.max_attempts, 6);
     EXPECT_EQ(c.reconcile.retry.initial_backoff, Millis{1000});
     EXPECT_EQ(c.reconcile.retry.max_backoff, Millis{60000});
@@ -278,6 +280,26 @@ INSTANTIATE_TEST_SUITE_P(Boundaries, ConfigAccepts,
                                                         EXPECT_DOUBLE_EQ(
                                                             c.reconcile.max_delete_fraction, 1);
                                                       }},
+                                           AcceptCase{"reconcile: {policy: sync}",
+                                                      [](const Config& c) {
+                                                        EXPECT_EQ(c.reconcile.policy,
+                                                                  Policy::kSync);
+                                                      }},
+                                           AcceptCase{"reconcile: {policy: prune}",
+                                                      [](const Config& c) {
+                                                        EXPECT_EQ(c.reconcile.policy,
+                                                                  Policy::kPrune);
+                                                      }},
+                                           AcceptCase{"reconcile: {max_update_fraction: 0}",
+                                                      [](const Config& c) {
+                                                        EXPECT_DOUBLE_EQ(
+                                                            c.reconcile.max_update_fraction, 0);
+                                                      }},
+                                           AcceptCase{"reconcile: {max_update_fraction: 1}",
+                                                      [](const Config& c) {
+                                                        EXPECT_DOUBLE_EQ(
+                                                            c.reconcile.max_update_fraction, 1);
+                                                      }},
                                            AcceptCase{"reconcile: {retry: {max_attempts: 1}}",
                                                       [](const Config& c) {
                                                         EXPECT_EQ(c.reconcile.retry.max_attempts,
@@ -459,6 +481,14 @@ INSTANTIATE_TEST_SUITE_P(
                    "must be a number", "'nan'"},
         RejectCase{"reconcile: {max_delete_fraction: .inf}", "reconcile.max_delete_fraction",
                    "must be a number", "'.inf'"},
+        RejectCase{"reconcile: {policy: upsert-only}", "reconcile.policy", "must be prune or sync",
+                   "'upsert-only'"},
+        RejectCase{"reconcile: {policy: Sync}", "reconcile.policy", "must be prune or sync",
+                   "'Sync'"},
+        RejectCase{"reconcile: {max_update_fraction: 1.5}", "reconcile.max_update_fraction",
+                   "must be between 0 and 1", "'1.5'"},
+        RejectCase{"reconcile: {max_update_fraction: -1}", "reconcile.max_update_fraction",
+                   "must be between 0 and 1", "'-1'"},
         RejectCase{"reconcile: {retry: {max_attempts: 0}}", "reconcile.retry.max_attempts",
                    "must be between 1 and 20", "'0'"},
         RejectCase{"reconcile: {retry: {max_attempts: 21}}", "reconcile.retry.max_attempts",

@@ -86,6 +86,50 @@ TEST(Metrics, ZoneReportsAndRequestsAreCounted) {
   EXPECT_TRUE(has_line(text, "origin_reconciler_reconcile_duration_seconds_count 2"));
 }
 
+TEST(Metrics, SyncCountsAreExported) {
+  Metrics m("1.0.0");
+  m.set_zones({kZone});
+  const std::string z = std::string("zone=\"") + kZone + "\"";
+  std::string text = m.serialize();
+  // Every zone's series exist from the start.
+  EXPECT_TRUE(has_line(text, "origin_reconciler_upserted_total{" + z + "} 0")) << text;
+  EXPECT_TRUE(has_line(text, "origin_reconciler_upsert_failures_total{" + z + "} 0"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_mappings{state=\"missing\"," + z + "} 0"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_mappings{state=\"mismatched\"," + z + "} 0"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_unsupported_region_origins{" + z + "} 0"));
+
+  ZoneReport r;
+  r.zone_id = kZone;
+  r.outcome = ZoneOutcome::kFailure;
+  r.listed = true;
+  r.plan.missing = 120;
+  r.plan.mismatched = 50;
+  r.unsupported = {{"192.0.2.1", "aws", "mars-north-1"}};
+  r.applied.upserted = 169;
+  r.applied.upsert_failed = {{"192.0.2.2", {1157, "invalid region"}}};
+  m.on_zone_done(r);
+  m.on_zone_done(r);
+  m.on_request(Operation::kBatchUpsert, 200, 0.01);
+  m.on_request(Operation::kSupportedRegions, 200, 0.01);
+  text = m.serialize();
+  EXPECT_TRUE(has_line(text, "origin_reconciler_upserted_total{" + z + "} 338")) << text;
+  EXPECT_TRUE(has_line(text, "origin_reconciler_upsert_failures_total{" + z + "} 2"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_mappings{state=\"missing\"," + z + "} 120"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_mappings{state=\"mismatched\"," + z + "} 50"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_unsupported_region_origins{" + z + "} 1"));
+  EXPECT_TRUE(has_line(
+      text, R"(origin_reconciler_api_requests_total{code="200",operation="batch_upsert"} 1)"));
+  EXPECT_TRUE(has_line(
+      text, R"(origin_reconciler_api_requests_total{code="200",operation="supported_regions"} 1)"));
+  EXPECT_TRUE(has_line(
+      text,
+      R"(origin_reconciler_api_retries_total{operation="batch_upsert",reason="server_error"} 0)"));
+
+  m.set_zones({});
+  text = m.serialize();
+  EXPECT_EQ(text.find(kZone), std::string::npos) << "removed with the zone: " << text;
+}
+
 TEST(Metrics, FailureBeforeListingKeepsTheLastCounts) {
   Metrics m("1.0.0");
   ZoneReport r;

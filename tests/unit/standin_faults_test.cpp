@@ -86,6 +86,7 @@ TEST(StandinFaultRule, RejectsTyposAndContradictions) {
       R"({"status": 500, "truncate": true})",
       R"({"success_false": true, "body": "x"})",
       R"({"operation": "list", "fail_ips": {"192.0.2.1": "x"}})",
+      R"({"operation": "upsert", "fail_ips": {"192.0.2.1": "x"}})",
       R"({"operation": "batch_delete", "fail_ips": {"nope": "x"}})",
       R"("not an object")",
   };

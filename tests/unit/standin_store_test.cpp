@@ -111,6 +111,28 @@ TEST(StandinUpsertBatch, ZoneLimitIsAllOrNothing) {
   EXPECT_EQ(zone.mappings.size(), kMaxMappingsPerZone);
 }
 
+TEST(StandinUpsertBatch, ItemsFailOnTheirOwn) {
+  Zone zone;
+  const std::vector<MappingInput> items = {{"192.0.2.1", "gcp", "us-central1"},
+                                           {"192.0.2.2", "ibm", "us-central1"},
+                                           {"192.0.2.3", "aws", "mars-north-1"},
+                                           {"2001:DB8::4", "aws", "us-east-1"},
+                                           {"192.0.2.5", "aws", "us-east-1"}};
+  auto r = upsert_batch(zone, items, kNow, {{"2001:db8::4", "internal error"}});
+  ASSERT_TRUE(std::holds_alternative<BatchOutcome>(r));
+  const auto& out = std::get<BatchOutcome>(r);
+  ASSERT_EQ(out.succeeded.size(), 2u);
+  EXPECT_EQ(out.succeeded[0].ip, "192.0.2.1");
+  EXPECT_EQ(out.succeeded[1].ip, "192.0.2.5");
+  ASSERT_EQ(out.failed.size(), 3u);
+  EXPECT_NE(out.failed[0].error.find("vendor"), std::string::npos) << out.failed[0].error;
+  EXPECT_NE(out.failed[1].error.find("mars-north-1"), std::string::npos) << out.failed[1].error;
+  EXPECT_EQ(out.failed[2].ip, "2001:db8::4");
+  EXPECT_EQ(out.failed[2].error, "internal error");
+  EXPECT_EQ(zone.mappings.size(), 2u) << "only the succeeded items are written";
+  EXPECT_FALSE(zone.mappings.contains(*orc::parse_ip("2001:db8::4")));
+}
+
 TEST(StandinValidateWrite, WantsASupportedRegion) {
   EXPECT_TRUE(validate_write({"192.0.2.1", "aws", "us-east-1"}));
   EXPECT_TRUE(validate_write({"192.0.2.1", "oci", "uk-london-1"}));

@@ -343,6 +343,18 @@ class ConfigParser {
              [&rc](Reader& r, const Value& v) {
                rc.max_delete_fraction = number(r, v, 0, 1, "must be between 0 and 1");
              })
+        // The policy (policy.h) and the update guard's limit.
+        .key("policy",
+             [&rc](Reader& r, const Value& v) {
+               constexpr const char* kWhat = "must be prune or sync";
+               const auto p = parse_policy(string(r, v, kWhat));
+               if (!p) r.fail_value(v, kWhat);
+               rc.policy = *p;
+             })
+        .key("max_update_fraction",
+             [&rc](Reader& r, const Value& v) {
+               rc.max_update_fraction = number(r, v, 0, 1, "must be between 0 and 1");
+             })
         .key("retry", retry_)
         .key("settle_period",
              [&rc](Reader& r, const Value& v) {

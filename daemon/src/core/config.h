@@ -14,6 +14,7 @@
 #include "core/backoff.h"
 #include "core/credentials.h"
 #include "core/duration.h"
+#include "core/policy.h"
 
 namespace orc {
 
@@ -45,6 +46,8 @@ struct ReconcileConfig {
   int concurrency = 4;                                   // 1..64
   bool dry_run = false;
   double max_delete_fraction = 0.3;  // 0..1
+  Policy policy = Policy::kPrune;    // for zones whose desired state names none
+  double max_update_fraction = 0.5;  // 0..1: the update guard (sync)
   RetryPolicy retry;
   // A changed desired-state file is used once it has been unchanged this long (100ms..10m).
   Millis settle_period{2000};

@@ -441,7 +441,8 @@ CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle, ZoneQueue& queu
                                         : static_cast<PlanApplier&>(batch_applier),
                         clock, stop, metrics);
   return reconciler.run_cycle(
-      queue, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency});
+      queue, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency,
+              config.reconcile.policy, config.reconcile.max_update_fraction});
 }
 
 void Daemon::Impl::changes_first(ZoneQueue& queue) {

@@ -35,8 +35,13 @@ struct Metrics::ZoneSeries {
   Gauge* live;
   Gauge* desired;
   Gauge* stale;
+  Gauge* missing;
+  Gauge* mismatched;
+  Gauge* unsupported;
   Counter* pruned;
   Counter* prune_failures;
+  Counter* upserted;
+  Counter* upsert_failures;
   Counter* safety_blocks;
 };
 
@@ -65,7 +70,9 @@ Metrics::Metrics(const std::string& version)
       mappings_(BuildGauge()
                     .Name("origin_reconciler_mappings")
                     .Help("Mappings seen in the zone's last reconcile, by state (live, "
-                          "desired, stale).")
+                          "desired, stale; missing and mismatched: desired origins naming vendor "
+                          "and region that have no mapping, or one with another vendor or "
+                          "region).")
                     .Register(*registry_)),
       pruned_(BuildCounter()
                   .Name("origin_reconciler_pruned_total")
@@ -75,6 +82,20 @@ Metrics::Metrics(const std::string& version)
                           .Name("origin_reconciler_prune_failures_total")
                           .Help("Stale mappings the API did not delete (failed batch items).")
                           .Register(*registry_)),
+      upserted_(BuildCounter()
+                    .Name("origin_reconciler_upserted_total")
+                    .Help("Mappings created or updated (sync policy).")
+                    .Register(*registry_)),
+      upsert_failures_(BuildCounter()
+                           .Name("origin_reconciler_upsert_failures_total")
+                           .Help("Mappings the API did not create or update (refused batch "
+                                 "items).")
+                           .Register(*registry_)),
+      unsupported_(BuildGauge()
+                       .Name("origin_reconciler_unsupported_region_origins")
+                       .Help("Desired origins the zone's last reconcile did not send because "
+                             "the API does not list their region as supported.")
+                       .Register(*registry_)),
       api_requests_(BuildCounter()
                         .Name("origin_reconciler_api_requests_total")
                         .Help("Cloudflare API requests, by operation and HTTP status (error: "
@@ -122,7 +143,8 @@ Metrics::Metrics(const std::string& version)
                                .Register(*registry_)
                                .Add({})) {
   build_info_.Add({{"version", version}}).Set(1);
-  for (Operation op : {Operation::kList, Operation::kBatchDelete, Operation::kGet}) {
+  for (Operation op : {Operation::kList, Operation::kBatchDelete, Operation::kGet,
+                       Operation::kBatchUpsert, Operation::kSupportedRegions}) {
     api_duration_.Add({{"operation", std::string(to_string(op))}}, kRequestBuckets);
     for (RetryReason r :
          {RetryReason::kRateLimited, RetryReason::kServerError, RetryReason::kTransport}) {
@@ -148,8 +170,13 @@ Metrics::ZoneSeries& Metrics::zone(const std::string& zone_id) {
     slot->live = &mappings_.Add({{"zone", zone_id}, {"state", "live"}});
     slot->desired = &mappings_.Add({{"zone", zone_id}, {"state", "desired"}});
     slot->stale = &mappings_.Add({{"zone", zone_id}, {"state", "stale"}});
+    slot->missing = &mappings_.Add({{"zone", zone_id}, {"state", "missing"}});
+    slot->mismatched = &mappings_.Add({{"zone", zone_id}, {"state", "mismatched"}});
+    slot->unsupported = &unsupported_.Add({{"zone", zone_id}});
     slot->pruned = &pruned_.Add({{"zone", zone_id}});
     slot->prune_failures = &prune_failures_.Add({{"zone", zone_id}});
+    slot->upserted = &upserted_.Add({{"zone", zone_id}});
+    slot->upsert_failures = &upsert_failures_.Add({{"zone", zone_id}});
     slot->safety_blocks = &safety_blocks_.Add({{"zone", zone_id}});
   }
   return *slot;
@@ -170,8 +197,13 @@ void Metrics::set_zones(const std::vector<std::string>& zone_ids) {
     mappings_.Remove(s.live);
     mappings_.Remove(s.desired);
     mappings_.Remove(s.stale);
+    mappings_.Remove(s.missing);
+    mappings_.Remove(s.mismatched);
+    unsupported_.Remove(s.unsupported);
     pruned_.Remove(s.pruned);
     prune_failures_.Remove(s.prune_failures);
+    upserted_.Remove(s.upserted);
+    upsert_failures_.Remove(s.upsert_failures);
     safety_blocks_.Remove(s.safety_blocks);
     it = zones_.erase(it);
   }
@@ -217,9 +249,14 @@ void Metrics::on_zone_done(const ZoneReport& report) {
     s.live->Set(static_cast<double>(report.plan.live));
     s.desired->Set(static_cast<double>(report.plan.desired));
     s.stale->Set(static_cast<double>(report.plan.changes.deletes.size()));
+    s.missing->Set(static_cast<double>(report.plan.missing));
+    s.mismatched->Set(static_cast<double>(report.plan.mismatched));
+    s.unsupported->Set(static_cast<double>(report.unsupported.size()));
   }
   s.pruned->Increment(static_cast<double>(report.applied.pruned));
   s.prune_failures->Increment(static_cast<double>(report.applied.failed.size()));
+  s.upserted->Increment(static_cast<double>(report.applied.upserted));
+  s.upsert_failures->Increment(static_cast<double>(report.applied.upsert_failed.size()));
   if (report.outcome == ZoneOutcome::kBlocked) s.safety_blocks->Increment();
 }
 

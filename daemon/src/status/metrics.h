@@ -53,6 +53,9 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   prometheus::Family<prometheus::Gauge>& mappings_;
   prometheus::Family<prometheus::Counter>& pruned_;
   prometheus::Family<prometheus::Counter>& prune_failures_;
+  prometheus::Family<prometheus::Counter>& upserted_;
+  prometheus::Family<prometheus::Counter>& upsert_failures_;
+  prometheus::Family<prometheus::Gauge>& unsupported_;
   prometheus::Family<prometheus::Counter>& api_requests_;
   prometheus::Family<prometheus::Histogram>& api_duration_;
   prometheus::Family<prometheus::Counter>& api_retries_;
