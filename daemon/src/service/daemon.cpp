@@ -11,6 +11,7 @@
 #include "cloudflare/cloudflare_api.h"
 #include "cloudflare/curl_http.h"
 #include "core/redact.h"
+#include "core/reviewed_plan.h"
 #include "service/plan_report.h"
 #include "status/health.h"
 #include "status/http_server.h"
@@ -94,9 +95,12 @@ struct Daemon::Impl {
         api(make_zone_api(config.cloudflare.api_flavor, config.cloudflare.api_base, credentials,
                           config.cloudflare.page_size, executor)),
         batch_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size), stop),
+        reviewed_applier(batch_applier,
+                         options.output.reviewed ? *options.output.reviewed : no_reviewed_plan),
         reconciler(*api,
-                   options.dry_run ? static_cast<PlanApplier&>(dry_run_applier)
-                                   : static_cast<PlanApplier&>(batch_applier),
+                   options.dry_run           ? static_cast<PlanApplier&>(dry_run_applier)
+                   : options.output.reviewed ? static_cast<PlanApplier&>(reviewed_applier)
+                                             : static_cast<PlanApplier&>(batch_applier),
                    clock, stop, metrics),
         watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {}
 
@@ -139,6 +143,8 @@ struct Daemon::Impl {
   std::unique_ptr<ZoneApi> api;
   DryRunApplier dry_run_applier;
   BatchDeleteApplier batch_applier;
+  PlanDocument no_reviewed_plan;
+  ReviewedPlanApplier reviewed_applier;  // --apply-plan: only the reviewed plan goes through
   Reconciler reconciler;
   std::unique_ptr<StatusServer> server;
 
@@ -488,10 +494,8 @@ int Daemon::Impl::run() {
     spdlog::info("cycle done: {}", summary);
     notifier.status("last cycle: " + summary);
     if (options.once) {
-      const bool stopped = stop.stop_requested();
-      std::fputs(format_plan_report(cycle, options.dry_run, &desired, stopped).c_str(), stdout);
-      std::fflush(stdout);
-      status = once_exit_status(cycle, stopped);
+      status = finish_once(cycle, options.dry_run, options.output, desired, stop.stop_requested(),
+                           clock.wall());
       break;
     }
     wait_for_next_cycle();

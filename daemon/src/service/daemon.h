@@ -15,6 +15,7 @@
 #include "core/reconciler.h"
 #include "service/desired_watch.h"
 #include "service/notify.h"
+#include "service/plan_report.h"
 
 namespace orc {
 
@@ -22,6 +23,7 @@ struct RunOptions {
   bool once = false;
   bool dry_run = false;  // from the command line or reconcile.dry_run
   bool force = false;    // lift the safety guard for this run
+  OnceOutput output;     // --output, --plan-out, --apply-plan
 };
 
 class Daemon {
