@@ -52,7 +52,7 @@ void BM_PlanZone(benchmark::State& state) {
     if (i >= stale) desired.origins.push_back({ip, {}, {}});
   }
   for (auto _ : state) {
-    auto plan = orc::plan_zone(live, desired);
+    auto plan = orc::plan_zone(live, desired, orc::Policy::kPrune);
     benchmark::DoNotOptimize(plan);
   }
 }

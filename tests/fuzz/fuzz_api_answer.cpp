@@ -40,24 +40,31 @@ void check_mappings(const json& array, std::string_view key) {
   check(again == mappings, "mapping list does not read back: " + written.dump());
 }
 
-void check_batch(const json& value, std::string_view key) {
-  const auto batch = orc::parse_batch_result(value, key);
+void check_batch(const json& value, std::string_view key, orc::Operation op) {
+  const auto batch = orc::parse_batch_result(value, key, op);
   if (!batch) return;
   json written = {{"succeeded", json::array()}, {"failed", json::array()}};
-  for (const auto& ip : batch->succeeded) written["succeeded"].push_back({{std::string(key), ip}});
-  for (const auto& f : batch->failed) {
-    written["failed"].push_back({{std::string(key), f.ip}, {"error", f.error}});
-    orc::says_not_found(f.error);
+  for (const auto& item : batch->items) {
+    const auto& o = item.outcome;
+    check(o.kind != orc::ItemOutcome::Kind::kAbsent || op == orc::Operation::kBatchDelete,
+          "an upsert item read as absent");
+    if (o.kind == orc::ItemOutcome::Kind::kApplied) {
+      written["succeeded"].push_back({{std::string(key), item.ip}});
+    } else if (o.kind == orc::ItemOutcome::Kind::kAbsent) {
+      written["failed"].push_back(
+          {{std::string(key), item.ip}, {"error", {{"code", 1163}, {"message", "no mapping"}}}});
+    } else if (o.refusal.code == 0) {
+      written["failed"].push_back({{std::string(key), item.ip}, {"error", o.refusal.message}});
+    } else {
+      written["failed"].push_back(
+          {{std::string(key), item.ip},
+           {"error", {{"code", o.refusal.code}, {"message", o.refusal.message}}}});
+    }
+    o.refusal.describe();
   }
-  const auto again = orc::parse_batch_result(json::parse(written.dump()), key);
-  check(again.has_value() && again->succeeded == batch->succeeded &&
-            again->failed.size() == batch->failed.size(),
+  const auto again = orc::parse_batch_result(json::parse(written.dump()), key, op);
+  check(again.has_value() && again->items == batch->items,
         "batch result does not read back: " + written.dump());
-  for (std::size_t i = 0; i < batch->failed.size(); ++i) {
-    check(again->failed[i].ip == batch->failed[i].ip &&
-              again->failed[i].error == batch->failed[i].error,
-          "batch failure does not read back: " + written.dump());
-  }
 }
 
 void check_classification(std::string_view body, const std::optional<orc::Envelope>& env) {
@@ -85,14 +92,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!env) return 0;
 
   orc::says_not_found(env->messages);
+  if (const auto regions = orc::parse_supported_regions(env->result)) {
+    for (const auto& [vendor, names] : regions->by_vendor) {
+      for (const auto& name : names) check(regions->supports(vendor, name), "region lost");
+    }
+  }
   if (const auto pages = orc::parse_total_pages(env->result_info)) {
     check(*pages >= 0 && *pages <= 100000, "total_pages out of range");
   }
   for (const std::string_view key : kIpKeys) {
     check_mappings(env->result, key);            // origin-v2: a flat list
     check_mappings(value_of(env->result), key);  // cache-v1: the setting's value
-    check_batch(env->result, key);
-    check_batch(value_of(env->result), key);
+    for (const auto op : {orc::Operation::kBatchDelete, orc::Operation::kBatchUpsert}) {
+      check_batch(env->result, key, op);
+      check_batch(value_of(env->result), key, op);
+    }
   }
   return 0;
 }

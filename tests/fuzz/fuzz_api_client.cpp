@@ -143,7 +143,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(http.urls.size() <= answer_count + kMaxAttempts, "list: requests without bound");
   check_result(api->batch_delete(kZone, {"192.0.2.1", "2001:db8::1", "198.51.100.7"}));
   check_result(api->get(kZone, "192.0.2.1"));
-  check(http.urls.size() <= answer_count + 3 * kMaxAttempts, "requests without bound");
+  check_result(api->batch_upsert(kZone, {{"192.0.2.1", "aws", "us-east-1"}}));
+  check_result(api->supported_regions(kZone));
+  check(http.urls.size() <= answer_count + 5 * kMaxAttempts, "requests without bound");
 
   const std::string collection =
       std::string(kBase) + "/zones/" + kZone +

@@ -183,22 +183,61 @@ TEST(ParseMappings, ReadsEitherKeyAndRejectsBrokenItems) {
   EXPECT_TRUE(empty->empty());
 }
 
-TEST(ParseBatchResult, SplitsSucceededAndFailed) {
+TEST(ParseBatchResult, TypesEachItemOfADelete) {
   const auto value = nlohmann::json::parse(
       R"({"succeeded":[{"origin_ip":"192.0.2.1"}],)"
-      R"("failed":[{"origin_ip":"192.0.2.2","error":"origin IP not found"},{"origin_ip":"192.0.2.3"}]})");
-  auto r = parse_batch_result(value, "origin_ip");
+      R"("failed":[{"origin_ip":"192.0.2.2","error":"origin IP not found"},{"origin_ip":"192.0.2.3"},)"
+      R"({"origin_ip":"192.0.2.4","error":"internal error"},)"
+      R"({"origin_ip":"192.0.2.5","error":{"code":1163,"message":"no mapping"}},)"
+      R"({"origin_ip":"192.0.2.6","error":{"code":1141,"message":"Internal error."}}]})");
+  auto r = parse_batch_result(value, "origin_ip", Operation::kBatchDelete);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->succeeded, std::vector<std::string>{"192.0.2.1"});
-  ASSERT_EQ(r->failed.size(), 2u);
-  EXPECT_EQ(r->failed[0].ip, "192.0.2.2");
-  EXPECT_EQ(r->failed[0].error, "origin IP not found");
-  EXPECT_EQ(r->failed[1].error, "(no error given)");
+  const std::vector<BatchItem> expected{
+      {"192.0.2.1", ItemOutcome::applied()},
+      {"192.0.2.2", ItemOutcome::absent()},
+      {"192.0.2.3", ItemOutcome::refused({0, "(no error given)"})},
+      {"192.0.2.4", ItemOutcome::refused({0, "internal error"})},
+      {"192.0.2.5", ItemOutcome::absent()},
+      {"192.0.2.6", ItemOutcome::refused({1141, "Internal error."})}};
+  EXPECT_EQ(r->items, expected);
 
-  EXPECT_FALSE(parse_batch_result(nlohmann::json::parse(R"({"succeeded":[]})"), "origin_ip"));
+  EXPECT_FALSE(parse_batch_result(nlohmann::json::parse(R"({"succeeded":[]})"), "origin_ip",
+                                  Operation::kBatchDelete));
+  EXPECT_FALSE(parse_batch_result(nlohmann::json::parse(R"({"succeeded":[{}],"failed":[]})"),
+                                  "origin_ip", Operation::kBatchDelete));
   EXPECT_FALSE(
-      parse_batch_result(nlohmann::json::parse(R"({"succeeded":[{}],"failed":[]})"), "origin_ip"));
-  EXPECT_FALSE(parse_batch_result(nlohmann::json::parse("null"), "origin_ip"));
+      parse_batch_result(nlohmann::json::parse("null"), "origin_ip", Operation::kBatchDelete));
+}
+
+TEST(ParseBatchResult, AnUpsertItemIsNeverAbsent) {
+  const auto value = nlohmann::json::parse(
+      R"({"succeeded":[{"origin-ip":"192.0.2.1","vendor":"aws","region":"us-east-1"}],)"
+      R"("failed":[{"origin-ip":"192.0.2.2","error":"origin IP not found"},)"
+      R"({"origin-ip":"192.0.2.3","error":{"code":1157,"message":"invalid region"}}]})");
+  auto r = parse_batch_result(value, "origin-ip", Operation::kBatchUpsert);
+  ASSERT_TRUE(r);
+  const std::vector<BatchItem> expected{
+      {"192.0.2.1", ItemOutcome::applied()},
+      {"192.0.2.2", ItemOutcome::refused({0, "origin IP not found"})},
+      {"192.0.2.3", ItemOutcome::refused({1157, "invalid region"})}};
+  EXPECT_EQ(r->items, expected);
+  EXPECT_EQ(r->items[2].outcome.refusal.describe(), "[1157] invalid region");
+}
+
+TEST(ParseSupportedRegions, ReadsTheVendorTable) {
+  const auto result = nlohmann::json::parse(
+      R"({"obtained_codes":true,"vendors":{"aws":[{"name":"us-east-1","upper_tier_colos":["IAD"]},)"
+      R"({"name":"eu-west-1"},{"upper_tier_colos":[]},{"name":7}],"gcp":[]}})");
+  auto r = parse_supported_regions(result);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->supports("aws", "us-east-1"));
+  EXPECT_TRUE(r->supports("aws", "eu-west-1"));
+  EXPECT_FALSE(r->supports("aws", "us-central1"));
+  EXPECT_FALSE(r->supports("gcp", "us-central1"));
+  EXPECT_FALSE(r->supports("oci", "us-ashburn-1"));
+  EXPECT_FALSE(parse_supported_regions(nlohmann::json::parse(R"({"vendors":[]})")));
+  EXPECT_FALSE(parse_supported_regions(nlohmann::json::parse(R"({"vendors":{"aws":{}}})")));
+  EXPECT_FALSE(parse_supported_regions(nlohmann::json::parse("null")));
 }
 
 TEST(ParseTotalPages, AcceptsOnlySaneCounts) {

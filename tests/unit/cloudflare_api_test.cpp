@@ -209,7 +209,7 @@ TEST_F(ApiTest, OriginV2ShrinkingListingDeletesNothingInThatZone) {
   // Were the listing taken as complete, the delete would get this answer.
   http_.push(200, ok({{"succeeded", {{{"origin_ip", "192.0.2.2"}}}}, {"failed", json::array()}}));
   testing::FakeSleeper stop(clock_);
-  BatchDeleteApplier applier(*api, 100, stop);
+  ChangeSetApplier applier(*api, 100, stop);
   struct Quiet final : ReconcileObserver {
     void on_zone_done(const ZoneReport&) override {}
   } quiet;
@@ -246,9 +246,9 @@ TEST_F(ApiTest, BatchDeleteSendsAJsonArrayAndReadsBothGenerations) {
                               {"failed", {{{"origin-ip", "192.0.2.2"}, {"error", "boom"}}}}})));
     auto r = api->batch_delete(kZone, ips);
     ASSERT_TRUE(r.ok()) << r.error().describe();
-    EXPECT_EQ(r.value().succeeded, std::vector<std::string>{"192.0.2.1"});
-    ASSERT_EQ(r.value().failed.size(), 1u);
-    EXPECT_EQ(r.value().failed[0].error, "boom");
+    const std::vector<BatchItem> expected{{"192.0.2.1", ItemOutcome::applied()},
+                                          {"192.0.2.2", ItemOutcome::refused({0, "boom"})}};
+    EXPECT_EQ(r.value().items, expected);
     const auto& req = http_.requests().back();
     EXPECT_EQ(req.method, "DELETE");
     EXPECT_TRUE(req.url.ends_with("/cache/origin_cloud_regions/batch"));
@@ -260,8 +260,83 @@ TEST_F(ApiTest, BatchDeleteSendsAJsonArrayAndReadsBothGenerations) {
                         {"failed", json::array()}}));
     auto r = api->batch_delete(kZone, ips);
     ASSERT_TRUE(r.ok()) << r.error().describe();
-    EXPECT_EQ(r.value().succeeded, ips);
+    const std::vector<BatchItem> expected{{"192.0.2.1", ItemOutcome::applied()},
+                                          {"192.0.2.2", ItemOutcome::applied()}};
+    EXPECT_EQ(r.value().items, expected);
     EXPECT_TRUE(http_.requests().back().url.ends_with("/origin/cloud_regions/batch"));
+  }
+}
+
+TEST_F(ApiTest, BatchUpsertSpeaksEachGenerationsMethodAndKeys) {
+  const std::vector<Mapping> items{{"192.0.2.1", "aws", "us-east-1"},
+                                   {"2001:db8::1", "gcp", "nowhere"}};
+  {
+    auto api = make(ApiFlavor::kCacheV1);
+    http_.push(200,
+               ok(v1_setting(
+                   {{"succeeded",
+                     {{{"origin-ip", "192.0.2.1"}, {"vendor", "aws"}, {"region", "us-east-1"}}}},
+                    {"failed", {{{"origin-ip", "2001:db8::1"}, {"error", "invalid region"}}}}})));
+    auto r = api->batch_upsert(kZone, items);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    const std::vector<BatchItem> expected{
+        {"192.0.2.1", ItemOutcome::applied()},
+        {"2001:db8::1", ItemOutcome::refused({0, "invalid region"})}};
+    EXPECT_EQ(r.value().items, expected);
+    const auto& req = http_.requests().back();
+    EXPECT_EQ(req.method, "PATCH");
+    EXPECT_TRUE(
+        req.url.ends_with("/zones/" + std::string(kZone) + "/cache/origin_cloud_regions/batch"))
+        << req.url;
+    EXPECT_EQ(json::parse(req.body),
+              json::parse(R"([{"ip":"192.0.2.1","vendor":"aws","region":"us-east-1"},)"
+                          R"({"ip":"2001:db8::1","vendor":"gcp","region":"nowhere"}])"));
+    EXPECT_EQ(observer_.requests.back().op, Operation::kBatchUpsert);
+  }
+  {
+    auto api = make(ApiFlavor::kOriginV2);
+    http_.push(200,
+               ok({{"succeeded", {{{"origin_ip", "192.0.2.1"}}, {{"origin_ip", "2001:db8::1"}}}},
+                   {"failed", json::array()}}));
+    auto r = api->batch_upsert(kZone, items);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r.value().items.size(), 2u);
+    const auto& req = http_.requests().back();
+    EXPECT_EQ(req.method, "PUT");
+    EXPECT_TRUE(req.url.ends_with("/origin/cloud_regions/batch")) << req.url;
+    EXPECT_EQ(json::parse(req.body)[1],
+              json::parse(R"({"origin_ip":"2001:db8::1","vendor":"gcp","region":"nowhere"})"));
+  }
+}
+
+TEST_F(ApiTest, BatchUpsertOverTheZoneLimitFailsAsAWhole) {
+  auto api = make(ApiFlavor::kOriginV2);
+  http_.push(400, fail(1164, "Zone limit reached"));
+  auto r = api->batch_upsert(kZone, {{"192.0.2.1", "aws", "us-east-1"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ApiError::Kind::kPermanent);
+  EXPECT_TRUE(r.error().has_code(1164));
+  EXPECT_EQ(http_.requests().size(), 1u);
+}
+
+TEST_F(ApiTest, SupportedRegionsAreReadFlatInBothGenerations) {
+  const json table{
+      {"obtained_codes", true},
+      {"vendors", {{"aws", {{{"name", "us-east-1"}, {"upper_tier_colos", {"IAD"}}}}}}}};
+  for (ApiFlavor flavor : {ApiFlavor::kCacheV1, ApiFlavor::kOriginV2}) {
+    auto api = make(flavor);
+    http_.push(200, ok(table));
+    auto r = api->supported_regions(kZone);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_TRUE(r.value().supports("aws", "us-east-1"));
+    EXPECT_FALSE(r.value().supports("aws", "us-west-2"));
+    const auto& req = http_.requests().back();
+    EXPECT_EQ(req.method, "GET");
+    EXPECT_TRUE(req.url.ends_with(flavor == ApiFlavor::kCacheV1
+                                      ? "/cache/origin_cloud_regions/supported_regions"
+                                      : "/origin/cloud_regions/supported_regions"))
+        << req.url;
+    EXPECT_EQ(observer_.requests.back().op, Operation::kSupportedRegions);
   }
 }
 

@@ -77,6 +77,18 @@ TEST(ParseDesiredState, ZonesKeepFileOrderAndManageCidrsAreOptional) {
   EXPECT_TRUE(state.zones[0].manage_cidrs.empty());
 }
 
+TEST(ParseDesiredState, AZoneMayNameItsPolicy) {
+  const std::string text = std::string("zones:\n") + "  - zone_id: " + kZone2 +
+                           "\n    policy: sync\n    origins: []\n" + "  - zone_id: " + kZone +
+                           "\n    origins: []\n    policy: prune\n" +
+                           "  - zone_id: " + "fedcba9876543210fedcba9876543210\n    origins: []\n";
+  const DesiredState state = parse_desired_state(text, kFile);
+  ASSERT_EQ(state.zones.size(), 3u);
+  EXPECT_EQ(state.zones[0].policy, Policy::kSync);
+  EXPECT_EQ(state.zones[1].policy, Policy::kPrune);
+  EXPECT_EQ(state.zones[2].policy, std::nullopt) << "none given: the daemon's reconcile.policy";
+}
+
 TEST(ParseDesiredState, EmptyZoneListManagesNothing) {
   EXPECT_TRUE(parse_desired_state("zones: []\n", kFile).zones.empty());
   EXPECT_TRUE(parse_desired_state("# nothing managed for now\nzones: []\n", kFile).zones.empty());
@@ -259,8 +271,14 @@ INSTANTIATE_TEST_SUITE_P(
                   "(got nothing)"},
         ErrorCase{"UnknownZoneKey",
                   "zones:\n  - zone_id: " + Z + "\n    origins: []\n    manage_cidr: []\n",
-                  ":4: zones[0].manage_cidr: unknown key (a zone has zone_id, origins and "
-                  "manage_cidrs)"},
+                  ":4: zones[0].manage_cidr: unknown key (a zone has zone_id, origins, "
+                  "manage_cidrs and policy)"},
+        ErrorCase{"UnknownPolicy",
+                  "zones:\n  - zone_id: " + Z + "\n    origins: []\n    policy: upsert-only\n",
+                  ":4: zones[0].policy: must be prune or sync (got 'upsert-only')"},
+        ErrorCase{"PolicyNotAScalar",
+                  "zones:\n  - zone_id: " + Z + "\n    origins: []\n    policy: [sync]\n",
+                  ":4: zones[0].policy: must be prune or sync (got a sequence)"},
         ErrorCase{"ZoneKeyTwice",
                   "zones:\n  - zone_id: " + Z + "\n    origins: []\n    origins: []\n",
                   ":4: zones[0].origins: appears twice"},

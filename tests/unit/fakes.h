@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -134,49 +135,87 @@ class RecordingObserver final : public ApiObserver {
   std::vector<Retry> retries;
 };
 
-// An in-memory zone API: like the real one it canonicalizes, deletes per item, and rejects a
-// batch of more than 100 IPs before changing anything. Failures can be injected per zone.
+// An in-memory zone API: like the real one it canonicalizes, deletes and upserts per item,
+// checks vendor and region against its supported regions, and rejects a batch of more than
+// 100 items before changing anything. Failures can be injected per zone and per IP.
 class FakeZoneApi final : public ZoneApi {
  public:
+  FakeZoneApi() {
+    regions.by_vendor["aws"] = {"us-east-1", "eu-west-1"};
+    regions.by_vendor["gcp"] = {"us-central1", "europe-west1"};
+  }
   void seed(const std::string& zone, const std::vector<std::string>& ips) {
     std::lock_guard lock(mu_);
-    for (const auto& ip : ips) zones_[zone].insert(*canonicalize_ip(ip));
+    for (const auto& ip : ips) zones_[zone][*canonicalize_ip(ip)] = {"aws", "us-east-1"};
+  }
+  void seed(const std::string& zone, const std::vector<Mapping>& mappings) {
+    std::lock_guard lock(mu_);
+    for (const auto& m : mappings) zones_[zone][*canonicalize_ip(m.ip)] = {m.vendor, m.region};
   }
   std::set<std::string> live(const std::string& zone) const {
     std::lock_guard lock(mu_);
+    std::set<std::string> out;
+    if (auto it = zones_.find(zone); it != zones_.end()) {
+      for (const auto& [ip, where] : it->second) out.insert(ip);
+    }
+    return out;
+  }
+  // ip -> {vendor, region}
+  std::map<std::string, std::pair<std::string, std::string>> mappings(
+      const std::string& zone) const {
+    std::lock_guard lock(mu_);
     auto it = zones_.find(zone);
-    return it == zones_.end() ? std::set<std::string>{} : it->second;
+    return it == zones_.end() ? decltype(zones_)::mapped_type{} : it->second;
   }
 
   Result<std::vector<Mapping>> list(const std::string& zone) override {
     std::lock_guard lock(mu_);
     ++list_calls;
+    calls.push_back("list");
     if (list_fails.contains(zone)) return list_fails.at(zone);
     std::vector<Mapping> out;
-    for (const auto& ip : zones_[zone]) out.push_back({ip, "aws", "us-east-1"});
+    for (const auto& [ip, where] : zones_[zone]) out.push_back({ip, where.first, where.second});
     return out;
   }
 
-  Result<BatchDeleteResult> batch_delete(const std::string& zone,
-                                         const std::vector<std::string>& ips) override {
+  Result<BatchResult> batch_delete(const std::string& zone,
+                                   const std::vector<std::string>& ips) override {
     std::lock_guard lock(mu_);
     batches.push_back({zone, ips});
-    if (ips.empty() || ips.size() > 100) {
-      ApiError e;
-      e.kind = ApiError::Kind::kPermanent;
-      e.http_status = 400;
-      e.message = "batch of " + std::to_string(ips.size());
-      return e;
-    }
+    calls.push_back("delete");
+    if (ips.empty() || ips.size() > 100) return too_many(ips.size());
     if (batch_fails.contains(zone)) return batch_fails.at(zone);
-    BatchDeleteResult r;
+    BatchResult r;
     for (const auto& ip : ips) {
       if (refuse.contains(ip)) {
-        r.failed.push_back({ip, refuse.at(ip)});
+        r.items.push_back({ip, ItemOutcome::refused({0, refuse.at(ip)})});
       } else if (zones_[zone].erase(ip) == 1) {
-        r.succeeded.push_back(ip);
+        r.items.push_back({ip, ItemOutcome::applied()});
+      } else if (missing_refusal) {
+        r.items.push_back({ip, ItemOutcome::refused(*missing_refusal)});
       } else {
-        r.failed.push_back({ip, not_found_text});
+        r.items.push_back({ip, ItemOutcome::absent()});
+      }
+    }
+    return r;
+  }
+
+  Result<BatchResult> batch_upsert(const std::string& zone,
+                                   const std::vector<Mapping>& items) override {
+    std::lock_guard lock(mu_);
+    upserts.push_back({zone, items});
+    calls.push_back("upsert");
+    if (items.empty() || items.size() > 100) return too_many(items.size());
+    if (upsert_fails.contains(zone)) return upsert_fails.at(zone);
+    BatchResult r;
+    for (const auto& m : items) {
+      if (refuse_upsert.contains(m.ip)) {
+        r.items.push_back({m.ip, ItemOutcome::refused(refuse_upsert.at(m.ip))});
+      } else if (!regions.supports(m.vendor, m.region)) {
+        r.items.push_back({m.ip, ItemOutcome::refused({1157, "invalid vendor or region"})});
+      } else {
+        zones_[zone][*canonicalize_ip(m.ip)] = {m.vendor, m.region};
+        r.items.push_back({m.ip, ItemOutcome::applied()});
       }
     }
     return r;
@@ -188,6 +227,14 @@ class FakeZoneApi final : public ZoneApi {
     return zones_[zone].contains(ip) ? Presence::kPresent : Presence::kAbsent;
   }
 
+  Result<SupportedRegions> supported_regions(const std::string&) override {
+    std::lock_guard lock(mu_);
+    ++regions_calls;
+    calls.push_back("regions");
+    if (regions_fail) return *regions_fail;
+    return regions;
+  }
+
   // Another actor removes a mapping behind our back.
   void remove_behind_our_back(const std::string& zone, const std::string& ip) {
     std::lock_guard lock(mu_);
@@ -196,15 +243,32 @@ class FakeZoneApi final : public ZoneApi {
 
   std::map<std::string, ApiError> list_fails;
   std::map<std::string, ApiError> batch_fails;
-  std::map<std::string, std::string> refuse;  // ip -> error text; stays in place
-  std::string not_found_text = "origin IP not found";
+  std::map<std::string, ApiError> upsert_fails;
+  std::map<std::string, std::string> refuse;     // ip -> error text; stays in place
+  std::map<std::string, Refusal> refuse_upsert;  // ip -> why; not written
+  // A delete of a mapping that is not there: absent (how the API layer reads "origin IP not
+  // found"), or, when set, refused for this reason.
+  std::optional<Refusal> missing_refusal;
+  SupportedRegions regions;
+  std::optional<ApiError> regions_fail;
   std::vector<std::pair<std::string, std::vector<std::string>>> batches;
+  std::vector<std::pair<std::string, std::vector<Mapping>>> upserts;
   std::vector<std::string> gets;
+  std::vector<std::string> calls;  // list | upsert | delete | regions, in order (not get)
   int list_calls = 0;
+  int regions_calls = 0;
 
  private:
+  static ApiError too_many(std::size_t n) {
+    ApiError e;
+    e.kind = ApiError::Kind::kPermanent;
+    e.http_status = 400;
+    e.message = "batch of " + std::to_string(n);
+    return e;
+  }
+
   mutable std::mutex mu_;
-  std::map<std::string, std::set<std::string>> zones_;
+  std::map<std::string, std::map<std::string, std::pair<std::string, std::string>>> zones_;
 };
 
 // Passes every call through to another ZoneApi; tests override the one call they change.
@@ -212,12 +276,19 @@ class ForwardingZoneApi : public ZoneApi {
  public:
   explicit ForwardingZoneApi(ZoneApi& inner) : inner_(inner) {}
   Result<std::vector<Mapping>> list(const std::string& zone) override { return inner_.list(zone); }
-  Result<BatchDeleteResult> batch_delete(const std::string& zone,
-                                         const std::vector<std::string>& ips) override {
+  Result<BatchResult> batch_delete(const std::string& zone,
+                                   const std::vector<std::string>& ips) override {
     return inner_.batch_delete(zone, ips);
+  }
+  Result<BatchResult> batch_upsert(const std::string& zone,
+                                   const std::vector<Mapping>& items) override {
+    return inner_.batch_upsert(zone, items);
   }
   Result<Presence> get(const std::string& zone, const std::string& ip) override {
     return inner_.get(zone, ip);
+  }
+  Result<SupportedRegions> supported_regions(const std::string& zone) override {
+    return inner_.supported_regions(zone);
   }
 
  protected:

@@ -51,9 +51,9 @@ TEST(Metrics, ZoneReportsAndRequestsAreCounted) {
   r.listed = true;
   r.plan.live = 1000;
   r.plan.desired = 750;
-  r.plan.stale.assign(250, "x");
+  r.plan.changes.deletes.assign(250, "x");
   r.applied.pruned = 248;
-  r.applied.failed = {{"192.0.2.1", "internal"}, {"192.0.2.2", "internal"}};
+  r.applied.failed = {{"192.0.2.1", {0, "internal"}}, {"192.0.2.2", {0, "internal"}}};
   r.attempted_at = WallTime(std::chrono::seconds(1700000000));
   r.seconds = 1.5;
   m.on_zone_done(r);

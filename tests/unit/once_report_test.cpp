@@ -57,7 +57,7 @@ TEST(CutShortByStop, OnlyCancelledRequestsCount) {
   EXPECT_FALSE(cut_short_by_stop(real_failure(kA)));
   EXPECT_FALSE(cut_short_by_stop(done(kA, ZoneOutcome::kSuccess)));
   ZoneReport with_items = delete_cancelled(kA);
-  with_items.applied.failed.push_back({"192.0.2.1", "[1000] internal"});
+  with_items.applied.failed.push_back({"192.0.2.1", {1000, "internal"}});
   EXPECT_FALSE(cut_short_by_stop(with_items)) << "items the API refused are failures";
   ZoneReport other_error = delete_cancelled(kA);
   other_error.applied.error->kind = ApiError::Kind::kRetryable;
@@ -84,7 +84,7 @@ TEST(OnceExitStatus, FailuresAndBlocksBeforeTheStopStillCount) {
   c.zones = {done(kA, ZoneOutcome::kBlocked), listing_cancelled(kB)};
   EXPECT_EQ(once_exit_status(c, true), 3);
   ZoneReport items = done(kA, ZoneOutcome::kFailure);
-  items.applied.failed.push_back({"192.0.2.1", "[1000] internal"});
+  items.applied.failed.push_back({"192.0.2.1", {1000, "internal"}});
   c.zones = {items};
   EXPECT_EQ(once_exit_status(c, true), 1);
 }

@@ -21,14 +21,14 @@ constexpr const char* kC = "cccccccccccccccccccccccccccccccc";
 // Records what reaches it.
 class RecordingApplier final : public PlanApplier {
  public:
-  ApplyResult apply(const std::string& zone_id, const std::vector<std::string>& stale) override {
-    calls.emplace_back(zone_id, stale);
+  ApplyResult apply(const std::string& zone_id, const ChangeSet& changes) override {
+    calls.emplace_back(zone_id, changes);
     ApplyResult r;
-    r.pruned = stale.size();
-    r.requests = stale.empty() ? 0 : 1;
+    r.pruned = changes.deletes.size();
+    r.requests = changes.empty() ? 0 : 1;
     return r;
   }
-  std::vector<std::pair<std::string, std::vector<std::string>>> calls;
+  std::vector<std::pair<std::string, ChangeSet>> calls;
 };
 
 ZoneReport listed(const char* zone, std::vector<std::string> stale,
@@ -39,7 +39,7 @@ ZoneReport listed(const char* zone, std::vector<std::string> stale,
   z.listed = true;
   z.plan.live = 10;
   z.plan.desired = 10 - stale.size();
-  z.plan.stale = std::move(stale);
+  z.plan.changes.deletes = std::move(stale);
   if (outcome == ZoneOutcome::kBlocked) z.error = "would delete too much";
   return z;
 }
@@ -56,6 +56,12 @@ DesiredState zones(std::initializer_list<const char*> ids) {
   DesiredState d;
   for (const char* id : ids) d.zones.push_back({id, {}, {}});
   return d;
+}
+
+ChangeSet deletes(std::vector<std::string> ips) {
+  ChangeSet c;
+  c.deletes = std::move(ips);
+  return c;
 }
 
 PlanIdentity identity() {
@@ -96,12 +102,12 @@ TEST(ReviewedPlanApplier, PassesOnlyTheReviewedChanges) {
   ReviewedPlanApplier gate(inner, reviewed);
 
   // Same changes, another order: applied.
-  EXPECT_FALSE(gate.apply(kA, {"10.0.0.9", "10.0.0.8"}).error);
+  EXPECT_FALSE(gate.apply(kA, deletes({"10.0.0.9", "10.0.0.8"})).error);
   ASSERT_EQ(inner.calls.size(), 1u);
-  EXPECT_EQ(inner.calls[0].second, (std::vector<std::string>{"10.0.0.9", "10.0.0.8"}));
+  EXPECT_EQ(inner.calls[0].second.deletes, (std::vector<std::string>{"10.0.0.9", "10.0.0.8"}));
 
   // One more delete: nothing reaches the inner applier.
-  const ApplyResult more = gate.apply(kA, {"10.0.0.8", "10.0.0.9", "10.0.0.7"});
+  const ApplyResult more = gate.apply(kA, deletes({"10.0.0.8", "10.0.0.9", "10.0.0.7"}));
   ASSERT_TRUE(more.error);
   EXPECT_EQ(more.error->message,
             "not applied: the plan now differs from the plan file: deletes: 10.0.0.7 is in the "
@@ -112,6 +118,48 @@ TEST(ReviewedPlanApplier, PassesOnlyTheReviewedChanges) {
   EXPECT_TRUE(gate.apply(kB, {}).error);
   EXPECT_TRUE(gate.apply(kC, {}).error);
   EXPECT_EQ(inner.calls.size(), 1u);
+}
+
+TEST(ReviewedPlanApplier, ComparesCreatesAndUpdatesToo) {
+  CycleReport c;
+  ZoneReport z = listed(kA, {"10.0.0.9"});
+  z.plan.changes.creates = {{"192.0.2.10", "gcp", "us-central1"}};
+  z.plan.changes.updates = {{{"10.0.0.5", "aws", "us-east-1"}, {"10.0.0.5", "aws", "eu-west-1"}}};
+  c.zones = {z};
+  const PlanDocument reviewed = reviewed_of(c);
+  RecordingApplier inner;
+  ReviewedPlanApplier gate(inner, reviewed);
+  EXPECT_FALSE(gate.apply(kA, z.plan.changes).error);
+
+  ChangeSet moved = z.plan.changes;
+  moved.updates[0].from.region = "us-west-2";  // the live mapping moved since the review
+  const ApplyResult r = gate.apply(kA, moved);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->message,
+            "not applied: the plan now differs from the plan file: updates: the plan file has "
+            "10.0.0.5 aws/us-east-1 -> aws/eu-west-1, the plan now 10.0.0.5 aws/us-west-2 -> "
+            "aws/eu-west-1");
+  ChangeSet fewer = z.plan.changes;
+  fewer.creates.clear();
+  EXPECT_TRUE(gate.apply(kA, fewer).error);
+  EXPECT_EQ(inner.calls.size(), 1u);
+}
+
+TEST(FormatPlanReport, DryRunShowsCreatesUpdatesAndDeletes) {
+  CycleReport c;
+  ZoneReport z = listed(kA, {"10.0.0.9"});
+  z.plan.changes.creates = {{"192.0.2.10", "gcp", "us-central1"}};
+  z.plan.changes.updates = {{{"10.0.0.5", "aws", "us-east-1"}, {"10.0.0.5", "aws", "eu-west-1"}}};
+  c.zones = {z};
+  const std::string report = format_plan_report(c, true);
+  EXPECT_THAT(report, HasSubstr("  would create 192.0.2.10 gcp/us-central1\n"
+                                "  would update 10.0.0.5 aws/us-east-1 -> aws/eu-west-1\n"
+                                "  would delete 10.0.0.9\n"));
+  z.outcome = ZoneOutcome::kBlocked;
+  c.zones = {z};
+  EXPECT_THAT(format_plan_report(c, false),
+              HasSubstr("  blocked create 192.0.2.10 gcp/us-central1\n"
+                        "  blocked update 10.0.0.5"));
 }
 
 TEST(ReviewCycle, NamesEveryZoneNotAppliedAsReviewed) {

@@ -38,10 +38,16 @@ class PlanTable : public ::testing::TestWithParam<PlanCase> {};
 
 TEST_P(PlanTable, StaleIsLiveMinusDesiredInScope) {
   const auto& c = GetParam();
-  const ZonePlan plan = plan_zone(c.live, c.desired);
-  EXPECT_EQ(plan.stale, c.stale);
-  EXPECT_EQ(plan.live, c.live.size());
-  EXPECT_EQ(plan.desired, c.desired.origins.size());
+  // Origins without vendor and region: sync deletes exactly what prune deletes, and adds
+  // nothing.
+  for (Policy policy : {Policy::kPrune, Policy::kSync}) {
+    const ZonePlan plan = plan_zone(c.live, c.desired, policy);
+    EXPECT_EQ(plan.changes.deletes, c.stale) << to_string(policy);
+    EXPECT_TRUE(plan.changes.creates.empty());
+    EXPECT_TRUE(plan.changes.updates.empty());
+    EXPECT_EQ(plan.live, c.live.size());
+    EXPECT_EQ(plan.desired, c.desired.origins.size());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -124,17 +130,17 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<PlanCase>& info) { return std::string(info.param.name); });
 
 TEST(Plan, CountsWhatItLeavesAlone) {
-  const auto plan =
-      plan_zone(live_of({"junk", "198.51.100.1", "192.0.2.1"}), desired_of({}, {"192.0.2.0/24"}));
+  const auto plan = plan_zone(live_of({"junk", "198.51.100.1", "192.0.2.1"}),
+                              desired_of({}, {"192.0.2.0/24"}), Policy::kPrune);
   EXPECT_EQ(plan.unparseable, 1u);
   EXPECT_EQ(plan.out_of_scope, 1u);
-  EXPECT_EQ(plan.stale, std::vector<std::string>{"192.0.2.1"});
+  EXPECT_EQ(plan.changes.deletes, std::vector<std::string>{"192.0.2.1"});
 }
 
 TEST(Plan, FoldsADesiredOriginThatWasNotFoldedBeforehand) {
   DesiredZone desired = desired_of({});
   desired.origins.push_back({"::ffff:192.0.2.1", {}, {}});  // not through the parser
-  EXPECT_TRUE(plan_zone(live_of({"192.0.2.1"}), desired).stale.empty());
+  EXPECT_TRUE(plan_zone(live_of({"192.0.2.1"}), desired, Policy::kPrune).changes.deletes.empty());
 }
 
 struct CountCase {
@@ -152,7 +158,7 @@ class PlanCounts : public ::testing::TestWithParam<CountCase> {};
 
 TEST_P(PlanCounts, CountDistinctParseableInScopeAddresses) {
   const auto& c = GetParam();
-  const ZonePlan plan = plan_zone(c.live, c.desired);
+  const ZonePlan plan = plan_zone(c.live, c.desired, Policy::kPrune);
   EXPECT_EQ(plan.live, c.live.size());
   EXPECT_EQ(plan.live_addresses, c.live_addresses);
   EXPECT_EQ(plan.in_scope_addresses, c.in_scope_addresses);
@@ -186,22 +192,23 @@ TEST(Plan, NeverIncludesADesiredIp) {
     live.push_back({ip, "aws", "r"});
     if (i % 4 != 0) desired.origins.push_back({ip, {}, {}});
   }
-  const auto plan = plan_zone(live, desired);
-  EXPECT_EQ(plan.stale.size(), 250u);
+  const auto plan = plan_zone(live, desired, Policy::kPrune);
+  EXPECT_EQ(plan.changes.deletes.size(), 250u);
   std::set<std::string> keep;
   for (const auto& o : desired.origins) keep.insert(o.ip);
-  for (const auto& ip : plan.stale) EXPECT_FALSE(keep.contains(ip)) << ip;
+  for (const auto& ip : plan.changes.deletes) EXPECT_FALSE(keep.contains(ip)) << ip;
 }
 
 TEST(Plan, ApplyingThePlanTwiceChangesNothing) {
   std::vector<Mapping> live = live_of({"192.0.2.1", "192.0.2.2", "192.0.2.3"});
   const DesiredZone desired = desired_of({"192.0.2.2"});
-  const auto first = plan_zone(live, desired);
-  ASSERT_EQ(first.stale.size(), 2u);
+  const auto first = plan_zone(live, desired, Policy::kPrune);
+  ASSERT_EQ(first.changes.deletes.size(), 2u);
   std::erase_if(live, [&](const Mapping& m) {
-    return std::find(first.stale.begin(), first.stale.end(), m.ip) != first.stale.end();
+    return std::find(first.changes.deletes.begin(), first.changes.deletes.end(), m.ip) !=
+           first.changes.deletes.end();
   });
-  EXPECT_TRUE(plan_zone(live, desired).stale.empty());
+  EXPECT_TRUE(plan_zone(live, desired, Policy::kPrune).changes.deletes.empty());
 }
 
 // `count` consecutive IPv4 addresses from prefix.0.0 + `from`.
@@ -256,7 +263,7 @@ class SafetyGuardTable : public ::testing::TestWithParam<GuardCase> {};
 
 TEST_P(SafetyGuardTable, FractionOfDistinctInScopeLiveAddresses) {
   const auto& c = GetParam();
-  const ZonePlan plan = plan_zone(c.live, c.desired);
+  const ZonePlan plan = plan_zone(c.live, c.desired, Policy::kPrune);
   const GuardDecision d = check_safety(plan, c.max_fraction, false);
   EXPECT_EQ(d.blocked, c.blocked) << d.reason << " (stale " << plan.stale_addresses << " of "
                                   << plan.in_scope_addresses << ")";
@@ -322,7 +329,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<GuardCase>& info) { return std::string(info.param.name); });
 
 TEST(SafetyGuard, TheReasonSaysWhat) {
-  const auto plan = plan_zone(mappings(addresses(0, 100), 3), keeping(addresses(0, 50)));
+  const auto plan =
+      plan_zone(mappings(addresses(0, 100), 3), keeping(addresses(0, 50)), Policy::kPrune);
   const auto d = check_safety(plan, 0.3, false);
   ASSERT_TRUE(d.blocked);
   EXPECT_NE(d.reason.find("50 of 100"), std::string::npos) << d.reason;
@@ -360,6 +368,248 @@ TEST(Chunk, BoundariesAtTheBatchLimit) {
     EXPECT_EQ(joined, items(c.n)) << "order and content kept";
   }
   EXPECT_THROW(chunk(items(3), 0), std::invalid_argument);
+}
+
+// --- The sync policy --------------------------------------------------------------------
+
+DesiredOrigin named(const char* ip, const char* vendor, const char* region) {
+  return {*canonical_origin_ip(ip), vendor, region};
+}
+
+DesiredZone zone_of(std::vector<DesiredOrigin> origins,
+                    std::initializer_list<const char*> cidrs = {}) {
+  DesiredZone z = desired_of({}, cidrs);
+  z.origins = std::move(origins);
+  return z;
+}
+
+struct SyncCase {
+  const char* name;
+  std::vector<Mapping> live;
+  DesiredZone desired;
+  ChangeSet sync;  // what sync plans; prune plans the same deletes and nothing else
+  std::size_t missing, mismatched;
+};
+
+void PrintTo(const SyncCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class SyncTable : public ::testing::TestWithParam<SyncCase> {};
+
+TEST_P(SyncTable, CreatesAndUpdatesOnlyUnderSync) {
+  const auto& c = GetParam();
+  const ZonePlan sync = plan_zone(c.live, c.desired, Policy::kSync);
+  EXPECT_EQ(sync.policy, Policy::kSync);
+  EXPECT_EQ(sync.changes.creates, c.sync.creates);
+  EXPECT_EQ(sync.changes.updates, c.sync.updates);
+  EXPECT_EQ(sync.changes.deletes, c.sync.deletes);
+  EXPECT_EQ(sync.missing, c.missing);
+  EXPECT_EQ(sync.mismatched, c.mismatched);
+
+  const ZonePlan prune = plan_zone(c.live, c.desired, Policy::kPrune);
+  EXPECT_EQ(prune.policy, Policy::kPrune);
+  EXPECT_TRUE(prune.changes.creates.empty());
+  EXPECT_TRUE(prune.changes.updates.empty());
+  EXPECT_EQ(prune.changes.deletes, c.sync.deletes);
+  EXPECT_EQ(prune.missing, c.missing) << "counted under every policy";
+  EXPECT_EQ(prune.mismatched, c.mismatched);
+
+  // Nothing desired is ever deleted.
+  for (const auto& ip : sync.changes.deletes) {
+    const std::string key = *canonical_origin_ip(ip);
+    for (const auto& o : c.desired.origins) EXPECT_NE(o.ip, key) << "desired " << ip << " deleted";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, SyncTable,
+    ::testing::Values(
+        SyncCase{"missing_named_origin_is_created",
+                 {},
+                 zone_of({named("192.0.2.1", "gcp", "us-central1")}),
+                 {{{"192.0.2.1", "gcp", "us-central1"}}, {}, {}},
+                 1,
+                 0},
+        SyncCase{
+            "wrong_region_is_updated",
+            {{"192.0.2.1", "gcp", "us-east1"}},
+            zone_of({named("192.0.2.1", "gcp", "us-central1")}),
+            {{}, {{{"192.0.2.1", "gcp", "us-east1"}, {"192.0.2.1", "gcp", "us-central1"}}}, {}},
+            0,
+            1},
+        SyncCase{
+            "wrong_vendor_is_updated",
+            {{"192.0.2.1", "aws", "us-central1"}},
+            zone_of({named("192.0.2.1", "gcp", "us-central1")}),
+            {{}, {{{"192.0.2.1", "aws", "us-central1"}, {"192.0.2.1", "gcp", "us-central1"}}}, {}},
+            0,
+            1},
+        SyncCase{"in_line_changes_nothing",
+                 {{"192.0.2.1", "gcp", "us-central1"}},
+                 zone_of({named("192.0.2.1", "gcp", "us-central1")}),
+                 {},
+                 0,
+                 0},
+        SyncCase{"without_vendor_and_region_keep_if_present",
+                 {{"192.0.2.1", "oci", "anything"}},
+                 zone_of({{"192.0.2.1", {}, {}}, {"192.0.2.2", {}, {}}, {"192.0.2.3", "aws", {}}}),
+                 {},
+                 0,
+                 0},
+        SyncCase{
+            "mapped_listing_is_updated_in_its_spelling_not_created",
+            {{"::FFFF:192.0.2.1", "aws", "us-east-1"}},
+            zone_of({named("192.0.2.1", "aws", "eu-west-1")}),
+            {{},
+             {{{"::FFFF:192.0.2.1", "aws", "us-east-1"}, {"::FFFF:192.0.2.1", "aws", "eu-west-1"}}},
+             {}},
+            0,
+            1},
+        SyncCase{
+            "both_spellings_each_updated_once",
+            {{"2001:DB8::1", "aws", "us-east-1"},
+             {"2001:db8::1", "aws", "us-east-1"},
+             {"::ffff:10.0.0.1", "aws", "us-east-1"},
+             {"10.0.0.1", "aws", "us-east-1"}},
+            zone_of({named("2001:db8::1", "aws", "eu-west-1"),
+                     named("10.0.0.1", "aws", "eu-west-1")}),
+            {{},
+             {{{"2001:DB8::1", "aws", "us-east-1"}, {"2001:DB8::1", "aws", "eu-west-1"}},
+              {{"::ffff:10.0.0.1", "aws", "us-east-1"}, {"::ffff:10.0.0.1", "aws", "eu-west-1"}},
+              {{"10.0.0.1", "aws", "us-east-1"}, {"10.0.0.1", "aws", "eu-west-1"}}},
+             {}},
+            0,
+            3},
+        SyncCase{"outside_manage_cidrs_neither_created_nor_updated",
+                 {{"198.51.100.1", "aws", "us-east-1"}, {"192.0.2.9", "aws", "us-east-1"}},
+                 zone_of({named("198.51.100.1", "gcp", "us-central1"),
+                          named("198.51.100.2", "gcp", "us-central1"),
+                          named("192.0.2.1", "gcp", "us-central1")},
+                         {"192.0.2.0/24"}),
+                 {{{"192.0.2.1", "gcp", "us-central1"}}, {}, {"192.0.2.9"}},
+                 1,
+                 0},
+        SyncCase{
+            "creates_updates_and_deletes_together",
+            {{"192.0.2.1", "aws", "us-east-1"},
+             {"192.0.2.2", "aws", "us-east-1"},
+             {"192.0.2.3", "aws", "us-east-1"}},
+            zone_of({named("192.0.2.1", "aws", "us-east-1"), named("192.0.2.2", "aws", "eu-west-1"),
+                     named("2001:db8::9", "gcp", "europe-west1")}),
+            {{{"2001:db8::9", "gcp", "europe-west1"}},
+             {{{"192.0.2.2", "aws", "us-east-1"}, {"192.0.2.2", "aws", "eu-west-1"}}},
+             {"192.0.2.3"}},
+            1,
+            1}),
+    [](const ::testing::TestParamInfo<SyncCase>& info) { return std::string(info.param.name); });
+
+// The mappings a zone holds after a change set (as an API that upserts and deletes per IP).
+std::vector<Mapping> applied(std::vector<Mapping> live, const ChangeSet& c) {
+  for (const auto& u : c.updates) {
+    for (auto& m : live) {
+      if (m.ip == u.from.ip) m = u.to;
+    }
+  }
+  for (const auto& m : c.creates) live.push_back(m);
+  std::erase_if(live, [&](const Mapping& m) {
+    return std::find(c.deletes.begin(), c.deletes.end(), m.ip) != c.deletes.end();
+  });
+  return live;
+}
+
+TEST(SyncPlan, ThreeHundredLiveReachTheDesiredStateAndTheSecondPlanIsEmpty) {
+  // 300 live: 150 in line, 50 with a wrong region, 100 stale; 120 desired origins are new.
+  std::vector<Mapping> live;
+  DesiredZone desired = zone_of({});
+  for (int i = 0; i < 300; ++i) {
+    const std::string ip = "10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+    live.push_back({ip, "aws", i < 150 ? "us-east-1" : "eu-west-1"});
+    if (i < 200) desired.origins.push_back({ip, "aws", "us-east-1"});
+  }
+  for (int i = 0; i < 120; ++i) {
+    desired.origins.push_back({"10.2.0." + std::to_string(i), "gcp", "us-central1"});
+  }
+  const ZonePlan plan = plan_zone(live, desired, Policy::kSync);
+  EXPECT_EQ(plan.changes.creates.size(), 120u);
+  EXPECT_EQ(plan.changes.updates.size(), 50u);
+  EXPECT_EQ(plan.changes.deletes.size(), 100u);
+  EXPECT_EQ(plan.changes.upserts(), 170u);
+  EXPECT_EQ(chunk(plan.changes.deletes, 100).size(), 1u);
+
+  const auto after = applied(live, plan.changes);
+  EXPECT_EQ(after.size(), 320u);
+  EXPECT_TRUE(plan_zone(after, desired, Policy::kSync).changes.empty())
+      << "applying the plan twice changes nothing";
+}
+
+TEST(UpdateGuard, CountsDistinctUpdatedAddressesAgainstTheFraction) {
+  std::vector<Mapping> live;
+  DesiredZone desired = zone_of({});
+  for (int i = 0; i < 20; ++i) {
+    const std::string ip = "10.1.0." + std::to_string(i);
+    live.push_back({ip, "aws", "us-east-1"});
+    desired.origins.push_back({ip, "aws", i < 10 ? "eu-west-1" : "us-east-1"});
+  }
+  const auto at_half = plan_zone(live, desired, Policy::kSync);
+  EXPECT_FALSE(check_update_safety(at_half, 0.5, false).blocked) << "10 of 20 is not above 50%";
+  desired.origins[10].region = "eu-west-1";
+  const auto above = plan_zone(live, desired, Policy::kSync);
+  const auto d = check_update_safety(above, 0.5, false);
+  ASSERT_TRUE(d.blocked);
+  EXPECT_NE(d.reason.find("would update 11 of 20"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("max_update_fraction 50.0%"), std::string::npos) << d.reason;
+  EXPECT_FALSE(check_update_safety(above, 0.5, true).blocked) << "--force lifts it";
+  EXPECT_FALSE(check_safety(above, 0.3, false).blocked) << "updates are not deletes";
+  // Prune plans no update: nothing for this guard to block.
+  EXPECT_FALSE(check_update_safety(plan_zone(live, desired, Policy::kPrune), 0.5, false).blocked);
+  // A small zone is not guarded, as with deletes.
+  live.resize(9);
+  desired.origins.resize(9);
+  EXPECT_FALSE(check_update_safety(plan_zone(live, desired, Policy::kSync), 0.0, false).blocked);
+}
+
+TEST(UpdateGuard, CreatesAreNeverBlocked) {
+  std::vector<Mapping> live;
+  DesiredZone desired = zone_of({});
+  for (int i = 0; i < 20; ++i) {
+    const std::string ip = "10.1.0." + std::to_string(i);
+    live.push_back({ip, "aws", "us-east-1"});
+    desired.origins.push_back({ip, "aws", "us-east-1"});
+  }
+  for (int i = 0; i < 200; ++i)
+    desired.origins.push_back({"10.2.0." + std::to_string(i), "aws", "us-east-1"});
+  const auto plan = plan_zone(live, desired, Policy::kSync);
+  EXPECT_EQ(plan.changes.creates.size(), 200u);
+  EXPECT_FALSE(check_update_safety(plan, 0.0, false).blocked);
+  EXPECT_FALSE(check_safety(plan, 0.0, false).blocked);
+}
+
+TEST(HoldBackUnsupported, TakesOutCreatesAndUpdatesTheApiDoesNotList) {
+  SupportedRegions regions;
+  regions.by_vendor["aws"] = {"us-east-1"};
+  ChangeSet c;
+  c.creates = {{"192.0.2.1", "aws", "us-east-1"},
+               {"192.0.2.2", "aws", "mars-north-1"},
+               {"192.0.2.3", "gcp", "us-east-1"}};
+  c.updates = {{{"192.0.2.4", "aws", "x"}, {"192.0.2.4", "aws", "us-east-1"}},
+               {{"192.0.2.5", "aws", "us-east-1"}, {"192.0.2.5", "aws", "us-east-2"}}};
+  c.deletes = {"192.0.2.6"};
+  const auto held = hold_back_unsupported(c, regions);
+  EXPECT_EQ(held, (std::vector<Mapping>{{"192.0.2.2", "aws", "mars-north-1"},
+                                        {"192.0.2.3", "gcp", "us-east-1"},
+                                        {"192.0.2.5", "aws", "us-east-2"}}));
+  EXPECT_EQ(c.creates, (std::vector<Mapping>{{"192.0.2.1", "aws", "us-east-1"}}));
+  ASSERT_EQ(c.updates.size(), 1u);
+  EXPECT_EQ(c.updates[0].to.ip, "192.0.2.4");
+  EXPECT_EQ(c.deletes, std::vector<std::string>{"192.0.2.6"}) << "deletes untouched";
+}
+
+TEST(PolicyNames, ReadAndWrittenTheSameWay) {
+  for (Policy p : {Policy::kPrune, Policy::kSync}) EXPECT_EQ(parse_policy(to_string(p)), p);
+  EXPECT_EQ(parse_policy("Sync"), std::nullopt);
+  EXPECT_EQ(parse_policy("upsert-only"), std::nullopt);
+  EXPECT_EQ(parse_policy(""), std::nullopt);
 }
 
 }  // namespace

@@ -57,13 +57,13 @@ TEST_F(ReconcilerTest, PrunesAThousandToSevenFiftyInThreeBatches) {
   const auto all = range_ips(0, 1000);
   const auto keep = std::vector<std::string>(all.begin(), all.begin() + 750);
   api_.seed(kZoneA, all);
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_);
   const auto cycle = run(applier, {{zone_keeping(kZoneA, keep)}});
 
   ASSERT_EQ(cycle.zones.size(), 1u);
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
-  EXPECT_EQ(z.plan.stale.size(), 250u);
+  EXPECT_EQ(z.plan.changes.deletes.size(), 250u);
   EXPECT_EQ(z.applied.pruned, 250u);
   EXPECT_EQ(z.applied.requests, 3u);
   ASSERT_EQ(api_.batches.size(), 3u);
@@ -85,7 +85,7 @@ TEST_F(ReconcilerTest, PrunesAThousandToSevenFiftyInThreeBatches) {
 
 TEST_F(ReconcilerTest, BatchSizeIsRespected) {
   api_.seed(kZoneA, range_ips(0, 10));
-  BatchDeleteApplier applier(api_, 3, sleeper_);
+  ChangeSetApplier applier(api_, 3, sleeper_);
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 7))}});
   EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kSuccess);
   ASSERT_EQ(api_.batches.size(), 1u);  // 3 stale: one batch of 3
@@ -94,7 +94,7 @@ TEST_F(ReconcilerTest, BatchSizeIsRespected) {
 
 TEST_F(ReconcilerTest, ItemsAlreadyGoneAreNotFailures) {
   api_.seed(kZoneA, range_ips(0, 10));
-  api_.not_found_text = "something unexpected";  // the text alone does not say so...
+  api_.missing_refusal = Refusal{0, "something unexpected"};  // the answer does not say so...
   // ...but the follow-up GET does: another actor removed 10.0.0.9 between list and delete.
   class RemovingApi : public testing::ForwardingZoneApi {
    public:
@@ -108,7 +108,7 @@ TEST_F(ReconcilerTest, ItemsAlreadyGoneAreNotFailures) {
    private:
     FakeZoneApi& fake_;
   } racing(api_);
-  BatchDeleteApplier racing_applier(racing, 100, sleeper_);
+  ChangeSetApplier racing_applier(racing, 100, sleeper_);
   Reconciler r(racing, racing_applier, clock_, sleeper_, observer_);
   const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 7))}}, {});
   const auto& z = cycle.zones[0];
@@ -118,19 +118,19 @@ TEST_F(ReconcilerTest, ItemsAlreadyGoneAreNotFailures) {
   EXPECT_EQ(api_.gets, std::vector<std::string>{"10.0.0.9"});
 }
 
-TEST_F(ReconcilerTest, NotFoundTextNeedsNoFollowUp) {
+TEST_F(ReconcilerTest, AbsentItemsNeedNoFollowUp) {
   api_.seed(kZoneA, range_ips(0, 3));
   class GoneApi : public testing::ForwardingZoneApi {
    public:
     using ForwardingZoneApi::ForwardingZoneApi;
-    Result<BatchDeleteResult> batch_delete(const std::string&,
-                                           const std::vector<std::string>& ips) override {
-      BatchDeleteResult r;
-      for (const auto& ip : ips) r.failed.push_back({ip, "origin IP not found"});
+    Result<BatchResult> batch_delete(const std::string&,
+                                     const std::vector<std::string>& ips) override {
+      BatchResult r;
+      for (const auto& ip : ips) r.items.push_back({ip, ItemOutcome::absent()});
       return r;
     }
   } gone(api_);
-  BatchDeleteApplier applier(gone, 100, sleeper_);
+  ChangeSetApplier applier(gone, 100, sleeper_);
   Reconciler r(gone, applier, clock_, sleeper_, observer_);
   const auto cycle = r.run_cycle({{zone_keeping(kZoneA, {})}}, {});
   EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kSuccess);
@@ -142,14 +142,14 @@ TEST_F(ReconcilerTest, NotFoundTextNeedsNoFollowUp) {
 TEST_F(ReconcilerTest, ItemsTheApiRefusesAreReportedNotPruned) {
   api_.seed(kZoneA, range_ips(0, 10));
   api_.refuse["10.0.0.8"] = "internal error";
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_);
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 7))}});
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kFailure);
   EXPECT_EQ(z.applied.pruned, 2u);
   ASSERT_EQ(z.applied.failed.size(), 1u);
   EXPECT_EQ(z.applied.failed[0].ip, "10.0.0.8");
-  EXPECT_EQ(z.applied.failed[0].error, "internal error");
+  EXPECT_EQ(z.applied.failed[0].refusal, (Refusal{0, "internal error"}));
   EXPECT_EQ(api_.gets, std::vector<std::string>{"10.0.0.8"});  // checked, still there
   EXPECT_EQ(cycle.exit_status(), 1);
 }
@@ -162,7 +162,7 @@ TEST_F(ReconcilerTest, OneZoneFailingDoesNotStopTheOthers) {
   down.http_status = 503;
   down.message = "down";
   api_.list_fails[kZoneA] = down;
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_);
   const auto cycle =
       run(applier, {{zone_keeping(kZoneA, range_ips(0, 8)), zone_keeping(kZoneB, range_ips(0, 8))}},
           {.max_delete_fraction = 0.3, .force = false, .concurrency = 2});
@@ -182,7 +182,7 @@ TEST_F(ReconcilerTest, AFailedBatchStopsThatZonesPlan) {
   denied.kind = ApiError::Kind::kPermanent;
   denied.http_status = 403;
   api_.batch_fails[kZoneA] = denied;
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_);
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 100))}},
                          {.max_delete_fraction = 1.0, .force = false, .concurrency = 1});
   EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kFailure);
@@ -192,7 +192,7 @@ TEST_F(ReconcilerTest, AFailedBatchStopsThatZonesPlan) {
 
 TEST_F(ReconcilerTest, SafetyGuardBlocksAndForceLiftsIt) {
   api_.seed(kZoneA, range_ips(0, 20));
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_);
   const DesiredState desired{{zone_keeping(kZoneA, range_ips(0, 5))}};  // 15 of 20 stale
   const auto blocked = run(applier, desired);
   EXPECT_EQ(blocked.zones[0].outcome, ZoneOutcome::kBlocked);
@@ -210,7 +210,8 @@ TEST_F(ReconcilerTest, DryRunSendsNothing) {
   DryRunApplier applier;
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 8))}});
   EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kDryRun);
-  EXPECT_EQ(cycle.zones[0].plan.stale, (std::vector<std::string>{"10.0.0.8", "10.0.0.9"}));
+  EXPECT_EQ(cycle.zones[0].plan.changes.deletes,
+            (std::vector<std::string>{"10.0.0.8", "10.0.0.9"}));
   EXPECT_TRUE(api_.batches.empty());
   EXPECT_EQ(api_.live(kZoneA).size(), 10u);
   EXPECT_EQ(cycle.exit_status(), 0);
@@ -224,7 +225,7 @@ TEST_F(ReconcilerTest, ManyZonesConcurrentlyKeepTheirOrder) {
     api_.seed(id, range_ips(0, 10));
     desired.zones.push_back(zone_keeping(id, range_ips(0, 9)));
   }
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_);
   const auto cycle =
       run(applier, desired, {.max_delete_fraction = 0.3, .force = false, .concurrency = 4});
   ASSERT_EQ(cycle.zones.size(), 12u);
@@ -238,7 +239,7 @@ TEST_F(ReconcilerTest, ManyZonesConcurrentlyKeepTheirOrder) {
 TEST_F(ReconcilerTest, StopRequestedBeforeTheCycleRunsNothing) {
   api_.seed(kZoneA, range_ips(0, 10));
   sleeper_.stop();
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_);
   const auto cycle = run(applier, {{zone_keeping(kZoneA, {})}});
   EXPECT_TRUE(cycle.interrupted);
   EXPECT_TRUE(cycle.zones.empty());
@@ -250,9 +251,9 @@ TEST_F(ReconcilerTest, StopRequestedBeforeTheCycleRunsNothing) {
 struct MatchCase {
   const char* name;
   std::vector<std::string> requested;
-  BatchDeleteResult answer;
+  BatchResult answer;
   std::vector<std::string> succeeded;
-  std::vector<std::string> failed;  // ip=error
+  std::vector<std::string> failed;  // ip=error, or ip=absent
   std::vector<std::string> unrequested;
   std::size_t unanswered;
 };
@@ -266,17 +267,30 @@ class MatchBatchAnswer : public ::testing::TestWithParam<MatchCase> {};
 TEST_P(MatchBatchAnswer, OnlyRequestedIpsCountAndInTheRequestsSpelling) {
   const auto& c = GetParam();
   const MatchedBatch m = match_batch_answer(c.requested, c.answer);
-  EXPECT_EQ(m.succeeded, c.succeeded);
+  EXPECT_EQ(m.applied, c.succeeded);
   std::vector<std::string> failed;
-  for (const auto& f : m.failed) failed.push_back(f.ip + "=" + f.error);
+  for (const auto& f : m.refused) failed.push_back(f.ip + "=" + f.refusal.describe());
+  for (const auto& ip : m.absent) failed.push_back(ip + "=absent");
   EXPECT_EQ(failed, c.failed);
   EXPECT_EQ(m.unrequested, c.unrequested);
   EXPECT_EQ(m.unanswered, c.unanswered);
 }
 
-BatchDeleteResult answer(std::vector<std::string> succeeded,
-                         std::vector<BatchItemFailure> failed = {}) {
-  return {std::move(succeeded), std::move(failed)};
+struct FailedItem {
+  std::string ip;
+  std::string error;  // "absent": the API layer read it as absent
+};
+
+// Applied items first, then the failed ones, as the API layer reads an answer.
+BatchResult answer(const std::vector<std::string>& succeeded,
+                   const std::vector<FailedItem>& failed = {}) {
+  BatchResult r;
+  for (const auto& ip : succeeded) r.items.push_back({ip, ItemOutcome::applied()});
+  for (const auto& f : failed) {
+    r.items.push_back(
+        {f.ip, f.error == "absent" ? ItemOutcome::absent() : ItemOutcome::refused({0, f.error})});
+  }
+  return r;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -335,6 +349,16 @@ INSTANTIATE_TEST_SUITE_P(
                   {"192.0.2.1=internal error"},
                   {},
                   0},
+        MatchCase{"absent_outranks_succeeded_and_the_first_failure_decides",
+                  {"192.0.2.1", "192.0.2.2"},
+                  answer({"192.0.2.1", "192.0.2.2"}, {{"192.0.2.1", "absent"},
+                                                      {"192.0.2.1", "internal error"},
+                                                      {"192.0.2.2", "busy"},
+                                                      {"192.0.2.2", "absent"}}),
+                  {},
+                  {"192.0.2.2=busy", "192.0.2.1=absent"},
+                  {},
+                  0},
         MatchCase{"unmentioned_are_counted_apart",
                   {"192.0.2.1", "192.0.2.2", "192.0.2.3"},
                   answer({"192.0.2.2"}),
@@ -357,10 +381,10 @@ INSTANTIATE_TEST_SUITE_P(
 // Answers every batch delete with a fixed, crafted answer; records the follow-up checks.
 class CraftedAnswerApi : public testing::ForwardingZoneApi {
  public:
-  CraftedAnswerApi(ZoneApi& inner, BatchDeleteResult crafted)
+  CraftedAnswerApi(ZoneApi& inner, BatchResult crafted)
       : ForwardingZoneApi(inner), crafted_(std::move(crafted)) {}
-  Result<BatchDeleteResult> batch_delete(const std::string& z,
-                                         const std::vector<std::string>& ips) override {
+  Result<BatchResult> batch_delete(const std::string& z,
+                                   const std::vector<std::string>& ips) override {
     sent.push_back(ips);
     (void)inner_.batch_delete(z, ips);  // the deletes happen; the answer is another story
     return crafted_;
@@ -368,7 +392,7 @@ class CraftedAnswerApi : public testing::ForwardingZoneApi {
   std::vector<std::vector<std::string>> sent;
 
  private:
-  BatchDeleteResult crafted_;
+  BatchResult crafted_;
 };
 
 TEST_F(ReconcilerTest, UnrequestedIpsInAnAnswerAreNeitherCountedNorChecked) {
@@ -378,7 +402,7 @@ TEST_F(ReconcilerTest, UnrequestedIpsInAnAnswerAreNeitherCountedNorChecked) {
                    {{"../../user/tokens/verify", "internal error"},
                     {"10.0.0.0/../../../accounts", "internal error"},
                     {"10.0.0.250", "internal error"}}));
-  BatchDeleteApplier applier(crafted, 100, sleeper_);
+  ChangeSetApplier applier(crafted, 100, sleeper_);
   Reconciler r(crafted, applier, clock_, sleeper_, observer_);
   const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 8))}}, {});
   const auto& z = cycle.zones[0];
@@ -402,7 +426,7 @@ TEST_F(ReconcilerTest, AFailedItemIsCheckedInItsCanonicalFormOnly) {
     }
   } odd(api_);
   CraftedAnswerApi crafted(odd, answer({}, {{"::ffff:a00:63", "internal error"}}));
-  BatchDeleteApplier applier(crafted, 100, sleeper_);
+  ChangeSetApplier applier(crafted, 100, sleeper_);
   Reconciler r(crafted, applier, clock_, sleeper_, observer_);
   const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 10))}}, {});
   const auto& z = cycle.zones[0];
@@ -419,7 +443,7 @@ TEST_F(ReconcilerTest, MappedListingsNeverDeleteADesiredOrigin) {
   // one stale origin only in its mapped form.
   api_.seed(kZoneA, range_ips(0, 10));
   api_.seed(kZoneA, {"::ffff:10.0.0.1", "::ffff:10.0.0.2", "::ffff:10.0.0.50"});
-  BatchDeleteApplier applier(api_, 100, sleeper_);
+  ChangeSetApplier applier(api_, 100, sleeper_);
   const auto cycle = run(applier, {{zone_keeping(kZoneA, range_ips(0, 10))}});
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
@@ -428,6 +452,235 @@ TEST_F(ReconcilerTest, MappedListingsNeverDeleteADesiredOrigin) {
   EXPECT_EQ(z.applied.pruned, 1u);
   EXPECT_TRUE(api_.live(kZoneA).contains("::ffff:10.0.0.1"));
   EXPECT_EQ(api_.live(kZoneA).size(), 12u);
+}
+
+// --- Sync: change sets with creates and updates ----------------------------------------
+
+DesiredOrigin origin(const std::string& ip, const char* vendor, const char* region) {
+  return {ip, vendor, region};
+}
+
+// 300 live (aws us-east-1): 150 in line, 50 desired in eu-west-1, 100 stale; 120 new origins.
+DesiredZone three_hundred_zone(FakeZoneApi& api, const std::string& id) {
+  api.seed(id, range_ips(0, 300));
+  DesiredZone z;
+  z.zone_id = id;
+  for (const auto& ip : range_ips(0, 150)) z.origins.push_back(origin(ip, "aws", "us-east-1"));
+  for (const auto& ip : range_ips(150, 200)) z.origins.push_back(origin(ip, "aws", "eu-west-1"));
+  for (int i = 0; i < 120; ++i) {
+    z.origins.push_back(origin("192.0.2." + std::to_string(i), "gcp", "us-central1"));
+  }
+  return z;
+}
+
+ReconcileSettings sync_settings(double max_delete_fraction = 0.5) {
+  ReconcileSettings s;
+  s.policy = Policy::kSync;
+  s.max_delete_fraction = max_delete_fraction;
+  return s;
+}
+
+TEST_F(ReconcilerTest, SyncUpsertsFirstThenDeletesInAsFewRequestsAsPossible) {
+  const DesiredZone zone = three_hundred_zone(api_, kZoneA);
+  ChangeSetApplier applier(api_, 100, sleeper_);
+  const auto cycle = run(applier, {{zone}}, sync_settings());
+  const auto& z = cycle.zones[0];
+  EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
+  EXPECT_EQ(api_.calls,
+            (std::vector<std::string>{"list", "regions", "upsert", "upsert", "delete"}));
+  ASSERT_EQ(api_.upserts.size(), 2u);
+  EXPECT_EQ(api_.upserts[0].second.size(), 100u);
+  EXPECT_EQ(api_.upserts[1].second.size(), 70u);
+  EXPECT_EQ(api_.upserts[0].second[0], (Mapping{"192.0.2.0", "gcp", "us-central1"}))
+      << "creates first, then updates";
+  EXPECT_EQ(api_.upserts[1].second.back(), (Mapping{"10.0.0.199", "aws", "eu-west-1"}));
+  EXPECT_EQ(z.applied.requests, 3u);
+  EXPECT_EQ(z.applied.upsert_requests, 2u);
+  EXPECT_EQ(z.applied.upserted, 170u);
+  EXPECT_EQ(z.applied.pruned, 100u);
+
+  // Exactly the desired state, and nothing desired was deleted.
+  const auto now = api_.mappings(kZoneA);
+  ASSERT_EQ(now.size(), zone.origins.size());
+  for (const auto& o : zone.origins) {
+    ASSERT_TRUE(now.contains(o.ip)) << o.ip;
+    EXPECT_EQ(now.at(o.ip), std::make_pair(*o.vendor, *o.region)) << o.ip;
+  }
+  // The second cycle reads the listing and sends nothing.
+  api_.calls.clear();
+  const auto again = run(applier, {{zone}}, sync_settings());
+  EXPECT_EQ(again.zones[0].outcome, ZoneOutcome::kSuccess);
+  EXPECT_EQ(api_.calls, std::vector<std::string>{"list"}) << "no regions read without upserts";
+}
+
+TEST_F(ReconcilerTest, PruneCountsWhatSyncWouldDoButOnlyDeletes) {
+  const DesiredZone zone = three_hundred_zone(api_, kZoneA);
+  ChangeSetApplier applier(api_, 100, sleeper_);
+  const auto cycle = run(applier, {{zone}}, {.max_delete_fraction = 0.5});
+  const auto& z = cycle.zones[0];
+  EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
+  EXPECT_EQ(api_.calls, (std::vector<std::string>{"list", "delete"}));
+  EXPECT_EQ(z.plan.missing, 120u);
+  EXPECT_EQ(z.plan.mismatched, 50u);
+  EXPECT_EQ(z.applied.pruned, 100u);
+  EXPECT_EQ(api_.live(kZoneA).size(), 200u);
+}
+
+TEST_F(ReconcilerTest, TheZonesPolicyOverridesTheDaemons) {
+  DesiredZone synced = three_hundred_zone(api_, kZoneA);
+  synced.policy = Policy::kSync;
+  DesiredZone pruned = three_hundred_zone(api_, kZoneB);
+  pruned.policy = Policy::kPrune;
+  ChangeSetApplier applier(api_, 100, sleeper_);
+  ReconcileSettings daemon_prune{.max_delete_fraction = 0.5, .force = false, .concurrency = 1};
+  const auto cycle = run(applier, {{synced}}, daemon_prune);
+  EXPECT_EQ(cycle.zones[0].applied.upserted, 170u);
+  ReconcileSettings daemon_sync = sync_settings();
+  const auto other = run(applier, {{pruned}}, daemon_sync);
+  EXPECT_EQ(other.zones[0].applied.upserted, 0u);
+  EXPECT_EQ(other.zones[0].applied.pruned, 100u);
+  for (const auto& [zone, items] : api_.upserts) EXPECT_EQ(zone, kZoneA);
+}
+
+TEST_F(ReconcilerTest, SupportedRegionsAreReadOncePerCycle) {
+  DesiredState desired;
+  for (int i = 0; i < 6; ++i) {
+    char id[33];
+    std::snprintf(id, sizeof(id), "%032x", i + 1);
+    desired.zones.push_back(three_hundred_zone(api_, id));
+  }
+  ChangeSetApplier applier(api_, 100, sleeper_);
+  ReconcileSettings settings = sync_settings();
+  settings.concurrency = 3;
+  const auto cycle = run(applier, desired, settings);
+  for (const auto& z : cycle.zones) EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
+  EXPECT_EQ(api_.regions_calls, 1);
+  // A new cycle reads them again (the table may have changed).
+  for (auto& z : desired.zones) z.origins.push_back(origin("198.51.100.1", "aws", "us-east-1"));
+  run(applier, desired, settings);
+  EXPECT_EQ(api_.regions_calls, 2);
+}
+
+TEST_F(ReconcilerTest, AnUnsupportedRegionIsReportedAndNotSent) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  DesiredZone z = zone_keeping(kZoneA, range_ips(0, 10));
+  z.origins[3] = origin("10.0.0.3", "aws", "mars-north-1");         // an update
+  z.origins.push_back(origin("192.0.2.1", "oci", "us-ashburn-1"));  // no oci in the table
+  z.origins.push_back(origin("192.0.2.2", "gcp", "us-central1"));
+  ChangeSetApplier applier(api_, 100, sleeper_);
+  const auto cycle = run(applier, {{z}}, sync_settings());
+  const auto& r = cycle.zones[0];
+  EXPECT_EQ(r.outcome, ZoneOutcome::kSuccess) << r.error;
+  EXPECT_EQ(r.unsupported, (std::vector<Mapping>{{"192.0.2.1", "oci", "us-ashburn-1"},
+                                                 {"10.0.0.3", "aws", "mars-north-1"}}));
+  ASSERT_EQ(api_.upserts.size(), 1u);
+  EXPECT_EQ(api_.upserts[0].second, (std::vector<Mapping>{{"192.0.2.2", "gcp", "us-central1"}}));
+  EXPECT_EQ(api_.mappings(kZoneA).at("10.0.0.3"),
+            std::make_pair(std::string("aws"), std::string("us-east-1")));
+}
+
+TEST_F(ReconcilerTest, ARefusedUpsertIsAnItemFailureWithTheApisError) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  DesiredZone z = zone_keeping(kZoneA, range_ips(0, 9));
+  z.origins.push_back(origin("192.0.2.1", "gcp", "us-central1"));
+  z.origins.push_back(origin("192.0.2.2", "gcp", "us-central1"));
+  api_.refuse_upsert["192.0.2.1"] = {1157, "region not available for this zone"};
+  ChangeSetApplier applier(api_, 100, sleeper_);
+  const auto cycle = run(applier, {{z}}, sync_settings());
+  const auto& r = cycle.zones[0];
+  EXPECT_EQ(r.outcome, ZoneOutcome::kFailure);
+  EXPECT_EQ(r.applied.upserted, 1u);
+  EXPECT_EQ(
+      r.applied.upsert_failed,
+      (std::vector<ItemFailure>{{"192.0.2.1", {1157, "region not available for this zone"}}}));
+  EXPECT_NE(r.error.find("1 items could not be created or updated"), std::string::npos) << r.error;
+  EXPECT_EQ(r.applied.pruned, 1u) << "the deletes still go out";
+  EXPECT_TRUE(api_.gets.empty()) << "no follow-up check for upserts";
+  EXPECT_EQ(cycle.failed_items(), 1u);
+  EXPECT_EQ(cycle.exit_status(), 1);
+}
+
+TEST_F(ReconcilerTest, AFailedUpsertRequestSendsNoDeletes) {
+  const DesiredZone zone = three_hundred_zone(api_, kZoneA);
+  ApiError denied;
+  denied.kind = ApiError::Kind::kPermanent;
+  denied.http_status = 400;
+  denied.codes = {1164};
+  denied.message = "[1164] Zone limit reached";
+  api_.upsert_fails[kZoneA] = denied;
+  ChangeSetApplier applier(api_, 100, sleeper_);
+  const auto cycle = run(applier, {{zone}}, sync_settings());
+  const auto& z = cycle.zones[0];
+  EXPECT_EQ(z.outcome, ZoneOutcome::kFailure);
+  EXPECT_NE(z.error.find("batch upsert: HTTP 400: [1164] Zone limit reached"), std::string::npos)
+      << z.error;
+  EXPECT_EQ(api_.upserts.size(), 1u);
+  EXPECT_TRUE(api_.batches.empty());
+  EXPECT_EQ(api_.live(kZoneA).size(), 300u);
+}
+
+TEST_F(ReconcilerTest, UnreadableSupportedRegionsChangeNothingInThatZone) {
+  const DesiredZone zone = three_hundred_zone(api_, kZoneA);
+  ApiError down;
+  down.kind = ApiError::Kind::kRetryable;
+  down.http_status = 503;
+  down.message = "down";
+  api_.regions_fail = down;
+  ChangeSetApplier applier(api_, 100, sleeper_);
+  const auto cycle = run(applier, {{zone}}, sync_settings());
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kFailure);
+  EXPECT_NE(cycle.zones[0].error.find("reading supported regions: HTTP 503"), std::string::npos);
+  EXPECT_EQ(api_.calls, (std::vector<std::string>{"list", "regions"}));
+}
+
+TEST_F(ReconcilerTest, TheUpdateGuardBlocksAndForceLiftsIt) {
+  api_.seed(kZoneA, range_ips(0, 20));
+  DesiredZone z;
+  z.zone_id = kZoneA;
+  for (const auto& ip : range_ips(0, 20)) z.origins.push_back(origin(ip, "aws", "eu-west-1"));
+  ChangeSetApplier applier(api_, 100, sleeper_);
+  const auto blocked = run(applier, {{z}}, sync_settings());
+  EXPECT_EQ(blocked.zones[0].outcome, ZoneOutcome::kBlocked);
+  EXPECT_NE(blocked.zones[0].error.find("max_update_fraction"), std::string::npos);
+  EXPECT_TRUE(api_.upserts.empty());
+  ReconcileSettings forced = sync_settings();
+  forced.force = true;
+  EXPECT_EQ(run(applier, {{z}}, forced).zones[0].outcome, ZoneOutcome::kSuccess);
+  ReconcileSettings loose = sync_settings();
+  loose.max_update_fraction = 1.0;
+  EXPECT_EQ(run(applier, {{z}}, loose).zones[0].outcome, ZoneOutcome::kSuccess);
+}
+
+TEST_F(ReconcilerTest, DryRunInSyncSendsNothingButReadsTheRegions) {
+  const DesiredZone zone = three_hundred_zone(api_, kZoneA);
+  DryRunApplier applier;
+  const auto cycle = run(applier, {{zone}}, sync_settings());
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kDryRun);
+  EXPECT_EQ(cycle.zones[0].plan.changes.upserts(), 170u);
+  EXPECT_EQ(api_.calls, (std::vector<std::string>{"list", "regions"}));
+}
+
+TEST_F(ReconcilerTest, AStopBeforeTheDeletesSendsNone) {
+  const DesiredZone zone = three_hundred_zone(api_, kZoneA);
+  class StoppingApi : public testing::ForwardingZoneApi {
+   public:
+    StoppingApi(ZoneApi& inner, testing::FakeSleeper& s) : ForwardingZoneApi(inner), s_(s) {}
+    Result<BatchResult> batch_upsert(const std::string& z, const std::vector<Mapping>& m) override {
+      s_.stop();
+      return inner_.batch_upsert(z, m);
+    }
+
+   private:
+    testing::FakeSleeper& s_;
+  } stopping(api_, sleeper_);
+  ChangeSetApplier applier(stopping, 100, sleeper_);
+  Reconciler r(stopping, applier, clock_, sleeper_, observer_);
+  const auto report = r.reconcile_zone(zone, sync_settings());
+  EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
+  ASSERT_TRUE(report.applied.error);
+  EXPECT_EQ(report.applied.error->kind, ApiError::Kind::kCancelled);
+  EXPECT_EQ(api_.upserts.size(), 1u);
+  EXPECT_TRUE(api_.batches.empty());
 }
 
 TEST(CycleReport, ExitStatusPrecedence) {

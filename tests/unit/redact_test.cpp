@@ -120,10 +120,12 @@ TEST_F(WithSecrets, ApiErrorsAreRedactedAndCappedAtTheSource) {
 
   const auto batch = parse_batch_result(
       nlohmann::json::parse(R"({"succeeded":[],"failed":[{"origin-ip":"192.0.2.1",)"
-                            R"("error":"echo tok-SECRET-123\nforged"}]})"),
-      "origin-ip");
+                            R"("error":"echo tok-SECRET-123\nforged"},{"origin-ip":"192.0.2.2",)"
+                            R"("error":{"code":1141,"message":"echo tok-SECRET-123\nforged"}}]})"),
+      "origin-ip", Operation::kBatchDelete);
   ASSERT_TRUE(batch);
-  EXPECT_EQ(batch->failed.at(0).error, "echo [redacted]\\x0aforged");
+  EXPECT_EQ(batch->items.at(0).outcome.refusal.message, "echo [redacted]\\x0aforged");
+  EXPECT_EQ(batch->items.at(1).outcome.refusal.describe(), "[1141] echo [redacted]\\x0aforged");
 }
 
 TEST_F(WithSecrets, TheOnceReportNeverShowsASecretOrARawNewline) {
@@ -132,7 +134,7 @@ TEST_F(WithSecrets, TheOnceReportNeverShowsASecretOrARawNewline) {
   z.zone_id = "023e105f4ecef8ad9ca31a8372d0c353";
   z.outcome = ZoneOutcome::kFailure;
   z.error = "listing mappings: HTTP 400: Bearer tok-SECRET-123\nforged";
-  z.applied.failed.push_back({"192.0.2.1\nzone x: success", "key-abc said no"});
+  z.applied.failed.push_back({"192.0.2.1\nzone x: success", {0, "key-abc said no"}});
   cycle.zones.push_back(z);
   const std::string report = format_plan_report(cycle, false);
   EXPECT_EQ(report.find("tok-SECRET-123"), std::string::npos) << report;

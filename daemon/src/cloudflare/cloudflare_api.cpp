@@ -70,12 +70,15 @@ namespace {
 class ApiBase : public ZoneApi {
  protected:
   ApiBase(std::string api_base, const Credentials& credentials, RequestExecutor& executor,
-          std::string path_suffix, std::string ip_key)
+          std::string path_suffix, std::string ip_key, std::string upsert_method,
+          std::string upsert_ip_key)
       : base_(std::move(api_base)),
         headers_(request_headers(credentials)),
         executor_(executor),
         suffix_(std::move(path_suffix)),
-        ip_key_(std::move(ip_key)) {}
+        ip_key_(std::move(ip_key)),
+        upsert_method_(std::move(upsert_method)),
+        upsert_ip_key_(std::move(upsert_ip_key)) {}
 
   std::string collection(const std::string& zone_id) const {
     return base_ + "/zones/" + zone_id + suffix_;
@@ -98,16 +101,32 @@ class ApiBase : public ZoneApi {
   }
 
  public:
-  Result<BatchDeleteResult> batch_delete(const std::string& zone_id,
-                                         const std::vector<std::string>& ips) override {
-    BatchDeleteResult out;
+  Result<BatchResult> batch_delete(const std::string& zone_id,
+                                   const std::vector<std::string>& ips) override {
+    return send_batch(Operation::kBatchDelete,
+                      request("DELETE", collection(zone_id) + "/batch", json(ips).dump()),
+                      "batch delete result");
+  }
+
+  Result<BatchResult> batch_upsert(const std::string& zone_id,
+                                   const std::vector<Mapping>& mappings) override {
+    json items = json::array();
+    for (const auto& m : mappings) {
+      items.push_back({{upsert_ip_key_, m.ip}, {"vendor", m.vendor}, {"region", m.region}});
+    }
+    return send_batch(Operation::kBatchUpsert,
+                      request(upsert_method_, collection(zone_id) + "/batch", items.dump()),
+                      "batch upsert result");
+  }
+
+  Result<SupportedRegions> supported_regions(const std::string& zone_id) override {
+    SupportedRegions out;
     auto error = executor_.run(
-        Operation::kBatchDelete,
-        request("DELETE", collection(zone_id) + "/batch", json(ips).dump()),
+        Operation::kSupportedRegions, request("GET", collection(zone_id) + "/supported_regions"),
         [&](const HttpResponse& response) {
           return accept_success(response, [&](const Envelope& env) -> std::optional<ApiError> {
-            auto parsed = parse_batch_result(batch_value(env.result), ip_key_);
-            if (!parsed) return malformed_result(response, "batch delete result");
+            auto parsed = parse_supported_regions(env.result);
+            if (!parsed) return malformed_result(response, "supported regions");
             out = std::move(*parsed);
             return std::nullopt;
           });
@@ -143,6 +162,20 @@ class ApiBase : public ZoneApi {
   }
 
  protected:
+  Result<BatchResult> send_batch(Operation op, const HttpRequest& req, const char* what) {
+    BatchResult out;
+    auto error = executor_.run(op, req, [&](const HttpResponse& response) {
+      return accept_success(response, [&](const Envelope& env) -> std::optional<ApiError> {
+        auto parsed = parse_batch_result(batch_value(env.result), ip_key_, op);
+        if (!parsed) return malformed_result(response, what);
+        out = std::move(*parsed);
+        return std::nullopt;
+      });
+    });
+    if (error) return *error;
+    return out;
+  }
+
   // Where the {"succeeded", "failed"} object sits in a batch answer's result.
   virtual const json& batch_value(const json& result) const = 0;
 
@@ -150,7 +183,9 @@ class ApiBase : public ZoneApi {
   const std::vector<std::pair<std::string, std::string>> headers_;
   RequestExecutor& executor_;
   const std::string suffix_;
-  const std::string ip_key_;
+  const std::string ip_key_;         // in answers
+  const std::string upsert_method_;  // of the batch upsert
+  const std::string upsert_ip_key_;  // in batch upsert items
 };
 
 // Generation 1 (end of life at Cloudflare since 2026-10-01): /cache/origin_cloud_regions;
@@ -158,7 +193,7 @@ class ApiBase : public ZoneApi {
 class CacheV1Api final : public ApiBase {
  public:
   CacheV1Api(std::string base, const Credentials& c, RequestExecutor& e)
-      : ApiBase(std::move(base), c, e, "/cache/origin_cloud_regions", "origin-ip") {}
+      : ApiBase(std::move(base), c, e, "/cache/origin_cloud_regions", "origin-ip", "PATCH", "ip") {}
 
   Result<std::vector<Mapping>> list(const std::string& zone_id) override {
     std::vector<Mapping> out;
@@ -198,7 +233,7 @@ class CacheV1Api final : public ApiBase {
 class OriginV2Api final : public ApiBase {
  public:
   OriginV2Api(std::string base, const Credentials& c, RequestExecutor& e, int page_size)
-      : ApiBase(std::move(base), c, e, "/origin/cloud_regions", "origin_ip"),
+      : ApiBase(std::move(base), c, e, "/origin/cloud_regions", "origin_ip", "PUT", "origin_ip"),
         page_size_(page_size) {}
 
   Result<std::vector<Mapping>> list(const std::string& zone_id) override {

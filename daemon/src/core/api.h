@@ -2,8 +2,10 @@
 // cache_v1_api.cpp and origin_v2_api.cpp are the two implementations; make_zone_api picks one.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -20,8 +22,9 @@ struct Mapping {
 };
 
 // The operations, as they are labelled in metrics and logs.
-enum class Operation { kList, kBatchDelete, kGet };
-std::string_view to_string(Operation op);  // list | batch_delete | get
+enum class Operation { kList, kBatchDelete, kGet, kBatchUpsert, kSupportedRegions };
+// list | batch_delete | get | batch_upsert | supported_regions
+std::string_view to_string(Operation op);
 
 enum class RetryReason { kRateLimited, kServerError, kTransport };
 std::string_view to_string(RetryReason reason);  // rate_limited | server_error | transport
@@ -58,14 +61,52 @@ class Result {
   std::variant<T, ApiError> v_;
 };
 
-struct BatchItemFailure {
-  std::string ip;
-  std::string error;  // as the API gave it
+// Why the API did not carry out one item of a batch: its error code (0 when the answer gave
+// none) and its message, as the API gave them (redacted).
+struct Refusal {
+  int code = 0;
+  std::string message;
+  std::string describe() const;  // "[1157] invalid region" or the message alone
+  friend bool operator==(const Refusal&, const Refusal&) = default;
 };
 
-struct BatchDeleteResult {
-  std::vector<std::string> succeeded;
-  std::vector<BatchItemFailure> failed;
+// What the API did with one item of a batch request, decided by the API layer (api_parse.h)
+// from the answer: done; not done because there is nothing there (a delete whose mapping is
+// already gone); or refused, for the given reason.
+struct ItemOutcome {
+  enum class Kind { kApplied, kAbsent, kRefused };
+  Kind kind = Kind::kApplied;
+  Refusal refusal;  // kRefused only
+
+  static ItemOutcome applied() { return {}; }
+  static ItemOutcome absent() { return {Kind::kAbsent, {}}; }
+  static ItemOutcome refused(Refusal why) { return {Kind::kRefused, std::move(why)}; }
+  friend bool operator==(const ItemOutcome&, const ItemOutcome&) = default;
+};
+
+// One entry of a batch answer: the IP as the answer spelled it, and what happened to it.
+struct BatchItem {
+  std::string ip;
+  ItemOutcome outcome;
+  friend bool operator==(const BatchItem&, const BatchItem&) = default;
+};
+
+// A batch delete or upsert answer, entries in answer order (succeeded ones first).
+struct BatchResult {
+  std::vector<BatchItem> items;
+};
+
+// A requested item that is still not done after everything the applier could check.
+struct ItemFailure {
+  std::string ip;  // as requested
+  Refusal refusal;
+  friend bool operator==(const ItemFailure&, const ItemFailure&) = default;
+};
+
+// The API's table of regions a mapping may name, by vendor (GET .../supported_regions).
+struct SupportedRegions {
+  std::map<std::string, std::set<std::string>> by_vendor;
+  bool supports(const std::string& vendor, const std::string& region) const;
 };
 
 enum class Presence { kPresent, kAbsent };
@@ -75,11 +116,18 @@ class ZoneApi {
   virtual ~ZoneApi() = default;
   // Every live mapping of the zone, all pages. A zone with no mappings is an empty list.
   virtual Result<std::vector<Mapping>> list(const std::string& zone_id) = 0;
-  // One DELETE .../batch request; at most 100 IPs (the caller chunks).
-  virtual Result<BatchDeleteResult> batch_delete(const std::string& zone_id,
-                                                 const std::vector<std::string>& ips) = 0;
+  // One DELETE .../batch request; at most 100 IPs (the caller chunks). An item whose mapping
+  // the API says is not there is kAbsent; any other failed item is kRefused.
+  virtual Result<BatchResult> batch_delete(const std::string& zone_id,
+                                           const std::vector<std::string>& ips) = 0;
+  // One batch upsert request (generation 1: PATCH .../batch; generation 2: PUT .../batch); at
+  // most 100 mappings (the caller chunks). Every failed item is kRefused.
+  virtual Result<BatchResult> batch_upsert(const std::string& zone_id,
+                                           const std::vector<Mapping>& mappings) = 0;
   // Whether a mapping exists for one IP (the follow-up check of a failed batch item).
   virtual Result<Presence> get(const std::string& zone_id, const std::string& ip) = 0;
+  // The regions the API accepts, by vendor (the same for every zone; read through one).
+  virtual Result<SupportedRegions> supported_regions(const std::string& zone_id) = 0;
 };
 
 // What the request executor (cloudflare/cloudflare_api.h) reports; implemented by the metrics

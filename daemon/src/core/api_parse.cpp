@@ -18,6 +18,10 @@ std::string_view to_string(Operation op) {
       return "batch_delete";
     case Operation::kGet:
       return "get";
+    case Operation::kBatchUpsert:
+      return "batch_upsert";
+    case Operation::kSupportedRegions:
+      return "supported_regions";
   }
   return "unknown";
 }
@@ -50,6 +54,16 @@ std::string ApiError::describe() const {
       http_status == 0 ? std::string("no answer") : "HTTP " + std::to_string(http_status);
   if (!message.empty()) out += ": " + message;
   return out;
+}
+
+std::string Refusal::describe() const {
+  if (code == 0) return message;
+  return "[" + std::to_string(code) + "] " + message;
+}
+
+bool SupportedRegions::supports(const std::string& vendor, const std::string& region) const {
+  auto it = by_vendor.find(vendor);
+  return it != by_vendor.end() && it->second.contains(region);
 }
 
 std::optional<Envelope> parse_envelope(std::string_view body) {
@@ -178,24 +192,67 @@ std::optional<std::vector<Mapping>> parse_mappings(const json& array, std::strin
   return out;
 }
 
-std::optional<BatchDeleteResult> parse_batch_result(const json& value, std::string_view ip_key) {
+namespace {
+
+// A failed item's "error": a string, or an object {"code", "message"}.
+Refusal refusal_of(const json& item) {
+  Refusal r;
+  auto it = item.find("error");
+  if (it == item.end()) {
+    r.message = "(no error given)";
+  } else if (it->is_string()) {
+    r.message = redact(it->get<std::string>());
+  } else if (it->is_object()) {
+    if (auto code = it->find("code"); code != it->end() && code->is_number_integer()) {
+      const auto value = code->get<long long>();
+      if (value > 0 && value < 1000000) r.code = static_cast<int>(value);
+    }
+    if (const std::string* msg = string_field(*it, "message")) r.message = redact(*msg);
+  }
+  if (r.message.empty()) r.message = "(no error given)";
+  return r;
+}
+
+}  // namespace
+
+std::optional<BatchResult> parse_batch_result(const json& value, std::string_view ip_key,
+                                              Operation op) {
   if (!value.is_object()) return std::nullopt;
   auto succeeded = value.find("succeeded");
   auto failed = value.find("failed");
   if (succeeded == value.end() || !succeeded->is_array()) return std::nullopt;
   if (failed == value.end() || !failed->is_array()) return std::nullopt;
 
-  BatchDeleteResult out;
+  BatchResult out;
   for (const auto& item : *succeeded) {
     const std::string* ip = item.is_object() ? string_field(item, ip_key) : nullptr;
     if (ip == nullptr) return std::nullopt;
-    out.succeeded.push_back(*ip);
+    out.items.push_back({*ip, ItemOutcome::applied()});
   }
   for (const auto& item : *failed) {
     const std::string* ip = item.is_object() ? string_field(item, ip_key) : nullptr;
     if (ip == nullptr) return std::nullopt;
-    const std::string* error = string_field(item, "error");
-    out.failed.push_back({*ip, error ? redact(*error) : std::string("(no error given)")});
+    Refusal why = refusal_of(item);
+    const bool gone = op == Operation::kBatchDelete &&
+                      (why.code == kCodeSettingMissing || why.code == kCodeNoMapping ||
+                       says_not_found(why.message));
+    out.items.push_back({*ip, gone ? ItemOutcome::absent() : ItemOutcome::refused(std::move(why))});
+  }
+  return out;
+}
+
+std::optional<SupportedRegions> parse_supported_regions(const json& result) {
+  if (!result.is_object()) return std::nullopt;
+  auto vendors = result.find("vendors");
+  if (vendors == result.end() || !vendors->is_object()) return std::nullopt;
+  SupportedRegions out;
+  for (const auto& [vendor, regions] : vendors->items()) {
+    if (!regions.is_array()) return std::nullopt;
+    auto& names = out.by_vendor[vendor];
+    for (const auto& region : regions) {
+      const std::string* name = region.is_object() ? string_field(region, "name") : nullptr;
+      if (name != nullptr && !name->empty()) names.insert(*name);
+    }
   }
   return out;
 }

@@ -45,9 +45,17 @@ ApiError malformed_result(const HttpResponse& response, std::string what);
 std::optional<std::vector<Mapping>> parse_mappings(const nlohmann::json& array,
                                                    std::string_view ip_key);
 
-// {"succeeded": [...], "failed": [...]} items keyed by ip_key.
-std::optional<BatchDeleteResult> parse_batch_result(const nlohmann::json& value,
-                                                    std::string_view ip_key);
+// {"succeeded": [...], "failed": [...]} items keyed by ip_key, as one typed outcome per item:
+// succeeded items are applied; a failed item's "error" (a string, or an object with "code" and
+// "message") is its refusal, except that a failed item of a batch delete (`op`
+// kBatchDelete) whose error says the mapping is not there (says_not_found, or code 1142 or
+// 1163) is absent. Upsert items are never absent.
+std::optional<BatchResult> parse_batch_result(const nlohmann::json& value, std::string_view ip_key,
+                                              Operation op);
+
+// The supported_regions result (flat in both generations): {"vendors": {vendor: [{"name"},
+// ...]}}. nullopt when it has another shape; entries without a string name are skipped.
+std::optional<SupportedRegions> parse_supported_regions(const nlohmann::json& result);
 
 // origin-v2 paging: result_info.total_pages (0 for an empty zone).
 std::optional<int> parse_total_pages(const nlohmann::json& result_info);

@@ -302,9 +302,13 @@ class DesiredStateParser {
         has_origins = true;
       } else if (name == "manage_cidrs") {
         parse_cidrs(value, i, zone);
+      } else if (name == "policy") {
+        // The zone's own policy (policy.h), over reconcile.policy.
+        zone.policy = value.is_scalar() ? parse_policy(value.scalar) : std::nullopt;
+        if (!zone.policy) fail_value(value, path() + ".policy", "must be prune or sync");
       } else {
         fail(key, path() + "." + shown(name),
-             "unknown key (a zone has zone_id, origins and manage_cidrs)");
+             "unknown key (a zone has zone_id, origins, manage_cidrs and policy)");
       }
     });
     if (id_node == nullptr) fail(n, path(), "missing zone_id");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ip.h"
+#include "core/policy.h"
 
 namespace orc {
 
@@ -25,9 +26,10 @@ struct DesiredOrigin {
 };
 
 struct DesiredZone {
-  std::string zone_id;                 // 32 hex characters, lower-cased
-  std::vector<DesiredOrigin> origins;  // duplicates (after canonicalization) are an error
-  std::vector<Cidr> manage_cidrs;      // unmapped (ip.h); empty: every live IP is in scope
+  std::string zone_id;                          // 32 hex characters, lower-cased
+  std::vector<DesiredOrigin> origins;           // duplicates (after canonicalization) are an error
+  std::vector<Cidr> manage_cidrs;               // unmapped (ip.h); empty: every live IP is in scope
+  std::optional<Policy> policy = std::nullopt;  // none: reconcile.policy
 };
 
 struct DesiredState {

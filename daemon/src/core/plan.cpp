@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace orc {
@@ -19,19 +20,44 @@ bool in_scope(const DesiredZone& desired, const IpAddress& ip) {
 
 }  // namespace
 
-ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired) {
+std::string_view to_string(Policy policy) {
+  switch (policy) {
+    case Policy::kPrune:
+      return "prune";
+    case Policy::kSync:
+      return "sync";
+  }
+  return "unknown";
+}
+
+std::optional<Policy> parse_policy(std::string_view text) {
+  if (text == "prune") return Policy::kPrune;
+  if (text == "sync") return Policy::kSync;
+  return std::nullopt;
+}
+
+ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired, Policy policy) {
   ZonePlan plan;
+  plan.policy = policy;
   plan.live = live.size();
   plan.desired = desired.origins.size();
+  const bool sync = policy == Policy::kSync;
 
   // The parser already folds desired origins; folding again keeps any other source honest.
-  std::unordered_set<std::string> keep;
+  // Each kept address maps to the desired origin when it names vendor and region, else null.
+  std::unordered_map<std::string, const DesiredOrigin*> keep;
   keep.reserve(desired.origins.size());
-  for (const auto& o : desired.origins) keep.insert(canonical_origin_ip(o.ip).value_or(o.ip));
+  for (const auto& o : desired.origins) {
+    const DesiredOrigin* named = o.vendor && o.region ? &o : nullptr;
+    auto [it, inserted] = keep.try_emplace(canonical_origin_ip(o.ip).value_or(o.ip), named);
+    if (!inserted && it->second == nullptr) it->second = named;
+  }
 
   std::unordered_set<std::string> seen;     // canonical origin form of every parseable entry
   std::unordered_set<std::string> doomed;   // canonical origin form of the stale ones
-  std::unordered_set<std::string> planned;  // RFC 5952 form of each spelling in `stale`
+  std::unordered_set<std::string> planned;  // RFC 5952 form of each spelling in deletes
+  std::unordered_set<std::string> updated;  // RFC 5952 form of each spelling in updates
+  std::unordered_set<std::string> drifted;  // canonical origin form of the mismatched ones
   seen.reserve(live.size());
   for (const auto& m : live) {
     const auto ip = parse_ip(m.ip);
@@ -43,23 +69,44 @@ ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired)
     const std::string key = to_string(origin);
     const bool scoped = in_scope(desired, origin);
     if (seen.insert(key).second && scoped) ++plan.in_scope_addresses;
-    if (keep.contains(key)) continue;
+    if (auto kept = keep.find(key); kept != keep.end()) {
+      const DesiredOrigin* want = kept->second;
+      if (want == nullptr || !scoped) continue;
+      if (m.vendor == *want->vendor && m.region == *want->region) continue;
+      if (!updated.insert(to_string(*ip)).second) continue;
+      ++plan.mismatched;
+      drifted.insert(key);
+      if (sync) plan.changes.updates.push_back({m, {m.ip, *want->vendor, *want->region}});
+      continue;
+    }
     if (!scoped) {
       ++plan.out_of_scope;
       continue;
     }
     if (planned.insert(to_string(*ip)).second) {
-      plan.stale.push_back(m.ip);
+      plan.changes.deletes.push_back(m.ip);
       doomed.insert(key);
     }
   }
   plan.live_addresses = seen.size();
   plan.stale_addresses = doomed.size();
+  plan.mismatched_addresses = drifted.size();
+
+  std::unordered_set<std::string> created;
+  for (const auto& o : desired.origins) {
+    if (!o.vendor || !o.region) continue;
+    const std::string key = canonical_origin_ip(o.ip).value_or(o.ip);
+    if (seen.contains(key) || !created.insert(key).second) continue;
+    const auto ip = parse_ip(key);
+    if (!ip || !in_scope(desired, *ip)) continue;
+    ++plan.missing;
+    if (sync) plan.changes.creates.push_back({key, *o.vendor, *o.region});
+  }
   return plan;
 }
 
 GuardDecision check_safety(const ZonePlan& plan, double max_fraction, bool force) {
-  if (force || plan.live_addresses < kGuardMinLive || plan.stale.empty()) return {};
+  if (force || plan.live_addresses < kGuardMinLive || plan.changes.deletes.empty()) return {};
   // stale_addresses <= in_scope_addresses, and both are at least 1 here; max() guards a
   // hand-made plan against a division by zero.
   const double fraction = static_cast<double>(plan.stale_addresses) /
@@ -74,17 +121,34 @@ GuardDecision check_safety(const ZonePlan& plan, double max_fraction, bool force
   return {true, buf};
 }
 
-std::vector<std::vector<std::string>> chunk(const std::vector<std::string>& items,
-                                            std::size_t size) {
-  if (size == 0) throw std::invalid_argument("chunk size must be at least 1");
-  std::vector<std::vector<std::string>> out;
-  out.reserve((items.size() + size - 1) / size);
-  for (std::size_t i = 0; i < items.size(); i += size) {
-    const std::size_t end = std::min(items.size(), i + size);
-    out.emplace_back(items.begin() + static_cast<std::ptrdiff_t>(i),
-                     items.begin() + static_cast<std::ptrdiff_t>(end));
-  }
-  return out;
+GuardDecision check_update_safety(const ZonePlan& plan, double max_fraction, bool force) {
+  if (force || plan.live_addresses < kGuardMinLive || plan.changes.updates.empty()) return {};
+  const double fraction = static_cast<double>(plan.mismatched_addresses) /
+                          static_cast<double>(std::max<std::size_t>(plan.in_scope_addresses, 1));
+  if (fraction <= max_fraction) return {};
+  char buf[200];
+  std::snprintf(buf, sizeof(buf),
+                "would update %zu of %zu live mappings (%.1f%%, counting distinct addresses in "
+                "scope), above max_update_fraction %.1f%%",
+                plan.mismatched_addresses, plan.in_scope_addresses, fraction * 100.0,
+                max_fraction * 100.0);
+  return {true, buf};
+}
+
+std::vector<Mapping> hold_back_unsupported(ChangeSet& changes, const SupportedRegions& regions) {
+  std::vector<Mapping> held;
+  auto unsupported = [&](const Mapping& m) { return !regions.supports(m.vendor, m.region); };
+  std::erase_if(changes.creates, [&](const Mapping& m) {
+    if (!unsupported(m)) return false;
+    held.push_back(m);
+    return true;
+  });
+  std::erase_if(changes.updates, [&](const MappingUpdate& u) {
+    if (!unsupported(u.to)) return false;
+    held.push_back(u.to);
+    return true;
+  });
+  return held;
 }
 
 }  // namespace orc

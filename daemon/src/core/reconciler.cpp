@@ -21,7 +21,7 @@ constexpr std::size_t kUnrequestedShown = 5;     // answer entries quoted per wa
 }  // namespace
 
 MatchedBatch match_batch_answer(const std::vector<std::string>& requested,
-                                const BatchDeleteResult& answer) {
+                                const BatchResult& answer) {
   constexpr std::size_t kAmbiguous = static_cast<std::size_t>(-1);
   std::unordered_map<std::string, std::size_t> exact;   // RFC 5952 form -> request index
   std::unordered_map<std::string, std::size_t> origin;  // canonical origin form -> index
@@ -43,37 +43,34 @@ MatchedBatch match_batch_answer(const std::vector<std::string>& requested,
     return std::nullopt;
   };
 
-  enum class State : std::uint8_t { kUnanswered, kSucceeded, kFailed };
-  std::vector<State> state(requested.size(), State::kUnanswered);
-  std::vector<const std::string*> error(requested.size(), nullptr);
+  // The outcome decided for each requested IP; nullptr while unanswered.
+  std::vector<const ItemOutcome*> decided(requested.size(), nullptr);
   MatchedBatch out;
-  for (const auto& item : answer.failed) {
+  for (const auto& item : answer.items) {
     const auto i = find(item.ip);
     if (!i) {
       out.unrequested.push_back(item.ip);
-    } else if (state[*i] != State::kFailed) {
-      state[*i] = State::kFailed;
-      error[*i] = &item.error;
+      continue;
     }
-  }
-  for (const auto& ip : answer.succeeded) {
-    const auto i = find(ip);
-    if (!i) {
-      out.unrequested.push_back(ip);
-    } else if (state[*i] == State::kUnanswered) {
-      state[*i] = State::kSucceeded;
-    }
+    const ItemOutcome*& d = decided[*i];
+    const bool applied = item.outcome.kind == ItemOutcome::Kind::kApplied;
+    // Not applied wins over applied; among the others the first entry decides.
+    if (d == nullptr || (!applied && d->kind == ItemOutcome::Kind::kApplied)) d = &item.outcome;
   }
   for (std::size_t i = 0; i < requested.size(); ++i) {
-    switch (state[i]) {
-      case State::kSucceeded:
-        out.succeeded.push_back(requested[i]);
+    if (decided[i] == nullptr) {
+      ++out.unanswered;
+      continue;
+    }
+    switch (decided[i]->kind) {
+      case ItemOutcome::Kind::kApplied:
+        out.applied.push_back(requested[i]);
         break;
-      case State::kFailed:
-        out.failed.push_back({requested[i], *error[i]});
+      case ItemOutcome::Kind::kAbsent:
+        out.absent.push_back(requested[i]);
         break;
-      case State::kUnanswered:
-        ++out.unanswered;
+      case ItemOutcome::Kind::kRefused:
+        out.refused.push_back({requested[i], decided[i]->refusal});
         break;
     }
   }
@@ -82,7 +79,7 @@ MatchedBatch match_batch_answer(const std::vector<std::string>& requested,
 
 namespace {
 
-void warn_about_answer(const std::string& zone_id, const MatchedBatch& m) {
+void warn_about_answer(const std::string& zone_id, std::string_view what, const MatchedBatch& m) {
   if (!m.unrequested.empty()) {
     std::string quoted;
     for (std::size_t i = 0; i < m.unrequested.size() && i < kUnrequestedShown; ++i) {
@@ -91,45 +88,84 @@ void warn_about_answer(const std::string& zone_id, const MatchedBatch& m) {
     }
     if (m.unrequested.size() > kUnrequestedShown) quoted += ", ...";
     spdlog::warn(
-        "zone {}: the batch delete answer names {} IPs that were not in the request; ignored "
+        "zone {}: the {} answer names {} IPs that were not in the request; ignored "
         "(not counted, not checked): {}",
-        zone_id, m.unrequested.size(), quoted);
+        zone_id, what, m.unrequested.size(), quoted);
   }
   if (m.unanswered > 0) {
     spdlog::warn(
-        "zone {}: the batch delete answer does not mention {} of the IPs requested; not counted "
-        "as pruned (the next listing shows whether they are gone)",
-        zone_id, m.unanswered);
+        "zone {}: the {} answer does not mention {} of the IPs requested; not counted "
+        "as {} (the next listing shows where they stand)",
+        zone_id, what, m.unanswered, what == "batch delete" ? "pruned" : "upserted");
   }
 }
 
 }  // namespace
 
-ApplyResult BatchDeleteApplier::apply(const std::string& zone_id,
-                                      const std::vector<std::string>& stale) {
+ApplyResult ChangeSetApplier::apply(const std::string& zone_id, const ChangeSet& changes) {
   ApplyResult out;
-  for (const auto& batch : chunk(stale, batch_size_)) {
+  std::vector<Mapping> upserts = changes.creates;
+  upserts.reserve(changes.upserts());
+  for (const auto& u : changes.updates) upserts.push_back(u.to);
+  upsert(zone_id, upserts, out);
+  if (!out.error) remove(zone_id, changes.deletes, out);
+  return out;
+}
+
+void ChangeSetApplier::upsert(const std::string& zone_id, const std::vector<Mapping>& items,
+                              ApplyResult& out) {
+  for (const auto& batch : chunk(items, batch_size_)) {
     if (stop_.stop_requested()) {
       out.error = ApiError::cancelled();
-      break;
+      out.error_operation = Operation::kBatchUpsert;
+      return;
+    }
+    ++out.requests;
+    ++out.upsert_requests;
+    auto result = api_.batch_upsert(zone_id, batch);
+    if (!result.ok()) {
+      out.error = result.error();
+      out.error_operation = Operation::kBatchUpsert;
+      return;
+    }
+    std::vector<std::string> ips;
+    ips.reserve(batch.size());
+    for (const auto& m : batch) ips.push_back(m.ip);
+    MatchedBatch matched = match_batch_answer(ips, result.value());
+    warn_about_answer(zone_id, "batch upsert", matched);
+    out.unrequested += matched.unrequested.size();
+    out.upserted += matched.applied.size();
+    // An upsert is never "absent"; should an answer say so, the mapping is not as desired.
+    for (auto& ip : matched.absent) {
+      out.upsert_failed.push_back({std::move(ip), {0, "the answer says there is no mapping"}});
+    }
+    for (auto& item : matched.refused) out.upsert_failed.push_back(std::move(item));
+  }
+}
+
+void ChangeSetApplier::remove(const std::string& zone_id, const std::vector<std::string>& ips,
+                              ApplyResult& out) {
+  for (const auto& batch : chunk(ips, batch_size_)) {
+    if (stop_.stop_requested()) {
+      out.error = ApiError::cancelled();
+      out.error_operation = Operation::kBatchDelete;
+      return;
     }
     ++out.requests;
     auto result = api_.batch_delete(zone_id, batch);
     if (!result.ok()) {
       out.error = result.error();
-      break;
+      out.error_operation = Operation::kBatchDelete;
+      return;
     }
     // Only what was asked for counts, and only a requested IP is ever checked.
     MatchedBatch matched = match_batch_answer(batch, result.value());
-    warn_about_answer(zone_id, matched);
+    warn_about_answer(zone_id, "batch delete", matched);
     out.unrequested += matched.unrequested.size();
-    out.pruned += matched.succeeded.size();
-    for (auto& item : matched.failed) {
-      // The batch is not transactional: another actor may have removed the mapping already.
-      if (says_not_found(item.error)) {
-        ++out.already_gone;
-        continue;
-      }
+    out.pruned += matched.applied.size();
+    // The batch is not transactional: another actor may have removed the mapping already.
+    out.already_gone += matched.absent.size();
+    for (auto& item : matched.refused) {
       // The path gets the RFC 5952 form of the IP we requested, never text from the answer.
       const auto path_ip = canonicalize_ip(item.ip);
       if (!path_ip) {  // the plan sends only addresses; kept as a failure should that change
@@ -142,12 +178,11 @@ ApplyResult BatchDeleteApplier::apply(const std::string& zone_id,
         continue;
       }
       if (!presence.ok()) {
-        item.error += " (follow-up check failed: " + presence.error().describe() + ")";
+        item.refusal.message += " (follow-up check failed: " + presence.error().describe() + ")";
       }
       out.failed.push_back(std::move(item));
     }
   }
-  return out;
 }
 
 std::string_view to_string(ZoneOutcome outcome) {
@@ -171,7 +206,7 @@ std::size_t CycleReport::count(ZoneOutcome outcome) const {
 
 std::size_t CycleReport::failed_items() const {
   std::size_t n = 0;
-  for (const auto& z : zones) n += z.applied.failed.size();
+  for (const auto& z : zones) n += z.applied.failed.size() + z.applied.upsert_failed.size();
   return n;
 }
 
@@ -184,60 +219,109 @@ int CycleReport::exit_status() const {
 std::string CycleReport::summary() const {
   std::size_t pruned = 0;
   std::size_t stale = 0;
+  std::size_t to_upsert = 0;
+  std::size_t upserted = 0;
   for (const auto& z : zones) {
     pruned += z.applied.pruned;
-    stale += z.plan.stale.size();
+    stale += z.plan.changes.deletes.size();
+    to_upsert += z.plan.changes.upserts();
+    upserted += z.applied.upserted;
   }
-  return fmt::format("{} zones: {} ok, {} failed, {} blocked, {} dry-run; {} stale, {} pruned{}",
+  // The upsert counts only where a plan had any: prune-only cycles read as they always did.
+  const std::string upserts =
+      to_upsert == 0 ? std::string()
+                     : fmt::format(", {} to create or update, {} upserted", to_upsert, upserted);
+  return fmt::format("{} zones: {} ok, {} failed, {} blocked, {} dry-run; {} stale, {} pruned{}{}",
                      zones.size(), count(ZoneOutcome::kSuccess), count(ZoneOutcome::kFailure),
                      count(ZoneOutcome::kBlocked), count(ZoneOutcome::kDryRun), stale, pruned,
-                     interrupted ? " (interrupted)" : "");
+                     upserts, interrupted ? " (interrupted)" : "");
 }
 
 namespace {
 
+// " created_or_updated=N" style detail, only where the plan had upserts.
+std::string upsert_detail(const ZoneReport& r, bool applied) {
+  const auto& c = r.plan.changes;
+  if (c.upserts() == 0 && r.unsupported.empty()) return {};
+  std::string out = fmt::format(" create={} update={}", c.creates.size(), c.updates.size());
+  if (applied) {
+    out += fmt::format(" upserted={} not_upserted={}", r.applied.upserted,
+                       r.applied.upsert_failed.size());
+  }
+  if (!r.unsupported.empty()) out += fmt::format(" unsupported_region={}", r.unsupported.size());
+  return out;
+}
+
+void log_items(const std::string& zone_id, const std::vector<ItemFailure>& items,
+               std::string_view verb) {
+  for (std::size_t i = 0; i < items.size() && i < kItemsLoggedPerZone; ++i) {
+    spdlog::warn("zone {}: {} was not {}: {}", zone_id, items[i].ip, verb,
+                 items[i].refusal.describe());
+  }
+  if (items.size() > kItemsLoggedPerZone) {
+    spdlog::warn("zone {}: {} more items were not {}", zone_id, items.size() - kItemsLoggedPerZone,
+                 verb);
+  }
+}
+
 void log_report(const ZoneReport& r) {
   const auto& p = r.plan;
   const auto& a = r.applied;
+  const std::size_t stale = p.changes.deletes.size();
   switch (r.outcome) {
     case ZoneOutcome::kSuccess:
       spdlog::info(
-          "zone {}: in line: live={} desired={} stale={} pruned={} already_gone={} "
+          "zone {}: in line: live={} desired={} stale={} pruned={} already_gone={}{} "
           "requests={} ({:.2f}s)",
-          r.zone_id, p.live, p.desired, p.stale.size(), a.pruned, a.already_gone, a.requests,
-          r.seconds);
+          r.zone_id, p.live, p.desired, stale, a.pruned, a.already_gone, upsert_detail(r, true),
+          a.requests, r.seconds);
       break;
     case ZoneOutcome::kDryRun:
-      spdlog::info("zone {}: dry run: live={} desired={} stale={} (nothing deleted)", r.zone_id,
-                   p.live, p.desired, p.stale.size());
+      spdlog::info("zone {}: dry run: live={} desired={} stale={}{} (nothing changed)", r.zone_id,
+                   p.live, p.desired, stale, upsert_detail(r, false));
       break;
     case ZoneOutcome::kBlocked:
       spdlog::warn(
-          "zone {}: safety guard blocked the prune: {}; nothing deleted (use --force "
+          "zone {}: safety guard blocked the {}: {}; nothing changed (use --force "
           "for one run if this is intended)",
-          r.zone_id, r.error);
+          r.zone_id, p.changes.updates.empty() ? "prune" : "changes", r.error);
       break;
     case ZoneOutcome::kFailure:
       spdlog::error(
-          "zone {}: reconcile failed: {}: live={} stale={} pruned={} not_deleted={}; "
+          "zone {}: reconcile failed: {}: live={} stale={} pruned={} not_deleted={}{}; "
           "will retry next cycle",
-          r.zone_id, r.error, p.live, p.stale.size(), a.pruned, a.failed.size());
+          r.zone_id, r.error, p.live, stale, a.pruned, a.failed.size(), upsert_detail(r, true));
       break;
   }
-  for (std::size_t i = 0; i < a.failed.size() && i < kItemsLoggedPerZone; ++i) {
-    spdlog::warn("zone {}: {} was not deleted: {}", r.zone_id, a.failed[i].ip, a.failed[i].error);
-  }
-  if (a.failed.size() > kItemsLoggedPerZone) {
-    spdlog::warn("zone {}: {} more items were not deleted", r.zone_id,
-                 a.failed.size() - kItemsLoggedPerZone);
-  }
+  log_items(r.zone_id, a.upsert_failed, "created or updated");
+  log_items(r.zone_id, a.failed, "deleted");
   if (p.unparseable > 0) {
     spdlog::warn("zone {}: {} live mappings have an IP that does not parse; left alone", r.zone_id,
                  p.unparseable);
   }
 }
 
+// The region check of the origins to create or update; they are reported, never sent.
+void log_unsupported(const std::string& zone_id, const std::vector<Mapping>& held) {
+  for (std::size_t i = 0; i < held.size() && i < kItemsLoggedPerZone; ++i) {
+    spdlog::warn(
+        "zone {}: {} names region '{}' of vendor {}, which the API does not list as supported; "
+        "not sent (correct the desired state)",
+        zone_id, held[i].ip, shown(held[i].region, 64), held[i].vendor);
+  }
+  if (held.size() > kItemsLoggedPerZone) {
+    spdlog::warn("zone {}: {} more origins name an unsupported region; not sent", zone_id,
+                 held.size() - kItemsLoggedPerZone);
+  }
+}
+
 }  // namespace
+
+Result<SupportedRegions> Reconciler::supported_regions(const std::string& zone_id) {
+  std::lock_guard lock(regions_mu_);
+  if (!regions_) regions_.emplace(api_.supported_regions(zone_id));
+  return *regions_;
+}
 
 ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSettings& settings) {
   ZoneReport report;
@@ -250,35 +334,65 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
     return report;
   };
 
-  // List everything before deleting anything.
+  // List everything before changing anything.
   auto live = api_.list(zone.zone_id);
   if (!live.ok()) {
     report.error = "listing mappings: " + live.error().describe();
     return finish(ZoneOutcome::kFailure);
   }
   report.listed = true;
-  report.plan = plan_zone(live.value(), zone);
+  report.plan = plan_zone(live.value(), zone, zone.policy.value_or(settings.policy));
 
-  if (auto guard = check_safety(report.plan, settings.max_delete_fraction, settings.force);
-      guard.blocked) {
-    report.error = guard.reason;
-    return finish(ZoneOutcome::kBlocked);
+  if (report.plan.changes.upserts() > 0) {
+    auto regions = supported_regions(zone.zone_id);
+    if (!regions.ok()) {
+      report.error = "reading supported regions: " + regions.error().describe() +
+                     "; nothing created, updated or deleted";
+      return finish(ZoneOutcome::kFailure);
+    }
+    report.unsupported = hold_back_unsupported(report.plan.changes, regions.value());
+    log_unsupported(zone.zone_id, report.unsupported);
   }
 
-  report.applied = applier_.apply(zone.zone_id, report.plan.stale);
+  for (const auto& guard :
+       {check_safety(report.plan, settings.max_delete_fraction, settings.force),
+        check_update_safety(report.plan, settings.max_update_fraction, settings.force)}) {
+    if (guard.blocked) {
+      report.error = guard.reason;
+      return finish(ZoneOutcome::kBlocked);
+    }
+  }
+
+  report.applied = applier_.apply(zone.zone_id, report.plan.changes);
   if (report.applied.dry_run) return finish(ZoneOutcome::kDryRun);
   if (report.applied.error) {
-    report.error = "batch delete: " + report.applied.error->describe();
+    const bool upserting = report.applied.error_operation == Operation::kBatchUpsert;
+    report.error = (upserting ? "batch upsert: " : "batch delete: ") +
+                   report.applied.error->describe() + (upserting ? "; no deletes sent" : "");
     return finish(ZoneOutcome::kFailure);
   }
-  if (!report.applied.failed.empty()) {
-    report.error = std::to_string(report.applied.failed.size()) + " items could not be deleted";
+  const std::size_t not_deleted = report.applied.failed.size();
+  const std::size_t not_upserted = report.applied.upsert_failed.size();
+  if (not_deleted > 0 || not_upserted > 0) {
+    std::string why;
+    if (not_upserted > 0) {
+      why = std::to_string(not_upserted) + " items could not be created or updated";
+    }
+    if (not_deleted > 0) {
+      if (!why.empty()) why += ", ";
+      why += std::to_string(not_deleted) + " items could not be deleted";
+    }
+    report.error = std::move(why);
     return finish(ZoneOutcome::kFailure);
   }
   return finish(ZoneOutcome::kSuccess);
 }
 
 CycleReport Reconciler::run_cycle(const DesiredState& desired, const ReconcileSettings& settings) {
+  {
+    std::lock_guard lock(regions_mu_);
+    regions_.reset();  // read again, at most once, in this cycle
+  }
   CycleReport cycle;
   cycle.zones.resize(desired.zones.size());
   std::vector<char> done(desired.zones.size(), 0);  // not vector<bool>: written concurrently

@@ -1,9 +1,11 @@
-// The orchestrator: for each managed zone, list -> plan -> safety guard -> apply. It is the
-// only place that joins the desired state, the plan, the API and the observer (metrics).
+// The orchestrator: for each managed zone, list -> plan (under the zone's policy) -> supported
+// regions -> safety guards -> apply. It is the only place that joins the desired state, the
+// plan, the API and the observer (metrics).
 #pragma once
 
 #include <cstddef>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,45 +19,57 @@ namespace orc {
 
 struct ApplyResult {
   bool dry_run = false;
-  std::size_t requests = 0;              // batch delete requests sent
-  std::size_t pruned = 0;                // deleted by our requests
-  std::size_t already_gone = 0;          // reported failed, but the API says no mapping is left
-  std::vector<BatchItemFailure> failed;  // still there (or could not be confirmed gone)
-  std::size_t unrequested = 0;    // answer entries naming an IP no request asked for: ignored
-  std::optional<ApiError> error;  // a whole request failed; the rest of the plan was not sent
+  std::size_t requests = 0;                // batch requests sent, upserts and deletes
+  std::size_t upsert_requests = 0;         // of those, batch upserts
+  std::size_t upserted = 0;                // created or updated by our requests
+  std::vector<ItemFailure> upsert_failed;  // creates and updates the API refused
+  std::size_t pruned = 0;                  // deleted by our requests
+  std::size_t already_gone = 0;            // not deleted by us, but the API says no mapping is left
+  std::vector<ItemFailure> failed;  // deletes still there (or that could not be confirmed gone)
+  std::size_t unrequested = 0;      // answer entries naming an IP no request asked for: ignored
+  std::optional<ApiError> error;    // a whole request failed; the rest of the plan was not sent
+  Operation error_operation = Operation::kBatchDelete;  // the request that failed
 };
 
-// A batch delete answer matched against the request it answers. `succeeded` and `failed`
-// hold requested IPs only, spelled as requested, each at most once and in request order; an IP
-// the answer lists as failed is failed even if it is also listed as succeeded (the follow-up
-// check decides). The answer may spell an IP differently from the request: they are compared
-// in RFC 5952 form, then in canonical origin form (ip.h). Answer entries that name no requested
-// IP (or no IP at all) are kept, as the API gave them, only to be reported: they are never
-// counted, and never sent anywhere.
+// A batch answer matched against the request it answers. Every list holds requested IPs only,
+// spelled as requested, each at most once and in request order. An IP the answer lists as not
+// applied (absent or refused) is not applied even if it is also listed as applied; the first
+// such entry decides (for a delete, the follow-up check decides after that). The answer may
+// spell an IP differently from the request: they are compared in RFC 5952 form, then in
+// canonical origin form (ip.h). Answer entries that name no requested IP (or no IP at all) are
+// kept, as the API gave them, only to be reported: they are never counted, and never sent
+// anywhere.
 struct MatchedBatch {
-  std::vector<std::string> succeeded;
-  std::vector<BatchItemFailure> failed;
+  std::vector<std::string> applied;
+  std::vector<std::string> absent;
+  std::vector<ItemFailure> refused;
   std::vector<std::string> unrequested;
   std::size_t unanswered = 0;  // requested IPs the answer does not mention at all
 };
 MatchedBatch match_batch_answer(const std::vector<std::string>& requested,
-                                const BatchDeleteResult& answer);
+                                const BatchResult& answer);
 
-// Whatever carries out a plan. The real one deletes in batches; DryRunApplier wraps nothing
-// and sends nothing: dry-run lives in exactly one place.
+// Whatever carries out a zone's change set. The real one sends batches; DryRunApplier wraps
+// nothing and sends nothing: dry-run lives in exactly one place.
 class PlanApplier {
  public:
   virtual ~PlanApplier() = default;
-  virtual ApplyResult apply(const std::string& zone_id, const std::vector<std::string>& stale) = 0;
+  virtual ApplyResult apply(const std::string& zone_id, const ChangeSet& changes) = 0;
 };
 
-class BatchDeleteApplier final : public PlanApplier {
+// Upserts first (creates, then updates), then deletes, each in chunks of `batch_size`, as few
+// requests as possible. A request that fails as a whole stops the zone: nothing after it is
+// sent. A delete item the API refused is checked with a GET: gone is as good as deleted.
+class ChangeSetApplier final : public PlanApplier {
  public:
-  BatchDeleteApplier(ZoneApi& api, std::size_t batch_size, const Sleeper& stop)
+  ChangeSetApplier(ZoneApi& api, std::size_t batch_size, const Sleeper& stop)
       : api_(api), batch_size_(batch_size), stop_(stop) {}
-  ApplyResult apply(const std::string& zone_id, const std::vector<std::string>& stale) override;
+  ApplyResult apply(const std::string& zone_id, const ChangeSet& changes) override;
 
  private:
+  void upsert(const std::string& zone_id, const std::vector<Mapping>& items, ApplyResult& out);
+  void remove(const std::string& zone_id, const std::vector<std::string>& ips, ApplyResult& out);
+
   ZoneApi& api_;
   std::size_t batch_size_;
   const Sleeper& stop_;
@@ -63,7 +77,7 @@ class BatchDeleteApplier final : public PlanApplier {
 
 class DryRunApplier final : public PlanApplier {
  public:
-  ApplyResult apply(const std::string&, const std::vector<std::string>&) override {
+  ApplyResult apply(const std::string&, const ChangeSet&) override {
     ApplyResult result;
     result.dry_run = true;
     return result;
@@ -78,6 +92,7 @@ struct ZoneReport {
   ZoneOutcome outcome = ZoneOutcome::kFailure;
   bool listed = false;  // the live mappings were read (plan counts are meaningful)
   ZonePlan plan;
+  std::vector<Mapping> unsupported;  // held back from the plan: a region the API does not list
   ApplyResult applied;
   std::string error;  // why the zone failed or was blocked
   double seconds = 0;
@@ -89,9 +104,9 @@ struct CycleReport {
   bool interrupted = false;       // a stop request cut the cycle short
 
   std::size_t count(ZoneOutcome outcome) const;
-  std::size_t failed_items() const;
-  // --once exit status: 1 if any zone failed or any item could not be deleted, else 3 if the
-  // guard blocked a zone, else 0.
+  std::size_t failed_items() const;  // deletes and upserts not done
+  // --once exit status: 1 if any zone failed or any item could not be deleted, created or
+  // updated, else 3 if the guard blocked a zone, else 0.
   int exit_status() const;
   std::string summary() const;  // one line, for STATUS= and the log
 };
@@ -106,6 +121,8 @@ struct ReconcileSettings {
   double max_delete_fraction = 0.3;
   bool force = false;
   int concurrency = 4;
+  Policy policy = Policy::kPrune;  // for zones whose desired state names none
+  double max_update_fraction = 0.5;
 };
 
 class Reconciler {
@@ -117,15 +134,20 @@ class Reconciler {
   ZoneReport reconcile_zone(const DesiredZone& zone, const ReconcileSettings& settings);
 
   // Every zone once, `settings.concurrency` at a time. Zones are independent: one failing
-  // does not stop the others.
+  // does not stop the others. The supported regions are read at most once per cycle, by the
+  // first zone that has something to create or update.
   CycleReport run_cycle(const DesiredState& desired, const ReconcileSettings& settings);
 
  private:
+  Result<SupportedRegions> supported_regions(const std::string& zone_id);
+
   ZoneApi& api_;
   PlanApplier& applier_;
   const Clock& clock_;
   const Sleeper& stop_;
   ReconcileObserver& observer_;
+  std::mutex regions_mu_;  // guards regions_; held while it is read, so it is read once
+  std::optional<Result<SupportedRegions>> regions_;  // this cycle's answer, success or not
 };
 
 }  // namespace orc

@@ -2,10 +2,7 @@
 
 namespace orc {
 
-ApplyResult ReviewedPlanApplier::apply(const std::string& zone_id,
-                                       const std::vector<std::string>& stale) {
-  ChangeSet changes;
-  changes.deletes = stale;
+ApplyResult ReviewedPlanApplier::apply(const std::string& zone_id, const ChangeSet& changes) {
   if (auto why = review_zone(reviewed_, zone_id, changes)) {
     ApplyResult refused;
     ApiError error;
@@ -14,7 +11,7 @@ ApplyResult ReviewedPlanApplier::apply(const std::string& zone_id,
     refused.error = std::move(error);
     return refused;
   }
-  return inner_.apply(zone_id, stale);
+  return inner_.apply(zone_id, changes);
 }
 
 }  // namespace orc

@@ -94,13 +94,13 @@ struct Daemon::Impl {
                  config.cloudflare.request_timeout),
         api(make_zone_api(config.cloudflare.api_flavor, config.cloudflare.api_base, credentials,
                           config.cloudflare.page_size, executor)),
-        batch_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size), stop),
-        reviewed_applier(batch_applier,
+        change_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size), stop),
+        reviewed_applier(change_applier,
                          options.output.reviewed ? *options.output.reviewed : no_reviewed_plan),
         reconciler(*api,
                    options.dry_run           ? static_cast<PlanApplier&>(dry_run_applier)
                    : options.output.reviewed ? static_cast<PlanApplier&>(reviewed_applier)
-                                             : static_cast<PlanApplier&>(batch_applier),
+                                             : static_cast<PlanApplier&>(change_applier),
                    clock, stop, metrics),
         watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {}
 
@@ -142,7 +142,7 @@ struct Daemon::Impl {
   RequestExecutor executor;
   std::unique_ptr<ZoneApi> api;
   DryRunApplier dry_run_applier;
-  BatchDeleteApplier batch_applier;
+  ChangeSetApplier change_applier;
   PlanDocument no_reviewed_plan;
   ReviewedPlanApplier reviewed_applier;  // --apply-plan: only the reviewed plan goes through
   Reconciler reconciler;

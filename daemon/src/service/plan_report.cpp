@@ -54,7 +54,7 @@ std::string format_plan_report(const CycleReport& cycle, bool dry_run, const Des
                                : to_string(z.outcome));
     if (z.listed) {
       out << " live=" << z.plan.live << " desired=" << z.plan.desired
-          << " stale=" << z.plan.stale.size();
+          << " stale=" << z.plan.changes.deletes.size();
       if (z.plan.out_of_scope > 0) out << " out_of_scope=" << z.plan.out_of_scope;
     }
     if (!dry_run) {
@@ -84,7 +84,7 @@ std::string format_plan_report(const CycleReport& cycle, bool dry_run, const Des
       for (const auto& ip : changes.deletes) out << "  " << verb << " " << redact(ip) << "\n";
     }
     for (const auto& f : z.applied.failed)
-      out << "  not deleted " << redact(f.ip) << ": " << redact(f.error) << "\n";
+      out << "  not deleted " << redact(f.ip) << ": " << redact(f.refusal.describe()) << "\n";
   }
   if (not_applied != nullptr) {
     for (const auto& n : *not_applied) {
@@ -114,9 +114,7 @@ std::string format_plan_report(const CycleReport& cycle, bool dry_run, const Des
 }
 
 ChangeSet planned_changes(const ZonePlan& plan) {
-  ChangeSet changes;
-  changes.deletes = plan.stale;
-  return changes;
+  return plan.changes;
 }
 
 PlanDocument plan_document(const CycleReport& cycle, const PlanIdentity& identity, WallTime now) {

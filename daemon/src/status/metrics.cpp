@@ -216,7 +216,7 @@ void Metrics::on_zone_done(const ZoneReport& report) {
   if (report.listed) {  // a zone that failed before listing keeps its last known counts
     s.live->Set(static_cast<double>(report.plan.live));
     s.desired->Set(static_cast<double>(report.plan.desired));
-    s.stale->Set(static_cast<double>(report.plan.stale.size()));
+    s.stale->Set(static_cast<double>(report.plan.changes.deletes.size()));
   }
   s.pruned->Increment(static_cast<double>(report.applied.pruned));
   s.prune_failures->Increment(static_cast<double>(report.applied.failed.size()));
