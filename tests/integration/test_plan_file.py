@@ -212,6 +212,88 @@ class PlanFileTest(IntegrationTest):
                       "desired state)", run.stdout)
         self.assertEqual([r["zone"] for r in self.api.requests("batch_delete")], [ZONE])
 
+    # --- sync: creates and updates in the plan ---
+
+    def sync_zone(self, flavor="origin-v2"):
+        """ZONE, 12 live (aws/us-east-1); under sync the desired state keeps 10 of them, moves
+        10.20.0.5 to eu-west-1 and adds 10.20.1.0 on gcp/us-central1."""
+        self.api = self.standin(zones={ZONE: ips(0, 12)})
+        origins = ips(0, 10)
+        origins[5] = {"ip": "10.20.0.5", "vendor": "aws", "region": "eu-west-1"}
+        origins.append({"ip": "10.20.1.0", "vendor": "gcp", "region": "us-central1"})
+        desired = json.dumps({"zones": [{"zone_id": ZONE, "policy": "sync", "origins": origins}]})
+        return self.daemon(self.api, desired, flavor=flavor)
+
+    def check_sync_plan_applied(self, flavor):
+        d = self.sync_zone(flavor)
+        text = d.run_once("--dry-run")
+        self.assertEqual(text.returncode, 0, text.stdout + text.stderr)
+        self.assertIn("  would create 10.20.1.0 gcp/us-central1\n"
+                      "  would update 10.20.0.5 aws/us-east-1 -> aws/eu-west-1\n"
+                      "  would delete 10.20.0.10\n", text.stdout)
+        path, doc, _ = self.plan(d)
+        validate(doc)
+        zone = doc["zones"][0]
+        self.assertEqual(zone["policy"], "sync")
+        self.assertEqual(zone["creates"],
+                         [{"ip": "10.20.1.0", "vendor": "gcp", "region": "us-central1"}])
+        self.assertEqual(zone["updates"], [
+            {"from": {"ip": "10.20.0.5", "vendor": "aws", "region": "us-east-1"},
+             "to": {"ip": "10.20.0.5", "vendor": "aws", "region": "eu-west-1"}}])
+        self.assertEqual(zone["deletes"], ["10.20.0.10", "10.20.0.11"])
+        self.assertEqual(doc["summary"]["creates"], 1)
+        self.assertEqual(doc["summary"]["updates"], 1)
+        self.assertEqual(self.api.requests("batch_upsert"), [])
+
+        run = d.run_once("--apply-plan", path)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        state = {m["ip"]: (m["vendor"], m["region"])
+                 for m in self.api.admin("GET", "state")["zones"][ZONE]}
+        self.assertEqual(set(state), set(ips(0, 10)) | {"10.20.1.0"})
+        self.assertEqual(state["10.20.0.5"], ("aws", "eu-west-1"))
+        self.assertEqual(state["10.20.1.0"], ("gcp", "us-central1"))
+        self.assertEqual(len(self.api.requests("batch_upsert")), 1)
+        self.assertEqual(len(self.api.requests("batch_delete")), 1)
+
+    def test_sync_plan_has_creates_updates_and_deletes_and_applies_them(self):
+        self.check_sync_plan_applied("origin-v2")
+
+    def test_sync_plan_applied_with_generation_1(self):
+        self.check_sync_plan_applied("cache-v1")
+
+    def test_a_region_the_api_does_not_list_is_held_back_in_the_document(self):
+        self.api = self.standin(zones={ZONE: ips(0, 2)})
+        origins = ips(0, 2) + [{"ip": "10.20.1.1", "vendor": "aws", "region": "mars-north-1"}]
+        d = self.daemon(self.api, json.dumps(
+            {"zones": [{"zone_id": ZONE, "policy": "sync", "origins": origins}]}),
+            flavor="origin-v2")
+        run = d.run_once("--dry-run", "--output", "json")
+        doc = json.loads(run.stdout)
+        validate(doc)
+        self.assertEqual(doc["zones"][0]["creates"], [])
+        self.assertEqual(doc["zones"][0]["unsupported"],
+                         [{"ip": "10.20.1.1", "vendor": "aws", "region": "mars-north-1"}])
+
+    def test_sync_apply_plan_refuses_when_a_mapping_changed_region_in_between(self):
+        d = self.sync_zone()
+        path, _, _ = self.plan(d)
+        state = self.api.admin("GET", "state")
+        for m in state["zones"][ZONE]:
+            if m["ip"] == "10.20.0.5":
+                m["region"] = "us-west-2"  # someone moved it by hand after the review
+        self.api.admin("PUT", "state", state)
+        self.api.admin("DELETE", "requests")
+
+        run = d.run_once("--apply-plan", path)
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn(f"zone {ZONE}: not applied", run.stdout)
+        self.assertIn("(the plan now differs from the plan file: updates: the plan file has "
+                      "10.20.0.5 aws/us-east-1 -> aws/eu-west-1, the plan now 10.20.0.5 "
+                      "aws/us-west-2 -> aws/eu-west-1)", run.stdout)
+        self.assertEqual(self.api.requests("batch_upsert"), [])
+        self.assertEqual(self.api.requests("batch_delete"), [])
+        self.assertEqual(len(self.api.live(ZONE)), 12)
+
     def test_apply_plan_refuses_an_expired_plan_before_any_request(self):
         d = self.two_zones()
         path, doc, _ = self.plan(d)

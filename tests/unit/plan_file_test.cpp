@@ -40,6 +40,8 @@ PlanDocument sample_plan() {
   std::vector<PlanZone> zones;
   zones.push_back(
       make_plan_zone(kZone, PlanZoneStatus::kPlanned, "", {12, 10, 1, 0}, sample_changes()));
+  zones.back().policy = Policy::kSync;
+  zones.back().unsupported = {{"192.0.2.77", "aws", "mars-north-1"}};
   zones.push_back(
       make_plan_zone(kZoneB, PlanZoneStatus::kFailed, "listing mappings: HTTP 503", {}, {}));
   return make_plan_document(at("2026-12-02T01:00:00Z"), identity(), std::move(zones));
@@ -104,6 +106,9 @@ TEST(PlanDocumentText, RoundTrips) {
   EXPECT_EQ(doc["zones"][0]["deletes"], json({"10.0.0.1", "10.0.0.2"}));
   EXPECT_EQ(doc["zones"][0]["updates"][0]["to"]["region"], "eu-west-1");
   EXPECT_TRUE(doc["zones"][1]["checksum"].is_null());
+  EXPECT_EQ(doc["zones"][0]["policy"], "sync");
+  EXPECT_EQ(doc["zones"][0]["unsupported"][0]["region"], "mars-north-1");
+  EXPECT_FALSE(doc["zones"][1].contains("policy"));
   EXPECT_EQ(doc["checksum"], plan_checksum(plan.zones));
 }
 
@@ -166,6 +171,11 @@ INSTANTIATE_TEST_SUITE_P(
                    "'ABC')"},
         ReaderCase{"status", [](json& d) { d["zones"][0]["status"] = "done"; },
                    "plan.json: zones[0].status: must be planned, blocked or failed (got 'done')"},
+        ReaderCase{"policy", [](json& d) { d["zones"][0]["policy"] = "upsert-only"; },
+                   "plan.json: zones[0].policy: must be prune or sync (got 'upsert-only')"},
+        ReaderCase{"unsupported_shape",
+                   [](json& d) { d["zones"][0]["unsupported"][0].erase("region"); },
+                   "plan.json: zones[0].unsupported[0].region: missing"},
         ReaderCase{"delete_type", [](json& d) { d["zones"][0]["deletes"][1] = 5; },
                    "plan.json: zones[0].deletes[1]: must be a string (got '5')"},
         ReaderCase{"vendor", [](json& d) { d["zones"][0]["creates"][0]["vendor"] = "ibm"; },

@@ -160,12 +160,12 @@ class Reader {
     return s;
   }
 
-  Mapping mapping(const json& v, const std::string& key) const {
+  Mapping mapping(const json& v, const std::string& key, bool known_vendor = true) const {
     object(v, key, {"ip", "vendor", "region"});
     Mapping m;
     m.ip = string(v["ip"], join(key, "ip"));
     m.vendor = string(v["vendor"], join(key, "vendor"));
-    if (!kVendors.contains(m.vendor)) {
+    if (known_vendor && !kVendors.contains(m.vendor)) {
       fail(join(key, "vendor"), "must be one of aws, azure, gcp, oci", &v["vendor"]);
     }
     m.region = string(v["region"], join(key, "region"));
@@ -203,7 +203,9 @@ PlanZone read_zone(const Reader& r, const json& v, const std::string& key) {
   if (failed) {
     r.object(v, key, {"zone_id", "status", "reason", "checksum"});
   } else {
-    r.object(v, key, {"zone_id", "status", "counts", "creates", "updates", "deletes", "checksum"},
+    r.object(v, key,
+             {"zone_id", "status", "policy", "counts", "creates", "updates", "deletes",
+              "unsupported", "checksum"},
              {"reason"});
   }
   PlanZone z;
@@ -221,6 +223,16 @@ PlanZone read_zone(const Reader& r, const json& v, const std::string& key) {
       r.fail(Reader::join(key, "checksum"), "must be null for a failed zone", &v["checksum"]);
     }
     return z;
+  }
+
+  const std::string pkey = Reader::join(key, "policy");
+  const auto policy = parse_policy(r.string(v["policy"], pkey));
+  if (!policy) r.fail(pkey, "must be prune or sync", &v["policy"]);
+  z.policy = *policy;
+  const std::string unkey = Reader::join(key, "unsupported");
+  const json& unsupported = r.array(v["unsupported"], unkey);
+  for (std::size_t i = 0; i < unsupported.size(); ++i) {
+    z.unsupported.push_back(r.mapping(unsupported[i], Reader::at(unkey, i), false));
   }
 
   const std::string ckey = Reader::join(key, "counts");
@@ -362,7 +374,11 @@ std::string to_json_text(const PlanDocument& plan) {
                        {"creates", z.changes.creates.size()},
                        {"updates", z.changes.updates.size()},
                        {"deletes", z.changes.deletes.size()}};
+    o["policy"] = to_string(z.policy);
     o.update(changes_json(z.changes));
+    json unsupported = json::array();
+    for (const auto& m : z.unsupported) unsupported.push_back(mapping_json(m));
+    o["unsupported"] = std::move(unsupported);
     o["checksum"] = z.checksum;
     creates += z.changes.creates.size();
     updates += z.changes.updates.size();

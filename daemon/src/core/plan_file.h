@@ -16,6 +16,7 @@
 #include "core/change_set.h"
 #include "core/clock.h"
 #include "core/duration.h"
+#include "core/policy.h"
 
 namespace orc {
 
@@ -52,9 +53,14 @@ struct PlanCounts {
 struct PlanZone {
   std::string zone_id;
   PlanZoneStatus status = PlanZoneStatus::kPlanned;
-  std::string reason;    // blocked or failed: why; empty otherwise
-  PlanCounts counts;     // planned and blocked zones
-  ChangeSet changes;     // in canonical order (canonical_order)
+  std::string reason;              // blocked or failed: why; empty otherwise
+  PlanCounts counts;               // planned and blocked zones
+  Policy policy = Policy::kPrune;  // the policy the zone was planned under
+  ChangeSet changes;               // in canonical order (canonical_order)
+  // Creates and updates held back because the API does not list their region: reported, not
+  // sent, and not part of the checksum (a region the API lists by the time the plan is applied
+  // makes a create or update the review did not see, and so another checksum).
+  std::vector<Mapping> unsupported;
   std::string checksum;  // "sha256:<64 hex>" (zone_checksum); empty for a failed zone
   friend bool operator==(const PlanZone&, const PlanZone&) = default;
 };

@@ -127,11 +127,14 @@ PlanDocument plan_document(const CycleReport& cycle, const PlanIdentity& identit
       continue;
     }
     const bool blocked = z.outcome == ZoneOutcome::kBlocked;
-    zones.push_back(
+    PlanZone pz =
         make_plan_zone(z.zone_id, blocked ? PlanZoneStatus::kBlocked : PlanZoneStatus::kPlanned,
                        blocked ? z.error : "",
                        {z.plan.live, z.plan.desired, z.plan.out_of_scope, z.plan.unparseable},
-                       planned_changes(z.plan)));
+                       planned_changes(z.plan));
+    pz.policy = z.plan.policy;
+    pz.unsupported = z.unsupported;
+    zones.push_back(std::move(pz));
   }
   return make_plan_document(now, identity, std::move(zones));
 }
