@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -17,7 +19,9 @@
 #include "cloudflare/curl_http.h"
 #include "core/config.h"
 #include "core/desired_state.h"
+#include "core/plan_file.h"
 #include "core/redact.h"
+#include "core/source_text.h"
 #include "service/daemon.h"
 #include "service/desired_file.h"
 #include "service/desired_watch.h"
@@ -28,6 +32,7 @@
 namespace {
 
 constexpr int kExitUsage = 2;
+constexpr int kExitRefused = 1;  // --apply-plan: the plan may not be applied
 constexpr const char* kDefaultConfig = "/etc/origin-reconciler/config.yaml";
 
 constexpr const char* kHelp = R"(Usage: origin-reconciler [OPTIONS]
@@ -42,6 +47,16 @@ Options:
   --dry-run        change nothing; print per zone the live, desired and stale counts and
                    every IP that would be deleted
   --force          lift the safety guard (reconcile.max_delete_fraction) for this run
+  --output FORMAT  with --dry-run: text (default) or json, the plan document (see the
+                   README, "Plans as JSON"); json implies --once
+  --plan-out FILE  with --dry-run: also write the plan document to FILE (implies --once)
+  --apply-plan FILE
+                   with --once: list every zone again, recompute its plan and apply it only
+                   if it is the one FILE holds for that zone (same checksum); otherwise
+                   nothing is sent in that zone and the exit status is 1
+  --plan-max-age DURATION
+                   with --apply-plan: refuse a plan file older than this (default 1h;
+                   500ms, 30s, 5m, 1h)
   --check-config   validate the configuration and desired state without touching the
                    network; print one line per zone
   --strict         with --check-config: warnings are errors (exit status 2), e.g. a token
@@ -59,8 +74,11 @@ unchanged for reconcile.hold_confirm_period or SIGHUP confirms it); SIGTERM or S
 cleanly (exit status 0, also with --once: zones not done are listed in the report).
 
 Exit status: 0 all zones in line (or the dry-run plan was computed, or a clean stop by
-SIGTERM/SIGINT); 1 a zone failed or an item could not be deleted; 2 usage or configuration
-error; 3 the safety guard blocked a zone and nothing failed.
+SIGTERM/SIGINT); 1 a zone failed or an item could not be deleted, or with --apply-plan a
+zone's plan is not the reviewed one, or the plan file is too old, from the future or made
+for another api_flavor; 2 usage or configuration error, or a plan file that cannot be read
+or is not a valid plan (the message names the file, the key and the value); 3 the safety
+guard blocked a zone and nothing failed.
 )";
 
 const char* real_getenv(const char* name) {
@@ -74,7 +92,13 @@ struct Args {
   bool force = false;
   bool check_config = false;
   bool strict = false;
+  orc::OutputFormat output = orc::OutputFormat::kText;
+  std::string plan_out;
+  std::string apply_plan;
+  std::optional<orc::Millis> plan_max_age;
 };
+
+constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "origin-reconciler: " << message << "\n"
@@ -84,6 +108,21 @@ struct Args {
 
 Args parse_args(int argc, char** argv) {
   Args args;
+  // "--name VALUE" or "--name=VALUE"; true when `a` is that option (value in `value`).
+  auto valued = [&](const std::string& a, int& i, const char* name, std::string& value) {
+    const std::string prefix = std::string(name) + "=";
+    if (a == name) {
+      if (i + 1 >= argc) usage_error(std::string(name) + " needs a value");
+      value = argv[++i];
+      return true;
+    }
+    if (a.starts_with(prefix)) {
+      value = a.substr(prefix.size());
+      return true;
+    }
+    return false;
+  };
+  std::string value;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -107,12 +146,45 @@ Args parse_args(int argc, char** argv) {
       args.check_config = true;
     } else if (a == "--strict") {
       args.strict = true;
+    } else if (valued(a, i, "--output", value)) {
+      if (value == "text") {
+        args.output = orc::OutputFormat::kText;
+      } else if (value == "json") {
+        args.output = orc::OutputFormat::kJson;
+      } else {
+        usage_error("--output: must be text or json (got '" + orc::shown(value) + "')");
+      }
+    } else if (valued(a, i, "--plan-out", value)) {
+      if (value.empty()) usage_error("--plan-out needs a file");
+      args.plan_out = value;
+    } else if (valued(a, i, "--apply-plan", value)) {
+      if (value.empty()) usage_error("--apply-plan needs a file");
+      args.apply_plan = value;
+    } else if (valued(a, i, "--plan-max-age", value)) {
+      args.plan_max_age = orc::parse_duration(value);
+      if (!args.plan_max_age || *args.plan_max_age < std::chrono::seconds(1)) {
+        usage_error("--plan-max-age: must be a duration of at least 1s, like 30m or 1h (got '" +
+                    orc::shown(value) + "')");
+      }
     } else {
       usage_error("unknown option '" + a + "'");
     }
   }
   if (args.config.empty()) usage_error("--config needs a path");
   if (args.strict && !args.check_config) usage_error("--strict goes with --check-config");
+  if (args.output == orc::OutputFormat::kJson && !args.dry_run) {
+    usage_error("--output json goes with --dry-run (it prints the plan)");
+  }
+  if (!args.plan_out.empty() && !args.dry_run) usage_error("--plan-out goes with --dry-run");
+  if (!args.apply_plan.empty() && !args.once) usage_error("--apply-plan goes with --once");
+  if (!args.apply_plan.empty() && args.dry_run) {
+    usage_error("--apply-plan applies a plan; it does not go with --dry-run");
+  }
+  if (args.plan_max_age && args.apply_plan.empty()) {
+    usage_error("--plan-max-age goes with --apply-plan");
+  }
+  // The plan document is one pass's plan.
+  if (args.output == orc::OutputFormat::kJson || !args.plan_out.empty()) args.once = true;
   return args;
 }
 
@@ -156,6 +228,51 @@ int check_config(const orc::Config& config, const orc::DesiredState& desired, bo
   return strict && !warnings.empty() ? kExitUsage : 0;
 }
 
+struct ReviewedPlan {
+  std::shared_ptr<const orc::PlanDocument> plan;  // null: refused, exit with `status`
+  int status = 0;
+};
+
+// --apply-plan: the plan file, read strictly, and checked against this run before any request
+// is sent: not older than `max_age`, made for the same API generation.
+ReviewedPlan read_reviewed_plan(const std::string& file, const orc::PlanIdentity& here,
+                                orc::Millis max_age) {
+  const auto read = orc::read_file(file, orc::kMaxPlanFileBytes);
+  if (!read.ok()) {
+    std::cerr << "origin-reconciler: " << file
+              << ": cannot read the plan file: " << read.error().message << "\n";
+    return {nullptr, kExitUsage};
+  }
+  orc::PlanDocument plan;
+  try {
+    plan = orc::parse_plan_document(read->text, file);
+  } catch (const orc::PlanFileError& e) {
+    std::cerr << "origin-reconciler: " << e.what() << "\n";
+    return {nullptr, kExitUsage};
+  }
+  const orc::SystemClock clock;
+  if (const auto problem = orc::plan_age_problem(plan, file, clock.wall(), max_age)) {
+    std::cerr << "origin-reconciler: plan refused, nothing applied: " << *problem << "\n";
+    return {nullptr, kExitRefused};
+  }
+  if (plan.identity.api_flavor != here.api_flavor) {
+    std::cerr << "origin-reconciler: plan refused, nothing applied: " << file
+              << ": api_flavor: the plan was made for another API generation than "
+              << here.api_flavor << " (got '" << plan.identity.api_flavor << "')\n";
+    return {nullptr, kExitRefused};
+  }
+  spdlog::info("applying the reviewed plan {} (made {} by {}, checksum {}, {} zones)", file,
+               orc::format_utc(plan.created_at), plan.identity.generator, plan.checksum,
+               plan.zones.size());
+  if (plan.identity.desired_sha256 != here.desired_sha256) {
+    spdlog::info(
+        "the desired state {} is not the file the plan was made from ({} then, {} now); each "
+        "zone's recomputed plan is compared with the reviewed one",
+        here.desired_state, plan.identity.desired_sha256, here.desired_sha256);
+  }
+  return {std::make_shared<const orc::PlanDocument>(std::move(plan)), 0};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -184,6 +301,31 @@ int main(int argc, char** argv) {
   orc::set_redacted_secrets({credentials.token, credentials.api_key, credentials.email});
   for (const auto& w : credentials.warnings) spdlog::warn("{}", w);
 
+  orc::RunOptions options;
+  options.once = args.once;
+  options.dry_run = args.dry_run || config.reconcile.dry_run;
+  options.force = args.force;
+  options.output.format = args.output;
+  options.output.plan_out = args.plan_out;
+  options.output.identity = {std::string("origin-reconciler ") + ORC_VERSION,
+                             std::string(to_string(config.cloudflare.api_flavor)),
+                             config.path.string(),
+                             config.reconcile.desired_state.string(),
+                             desired.sha256,
+                             args.force};
+  if (!args.apply_plan.empty()) {
+    if (options.dry_run) {
+      std::cerr << "origin-reconciler: --apply-plan applies a plan, but " << config.path.string()
+                << ": reconcile.dry_run is true\n";
+      return kExitUsage;
+    }
+    const auto reviewed = read_reviewed_plan(args.apply_plan, options.output.identity,
+                                             args.plan_max_age.value_or(kDefaultPlanMaxAge));
+    if (!reviewed.plan) return reviewed.status;
+    options.output.reviewed = reviewed.plan;
+    options.output.reviewed_file = args.apply_plan;
+  }
+
   // Signals are taken by one thread with sigwait; every other thread inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
@@ -192,7 +334,6 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   orc::curl_global_setup();
 
-  const orc::RunOptions options{args.once, args.dry_run || config.reconcile.dry_run, args.force};
   spdlog::info(
       "origin-reconciler {} starting: config {}, desired state {} ({} zones), api {} at {}, "
       "credentials from {}, interval {}, dry_run {}{}",

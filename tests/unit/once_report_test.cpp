@@ -2,7 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "service/daemon.h"
+#include "service/plan_report.h"
 
 namespace orc {
 namespace {

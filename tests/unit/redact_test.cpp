@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "core/api_parse.h"
-#include "service/daemon.h"
 #include "service/logging.h"
+#include "service/plan_report.h"
 
 namespace orc {
 namespace {

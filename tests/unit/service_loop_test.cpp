@@ -86,7 +86,7 @@ class MemoryDesiredFile final : public DesiredFileAccess {
   }
   DesiredFile parsed() {
     std::lock_guard lock(mu_);
-    return {parse_desired_state(text_, "desired.yaml"), {stamp_, content_hash(text_)}};
+    return {parse_desired_state(text_, "desired.yaml"), {stamp_, content_hash(text_)}, {}};
   }
   StatusOr<FileStamp> stat() override {
     std::lock_guard lock(mu_);

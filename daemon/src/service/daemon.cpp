@@ -11,7 +11,9 @@
 
 #include "cloudflare/cloudflare_api.h"
 #include "core/redact.h"
+#include "core/reviewed_plan.h"
 #include "core/zone_queue.h"
+#include "service/plan_report.h"
 #include "status/health.h"
 #include "status/http_server.h"
 #include "status/listen_socket.h"
@@ -435,10 +437,16 @@ CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle, ZoneQueue& queu
   const auto api = make_zone_api(config.cloudflare.api_flavor, config.cloudflare.api_base,
                                  credentials, config.cloudflare.page_size, executor);
   DryRunApplier dry_run_applier;
-  ChangeSetApplier batch_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size), stop);
+  ChangeSetApplier change_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size),
+                                  stop);
+  // --apply-plan: only the reviewed plan goes through.
+  const PlanDocument no_reviewed_plan;
+  ReviewedPlanApplier reviewed_applier(
+      change_applier, options.output.reviewed ? *options.output.reviewed : no_reviewed_plan);
   Reconciler reconciler(*api,
-                        options.dry_run ? static_cast<PlanApplier&>(dry_run_applier)
-                                        : static_cast<PlanApplier&>(batch_applier),
+                        options.dry_run           ? static_cast<PlanApplier&>(dry_run_applier)
+                        : options.output.reviewed ? static_cast<PlanApplier&>(reviewed_applier)
+                                                  : static_cast<PlanApplier&>(change_applier),
                         clock, stop, metrics);
   return reconciler.run_cycle(
       queue, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency,
@@ -563,11 +571,8 @@ int Daemon::Impl::run() {
     spdlog::info("cycle done: {}", summary);
     notifier.status("last cycle: " + summary);
     if (options.once) {
-      const bool stopped = stop.stop_requested();
-      std::fputs(format_plan_report(cycle, options.dry_run, desired.get(), stopped).c_str(),
-                 stdout);
-      std::fflush(stdout);
-      status = once_exit_status(cycle, stopped);
+      status = finish_once(cycle, options.dry_run, options.output, *desired, stop.stop_requested(),
+                           clock.wall());
       break;
     }
     wait_for_next_cycle();
@@ -577,73 +582,6 @@ int Daemon::Impl::run() {
   leadership.release();
   if (server) server->stop();
   return status;
-}
-
-bool cut_short_by_stop(const ZoneReport& zone) {
-  if (zone.outcome != ZoneOutcome::kFailure || !zone.applied.failed.empty()) return false;
-  if (zone.applied.error) return zone.applied.error->kind == ApiError::Kind::kCancelled;
-  // A listing abandoned for the stop: the report keeps only the error's text.
-  static const std::string kCancelled = ApiError::cancelled().describe();
-  return zone.error.ends_with(kCancelled);
-}
-
-int once_exit_status(const CycleReport& cycle, bool stopped) {
-  if (!stopped) return cycle.exit_status();
-  bool failed = false;
-  bool blocked = false;
-  for (const auto& z : cycle.zones) {
-    if (!z.applied.failed.empty()) failed = true;
-    if (z.outcome == ZoneOutcome::kFailure && !cut_short_by_stop(z)) failed = true;
-    if (z.outcome == ZoneOutcome::kBlocked) blocked = true;
-  }
-  return failed ? 1 : (blocked ? 3 : 0);
-}
-
-std::string format_plan_report(const CycleReport& cycle, bool dry_run, const DesiredState* desired,
-                               bool stopped) {
-  std::ostringstream out;
-  std::size_t cut_short = 0;
-  for (const auto& z : cycle.zones) {
-    const bool cut = stopped && cut_short_by_stop(z);
-    if (cut) ++cut_short;
-    out << "zone " << z.zone_id << ": " << (cut ? "stopped" : to_string(z.outcome));
-    if (z.listed) {
-      out << " live=" << z.plan.live << " desired=" << z.plan.desired
-          << " stale=" << z.plan.changes.deletes.size();
-      if (z.plan.out_of_scope > 0) out << " out_of_scope=" << z.plan.out_of_scope;
-    }
-    if (!dry_run) {
-      out << " pruned=" << z.applied.pruned << " already_gone=" << z.applied.already_gone
-          << " not_deleted=" << z.applied.failed.size() << " requests=" << z.applied.requests;
-    }
-    // Errors, IPs and item errors come from the API's answers: printed through redact().
-    if (!z.error.empty()) out << " (" << redact(z.error, kLogLineCap) << ")";
-    out << "\n";
-    if (dry_run || z.outcome == ZoneOutcome::kBlocked) {
-      const char* verb = dry_run ? "would delete" : "blocked";
-      for (const auto& ip : z.plan.changes.deletes)
-        out << "  " << verb << " " << redact(ip) << "\n";
-    }
-    for (const auto& f : z.applied.failed)
-      out << "  not deleted " << redact(f.ip) << ": " << redact(f.refusal.describe()) << "\n";
-  }
-  std::size_t not_started = 0;
-  if (stopped && desired != nullptr) {
-    for (const auto& dz : desired->zones) {
-      const bool reported =
-          std::any_of(cycle.zones.begin(), cycle.zones.end(),
-                      [&](const ZoneReport& z) { return z.zone_id == dz.zone_id; });
-      if (reported) continue;
-      ++not_started;
-      out << "zone " << dz.zone_id << ": not started (stopped before it was reconciled)\n";
-    }
-  }
-  out << (dry_run ? "dry run: " : "") << cycle.summary() << "\n";
-  if (stopped) {
-    out << "stopped by a signal: " << cut_short << " zones cut short, " << not_started
-        << " not started; run again to finish them\n";
-  }
-  return out.str();
 }
 
 }  // namespace orc

@@ -25,6 +25,7 @@
 #include "service/desired_watch.h"
 #include "service/leadership.h"
 #include "service/notify.h"
+#include "service/plan_report.h"
 
 namespace orc {
 
@@ -63,6 +64,7 @@ struct RunOptions {
   bool once = false;
   bool dry_run = false;  // from the command line or reconcile.dry_run
   bool force = false;    // lift the safety guard for this run
+  OnceOutput output;     // --output, --plan-out, --apply-plan
 };
 
 class Daemon {
@@ -84,18 +86,5 @@ class Daemon {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// The --dry-run / --once report printed on standard output. With `stopped` (a SIGTERM or
-// SIGINT cut the pass short), zones the stop cut short are reported as stopped rather than
-// failed, and the zones of `desired` the pass never reached as not started.
-std::string format_plan_report(const CycleReport& cycle, bool dry_run,
-                               const DesiredState* desired = nullptr, bool stopped = false);
-
-// A zone whose reconcile ended because of a stop request (its next request was not sent).
-bool cut_short_by_stop(const ZoneReport& zone);
-
-// The --once exit status. A clean stop is not a failure: after a stop request, zones cut short
-// or not started do not count; zones that finished (or failed) before it do.
-int once_exit_status(const CycleReport& cycle, bool stopped);
 
 }  // namespace orc

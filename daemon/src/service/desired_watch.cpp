@@ -5,6 +5,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/sha256.h"
+
 namespace orc {
 
 std::uint64_t content_hash(std::string_view text) {
@@ -19,6 +21,7 @@ DesiredFile read_desired_file(const std::filesystem::path& path) {
   DesiredFile file;
   file.version.stamp = read->stamp;
   file.version.hash = content_hash(read->text);
+  file.sha256 = "sha256:" + sha256_hex(read->text);
   file.state = parse_desired_state(read->text, path);
   return file;
 }

@@ -45,6 +45,7 @@ struct FileVersion {
 struct DesiredFile {
   DesiredState state;
   FileVersion version;
+  std::string sha256;  // "sha256:<64 hex>" of the bytes read: the file's identity in a plan
 };
 
 // Reads and parses the file (a regular file only, see read_file). Throws DesiredStateError

@@ -1,0 +1,29 @@
+// --apply-plan: only a reviewed plan is carried out. A decorator around whatever applies plans
+// (external-dns's policies are transforms of a plan; this one is a gate): for each zone, the
+// change set recomputed from a fresh listing goes on to the inner applier only if it is the
+// one the plan file holds for that zone (same checksum over the canonical form). Otherwise
+// nothing is sent in that zone and the zone fails with the first difference.
+#pragma once
+
+#include <string>
+
+#include "core/plan_file.h"
+#include "core/reconciler.h"
+
+namespace orc {
+
+// The ApplyResult error of a zone whose recomputed plan is not the reviewed one starts with this.
+inline constexpr std::string_view kNotReviewed = "not applied: ";
+
+class ReviewedPlanApplier final : public PlanApplier {
+ public:
+  ReviewedPlanApplier(PlanApplier& inner, const PlanDocument& reviewed)
+      : inner_(inner), reviewed_(reviewed) {}
+  ApplyResult apply(const std::string& zone_id, const ChangeSet& changes) override;
+
+ private:
+  PlanApplier& inner_;
+  const PlanDocument& reviewed_;
+};
+
+}  // namespace orc

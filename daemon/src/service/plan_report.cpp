@@ -1,0 +1,257 @@
+#include "service/plan_report.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <system_error>
+
+#include "core/redact.h"
+
+namespace orc {
+
+bool cut_short_by_stop(const ZoneReport& zone) {
+  if (zone.outcome != ZoneOutcome::kFailure || !zone.applied.failed.empty()) return false;
+  if (zone.applied.error) return zone.applied.error->kind == ApiError::Kind::kCancelled;
+  // A listing abandoned for the stop: the report keeps only the error's text.
+  static const std::string kCancelled = ApiError::cancelled().describe();
+  return zone.error.ends_with(kCancelled);
+}
+
+int once_exit_status(const CycleReport& cycle, bool stopped) {
+  if (!stopped) return cycle.exit_status();
+  bool failed = false;
+  bool blocked = false;
+  for (const auto& z : cycle.zones) {
+    if (!z.applied.failed.empty()) failed = true;
+    if (z.outcome == ZoneOutcome::kFailure && !cut_short_by_stop(z)) failed = true;
+    if (z.outcome == ZoneOutcome::kBlocked) blocked = true;
+  }
+  return failed ? 1 : (blocked ? 3 : 0);
+}
+
+std::string format_plan_report(const CycleReport& cycle, bool dry_run, const DesiredState* desired,
+                               bool stopped, const std::vector<NotApplied>* not_applied) {
+  std::ostringstream out;
+  std::size_t cut_short = 0;
+  auto refusal = [&](const std::string& zone_id) -> const NotApplied* {
+    if (not_applied == nullptr) return nullptr;
+    for (const auto& n : *not_applied) {
+      if (n.zone_id == zone_id) return &n;
+    }
+    return nullptr;
+  };
+  for (const auto& z : cycle.zones) {
+    const bool cut = stopped && cut_short_by_stop(z);
+    if (cut) ++cut_short;
+    const NotApplied* refused = refusal(z.zone_id);
+    out << "zone " << z.zone_id << ": "
+        << (refused != nullptr ? "not applied"
+            : cut              ? "stopped"
+                               : to_string(z.outcome));
+    if (z.listed) {
+      out << " live=" << z.plan.live << " desired=" << z.plan.desired
+          << " stale=" << z.plan.changes.deletes.size();
+      if (z.plan.out_of_scope > 0) out << " out_of_scope=" << z.plan.out_of_scope;
+    }
+    if (!dry_run) {
+      out << " pruned=" << z.applied.pruned << " already_gone=" << z.applied.already_gone
+          << " not_deleted=" << z.applied.failed.size() << " requests=" << z.applied.requests;
+    }
+    // Errors, IPs and item errors come from the API's answers: printed through redact().
+    if (refused != nullptr) {
+      out << " (" << redact(refused->why, kLogLineCap) << ")";
+    } else if (!z.error.empty()) {
+      out << " (" << redact(z.error, kLogLineCap) << ")";
+    }
+    out << "\n";
+    if (dry_run || z.outcome == ZoneOutcome::kBlocked) {
+      const ChangeSet changes = planned_changes(z.plan);
+      const char* prefix = dry_run ? "would " : "blocked ";
+      for (const auto& m : changes.creates) {
+        out << "  " << prefix << "create " << redact(m.ip) << " " << redact(m.vendor) << "/"
+            << redact(m.region) << "\n";
+      }
+      for (const auto& u : changes.updates) {
+        out << "  " << prefix << "update " << redact(u.from.ip) << " " << redact(u.from.vendor)
+            << "/" << redact(u.from.region) << " -> " << redact(u.to.vendor) << "/"
+            << redact(u.to.region) << "\n";
+      }
+      const char* verb = dry_run ? "would delete" : "blocked";
+      for (const auto& ip : changes.deletes) out << "  " << verb << " " << redact(ip) << "\n";
+    }
+    for (const auto& f : z.applied.failed)
+      out << "  not deleted " << redact(f.ip) << ": " << redact(f.refusal.describe()) << "\n";
+  }
+  if (not_applied != nullptr) {
+    for (const auto& n : *not_applied) {
+      const bool reported =
+          std::any_of(cycle.zones.begin(), cycle.zones.end(),
+                      [&](const ZoneReport& z) { return z.zone_id == n.zone_id; });
+      if (!reported) out << "zone " << n.zone_id << ": not applied (" << redact(n.why) << ")\n";
+    }
+  }
+  std::size_t not_started = 0;
+  if (stopped && desired != nullptr) {
+    for (const auto& dz : desired->zones) {
+      const bool reported =
+          std::any_of(cycle.zones.begin(), cycle.zones.end(),
+                      [&](const ZoneReport& z) { return z.zone_id == dz.zone_id; });
+      if (reported) continue;
+      ++not_started;
+      out << "zone " << dz.zone_id << ": not started (stopped before it was reconciled)\n";
+    }
+  }
+  out << (dry_run ? "dry run: " : "") << cycle.summary() << "\n";
+  if (stopped) {
+    out << "stopped by a signal: " << cut_short << " zones cut short, " << not_started
+        << " not started; run again to finish them\n";
+  }
+  return out.str();
+}
+
+ChangeSet planned_changes(const ZonePlan& plan) {
+  return plan.changes;
+}
+
+PlanDocument plan_document(const CycleReport& cycle, const PlanIdentity& identity, WallTime now) {
+  std::vector<PlanZone> zones;
+  zones.reserve(cycle.zones.size());
+  for (const auto& z : cycle.zones) {
+    if (!z.listed) {
+      zones.push_back(make_plan_zone(z.zone_id, PlanZoneStatus::kFailed,
+                                     z.error.empty() ? "not listed" : z.error, {}, {}));
+      continue;
+    }
+    const bool blocked = z.outcome == ZoneOutcome::kBlocked;
+    PlanZone pz =
+        make_plan_zone(z.zone_id, blocked ? PlanZoneStatus::kBlocked : PlanZoneStatus::kPlanned,
+                       blocked ? z.error : "",
+                       {z.plan.live, z.plan.desired, z.plan.out_of_scope, z.plan.unparseable},
+                       planned_changes(z.plan));
+    pz.policy = z.plan.policy;
+    pz.unsupported = z.unsupported;
+    zones.push_back(std::move(pz));
+  }
+  return make_plan_document(now, identity, std::move(zones));
+}
+
+std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocument& reviewed,
+                                     const DesiredState& desired, bool stopped) {
+  std::vector<NotApplied> out;
+  for (const auto& z : cycle.zones) {
+    if (!z.listed || (stopped && cut_short_by_stop(z))) continue;
+    if (auto why = review_zone(reviewed, z.zone_id, planned_changes(z.plan))) {
+      out.push_back({z.zone_id, *why});
+    }
+  }
+  for (const auto& pz : reviewed.zones) {
+    const bool wanted = std::any_of(desired.zones.begin(), desired.zones.end(),
+                                    [&](const DesiredZone& d) { return d.zone_id == pz.zone_id; });
+    if (!wanted) {
+      out.push_back({pz.zone_id, "the zone is in the plan file but not in the desired state"});
+    }
+  }
+  return out;
+}
+
+OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
+                       const DesiredState& desired, bool stopped, WallTime now) {
+  OnceResult result;
+  result.status = once_exit_status(cycle, stopped);
+  std::vector<NotApplied> not_applied;
+  if (output.reviewed) {
+    not_applied = review_cycle(cycle, *output.reviewed, desired, stopped);
+    if (!not_applied.empty()) result.status = 1;
+  }
+  const bool wants_plan =
+      output.format == OutputFormat::kJson || !output.plan_out.empty() || dry_run;
+  const PlanDocument plan =
+      wants_plan ? plan_document(cycle, output.identity, now) : PlanDocument{};
+  const std::string json = wants_plan ? to_json_text(plan) : std::string();
+
+  if (output.format == OutputFormat::kJson) {
+    result.out = json;
+  } else {
+    std::ostringstream out;
+    if (output.reviewed) {
+      out << "plan file " << output.reviewed_file << ": made "
+          << format_utc(output.reviewed->created_at) << " by "
+          << output.reviewed->identity.generator << ", checksum " << output.reviewed->checksum
+          << "\n";
+    }
+    out << format_plan_report(cycle, dry_run, &desired, stopped,
+                              output.reviewed ? &not_applied : nullptr);
+    if (dry_run) out << "plan checksum " << plan.checksum << "\n";
+    if (output.reviewed && !not_applied.empty()) {
+      out << "reviewed plan: " << not_applied.size()
+          << " zones not applied, nothing was sent in them; review a new plan (--dry-run "
+             "--plan-out)\n";
+    }
+    result.out = out.str();
+  }
+  if (!output.plan_out.empty()) {
+    if (stopped) {
+      result.note = "plan file " + output.plan_out.string() +
+                    " not written: the pass was stopped before every zone was planned";
+    } else {
+      result.plan_file = json;
+    }
+  }
+  return result;
+}
+
+namespace {
+
+// The whole file or nothing: written to FILE.tmp, then renamed over FILE.
+bool write_whole(const std::filesystem::path& path, const std::string& text, std::string& error) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) {
+      error = std::strerror(errno);
+      return false;
+    }
+    f << text;
+    f.flush();
+    if (!f) {
+      error = std::strerror(errno);
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      return false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    error = ec.message();
+    std::filesystem::remove(tmp, ec);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int finish_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
+                const DesiredState& desired, bool stopped, WallTime now) {
+  const OnceResult result = render_once(cycle, dry_run, output, desired, stopped, now);
+  std::fputs(result.out.c_str(), stdout);
+  std::fflush(stdout);
+  if (!result.note.empty()) std::cerr << "origin-reconciler: " << result.note << "\n";
+  if (!result.plan_file.empty()) {
+    std::string error;
+    if (!write_whole(output.plan_out, result.plan_file, error)) {
+      std::cerr << "origin-reconciler: " << output.plan_out.string()
+                << ": cannot write the plan file: " << error << "\n";
+      return 2;
+    }
+  }
+  return result.status;
+}
+
+}  // namespace orc

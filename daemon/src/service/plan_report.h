@@ -1,0 +1,81 @@
+// What a --once or --dry-run pass prints and the exit status it ends with: plain functions
+// over the cycle's report, apart from the loop that produces it.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/desired_state.h"
+#include "core/plan_file.h"
+#include "core/reconciler.h"
+
+namespace orc {
+
+// A zone an --apply-plan pass did not apply because its plan is not the reviewed one.
+struct NotApplied {
+  std::string zone_id;
+  std::string why;
+  friend bool operator==(const NotApplied&, const NotApplied&) = default;
+};
+
+// The --dry-run / --once report printed on standard output. With `stopped` (a SIGTERM or
+// SIGINT cut the pass short), zones the stop cut short are reported as stopped rather than
+// failed, and the zones of `desired` the pass never reached as not started. `not_applied`
+// (--apply-plan): those zones are reported as not applied, with why.
+std::string format_plan_report(const CycleReport& cycle, bool dry_run,
+                               const DesiredState* desired = nullptr, bool stopped = false,
+                               const std::vector<NotApplied>* not_applied = nullptr);
+
+// A zone whose reconcile ended because of a stop request (its next request was not sent).
+bool cut_short_by_stop(const ZoneReport& zone);
+
+// The --once exit status. A clean stop is not a failure: after a stop request, zones cut short
+// or not started do not count; zones that finished (or failed) before it do.
+int once_exit_status(const CycleReport& cycle, bool stopped);
+
+enum class OutputFormat { kText, kJson };
+
+// What a --once pass does with its plan besides acting on it.
+struct OnceOutput {
+  OutputFormat format = OutputFormat::kText;     // --output
+  std::filesystem::path plan_out;                // --plan-out: where to write the plan; empty: not
+  std::shared_ptr<const PlanDocument> reviewed;  // --apply-plan: the reviewed plan, already read
+  std::string reviewed_file;                     // its path, for messages
+  PlanIdentity identity;                         // what a plan document says about this run
+};
+
+// The change set a zone's plan asks for.
+ChangeSet planned_changes(const ZonePlan& plan);
+
+// The plan document of a pass: every zone of the report (listed zones planned or blocked,
+// the others failed), made at `now`.
+PlanDocument plan_document(const CycleReport& cycle, const PlanIdentity& identity, WallTime now);
+
+// The zones of an --apply-plan pass whose plan is not the reviewed one: listed zones whose
+// recomputed change set differs from the file's (the guard's blocks included: the plan is
+// compared before the guard counts), and zones of the plan file the desired state no longer
+// has. Zones the stop cut short and zones whose listing failed are reported as they are.
+std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocument& reviewed,
+                                     const DesiredState& desired, bool stopped);
+
+struct OnceResult {
+  std::string out;        // for standard output
+  std::string plan_file;  // the document for --plan-out; empty: nothing to write
+  std::string note;       // for standard error; empty: nothing to say
+  int status = 0;         // the exit status
+};
+
+// What a --once pass prints and writes, and its exit status: with a reviewed plan, any zone
+// not applied as reviewed makes it 1. A pass cut short by a stop writes no plan file (a plan
+// missing zones is not one to review).
+OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
+                       const DesiredState& desired, bool stopped, WallTime now);
+
+// render_once, then prints, and writes the plan file (whole: a temporary file renamed over
+// it). Returns the exit status; 2 when the plan file cannot be written.
+int finish_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
+                const DesiredState& desired, bool stopped, WallTime now);
+
+}  // namespace orc

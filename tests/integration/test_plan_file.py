@@ -1,0 +1,397 @@
+"""Plans as documents: --dry-run --output json, --plan-out, --once --apply-plan, against the
+stand-in. The JSON Schema kept in the repository (schemas/plan.schema.json) is checked with
+python3-jsonschema (Debian's package; scripts/install-deps installs it)."""
+
+import copy
+import datetime
+import json
+import os
+import re
+import subprocess
+import unittest
+
+import jsonschema
+
+from harness import ORC_BIN, ZONE, ZONE_B, IntegrationTest, ips
+
+SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "schemas", "plan.schema.json")
+ZONE_C = "2222222222222222222222222222222b"
+
+
+def load_schema():
+    with open(SCHEMA_PATH) as f:
+        schema = json.load(f)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema
+
+
+def validate(doc):
+    jsonschema.Draft202012Validator(load_schema()).validate(doc)
+
+
+def utc(delta):
+    t = datetime.datetime.now(datetime.timezone.utc) + delta
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class PlanFileTest(IntegrationTest):
+    def two_zones(self, flavor="origin-v2", faults=None):
+        """ZONE: 12 live, 10 desired (2 stale). ZONE_B: 10 live, 9 desired (1 stale)."""
+        self.api = self.standin(zones={ZONE: ips(0, 12), ZONE_B: ips(0, 10, prefix="10.30")},
+                                faults=faults)
+        return self.daemon(self.api, {ZONE: ips(0, 10), ZONE_B: ips(0, 9, prefix="10.30")},
+                           flavor=flavor)
+
+    def plan(self, d, *flags):
+        path = os.path.join(self.workdir, "plan.json")
+        run = d.run_once("--dry-run", "--plan-out", path, *flags)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        with open(path) as f:
+            return path, json.load(f), run
+
+    def write_plan(self, doc, name="edited.json"):
+        path = os.path.join(self.workdir, name)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return path
+
+    # --- the document ---
+
+    def test_dry_run_json_is_one_document_valid_against_the_schema(self):
+        faults = [{"operation": "list", "zone": ZONE_C, "status": 403, "times": -1}]
+        self.api = self.standin(zones={ZONE: ips(0, 12)}, faults=faults)
+        d = self.daemon(self.api, {ZONE: ips(0, 10), ZONE_C: ips(0, 1)}, flavor="origin-v2")
+        run = d.run_once("--dry-run", "--output", "json")
+        self.assertEqual(run.returncode, 1, run.stderr)  # ZONE_C could not be listed
+        doc = json.loads(run.stdout)  # standard output holds the document alone
+        validate(doc)
+        self.assertEqual(doc["format"], "origin-reconciler-plan")
+        self.assertEqual(doc["version"], 1)
+        self.assertEqual(doc["api_flavor"], "origin-v2")
+        self.assertEqual(doc["config"], d.config_path)
+        self.assertEqual(doc["desired_state"]["path"], d.desired_path)
+        import hashlib
+        with open(d.desired_path, "rb") as f:
+            self.assertEqual(doc["desired_state"]["sha256"],
+                             "sha256:" + hashlib.sha256(f.read()).hexdigest())
+        self.assertRegex(doc["generator"], r"^origin-reconciler \d+\.\d+\.\d+$")
+        created = datetime.datetime.strptime(doc["created_at"], "%Y-%m-%dT%H:%M:%SZ")
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        self.assertLess(abs((now - created).total_seconds()), 120)
+        zone, failed = doc["zones"]
+        self.assertEqual(zone["zone_id"], ZONE)
+        self.assertEqual(zone["status"], "planned")
+        self.assertEqual(zone["deletes"], ["10.20.0.10", "10.20.0.11"])
+        self.assertEqual(zone["creates"], [])
+        self.assertEqual(zone["updates"], [])
+        self.assertEqual(zone["counts"], {"live": 12, "desired": 10, "out_of_scope": 0,
+                                          "unparseable": 0, "creates": 0, "updates": 0,
+                                          "deletes": 2})
+        canonical = json.dumps({"creates": [], "deletes": zone["deletes"], "updates": [],
+                                "zone_id": ZONE}, separators=(",", ":"), sort_keys=True)
+        self.assertEqual(zone["checksum"], "sha256:" + hashlib.sha256(canonical.encode()).hexdigest())
+        self.assertEqual(failed["zone_id"], ZONE_C)
+        self.assertEqual(failed["status"], "failed")
+        self.assertIsNone(failed["checksum"])
+        self.assertIn("HTTP 403", failed["reason"])
+        self.assertEqual(doc["summary"], {"zones": 2, "planned": 1, "blocked": 0, "failed": 1,
+                                          "creates": 0, "updates": 0, "deletes": 2})
+        self.assertEqual(self.api.requests("batch_delete"), [])
+
+    def test_schema_is_not_vacuous(self):
+        d = self.two_zones()
+        run = d.run_once("--dry-run", "--output", "json")
+        doc = json.loads(run.stdout)
+        validate(doc)
+        for edit in (lambda x: x.pop("checksum"),
+                     lambda x: x.update(extra=1),
+                     lambda x: x["zones"][0].pop("deletes"),
+                     lambda x: x["zones"][0]["deletes"].append(5),
+                     lambda x: x["zones"][0].update(status="done"),
+                     lambda x: x["zones"][0]["counts"].update(live=-1),
+                     lambda x: x.update(created_at="yesterday")):
+            bad = copy.deepcopy(doc)
+            edit(bad)
+            with self.assertRaises(jsonschema.ValidationError):
+                validate(bad)
+
+    def test_blocked_zone_is_in_the_document_with_its_reason(self):
+        self.api = self.standin(zones={ZONE: ips(0, 20)})
+        d = self.daemon(self.api, {ZONE: ips(0, 10)})  # 50% stale > 30%
+        run = d.run_once("--dry-run", "--output", "json")
+        self.assertEqual(run.returncode, 3, run.stderr)
+        doc = json.loads(run.stdout)
+        validate(doc)
+        self.assertEqual(doc["zones"][0]["status"], "blocked")
+        self.assertIn("max_delete_fraction", doc["zones"][0]["reason"])
+        self.assertEqual(len(doc["zones"][0]["deletes"]), 10)
+
+    def test_plan_out_writes_the_document_and_prints_the_text_plan(self):
+        d = self.two_zones()
+        path, doc, run = self.plan(d)
+        validate(doc)
+        self.assertIn("would delete 10.20.0.10", run.stdout)
+        self.assertIn(f"plan checksum {doc['checksum']}\n", run.stdout)
+        self.assertFalse(os.path.exists(path + ".tmp"))
+        self.assertEqual(self.api.requests("batch_delete"), [])
+        # The same plan twice: the same checksums (created_at aside, the same document).
+        again = json.loads(d.run_once("--dry-run", "--output", "json").stdout)
+        self.assertEqual(again["checksum"], doc["checksum"])
+        self.assertEqual([z["checksum"] for z in again["zones"]],
+                         [z["checksum"] for z in doc["zones"]])
+
+    # --- applying a reviewed plan ---
+
+    def test_apply_plan_applies_a_fresh_plan(self):
+        d = self.two_zones()
+        path, doc, _ = self.plan(d)
+        self.api.admin("DELETE", "requests")
+        run = d.run_once("--apply-plan", path)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        self.assertIn(f"plan file {path}: made {doc['created_at']}", run.stdout)
+        self.assertEqual(self.api.live(ZONE), set(ips(0, 10)))
+        self.assertEqual(self.api.live(ZONE_B), set(ips(0, 9, prefix="10.30")))
+        self.assertEqual(len(self.api.requests("batch_delete")), 2)
+
+    def test_apply_plan_refuses_a_zone_whose_mapping_changed_in_between(self):
+        d = self.two_zones()
+        path, _, _ = self.plan(d)
+        # Someone adds a mapping to ZONE after the review: ZONE's plan now deletes 3, not 2.
+        state = self.api.admin("GET", "state")
+        state["zones"][ZONE].append({"ip": "10.20.0.99", "vendor": "aws", "region": "us-east-1"})
+        self.api.admin("PUT", "state", state)
+        self.api.admin("DELETE", "requests")
+
+        run = d.run_once("--apply-plan", path)
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn(f"zone {ZONE}: not applied", run.stdout)
+        self.assertIn("deletes: 10.20.0.99 is in the plan now but not in the plan file",
+                      run.stdout)
+        self.assertIn("reviewed plan: 1 zones not applied", run.stdout)
+        sent = [r for r in self.api.requests("batch_delete")]
+        self.assertEqual([r["zone"] for r in sent], [ZONE_B], "nothing is sent in ZONE")
+        self.assertEqual(len(self.api.live(ZONE)), 13)
+        self.assertEqual(self.api.live(ZONE_B), set(ips(0, 9, prefix="10.30")))
+
+    def test_apply_plan_refuses_when_a_stale_mapping_is_gone(self):
+        d = self.two_zones()
+        path, _, _ = self.plan(d)
+        state = self.api.admin("GET", "state")
+        state["zones"][ZONE] = [m for m in state["zones"][ZONE] if m["ip"] != "10.20.0.10"]
+        self.api.admin("PUT", "state", state)
+        run = d.run_once("--apply-plan", path)
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn("deletes: 10.20.0.10 is in the plan file but not in the plan now",
+                      run.stdout)
+        self.assertEqual([r["zone"] for r in self.api.requests("batch_delete")], [ZONE_B])
+
+    def test_apply_plan_refuses_zones_the_file_does_not_plan(self):
+        d = self.two_zones()
+        path, doc, _ = self.plan(d)
+        # The plan was made for ZONE alone (a desired state with one zone then).
+        doc["zones"] = [doc["zones"][0]]
+        partial = dict(doc)
+        partial["summary"] = dict(doc["summary"], zones=1, planned=1, deletes=2)
+        import hashlib
+        listing = json.dumps([{"checksum": doc["zones"][0]["checksum"], "zone_id": ZONE}],
+                             separators=(",", ":"), sort_keys=True)
+        partial["checksum"] = "sha256:" + hashlib.sha256(listing.encode()).hexdigest()
+        run = d.run_once("--apply-plan", self.write_plan(partial))
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertRegex(run.stdout, f"zone {ZONE_B}: not applied live=10 .*requests=0 "
+                         r"\(the zone is not in the plan file\)")
+        self.assertEqual([r["zone"] for r in self.api.requests("batch_delete")], [ZONE])
+
+    def test_apply_plan_refuses_zones_the_desired_state_no_longer_has(self):
+        d = self.two_zones()
+        path, _, _ = self.plan(d)
+        d.write_desired({ZONE: ips(0, 10)})
+        run = d.run_once("--apply-plan", path)
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn(f"zone {ZONE_B}: not applied (the zone is in the plan file but not in the "
+                      "desired state)", run.stdout)
+        self.assertEqual([r["zone"] for r in self.api.requests("batch_delete")], [ZONE])
+
+    # --- sync: creates and updates in the plan ---
+
+    def sync_zone(self, flavor="origin-v2"):
+        """ZONE, 12 live (aws/us-east-1); under sync the desired state keeps 10 of them, moves
+        10.20.0.5 to eu-west-1 and adds 10.20.1.0 on gcp/us-central1."""
+        self.api = self.standin(zones={ZONE: ips(0, 12)})
+        origins = ips(0, 10)
+        origins[5] = {"ip": "10.20.0.5", "vendor": "aws", "region": "eu-west-1"}
+        origins.append({"ip": "10.20.1.0", "vendor": "gcp", "region": "us-central1"})
+        desired = json.dumps({"zones": [{"zone_id": ZONE, "policy": "sync", "origins": origins}]})
+        return self.daemon(self.api, desired, flavor=flavor)
+
+    def check_sync_plan_applied(self, flavor):
+        d = self.sync_zone(flavor)
+        text = d.run_once("--dry-run")
+        self.assertEqual(text.returncode, 0, text.stdout + text.stderr)
+        self.assertIn("  would create 10.20.1.0 gcp/us-central1\n"
+                      "  would update 10.20.0.5 aws/us-east-1 -> aws/eu-west-1\n"
+                      "  would delete 10.20.0.10\n", text.stdout)
+        path, doc, _ = self.plan(d)
+        validate(doc)
+        zone = doc["zones"][0]
+        self.assertEqual(zone["policy"], "sync")
+        self.assertEqual(zone["creates"],
+                         [{"ip": "10.20.1.0", "vendor": "gcp", "region": "us-central1"}])
+        self.assertEqual(zone["updates"], [
+            {"from": {"ip": "10.20.0.5", "vendor": "aws", "region": "us-east-1"},
+             "to": {"ip": "10.20.0.5", "vendor": "aws", "region": "eu-west-1"}}])
+        self.assertEqual(zone["deletes"], ["10.20.0.10", "10.20.0.11"])
+        self.assertEqual(doc["summary"]["creates"], 1)
+        self.assertEqual(doc["summary"]["updates"], 1)
+        self.assertEqual(self.api.requests("batch_upsert"), [])
+
+        run = d.run_once("--apply-plan", path)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        state = {m["ip"]: (m["vendor"], m["region"])
+                 for m in self.api.admin("GET", "state")["zones"][ZONE]}
+        self.assertEqual(set(state), set(ips(0, 10)) | {"10.20.1.0"})
+        self.assertEqual(state["10.20.0.5"], ("aws", "eu-west-1"))
+        self.assertEqual(state["10.20.1.0"], ("gcp", "us-central1"))
+        self.assertEqual(len(self.api.requests("batch_upsert")), 1)
+        self.assertEqual(len(self.api.requests("batch_delete")), 1)
+
+    def test_sync_plan_has_creates_updates_and_deletes_and_applies_them(self):
+        self.check_sync_plan_applied("origin-v2")
+
+    def test_sync_plan_applied_with_generation_1(self):
+        self.check_sync_plan_applied("cache-v1")
+
+    def test_a_region_the_api_does_not_list_is_held_back_in_the_document(self):
+        self.api = self.standin(zones={ZONE: ips(0, 2)})
+        origins = ips(0, 2) + [{"ip": "10.20.1.1", "vendor": "aws", "region": "mars-north-1"}]
+        d = self.daemon(self.api, json.dumps(
+            {"zones": [{"zone_id": ZONE, "policy": "sync", "origins": origins}]}),
+            flavor="origin-v2")
+        run = d.run_once("--dry-run", "--output", "json")
+        doc = json.loads(run.stdout)
+        validate(doc)
+        self.assertEqual(doc["zones"][0]["creates"], [])
+        self.assertEqual(doc["zones"][0]["unsupported"],
+                         [{"ip": "10.20.1.1", "vendor": "aws", "region": "mars-north-1"}])
+
+    def test_sync_apply_plan_refuses_when_a_mapping_changed_region_in_between(self):
+        d = self.sync_zone()
+        path, _, _ = self.plan(d)
+        state = self.api.admin("GET", "state")
+        for m in state["zones"][ZONE]:
+            if m["ip"] == "10.20.0.5":
+                m["region"] = "us-west-2"  # someone moved it by hand after the review
+        self.api.admin("PUT", "state", state)
+        self.api.admin("DELETE", "requests")
+
+        run = d.run_once("--apply-plan", path)
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn(f"zone {ZONE}: not applied", run.stdout)
+        self.assertIn("(the plan now differs from the plan file: updates: the plan file has "
+                      "10.20.0.5 aws/us-east-1 -> aws/eu-west-1, the plan now 10.20.0.5 "
+                      "aws/us-west-2 -> aws/eu-west-1)", run.stdout)
+        self.assertEqual(self.api.requests("batch_upsert"), [])
+        self.assertEqual(self.api.requests("batch_delete"), [])
+        self.assertEqual(len(self.api.live(ZONE)), 12)
+
+    def test_apply_plan_refuses_an_expired_plan_before_any_request(self):
+        d = self.two_zones()
+        path, doc, _ = self.plan(d)
+        self.api.admin("DELETE", "requests")
+        doc["created_at"] = utc(datetime.timedelta(hours=-2))
+        old = self.write_plan(doc)
+        run = d.run_once("--apply-plan", old)
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertRegex(run.stderr, re.escape(old) + r": created_at: the plan is \d+(s|m|h) old, "
+                         r"older than --plan-max-age 1h \(got '")
+        self.assertEqual(self.api.requests(), [], "an expired plan sends nothing")
+        # A longer --plan-max-age takes it.
+        run = d.run_once("--apply-plan", old, "--plan-max-age", "3h")
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        self.assertEqual(self.api.live(ZONE), set(ips(0, 10)))
+
+    def test_apply_plan_refuses_a_plan_from_the_future(self):
+        d = self.two_zones()
+        _, doc, _ = self.plan(d)
+        self.api.admin("DELETE", "requests")
+        doc["created_at"] = utc(datetime.timedelta(minutes=10))
+        run = d.run_once("--apply-plan", self.write_plan(doc))
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn("created_at: lies in the future", run.stderr)
+        self.assertEqual(self.api.requests(), [])
+
+    def test_apply_plan_refuses_a_plan_for_another_api_generation(self):
+        d = self.two_zones(flavor="cache-v1")
+        _, doc, _ = self.plan(d)
+        self.api.admin("DELETE", "requests")
+        doc["api_flavor"] = "origin-v2"
+        run = d.run_once("--apply-plan", self.write_plan(doc))
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn("api_flavor: the plan was made for another API generation than cache-v1 "
+                      "(got 'origin-v2')", run.stderr)
+        self.assertEqual(self.api.requests(), [])
+
+    def test_an_edited_or_broken_plan_file_is_an_error_naming_file_key_and_value(self):
+        d = self.two_zones()
+        path, doc, _ = self.plan(d)
+        self.api.admin("DELETE", "requests")
+        edited = copy.deepcopy(doc)
+        edited["zones"][0]["deletes"].append("10.20.0.1")  # a desired IP smuggled in
+        edited["zones"][0]["counts"]["deletes"] = 3
+        edited["summary"]["deletes"] = 4
+        cases = [
+            (self.write_plan(edited, "edited.json"),
+             "edited.json: zones[0].checksum: does not match the zone's changes"),
+            (self.write_plan(dict(doc, version=7), "v7.json"),
+             "v7.json: version: this origin-reconciler reads version 1 (got '7')"),
+            (self.write_plan(dict(doc, extra=True), "extra.json"), "extra.json: extra: unknown key"),
+            (os.path.join(self.workdir, "missing.json"),
+             "missing.json: cannot read the plan file: No such file or directory"),
+        ]
+        with open(os.path.join(self.workdir, "cut.json"), "w") as f:
+            f.write(json.dumps(doc)[:100])
+        cases.append((os.path.join(self.workdir, "cut.json"),
+                      "cut.json: not a plan document: parse error at line 1, column 101"))
+        for path, message in cases:
+            run = d.run_once("--apply-plan", path)
+            self.assertEqual(run.returncode, 2, run.stdout + run.stderr)
+            self.assertIn(message, run.stderr)
+        self.assertEqual(self.api.requests(), [], "nothing is sent for a broken plan file")
+
+    def test_usage_errors(self):
+        d = self.two_zones()
+        for flags, message in (
+                (["--apply-plan", "p.json", "--dry-run"], "does not go with --dry-run"),
+                (["--output", "json"], "--output json goes with --dry-run"),
+                (["--output", "yaml", "--dry-run"], "--output: must be text or json (got 'yaml')"),
+                (["--plan-out", "p.json"], "--plan-out goes with --dry-run"),
+                (["--plan-max-age", "1h"], "--plan-max-age goes with --apply-plan"),
+                (["--apply-plan", "p.json", "--plan-max-age", "soon"],
+                 "--plan-max-age: must be a duration of at least 1s, like 30m or 1h (got 'soon')")):
+            run = d.run_once(*flags)
+            self.assertEqual(run.returncode, 2, flags)
+            self.assertIn(message, run.stderr, flags)
+        run = subprocess.run([ORC_BIN, "--config", d.config_path, "--apply-plan", "p.json"],
+                             capture_output=True, text=True, env=d.env())
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("--apply-plan goes with --once", run.stderr)
+        self.assertEqual(self.api.requests(), [])
+
+    def test_plan_out_alone_is_one_pass(self):
+        d = self.two_zones()
+        path = os.path.join(self.workdir, "plan.json")
+        run = subprocess.run([ORC_BIN, "--config", d.config_path, "--dry-run", "--plan-out", path],
+                             capture_output=True, text=True, env=d.env(), timeout=60)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        with open(path) as f:
+            validate(json.load(f))
+
+    def test_help_names_the_plan_options(self):
+        out = subprocess.run([ORC_BIN, "--help"], capture_output=True, text=True)
+        for word in ("--output FORMAT", "--plan-out FILE", "--apply-plan FILE",
+                     "--plan-max-age DURATION"):
+            self.assertIn(word, out.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,308 @@
+// The plan document: canonical form and checksum, strict reading, age, first difference.
+#include "core/plan_file.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace orc {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
+constexpr const char* kZoneB = "1111111111111111111111111111111a";
+
+ChangeSet sample_changes() {
+  ChangeSet c;
+  c.deletes = {"10.0.0.2", "10.0.0.1"};  // listing order; the canonical form sorts
+  c.creates = {{"192.0.2.10", "gcp", "us-central1"}};
+  c.updates = {{{"10.0.0.5", "aws", "us-east-1"}, {"10.0.0.5", "aws", "eu-west-1"}}};
+  return c;
+}
+
+WallTime at(const char* utc) {
+  return *parse_utc(utc);
+}
+
+PlanIdentity identity() {
+  return {"origin-reconciler 0.1.0",
+          "origin-v2",
+          "/etc/origin-reconciler/config.yaml",
+          "/etc/origin-reconciler/desired.yaml",
+          "sha256:" + std::string(64, 'a'),
+          false};
+}
+
+PlanDocument sample_plan() {
+  std::vector<PlanZone> zones;
+  zones.push_back(
+      make_plan_zone(kZone, PlanZoneStatus::kPlanned, "", {12, 10, 1, 0}, sample_changes()));
+  zones.back().policy = Policy::kSync;
+  zones.back().unsupported = {{"192.0.2.77", "aws", "mars-north-1"}};
+  zones.push_back(
+      make_plan_zone(kZoneB, PlanZoneStatus::kFailed, "listing mappings: HTTP 503", {}, {}));
+  return make_plan_document(at("2026-12-02T01:00:00Z"), identity(), std::move(zones));
+}
+
+TEST(PlanCanonical, SortedCompactKeysInOrder) {
+  EXPECT_EQ(canonical_zone(kZone, sample_changes()),
+            R"({"creates":[{"ip":"192.0.2.10","region":"us-central1","vendor":"gcp"}],)"
+            R"("deletes":["10.0.0.1","10.0.0.2"],)"
+            R"("updates":[{"from":{"ip":"10.0.0.5","region":"us-east-1","vendor":"aws"},)"
+            R"("to":{"ip":"10.0.0.5","region":"eu-west-1","vendor":"aws"}}],)"
+            R"("zone_id":"023e105f4ecef8ad9ca31a8372d0c353"})");
+}
+
+TEST(PlanCanonical, NonAsciiIsEscaped) {
+  ChangeSet c;
+  c.creates = {{"192.0.2.1", "aws", "r\xc3\xa9gion"}};
+  EXPECT_THAT(canonical_zone(kZone, c), HasSubstr(R"("region":"r\u00e9gion")"));
+}
+
+// Pinned: SHA-256 of the canonical text above, computed independently (Python's hashlib), as
+// are the checksums in the reader's cases below.
+TEST(PlanChecksum, IsSha256OfTheCanonicalForm) {
+  EXPECT_EQ(zone_checksum(kZone, sample_changes()),
+            "sha256:d16eb54e4b97d5dccdd367f3a71bec290c88c04f4824dfa17d97452c5b6c4e66");
+  EXPECT_EQ(zone_checksum(kZone, {}),
+            "sha256:9e371ca94789ac99bfda372f24d1ce5ef213e1d6ae81b5b9728ac6755f1f3110");
+}
+
+TEST(PlanChecksum, ListingOrderDoesNotMatterButEveryFieldDoes) {
+  const std::string base = zone_checksum(kZone, sample_changes());
+  ChangeSet reordered = sample_changes();
+  std::swap(reordered.deletes[0], reordered.deletes[1]);
+  EXPECT_EQ(zone_checksum(kZone, reordered), base);
+
+  EXPECT_NE(zone_checksum(kZoneB, sample_changes()), base);
+  ChangeSet c = sample_changes();
+  c.updates[0].from.region = "us-west-2";  // the live mapping moved: not the reviewed update
+  EXPECT_NE(zone_checksum(kZone, c), base);
+  c = sample_changes();
+  c.creates[0].vendor = "aws";
+  EXPECT_NE(zone_checksum(kZone, c), base);
+  c = sample_changes();
+  c.deletes[0] = "10.0.0.3";
+  EXPECT_NE(zone_checksum(kZone, c), base);
+  c = sample_changes();
+  c.deletes[0] = "::ffff:10.0.0.2";  // another spelling addresses another record
+  EXPECT_NE(zone_checksum(kZone, c), base);
+}
+
+TEST(PlanDocumentText, RoundTrips) {
+  const PlanDocument plan = sample_plan();
+  const std::string text = to_json_text(plan);
+  EXPECT_EQ(parse_plan_document(text, "plan.json"), plan);
+  const json doc = json::parse(text);
+  EXPECT_EQ(doc["format"], "origin-reconciler-plan");
+  EXPECT_EQ(doc["version"], 1);
+  EXPECT_EQ(doc["created_at"], "2026-12-02T01:00:00Z");
+  EXPECT_EQ(doc["summary"]["deletes"], 2);
+  EXPECT_EQ(doc["summary"]["failed"], 1);
+  EXPECT_EQ(doc["zones"][0]["counts"]["live"], 12);
+  EXPECT_EQ(doc["zones"][0]["deletes"], json({"10.0.0.1", "10.0.0.2"}));
+  EXPECT_EQ(doc["zones"][0]["updates"][0]["to"]["region"], "eu-west-1");
+  EXPECT_TRUE(doc["zones"][1]["checksum"].is_null());
+  EXPECT_EQ(doc["zones"][0]["policy"], "sync");
+  EXPECT_EQ(doc["zones"][0]["unsupported"][0]["region"], "mars-north-1");
+  EXPECT_FALSE(doc["zones"][1].contains("policy"));
+  EXPECT_EQ(doc["checksum"], plan_checksum(plan.zones));
+}
+
+TEST(PlanChecksum, PlanChecksumCoversEveryZone) {
+  PlanDocument plan = sample_plan();
+  const std::string base = plan.checksum;
+  plan.zones[0] = make_plan_zone(kZone, PlanZoneStatus::kPlanned, "", {}, {});
+  EXPECT_NE(plan_checksum(plan.zones), base);
+  std::swap(plan.zones[0], plan.zones[1]);
+  EXPECT_NE(plan_checksum(plan.zones), plan_checksum(sample_plan().zones));
+}
+
+// --- strict reading: each case edits the sample document and names the error it expects ---
+
+struct ReaderCase {
+  const char* name;
+  std::function<void(json&)> edit;
+  const char* error;
+};
+
+void PrintTo(const ReaderCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class PlanReader : public ::testing::TestWithParam<ReaderCase> {};
+
+TEST_P(PlanReader, NamesFileKeyAndValue) {
+  json doc = json::parse(to_json_text(sample_plan()));
+  GetParam().edit(doc);
+  try {
+    parse_plan_document(doc.dump(), "plan.json");
+    FAIL() << "accepted";
+  } catch (const PlanFileError& e) {
+    EXPECT_EQ(std::string(e.what()), GetParam().error);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, PlanReader,
+    ::testing::Values(
+        ReaderCase{"other_format", [](json& d) { d["format"] = "terraform"; },
+                   "plan.json: format: must be 'origin-reconciler-plan' (got 'terraform')"},
+        ReaderCase{"other_version", [](json& d) { d["version"] = 2; },
+                   "plan.json: version: this origin-reconciler reads version 1 (got '2')"},
+        ReaderCase{"unknown_top_key", [](json& d) { d["approved_by"] = "me"; },
+                   "plan.json: approved_by: unknown key"},
+        ReaderCase{"missing_top_key", [](json& d) { d.erase("created_at"); },
+                   "plan.json: created_at: missing"},
+        ReaderCase{"bad_time", [](json& d) { d["created_at"] = "2026-12-02 01:00"; },
+                   "plan.json: created_at: must be a UTC time like 2026-12-02T01:30:00Z (got "
+                   "'2026-12-02 01:00')"},
+        ReaderCase{"bad_flavor", [](json& d) { d["api_flavor"] = "v3"; },
+                   "plan.json: api_flavor: must be origin-v2 or cache-v1 (got 'v3')"},
+        ReaderCase{"force_type", [](json& d) { d["force"] = "yes"; },
+                   "plan.json: force: must be true or false (got 'yes')"},
+        ReaderCase{"zone_unknown_key", [](json& d) { d["zones"][0]["note"] = 1; },
+                   "plan.json: zones[0].note: unknown key"},
+        ReaderCase{"zone_id", [](json& d) { d["zones"][0]["zone_id"] = "ABC"; },
+                   "plan.json: zones[0].zone_id: must be 32 lower-case hex characters (got "
+                   "'ABC')"},
+        ReaderCase{"status", [](json& d) { d["zones"][0]["status"] = "done"; },
+                   "plan.json: zones[0].status: must be planned, blocked or failed (got 'done')"},
+        ReaderCase{"policy", [](json& d) { d["zones"][0]["policy"] = "upsert-only"; },
+                   "plan.json: zones[0].policy: must be prune or sync (got 'upsert-only')"},
+        ReaderCase{"unsupported_shape",
+                   [](json& d) { d["zones"][0]["unsupported"][0].erase("region"); },
+                   "plan.json: zones[0].unsupported[0].region: missing"},
+        ReaderCase{"delete_type", [](json& d) { d["zones"][0]["deletes"][1] = 5; },
+                   "plan.json: zones[0].deletes[1]: must be a string (got '5')"},
+        ReaderCase{"vendor", [](json& d) { d["zones"][0]["creates"][0]["vendor"] = "ibm"; },
+                   "plan.json: zones[0].creates[0].vendor: must be one of aws, azure, gcp, oci "
+                   "(got 'ibm')"},
+        ReaderCase{"update_shape", [](json& d) { d["zones"][0]["updates"][0].erase("to"); },
+                   "plan.json: zones[0].updates[0].to: missing"},
+        ReaderCase{"count_mismatch", [](json& d) { d["zones"][0]["counts"]["deletes"] = 3; },
+                   "plan.json: zones[0].counts.deletes: does not match the 2 deletes listed (got "
+                   "'3')"},
+        ReaderCase{"negative_count", [](json& d) { d["zones"][0]["counts"]["live"] = -1; },
+                   "plan.json: zones[0].counts.live: must be a whole number, 0 or more (got "
+                   "'-1')"},
+        ReaderCase{"edited_changes", [](json& d) { d["zones"][0]["deletes"][1] = "10.0.0.9"; },
+                   "plan.json: zones[0].checksum: does not match the zone's changes (computed "
+                   "sha256:fc60c1ae4ea1890ada8c9f98f09d2243e6509df047d41033532e9e310f1d3787): the "
+                   "file was edited (got "
+                   "'sha256:d16eb54e4b97d5dccdd367f3a71bec290c88c04f4824dfa17d97452c5b6c4e66')"},
+        ReaderCase{"checksum_form", [](json& d) { d["zones"][0]["checksum"] = "md5:00"; },
+                   "plan.json: zones[0].checksum: must be 'sha256:' and 64 lower-case hex "
+                   "digits (got 'md5:00')"},
+        ReaderCase{"failed_with_checksum",
+                   [](json& d) { d["zones"][1]["checksum"] = "sha256:" + std::string(64, '0'); },
+                   "plan.json: zones[1].checksum: must be null for a failed zone (got "
+                   "'sha256:0000000000000000000000000000000000000000000000000000000000000000')"},
+        ReaderCase{"failed_without_reason", [](json& d) { d["zones"][1].erase("reason"); },
+                   "plan.json: zones[1].reason: missing"},
+        ReaderCase{"duplicate_zone", [](json& d) { d["zones"][1] = d["zones"][0]; },
+                   "plan.json: zones[1].zone_id: appears twice (got "
+                   "'023e105f4ecef8ad9ca31a8372d0c353')"},
+        ReaderCase{"summary", [](json& d) { d["summary"]["deletes"] = 1; },
+                   "plan.json: summary.deletes: does not match the zones (they hold 2) (got '1')"},
+        ReaderCase{"plan_checksum",
+                   [](json& d) { d["checksum"] = "sha256:" + std::string(64, 'f'); },
+                   "plan.json: checksum: does not match the zones (computed "
+                   "sha256:6faf3be41e5eb86450b36ca452d91d0d76ab85d486d97957499e42b31a8d91f5): the "
+                   "file was edited (got "
+                   "'sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff')"},
+        ReaderCase{"not_an_object", [](json& d) { d = json::array(); },
+                   "plan.json: (document): must be a JSON object (got '[]')"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(PlanReaderText, NotJsonSaysWhere) {
+  try {
+    parse_plan_document("{\"format\": ", "plan.json");
+    FAIL() << "accepted";
+  } catch (const PlanFileError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("plan.json: not a plan document: parse error at line 1"));
+  }
+}
+
+// --- age ---
+
+TEST(PlanAge, FreshUpToMaxAgeThenRefused) {
+  const PlanDocument plan = sample_plan();  // 01:00:00
+  const Millis hour = std::chrono::hours(1);
+  EXPECT_EQ(plan_age_problem(plan, "plan.json", at("2026-12-02T01:00:00Z"), hour), std::nullopt);
+  EXPECT_EQ(plan_age_problem(plan, "plan.json", at("2026-12-02T02:00:00Z"), hour), std::nullopt);
+  EXPECT_EQ(plan_age_problem(plan, "plan.json", at("2026-12-02T02:00:01Z"), hour),
+            "plan.json: created_at: the plan is 3601s old, older than --plan-max-age 1h (got "
+            "'2026-12-02T01:00:00Z'); make a new plan with --dry-run --plan-out");
+}
+
+TEST(PlanAge, FromTheFutureBeyondTheSkewIsRefused) {
+  const PlanDocument plan = sample_plan();
+  const Millis hour = std::chrono::hours(1);
+  EXPECT_EQ(plan_age_problem(plan, "plan.json", at("2026-12-02T00:59:00Z"), hour), std::nullopt);
+  EXPECT_EQ(plan_age_problem(plan, "plan.json", at("2026-12-02T00:58:59Z"), hour),
+            "plan.json: created_at: lies in the future, the clock here says "
+            "2026-12-02T00:58:59Z (got '2026-12-02T01:00:00Z')");
+}
+
+TEST(PlanTime, FormatAndParse) {
+  EXPECT_EQ(format_utc(WallTime{}), "1970-01-01T00:00:00Z");
+  const WallTime t = at("2028-02-29T23:59:59Z");
+  EXPECT_EQ(format_utc(t), "2028-02-29T23:59:59Z");
+  EXPECT_EQ(format_utc(t + std::chrono::milliseconds(999)), "2028-02-29T23:59:59Z");
+  for (const char* bad : {"2027-02-29T00:00:00Z", "2026-12-02T24:00:00Z", "2026-12-02T01:00:00",
+                          "2026-12-02T01:00:00+00:00", "2026-12-02t01:00:00Z",
+                          "2026-1-02T01:00:00Z", "2026-12-02T01:00:60Z"}) {
+    EXPECT_EQ(parse_utc(bad), std::nullopt) << bad;
+  }
+}
+
+// --- first difference and review ---
+
+TEST(FirstDifference, NoneForTheSameChangesInAnyOrder) {
+  ChangeSet now = sample_changes();
+  std::reverse(now.deletes.begin(), now.deletes.end());
+  EXPECT_EQ(first_difference(sample_changes(), now), std::nullopt);
+}
+
+TEST(FirstDifference, NamesTheFirstOneCreatesThenUpdatesThenDeletes) {
+  ChangeSet now = sample_changes();
+  now.deletes.push_back("10.0.0.0");
+  EXPECT_EQ(first_difference(sample_changes(), now),
+            "deletes: 10.0.0.0 is in the plan now but not in the plan file");
+  now.updates[0].from.region = "us-west-2";
+  EXPECT_EQ(first_difference(sample_changes(), now),
+            "updates: the plan file has 10.0.0.5 aws/us-east-1 -> aws/eu-west-1, the plan now "
+            "10.0.0.5 aws/us-west-2 -> aws/eu-west-1");
+  now.creates.clear();
+  EXPECT_EQ(first_difference(sample_changes(), now),
+            "creates: 192.0.2.10 gcp/us-central1 is in the plan file but not in the plan now");
+}
+
+TEST(FirstDifference, DeletesInFileOnly) {
+  ChangeSet now = sample_changes();
+  now.deletes = {"10.0.0.2"};
+  EXPECT_EQ(first_difference(sample_changes(), now),
+            "deletes: 10.0.0.1 is in the plan file but not in the plan now");
+}
+
+TEST(ReviewZone, ApprovesOnlyTheSameChanges) {
+  const PlanDocument plan = sample_plan();
+  EXPECT_EQ(review_zone(plan, kZone, sample_changes()), std::nullopt);
+  ChangeSet now = sample_changes();
+  now.deletes.pop_back();
+  EXPECT_EQ(review_zone(plan, kZone, now),
+            "the plan now differs from the plan file: deletes: 10.0.0.1 is in the plan file but "
+            "not in the plan now");
+  EXPECT_EQ(review_zone(plan, "2222222222222222222222222222222b", {}),
+            "the zone is not in the plan file");
+  EXPECT_EQ(review_zone(plan, kZoneB, {}),
+            "the plan file holds no plan for the zone: it could not be listed when the plan was "
+            "made (listing mappings: HTTP 503)");
+}
+
+}  // namespace
+}  // namespace orc
