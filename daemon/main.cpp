@@ -2,6 +2,7 @@
 // desired-state file by pruning the stale ones. See README.md.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -9,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +22,7 @@
 #include "core/redact.h"
 #include "service/daemon.h"
 #include "service/desired_watch.h"
+#include "service/lease_leadership.h"
 #include "service/logging.h"
 #include "service/notify.h"
 
@@ -177,6 +181,18 @@ int main(int argc, char** argv) {
     std::cerr << "origin-reconciler: " << e.what() << "\n";
     return kExitUsage;
   }
+  // Leader election: not for --once, a one-off run by a person.
+  std::optional<orc::LeaseSettings> lease_settings;
+  if (config.leader_election.enabled && !args.once) {
+    char host[256] = {0};
+    if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+    try {
+      lease_settings = orc::resolve_lease_settings(config, &real_getenv, host);
+    } catch (const orc::ConfigError& e) {
+      std::cerr << "origin-reconciler: " << e.what() << "\n";
+      return kExitUsage;
+    }
+  }
   // From here on, whatever is logged or reported never shows these values.
   orc::set_redacted_secrets({credentials.token, credentials.api_key, credentials.email});
   for (const auto& w : credentials.warnings) spdlog::warn("{}", w);
@@ -205,8 +221,10 @@ int main(int argc, char** argv) {
   auto notifier = orc::make_systemd_notifier();
   int status = 0;
   try {
+    std::unique_ptr<orc::LeaseRuntime> lease;
+    if (lease_settings) lease = std::make_unique<orc::LeaseRuntime>(*lease_settings);
     orc::Daemon daemon(std::move(config), std::move(credentials), std::move(desired), options,
-                       *notifier);
+                       *notifier, lease ? &lease->leadership : nullptr);
     std::atomic<bool> done{false};
     std::thread signal_thread([&] {
       const timespec tick{0, 200 * 1000 * 1000};

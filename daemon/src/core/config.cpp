@@ -219,6 +219,58 @@ std::string check_listen(std::string_view text, ListenAddress& out) {
   return {};
 }
 
+bool is_dns_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+}  // namespace
+
+std::string check_dns1123_label(std::string_view name) {
+  if (name.empty() || name.size() > 63) return "must be 1 to 63 characters";
+  for (const char c : name) {
+    if (!is_dns_alnum(c) && c != '-') {
+      return "must be lower-case letters, digits and '-' (a DNS-1123 label)";
+    }
+  }
+  if (name.front() == '-' || name.back() == '-') return "must start and end with a letter or digit";
+  return {};
+}
+
+std::string check_dns1123_subdomain(std::string_view name) {
+  if (name.empty() || name.size() > 253) return "must be 1 to 253 characters";
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    const std::size_t dot = std::min(name.find('.', start), name.size());
+    const std::string_view label = name.substr(start, dot - start);
+    if (label.empty()) return "must be dot-separated labels, none of them empty";
+    for (const char c : label) {
+      if (!is_dns_alnum(c) && c != '-') {
+        return "must be lower-case letters, digits, '-' and '.' (a DNS-1123 subdomain)";
+      }
+    }
+    if (label.front() == '-' || label.back() == '-') {
+      return "must start and end each label with a letter or digit";
+    }
+    start = dot + 1;
+  }
+  return {};
+}
+
+std::string check_lease_identity(std::string_view identity) {
+  if (identity.empty() || identity.size() > 253) return "must be 1 to 253 characters";
+  for (const char ch : identity) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f) return "must be printable ASCII without spaces";
+  }
+  return {};
+}
+
+std::string check_server_url(std::string_view url, std::string& out) {
+  return check_api_base(url, out);
+}
+
+namespace {
+
 class ConfigParser {
  public:
   ConfigParser(std::string file, fs::path dir) : file_(std::move(file)), dir_(std::move(dir)) {}
@@ -368,7 +420,93 @@ class ConfigParser {
                 c.listen = addr;
               }},
              {"log", [&](const YAML::Node& v, const std::string& k) { log(v, k, c.log); }},
+             {"leader_election",
+              [&](const YAML::Node& v, const std::string& k) { leader_election(v, k, c); }},
          });
+  }
+
+  // leader_election: the whole section, with its checks across keys, in one place.
+  void leader_election(const YAML::Node& node, const std::string& prefix, Config& config) {
+    LeaderElectionConfig& c = config.leader_election;
+    const auto name_check = [&](std::string (*check)(std::string_view)) {
+      return [&, check](const YAML::Node& v, const std::string& k) {
+        const std::string s = string(v, k, "must be a string");
+        if (const std::string error = check(s); !error.empty()) fail_value(v, k, error);
+        return s;
+      };
+    };
+    const auto optional_name = [&](std::string (*check)(std::string_view), std::string& out) {
+      return [&, check](const YAML::Node& v, const std::string& k) {
+        const std::string s = string(v, k, "must be a string");
+        if (const std::string error = s.empty() ? "" : check(s); !error.empty()) {
+          fail_value(v, k, error);
+        }
+        out = s;
+      };
+    };
+    constexpr Millis kHour{60 * 60 * 1000};
+    YAML::Node duration_node, deadline_node, retry_node;
+    walk(node, prefix,
+         {
+             {"enabled",
+              [&](const YAML::Node& v, const std::string& k) { c.enabled = boolean(v, k); }},
+             {"namespace", optional_name(&check_dns1123_label, c.ns)},
+             {"lease_name",
+              [&](const YAML::Node& v, const std::string& k) {
+                c.lease_name = name_check(&check_dns1123_subdomain)(v, k);
+              }},
+             {"identity", optional_name(&check_lease_identity, c.identity)},
+             {"lease_duration",
+              [&](const YAML::Node& v, const std::string& k) {
+                c.lease_duration = duration(v, k, Millis{1000}, kHour);
+                if (c.lease_duration.count() % 1000 != 0) {
+                  fail_value(v, k, "must be whole seconds (the Lease keeps leaseDurationSeconds)");
+                }
+                duration_node.reset(v);
+              }},
+             {"renew_deadline",
+              [&](const YAML::Node& v, const std::string& k) {
+                c.renew_deadline = duration(v, k, Millis{100}, kHour);
+                deadline_node.reset(v);
+              }},
+             {"retry_period",
+              [&](const YAML::Node& v, const std::string& k) {
+                c.retry_period = duration(v, k, Millis{100}, kHour);
+                retry_node.reset(v);
+              }},
+             {"api_server",
+              [&](const YAML::Node& v, const std::string& k) {
+                const std::string s = string(v, k, "must be an https:// URL");
+                c.api_server.clear();
+                if (s.empty()) return;
+                if (const std::string error = check_server_url(s, c.api_server); !error.empty()) {
+                  fail_value(v, k, error);
+                }
+              }},
+             {"token_file",
+              [&](const YAML::Node& v, const std::string& k) { c.token_file = file_path(v, k); }},
+             {"ca_file",
+              [&](const YAML::Node& v, const std::string& k) { c.ca_file = file_path(v, k); }},
+         });
+    // client-go's rules: a renewal must be tried again before the lease can expire.
+    const auto order = [&](const YAML::Node& blame, const std::string& key, const char* relation,
+                           const std::string& other, Millis other_value) {
+      fail_value(blame, prefix + "." + key,
+                 std::string("must be ") + relation + " " + prefix + "." + other + " (" +
+                     format_duration(other_value) + ")");
+    };
+    if (c.renew_deadline >= c.lease_duration) {
+      if (deadline_node.IsDefined() && deadline_node.IsScalar()) {
+        order(deadline_node, "renew_deadline", "less than", "lease_duration", c.lease_duration);
+      }
+      order(duration_node, "lease_duration", "more than", "renew_deadline", c.renew_deadline);
+    }
+    if (c.retry_period >= c.renew_deadline) {
+      if (retry_node.IsDefined() && retry_node.IsScalar()) {
+        order(retry_node, "retry_period", "less than", "renew_deadline", c.renew_deadline);
+      }
+      order(deadline_node, "renew_deadline", "more than", "retry_period", c.retry_period);
+    }
   }
 
   void cloudflare(const YAML::Node& node, const std::string& prefix, CloudflareConfig& c) {

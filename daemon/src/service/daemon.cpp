@@ -11,6 +11,8 @@
 #include "cloudflare/cloudflare_api.h"
 #include "cloudflare/curl_http.h"
 #include "core/redact.h"
+#include "service/fencing.h"
+#include "service/lease_leadership.h"
 #include "status/health.h"
 #include "status/http_server.h"
 #include "status/listen_socket.h"
@@ -76,27 +78,32 @@ std::chrono::milliseconds stall_threshold(const Config& c) {
 }  // namespace
 
 struct Daemon::Impl {
-  Impl(Config c, Credentials creds, DesiredFile d, RunOptions o, ServiceNotifier& n)
+  Impl(Config c, Credentials creds, DesiredFile d, RunOptions o, ServiceNotifier& n,
+       LeaseLeadership* l)
       : config(std::move(c)),
         credentials(std::move(creds)),
         desired(std::move(d.state)),
         options(o),
         notifier(n),
         http(clock, config.cloudflare.max_response_bytes, &abort_transfers),
-        limiter(config.cloudflare.requests_per_second, clock, stop,
+        lease(l),
+        leadership(l != nullptr ? static_cast<Leadership&>(*l) : always_leader),
+        fenced_stop(stop, leadership),
+        fenced_http(http, leadership),
+        limiter(config.cloudflare.requests_per_second, clock, fenced_stop,
                 config.cloudflare.budget_headroom),
         metrics(ORC_VERSION),
         health(stall_threshold(config), clock.monotonic()),
         observer(metrics, health, clock),
-        executor({http, limiter, stop, random, clock, observer}, config.reconcile.retry,
-                 config.cloudflare.request_timeout),
+        executor({fenced_http, limiter, fenced_stop, random, clock, observer},
+                 config.reconcile.retry, config.cloudflare.request_timeout),
         api(make_zone_api(config.cloudflare.api_flavor, config.cloudflare.api_base, credentials,
                           config.cloudflare.page_size, executor)),
-        batch_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size), stop),
+        batch_applier(*api, static_cast<std::size_t>(config.reconcile.batch_size), fenced_stop),
         reconciler(*api,
                    options.dry_run ? static_cast<PlanApplier&>(dry_run_applier)
                                    : static_cast<PlanApplier&>(batch_applier),
-                   clock, stop, metrics),
+                   clock, fenced_stop, metrics),
         watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {}
 
   int run();
@@ -105,6 +112,7 @@ struct Daemon::Impl {
   // watchdog wants pings more often.
   std::chrono::milliseconds wait_step() const;
   void wait_for_next_cycle();
+  bool await_leading();  // leader election: a standby waits here; false on a stop request
   // Looks at the desired-state file (or answers a SIGHUP); true when a new desired state was
   // taken, or SIGHUP asked for a cycle.
   bool poll_desired_file();
@@ -130,6 +138,13 @@ struct Daemon::Impl {
   SystemRandom random;
   std::atomic<bool> abort_transfers{false};
   CurlHttpClient http;
+  // Leader election: only the leader's requests reach Cloudflare, and a lost lead abandons
+  // the cycle (fencing.h). Without a Lease, always leading.
+  AlwaysLeader always_leader;
+  LeaseLeadership* lease;
+  Leadership& leadership;
+  FencedSleeper fenced_stop;
+  FencedHttpClient fenced_http;
   RateLimiter limiter;
   Metrics metrics;
   Health health;
@@ -155,9 +170,9 @@ struct Daemon::Impl {
 };
 
 Daemon::Daemon(Config config, Credentials credentials, DesiredFile desired, RunOptions options,
-               ServiceNotifier& notifier)
+               ServiceNotifier& notifier, LeaseLeadership* lease)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(credentials), std::move(desired),
-                                   options, notifier)) {}
+                                   options, notifier, lease)) {}
 
 Daemon::~Daemon() = default;
 
@@ -192,14 +207,17 @@ void Daemon::request_reload() {
 std::string Daemon::Impl::metrics_text() {
   const auto usage = limiter.usage();
   metrics.set_api_budget(usage.in_window, usage.limit);
+  metrics.set_leader(leadership.leading(), lease != nullptr ? lease->transitions() : 0);
   return metrics.serialize();
 }
 
 HealthAnswer Daemon::Impl::health_answer() {
   const MonoTime now = clock.monotonic();
   nlohmann::json body;
-  const bool ok = health.healthy(now);
-  body["status"] = ok ? "ok" : "stalled";
+  const bool lease_ok = lease == nullptr || lease->api_healthy(now);
+  const bool ok = health.healthy(now) && lease_ok;
+  body["status"] = ok ? "ok" : (lease_ok ? "stalled" : "lease API unreachable");
+  body["leadership"] = lease != nullptr ? lease->describe() : "leader (leader election off)";
   body["seconds_since_progress"] = health.since_progress(now).count() / 1000.0;
   {
     std::lock_guard lock(wake_mu);
@@ -454,6 +472,24 @@ void Daemon::Impl::wait_for_next_cycle() {
   }
 }
 
+bool Daemon::Impl::await_leading() {
+  std::string shown;
+  while (!stop.stop_requested()) {
+    if (lease->leading()) return true;
+    if (const std::string now = lease->describe(); now != shown) notifier.status(shown = now);
+    {
+      std::unique_lock lock(wake_mu);
+      wake.wait_for(lock, wait_step(), [this] {
+        return stop.stop_requested() || reload_requested.load() || lease->leading();
+      });
+    }
+    health.progress(clock.monotonic());  // standing by is progress; /healthz adds the lease
+    ping_watchdog();
+    poll_desired_file();
+  }
+  return false;
+}
+
 int Daemon::Impl::run() {
   zone_count = desired.zones.size();
   set_condition(DesiredCondition::kValid);
@@ -472,12 +508,23 @@ int Daemon::Impl::run() {
   }
   notifier.ready();
   notifier.status("started; first cycle running");
+  if (lease != nullptr) {
+    lease->on_change([this] {
+      std::lock_guard lock(wake_mu);
+      wake.notify_all();
+    });
+    lease->start();
+  }
 
   int status = 0;
   // --once always runs its pass, so that even a stop before it started gets a report.
   while (options.once || !stop.stop_requested()) {
     if (!options.once) poll_desired_file();
+    if (lease != nullptr && !await_leading()) break;
     const CycleReport cycle = run_cycle();
+    if (lease != nullptr && !lease->leading() && !stop.stop_requested()) {
+      spdlog::warn("cycle abandoned: this instance stopped leading during it");
+    }
     health.progress(clock.monotonic());
     const std::string summary = cycle.summary();
     {
@@ -485,7 +532,7 @@ int Daemon::Impl::run() {
       last_summary = summary;
     }
     spdlog::info("cycle done: {}", summary);
-    notifier.status("last cycle: " + summary);
+    notifier.status(std::string(lease != nullptr ? "leader; " : "") + "last cycle: " + summary);
     if (options.once) {
       const bool stopped = stop.stop_requested();
       std::fputs(format_plan_report(cycle, options.dry_run, &desired, stopped).c_str(), stdout);
@@ -497,6 +544,7 @@ int Daemon::Impl::run() {
   }
 
   if (stop.stop_requested()) spdlog::info("stopping: signal received");
+  if (lease != nullptr) lease->release();  // after the cycle in flight: a standby takes over now
   if (server) server->stop();
   return status;
 }

@@ -24,12 +24,15 @@ struct RunOptions {
   bool force = false;    // lift the safety guard for this run
 };
 
+class LeaseLeadership;
+
 class Daemon {
  public:
   // `desired` is the already-validated desired state read at start-up, with the version of
-  // the file it came from (later changes are measured against it).
+  // the file it came from (later changes are measured against it). `lease`: leader election
+  // (started by run(), released when it ends); null: always leading.
   Daemon(Config config, Credentials credentials, DesiredFile desired, RunOptions options,
-         ServiceNotifier& notifier);
+         ServiceNotifier& notifier, LeaseLeadership* lease = nullptr);
   ~Daemon();
 
   // Runs until a stop request (or one cycle with --once). Returns the exit status.

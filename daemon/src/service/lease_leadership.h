@@ -1,0 +1,92 @@
+// Leadership on a Kubernetes Lease: the elector (kube/elector.h) run on its own thread, one
+// attempt every retry_period, and what the rest of the daemon asks of it (leadership.h).
+//
+// Logs: "became leader", "lost leadership: <why>", "standing by: lease held by <who>".
+// leading() is judged on the clock at the moment of asking, so a request path that checks it
+// sends nothing once renew_deadline has passed since the last renewal, whatever the thread
+// is doing (it may be stuck in a request to an unreachable API server).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+
+#include "cloudflare/curl_http.h"
+#include "core/clock.h"
+#include "kube/elector.h"
+#include "kube/lease_client.h"
+#include "kube/lease_settings.h"
+#include "service/leadership.h"
+
+namespace orc {
+
+class LeaseLeadership final : public Leadership {
+ public:
+  // `waits` paces the thread; `interrupt_waits` makes it return at once (release() calls it).
+  // `lease_label` names the Lease in logs ("namespace/name").
+  LeaseLeadership(LeaseApi& api, ElectorSettings settings, std::string lease_label,
+                  const Clock& clock, Sleeper& waits, std::function<void()> interrupt_waits);
+  ~LeaseLeadership() override;
+
+  // Starts the thread (one attempt at once, then every retry_period).
+  void start();
+  // One attempt and its consequences (logs, role, cycle token); returns how long to wait
+  // before the next. The thread calls it; tests call it directly.
+  Millis step();
+
+  bool await_leading(std::stop_token stop) override;
+  std::stop_token cycle_token() const override;
+  bool leading() const override;
+  // Stops the thread, then gives the Lease up if this instance holds it.
+  void release() override;
+
+  // Called (on the elector's thread) after this instance became leader or stopped leading.
+  void on_change(std::function<void()> callback);
+  // False once the API server has not answered usefully for lease_duration x 4.
+  bool api_healthy(MonoTime now) const;
+  // "leader" or "standby: lease held by X" (or why it cannot tell), for STATUS= and /healthz.
+  std::string describe() const;
+  std::uint64_t transitions() const { return transitions_.load(); }
+
+ private:
+  void lose(const std::string& why);
+
+  Elector elector_;
+  const std::string label_;
+  const Clock& clock_;
+  Sleeper& waits_;
+  std::function<void()> interrupt_waits_;
+
+  std::atomic<std::int64_t> deadline_ns_{0};   // monotonic; leading while now < this
+  std::atomic<std::int64_t> contact_ns_;       // last useful answer from the API server
+  std::atomic<std::uint64_t> transitions_{0};  // times this instance became leader
+  bool leader_ = false;                        // the role as the thread last decided it
+
+  mutable std::mutex mu_;
+  std::condition_variable_any changed_;
+  std::stop_source cycle_;          // mu_: stopped when a term ends
+  std::string status_ = "standby";  // mu_
+  std::string last_standby_log_;    // mu_: not repeated while it says the same
+  std::function<void()> on_change_;
+  std::jthread thread_;
+  bool released_ = false;
+};
+
+// The real thing: libcurl verifying the API server against ca_file, the Lease client, the
+// system clock and a stop signal for the elector's thread. Requests time out after
+// renew_deadline (a renewal answered later than that is too late anyway).
+struct LeaseRuntime {
+  explicit LeaseRuntime(const LeaseSettings& settings);
+  SystemClock clock;
+  StopSignal waits;
+  CurlHttpClient http;
+  LeaseClient api;
+  LeaseLeadership leadership;
+};
+
+}  // namespace orc
