@@ -111,29 +111,28 @@ Millis LeaseLeadership::step() {
           format_duration(std::chrono::duration_cast<Millis>(*elector_.leading_until() - now)));
     }
   } else {
-    std::string line;
+    std::string why;
     if (attempt.kind == Attempt::Kind::kHeld) {
-      line = "standing by: lease held by " + redact(attempt.holder, 256);
+      why = "lease held by " + redact(attempt.holder, 256);
     } else if (attempt.kind == Attempt::Kind::kConflict) {
-      line =
-          "standing by: another replica wrote lease " + label_ + " first (" + attempt.error + ")";
+      why = "another replica wrote lease " + label_ + " first (" + attempt.error + ")";
     } else {
-      line = "standing by: cannot reach the lease " + label_ + ": " + attempt.error;
+      why = "cannot reach the lease " + label_ + ": " + attempt.error;
     }
     bool log = false;
     {
       std::lock_guard lock(mu_);
-      status_ = line;
-      if (line != last_standby_log_) {
-        last_standby_log_ = line;
+      status_ = "standby: " + why;
+      if (why != last_standby_log_) {
+        last_standby_log_ = why;
         log = true;
       }
     }
     if (log) {
       if (attempt.kind == Attempt::Kind::kFailed) {
-        spdlog::warn("{}; trying again every {}", line, format_duration(s.retry_period));
+        spdlog::warn("standing by: {}; trying again every {}", why, format_duration(s.retry_period));
       } else {
-        spdlog::info("{}", line);
+        spdlog::info("standing by: {}", why);
       }
     }
   }
