@@ -39,7 +39,8 @@ desired state does not keep (batch deletes of at most 100 IPs, with retry and ba
 
 Options:
   --config PATH    configuration file (default /etc/origin-reconciler/config.yaml)
-  --once           one pass over all zones, then exit (see exit status)
+  --once           one pass over all zones, then exit (see exit status); leader
+                   election does not apply
   --dry-run        change nothing; print per zone the live, desired and stale counts and
                    every IP that would be deleted
   --force          lift the safety guard (reconcile.max_delete_fraction) for this run
@@ -57,7 +58,8 @@ Signals: SIGHUP re-reads the desired state now and takes it as complete (a chang
 is otherwise used once it has stayed unchanged for reconcile.settle_period, and a change
 that removes more than max_delete_fraction of a zone's origins is held until it has stayed
 unchanged for reconcile.hold_confirm_period or SIGHUP confirms it); SIGTERM or SIGINT stop
-cleanly (exit status 0, also with --once: zones not done are listed in the report).
+cleanly (exit status 0, also with --once: zones not done are listed in the report; a
+leader releases its Lease).
 
 Exit status: 0 all zones in line (or the dry-run plan was computed, or a clean stop by
 SIGTERM/SIGINT); 1 a zone failed or an item could not be deleted; 2 usage or configuration

@@ -53,14 +53,14 @@ void LeaseLeadership::on_change(std::function<void()> callback) {
   on_change_ = std::move(callback);
 }
 
-void LeaseLeadership::lose(const std::string& why) {
+void LeaseLeadership::lose(const std::string& why, const std::string& status) {
   deadline_ns_ = 0;
   leader_ = false;
   std::function<void()> notify;
   {
     std::lock_guard lock(mu_);
     cycle_.request_stop();
-    status_ = "standby: lost leadership";
+    status_ = status;
     last_standby_log_.clear();
     notify = on_change_;
   }
@@ -100,7 +100,8 @@ Millis LeaseLeadership::step() {
     }
   } else if (leader_) {
     if (attempt.kind == Attempt::Kind::kHeld) {
-      lose("lease " + label_ + " is now held by '" + redact(attempt.holder, 256) + "'");
+      lose("lease " + label_ + " is now held by '" + redact(attempt.holder, 256) + "'",
+           "standby: lease held by " + redact(attempt.holder, 256));
     } else if (!elector_.leading_at(now)) {
       lose("the lease was not renewed within renew_deadline (" + format_duration(s.renew_deadline) +
            "): " + attempt.error);
@@ -130,7 +131,8 @@ Millis LeaseLeadership::step() {
     }
     if (log) {
       if (attempt.kind == Attempt::Kind::kFailed) {
-        spdlog::warn("standing by: {}; trying again every {}", why, format_duration(s.retry_period));
+        spdlog::warn("standing by: {}; trying again every {}", why,
+                     format_duration(s.retry_period));
       } else {
         spdlog::info("standing by: {}", why);
       }

@@ -54,7 +54,7 @@ class LeaseLeadership final : public Leadership {
   std::uint64_t transitions() const { return transitions_.load(); }
 
  private:
-  void lose(const std::string& why);
+  void lose(const std::string& why, const std::string& status = "standby: lost leadership");
 
   Elector elector_;
   const std::string label_;
