@@ -15,7 +15,7 @@ import json
 import os
 import re
 import signal
-import subprocess
+import socket
 import threading
 import time
 import unittest
@@ -94,6 +94,38 @@ class CfTap:
         self._server.server_close()
 
 
+class NotifyListener:
+    """A service manager's notify socket: collects what one daemon sends (READY=1, STATUS=...)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.messages = []
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind(path)
+        self._sock.settimeout(0.2)
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop:
+            try:
+                self.messages.append(self._sock.recv(4096).decode())
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def statuses(self):
+        return [line[len("STATUS="):] for m in list(self.messages) for line in m.split("\n")
+                if line.startswith("STATUS=")]
+
+    def stop(self):
+        self._stop = True
+        self._thread.join()
+        self._sock.close()
+
+
 class LeaderElectionTest(IntegrationTest):
     @classmethod
     def setUpClass(cls):
@@ -116,7 +148,7 @@ class LeaderElectionTest(IntegrationTest):
     # -- set-up helpers ------------------------------------------------------------------------
 
     def cluster(self, live, desired, names=NAMES, timings=FAST, faults=None, batch_size=100,
-                interval="1s", start=True, ca_file=None):
+                interval="1s", start=True, ca_file=None, notify=False):
         self.cf = self.standin(zones={ZONE: live}, faults=faults)
         self.tap = CfTap(self.cf.base)
         self.addCleanup(self.tap.stop)
@@ -127,7 +159,12 @@ class LeaderElectionTest(IntegrationTest):
             daemons[name] = d
         if start:
             for d in daemons.values():
-                d.start()
+                env = None
+                if notify:
+                    d.notify = NotifyListener(os.path.join(d.workdir, "notify.sock"))
+                    self.addCleanup(d.notify.stop)
+                    env = {"NOTIFY_SOCKET": d.notify.path}
+                d.start(env=env)
         return daemons
 
     def replica(self, name, desired, timings=FAST, batch_size=100, interval="1s", ca_file=None):
@@ -215,7 +252,7 @@ class LeaderElectionTest(IntegrationTest):
 
     def test_exactly_one_replica_acts_and_the_others_stand_by(self):
         live = ips(0, 40)
-        daemons = self.cluster(live, live[:30])
+        daemons = self.cluster(live, live[:30], notify=True)
         leader = self.leader_of(daemons)
         wait_for(lambda: self.cf.live() == set(live[:30]), 10, "the zone pruned")
         # A few more cycles (interval 1s) and renewals.
@@ -230,12 +267,17 @@ class LeaderElectionTest(IntegrationTest):
             status, body = http("GET", d.status_base + "/healthz")
             self.assertEqual(status, 200, (name, body))
             health = json.loads(body)
+            statuses = d.notify.statuses()
             if name == leader:
+                self.assertTrue(any(s.startswith("leader; last cycle: ") for s in statuses),
+                                statuses)
                 self.assertEqual(health["leadership"], "leader")
                 self.assertEqual(d.metric("origin_reconciler_leader_transitions_total"), 1)
                 d.wait_log(r"became leader: lease apps/origin-reconciler held by 'replica-")
             else:
                 self.assertEqual(health["leadership"], f"standby: lease held by {leader}")
+                self.assertIn(f"standby: lease held by {leader}", statuses)
+                self.assertFalse([s for s in statuses if s.startswith("leader")], statuses)
                 self.assertEqual(d.metric("origin_reconciler_leader"), 0)
                 self.assertEqual(d.metric("origin_reconciler_leader_transitions_total"), 0)
                 d.wait_log(rf"standing by: lease held by {leader}")
@@ -320,6 +362,34 @@ class LeaderElectionTest(IntegrationTest):
                if deadline + SLACK_S < iso_seconds(r["time"]) < taken]
         self.assertEqual(gap, [], "a Cloudflare request between the deadline and the takeover")
         self.assertTrue(self.tap.requests(successor))
+        self.check_fencing()
+
+    def test_sigterm_mid_prune_finishes_the_request_in_flight_then_releases(self):
+        live = ips(0, 200)
+        desired = live[:50]
+        faults = [{"operation": "batch_delete", "latency_ms": 400, "times": -1}]
+        daemons = self.cluster(live, desired, names=NAMES[:2], faults=faults, batch_size=10,
+                               interval="1h")
+        leader = self.leader_of(daemons)
+        wait_for(lambda: len([r for r in self.tap.requests(leader) if r["method"] == "DELETE"])
+                 >= 2, 10, "the prune under way")
+        stopped_at = time.time()
+        daemons[leader].signal(signal.SIGTERM)
+        self.assertEqual(daemons[leader].wait(timeout=10), 0)
+        mine = self.tap.requests(leader)
+        # Nothing new after the signal; what was in flight was answered.
+        self.assertFalse([r for r in mine if r["time"] > stopped_at + 0.05])
+        in_flight = [r for r in mine if r["done"] > stopped_at]
+        self.assertLessEqual(len(in_flight), 1)
+        self.assertTrue(all(r["status"] == 200 for r in mine))
+        release = [e for e in self.lease.requests()
+                   if e["client"] == leader and e["method"] == "PUT" and e["holder"] == ""]
+        self.assertEqual(len(release), 1)
+        self.assertGreaterEqual(release[0]["time"], max(r["done"] for r in mine))
+        successor = [n for n in daemons if n != leader][0]
+        wait_for(lambda: self.cf.live() == set(desired), 20, "the successor finished the prune")
+        taken = [t for t, h in self.acquisitions() if h == successor][-1]
+        self.assertLessEqual(taken - release[0]["time"], RETRY_S + SLACK_S)
         self.check_fencing()
 
     def test_replicas_racing_to_acquire_end_with_one_leader(self):
