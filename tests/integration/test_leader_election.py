@@ -342,6 +342,7 @@ class LeaderElectionTest(IntegrationTest):
         cut_at = time.time()
         daemons[leader].wait_log(r"lost leadership: the lease was not renewed within "
                                  r"renew_deadline \(2s\)", timeout=5)
+        daemons[leader].wait_log(r"cycle abandoned: this instance stopped leading during it")
         rest = {n: d for n, d in daemons.items() if n != leader}
         successor = self.leader_of(rest, timeout=LEASE_S + 3)
         wait_for(lambda: self.cf.live() == set(desired), 20, "the prune finished")
