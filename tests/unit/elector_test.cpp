@@ -349,11 +349,27 @@ TEST_F(LeadershipTest, ReleaseGivesTheLeaseUpAndStopsTheCycle) {
 }
 
 TEST_F(LeadershipTest, AwaitLeadingReturnsOnAStopRequest) {
+  waits.stop();  // await_leading starts the elector's thread: here it ends at once
   std::stop_source stop;
   stop.request_stop();
   EXPECT_FALSE(lead.await_leading(stop.get_token()));
   lead.step();
   EXPECT_TRUE(lead.await_leading(std::stop_source().get_token()));
+}
+
+TEST(LeaseLeadershipThread, AwaitLeadingStartsTheElectorAndReleaseStopsIt) {
+  FakeClock clock;
+  StopSignal waits;  // the first attempt is at once; release() ends the wait for the next
+  FakeLeaseServer server;
+  FakeLeaseApi api(server);
+  LeaseLeadership lead(api, settings("replica-a"), "apps/origin-reconciler", clock, waits,
+                       [&] { waits.request_stop(); });
+  EXPECT_TRUE(lead.await_leading(std::stop_source().get_token()));
+  lead.release();
+  EXPECT_FALSE(lead.leading());
+  EXPECT_EQ(server.lease->record.holder_identity, "");
+  lead.start();  // nothing starts after a release
+  EXPECT_EQ(server.creates, 1);
 }
 
 TEST_F(LeadershipTest, ApiHealthFollowsTheLastUsefulAnswer) {

@@ -36,6 +36,9 @@ LeaseLeadership::~LeaseLeadership() {
 }
 
 void LeaseLeadership::start() {
+  std::lock_guard lock(mu_);
+  if (started_ || released_) return;
+  started_ = true;
   spdlog::info(
       "leader election: lease {} as '{}' (lease_duration {}, renew_deadline {}, retry_period {})",
       label_, elector_.settings().identity, format_duration(elector_.settings().lease_duration),
@@ -148,6 +151,7 @@ Millis LeaseLeadership::step() {
 }
 
 bool LeaseLeadership::await_leading(std::stop_token stop) {
+  start();  // a loop that knows only the Leadership interface starts the elector here
   std::unique_lock lock(mu_);
   changed_.wait(lock, stop, [&] { return leading(); });
   return !stop.stop_requested() && leading();
@@ -163,12 +167,15 @@ bool LeaseLeadership::leading() const {
 }
 
 void LeaseLeadership::release() {
+  {
+    std::lock_guard lock(mu_);
+    if (released_) return;
+    released_ = true;  // no start() after this
+  }
   if (thread_.joinable()) {
     interrupt_waits_();
     thread_.join();
   }
-  if (released_) return;
-  released_ = true;
   const bool was = leader_;
   deadline_ns_ = 0;
   leader_ = false;

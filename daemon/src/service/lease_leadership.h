@@ -33,7 +33,8 @@ class LeaseLeadership final : public Leadership {
                   const Clock& clock, Sleeper& waits, std::function<void()> interrupt_waits);
   ~LeaseLeadership() override;
 
-  // Starts the thread (one attempt at once, then every retry_period).
+  // Starts the thread (one attempt at once, then every retry_period). Idempotent;
+  // await_leading() calls it too. Nothing starts after release().
   void start();
   // One attempt and its consequences (logs, role, cycle token); returns how long to wait
   // before the next. The thread calls it; tests call it directly.
@@ -74,7 +75,8 @@ class LeaseLeadership final : public Leadership {
   std::string last_standby_log_;    // mu_: not repeated while it says the same
   std::function<void()> on_change_;
   std::jthread thread_;
-  bool released_ = false;
+  bool started_ = false;   // mu_
+  bool released_ = false;  // mu_
 };
 
 // The real thing: libcurl verifying the API server against ca_file, the Lease client, the
