@@ -145,7 +145,7 @@ class LeaderElectionTest(IntegrationTest):
         self.lease = LeaseStandIn(self.workdir, self.tokens, cert=self.cert)
         self.addCleanup(self.lease.stop)
 
-    # -- set-up helpers ------------------------------------------------------------------------
+    # -- setting up ----------------------------------------------------------------------------
 
     def cluster(self, live, desired, names=NAMES, timings=FAST, faults=None, batch_size=100,
                 interval="1s", start=True, ca_file=None, notify=False):
