@@ -2,6 +2,7 @@
 // desired-state file by pruning the stale ones. See README.md.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -43,7 +44,8 @@ desired state does not keep (batch deletes of at most 100 IPs, with retry and ba
 
 Options:
   --config PATH    configuration file (default /etc/origin-reconciler/config.yaml)
-  --once           one pass over all zones, then exit (see exit status)
+  --once           one pass over all zones, then exit (see exit status); leader
+                   election does not apply
   --dry-run        change nothing; print per zone the live, desired and stale counts and
                    every IP that would be deleted
   --force          lift the safety guard (reconcile.max_delete_fraction) for this run
@@ -71,7 +73,8 @@ Signals: SIGHUP re-reads the desired state now and takes it as complete (a chang
 is otherwise used once it has stayed unchanged for reconcile.settle_period, and a change
 that removes more than max_delete_fraction of a zone's origins is held until it has stayed
 unchanged for reconcile.hold_confirm_period or SIGHUP confirms it); SIGTERM or SIGINT stop
-cleanly (exit status 0, also with --once: zones not done are listed in the report).
+cleanly (exit status 0, also with --once: zones not done are listed in the report; a
+leader releases its Lease).
 
 Exit status: 0 all zones in line (or the dry-run plan was computed, or a clean stop by
 SIGTERM/SIGINT); 1 a zone failed or an item could not be deleted, or with --apply-plan a
@@ -297,6 +300,18 @@ int main(int argc, char** argv) {
     std::cerr << "origin-reconciler: " << e.what() << "\n";
     return kExitUsage;
   }
+  // Leader election: not for --once, a one-off run by a person.
+  std::optional<orc::LeaseSettings> lease_settings;
+  if (config.leader_election.enabled && !args.once) {
+    char host[256] = {0};
+    if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+    try {
+      lease_settings = orc::resolve_lease_settings(config, &real_getenv, host);
+    } catch (const orc::ConfigError& e) {
+      std::cerr << "origin-reconciler: " << e.what() << "\n";
+      return kExitUsage;
+    }
+  }
   // From here on, whatever is logged or reported never shows these values.
   orc::set_redacted_secrets({credentials.token, credentials.api_key, credentials.email});
   for (const auto& w : credentials.warnings) spdlog::warn("{}", w);
@@ -359,9 +374,12 @@ int main(int argc, char** argv) {
   orc::SystemThreads threads;
   int status = 0;
   try {
+    std::unique_ptr<orc::LeaseRuntime> lease;
+    if (lease_settings) lease = std::make_unique<orc::LeaseRuntime>(*lease_settings);
     orc::Daemon daemon(std::move(config), std::move(credentials), std::move(desired), options,
                        {clock, sleeper, random, http, abort_transfers, desired_file, *notifier,
-                        leadership, threads});
+                        lease ? static_cast<orc::Leadership&>(lease->leadership) : leadership,
+                        threads, lease ? &lease->leadership : nullptr});
     std::atomic<bool> done{false};
     std::thread signal_thread([&] {
       const timespec tick{0, 200 * 1000 * 1000};

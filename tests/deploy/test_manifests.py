@@ -66,6 +66,18 @@ CONFIG_SCHEMA = {
     },
     "listen": str,
     "log": {"level": ("trace", "debug", "info", "warn", "error"), "format": ("text", "json")},
+    "leader_election": {
+        "enabled": bool,
+        "namespace": str,
+        "lease_name": str,
+        "identity": str,
+        "lease_duration": str,
+        "renew_deadline": str,
+        "retry_period": str,
+        "api_server": str,
+        "token_file": str,
+        "ca_file": str,
+    },
 }
 DURATION = re.compile(r"^\d+(\.\d+)?(ms|s|m|h)$")
 ZONE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -92,7 +104,14 @@ METRICS = {
     "origin_reconciler_upserted_total": "counter",
     "origin_reconciler_upsert_failures_total": "counter",
     "origin_reconciler_unsupported_region_origins": "gauge",
+    "origin_reconciler_leader": "gauge",
+    "origin_reconciler_leader_transitions_total": "counter",
 }
+# What the daemon's Lease client sends (daemon/src/kube/lease_client.cpp), as RBAC verbs.
+LEASE_CLIENT = ROOT / "daemon" / "src" / "kube" / "lease_client.cpp"
+HTTP_VERB = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch",
+             "DELETE": "delete"}
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 def load_yaml(path):
@@ -474,9 +493,10 @@ class Manifests(unittest.TestCase):
 
     def test_rendered_objects(self):
         kinds = sorted(r.get("kind") for r in self.resources)
-        self.assertEqual(kinds, ["ConfigMap", "Deployment", "PodMonitor"],
-                         "kubectl kustomize must render the ConfigMap, the Deployment and the "
-                         "PodMonitor, and nothing else (no Secret)")
+        self.assertEqual(kinds, ["ConfigMap", "Deployment", "PodMonitor", "Role", "RoleBinding",
+                                 "ServiceAccount"],
+                         "kubectl kustomize must render the ConfigMap, the Deployment, the "
+                         "PodMonitor and the RBAC objects, and nothing else (no Secret)")
         # The fixed names the pod and the operators' commands rely on (no generator suffix).
         for r in self.resources:
             self.assertEqual(r["metadata"]["name"], "origin-reconciler", r["kind"])
@@ -503,6 +523,63 @@ class Manifests(unittest.TestCase):
         ann = self.pod["metadata"]["annotations"]
         self.assertEqual((ann["prometheus.io/port"], ann["prometheus.io/path"]),
                          ("9464", "/metrics"))
+
+    # --- leader election ------------------------------------------------------------------------
+
+    def lease_name(self):
+        return self.config_yaml().get("leader_election", {}).get("lease_name", "origin-reconciler")
+
+    def test_replicas_elect_a_leader(self):
+        self.assertEqual(self.deployment["spec"]["replicas"], 3)
+        self.assertEqual(self.deployment["spec"]["strategy"]["type"], "RollingUpdate")
+        le = self.config_yaml().get("leader_election", {})
+        self.assertIs(le.get("enabled"), True, "replicas without leader election all prune")
+        for key in ("namespace", "identity", "api_server", "token_file", "ca_file"):
+            self.assertNotIn(key, le, f"leader_election.{key}: the pod's own value is the one")
+        env = {e["name"]: e for e in self.sidecar().get("env", [])}
+        self.assertEqual(env["POD_NAME"]["valueFrom"], {"fieldRef": {"fieldPath": "metadata.name"}})
+
+    def test_rbac_grants_exactly_what_the_daemon_uses(self):
+        methods = set(re.findall(r'send\("([A-Z]+)"', LEASE_CLIENT.read_text(encoding="utf-8")))
+        self.assertEqual(methods, {"GET", "POST", "PUT"}, "the Lease client's requests changed")
+        used = {HTTP_VERB[m] for m in methods}
+        role = self.only("Role")
+        granted = set()
+        for rule in role["rules"]:
+            self.assertEqual(rule["apiGroups"], ["coordination.k8s.io"], rule)
+            self.assertEqual(rule["resources"], ["leases"], rule)
+            self.assertNotIn("*", rule["verbs"], rule)
+            names = rule.get("resourceNames")
+            for verb in rule["verbs"]:
+                if verb == "create":
+                    # Kubernetes authorizes a create before the object has a name.
+                    self.assertIsNone(names, "resourceNames cannot restrict create")
+                else:
+                    self.assertEqual(names, [self.lease_name()], f"{verb} on one Lease only")
+                granted.add(verb)
+        self.assertEqual(granted, used)
+        binding = self.only("RoleBinding")
+        self.assertEqual(binding["roleRef"], {"apiGroup": "rbac.authorization.k8s.io",
+                                              "kind": "Role", "name": role["metadata"]["name"]})
+        account = self.only("ServiceAccount")
+        self.assertEqual(binding["subjects"], [{"kind": "ServiceAccount",
+                                                "name": account["metadata"]["name"]}])
+        self.assertEqual(self.pod_spec["serviceAccountName"], account["metadata"]["name"])
+
+    def test_only_the_sidecar_gets_a_service_account_token(self):
+        self.assertIs(self.pod_spec.get("automountServiceAccountToken"), False)
+        self.assertIs(self.only("ServiceAccount").get("automountServiceAccountToken"), False)
+        volume = self.volume(lambda v: "projected" in v, "projected")
+        sources = volume["projected"]["sources"]
+        self.assertEqual(sources[0]["serviceAccountToken"]["path"], "token")
+        self.assertEqual(sources[1]["configMap"], {"name": "kube-root-ca.crt",
+                                                   "items": [{"key": "ca.crt", "path": "ca.crt"}]})
+        self.assertEqual(sources[2]["downwardAPI"]["items"][0],
+                         {"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}})
+        self.assertEqual(self.mount_of(volume["name"])["mountPath"], SA_DIR)
+        for c in self.pod_spec.get("containers", []):
+            self.assertNotIn(volume["name"], [m["name"] for m in c.get("volumeMounts", [])],
+                             c["name"])
 
     def test_labels_are_consistent(self):
         expected = {"app.kubernetes.io/name": "origin-reconciler",

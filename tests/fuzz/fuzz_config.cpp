@@ -53,6 +53,19 @@ void check_ranges(const orc::Config& c) {
   check(r.retry.initial_backoff >= Millis{1} && r.retry.initial_backoff <= r.retry.max_backoff &&
             r.retry.max_backoff <= Millis{3600000},
         "backoff out of range");
+  const auto& le = c.leader_election;
+  check(le.lease_duration.count() % 1000 == 0 && le.lease_duration >= Millis{1000} &&
+            le.lease_duration <= Millis{3600000},
+        "lease_duration out of range");
+  check(le.retry_period >= Millis{100} && le.retry_period < le.renew_deadline &&
+            le.renew_deadline < le.lease_duration,
+        "leader election durations out of order");
+  check(orc::check_dns1123_subdomain(le.lease_name).empty(),
+        "lease_name accepted: " + le.lease_name);
+  check(le.ns.empty() || orc::check_dns1123_label(le.ns).empty(), "namespace accepted: " + le.ns);
+  check(le.identity.empty() || orc::check_lease_identity(le.identity).empty(),
+        "identity accepted: " + le.identity);
+  check(le.token_file.is_absolute() && le.ca_file.is_absolute(), "lease files not absolute");
   const auto& l = c.log.level;
   check(l == "trace" || l == "debug" || l == "info" || l == "warn" || l == "error",
         "log level accepted: " + l);
@@ -83,7 +96,26 @@ std::string write(const orc::Config& c) {
   out += "listen: " + yaml_quoted(listen + ":" + std::to_string(c.listen.port)) + "\n";
   out += "log: {level: " + c.log.level +
          ", format: " + (c.log.format == orc::LogFormat::kJson ? "json" : "text") + "}\n";
+  const auto& le = c.leader_election;
+  out += "leader_election:\n";
+  out += "  enabled: " + std::string(le.enabled ? "true" : "false") + "\n";
+  out += "  namespace: " + yaml_quoted(le.ns) + "\n";
+  out += "  lease_name: " + yaml_quoted(le.lease_name) + "\n";
+  out += "  identity: " + yaml_quoted(le.identity) + "\n";
+  out += "  lease_duration: " + orc::format_duration(le.lease_duration) + "\n";
+  out += "  renew_deadline: " + orc::format_duration(le.renew_deadline) + "\n";
+  out += "  retry_period: " + orc::format_duration(le.retry_period) + "\n";
+  out += "  api_server: " + yaml_quoted(le.api_server) + "\n";
+  out += "  token_file: " + yaml_quoted(le.token_file.string()) + "\n";
+  out += "  ca_file: " + yaml_quoted(le.ca_file.string()) + "\n";
   return out;
+}
+
+bool same_election(const orc::LeaderElectionConfig& a, const orc::LeaderElectionConfig& b) {
+  return a.enabled == b.enabled && a.ns == b.ns && a.lease_name == b.lease_name &&
+         a.identity == b.identity && a.lease_duration == b.lease_duration &&
+         a.renew_deadline == b.renew_deadline && a.retry_period == b.retry_period &&
+         a.api_server == b.api_server && a.token_file == b.token_file && a.ca_file == b.ca_file;
 }
 
 bool same(const orc::Config& a, const orc::Config& b) {
@@ -101,7 +133,7 @@ bool same(const orc::Config& a, const orc::Config& b) {
          p.retry.initial_backoff == q.retry.initial_backoff &&
          p.retry.max_backoff == q.retry.max_backoff && a.listen.host == b.listen.host &&
          a.listen.port == b.listen.port && a.log.level == b.log.level &&
-         a.log.format == b.log.format;
+         a.log.format == b.log.format && same_election(a.leader_election, b.leader_election);
 }
 
 }  // namespace

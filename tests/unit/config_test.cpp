@@ -1175,5 +1175,101 @@ TEST(ParseConfig, BudgetHeadroomAcceptsItsWholeRange) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// leader_election
+
+TEST(ParseConfig, LeaderElectionIsOffByDefaultWithClientGoDefaults) {
+  const LeaderElectionConfig le = parse_config("", kFile).leader_election;
+  EXPECT_FALSE(le.enabled);
+  EXPECT_EQ(le.ns, "");
+  EXPECT_EQ(le.lease_name, "origin-reconciler");
+  EXPECT_EQ(le.identity, "");
+  EXPECT_EQ(le.lease_duration, Millis{15000});
+  EXPECT_EQ(le.renew_deadline, Millis{10000});
+  EXPECT_EQ(le.retry_period, Millis{2000});
+  EXPECT_EQ(le.api_server, "");
+  EXPECT_EQ(le.token_file, "/var/run/secrets/kubernetes.io/serviceaccount/token");
+  EXPECT_EQ(le.ca_file, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
+}
+
+TEST(ParseConfig, LeaderElectionEveryKey) {
+  const LeaderElectionConfig le = parse_config(R"(leader_election:
+  enabled: true
+  namespace: apps
+  lease_name: edge.origin-reconciler
+  identity: app-7d9f-x2k4q
+  lease_duration: 3s
+  renew_deadline: 2s
+  retry_period: 500ms
+  api_server: https://10.96.0.1:443/
+  token_file: sa/token
+  ca_file: /etc/k8s/ca.crt
+)",
+                                               kFile)
+                                      .leader_election;
+  EXPECT_TRUE(le.enabled);
+  EXPECT_EQ(le.ns, "apps");
+  EXPECT_EQ(le.lease_name, "edge.origin-reconciler");
+  EXPECT_EQ(le.identity, "app-7d9f-x2k4q");
+  EXPECT_EQ(le.lease_duration, Millis{3000});
+  EXPECT_EQ(le.renew_deadline, Millis{2000});
+  EXPECT_EQ(le.retry_period, Millis{500});
+  EXPECT_EQ(le.api_server, "https://10.96.0.1:443");
+  EXPECT_EQ(le.token_file, "/etc/origin-reconciler/sa/token");
+  EXPECT_EQ(le.ca_file, "/etc/k8s/ca.crt");
+}
+
+TEST(ParseConfig, LeaderElectionValuesAreCheckedStrictly) {
+  const std::map<std::string, std::string> cases = {
+      {"  enabled: yes\n", "leader_election.enabled: must be true or false (got 'yes')"},
+      {"  namespace: Apps\n",
+       "leader_election.namespace: must be lower-case letters, digits and '-' (a DNS-1123 label) "
+       "(got 'Apps')"},
+      {"  lease_name: ''\n", "leader_election.lease_name: must be 1 to 253 characters (got '')"},
+      {"  lease_name: a..b\n",
+       "leader_election.lease_name: must be dot-separated labels, none of them empty (got "
+       "'a..b')"},
+      {"  identity: two words\n",
+       "leader_election.identity: must be printable ASCII without spaces (got 'two words')"},
+      {"  lease_duration: 2500ms\n",
+       "leader_election.lease_duration: must be whole seconds (the Lease keeps "
+       "leaseDurationSeconds) (got '2500ms')"},
+      {"  lease_duration: 5s\n",
+       "leader_election.lease_duration: must be more than leader_election.renew_deadline (10s) "
+       "(got '5s')"},
+      {"  renew_deadline: 15s\n",
+       "leader_election.renew_deadline: must be less than leader_election.lease_duration (15s) "
+       "(got '15s')"},
+      {"  retry_period: 10s\n",
+       "leader_election.retry_period: must be less than leader_election.renew_deadline (10s) "
+       "(got '10s')"},
+      {"  renew_deadline: 2s\n",
+       "leader_election.renew_deadline: must be more than leader_election.retry_period (2s) "
+       "(got '2s')"},
+      {"  retry_period: 50ms\n",
+       "leader_election.retry_period: must be between 100ms and 1h (got '50ms')"},
+      {"  api_server: http://10.96.0.1\n",
+       "leader_election.api_server: must use https:// (plain http:// is only allowed for a "
+       "loopback host"},
+      {"  api_server: https://user:pw@10.96.0.1\n",
+       "leader_election.api_server: must not contain user information"},
+      {"  ca_file: ''\n", "leader_election.ca_file: must not be empty (got '')"},
+      {"  leader: true\n", "leader_election.leader: unknown key"},
+  };
+  for (const auto& [line, want] : cases) {
+    EXPECT_THAT(parse_error("log: {level: info}\nleader_election:\n" + line), HasSubstr(want))
+        << line;
+    EXPECT_THAT(parse_error("log: {level: info}\nleader_election:\n" + line),
+                StartsWith(std::string(kFile) + ":3: "))
+        << line;
+  }
+}
+
+TEST(ParseConfig, LeaderElectionAllowsPlainHttpToLoopbackOnly) {
+  EXPECT_EQ(parse_config("leader_election: {api_server: 'http://127.0.0.1:8080'}", kFile)
+                .leader_election.api_server,
+            "http://127.0.0.1:8080");
+}
+
 }  // namespace
 }  // namespace orc

@@ -35,6 +35,20 @@ TEST(Metrics, EveryFamilyIsExportedFromTheStart) {
                 kZone + R"("} 0)"));
 }
 
+TEST(Metrics, LeaderGaugeAndTransitionsCounter) {
+  Metrics m("1.0.0");
+  EXPECT_TRUE(has_line(m.serialize(), "origin_reconciler_leader 0"));
+  EXPECT_TRUE(has_line(m.serialize(), "origin_reconciler_leader_transitions_total 0"));
+  m.set_leader(true, 1);
+  EXPECT_TRUE(has_line(m.serialize(), "origin_reconciler_leader 1"));
+  EXPECT_TRUE(has_line(m.serialize(), "origin_reconciler_leader_transitions_total 1"));
+  m.set_leader(false, 1);
+  m.set_leader(true, 3);
+  m.set_leader(true, 2);  // never goes down
+  EXPECT_TRUE(has_line(m.serialize(), "origin_reconciler_leader 1"));
+  EXPECT_TRUE(has_line(m.serialize(), "origin_reconciler_leader_transitions_total 3"));
+}
+
 TEST(Metrics, DesiredStateHeldGauge) {
   Metrics m("1.0.0");
   m.set_desired_state_held(true);

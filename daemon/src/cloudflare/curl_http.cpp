@@ -116,8 +116,11 @@ void curl_global_setup() {
 }
 
 CurlHttpClient::CurlHttpClient(const Clock& clock, std::size_t max_response_bytes,
-                               std::stop_token abort)
-    : clock_(clock), max_response_bytes_(max_response_bytes), abort_(std::move(abort)) {}
+                               std::stop_token abort, std::string ca_file)
+    : clock_(clock),
+      max_response_bytes_(max_response_bytes),
+      abort_(std::move(abort)),
+      ca_file_(std::move(ca_file)) {}
 
 CurlHttpClient::~CurlHttpClient() {
   for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
@@ -190,6 +193,10 @@ HttpResponse CurlHttpClient::perform(const HttpRequest& request,
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_NOPROXY, proxy.no_proxy.c_str());
   if (proxy.no_proxy_at_all) curl_easy_setopt(curl, CURLOPT_PROXY, "");
+  if (!ca_file_.empty()) {  // this CA alone: neither the system bundle nor its folder
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file_.c_str());
+    curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);
+  }
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl can decode
   // A declared Content-Length over the cap fails before any of the body is read.
   curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_response_bytes_));

@@ -38,8 +38,10 @@ class CurlHttpClient final : public HttpClient {
  public:
   // `clock` stamps each answer's arrival (received_at). `abort` (optional) is polled during
   // transfers; once it is stopped, transfers still running are abandoned (the loop stops it
-  // only after the shutdown grace period has passed).
-  CurlHttpClient(const Clock& clock, std::size_t max_response_bytes, std::stop_token abort = {});
+  // only after the shutdown grace period has passed). `ca_file`, when not empty, is the only
+  // trust anchor for TLS (a Kubernetes API server's CA), instead of the system's CA bundle.
+  CurlHttpClient(const Clock& clock, std::size_t max_response_bytes, std::stop_token abort = {},
+                 std::string ca_file = {});
   ~CurlHttpClient() override;
   CurlHttpClient(const CurlHttpClient&) = delete;
   CurlHttpClient& operator=(const CurlHttpClient&) = delete;
@@ -53,6 +55,7 @@ class CurlHttpClient final : public HttpClient {
   const Clock& clock_;
   const std::size_t max_response_bytes_;
   std::stop_token abort_;
+  const std::string ca_file_;
   std::mutex mu_;
   std::vector<void*> idle_;
 };

@@ -271,6 +271,57 @@ std::size_t one_of(yaml::Reader& r, const yaml::Value& v,
 // --- The file's keys -------------------------------------------------------------------------
 
 constexpr Millis kMaxBackoff{60 * 60 * 1000};  // reconcile.retry's backoffs
+bool is_dns_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+}  // namespace
+
+std::string check_dns1123_label(std::string_view name) {
+  if (name.empty() || name.size() > 63) return "must be 1 to 63 characters";
+  for (const char c : name) {
+    if (!is_dns_alnum(c) && c != '-') {
+      return "must be lower-case letters, digits and '-' (a DNS-1123 label)";
+    }
+  }
+  if (name.front() == '-' || name.back() == '-') return "must start and end with a letter or digit";
+  return {};
+}
+
+std::string check_dns1123_subdomain(std::string_view name) {
+  if (name.empty() || name.size() > 253) return "must be 1 to 253 characters";
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    const std::size_t dot = std::min(name.find('.', start), name.size());
+    const std::string_view label = name.substr(start, dot - start);
+    if (label.empty()) return "must be dot-separated labels, none of them empty";
+    for (const char c : label) {
+      if (!is_dns_alnum(c) && c != '-') {
+        return "must be lower-case letters, digits, '-' and '.' (a DNS-1123 subdomain)";
+      }
+    }
+    if (label.front() == '-' || label.back() == '-') {
+      return "must start and end each label with a letter or digit";
+    }
+    start = dot + 1;
+  }
+  return {};
+}
+
+std::string check_lease_identity(std::string_view identity) {
+  if (identity.empty() || identity.size() > 253) return "must be 1 to 253 characters";
+  for (const char ch : identity) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f) return "must be printable ASCII without spaces";
+  }
+  return {};
+}
+
+StatusOr<std::string> check_server_url(std::string_view url) {
+  return check_api_base(url);
+}
+
+namespace {
 
 class ConfigParser {
  public:
@@ -286,7 +337,8 @@ class ConfigParser {
                if (!addr.ok()) r.fail_value(v, addr.error().message);
                c.listen = *addr;
              })
-        .key("log", log_);
+        .key("log", log_)
+        .key("leader_election", leader_);
 
     CloudflareConfig& cf = c.cloudflare;
     cloudflare_
@@ -403,6 +455,8 @@ class ConfigParser {
           constexpr LogFormat kFormats[] = {LogFormat::kText, LogFormat::kJson};
           lc.format = kFormats[one_of(r, v, {"text", "json"}, "must be text or json")];
         });
+
+    leader_election(c.leader_election);
   }
 
   void parse(std::string_view text) {
@@ -411,6 +465,81 @@ class ConfigParser {
   }
 
  private:
+  // leader_election: the whole section, with its checks across keys, in one place.
+  void leader_election(LeaderElectionConfig& le) {
+    using yaml::Reader;
+    using yaml::Value;
+    // A name checked by `check` ("" when it is fine); `optional` also takes "".
+    const auto name = [](std::string (*check)(std::string_view), std::string& out, bool optional) {
+      return [check, &out, optional](Reader& r, const Value& v) {
+        out = string(r, v, "must be a string");
+        if (optional && out.empty()) return;
+        if (const std::string error = check(out); !error.empty()) r.fail_value(v, error);
+      };
+    };
+    constexpr Millis kHour{60 * 60 * 1000};
+    leader_.key("enabled", [&le](Reader& r, const Value& v) { le.enabled = boolean(r, v); })
+        .key("namespace", name(&check_dns1123_label, le.ns, true))
+        .key("lease_name", name(&check_dns1123_subdomain, le.lease_name, false))
+        .key("identity", name(&check_lease_identity, le.identity, true))
+        .key("lease_duration",
+             [this, &le, kHour](Reader& r, const Value& v) {
+               le.lease_duration = duration(r, v, Millis{1000}, kHour);
+               if (le.lease_duration.count() % 1000 != 0) {
+                 r.fail_value(v, "must be whole seconds (the Lease keeps leaseDurationSeconds)");
+               }
+               lease_duration_ = yaml::Kept(v);
+             })
+        .key("renew_deadline",
+             [this, &le, kHour](Reader& r, const Value& v) {
+               le.renew_deadline = duration(r, v, Millis{100}, kHour);
+               renew_deadline_ = yaml::Kept(v);
+             })
+        .key("retry_period",
+             [this, &le, kHour](Reader& r, const Value& v) {
+               le.retry_period = duration(r, v, Millis{100}, kHour);
+               retry_period_ = yaml::Kept(v);
+             })
+        .key("api_server",
+             [&le](Reader& r, const Value& v) {
+               const std::string s = string(r, v, "must be an https:// URL");
+               le.api_server.clear();
+               if (s.empty()) return;
+               auto url = check_server_url(s);
+               if (!url.ok()) r.fail_value(v, url.error().message);
+               le.api_server = std::move(*url);
+             })
+        .key("token_file",
+             [this, &le](Reader& r, const Value& v) { le.token_file = file_path(r, v); })
+        .key("ca_file", [this, &le](Reader& r, const Value& v) { le.ca_file = file_path(r, v); })
+        .on_end([this, &le](Reader& r) {
+          // client-go's rules: a renewal must be tried again before the lease can expire.
+          // Blame the key the user wrote; when both are written, the shorter one.
+          const std::string prefix = r.path();
+          const auto order = [&](const yaml::Kept& blame, const std::string& key,
+                                 const char* relation, const std::string& other, Millis value) {
+            r.fail_value(blame.value(), prefix + "." + key,
+                         std::string("must be ") + relation + " " + prefix + "." + other + " (" +
+                             format_duration(value) + ")");
+          };
+          if (le.renew_deadline >= le.lease_duration) {
+            if (leader_.seen("renew_deadline")) {
+              order(renew_deadline_, "renew_deadline", "less than", "lease_duration",
+                    le.lease_duration);
+            }
+            order(lease_duration_, "lease_duration", "more than", "renew_deadline",
+                  le.renew_deadline);
+          }
+          if (le.retry_period >= le.renew_deadline) {
+            if (leader_.seen("retry_period")) {
+              order(retry_period_, "retry_period", "less than", "renew_deadline",
+                    le.renew_deadline);
+            }
+            order(renew_deadline_, "renew_deadline", "more than", "retry_period", le.retry_period);
+          }
+        });
+  }
+
   fs::path file_path(yaml::Reader& r, const yaml::Value& v) const {
     const std::string s = string(r, v, "must be a file path");
     if (s.empty()) r.fail_value(v, "must not be empty");
@@ -426,6 +555,10 @@ class ConfigParser {
   yaml::Map reconcile_;
   yaml::Map retry_;
   yaml::Map log_;
+  yaml::Map leader_;
+  yaml::Kept lease_duration_;
+  yaml::Kept renew_deadline_;
+  yaml::Kept retry_period_;
   yaml::Kept initial_backoff_;
   yaml::Kept max_backoff_;
 };

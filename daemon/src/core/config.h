@@ -15,6 +15,7 @@
 #include "core/credentials.h"
 #include "core/duration.h"
 #include "core/policy.h"
+#include "core/status.h"
 
 namespace orc {
 
@@ -66,17 +67,44 @@ struct LogConfig {
   LogFormat format = LogFormat::kText;
 };
 
+// Kubernetes Lease leader election (README "Leader election"). Empty strings are resolved at
+// start-up (kube/lease_settings.h): the pod's namespace, $POD_NAME or the host name, and
+// https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT.
+struct LeaderElectionConfig {
+  bool enabled = false;
+  std::string ns;                                // "namespace": a DNS-1123 label
+  std::string lease_name = "origin-reconciler";  // a DNS-1123 subdomain
+  std::string identity;
+  Millis lease_duration{15000};  // whole seconds, 1s..1h (leaseDurationSeconds)
+  Millis renew_deadline{10000};  // < lease_duration
+  Millis retry_period{2000};     // < renew_deadline
+  std::string api_server;        // https:// (http:// only to loopback), no trailing slash
+  std::filesystem::path token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  std::filesystem::path ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+};
+
 struct Config {
   std::filesystem::path path;  // the file it came from (absolute)
   CloudflareConfig cloudflare;
   ReconcileConfig reconcile;
   ListenAddress listen;
   LogConfig log;
+  LeaderElectionConfig leader_election;
 };
 
 // Parses configuration text. `path` is used in messages and to resolve relative paths.
 // Throws ConfigError.
 Config parse_config(std::string_view text, const std::filesystem::path& path);
+
+// Checks of the names leader election uses (also applied at start-up to the values taken from
+// the pod: its namespace file, $POD_NAME, the host name, $KUBERNETES_SERVICE_HOST). Each returns
+// an error text, or "" when the value is valid.
+std::string check_dns1123_label(std::string_view name);      // a namespace
+std::string check_dns1123_subdomain(std::string_view name);  // a Lease's name
+std::string check_lease_identity(std::string_view identity);
+// An http(s) URL as cloudflare.api_base takes it (https://, or http:// to loopback only),
+// without trailing slashes.
+StatusOr<std::string> check_server_url(std::string_view url);
 
 // Reads and parses the file. Throws ConfigError (including for an unreadable file).
 Config load_config(const std::filesystem::path& path);

@@ -91,6 +91,7 @@ struct Daemon::Impl {
         desired_file(deps.desired_file),
         notifier(deps.notifier),
         leadership(deps.leadership),
+        lease(deps.lease),
         threads(deps.threads),
         limiter(config.cloudflare.requests_per_second, clock, sleeper,
                 config.cloudflare.budget_headroom),
@@ -110,6 +111,8 @@ struct Daemon::Impl {
   // watchdog wants pings more often.
   std::chrono::milliseconds wait_step() const;
   void wait_for_next_cycle();
+  // Before a cycle: until this instance leads (a standby waits here); false on a stop request.
+  bool await_leading(std::stop_token stop);
   // Looks at the desired-state file (or answers a SIGHUP); true when a new desired state was
   // taken, or SIGHUP asked for a cycle.
   bool poll_desired_file();
@@ -139,6 +142,7 @@ struct Daemon::Impl {
   DesiredFileAccess& desired_file;
   ServiceNotifier& notifier;
   Leadership& leadership;
+  LeaseLeadership* lease;  // leader election on a Lease, or null
   ThreadStarter& threads;
 
   std::stop_source shutdown;  // request_stop()
@@ -199,14 +203,18 @@ void Daemon::request_reload() {
 std::string Daemon::Impl::metrics_text() {
   const auto usage = limiter.usage();
   metrics.set_api_budget(usage.in_window, usage.limit);
+  metrics.set_leader(leadership.leading(), lease != nullptr ? lease->transitions() : 0);
   return metrics.serialize();
 }
 
 HealthAnswer Daemon::Impl::health_answer() {
   const MonoTime now = clock.monotonic();
   nlohmann::json body;
-  const bool ok = health.healthy(now);
-  body["status"] = ok ? "ok" : "stalled";
+  // A healthy standby is healthy: only a standby cut off from the Lease API is not.
+  const bool lease_ok = lease == nullptr || lease->api_healthy(now);
+  const bool ok = health.healthy(now) && lease_ok;
+  body["status"] = ok ? "ok" : (lease_ok ? "stalled" : "lease API unreachable");
+  body["leadership"] = lease != nullptr ? lease->describe() : "leader (leader election off)";
   body["seconds_since_progress"] = health.since_progress(now).count() / 1000.0;
   {
     std::lock_guard lock(wake_mu);
@@ -508,6 +516,27 @@ CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
   return report;
 }
 
+bool Daemon::Impl::await_leading(std::stop_token stop) {
+  if (lease == nullptr) return leadership.await_leading(stop);
+  // A standby keeps its health, the watchdog and the desired state current while it waits.
+  std::string shown;
+  while (!stop.stop_requested()) {
+    if (lease->leading()) return true;
+    if (std::string now = lease->describe(); now != shown) notifier.status(shown = std::move(now));
+    std::optional<std::stop_token> woken_by;
+    {
+      std::lock_guard lock(wake_mu);
+      if (wake.stop_requested()) wake = std::stop_source();  // the last wake-up was seen
+      if (!stop.stop_requested() && !reload_requested.load()) woken_by = wake.get_token();
+    }
+    if (woken_by) sleeper.sleep_for(wait_step(), *woken_by);
+    health.progress(clock.monotonic());  // standing by is progress; /healthz adds the lease
+    ping_watchdog();
+    poll_desired_file();
+  }
+  return false;
+}
+
 void Daemon::Impl::wait_for_next_cycle() {
   if (std::exchange(cycle_again, false)) return;
   const MonoTime next = clock.monotonic() + config.reconcile.interval;
@@ -553,15 +582,25 @@ int Daemon::Impl::run() {
   }
   notifier.ready();
   notifier.status("started; first cycle running");
+  if (lease != nullptr) {
+    lease->on_change([this] {
+      std::lock_guard lock(wake_mu);
+      wake.request_stop();
+    });
+    lease->start();
+  }
 
   int status = 0;
   const std::stop_token stop = shutdown.get_token();
   // --once always runs its pass, so that even a stop before it started gets a report (a pass
   // under a stopped token sends nothing).
   while (options.once || !stop.stop_requested()) {
-    if (!leadership.await_leading(stop) && !options.once) break;
+    if (!await_leading(stop) && !options.once) break;
     if (!options.once) poll_desired_file();
     const CycleReport cycle = run_cycle(stop);
+    if (lease != nullptr && !lease->leading() && !stop.stop_requested()) {
+      spdlog::warn("cycle abandoned: this instance stopped leading during it");
+    }
     health.progress(clock.monotonic());
     const std::string summary = cycle.summary();
     {
@@ -569,7 +608,7 @@ int Daemon::Impl::run() {
       last_summary = summary;
     }
     spdlog::info("cycle done: {}", summary);
-    notifier.status("last cycle: " + summary);
+    notifier.status(std::string(lease != nullptr ? "leader; " : "") + "last cycle: " + summary);
     if (options.once) {
       status = finish_once(cycle, options.dry_run, options.output, *desired, stop.stop_requested(),
                            clock.wall());

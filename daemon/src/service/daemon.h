@@ -24,6 +24,7 @@
 #include "service/desired_file.h"
 #include "service/desired_watch.h"
 #include "service/leadership.h"
+#include "service/lease_leadership.h"
 #include "service/notify.h"
 #include "service/plan_report.h"
 
@@ -58,6 +59,9 @@ struct DaemonDeps {
   ServiceNotifier& notifier;
   Leadership& leadership;
   ThreadStarter& threads;
+  // With leader election: the same object as `leadership`, for what only a Lease has (its
+  // health, transitions, who holds it); null without.
+  LeaseLeadership* lease;
 };
 
 struct RunOptions {

@@ -141,7 +141,18 @@ Metrics::Metrics(const std::string& version)
                                .Help("Most requests the client-side budget lets start in any "
                                      "5 minutes now (halved for 5 minutes after a 429).")
                                .Register(*registry_)
-                               .Add({})) {
+                               .Add({})),
+      leader_(BuildGauge()
+                  .Name("origin_reconciler_leader")
+                  .Help("1 while this instance leads (holds the Lease, or leader election is "
+                        "off), else 0.")
+                  .Register(*registry_)
+                  .Add({})),
+      leader_transitions_(BuildCounter()
+                              .Name("origin_reconciler_leader_transitions_total")
+                              .Help("Times this instance became leader.")
+                              .Register(*registry_)
+                              .Add({})) {
   build_info_.Add({{"version", version}}).Set(1);
   for (Operation op : {Operation::kList, Operation::kBatchDelete, Operation::kGet,
                        Operation::kBatchUpsert, Operation::kSupportedRegions}) {
@@ -221,6 +232,12 @@ void Metrics::set_desired_state_held(bool held) {
 void Metrics::set_api_budget(int window_requests, int window_limit) {
   budget_window_requests_.Set(window_requests);
   budget_window_limit_.Set(window_limit);
+}
+
+void Metrics::set_leader(bool leading, std::uint64_t transitions) {
+  leader_.Set(leading ? 1 : 0);
+  const double more = static_cast<double>(transitions) - leader_transitions_.Value();
+  if (more > 0) leader_transitions_.Increment(more);
 }
 
 void Metrics::on_request(Operation op, int status, double seconds) {

@@ -8,6 +8,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,9 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   void set_desired_state_held(bool held);
   // The shared API budget: requests started in the last 5 minutes and the cap in force.
   void set_api_budget(int window_requests, int window_limit);
+  // Leader election: whether this instance leads now, and how many times it became leader
+  // (the counter follows that total; it never goes down).
+  void set_leader(bool leading, std::uint64_t transitions);
 
   void on_request(Operation op, int status, double seconds) override;
   void on_retry(Operation op, RetryReason reason, Millis delay) override;
@@ -67,6 +71,8 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   prometheus::Gauge& desired_held_;
   prometheus::Gauge& budget_window_requests_;
   prometheus::Gauge& budget_window_limit_;
+  prometheus::Gauge& leader_;
+  prometheus::Counter& leader_transitions_;
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<ZoneSeries>> zones_;

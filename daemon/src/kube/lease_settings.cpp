@@ -1,0 +1,89 @@
+#include "kube/lease_settings.h"
+
+#include "core/source_text.h"
+
+namespace orc {
+
+namespace {
+
+std::string trimmed(std::string s) {
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && space(s.back())) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && space(s[i])) ++i;
+  return s.substr(i);
+}
+
+std::string env(GetEnv getenv_fn, const char* name) {
+  const char* v = getenv_fn(name);
+  return v == nullptr ? std::string() : trimmed(v);
+}
+
+}  // namespace
+
+LeaseSettings resolve_lease_settings(const Config& config, GetEnv getenv_fn,
+                                     const std::string& host_name,
+                                     const std::filesystem::path& namespace_file) {
+  const LeaderElectionConfig& le = config.leader_election;
+  const std::string file = config.path.string();
+  const auto fail = [&](const std::string& key, const std::string& what) {
+    throw ConfigError(file + ": leader_election." + key + ": " + what);
+  };
+  LeaseSettings s;
+
+  s.endpoint.ns = le.ns;
+  if (s.endpoint.ns.empty()) {
+    const auto read = read_file(namespace_file, 4096);
+    if (!read.ok()) {
+      fail("namespace", "not set, and the pod's namespace cannot be read from " +
+                            namespace_file.string() + ": " + read.error().message);
+    }
+    s.endpoint.ns = trimmed(read->text);
+    if (const auto e = check_dns1123_label(s.endpoint.ns); !e.empty()) {
+      fail("namespace", "not set, and " + namespace_file.string() + " " + e + " (got '" +
+                            shown(s.endpoint.ns) + "')");
+    }
+  }
+
+  s.elector.identity = le.identity;
+  if (s.elector.identity.empty()) {
+    const std::string pod = env(getenv_fn, "POD_NAME");
+    const std::string from = pod.empty() ? "the host name" : "$POD_NAME";
+    s.elector.identity = pod.empty() ? host_name : pod;
+    if (const auto e = check_lease_identity(s.elector.identity); !e.empty()) {
+      fail("identity",
+           "not set, and " + from + " " + e + " (got '" + shown(s.elector.identity) + "')");
+    }
+  }
+
+  s.endpoint.api_server = le.api_server;
+  if (s.endpoint.api_server.empty()) {
+    const std::string host = env(getenv_fn, "KUBERNETES_SERVICE_HOST");
+    const std::string port = env(getenv_fn, "KUBERNETES_SERVICE_PORT");
+    if (host.empty() || port.empty()) {
+      fail("api_server",
+           "not set, and $KUBERNETES_SERVICE_HOST/$KUBERNETES_SERVICE_PORT are not (outside a "
+           "pod, set leader_election.api_server)");
+    }
+    const std::string url =
+        "https://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+    auto checked = check_server_url(url);
+    if (!checked.ok()) {
+      fail("api_server",
+           "not set, and $KUBERNETES_SERVICE_HOST/$KUBERNETES_SERVICE_PORT give "
+           "no usable URL: " +
+               checked.error().message + " (got '" + shown(url) + "')");
+    }
+    s.endpoint.api_server = std::move(*checked);
+  }
+
+  s.endpoint.name = le.lease_name;
+  s.endpoint.token_file = le.token_file;
+  s.ca_file = le.ca_file;
+  s.elector.lease_duration = le.lease_duration;
+  s.elector.renew_deadline = le.renew_deadline;
+  s.elector.retry_period = le.retry_period;
+  return s;
+}
+
+}  // namespace orc

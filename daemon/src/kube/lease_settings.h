@@ -1,0 +1,32 @@
+// Leader election's settings as the daemon runs them: the configuration's empty values filled
+// in from the pod (start-up only).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "core/config.h"
+#include "kube/elector.h"
+#include "kube/lease_client.h"
+
+namespace orc {
+
+inline constexpr const char* kPodNamespaceFile =
+    "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+struct LeaseSettings {
+  LeaseEndpoint endpoint;
+  ElectorSettings elector;
+  std::filesystem::path ca_file;
+};
+
+// namespace: leader_election.namespace, else the contents of `namespace_file`; identity:
+// leader_election.identity, else $POD_NAME, else `host_name`; api_server:
+// leader_election.api_server, else https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT.
+// Every value taken from the pod is checked like the configuration's. Throws ConfigError
+// naming the key and where the value was looked for.
+LeaseSettings resolve_lease_settings(
+    const Config& config, GetEnv getenv_fn, const std::string& host_name,
+    const std::filesystem::path& namespace_file = kPodNamespaceFile);
+
+}  // namespace orc

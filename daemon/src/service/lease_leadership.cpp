@@ -1,0 +1,215 @@
+#include "service/lease_leadership.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/redact.h"
+
+namespace orc {
+
+namespace {
+
+std::int64_t ns_of(MonoTime t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+LeaseLeadership::LeaseLeadership(LeaseApi& api, ElectorSettings settings, std::string lease_label,
+                                 const Clock& clock, Sleeper& waits)
+    : elector_(api, clock, std::move(settings)),
+      label_(std::move(lease_label)),
+      clock_(clock),
+      waits_(waits),
+      contact_ns_(ns_of(clock.monotonic())) {
+  cycle_.request_stop();  // no term yet
+}
+
+LeaseLeadership::~LeaseLeadership() {
+  if (thread_.joinable()) {
+    interrupt_waits_.request_stop();
+    thread_.join();
+  }
+}
+
+void LeaseLeadership::start() {
+  std::lock_guard lock(mu_);
+  if (started_ || released_) return;
+  started_ = true;
+  spdlog::info(
+      "leader election: lease {} as '{}' (lease_duration {}, renew_deadline {}, retry_period {})",
+      label_, elector_.settings().identity, format_duration(elector_.settings().lease_duration),
+      format_duration(elector_.settings().renew_deadline),
+      format_duration(elector_.settings().retry_period));
+  thread_ = std::jthread([this] {
+    const std::stop_token stop = interrupt_waits_.get_token();
+    while (!stop.stop_requested()) {
+      if (!waits_.sleep_for(step(), stop)) break;
+    }
+  });
+}
+
+void LeaseLeadership::on_change(std::function<void()> callback) {
+  std::lock_guard lock(mu_);
+  on_change_ = std::move(callback);
+}
+
+void LeaseLeadership::lose(const std::string& why, const std::string& status) {
+  deadline_ns_ = 0;
+  leader_ = false;
+  std::function<void()> notify;
+  {
+    std::lock_guard lock(mu_);
+    cycle_.request_stop();
+    status_ = status;
+    last_standby_log_.clear();
+    notify = on_change_;
+  }
+  spdlog::warn("lost leadership: {}; no further Cloudflare request, standing by", why);
+  changed_.notify_all();
+  if (notify) notify();
+}
+
+Millis LeaseLeadership::step() {
+  const ElectorSettings& s = elector_.settings();
+  if (leader_ && !elector_.leading_at(clock_.monotonic())) {
+    lose("the lease was not renewed within renew_deadline (" + format_duration(s.renew_deadline) +
+         ")");
+  }
+  const Attempt attempt = elector_.try_acquire_or_renew();
+  const MonoTime now = clock_.monotonic();
+  if (attempt.kind != Attempt::Kind::kFailed) contact_ns_ = ns_of(now);
+
+  if (attempt.kind == Attempt::Kind::kLeading) {
+    deadline_ns_ = ns_of(*elector_.leading_until());
+    if (!leader_ && elector_.leading_at(now)) {
+      leader_ = true;
+      ++transitions_;
+      std::function<void()> notify;
+      {
+        std::lock_guard lock(mu_);
+        cycle_ = std::stop_source();
+        status_ = "leader";
+        last_standby_log_.clear();
+        notify = on_change_;
+      }
+      const auto record = elector_.observed_record();
+      spdlog::info("became leader: lease {} held by '{}' (lease transitions {})", label_,
+                   s.identity, record ? record->lease_transitions : 0);
+      changed_.notify_all();
+      if (notify) notify();
+    }
+  } else if (leader_) {
+    if (attempt.kind == Attempt::Kind::kHeld) {
+      lose("lease " + label_ + " is now held by '" + redact(attempt.holder, 256) + "'",
+           "standby: lease held by " + redact(attempt.holder, 256));
+    } else if (!elector_.leading_at(now)) {
+      lose("the lease was not renewed within renew_deadline (" + format_duration(s.renew_deadline) +
+           "): " + attempt.error);
+    } else {
+      spdlog::warn(
+          "renewing lease {} failed: {}; still leader for {} unless a renewal succeeds", label_,
+          attempt.error,
+          format_duration(std::chrono::duration_cast<Millis>(*elector_.leading_until() - now)));
+    }
+  } else {
+    std::string why;
+    if (attempt.kind == Attempt::Kind::kHeld) {
+      why = "lease held by " + redact(attempt.holder, 256);
+    } else if (attempt.kind == Attempt::Kind::kConflict) {
+      why = "another replica wrote lease " + label_ + " first (" + attempt.error + ")";
+    } else {
+      why = "cannot reach the lease " + label_ + ": " + attempt.error;
+    }
+    bool log = false;
+    {
+      std::lock_guard lock(mu_);
+      status_ = "standby: " + why;
+      if (why != last_standby_log_) {
+        last_standby_log_ = why;
+        log = true;
+      }
+    }
+    if (log) {
+      if (attempt.kind == Attempt::Kind::kFailed) {
+        spdlog::warn("standing by: {}; trying again every {}", why,
+                     format_duration(s.retry_period));
+      } else {
+        spdlog::info("standing by: {}", why);
+      }
+    }
+  }
+
+  if (leader_) {
+    // Renew every retry_period, and look again when the lead would end without a renewal.
+    const auto left = std::chrono::duration_cast<Millis>(*elector_.leading_until() - now);
+    return std::clamp(left, Millis{1}, s.retry_period);
+  }
+  return s.retry_period;
+}
+
+bool LeaseLeadership::await_leading(std::stop_token stop) {
+  start();  // a loop that knows only the Leadership interface starts the elector here
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, stop, [&] { return leading(); });
+  return !stop.stop_requested() && leading();
+}
+
+std::stop_token LeaseLeadership::cycle_token() const {
+  std::lock_guard lock(mu_);
+  return cycle_.get_token();
+}
+
+bool LeaseLeadership::leading() const {
+  return ns_of(clock_.monotonic()) < deadline_ns_.load();
+}
+
+void LeaseLeadership::release() {
+  {
+    std::lock_guard lock(mu_);
+    if (released_) return;
+    released_ = true;  // no start() after this
+  }
+  if (thread_.joinable()) {
+    interrupt_waits_.request_stop();
+    thread_.join();
+  }
+  const bool was = leader_;
+  deadline_ns_ = 0;
+  leader_ = false;
+  {
+    std::lock_guard lock(mu_);
+    cycle_.request_stop();
+    status_ = "standby: released";
+  }
+  changed_.notify_all();
+  std::string error;
+  if (elector_.release(error)) {
+    if (was) spdlog::info("released lease {}: another replica can take over now", label_);
+  } else {
+    spdlog::warn("could not release lease {}: {}; another replica takes over once it expires",
+                 label_, error);
+  }
+}
+
+bool LeaseLeadership::api_healthy(MonoTime now) const {
+  const auto limit =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(elector_.settings().lease_duration * 4)
+          .count();
+  return ns_of(now) - contact_ns_.load() <= limit;
+}
+
+std::string LeaseLeadership::describe() const {
+  if (leading()) return "leader";
+  std::lock_guard lock(mu_);
+  return status_ == "leader" ? "standby: lost leadership" : status_;
+}
+
+LeaseRuntime::LeaseRuntime(const LeaseSettings& settings)
+    : http(clock, 1024 * 1024, {}, settings.ca_file.string()),
+      api(http, settings.endpoint, settings.elector.renew_deadline),
+      leadership(api, settings.elector, settings.endpoint.ns + "/" + settings.endpoint.name, clock,
+                 waits) {}
+
+}  // namespace orc

@@ -1,0 +1,94 @@
+// Leadership on a Kubernetes Lease: the elector (kube/elector.h) run on its own thread, one
+// attempt every retry_period, and what the rest of the daemon asks of it (leadership.h).
+//
+// Logs: "became leader", "lost leadership: <why>", "standing by: lease held by <who>".
+// leading() is judged on the clock at the moment of asking, so a request path that checks it
+// sends nothing once renew_deadline has passed since the last renewal, whatever the thread
+// is doing (it may be stuck in a request to an unreachable API server).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+
+#include "cloudflare/curl_http.h"
+#include "core/clock.h"
+#include "kube/elector.h"
+#include "kube/lease_client.h"
+#include "kube/lease_settings.h"
+#include "service/leadership.h"
+
+namespace orc {
+
+class LeaseLeadership final : public Leadership {
+ public:
+  // `waits` paces the thread; release() cuts its wait short.
+  // `lease_label` names the Lease in logs ("namespace/name").
+  LeaseLeadership(LeaseApi& api, ElectorSettings settings, std::string lease_label,
+                  const Clock& clock, Sleeper& waits);
+  ~LeaseLeadership() override;
+
+  // Starts the thread (one attempt at once, then every retry_period). Idempotent;
+  // await_leading() calls it too. Nothing starts after release().
+  void start();
+  // One attempt and its consequences (logs, role, cycle token); returns how long to wait
+  // before the next. The thread calls it; tests call it directly.
+  Millis step();
+
+  bool await_leading(std::stop_token stop) override;
+  std::stop_token cycle_token() const override;
+  bool leading() const override;
+  // Stops the thread, then gives the Lease up if this instance holds it.
+  void release() override;
+
+  // Called (on the elector's thread) after this instance became leader or stopped leading.
+  void on_change(std::function<void()> callback);
+  // False once the API server has not answered usefully for lease_duration x 4.
+  bool api_healthy(MonoTime now) const;
+  // "leader" or "standby: lease held by X" (or why it cannot tell), for STATUS= and /healthz.
+  std::string describe() const;
+  std::uint64_t transitions() const { return transitions_.load(); }
+
+ private:
+  void lose(const std::string& why, const std::string& status = "standby: lost leadership");
+
+  Elector elector_;
+  const std::string label_;
+  const Clock& clock_;
+  Sleeper& waits_;
+  std::stop_source interrupt_waits_;  // stopped by release() and the destructor
+
+  std::atomic<std::int64_t> deadline_ns_{0};   // monotonic; leading while now < this
+  std::atomic<std::int64_t> contact_ns_;       // last useful answer from the API server
+  std::atomic<std::uint64_t> transitions_{0};  // times this instance became leader
+  bool leader_ = false;                        // the role as the thread last decided it
+
+  mutable std::mutex mu_;
+  std::condition_variable_any changed_;
+  std::stop_source cycle_;          // mu_: stopped when a term ends
+  std::string status_ = "standby";  // mu_
+  std::string last_standby_log_;    // mu_: not repeated while it says the same
+  std::function<void()> on_change_;
+  std::jthread thread_;
+  bool started_ = false;   // mu_
+  bool released_ = false;  // mu_
+};
+
+// The real thing: libcurl verifying the API server against ca_file, the Lease client, the
+// system clock and a stop signal for the elector's thread. Requests time out after
+// renew_deadline (a renewal answered later than that is too late anyway).
+struct LeaseRuntime {
+  explicit LeaseRuntime(const LeaseSettings& settings);
+  SystemClock clock;
+  SystemSleeper waits;
+  CurlHttpClient http;
+  LeaseClient api;
+  LeaseLeadership leadership;
+};
+
+}  // namespace orc

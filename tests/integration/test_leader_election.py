@@ -1,0 +1,505 @@
+"""Leader election: three daemons, one Cloudflare stand-in, one Lease API stand-in.
+
+Each daemon reaches the Cloudflare stand-in through its own path prefix on a small forwarding
+tap, so every Cloudflare request is attributed to the daemon that sent it (the stand-in's own
+log cannot tell them apart: they share one token). Fencing is proved from timestamps: every
+Cloudflare request a daemon sends falls between a successful write of the Lease naming it (in
+the Lease stand-in's log) and that write + renew_deadline, with no other holder written in
+between; and after a leader is cut off from the Lease API, the Cloudflare stand-in's own log
+shows no request at all from its deadline until another daemon has acquired the Lease.
+"""
+
+import http.client as http_client
+import http.server as http_server
+import json
+import os
+import re
+import signal
+import socket
+import threading
+import time
+import unittest
+
+from harness import (IntegrationTest, Daemon, ZONE, http, ips, wait_for)
+from lease_standin import LeaseStandIn, make_ca
+
+NS = "apps"
+LEASE = "origin-reconciler"
+NAMES = ("replica-a", "replica-b", "replica-c")
+# Short, in the ratios of the defaults (15s / 10s / 2s).
+FAST = {"lease_duration": "3s", "renew_deadline": "2s", "retry_period": "500ms"}
+LEASE_S, DEADLINE_S, RETRY_S = 3.0, 2.0, 0.5
+SLACK_S = 0.25  # loopback and scheduling between a check in the daemon and a log entry
+
+
+class CfTap:
+    """Forwards /<name>/client/v4/... to the Cloudflare stand-in, logging who sent what."""
+
+    def __init__(self, standin_base):
+        self.log = []
+        self._mu = threading.Lock()
+        target = standin_base.replace("http://", "")
+        tap = self
+
+        class Handler(http_server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _forward(self):
+                arrived = time.time()
+                who, _, rest = self.path.lstrip("/").partition("/")
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() in ("authorization", "content-type", "accept",
+                                            "x-auth-email", "x-auth-key", "user-agent")}
+                conn = http_client.HTTPConnection(target, timeout=30)
+                try:
+                    conn.request(self.command, "/" + rest, body=body, headers=headers)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                    status = resp.status
+                    resp_headers = [(k, v) for k, v in resp.getheaders()
+                                    if k.lower() in ("content-type", "retry-after", "date")]
+                finally:
+                    conn.close()
+                with tap._mu:
+                    tap.log.append({"who": who, "time": arrived, "done": time.time(),
+                                    "method": self.command, "path": "/" + rest,
+                                    "status": status})
+                self.send_response(status)
+                for k, v in resp_headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_DELETE = do_POST = do_PUT = do_PATCH = _forward
+
+        class Server(http_server.ThreadingHTTPServer):
+            daemon_threads = True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def requests(self, who=None):
+        with self._mu:
+            return [dict(e) for e in self.log if who is None or e["who"] == who]
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class NotifyListener:
+    """A service manager's notify socket: collects what one daemon sends (READY=1, STATUS=...)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.messages = []
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind(path)
+        self._sock.settimeout(0.2)
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop:
+            try:
+                self.messages.append(self._sock.recv(4096).decode())
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def statuses(self):
+        return [line[len("STATUS="):] for m in list(self.messages) for line in m.split("\n")
+                if line.startswith("STATUS=")]
+
+    def stop(self):
+        self._stop = True
+        self._thread.join()
+        self._sock.close()
+
+
+class LeaderElectionTest(IntegrationTest):
+    @classmethod
+    def setUpClass(cls):
+        import tempfile
+        cls.certs = tempfile.mkdtemp(prefix="orc-lease-ca-")
+        cls.cert = make_ca(cls.certs)
+        cls.other_ca = make_ca(cls.certs, name="other")[0]
+
+    @classmethod
+    def tearDownClass(cls):
+        import shutil
+        shutil.rmtree(cls.certs, ignore_errors=True)
+
+    def setUp(self):
+        super().setUp()
+        self.tokens = {n: f"sa-token-{n}-{i}" for i, n in enumerate(NAMES)}
+        self.lease = LeaseStandIn(self.workdir, self.tokens, cert=self.cert)
+        self.addCleanup(self.lease.stop)
+
+    # -- setting up ----------------------------------------------------------------------------
+
+    def cluster(self, live, desired, names=NAMES, timings=FAST, faults=None, batch_size=100,
+                interval="1s", start=True, ca_file=None, notify=False):
+        self.cf = self.standin(zones={ZONE: live}, faults=faults)
+        self.tap = CfTap(self.cf.base)
+        self.addCleanup(self.tap.stop)
+        self.desired = desired
+        daemons = {}
+        for name in names:
+            d = self.replica(name, desired, timings, batch_size, interval, ca_file)
+            daemons[name] = d
+        if start:
+            for d in daemons.values():
+                env = None
+                if notify:
+                    d.notify = NotifyListener(os.path.join(d.workdir, "notify.sock"))
+                    self.addCleanup(d.notify.stop)
+                    env = {"NOTIFY_SOCKET": d.notify.path}
+                d.start(env=env)
+        return daemons
+
+    def replica(self, name, desired, timings=FAST, batch_size=100, interval="1s", ca_file=None):
+        workdir = os.path.join(self.workdir, name)
+        os.makedirs(workdir, exist_ok=True)
+        token_file = os.path.join(workdir, "sa-token")
+        with open(token_file, "w") as f:
+            f.write(self.tokens[name] + "\n")
+        os.chmod(token_file, 0o600)
+        config = {
+            "reconcile": {"interval": interval, "batch_size": batch_size,
+                          "max_delete_fraction": 1},
+            "leader_election": {"enabled": True, "namespace": NS, "lease_name": LEASE,
+                                "identity": name, "api_server": self.lease.url,
+                                "token_file": token_file,
+                                "ca_file": ca_file or self.lease.ca_file, **timings},
+        }
+        d = Daemon(workdir, f"{self.tap.base}/{name}/client/v4", {ZONE: desired},
+                   flavor=None, config=config)
+        d.name = name
+        d.token_file = token_file
+        self._daemons.append(d)
+        return d
+
+    def leader_of(self, daemons, timeout=10):
+        def one():
+            leaders = [n for n, d in daemons.items()
+                       if d.proc.poll() is None and d.metric("origin_reconciler_leader") == 1]
+            return leaders[0] if len(leaders) == 1 else None
+        return wait_for(one, timeout, what="exactly one leader")
+
+    def holder(self):
+        lease = self.lease.lease(NS, LEASE)
+        return lease["spec"].get("holderIdentity") if lease else None
+
+    def acquisitions(self):
+        """[(time, holder)] at each change of holder, from the Lease stand-in's log."""
+        out, last = [], None
+        for t, _client, holder in self.lease.holder_history():
+            if holder != last:
+                out.append((t, holder))
+                last = holder
+        return out
+
+    # -- the invariants every test ends with ---------------------------------------------------
+
+    def check_fencing(self):
+        """Every Cloudflare request was sent by the Lease's holder within renew_deadline of a
+        successful write naming it, with no other holder written in between."""
+        writes = self.lease.holder_history()  # (time answered, client, holder)
+        requests = self.tap.requests()
+        for r in requests:
+            t = r["time"]
+            # A write is logged once answered, before the writer can act on it.
+            before = [w for w in writes if w[0] <= t]
+            self.assertTrue(before, f"{r['who']} sent {r['method']} {r['path']} at {t:.3f} "
+                                    "before anyone held the Lease")
+            mine = [w for w in before if w[2] == r["who"]]
+            self.assertTrue(mine, f"{r['who']} sent a request without ever holding the Lease")
+            last_mine = mine[-1][0]
+            # The daemon measures renew_deadline from when it sent the write, before it was
+            # answered here: its own deadline is earlier than this one.
+            self.assertLessEqual(t, last_mine + DEADLINE_S + SLACK_S,
+                                 f"{r['who']} sent {r['method']} {r['path']} {t - last_mine:.3f}s "
+                                 f"after its last renewal (renew_deadline {DEADLINE_S}s)")
+            others = [w for w in before if w[0] > last_mine and w[2] != r["who"]]
+            self.assertFalse(others, others and f"{r['who']} sent a request at {t:.3f} after "
+                                                f"{others[0][2]!r} was written as holder at "
+                                                f"{others[0][0]:.3f}")
+        # The tap and the stand-in agree on how many requests there were.
+        self.assertEqual(len(self.cf.requests()), len(requests))
+        # No desired IP is ever deleted.
+        deleted = set()
+        for r in self.cf.requests("batch_delete"):
+            deleted.update(r.get("ips") or [])
+        self.assertFalse(deleted & set(self.desired), "a desired IP was sent in a batch delete")
+        self.assertTrue(set(self.desired) <= self.cf.live())
+        # Every Lease write carried a resourceVersion (optimistic concurrency) but creations,
+        # and nothing the daemons sent needed a warning from the API server.
+        for e in self.lease.requests():
+            if e["method"] == "PUT":
+                self.assertTrue(e["rv_sent"], e)
+            self.assertEqual(e["warnings"], 0, e)
+
+    # -- the tests -----------------------------------------------------------------------------
+
+    def test_exactly_one_replica_acts_and_the_others_stand_by(self):
+        live = ips(0, 40)
+        daemons = self.cluster(live, live[:30], notify=True)
+        leader = self.leader_of(daemons)
+        wait_for(lambda: self.cf.live() == set(live[:30]), 10, "the zone pruned")
+        # A few more cycles (interval 1s) and renewals.
+        time.sleep(3)
+        self.assertEqual(self.holder(), leader)
+        by_who = {}
+        for r in self.tap.requests():
+            by_who[r["who"]] = by_who.get(r["who"], 0) + 1
+        self.assertEqual(list(by_who), [leader], by_who)
+        self.assertGreaterEqual(by_who[leader], 3, "one list per cycle and the prune")
+        for name, d in daemons.items():
+            status, body = http("GET", d.status_base + "/healthz")
+            self.assertEqual(status, 200, (name, body))
+            health = json.loads(body)
+            statuses = d.notify.statuses()
+            if name == leader:
+                self.assertTrue(any(s.startswith("leader; last cycle: ") for s in statuses),
+                                statuses)
+                self.assertEqual(health["leadership"], "leader")
+                self.assertEqual(d.metric("origin_reconciler_leader_transitions_total"), 1)
+                d.wait_log(r"became leader: lease apps/origin-reconciler held by 'replica-")
+            else:
+                self.assertEqual(health["leadership"], f"standby: lease held by {leader}")
+                self.assertIn(f"standby: lease held by {leader}", statuses)
+                self.assertFalse([s for s in statuses if s.startswith("leader")], statuses)
+                self.assertEqual(d.metric("origin_reconciler_leader"), 0)
+                self.assertEqual(d.metric("origin_reconciler_leader_transitions_total"), 0)
+                d.wait_log(rf"standing by: lease held by {leader}")
+                self.assertNotIn("cycle done", d.log_text())
+        lease = self.lease.lease(NS, LEASE)["spec"]
+        self.assertEqual(lease["leaseDurationSeconds"], 3)
+        self.assertEqual(lease["leaseTransitions"], 0)
+        for d in daemons.values():
+            self.assertNotIn(self.tokens[d.name], d.log_text())
+        self.check_fencing()
+
+    def test_sigkill_of_the_leader_another_takes_over_within_lease_duration_and_retry(self):
+        live = ips(0, 20)
+        daemons = self.cluster(live, live)
+        leader = self.leader_of(daemons)
+        time.sleep(1.2)  # a few renewals
+        killed_at = time.time()
+        daemons[leader].proc.send_signal(signal.SIGKILL)
+        daemons[leader].proc.wait()
+        rest = {n: d for n, d in daemons.items() if n != leader}
+        successor = self.leader_of(rest, timeout=LEASE_S + 3)
+        taken = [t for t, h in self.acquisitions() if h == successor][-1]
+        self.assertLessEqual(taken - killed_at, LEASE_S + RETRY_S + SLACK_S,
+                             f"took over {taken - killed_at:.2f}s after the SIGKILL")
+        self.assertGreater(taken - killed_at, DEADLINE_S, "the old lease was not respected")
+        self.assertEqual(self.lease.lease(NS, LEASE)["spec"]["leaseTransitions"], 1)
+        wait_for(lambda: self.tap.requests(successor), 5, "the successor's first cycle")
+        self.check_fencing()
+
+    def test_sigterm_of_the_leader_releases_and_another_takes_over_within_two_retry_periods(self):
+        live = ips(0, 20)
+        daemons = self.cluster(live, live)
+        leader = self.leader_of(daemons)
+        time.sleep(1.2)
+        stopped_at = time.time()
+        daemons[leader].signal(signal.SIGTERM)
+        self.assertEqual(daemons[leader].wait(timeout=10), 0)
+        daemons[leader].wait_log(r"released lease apps/origin-reconciler")
+        rest = {n: d for n, d in daemons.items() if n != leader}
+        successor = self.leader_of(rest, timeout=5)
+        taken = [t for t, h in self.acquisitions() if h == successor][-1]
+        self.assertLessEqual(taken - stopped_at, 2 * RETRY_S,
+                             f"took over {taken - stopped_at:.2f}s after the SIGTERM")
+        # The release cleared the holder (client-go's ReleaseOnCancel).
+        released = [e for e in self.lease.requests()
+                    if e["client"] == leader and e["method"] == "PUT" and e["holder"] == ""]
+        self.assertEqual(len(released), 1)
+        self.assertEqual(released[0]["status"], 200)
+        self.check_fencing()
+
+    def test_leader_cut_off_from_the_lease_api_stops_mid_prune_at_its_renew_deadline(self):
+        live = ips(0, 400)
+        desired = live[:100]
+        # 300 stale in batches of 10, each answered after 150 ms: a prune of 30 requests.
+        faults = [{"operation": "batch_delete", "latency_ms": 150, "times": -1}]
+        daemons = self.cluster(live, desired, faults=faults, batch_size=10, interval="1h")
+        leader = self.leader_of(daemons)
+        wait_for(lambda: len([r for r in self.tap.requests(leader) if r["method"] == "DELETE"])
+                 >= 3, 10, "the prune under way")
+        self.lease.set_faults([{"client": leader, "drop": True}])
+        cut_at = time.time()
+        daemons[leader].wait_log(r"lost leadership: the lease was not renewed within "
+                                 r"renew_deadline \(2s\)", timeout=5)
+        daemons[leader].wait_log(r"cycle abandoned: this instance stopped leading during it")
+        rest = {n: d for n, d in daemons.items() if n != leader}
+        successor = self.leader_of(rest, timeout=LEASE_S + 3)
+        wait_for(lambda: self.cf.live() == set(desired), 20, "the prune finished")
+
+        last_renewal = max(t for t, c, h in self.lease.holder_history() if c == leader)
+        self.assertLess(last_renewal, cut_at + SLACK_S)
+        deadline = last_renewal + DEADLINE_S
+        mine = self.tap.requests(leader)
+        self.assertTrue(all(r["time"] <= deadline + SLACK_S for r in mine),
+                        [r["time"] - deadline for r in mine if r["time"] > deadline])
+        self.assertGreaterEqual(len([r for r in mine if r["method"] == "DELETE"]), 3)
+        self.assertLess(len([r for r in mine if r["method"] == "DELETE"]), 30,
+                        "the cut-off leader finished the prune on its own")
+        # From the Cloudflare stand-in's own log: nothing arrived from the old leader's deadline
+        # until the successor held the Lease.
+        taken = [t for t, h in self.acquisitions() if h == successor][-1]
+        self.assertGreater(taken, deadline)
+        gap = [r for r in self.cf.requests()
+               if deadline + SLACK_S < iso_seconds(r["time"]) < taken]
+        self.assertEqual(gap, [], "a Cloudflare request between the deadline and the takeover")
+        self.assertTrue(self.tap.requests(successor))
+        self.check_fencing()
+
+    def test_sigterm_mid_prune_finishes_the_request_in_flight_then_releases(self):
+        live = ips(0, 200)
+        desired = live[:50]
+        faults = [{"operation": "batch_delete", "latency_ms": 400, "times": -1}]
+        daemons = self.cluster(live, desired, names=NAMES[:2], faults=faults, batch_size=10,
+                               interval="1h")
+        leader = self.leader_of(daemons)
+        wait_for(lambda: len([r for r in self.tap.requests(leader) if r["method"] == "DELETE"])
+                 >= 2, 10, "the prune under way")
+        stopped_at = time.time()
+        daemons[leader].signal(signal.SIGTERM)
+        self.assertEqual(daemons[leader].wait(timeout=10), 0)
+        mine = self.tap.requests(leader)
+        # Nothing new after the signal; what was in flight was answered.
+        self.assertFalse([r for r in mine if r["time"] > stopped_at + 0.05])
+        in_flight = [r for r in mine if r["done"] > stopped_at]
+        self.assertLessEqual(len(in_flight), 1)
+        self.assertTrue(all(r["status"] == 200 for r in mine))
+        release = [e for e in self.lease.requests()
+                   if e["client"] == leader and e["method"] == "PUT" and e["holder"] == ""]
+        self.assertEqual(len(release), 1)
+        self.assertGreaterEqual(release[0]["time"], max(r["done"] for r in mine))
+        successor = [n for n in daemons if n != leader][0]
+        wait_for(lambda: self.cf.live() == set(desired), 20, "the successor finished the prune")
+        taken = [t for t, h in self.acquisitions() if h == successor][-1]
+        self.assertLessEqual(taken - release[0]["time"], RETRY_S + SLACK_S)
+        self.check_fencing()
+
+    def test_replicas_racing_to_acquire_end_with_one_leader(self):
+        # A released Lease, and GETs answered slowly: both replicas read the same version and
+        # both try to take it; the API server lets one write win, the other gets 409.
+        self.lease.put_lease(NS, LEASE, {"holderIdentity": "", "leaseDurationSeconds": 1,
+                                         "leaseTransitions": 4})
+        self.lease.set_faults([{"method": "GET", "answer_delay_ms": 400, "times": 2}])
+        live = ips(0, 10)
+        daemons = self.cluster(live, live, names=NAMES[:2])
+        leader = self.leader_of(daemons)
+        time.sleep(1.5)
+        self.leader_of(daemons)
+        conflicts = [e for e in self.lease.requests() if e["status"] == 409]
+        self.assertEqual(len(conflicts), 1, self.lease.requests())
+        self.assertEqual(conflicts[0]["reason"], "Conflict")
+        loser = conflicts[0]["client"]
+        self.assertNotEqual(loser, leader)
+        daemons[loser].wait_log(r"another replica wrote lease apps/origin-reconciler first")
+        daemons[loser].wait_log(rf"standing by: lease held by {leader}")
+        self.assertEqual(self.lease.lease(NS, LEASE)["spec"]["leaseTransitions"], 5)
+        self.check_fencing()
+
+    def test_creates_the_lease_and_two_creators_race_with_409(self):
+        self.lease.set_faults([{"method": "GET", "answer_delay_ms": 400, "times": 2}])
+        live = ips(0, 10)
+        daemons = self.cluster(live, live, names=NAMES[:2])
+        leader = self.leader_of(daemons)
+        posts = wait_for(lambda: [e for e in self.lease.requests() if e["method"] == "POST"][1:]
+                         and [e for e in self.lease.requests() if e["method"] == "POST"], 5,
+                         "both replicas' POST")
+        self.assertEqual(sorted(e["status"] for e in posts), [201, 409])
+        self.assertEqual([e for e in posts if e["status"] == 409][0]["reason"], "AlreadyExists")
+        self.assertEqual(self.holder(), leader)
+        self.check_fencing()
+
+    def test_token_is_read_again_on_every_use(self):
+        live = ips(0, 10)
+        daemons = self.cluster(live, live, names=NAMES[:1])
+        self.leader_of(daemons)
+        d = daemons[NAMES[0]]
+        self.lease.rotate(d.name, "rotated-token-xyz")
+        with open(d.token_file + ".tmp", "w") as f:
+            f.write("rotated-token-xyz\n")
+        os.replace(d.token_file + ".tmp", d.token_file)
+        time.sleep(2.5)  # longer than renew_deadline: renewals kept working
+        self.assertEqual(d.metric("origin_reconciler_leader"), 1)
+        self.assertNotIn("lost leadership", d.log_text())
+        self.assertNotIn("rotated-token-xyz", d.log_text())
+        statuses = [e["status"] for e in self.lease.requests()]
+        self.assertNotIn(401, statuses)
+        self.check_fencing()
+
+    def test_an_api_server_not_signed_by_ca_file_is_never_trusted(self):
+        live = ips(0, 10)
+        daemons = self.cluster(live, live[:5], names=NAMES[:1], ca_file=self.other_ca)
+        d = daemons[NAMES[0]]
+        d.wait_log(r"standing by: cannot reach the lease apps/origin-reconciler: no answer from "
+                   r"the API server: .*(certificate|SSL)")
+        time.sleep(1)
+        self.assertEqual(self.lease.requests(), [])  # no request got through the handshake
+        self.assertEqual(self.tap.requests(), [])
+        self.assertEqual(d.metric("origin_reconciler_leader"), 0)
+        status, _ = http("GET", d.status_base + "/healthz")
+        self.assertEqual(status, 200)  # not yet lease_duration x 4
+
+    def test_standby_is_healthy_until_the_api_server_is_unreachable_for_four_lease_durations(self):
+        timings = {"lease_duration": "1s", "renew_deadline": "600ms", "retry_period": "200ms"}
+        live = ips(0, 10)
+        daemons = self.cluster(live, live, names=NAMES[:2], timings=timings)
+        leader = self.leader_of(daemons)
+        standby = [n for n in daemons if n != leader][0]
+        status, body = http("GET", daemons[standby].status_base + "/healthz")
+        self.assertEqual(status, 200, body)
+        time.sleep(4.5)  # more than 4 x lease_duration as a healthy standby
+        status, body = http("GET", daemons[standby].status_base + "/healthz")
+        self.assertEqual(status, 200, body)
+        self.lease.set_faults([{"client": standby, "drop": True}])
+        cut = time.time()
+        wait_for(lambda: http("GET", daemons[standby].status_base + "/healthz")[0] == 503, 8,
+                 "the standby unhealthy")
+        self.assertGreaterEqual(time.time() - cut, 4 * 1.0 - 0.3)
+        _, body = http("GET", daemons[standby].status_base + "/healthz")
+        self.assertEqual(json.loads(body)["status"], "lease API unreachable")
+        self.assertEqual(http("GET", daemons[leader].status_base + "/healthz")[0], 200)
+
+    def test_once_ignores_leader_election(self):
+        live = ips(0, 20)
+        self.cf = self.standin(zones={ZONE: live})
+        self.tap = CfTap(self.cf.base)
+        self.addCleanup(self.tap.stop)
+        d = self.replica(NAMES[0], live[:10])
+        # Held by someone else, for a long time: --once acts anyway (a person asked for it).
+        self.lease.put_lease(NS, LEASE, {"holderIdentity": "someone-else",
+                                         "leaseDurationSeconds": 3600})
+        result = d.run_once(timeout=30)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.cf.live(), set(live[:10]))
+        self.assertEqual(self.lease.requests(), [])
+
+
+def iso_seconds(text):
+    """The stand-in's log time ("2026-03-01T12:00:00.123Z") as Unix seconds."""
+    import calendar
+    m = re.match(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?Z$", text)
+    y, mo, d, h, mi, s = (int(x) for x in m.groups()[:6])
+    return calendar.timegm((y, mo, d, h, mi, s)) + float(m.group(7) or 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
