@@ -185,8 +185,11 @@ int main(int argc, char** argv) {
     }
     standin::RequestLog log(log_file.is_open() ? &log_file : nullptr);
     standin::StandIn service(load_seed(opts.seed, clock), load_faults(opts.faults),
-                             {opts.credentials, opts.rate_limit, {opts.v1_empty_zone_404}}, clock,
-                             stop, log);
+                             {opts.credentials,
+                              opts.rate_limit,
+                              {opts.v1_empty_zone_404},
+                              std::chrono::seconds(opts.rate_window_seconds)},
+                             clock, stop, log);
     return serve(service, opts, stop);
   } catch (const StartupError& e) {
     std::cerr << "cf-standin: " << e.message << "\n";

@@ -192,6 +192,7 @@ void Daemon::request_reload() {
 std::string Daemon::Impl::metrics_text() {
   const auto usage = limiter.usage();
   metrics.set_api_budget(usage.in_window, usage.limit);
+  metrics.set_api_budget_remaining(usage.server_remaining);
   return metrics.serialize();
 }
 

@@ -120,7 +120,13 @@ Metrics::Metrics(const std::string& version)
                                .Help("Most requests the client-side budget lets start in any "
                                      "5 minutes now (halved for 5 minutes after a 429).")
                                .Register(*registry_)
-                               .Add({})) {
+                               .Add({})),
+      budget_remaining_(BuildGauge()
+                            .Name("origin_reconciler_api_budget_remaining")
+                            .Help("Requests the API user has left in Cloudflare's window, as the "
+                                  "last answer's rate-limit headers said (every client of the "
+                                  "user counts).")
+                            .Register(*registry_)) {
   build_info_.Add({{"version", version}}).Set(1);
   for (Operation op : {Operation::kList, Operation::kBatchDelete, Operation::kGet}) {
     api_duration_.Add({{"operation", std::string(to_string(op))}}, kRequestBuckets);
@@ -189,6 +195,10 @@ void Metrics::set_desired_state_held(bool held) {
 void Metrics::set_api_budget(int window_requests, int window_limit) {
   budget_window_requests_.Set(window_requests);
   budget_window_limit_.Set(window_limit);
+}
+
+void Metrics::set_api_budget_remaining(std::optional<int> remaining) {
+  if (remaining) budget_remaining_.Add({}).Set(*remaining);
 }
 
 void Metrics::on_request(Operation op, int status, double seconds) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   void set_desired_state_held(bool held);
   // The shared API budget: requests started in the last 5 minutes and the cap in force.
   void set_api_budget(int window_requests, int window_limit);
+  // Requests the user has left, as the last API answer's rate-limit headers said (all clients
+  // of the user); the series appears with the first answer that says.
+  void set_api_budget_remaining(std::optional<int> remaining);
 
   void on_request(Operation op, int status, double seconds) override;
   void on_retry(Operation op, RetryReason reason, Millis delay) override;
@@ -64,6 +68,7 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   prometheus::Gauge& desired_held_;
   prometheus::Gauge& budget_window_requests_;
   prometheus::Gauge& budget_window_limit_;
+  prometheus::Family<prometheus::Gauge>& budget_remaining_;
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<ZoneSeries>> zones_;
