@@ -1145,5 +1145,24 @@ TEST(ParseConfig, BudgetHeadroomAcceptsItsWholeRange) {
   }
 }
 
+TEST(ParseConfig, MetricsZoneSeries) {
+  EXPECT_EQ(parse_config("", kFile).metrics.zone_series, std::nullopt);  // by the zone count
+  EXPECT_EQ(parse_config("metrics: {zone_series: all}", kFile).metrics.zone_series,
+            ZoneSeriesMode::kAll);
+  EXPECT_EQ(parse_config("metrics:\n  zone_series: failing\n", kFile).metrics.zone_series,
+            ZoneSeriesMode::kFailing);
+  EXPECT_EQ(parse_config("metrics: {zone_series: none}", kFile).metrics.zone_series,
+            ZoneSeriesMode::kNone);
+  EXPECT_EQ(parse_config("metrics:", kFile).metrics.zone_series, std::nullopt);
+  EXPECT_EQ(
+      parse_error("metrics:\n  zone_series: some\n"),
+      std::string(kFile) + ":2: metrics.zone_series: must be all, failing or none (got 'some')");
+  EXPECT_EQ(parse_error("metrics: {zone_series: [all]}"),
+            std::string(kFile) +
+                ":1: metrics.zone_series: must be all, failing or none (got a sequence)");
+  EXPECT_THAT(parse_error("metrics: {zones: all}"), HasSubstr("metrics.zones: unknown key"));
+  EXPECT_EQ(to_string(ZoneSeriesMode::kFailing), "failing");
+}
+
 }  // namespace
 }  // namespace orc

@@ -34,6 +34,18 @@ std::string_view to_string(ApiFlavor flavor) {
   return "unknown";
 }
 
+std::string_view to_string(ZoneSeriesMode mode) {
+  switch (mode) {
+    case ZoneSeriesMode::kAll:
+      return "all";
+    case ZoneSeriesMode::kFailing:
+      return "failing";
+    case ZoneSeriesMode::kNone:
+      return "none";
+  }
+  return "unknown";
+}
+
 std::string api_flavor_warning(const Config& config) {
   if (config.cloudflare.api_flavor != ApiFlavor::kCacheV1) return {};
   return config.path.string() +
@@ -368,6 +380,18 @@ class ConfigParser {
                 c.listen = addr;
               }},
              {"log", [&](const YAML::Node& v, const std::string& k) { log(v, k, c.log); }},
+             {"metrics",
+              [&](const YAML::Node& v, const std::string& k) {
+                walk(v, k, {{"zone_series", [&](const YAML::Node& m, const std::string& mk) {
+                               constexpr const char* kWhat = "must be all, failing or none";
+                               const std::string s = string(m, mk, kWhat);
+                               for (auto mode : {ZoneSeriesMode::kAll, ZoneSeriesMode::kFailing,
+                                                 ZoneSeriesMode::kNone}) {
+                                 if (s == to_string(mode)) c.metrics.zone_series = mode;
+                               }
+                               if (!c.metrics.zone_series) fail_value(m, mk, kWhat);
+                             }}});
+              }},
          });
   }
 

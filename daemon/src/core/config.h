@@ -69,12 +69,23 @@ struct LogConfig {
   LogFormat format = LogFormat::kText;
 };
 
+// Which zones get their own series on /metrics (fleet-wide aggregates are always there).
+enum class ZoneSeriesMode { kAll, kFailing, kNone };
+std::string_view to_string(ZoneSeriesMode mode);  // "all" | "failing" | "none"
+
+struct MetricsConfig {
+  // metrics.zone_series; unset: all below kZoneSeriesAllBelow zones, failing from there on
+  // (status/metrics.h).
+  std::optional<ZoneSeriesMode> zone_series;
+};
+
 struct Config {
   std::filesystem::path path;  // the file it came from (absolute)
   CloudflareConfig cloudflare;
   ReconcileConfig reconcile;
   ListenAddress listen;
   LogConfig log;
+  MetricsConfig metrics;
 };
 
 // Parses configuration text. `path` is used in messages and to resolve relative paths.

@@ -85,7 +85,7 @@ struct Daemon::Impl {
         http(clock, config.cloudflare.max_response_bytes, &abort_transfers),
         limiter(config.cloudflare.requests_per_second, clock, stop,
                 config.cloudflare.budget_headroom),
-        metrics(ORC_VERSION),
+        metrics(ORC_VERSION, config.metrics.zone_series),
         health(stall_threshold(config), clock.monotonic()),
         observer(metrics, health, clock),
         executor({http, limiter, stop, random, clock, observer}, config.reconcile.retry,
