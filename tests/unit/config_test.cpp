@@ -1164,5 +1164,17 @@ TEST(ParseConfig, MetricsZoneSeries) {
   EXPECT_EQ(to_string(ZoneSeriesMode::kFailing), "failing");
 }
 
+TEST(ParseConfig, RateZeroOnlyAgainstALoopbackStandIn) {
+  const Config c = parse_config(
+      "cloudflare: {requests_per_second: 0, api_base: 'http://127.0.0.1:8080/client/v4'}", kFile);
+  EXPECT_EQ(c.cloudflare.requests_per_second, 0);
+  EXPECT_EQ(parse_error("cloudflare:\n  requests_per_second: 0\n"),
+            std::string(kFile) +
+                ":2: cloudflare.requests_per_second: 0 (no client-side budget) is only allowed "
+                "with an http:// api_base on loopback (got '0')");
+  EXPECT_THAT(parse_error("cloudflare: {requests_per_second: 0.001}"),
+              HasSubstr("must be between 0.01 and 1000"));
+}
+
 }  // namespace
 }  // namespace orc

@@ -520,5 +520,13 @@ TEST(RateLimiter, ReadsTheServersBudgetAndReportsWhatRemains) {
   EXPECT_EQ(sleeper.sleeps()[0], milliseconds(4000));
 }
 
+TEST(RequestBudget, RateZeroIsNoClientSideBudget) {
+  RequestBudget budget(0, 0.05);
+  budget.observe(t0, told(0, 300, 1200, 300));  // nor does the server's count hold it back
+  for (int i = 0; i < 20000; ++i) ASSERT_EQ(budget.try_start(t0), nanoseconds::zero()) << i;
+  EXPECT_EQ(budget.in_window(t0), 20000);
+  EXPECT_EQ(budget.server_remaining(), 0);
+}
+
 }  // namespace
 }  // namespace orc

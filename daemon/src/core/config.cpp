@@ -396,6 +396,18 @@ class ConfigParser {
   }
 
   void cloudflare(const YAML::Node& node, const std::string& prefix, CloudflareConfig& c) {
+    YAML::Node unlimited;  // requests_per_second as written
+    cloudflare_keys(node, prefix, c, unlimited);
+    // 0: no client-side budget, for benchmarks against a stand-in; plain http:// is only
+    // allowed on loopback, so this never reaches Cloudflare.
+    if (c.requests_per_second == 0 && !c.api_base.starts_with("http://")) {
+      fail_value(unlimited, prefix + ".requests_per_second",
+                 "0 (no client-side budget) is only allowed with an http:// api_base on loopback");
+    }
+  }
+
+  void cloudflare_keys(const YAML::Node& node, const std::string& prefix, CloudflareConfig& c,
+                       YAML::Node& unlimited) {
     walk(node, prefix,
          {
              {"api_base",
@@ -427,8 +439,11 @@ class ConfigParser {
                 // One request per 100 s at the least: a smaller rate would make the limiter's
                 // waits overflow (1e-300 used to mean no limit at all).
                 const double d = number(v, k);
-                if (!(d >= 0.01 && d <= 1000)) fail_value(v, k, "must be between 0.01 and 1000");
+                if (!(d >= 0.01 && d <= 1000) && d != 0) {
+                  fail_value(v, k, "must be between 0.01 and 1000");
+                }
                 c.requests_per_second = d;
+                unlimited.reset(v);
               }},
              {"page_size", [&](const YAML::Node& v,
                                const std::string& k) { c.page_size = integer(v, k, 1, 100); }},

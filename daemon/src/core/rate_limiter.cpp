@@ -11,6 +11,12 @@ using std::chrono::nanoseconds;
 
 BudgetLimits budget_limits(double requests_per_second, double headroom) {
   BudgetLimits l;
+  if (requests_per_second == 0) {  // no client-side budget (benchmarks on loopback only)
+    l.burst = kUnlimited;
+    l.window_cap = kUnlimited;
+    l.headroom = headroom;
+    return l;
+  }
   if (requests_per_second >= 1) {
     l.burst = static_cast<int>(std::floor(requests_per_second));
     l.burst_span = std::chrono::seconds(1);
@@ -83,6 +89,7 @@ int RequestBudget::in_span(MonoTime now, nanoseconds span) const {
 void RequestBudget::observe(MonoTime sent, const ServerBudget& server) {
   if (shared_ && sent < shared_->sent) return;  // an older answer than the one in force
   server_remaining_ = server.remaining;
+  if (limits_.window_cap == kUnlimited) return;  // no client-side budget at all
   SharedUse use;
   use.quota = server.quota.value_or(kCloudflareWindowQuota);
   use.window = server.window.value_or(kBudgetWindow);

@@ -21,6 +21,9 @@ inline constexpr int kCloudflareWindowQuota = 1200;
 inline constexpr std::chrono::seconds kBudgetWindow{300};
 inline constexpr double kDefaultBudgetHeadroom = 0.05;
 
+// requests_per_second 0: no client-side limit (benchmarks against a stand-in on loopback).
+inline constexpr int kUnlimited = 1 << 30;
+
 // The limits derived from the settings.
 struct BudgetLimits {
   // Burst rule: at most `burst` starts in any half-open interval of `burst_span`. For a
