@@ -64,6 +64,7 @@ CONFIG_SCHEMA = {
     },
     "listen": str,
     "log": {"level": ("trace", "debug", "info", "warn", "error"), "format": ("text", "json")},
+    "metrics": {"zone_series": ("all", "failing", "none")},
 }
 DURATION = re.compile(r"^\d+(\.\d+)?(ms|s|m|h)$")
 ZONE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -87,6 +88,14 @@ METRICS = {
     "origin_reconciler_desired_state_held": "gauge",
     "origin_reconciler_api_budget_window_requests": "gauge",
     "origin_reconciler_api_budget_window_limit": "gauge",
+    "origin_reconciler_api_budget_remaining": "gauge",
+    "origin_reconciler_zones": "gauge",
+    "origin_reconciler_fleet_reconcile_runs_total": "counter",
+    "origin_reconciler_fleet_mappings": "gauge",
+    "origin_reconciler_fleet_pruned_total": "counter",
+    "origin_reconciler_fleet_prune_failures_total": "counter",
+    "origin_reconciler_fleet_safety_blocks_total": "counter",
+    "origin_reconciler_oldest_success_timestamp_seconds": "gauge",
 }
 
 
