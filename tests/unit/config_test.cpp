@@ -401,7 +401,9 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"cloudflare: {request_timeout: 0s}", "cloudflare.request_timeout",
                    "must be between 1s and 10m", "'0s'"},
         RejectCase{"cloudflare: {requests_per_second: 0}", "cloudflare.requests_per_second",
-                   "must be between 0.01 and 1000", "'0'"},
+                   "0 (no client-side budget) is only allowed with an http:// api_base on "
+                   "loopback",
+                   "'0'"},
         RejectCase{"cloudflare: {requests_per_second: -1}", "cloudflare.requests_per_second",
                    "must be between 0.01 and 1000", "'-1'"},
         RejectCase{"cloudflare: {requests_per_second: 1000.001}", "cloudflare.requests_per_second",
