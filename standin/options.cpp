@@ -64,6 +64,10 @@ std::string apply_flag(Options& o, const std::string& flag, const std::string& v
   } else if (flag == "--rate-limit") {
     o.rate_limit = parse_positive(value);
     if (!o.rate_limit) return "--rate-limit must be a whole number of at least 1";
+  } else if (flag == "--rate-window") {
+    const auto seconds = parse_positive(value);
+    if (!seconds || *seconds > 86400) return "--rate-window must be 1 to 86400 seconds";
+    o.rate_window_seconds = *seconds;
   } else {
     return "unknown option " + flag;
   }
@@ -135,7 +139,8 @@ std::string usage() {
 
 usage: cf-standin [--listen HOST:PORT] [--port-file PATH] [--seed PATH]
                   [--token TOKEN] [--email E --key K] [--faults PATH]
-                  [--request-log PATH] [--rate-limit N] [--v1-empty-zone-404] [--help]
+                  [--request-log PATH] [--rate-limit N [--rate-window SECONDS]]
+                  [--v1-empty-zone-404] [--help]
 
   --listen HOST:PORT   loopback only: 127.0.0.0/8, [::1] or localhost (default 127.0.0.1:0,
                        port 0 picks a free port)
@@ -145,7 +150,11 @@ usage: cf-standin [--listen HOST:PORT] [--port-file PATH] [--seed PATH]
   --email E --key K    accepted legacy global key pair (X-Auth-Email / X-Auth-Key)
   --faults PATH        initial fault rules, JSON
   --request-log PATH   append one JSON line per API request
-  --rate-limit N       refuse with 429 past N requests per 5 minutes (default: off)
+  --rate-limit N       refuse with 429 past N requests in a sliding window, then lock out
+                       for one whole window, as Cloudflare does (default: off; Cloudflare's
+                       limit is 1200 per 300 s); the rate-limit headers are always sent
+  --rate-window SECONDS  the window's length (default 300); scaled-down windows keep tests
+                       short
   --v1-empty-zone-404  generation 1 answers a zone without mappings with 404 code 1142, as
                        the reference pages show, instead of the schema's 200 "value": []
 

@@ -27,7 +27,8 @@ struct Options {
   std::optional<std::filesystem::path> faults;
   std::optional<std::filesystem::path> request_log;
   AcceptedCredentials credentials;
-  std::optional<int> rate_limit;   // requests per 5 minutes
+  std::optional<int> rate_limit;   // requests per window
+  int rate_window_seconds = 300;   // the window (Cloudflare: 5 minutes)
   bool v1_empty_zone_404 = false;  // generation 1's empty zone answers 404 code 1142
   bool help = false;
 };

@@ -7,8 +7,13 @@ SlidingWindow::SlidingWindow(int quota, std::chrono::seconds window, bool enforc
 
 SlidingWindow::Verdict SlidingWindow::admit(orc::MonoTime now) {
   expire(now);
+  if (locked_until_ && now < *locked_until_) return verdict(now, false);
+  locked_until_.reset();
   const bool full = static_cast<int>(times_.size()) >= quota_;
-  if (full && enforce_) return verdict(now, false);
+  if (full && enforce_) {
+    locked_until_ = now + window_;
+    return verdict(now, false);
+  }
   if (full) times_.pop_front();
   times_.push_back(now);
   return verdict(now, true);
@@ -38,6 +43,11 @@ SlidingWindow::Verdict SlidingWindow::verdict(orc::MonoTime now, bool allowed) c
   if (!times_.empty()) {
     const auto left = times_.front() + window_ - now;
     v.reset_seconds = static_cast<int>(std::chrono::ceil<std::chrono::seconds>(left).count());
+  }
+  if (locked_until_ && now < *locked_until_) {
+    v.remaining = 0;
+    v.reset_seconds =
+        static_cast<int>(std::chrono::ceil<std::chrono::seconds>(*locked_until_ - now).count());
   }
   return v;
 }

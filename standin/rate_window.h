@@ -1,9 +1,12 @@
 // Cloudflare's per-user request budget as a sliding window: the values of the Ratelimit
 // headers every API answer carries and, when enforced (--rate-limit), the 429 past the quota.
+// As at Cloudflare, a request past the quota locks the user out: every request is refused
+// for one whole window from then (the refused ones are not counted).
 #pragma once
 
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"  // orc::MonoTime
@@ -40,6 +43,7 @@ class SlidingWindow {
   std::chrono::seconds window_;
   bool enforce_;
   std::deque<orc::MonoTime> times_;  // at most quota_ entries: more would not change a header
+  std::optional<orc::MonoTime> locked_until_;  // enforced: refused until then
 };
 
 }  // namespace standin

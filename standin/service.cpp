@@ -71,7 +71,7 @@ StandIn::StandIn(Store store, FaultPlan faults, ServiceOptions options, const or
       started_(clock.monotonic()),
       store_(std::move(store)),
       faults_(std::move(faults)),
-      window_(options_.rate_limit.value_or(kCloudflareQuota), kCloudflareWindow,
+      window_(options_.rate_limit.value_or(kCloudflareQuota), options_.rate_window,
               options_.rate_limit.has_value()),
       log_(log) {}
 

@@ -46,6 +46,7 @@ struct ServiceOptions {
   AcceptedCredentials credentials;  // none: every API request is unauthenticated
   std::optional<int> rate_limit;    // enforced requests per 5 minutes; nullopt: headers only
   Quirks quirks;                    // deliberate departures from the schema (api.h)
+  std::chrono::seconds rate_window = kCloudflareWindow;  // the window of rate_limit
 };
 
 class StandIn {

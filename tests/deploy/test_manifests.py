@@ -78,6 +78,7 @@ CONFIG_SCHEMA = {
         "token_file": str,
         "ca_file": str,
     },
+    "metrics": {"zone_series": ("all", "failing", "none")},
 }
 DURATION = re.compile(r"^\d+(\.\d+)?(ms|s|m|h)$")
 ZONE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -106,6 +107,14 @@ METRICS = {
     "origin_reconciler_unsupported_region_origins": "gauge",
     "origin_reconciler_leader": "gauge",
     "origin_reconciler_leader_transitions_total": "counter",
+    "origin_reconciler_api_budget_remaining": "gauge",
+    "origin_reconciler_zones": "gauge",
+    "origin_reconciler_fleet_reconcile_runs_total": "counter",
+    "origin_reconciler_fleet_mappings": "gauge",
+    "origin_reconciler_fleet_pruned_total": "counter",
+    "origin_reconciler_fleet_prune_failures_total": "counter",
+    "origin_reconciler_fleet_safety_blocks_total": "counter",
+    "origin_reconciler_oldest_success_timestamp_seconds": "gauge",
 }
 # What the daemon's Lease client sends (daemon/src/kube/lease_client.cpp), as RBAC verbs.
 LEASE_CLIENT = ROOT / "daemon" / "src" / "kube" / "lease_client.cpp"

@@ -44,9 +44,10 @@ class BudgetTest(IntegrationTest):
         self.assertEqual([r for r in log if r["status"] == 429], [])
         times = [r["mono_ms"] for r in log]
         self.assertEqual(max_in_any(times, 300_000), CAP)
-        # The daemon starts at most RATE per second; arrival jitter of a few milliseconds can
-        # move one or two more into a second as the stand-in sees it, but never a burst.
-        self.assertLessEqual(max_in_any(times, 1000), RATE + 3)
+        # The daemon starts at most RATE per second; arrival jitter can move a few more into a
+        # second as the stand-in sees it (at 200 per second, 40 ms of jitter on a busy machine
+        # is 8 requests), but never a burst.
+        self.assertLessEqual(max_in_any(times, 1000), RATE + 8)
         self.assertLess(max(times) - min(times), 30_000, "the cap was not reached at speed")
         self.assertEqual(d.metric("origin_reconciler_api_budget_window_requests"), CAP)
         self.assertEqual(d.metric("origin_reconciler_api_budget_window_limit"), CAP)

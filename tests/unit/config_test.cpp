@@ -423,7 +423,9 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"cloudflare: {request_timeout: 0s}", "cloudflare.request_timeout",
                    "must be between 1s and 10m", "'0s'"},
         RejectCase{"cloudflare: {requests_per_second: 0}", "cloudflare.requests_per_second",
-                   "must be between 0.01 and 1000", "'0'"},
+                   "0 (no client-side budget) is only allowed with an http:// api_base on "
+                   "loopback",
+                   "'0'"},
         RejectCase{"cloudflare: {requests_per_second: -1}", "cloudflare.requests_per_second",
                    "must be between 0.01 and 1000", "'-1'"},
         RejectCase{"cloudflare: {requests_per_second: 1000.001}", "cloudflare.requests_per_second",
@@ -1269,6 +1271,37 @@ TEST(ParseConfig, LeaderElectionAllowsPlainHttpToLoopbackOnly) {
   EXPECT_EQ(parse_config("leader_election: {api_server: 'http://127.0.0.1:8080'}", kFile)
                 .leader_election.api_server,
             "http://127.0.0.1:8080");
+}
+
+TEST(ParseConfig, MetricsZoneSeries) {
+  EXPECT_EQ(parse_config("", kFile).metrics.zone_series, std::nullopt);  // by the zone count
+  EXPECT_EQ(parse_config("metrics: {zone_series: all}", kFile).metrics.zone_series,
+            ZoneSeriesMode::kAll);
+  EXPECT_EQ(parse_config("metrics:\n  zone_series: failing\n", kFile).metrics.zone_series,
+            ZoneSeriesMode::kFailing);
+  EXPECT_EQ(parse_config("metrics: {zone_series: none}", kFile).metrics.zone_series,
+            ZoneSeriesMode::kNone);
+  EXPECT_EQ(parse_config("metrics:", kFile).metrics.zone_series, std::nullopt);
+  EXPECT_EQ(
+      parse_error("metrics:\n  zone_series: some\n"),
+      std::string(kFile) + ":2: metrics.zone_series: must be all, failing or none (got 'some')");
+  EXPECT_EQ(parse_error("metrics: {zone_series: [all]}"),
+            std::string(kFile) +
+                ":1: metrics.zone_series: must be all, failing or none (got a sequence)");
+  EXPECT_THAT(parse_error("metrics: {zones: all}"), HasSubstr("metrics.zones: unknown key"));
+  EXPECT_EQ(to_string(ZoneSeriesMode::kFailing), "failing");
+}
+
+TEST(ParseConfig, RateZeroOnlyAgainstALoopbackStandIn) {
+  const Config c = parse_config(
+      "cloudflare: {requests_per_second: 0, api_base: 'http://127.0.0.1:8080/client/v4'}", kFile);
+  EXPECT_EQ(c.cloudflare.requests_per_second, 0);
+  EXPECT_EQ(parse_error("cloudflare:\n  requests_per_second: 0\n"),
+            std::string(kFile) +
+                ":2: cloudflare.requests_per_second: 0 (no client-side budget) is only allowed "
+                "with an http:// api_base on loopback (got '0')");
+  EXPECT_THAT(parse_error("cloudflare: {requests_per_second: 0.001}"),
+              HasSubstr("must be between 0.01 and 1000"));
 }
 
 }  // namespace

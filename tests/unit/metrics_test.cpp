@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 namespace orc {
 namespace {
 
@@ -181,6 +183,165 @@ TEST(Metrics, ApiBudgetWindowIsExportedFromTheStart) {
   text = m.serialize();
   EXPECT_TRUE(has_line(text, "origin_reconciler_api_budget_window_requests 1031")) << text;
   EXPECT_TRUE(has_line(text, "origin_reconciler_api_budget_window_limit 1140")) << text;
+}
+
+std::string zone_id(int i) {
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%032x", i);
+  return buf;
+}
+
+ZoneReport report(const std::string& zone, ZoneOutcome outcome, int stale = 0) {
+  ZoneReport r;
+  r.zone_id = zone;
+  r.outcome = outcome;
+  r.listed = outcome != ZoneOutcome::kFailure;
+  r.plan.live = 100;
+  r.plan.desired = 100 - stale;
+  r.plan.changes.deletes.assign(static_cast<std::size_t>(stale), "x");
+  if (outcome == ZoneOutcome::kSuccess) r.applied.pruned = stale;
+  r.attempted_at = WallTime(std::chrono::seconds(1700000000));
+  return r;
+}
+
+TEST(Metrics, ZoneSeriesByDefaultAllBelowAThousandZonesThenFailing) {
+  EXPECT_EQ(zone_series_for(std::nullopt, 0), ZoneSeriesMode::kAll);
+  EXPECT_EQ(zone_series_for(std::nullopt, 999), ZoneSeriesMode::kAll);
+  EXPECT_EQ(zone_series_for(std::nullopt, 1000), ZoneSeriesMode::kFailing);
+  EXPECT_EQ(zone_series_for(ZoneSeriesMode::kAll, 100000), ZoneSeriesMode::kAll);
+  EXPECT_EQ(zone_series_for(ZoneSeriesMode::kNone, 1), ZoneSeriesMode::kNone);
+  Metrics m("1.0.0");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 999; ++i) ids.push_back(zone_id(i));
+  m.set_zones(ids);
+  EXPECT_EQ(m.zone_series(), ZoneSeriesMode::kAll);
+  EXPECT_NE(m.serialize().find(zone_id(998)), std::string::npos);
+  ids.push_back(zone_id(999));
+  m.set_zones(ids);
+  EXPECT_EQ(m.zone_series(), ZoneSeriesMode::kFailing);
+  EXPECT_EQ(m.serialize().find(zone_id(998)), std::string::npos);
+}
+
+TEST(Metrics, FailingZonesGetSeriesWithTheirTotalsAndLoseThemWhenInLine) {
+  Metrics m("1.0.0", ZoneSeriesMode::kFailing);
+  const std::string a = zone_id(1), b = zone_id(2);
+  m.set_zones({a, b});
+  m.on_zone_done(report(a, ZoneOutcome::kSuccess, 3));
+  m.on_zone_done(report(a, ZoneOutcome::kSuccess));
+  m.on_zone_done(report(b, ZoneOutcome::kSuccess));
+  std::string text = m.serialize();
+  EXPECT_EQ(text.find(a), std::string::npos) << text;  // both in line: no zone series
+  EXPECT_EQ(text.find(b), std::string::npos);
+
+  m.on_zone_done(report(a, ZoneOutcome::kFailure));
+  text = m.serialize();
+  const std::string za = "zone=\"" + a + "\"";
+  EXPECT_TRUE(
+      has_line(text, "origin_reconciler_reconcile_runs_total{result=\"success\"," + za + "} 2"))
+      << text;
+  EXPECT_TRUE(
+      has_line(text, "origin_reconciler_reconcile_runs_total{result=\"failure\"," + za + "} 1"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_pruned_total{" + za + "} 3"));
+  EXPECT_TRUE(
+      has_line(text, "origin_reconciler_last_success_timestamp_seconds{" + za + "} 1700000000"));
+  EXPECT_EQ(text.find(b), std::string::npos);
+  m.on_zone_done(report(a, ZoneOutcome::kFailure));
+  EXPECT_TRUE(has_line(m.serialize(),
+                       "origin_reconciler_reconcile_runs_total{result=\"failure\"," + za + "} 2"));
+  // Blocked, items not deleted, stale in a dry run: not in line either.
+  m.on_zone_done(report(b, ZoneOutcome::kBlocked, 50));
+  EXPECT_TRUE(
+      has_line(m.serialize(), "origin_reconciler_safety_blocks_total{zone=\"" + b + "\"} 1"));
+  ZoneReport partial = report(b, ZoneOutcome::kSuccess, 2);
+  partial.applied.failed = {{"192.0.2.1", {0, "internal"}}};
+  m.on_zone_done(partial);
+  EXPECT_NE(m.serialize().find(b), std::string::npos);
+  m.on_zone_done(report(b, ZoneOutcome::kDryRun, 2));
+  EXPECT_NE(m.serialize().find(b), std::string::npos);
+  m.on_zone_done(report(b, ZoneOutcome::kDryRun, 0));
+  EXPECT_EQ(m.serialize().find(b), std::string::npos);
+
+  m.on_zone_done(report(a, ZoneOutcome::kSuccess));
+  text = m.serialize();
+  EXPECT_EQ(text.find(a), std::string::npos) << text;
+  // The fleet still tells the whole story.
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_fleet_reconcile_runs_total{result="success"} 5)"))
+      << text;
+  EXPECT_TRUE(
+      has_line(text, R"(origin_reconciler_fleet_reconcile_runs_total{result="failure"} 2)"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_fleet_pruned_total 5"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_fleet_prune_failures_total 1"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_fleet_safety_blocks_total 1"));
+}
+
+TEST(Metrics, FleetAggregatesAnswerIsItWorkingWithoutZoneSeries) {
+  Metrics m("1.0.0", ZoneSeriesMode::kNone);
+  const std::string a = zone_id(1), b = zone_id(2), c = zone_id(3);
+  m.set_zones({a, b, c});
+  std::string text = m.serialize();
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_zones{last_result="none"} 3)")) << text;
+  EXPECT_TRUE(has_line(text, "origin_reconciler_oldest_success_timestamp_seconds 0"));
+  ZoneReport ra = report(a, ZoneOutcome::kSuccess, 10);
+  ra.attempted_at = WallTime(std::chrono::seconds(1700000100));
+  m.on_zone_done(ra);
+  m.on_zone_done(report(b, ZoneOutcome::kSuccess, 0));
+  m.on_zone_done(report(c, ZoneOutcome::kFailure));
+  text = m.serialize();
+  EXPECT_EQ(text.find(a), std::string::npos);
+  EXPECT_EQ(text.find(c), std::string::npos);  // none: not even failing zones
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_zones{last_result="success"} 2)")) << text;
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_zones{last_result="failure"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_zones{last_result="none"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_fleet_mappings{state="live"} 200)"));
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_fleet_mappings{state="stale"} 10)"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_oldest_success_timestamp_seconds 0"));  // c
+  m.on_zone_done(report(c, ZoneOutcome::kSuccess));
+  EXPECT_TRUE(
+      has_line(m.serialize(), "origin_reconciler_oldest_success_timestamp_seconds 1700000000"));
+  // A zone leaving the desired state leaves the aggregates.
+  m.set_zones({a});
+  text = m.serialize();
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_zones{last_result="success"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_fleet_mappings{state="live"} 100)"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_oldest_success_timestamp_seconds 1700000100"));
+}
+
+TEST(Metrics, HundredThousandZonesWithFailingSeriesServeUnderAMegabyte) {
+  Metrics m("1.0.0");  // unset: failing from 1,000 zones
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100000; ++i) ids.push_back(zone_id(i));
+  m.set_zones(ids);
+  EXPECT_EQ(m.zone_series(), ZoneSeriesMode::kFailing);
+  for (int i = 0; i < 100000; ++i) {
+    m.on_zone_done(report(ids[static_cast<std::size_t>(i)],
+                          i % 200 == 0 ? ZoneOutcome::kFailure : ZoneOutcome::kSuccess, 1));
+  }
+  const std::string text = m.serialize();
+  EXPECT_LE(text.size(), 1'000'000u);
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_zones{last_result="failure"} 500)"));
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_zones{last_result="success"} 99500)"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_fleet_pruned_total 99500"));
+  // The 500 failing zones are there, with their own series.
+  EXPECT_TRUE(has_line(text, "origin_reconciler_reconcile_runs_total{result=\"failure\",zone=\"" +
+                                 ids[99800] + "\"} 1"));
+  EXPECT_EQ(text.find(ids[1]), std::string::npos);
+}
+
+TEST(Metrics, EveryZonesSeriesIsWhatMakesAScrapeLarge) {
+  // The comparison for the test above: with all, 1,000 zones alone pass a megabyte.
+  Metrics m("1.0.0", ZoneSeriesMode::kAll);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1000; ++i) ids.push_back(zone_id(i));
+  m.set_zones(ids);
+  EXPECT_GT(m.serialize().size(), 1'000'000u);
+}
+
+TEST(Metrics, ApiBudgetRemainingAppearsWithTheFirstAnswerThatSaysIt) {
+  Metrics m("1.0.0");
+  m.set_api_budget_remaining(std::nullopt);
+  EXPECT_FALSE(has_line(m.serialize(), "origin_reconciler_api_budget_remaining 0"));
+  m.set_api_budget_remaining(642);
+  EXPECT_TRUE(has_line(m.serialize(), "origin_reconciler_api_budget_remaining 642"));
 }
 
 }  // namespace

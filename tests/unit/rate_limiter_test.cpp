@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <queue>
@@ -346,6 +347,184 @@ TEST(RateLimiter, ConcurrentCallersShareOneBudget) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(granted.load(), 1600);
   EXPECT_LE(limiter.usage().in_window, 1140);
+}
+
+// --- The server's view of the budget (rate-limit headers), shared with another client ---
+
+ServerBudget told(int remaining, int reset_s, int quota, int window_s) {
+  ServerBudget b;
+  b.remaining = remaining;
+  b.reset = seconds(reset_s);
+  b.quota = quota;
+  b.window = seconds(window_s);
+  return b;
+}
+
+TEST(RequestBudget, AnotherClientsUseIsTakenOffTheCap) {
+  RequestBudget budget(BudgetLimits{1000, seconds(1), 1140, 0.05});
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(budget.try_start(t0), nanoseconds::zero());
+  // Cloudflare counted 700 in its window: our 100 and 600 of someone else's.
+  budget.observe(t0, told(500, 10, 1200, 300));
+  ASSERT_TRUE(budget.shared(t0));
+  EXPECT_EQ(budget.shared(t0)->others, 600);
+  EXPECT_EQ(budget.shared(t0)->cap, 540);  // 1,140 less the 600
+  EXPECT_EQ(budget.server_remaining(), 500);
+  int more = 0;
+  while (budget.try_start(t0 + milliseconds(1)) == nanoseconds::zero()) ++more;
+  EXPECT_EQ(more, 440);  // 540 in the window in all, not the own 1,140
+  // Then one request may ask again at the reset the server named (a fresh answer)...
+  EXPECT_EQ(budget.try_start(t0 + seconds(2)), seconds(8));
+  EXPECT_EQ(budget.try_start(t0 + seconds(10)), nanoseconds::zero());
+  // ...and only one: the next waits for our oldest start to leave the window.
+  EXPECT_EQ(budget.try_start(t0 + seconds(10)), seconds(290));
+  // A fresh answer: the other client is gone (only our 541 counted): the own cap again.
+  budget.observe(t0 + seconds(10), told(1200 - 541, 290, 1200, 300));
+  EXPECT_EQ(budget.shared(t0 + seconds(10))->others, 0);
+  EXPECT_EQ(budget.try_start(t0 + seconds(11)), nanoseconds::zero());
+}
+
+TEST(RequestBudget, NothingLeftWaitsForTheResetThenProbesOnce) {
+  RequestBudget budget(BudgetLimits{10, seconds(1), 1140, 0.05});
+  ASSERT_EQ(budget.try_start(t0), nanoseconds::zero());
+  budget.observe(t0, told(0, 30, 1200, 300));  // someone else took it all
+  EXPECT_EQ(budget.shared(t0)->cap, 1140 - 1199);
+  EXPECT_EQ(budget.try_start(t0 + seconds(1)), seconds(29));
+  EXPECT_EQ(budget.try_start(t0 + seconds(30)), nanoseconds::zero());
+  // No answer yet: nothing more until the window the server spoke of has passed.
+  EXPECT_EQ(budget.try_start(t0 + seconds(31)), seconds(269));
+  EXPECT_FALSE(budget.shared(t0 + seconds(300)));  // the estimate expires with the window
+  EXPECT_EQ(budget.try_start(t0 + seconds(300)), nanoseconds::zero());
+}
+
+TEST(RequestBudget, TheOwnBudgetStaysTheCeilingAndOldAnswersAreIgnored) {
+  RequestBudget budget(BudgetLimits{1000, seconds(1), 50, 0.05});
+  // A generous server (an enterprise quota) does not lift the own cap.
+  budget.observe(t0, told(9999, 1, 10000, 300));
+  int started = 0;
+  while (budget.try_start(t0) == nanoseconds::zero()) ++started;
+  EXPECT_EQ(started, 50);
+  // An answer to an earlier request arriving late does not replace a newer one.
+  budget.observe(t0 + seconds(2), told(1200 - 50, 298, 1200, 300));
+  budget.observe(t0 + seconds(1), told(0, 298, 1200, 300));
+  EXPECT_EQ(budget.shared(t0 + seconds(2))->others, 0);
+  EXPECT_EQ(budget.server_remaining(), 1150);
+}
+
+// Cloudflare's window as the server keeps it: every client's requests, a lockout past it.
+class SharedServer {
+ public:
+  SharedServer(int quota, seconds window) : quota_(quota), window_(window) {}
+  bool arrive(MonoTime now) {
+    while (!times_.empty() && times_.front() + window_ <= now) times_.pop_front();
+    if (now < locked_until_) return false;
+    if (static_cast<int>(times_.size()) >= quota_) {
+      locked_until_ = now + window_;
+      return false;
+    }
+    times_.push_back(now);
+    return true;
+  }
+  ServerBudget headers(MonoTime now) const {
+    const auto left = times_.empty() ? window_ : times_.front() + window_ - now;
+    return told(quota_ - static_cast<int>(times_.size()),
+                static_cast<int>(std::chrono::ceil<seconds>(left).count()), quota_,
+                static_cast<int>(window_.count()));
+  }
+
+ private:
+  int quota_;
+  seconds window_;
+  std::deque<MonoTime> times_;
+  MonoTime locked_until_{};
+};
+
+struct SharedRun {
+  int ours = 0;
+  int ours_refused = 0;
+  int others_refused = 0;
+};
+
+// The scaled-down window of the integration test (120 per 6 s: Cloudflare's 1,200 per 300 s
+// with a tenth of the requests in a fiftieth of the time). Another client steadily sends half
+// the quota, 10 per second, from one window before ours starts; ours wants as many as its own
+// budget allows (20 per second: the quota's average rate, as 4 per second is Cloudflare's),
+// each answered after `latency`, `concurrency` at a time, and reads the answer's headers only
+// when `read_headers`.
+SharedRun share_with_another_client(bool read_headers, milliseconds latency, int concurrency) {
+  RequestBudget budget(BudgetLimits{20, seconds(1), 1140, 0.05});
+  SharedServer server(120, seconds(6));
+  SharedRun run;
+  struct InFlight {
+    MonoTime sent;
+    MonoTime arrives;
+    bool arrived = false;
+  };
+  std::vector<InFlight> flying;
+  for (MonoTime now = t0 - seconds(6); now < t0 + seconds(60); now += milliseconds(1)) {
+    if ((now - t0) % milliseconds(100) == milliseconds(0) && !server.arrive(now)) {
+      ++run.others_refused;
+    }
+    if (now < t0) continue;
+    for (auto it = flying.begin(); it != flying.end();) {
+      if (!it->arrived && it->arrives <= now) {
+        it->arrived = true;
+        if (!server.arrive(now)) ++run.ours_refused;
+      }
+      // The answer comes back as long after as the request took to get there.
+      if (it->arrived && it->arrives + (it->arrives - it->sent) <= now) {
+        if (read_headers) budget.observe(it->sent, server.headers(it->arrives));
+        it = flying.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    while (static_cast<int>(flying.size()) < concurrency &&
+           budget.try_start(now) == nanoseconds::zero()) {
+      ++run.ours;
+      flying.push_back({now, now + latency / 2});
+    }
+  }
+  return run;
+}
+
+TEST(RequestBudget, AnotherClientTakingHalfTheBudgetCausesNo429) {
+  for (auto [latency, concurrency] : {std::pair{milliseconds(0), 1},
+                                      {milliseconds(20), 4},
+                                      {milliseconds(200), 4},
+                                      {milliseconds(60), 16}}) {
+    const SharedRun run = share_with_another_client(true, latency, concurrency);
+    EXPECT_EQ(run.ours_refused, 0) << latency.count() << " ms, " << concurrency;
+    EXPECT_EQ(run.others_refused, 0) << latency.count() << " ms, " << concurrency;
+    // What is left to us, 114 - 60 = 54 per 6 s, is used: at least 4/5 of it over 60 s.
+    EXPECT_GE(run.ours, 540 * 4 / 5) << latency.count() << " ms, " << concurrency;
+    EXPECT_LE(run.ours, 10 * 60) << latency.count() << " ms, " << concurrency;
+  }
+  // Without the headers the own budget alone runs into the server's limit.
+  EXPECT_GT(share_with_another_client(false, milliseconds(20), 4).ours_refused, 0);
+}
+
+TEST(RateLimiter, ReadsTheServersBudgetAndReportsWhatRemains) {
+  testing::FakeClock clock;
+  testing::FakeSleeper sleeper(clock);
+  RateLimiter limiter(1000.0, clock, sleeper);
+  EXPECT_EQ(limiter.usage().server_remaining, std::nullopt);
+  const MonoTime sent = clock.monotonic();
+  EXPECT_TRUE(limiter.acquire(sleeper.token()));
+  limiter.observe(sent, std::nullopt);  // an answer without headers changes nothing
+  EXPECT_EQ(limiter.usage().server_remaining, std::nullopt);
+  limiter.observe(sent, told(0, 4, 1200, 300));
+  EXPECT_EQ(limiter.usage().server_remaining, 0);
+  EXPECT_TRUE(limiter.acquire(sleeper.token()));  // waits for the reset: the probe
+  ASSERT_EQ(sleeper.sleeps().size(), 1u);
+  EXPECT_EQ(sleeper.sleeps()[0], milliseconds(4000));
+}
+
+TEST(RequestBudget, RateZeroIsNoClientSideBudget) {
+  RequestBudget budget(0, 0.05);
+  budget.observe(t0, told(0, 300, 1200, 300));  // nor does the server's count hold it back
+  for (int i = 0; i < 20000; ++i) ASSERT_EQ(budget.try_start(t0), nanoseconds::zero()) << i;
+  EXPECT_EQ(budget.in_window(t0), 20000);
+  EXPECT_EQ(budget.server_remaining(), 0);
 }
 
 }  // namespace

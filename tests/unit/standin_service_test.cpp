@@ -393,17 +393,50 @@ class StandinRateLimited : public StandinService {
   StandinRateLimited() : StandinService(2) {}
 };
 
-TEST_F(StandinRateLimited, RefusesPastTheQuotaUntilTheWindowMoves) {
+std::string header(const HttpAnswer& a, const std::string& name) {
+  for (const auto& [k, v] : a.headers) {
+    if (k == name) return v;
+  }
+  return "(none)";
+}
+
+// As at Cloudflare: past the quota, every request is refused for one whole window.
+TEST_F(StandinRateLimited, PastTheQuotaLocksOutForAWholeWindow) {
   EXPECT_EQ(call("GET", v1()).status, 200);
   clock_.advance(std::chrono::seconds(100));
-  EXPECT_EQ(call("GET", v1()).status, 200);
+  const auto last = call("GET", v1());
+  EXPECT_EQ(last.status, 200);
+  EXPECT_EQ(header(last, "Ratelimit"), "\"default\";r=0;t=200");
+  EXPECT_EQ(header(last, "Ratelimit-Policy"), "\"default\";q=2;w=300");
   const auto refused = call("GET", v1());
   EXPECT_EQ(refused.status, 429);
-  EXPECT_NE(std::find(refused.headers.begin(), refused.headers.end(),
-                      std::pair<std::string, std::string>("Retry-After", "200")),
-            refused.headers.end());
-  clock_.advance(std::chrono::seconds(200));  // the first request leaves the window
-  EXPECT_EQ(call("GET", v1()).status, 200);
+  EXPECT_EQ(body_of(refused)["errors"][0]["code"], 971);
+  EXPECT_EQ(header(refused, "Retry-After"), "300");
+  EXPECT_EQ(header(refused, "Ratelimit"), "\"default\";r=0;t=300");
+  // The first request leaves the window at 300 s, but the lockout lasts until 400 s.
+  clock_.advance(std::chrono::seconds(200));
+  const auto still = call("GET", v1());
+  EXPECT_EQ(still.status, 429);
+  EXPECT_EQ(header(still, "Retry-After"), "100");
+  clock_.advance(std::chrono::seconds(100));
+  const auto again = call("GET", v1());
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(header(again, "Ratelimit"), "\"default\";r=1;t=300");
+}
+
+TEST(StandinRateWindow, AScaledDownWindow) {
+  const orc::MonoTime t{std::chrono::hours(1)};
+  SlidingWindow w(3, std::chrono::seconds(6), true);
+  EXPECT_EQ(w.policy_header(), "\"default\";q=3;w=6");
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(w.admit(t + std::chrono::seconds(i)).allowed);
+  EXPECT_EQ(w.ratelimit_header(w.peek(t + std::chrono::seconds(2))), "\"default\";r=0;t=4");
+  EXPECT_FALSE(w.admit(t + std::chrono::seconds(3)).allowed);  // locked out until 9 s
+  EXPECT_FALSE(w.admit(t + std::chrono::seconds(8)).allowed);
+  EXPECT_TRUE(w.admit(t + std::chrono::seconds(9)).allowed);
+  // Without enforcement it only counts.
+  SlidingWindow counting(1, std::chrono::seconds(6), false);
+  EXPECT_TRUE(counting.admit(t).allowed);
+  EXPECT_TRUE(counting.admit(t).allowed);
 }
 
 }  // namespace

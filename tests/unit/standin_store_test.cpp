@@ -366,6 +366,19 @@ TEST(StandinDocuments, HoldTheirOneFieldAndNothingBeside) {
             "unknown field \"zones\" beside \"rules\"");
 }
 
+TEST(StandinOptions, RateLimitAndItsWindow) {
+  auto o = parse_options({"--rate-limit", "120", "--rate-window=6"}, nullptr);
+  ASSERT_TRUE(o) << o.error;
+  EXPECT_EQ(o.value->rate_limit, 120);
+  EXPECT_EQ(o.value->rate_window_seconds, 6);
+  EXPECT_EQ(parse_options({}, nullptr).value->rate_window_seconds, 300);  // Cloudflare's
+  for (const char* bad : {"0", "-5", "x", "86401", ""}) {
+    auto refused = parse_options({"--rate-window", bad}, nullptr);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error, "--rate-window must be 1 to 86400 seconds");
+  }
+}
+
 TEST(StandinParseQuery, DecodesAndKeepsTheFirst) {
   const auto q = parse_query("page=2&per_page=1%30&page=9&flag");
   EXPECT_EQ(q.at("page"), "2");

@@ -23,6 +23,18 @@ namespace orc {
 
 namespace fs = std::filesystem;
 
+std::string_view to_string(ZoneSeriesMode mode) {
+  switch (mode) {
+    case ZoneSeriesMode::kAll:
+      return "all";
+    case ZoneSeriesMode::kFailing:
+      return "failing";
+    case ZoneSeriesMode::kNone:
+      return "none";
+  }
+  return "unknown";
+}
+
 std::string api_flavor_warning(const Config& config) {
   if (config.cloudflare.api_flavor != ApiFlavor::kCacheV1) return {};
   return config.path.string() +
@@ -338,7 +350,8 @@ class ConfigParser {
                c.listen = *addr;
              })
         .key("log", log_)
-        .key("leader_election", leader_);
+        .key("leader_election", leader_)
+        .key("metrics", metrics_);
 
     CloudflareConfig& cf = c.cloudflare;
     cloudflare_
@@ -362,10 +375,16 @@ class ConfigParser {
                cf.request_timeout = duration(r, v, Millis{1000}, Millis{10 * 60 * 1000});
              })
         .key("requests_per_second",
-             [&cf](Reader& r, const Value& v) {
+             [this, &cf](Reader& r, const Value& v) {
                // One request per 100 s at the least: a smaller rate would make the limiter's
                // waits overflow (1e-300 used to mean no limit at all).
-               cf.requests_per_second = number(r, v, 0.01, 1000, "must be between 0.01 and 1000");
+               constexpr const char* kRange = "must be between 0.01 and 1000";
+               cf.requests_per_second = number(r, v, 0, 1000, kRange);
+               // 0: no client-side budget (checked against api_base at the section's end).
+               if (cf.requests_per_second != 0 && cf.requests_per_second < 0.01) {
+                 r.fail_value(v, kRange);
+               }
+               requests_per_second_ = yaml::Kept(v);
              })
         .key("page_size",
              [&cf](Reader& r, const Value& v) { cf.page_size = integer(r, v, 1, 100); })
@@ -374,8 +393,18 @@ class ConfigParser {
                cf.max_response_bytes =
                    static_cast<std::size_t>(integer(r, v, 64 * 1024, 1024 * 1024 * 1024));
              })
-        .key("budget_headroom", [&cf](Reader& r, const Value& v) {
-          cf.budget_headroom = number(r, v, 0, 0.9, "must be between 0 and 0.9");
+        .key("budget_headroom",
+             [&cf](Reader& r, const Value& v) {
+               cf.budget_headroom = number(r, v, 0, 0.9, "must be between 0 and 0.9");
+             })
+        .on_end([this, &cf](Reader& r) {
+          // 0: no client-side budget, for benchmarks against a stand-in; plain http:// is only
+          // allowed on loopback, so this never reaches Cloudflare.
+          if (cf.requests_per_second == 0 && !cf.api_base.starts_with("http://")) {
+            r.fail_value(requests_per_second_.value(), r.path() + ".requests_per_second",
+                         "0 (no client-side budget) is only allowed with an http:// api_base "
+                         "on loopback");
+          }
         });
 
     ReconcileConfig& rc = c.reconcile;
@@ -457,6 +486,14 @@ class ConfigParser {
         });
 
     leader_election(c.leader_election);
+
+    MetricsConfig& mc = c.metrics;
+    metrics_.key("zone_series", [&mc](Reader& r, const Value& v) {
+      constexpr ZoneSeriesMode kModes[] = {ZoneSeriesMode::kAll, ZoneSeriesMode::kFailing,
+                                           ZoneSeriesMode::kNone};
+      mc.zone_series =
+          kModes[one_of(r, v, {"all", "failing", "none"}, "must be all, failing or none")];
+    });
   }
 
   void parse(std::string_view text) {
@@ -556,6 +593,8 @@ class ConfigParser {
   yaml::Map retry_;
   yaml::Map log_;
   yaml::Map leader_;
+  yaml::Map metrics_;
+  yaml::Kept requests_per_second_;
   yaml::Kept lease_duration_;
   yaml::Kept renew_deadline_;
   yaml::Kept retry_period_;

@@ -83,6 +83,16 @@ struct LeaderElectionConfig {
   std::filesystem::path ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
 };
 
+// Which zones get their own series on /metrics (fleet-wide aggregates are always there).
+enum class ZoneSeriesMode { kAll, kFailing, kNone };
+std::string_view to_string(ZoneSeriesMode mode);  // "all" | "failing" | "none"
+
+struct MetricsConfig {
+  // metrics.zone_series; unset: all below kZoneSeriesAllBelow zones, failing from there on
+  // (status/metrics.h).
+  std::optional<ZoneSeriesMode> zone_series;
+};
+
 struct Config {
   std::filesystem::path path;  // the file it came from (absolute)
   CloudflareConfig cloudflare;
@@ -90,6 +100,7 @@ struct Config {
   ListenAddress listen;
   LogConfig log;
   LeaderElectionConfig leader_election;
+  MetricsConfig metrics;
 };
 
 // Parses configuration text. `path` is used in messages and to resolve relative paths.

@@ -11,6 +11,12 @@ using std::chrono::nanoseconds;
 
 BudgetLimits budget_limits(double requests_per_second, double headroom) {
   BudgetLimits l;
+  if (requests_per_second == 0) {  // no client-side budget (benchmarks on loopback only)
+    l.burst = kUnlimited;
+    l.window_cap = kUnlimited;
+    l.headroom = headroom;
+    return l;
+  }
   if (requests_per_second >= 1) {
     l.burst = static_cast<int>(std::floor(requests_per_second));
     l.burst_span = std::chrono::seconds(1);
@@ -22,6 +28,7 @@ BudgetLimits budget_limits(double requests_per_second, double headroom) {
                                static_cast<double>(kCloudflareWindowQuota));
   // The epsilon keeps 1200 x 0.95 at 1140 despite binary fractions.
   l.window_cap = std::max(1, static_cast<int>(std::floor(full * (1.0 - headroom) + 1e-6)));
+  l.headroom = headroom;
   return l;
 }
 
@@ -33,9 +40,15 @@ RequestBudget::RequestBudget(BudgetLimits limits) : limits_(limits) {}
 void RequestBudget::forget_old(MonoTime now) {
   // A start older than both spans no longer limits anything; beyond the larger count no rule
   // looks back further.
-  const nanoseconds longest = std::max<nanoseconds>(kBudgetWindow, limits_.burst_span);
+  nanoseconds longest = std::max<nanoseconds>(kBudgetWindow, limits_.burst_span);
+  int most = std::max(limits_.burst, limits_.window_cap);
+  if (shared_ && now >= shared_->sent + shared_->use.window) shared_.reset();
+  if (shared_) {
+    longest = std::max(longest, shared_->use.window);
+    most = std::max(most, shared_->use.quota);
+  }
   while (!starts_.empty() && starts_.front() + longest <= now) starts_.pop_front();
-  const auto keep = static_cast<std::size_t>(std::max(limits_.burst, limits_.window_cap));
+  const auto keep = static_cast<std::size_t>(most);
   while (starts_.size() > keep) starts_.pop_front();
 }
 
@@ -49,9 +62,52 @@ nanoseconds RequestBudget::try_start(MonoTime now) {
   if (n >= burst) earliest = std::max(earliest, starts_[n - burst] + limits_.burst_span);
   const auto cap = static_cast<std::size_t>(window_limit(now));
   if (n >= cap) earliest = std::max(earliest, starts_[n - cap] + kBudgetWindow);
+  // The server's window, shared with other clients (observe()).
+  bool probe = false;
+  if (shared_ && in_span(now, shared_->use.window) >= shared_->use.cap) {
+    const int c = shared_->use.cap;
+    MonoTime free_at = MonoTime::max();  // enough of this client's own starts have left
+    if (c > 0) free_at = starts_[n - static_cast<std::size_t>(c)] + shared_->use.window;
+    const MonoTime expires = shared_->sent + shared_->use.window;
+    const MonoTime probe_at = shared_->probed ? MonoTime::max() : shared_->probe_at;
+    const MonoTime next = std::min({free_at, expires, probe_at});
+    probe = next == probe_at && probe_at <= now;
+    earliest = std::max(earliest, next);
+  }
   if (earliest > now) return earliest - now;
+  if (probe) shared_->probed = true;
   starts_.push_back(now);
   return nanoseconds::zero();
+}
+
+int RequestBudget::in_span(MonoTime now, nanoseconds span) const {
+  const auto first = std::upper_bound(starts_.begin(), starts_.end(), now - span);
+  const auto last = std::upper_bound(first, starts_.end(), now);
+  return static_cast<int>(last - first);
+}
+
+void RequestBudget::observe(MonoTime sent, const ServerBudget& server) {
+  if (shared_ && sent < shared_->sent) return;  // an older answer than the one in force
+  server_remaining_ = server.remaining;
+  if (limits_.window_cap == kUnlimited) return;  // no client-side budget at all
+  SharedUse use;
+  use.quota = server.quota.value_or(kCloudflareWindowQuota);
+  use.window = server.window.value_or(kBudgetWindow);
+  // What the server counted that this client did not start: another client's requests.
+  use.others = std::max(0, use.quota - server.remaining - in_span(sent, use.window));
+  use.cap = static_cast<int>(std::floor(use.quota * (1.0 - limits_.headroom) + 1e-6)) - use.others;
+  Shared s;
+  s.sent = sent;
+  s.use = use;
+  const nanoseconds reset =
+      server.reset.value_or(std::chrono::duration_cast<std::chrono::seconds>(use.window));
+  s.probe_at = sent + std::max<nanoseconds>(reset, std::chrono::seconds(1));
+  shared_ = s;
+}
+
+std::optional<RequestBudget::SharedUse> RequestBudget::shared(MonoTime now) const {
+  if (!shared_ || now >= shared_->sent + shared_->use.window) return std::nullopt;
+  return shared_->use;
 }
 
 void RequestBudget::rate_limited(MonoTime now, nanoseconds retry_after) {
@@ -61,9 +117,7 @@ void RequestBudget::rate_limited(MonoTime now, nanoseconds retry_after) {
 
 int RequestBudget::in_window(MonoTime now) const {
   // A start at s counts in [s, s + 300 s), as on Cloudflare's side.
-  const auto first = std::upper_bound(starts_.begin(), starts_.end(), now - kBudgetWindow);
-  const auto last = std::upper_bound(first, starts_.end(), now);
-  return static_cast<int>(last - first);
+  return in_span(now, kBudgetWindow);
 }
 
 int RequestBudget::window_limit(MonoTime now) const {
@@ -102,10 +156,33 @@ void RateLimiter::pause_for(Millis d) {
   }
 }
 
+void RateLimiter::observe(MonoTime sent, const std::optional<ServerBudget>& server) {
+  if (!server) return;
+  std::lock_guard lock(mu_);
+  budget_.observe(sent, *server);
+  const auto use = budget_.shared(clock_.monotonic());
+  if (!use) return;
+  // Noticeable: more than 1 % of the quota (12 of Cloudflare's 1,200) is not ours.
+  const bool sharing = use->others * 100 > use->quota;
+  if (sharing && !sharing_logged_) {
+    spdlog::warn(
+        "another client is using this API user's budget: Cloudflare reports {} of {} requests "
+        "left in its {} window, about {} of them sent by others; this daemon now starts at most "
+        "{} requests in any {} so that together they stay under the limit",
+        server->remaining, use->quota,
+        format_duration(std::chrono::duration_cast<Millis>(use->window)), use->others,
+        std::max(0, use->cap), format_duration(std::chrono::duration_cast<Millis>(use->window)));
+  } else if (!sharing && sharing_logged_ && use->others == 0) {
+    spdlog::info("API budget: no other client's requests in Cloudflare's window any more");
+  }
+  if (sharing) sharing_logged_ = true;
+  if (use->others == 0) sharing_logged_ = false;
+}
+
 RateLimiter::Usage RateLimiter::usage() const {
   std::lock_guard lock(mu_);
   const MonoTime now = clock_.monotonic();
-  return {budget_.in_window(now), budget_.window_limit(now)};
+  return {budget_.in_window(now), budget_.window_limit(now), budget_.server_remaining()};
 }
 
 }  // namespace orc

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 
 #include "core/clock.h"
 #include "core/duration.h"
+#include "core/rate_limit_headers.h"
 
 namespace orc {
 
@@ -19,6 +21,9 @@ namespace orc {
 inline constexpr int kCloudflareWindowQuota = 1200;
 inline constexpr std::chrono::seconds kBudgetWindow{300};
 inline constexpr double kDefaultBudgetHeadroom = 0.05;
+
+// requests_per_second 0: no client-side limit (benchmarks against a stand-in on loopback).
+inline constexpr int kUnlimited = 1 << 30;
 
 // The limits derived from the settings.
 struct BudgetLimits {
@@ -30,6 +35,8 @@ struct BudgetLimits {
   // Window rule: at most `window_cap` starts in any half-open interval of kBudgetWindow:
   // min(r x 300, 1,200) less the headroom, rounded down, at least 1.
   int window_cap = 1;
+  // Part of the server's quota left unused when other clients share it (see observe()).
+  double headroom = kDefaultBudgetHeadroom;
 };
 BudgetLimits budget_limits(double requests_per_second, double headroom);
 
@@ -57,8 +64,40 @@ class RequestBudget {
   bool shrunk(MonoTime now) const { return now < shrunk_until_; }
   const BudgetLimits& limits() const { return limits_; }
 
+  // What an answer's rate-limit headers said (read_server_budget) about the user's budget,
+  // for a request this client started at `sent`. The server counts every client of the user;
+  // what it counted beyond this client's own starts in its window is another client's use:
+  // from now on this client starts at most quota x (1 - headroom) less that use in any window
+  // of the server's length, so that together they stay under the quota and no 429 comes
+  // back. When that allows nothing more, one request may go at the reset the server named
+  // (its answer brings fresh numbers); the estimate is dropped once the server's window has
+  // passed since `sent` (all it counted has left). An answer older than the one in force is
+  // ignored. The own rules above stay in force whatever the server says.
+  void observe(MonoTime sent, const ServerBudget& server);
+  // As of the last observe(): the server's remaining count, and the starts per server window
+  // it leaves this client (nullopt before any answer said, or once that has expired).
+  std::optional<int> server_remaining() const { return server_remaining_; }
+  struct SharedUse {
+    int others = 0;  // requests of other clients in the server's window
+    int cap = 0;     // starts this client may have in any such window (may be <= 0)
+    int quota = 0;   // the server's quota
+    std::chrono::nanoseconds window{};
+  };
+  std::optional<SharedUse> shared(MonoTime now) const;
+
  private:
   void forget_old(MonoTime now);
+  int in_span(MonoTime now, std::chrono::nanoseconds span) const;  // starts in (now-span, now]
+
+  // The estimate from the last answer that carried rate-limit headers.
+  struct Shared {
+    MonoTime sent;  // when this client started the request it answered
+    SharedUse use;
+    MonoTime probe_at;  // when blocked by `cap`, one start is allowed from then on
+    bool probed = false;
+  };
+  std::optional<Shared> shared_;
+  std::optional<int> server_remaining_;
 
   BudgetLimits limits_;
   std::deque<MonoTime> starts_;  // ascending; only as many as a rule can still look at
@@ -78,9 +117,14 @@ class RateLimiter {
   // following five minutes (RequestBudget::rate_limited).
   void pause_for(Millis d);
 
+  // An answer's rate-limit headers (nullopt: it had none): RequestBudget::observe, and a
+  // log line when another client starts or stops taking a noticeable share of the budget.
+  void observe(MonoTime sent, const std::optional<ServerBudget>& server);
+
   struct Usage {
-    int in_window = 0;  // requests started in the last 5 minutes
-    int limit = 0;      // the cap in force now
+    int in_window = 0;                    // requests started in the last 5 minutes
+    int limit = 0;                        // the cap in force now
+    std::optional<int> server_remaining;  // the last answer's rate-limit headers said
   };
   Usage usage() const;
 
@@ -89,6 +133,7 @@ class RateLimiter {
   RequestBudget budget_;
   const Clock& clock_;
   Sleeper& sleeper_;
+  bool sharing_logged_ = false;  // the "another client" warning is in force
 };
 
 }  // namespace orc

@@ -95,7 +95,7 @@ struct Daemon::Impl {
         threads(deps.threads),
         limiter(config.cloudflare.requests_per_second, clock, sleeper,
                 config.cloudflare.budget_headroom),
-        metrics(ORC_VERSION),
+        metrics(ORC_VERSION, config.metrics.zone_series),
         health(stall_threshold(config), clock.monotonic()),
         observer(metrics, health, clock),
         watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {}
@@ -204,6 +204,7 @@ std::string Daemon::Impl::metrics_text() {
   const auto usage = limiter.usage();
   metrics.set_api_budget(usage.in_window, usage.limit);
   metrics.set_leader(leadership.leading(), lease != nullptr ? lease->transitions() : 0);
+  metrics.set_api_budget_remaining(usage.server_remaining);
   return metrics.serialize();
 }
 

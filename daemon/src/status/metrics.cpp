@@ -2,7 +2,9 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <set>
 
 namespace orc {
@@ -20,6 +22,13 @@ const Histogram::BucketBoundaries kReconcileBuckets{0.05, 0.1, 0.25, 0.5, 1,   2
                                                     5,    10,  30,   60,  120, 300};
 const Histogram::BucketBoundaries kRequestBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                   0.5,   1,    2.5,   5,    10,  30};
+
+constexpr std::array<ZoneOutcome, 4> kOutcomes{ZoneOutcome::kSuccess, ZoneOutcome::kFailure,
+                                               ZoneOutcome::kBlocked, ZoneOutcome::kDryRun};
+
+std::size_t index(ZoneOutcome o) {
+  return static_cast<std::size_t>(o);
+}
 
 double unix_seconds(WallTime t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
@@ -45,7 +54,12 @@ struct Metrics::ZoneSeries {
   Counter* safety_blocks;
 };
 
-Metrics::Metrics(const std::string& version)
+ZoneSeriesMode zone_series_for(std::optional<ZoneSeriesMode> setting, std::size_t zones) {
+  if (setting) return *setting;
+  return zones < kZoneSeriesAllBelow ? ZoneSeriesMode::kAll : ZoneSeriesMode::kFailing;
+}
+
+Metrics::Metrics(const std::string& version, std::optional<ZoneSeriesMode> zone_series)
     : registry_(std::make_shared<prometheus::Registry>()),
       build_info_(BuildGauge()
                       .Name("origin_reconciler_build_info")
@@ -142,6 +156,12 @@ Metrics::Metrics(const std::string& version)
                                      "5 minutes now (halved for 5 minutes after a 429).")
                                .Register(*registry_)
                                .Add({})),
+      budget_remaining_(BuildGauge()
+                            .Name("origin_reconciler_api_budget_remaining")
+                            .Help("Requests the API user has left in Cloudflare's window, as the "
+                                  "last answer's rate-limit headers said (every client of the "
+                                  "user counts).")
+                            .Register(*registry_)),
       leader_(BuildGauge()
                   .Name("origin_reconciler_leader")
                   .Help("1 while this instance leads (holds the Lease, or leader election is "
@@ -152,8 +172,47 @@ Metrics::Metrics(const std::string& version)
                               .Name("origin_reconciler_leader_transitions_total")
                               .Help("Times this instance became leader.")
                               .Register(*registry_)
-                              .Add({})) {
+                              .Add({})),
+      zones_by_result_(BuildGauge()
+                           .Name("origin_reconciler_zones")
+                           .Help("Managed zones by the result of their last reconcile (success, "
+                                 "failure, blocked, dry_run; none: not reconciled yet).")
+                           .Register(*registry_)),
+      fleet_runs_(BuildCounter()
+                      .Name("origin_reconciler_fleet_reconcile_runs_total")
+                      .Help("Zone reconcile runs of all zones, by result.")
+                      .Register(*registry_)),
+      fleet_mappings_(BuildGauge()
+                          .Name("origin_reconciler_fleet_mappings")
+                          .Help("Mappings of all managed zones as their last listings found them, "
+                                "by state (live, desired, stale).")
+                          .Register(*registry_)),
+      fleet_pruned_(BuildCounter()
+                        .Name("origin_reconciler_fleet_pruned_total")
+                        .Help("Stale mappings deleted, all zones.")
+                        .Register(*registry_)
+                        .Add({})),
+      fleet_prune_failures_(BuildCounter()
+                                .Name("origin_reconciler_fleet_prune_failures_total")
+                                .Help("Stale mappings the API did not delete, all zones.")
+                                .Register(*registry_)
+                                .Add({})),
+      fleet_safety_blocks_(BuildCounter()
+                               .Name("origin_reconciler_fleet_safety_blocks_total")
+                               .Help("Zone reconciles blocked by the safety guard, all zones.")
+                               .Register(*registry_)
+                               .Add({})),
+      oldest_success_(BuildGauge()
+                          .Name("origin_reconciler_oldest_success_timestamp_seconds")
+                          .Help("The oldest last successful reconcile among the managed zones "
+                                "(Unix time; 0 while a zone has none yet).")
+                          .Register(*registry_)
+                          .Add({})),
+      zone_series_setting_(zone_series) {
   build_info_.Add({{"version", version}}).Set(1);
+  for (ZoneOutcome o : kOutcomes) {
+    fleet_runs_.Add({{"result", std::string(to_string(o))}});
+  }
   for (Operation op : {Operation::kList, Operation::kBatchDelete, Operation::kGet,
                        Operation::kBatchUpsert, Operation::kSupportedRegions}) {
     api_duration_.Add({{"operation", std::string(to_string(op))}}, kRequestBuckets);
@@ -171,8 +230,7 @@ Metrics::ZoneSeries& Metrics::zone(const std::string& zone_id) {
   auto& slot = zones_[zone_id];
   if (!slot) {
     slot = std::make_unique<ZoneSeries>();
-    for (ZoneOutcome o : {ZoneOutcome::kSuccess, ZoneOutcome::kFailure, ZoneOutcome::kBlocked,
-                          ZoneOutcome::kDryRun}) {
+    for (ZoneOutcome o : kOutcomes) {
       const std::string result(to_string(o));
       slot->runs[result] = &runs_.Add({{"zone", zone_id}, {"result", result}});
     }
@@ -193,32 +251,74 @@ Metrics::ZoneSeries& Metrics::zone(const std::string& zone_id) {
   return *slot;
 }
 
+void Metrics::remove_series(const std::string& zone_id) {
+  auto it = zones_.find(zone_id);
+  if (it == zones_.end()) return;
+  ZoneSeries& s = *it->second;
+  for (auto& [result, counter] : s.runs) runs_.Remove(counter);
+  last_success_.Remove(s.last_success);
+  last_attempt_.Remove(s.last_attempt);
+  mappings_.Remove(s.live);
+  mappings_.Remove(s.desired);
+  mappings_.Remove(s.stale);
+  mappings_.Remove(s.missing);
+  mappings_.Remove(s.mismatched);
+  unsupported_.Remove(s.unsupported);
+  pruned_.Remove(s.pruned);
+  prune_failures_.Remove(s.prune_failures);
+  upserted_.Remove(s.upserted);
+  upsert_failures_.Remove(s.upsert_failures);
+  safety_blocks_.Remove(s.safety_blocks);
+  zones_.erase(it);
+}
+
+// Gives the zone series, or takes them away, as the mode and its state say; new series start
+// from the zone's totals so far, existing ones are brought up to them.
+void Metrics::sync_series(const std::string& zone_id, const ZoneState& st) {
+  const bool wanted = zone_series_ == ZoneSeriesMode::kAll ||
+                      (zone_series_ == ZoneSeriesMode::kFailing && !st.in_line);
+  if (!wanted) {
+    remove_series(zone_id);
+    return;
+  }
+  ZoneSeries& s = zone(zone_id);
+  auto catch_up = [](Counter* c, double total) {
+    if (total > c->Value()) c->Increment(total - c->Value());
+  };
+  for (ZoneOutcome o : kOutcomes) catch_up(s.runs[std::string(to_string(o))], st.runs[index(o)]);
+  catch_up(s.pruned, st.pruned);
+  catch_up(s.prune_failures, st.prune_failures);
+  catch_up(s.upserted, st.upserted);
+  catch_up(s.upsert_failures, st.upsert_failures);
+  catch_up(s.safety_blocks, st.safety_blocks);
+  s.last_success->Set(st.last_success);
+  s.last_attempt->Set(st.last_attempt);
+  s.live->Set(st.live);
+  s.desired->Set(st.desired);
+  s.stale->Set(st.stale);
+  s.missing->Set(st.missing);
+  s.mismatched->Set(st.mismatched);
+  s.unsupported->Set(st.unsupported);
+}
+
 void Metrics::set_zones(const std::vector<std::string>& zone_ids) {
   std::lock_guard lock(mu_);
   const std::set<std::string> wanted(zone_ids.begin(), zone_ids.end());
-  for (auto it = zones_.begin(); it != zones_.end();) {
+  for (auto it = states_.begin(); it != states_.end();) {
     if (wanted.contains(it->first)) {
       ++it;
       continue;
     }
-    ZoneSeries& s = *it->second;
-    for (auto& [result, counter] : s.runs) runs_.Remove(counter);
-    last_success_.Remove(s.last_success);
-    last_attempt_.Remove(s.last_attempt);
-    mappings_.Remove(s.live);
-    mappings_.Remove(s.desired);
-    mappings_.Remove(s.stale);
-    mappings_.Remove(s.missing);
-    mappings_.Remove(s.mismatched);
-    unsupported_.Remove(s.unsupported);
-    pruned_.Remove(s.pruned);
-    prune_failures_.Remove(s.prune_failures);
-    upserted_.Remove(s.upserted);
-    upsert_failures_.Remove(s.upsert_failures);
-    safety_blocks_.Remove(s.safety_blocks);
-    it = zones_.erase(it);
+    remove_series(it->first);
+    it = states_.erase(it);
   }
-  for (const auto& id : zone_ids) zone(id);
+  zone_series_ = zone_series_for(zone_series_setting_, wanted.size());
+  for (const auto& id : wanted) sync_series(id, states_[id]);
+}
+
+ZoneSeriesMode Metrics::zone_series() const {
+  std::lock_guard lock(mu_);
+  return zone_series_;
 }
 
 void Metrics::set_desired_state_valid(bool valid) {
@@ -240,6 +340,10 @@ void Metrics::set_leader(bool leading, std::uint64_t transitions) {
   if (more > 0) leader_transitions_.Increment(more);
 }
 
+void Metrics::set_api_budget_remaining(std::optional<int> remaining) {
+  if (remaining) budget_remaining_.Add({}).Set(*remaining);
+}
+
 void Metrics::on_request(Operation op, int status, double seconds) {
   const std::string operation(to_string(op));
   const std::string code = status == 0 ? "error" : std::to_string(status);
@@ -255,29 +359,73 @@ void Metrics::on_retry(Operation op, RetryReason reason, Millis) {
 
 void Metrics::on_zone_done(const ZoneReport& report) {
   std::lock_guard lock(mu_);
-  ZoneSeries& s = zone(report.zone_id);
-  s.runs[std::string(to_string(report.outcome))]->Increment();
+  ZoneState& st = states_[report.zone_id];
+  st.last = report.outcome;
+  st.runs[index(report.outcome)] += 1;
   reconcile_duration_.Observe(report.seconds);
-  s.last_attempt->Set(unix_seconds(report.attempted_at));
+  fleet_runs_.Add({{"result", std::string(to_string(report.outcome))}}).Increment();
+  st.last_attempt = unix_seconds(report.attempted_at);
   if (report.outcome == ZoneOutcome::kSuccess || report.outcome == ZoneOutcome::kDryRun) {
-    s.last_success->Set(unix_seconds(report.attempted_at));
+    st.last_success = unix_seconds(report.attempted_at);
   }
   if (report.listed) {  // a zone that failed before listing keeps its last known counts
-    s.live->Set(static_cast<double>(report.plan.live));
-    s.desired->Set(static_cast<double>(report.plan.desired));
-    s.stale->Set(static_cast<double>(report.plan.changes.deletes.size()));
-    s.missing->Set(static_cast<double>(report.plan.missing));
-    s.mismatched->Set(static_cast<double>(report.plan.mismatched));
-    s.unsupported->Set(static_cast<double>(report.unsupported.size()));
+    st.live = static_cast<double>(report.plan.live);
+    st.desired = static_cast<double>(report.plan.desired);
+    st.stale = static_cast<double>(report.plan.changes.deletes.size());
+    st.missing = static_cast<double>(report.plan.missing);
+    st.mismatched = static_cast<double>(report.plan.mismatched);
+    st.unsupported = static_cast<double>(report.unsupported.size());
   }
-  s.pruned->Increment(static_cast<double>(report.applied.pruned));
-  s.prune_failures->Increment(static_cast<double>(report.applied.failed.size()));
-  s.upserted->Increment(static_cast<double>(report.applied.upserted));
-  s.upsert_failures->Increment(static_cast<double>(report.applied.upsert_failed.size()));
-  if (report.outcome == ZoneOutcome::kBlocked) s.safety_blocks->Increment();
+  st.upserted += static_cast<double>(report.applied.upserted);
+  st.upsert_failures += static_cast<double>(report.applied.upsert_failed.size());
+  const auto pruned = static_cast<double>(report.applied.pruned);
+  const auto failed = static_cast<double>(report.applied.failed.size());
+  st.pruned += pruned;
+  st.prune_failures += failed;
+  fleet_pruned_.Increment(pruned);
+  fleet_prune_failures_.Increment(failed);
+  if (report.outcome == ZoneOutcome::kBlocked) {
+    st.safety_blocks += 1;
+    fleet_safety_blocks_.Increment();
+  }
+  // In line: the last run succeeded with every change applied, or a dry run found nothing to
+  // change.
+  st.in_line = (report.outcome == ZoneOutcome::kSuccess && report.applied.failed.empty() &&
+                report.applied.upsert_failed.empty()) ||
+               (report.outcome == ZoneOutcome::kDryRun && report.plan.changes.empty());
+  sync_series(report.zone_id, st);
+}
+
+void Metrics::update_fleet() const {
+  std::array<double, 4> by_result{};
+  double never = 0, live = 0, desired = 0, stale = 0;
+  double oldest = std::numeric_limits<double>::infinity();
+  for (const auto& [id, st] : states_) {
+    if (st.last) {
+      by_result[index(*st.last)] += 1;
+    } else {
+      never += 1;
+    }
+    live += st.live;
+    desired += st.desired;
+    stale += st.stale;
+    oldest = std::min(oldest, st.last_success);
+  }
+  for (ZoneOutcome o : kOutcomes) {
+    zones_by_result_.Add({{"last_result", std::string(to_string(o))}}).Set(by_result[index(o)]);
+  }
+  zones_by_result_.Add({{"last_result", "none"}}).Set(never);
+  fleet_mappings_.Add({{"state", "live"}}).Set(live);
+  fleet_mappings_.Add({{"state", "desired"}}).Set(desired);
+  fleet_mappings_.Add({{"state", "stale"}}).Set(stale);
+  oldest_success_.Set(states_.empty() ? 0 : oldest);
 }
 
 std::string Metrics::serialize() const {
+  {
+    std::lock_guard lock(mu_);
+    update_fleet();
+  }
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

@@ -8,31 +8,48 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/api.h"
+#include "core/config.h"
 #include "core/reconciler.h"
 
 namespace orc {
 
+// metrics.zone_series unset: every zone has its own series below this many zones; from there
+// on only the zones not in line (failing, blocked, items not deleted, stale in a dry run). A
+// zone's series are about 1.3 KB of each scrape: 1,000 zones are 1.3 MB.
+inline constexpr std::size_t kZoneSeriesAllBelow = 1000;
+ZoneSeriesMode zone_series_for(std::optional<ZoneSeriesMode> setting, std::size_t zones);
+
 class Metrics final : public ApiObserver, public ReconcileObserver {
  public:
-  explicit Metrics(const std::string& version);
+  // `zone_series`: metrics.zone_series (unset: by the number of zones, zone_series_for).
+  explicit Metrics(const std::string& version,
+                   std::optional<ZoneSeriesMode> zone_series = std::nullopt);
   ~Metrics() override;
 
-  // The zones now managed: their series exist from the start (at zero) so rate() and
-  // absence alerts work; series of zones no longer managed are removed.
+  // The zones now managed. With zone_series all their series exist from the start (at zero)
+  // so rate() and absence alerts work; with failing a zone has series while it is not in line
+  // (created with its totals so far); with none no zone has any. Fleet-wide aggregates are
+  // always exported. Series of zones no longer managed are removed.
   void set_zones(const std::vector<std::string>& zone_ids);
+  ZoneSeriesMode zone_series() const;
   void set_desired_state_valid(bool valid);
   // 1 while a desired-state change is held (it would remove too many desired origins).
   void set_desired_state_held(bool held);
   // The shared API budget: requests started in the last 5 minutes and the cap in force.
   void set_api_budget(int window_requests, int window_limit);
+  // Requests the user has left, as the last API answer's rate-limit headers said (all clients
+  // of the user); the series appears with the first answer that says.
+  void set_api_budget_remaining(std::optional<int> remaining);
   // Leader election: whether this instance leads now, and how many times it became leader
   // (the counter follows that total; it never goes down).
   void set_leader(bool leading, std::uint64_t transitions);
@@ -46,7 +63,20 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
 
  private:
   struct ZoneSeries;
-  ZoneSeries& zone(const std::string& zone_id);  // mu_ held
+  // What a zone's series would show, kept for every zone whether it has series or not.
+  struct ZoneState {
+    std::optional<ZoneOutcome> last;  // none before its first reconcile
+    bool in_line = true;              // no series with zone_series failing
+    double live = 0, desired = 0, stale = 0, missing = 0, mismatched = 0, unsupported = 0;
+    double last_success = 0, last_attempt = 0;
+    std::array<double, 4> runs{};  // by ZoneOutcome
+    double pruned = 0, prune_failures = 0, safety_blocks = 0;
+    double upserted = 0, upsert_failures = 0;
+  };
+  ZoneSeries& zone(const std::string& zone_id);                      // mu_ held
+  void remove_series(const std::string& zone_id);                    // mu_ held
+  void sync_series(const std::string& zone_id, const ZoneState& s);  // mu_ held
+  void update_fleet() const;                                         // mu_ held
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Gauge>& build_info_;
@@ -71,11 +101,23 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   prometheus::Gauge& desired_held_;
   prometheus::Gauge& budget_window_requests_;
   prometheus::Gauge& budget_window_limit_;
+  prometheus::Family<prometheus::Gauge>& budget_remaining_;
   prometheus::Gauge& leader_;
   prometheus::Counter& leader_transitions_;
 
+  prometheus::Family<prometheus::Gauge>& zones_by_result_;
+  prometheus::Family<prometheus::Counter>& fleet_runs_;
+  prometheus::Family<prometheus::Gauge>& fleet_mappings_;
+  prometheus::Counter& fleet_pruned_;
+  prometheus::Counter& fleet_prune_failures_;
+  prometheus::Counter& fleet_safety_blocks_;
+  prometheus::Gauge& oldest_success_;
+
   mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<ZoneSeries>> zones_;
+  std::map<std::string, std::unique_ptr<ZoneSeries>> zones_;  // the zones that have series
+  std::optional<ZoneSeriesMode> zone_series_setting_;
+  ZoneSeriesMode zone_series_ = ZoneSeriesMode::kAll;
+  std::map<std::string, ZoneState> states_;  // every managed zone
 };
 
 }  // namespace orc

@@ -1,0 +1,103 @@
+"""The daemon reads the API's rate-limit headers and shares the user's budget with another
+client: no 429 comes back while a second client on the same token uses half of it.
+
+Scaled down so the suite runs in seconds: the stand-in enforces 120 requests per 6-second
+window (`--rate-limit 120 --rate-window 6`) instead of Cloudflare's 1,200 per 300 s, a tenth of
+the requests in a fiftieth of the time, and announces that policy in its `Ratelimit-Policy`
+header, which the daemon follows. The daemon runs at 20 requests per second, the quota's
+average rate, as the default 4 per second is Cloudflare's (1,200 / 300 s). The second client
+sends 10 requests per second, half the quota (600 per 5 minutes at full scale), from one window
+before the daemon starts. The daemon's own 5-minute cap (1,140) is far away here: only the
+headers can keep the two under the server's limit, and past it the stand-in locks the user out
+for a whole window, as Cloudflare does.
+"""
+
+import threading
+import time
+import unittest
+
+from harness import TOKEN, IntegrationTest, http, ips, max_in_any, wait_for
+
+QUOTA, WINDOW_S = 120, 6
+ZONES = [f"{i:032x}" for i in range(0xc0, 0xc0 + 25)]
+OTHER_ZONE = "c" * 32  # what the second client lists; not managed by the daemon
+
+
+class OtherClient:
+    """Another tool on the same token: one list request every 100 ms until stopped."""
+
+    def __init__(self, api_base):
+        self.url = f"{api_base}/zones/{OTHER_ZONE}/cache/origin_cloud_regions"
+        self.statuses = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            status, _ = http("GET", self.url, headers={"Authorization": f"Bearer {TOKEN}"})
+            self.statuses.append(status)
+            next_at += 0.1
+            self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+class BudgetHeadersTest(IntegrationTest):
+    def test_a_second_client_using_half_the_budget_causes_no_429(self):
+        # 25 zones of 10 mappings, 5 stale each, deleted 2 per request: a list and 3 batch
+        # deletes per zone, 100 requests, about twice what one window leaves the daemon.
+        api = self.standin(zones={z: ips(0, 10) for z in ZONES},
+                           extra_args=("--rate-limit", str(QUOTA),
+                                       "--rate-window", str(WINDOW_S)))
+        other = OtherClient(api.api_base).start()
+        try:
+            time.sleep(WINDOW_S)  # the second client fills its half of the window first
+            d = self.daemon(api, {z: ips(0, 5) for z in ZONES},
+                            config={"cloudflare": {"requests_per_second": 20},
+                                    "reconcile": {"batch_size": 2, "concurrency": 4,
+                                                  "max_delete_fraction": 1}}).start()
+            d.wait_log(r"cycle done", timeout=60)
+        finally:
+            other.stop()
+
+        log = api.requests()
+        ours = [r for r in log if r["zone"] in ZONES]
+        self.assertEqual(len(ours), 100)
+        self.assertEqual([r for r in log if r["status"] == 429], [],
+                         "a 429: the user was locked out")
+        self.assertEqual(set(other.statuses), {200})
+        self.assertLessEqual(max_in_any([r["mono_ms"] for r in log], WINDOW_S * 1000), QUOTA)
+        # The daemon kept to what the other client left: 114 (the quota less 5 %) less its 60.
+        self.assertLessEqual(max_in_any([r["mono_ms"] for r in ours], WINDOW_S * 1000), 54 + 4)
+        for z in ZONES:
+            self.assertEqual(api.live(z), set(ips(0, 5)), z)
+        self.assertIn("another client is using this API user's budget", d.log_text())
+        remaining = d.metric("origin_reconciler_api_budget_remaining")
+        self.assertIsNotNone(remaining)
+        self.assertLessEqual(remaining, QUOTA - 50)
+
+    def test_alone_the_daemon_uses_the_whole_window_and_shows_what_remains(self):
+        api = self.standin(zones={z: ips(0, 10) for z in ZONES[:5]},
+                           extra_args=("--rate-limit", str(QUOTA),
+                                       "--rate-window", str(WINDOW_S)))
+        d = self.daemon(api, {z: ips(0, 5) for z in ZONES[:5]},
+                        config={"cloudflare": {"requests_per_second": 20},
+                                "reconcile": {"batch_size": 2, "max_delete_fraction": 1}})
+        d.start()
+        d.wait_log(r"cycle done", timeout=30)
+        # 20 requests in about a second: nothing held back, nothing of another client noticed.
+        self.assertEqual(len(api.requests()), 20)
+        self.assertNotIn("another client", d.log_text())
+        wait_for(lambda: d.metric("origin_reconciler_api_budget_remaining") == QUOTA - 20,
+                 what="the remaining budget from the last answer's headers")
+
+
+if __name__ == "__main__":
+    unittest.main()
