@@ -167,7 +167,9 @@ sections_present() {
 check "origin-reconciler(8) has OPTIONS, SIGNALS, EXIT STATUS and FILES" sections_present
 keys_documented() {  # every key of the README's configuration tables, in the yaml(5) page
   local key missing=0
-  for key in $(grep -oE '^\| `[a-z_.]+`' "$repo_root/README.md" | tr -d '|` ' | grep -v '^origin_reconciler_' | sort -u); do
+  # The tables of the "Configuration" section (other sections' tables hold other names).
+  for key in $(sed -n '/^## Configuration$/,/^## [^#]/p' "$repo_root/README.md" |
+    grep -oE '^\| `[a-z_.]+`' | tr -d '|` ' | grep -v '^origin_reconciler_' | sort -u); do
     grep -qF -- "$key" "$work/man5.txt" || { echo "  not in origin-reconciler.yaml(5): $key" >&2; missing=1; }
   done
   for key in zones zone_id origins ip vendor region manage_cidrs; do
