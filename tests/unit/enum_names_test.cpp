@@ -17,8 +17,8 @@ namespace {
 using testing::expect_enum_names;
 
 TEST(EnumNames, Operation) {
-  expect_enum_names(kOperationNames, {"list", "batch_delete", "get", "batch_upsert",
-                                      "supported_regions"},
+  expect_enum_names(kOperationNames,
+                    {"list", "batch_delete", "get", "batch_upsert", "supported_regions"},
                     [](Operation v) { return to_string(v); });
 }
 

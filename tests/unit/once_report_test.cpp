@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "service/plan_report.h"
+#include "zone_ids.h"
 
 namespace orc {
 namespace {
@@ -10,9 +11,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr const char* kA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-constexpr const char* kB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-constexpr const char* kC = "cccccccccccccccccccccccccccccccc";
+using testing::kA;
+using testing::kB;
+using testing::kC;
 
 ZoneReport done(const char* zone, ZoneOutcome outcome) {
   ZoneReport z;
