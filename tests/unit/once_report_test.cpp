@@ -11,10 +11,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-using testing::kA;
-using testing::kB;
-using testing::kC;
-
 ZoneReport done(const char* zone, ZoneOutcome outcome) {
   ZoneReport z;
   z.zone_id = zone;

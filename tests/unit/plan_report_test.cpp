@@ -15,10 +15,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-using testing::kA;
-using testing::kB;
-using testing::kC;
-
 // Records what reaches it.
 class RecordingApplier final : public PlanApplier {
  public:
