@@ -14,7 +14,6 @@ import ipaddress
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "integration"))
 from harness import max_in_any  # noqa: E402
+
+from bench_verdict import conclude  # noqa: E402
 
 RATE = 4.0  # the default cloudflare.requests_per_second
 MAPPINGS, STALE = 1000, 250
@@ -90,10 +91,7 @@ def main():
     print(f"wall / bound:                {wall / bound:.3f}")
     ok = run.returncode == 0 and limited == 0 and max_in_any(times, 300_000) <= 1200 \
         and wall <= 1.1 * bound
-    print("verdict:                     " + ("ok" if ok else "NOT OK"))
-    if ok:
-        shutil.rmtree(work, ignore_errors=True)
-    return 0 if ok else 1
+    return conclude(ok, work, "verdict:                     ")
 
 
 if __name__ == "__main__":

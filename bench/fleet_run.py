@@ -28,12 +28,13 @@ import json
 import math
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from bench_verdict import conclude
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -251,10 +252,7 @@ def main():
     ok = fleet(a, work, token)
     if not a.no_latency:
         ok = change_latency(a, work, token) and ok
-    print("verdict: " + ("ok" if ok else "NOT OK"))
-    if ok:
-        shutil.rmtree(work, ignore_errors=True)
-    return 0 if ok else 1
+    return conclude(ok, work)
 
 
 if __name__ == "__main__":

@@ -48,47 +48,40 @@ class FakeLeaseApi final : public LeaseApi {
   explicit FakeLeaseApi(FakeLeaseServer& server) : s_(server) {}
   LeaseReply get() override {
     ++s_.gets;
-    LeaseReply r;
     if (s_.unreachable) return unreachable();
-    if (!s_.lease) {
-      r.outcome = LeaseOutcome::kNotFound;
-      r.error = "HTTP 404: NotFound";
-      return r;
-    }
-    r.outcome = LeaseOutcome::kOk;
-    r.lease = *s_.lease;
-    return r;
+    if (!s_.lease) return refused(LeaseOutcome::kNotFound, "HTTP 404: NotFound");
+    return ok(*s_.lease);
   }
   LeaseReply create(const LeaseRecord& record) override {
     ++s_.creates;
     if (s_.unreachable) return unreachable();
-    LeaseReply r;
-    if (s_.lease) {
-      r.outcome = LeaseOutcome::kConflict;
-      r.error = "HTTP 409: AlreadyExists";
-      return r;
-    }
-    r.outcome = LeaseOutcome::kOk;
-    r.lease = s_.store(record);
-    return r;
+    if (s_.lease) return refused(LeaseOutcome::kConflict, "HTTP 409: AlreadyExists");
+    return ok(s_.store(record));
   }
   LeaseReply update(const Lease& current, const LeaseRecord& record) override {
     ++s_.updates;
     if (s_.unreachable) return unreachable();
     if (auto f = std::exchange(s_.before_update, nullptr)) f();
-    LeaseReply r;
     if (!s_.lease || current.resource_version != s_.lease->resource_version) {
       ++s_.conflicts;
-      r.outcome = LeaseOutcome::kConflict;
-      r.error = "HTTP 409: Conflict: the object has been modified";
-      return r;
+      return refused(LeaseOutcome::kConflict, "HTTP 409: Conflict: the object has been modified");
     }
-    r.outcome = LeaseOutcome::kOk;
-    r.lease = s_.store(record);
-    return r;
+    return ok(s_.store(record));
   }
 
  private:
+  static LeaseReply ok(Lease lease) {
+    LeaseReply r;
+    r.outcome = LeaseOutcome::kOk;
+    r.lease = std::move(lease);
+    return r;
+  }
+  static LeaseReply refused(LeaseOutcome outcome, std::string error) {
+    LeaseReply r;
+    r.outcome = outcome;
+    r.error = std::move(error);
+    return r;
+  }
   static LeaseReply unreachable() {
     LeaseReply r;
     r.error = "no answer from the API server: Connection refused";

@@ -9,6 +9,15 @@ namespace {
 
 constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
 
+// A report for kZone, whose mappings were listed.
+ZoneReport listed_zone(ZoneOutcome outcome) {
+  ZoneReport r;
+  r.zone_id = kZone;
+  r.outcome = outcome;
+  r.listed = true;
+  return r;
+}
+
 bool has_line(const std::string& text, const std::string& line) {
   return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
 }
@@ -61,10 +70,7 @@ TEST(Metrics, DesiredStateHeldGauge) {
 
 TEST(Metrics, ZoneReportsAndRequestsAreCounted) {
   Metrics m("1.0.0");
-  ZoneReport r;
-  r.zone_id = kZone;
-  r.outcome = ZoneOutcome::kSuccess;
-  r.listed = true;
+  ZoneReport r = listed_zone(ZoneOutcome::kSuccess);
   r.plan.live = 1000;
   r.plan.desired = 750;
   r.plan.changes.deletes.assign(250, "x");
@@ -114,10 +120,7 @@ TEST(Metrics, SyncCountsAreExported) {
   EXPECT_TRUE(has_line(text, "origin_reconciler_mappings{state=\"mismatched\"," + z + "} 0"));
   EXPECT_TRUE(has_line(text, "origin_reconciler_unsupported_region_origins{" + z + "} 0"));
 
-  ZoneReport r;
-  r.zone_id = kZone;
-  r.outcome = ZoneOutcome::kFailure;
-  r.listed = true;
+  ZoneReport r = listed_zone(ZoneOutcome::kFailure);
   r.plan.missing = 120;
   r.plan.mismatched = 50;
   r.unsupported = {{"192.0.2.1", "aws", "mars-north-1"}};
@@ -148,10 +151,7 @@ TEST(Metrics, SyncCountsAreExported) {
 
 TEST(Metrics, FailureBeforeListingKeepsTheLastCounts) {
   Metrics m("1.0.0");
-  ZoneReport r;
-  r.zone_id = kZone;
-  r.outcome = ZoneOutcome::kSuccess;
-  r.listed = true;
+  ZoneReport r = listed_zone(ZoneOutcome::kSuccess);
   r.plan.live = 42;
   m.on_zone_done(r);
   ZoneReport failed;

@@ -3,16 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "service/plan_report.h"
+#include "zone_ids.h"
 
 namespace orc {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr const char* kA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-constexpr const char* kB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-constexpr const char* kC = "cccccccccccccccccccccccccccccccc";
 
 ZoneReport done(const char* zone, ZoneOutcome outcome) {
   ZoneReport z;

@@ -7,16 +7,13 @@
 
 #include "core/reviewed_plan.h"
 #include "service/plan_report.h"
+#include "zone_ids.h"
 
 namespace orc {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr const char* kA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-constexpr const char* kB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-constexpr const char* kC = "cccccccccccccccccccccccccccccccc";
 
 // Records what reaches it.
 class RecordingApplier final : public PlanApplier {
@@ -49,6 +46,14 @@ ZoneReport not_listed(const char* zone) {
   z.zone_id = zone;
   z.outcome = ZoneOutcome::kFailure;
   z.error = "listing mappings: HTTP 503";
+  return z;
+}
+
+// Zone kA, planned to create one origin, update one and delete one.
+ZoneReport creates_updates_and_deletes() {
+  ZoneReport z = listed(kA, {"10.0.0.9"});
+  z.plan.changes.creates = {{"192.0.2.10", "gcp", "us-central1"}};
+  z.plan.changes.updates = {{{"10.0.0.5", "aws", "us-east-1"}, {"10.0.0.5", "aws", "eu-west-1"}}};
   return z;
 }
 
@@ -122,9 +127,7 @@ TEST(ReviewedPlanApplier, PassesOnlyTheReviewedChanges) {
 
 TEST(ReviewedPlanApplier, ComparesCreatesAndUpdatesToo) {
   CycleReport c;
-  ZoneReport z = listed(kA, {"10.0.0.9"});
-  z.plan.changes.creates = {{"192.0.2.10", "gcp", "us-central1"}};
-  z.plan.changes.updates = {{{"10.0.0.5", "aws", "us-east-1"}, {"10.0.0.5", "aws", "eu-west-1"}}};
+  ZoneReport z = creates_updates_and_deletes();
   c.zones = {z};
   const PlanDocument reviewed = reviewed_of(c);
   RecordingApplier inner;
@@ -147,9 +150,7 @@ TEST(ReviewedPlanApplier, ComparesCreatesAndUpdatesToo) {
 
 TEST(FormatPlanReport, DryRunShowsCreatesUpdatesAndDeletes) {
   CycleReport c;
-  ZoneReport z = listed(kA, {"10.0.0.9"});
-  z.plan.changes.creates = {{"192.0.2.10", "gcp", "us-central1"}};
-  z.plan.changes.updates = {{{"10.0.0.5", "aws", "us-east-1"}, {"10.0.0.5", "aws", "eu-west-1"}}};
+  ZoneReport z = creates_updates_and_deletes();
   c.zones = {z};
   const std::string report = format_plan_report(c, true);
   EXPECT_THAT(report, HasSubstr("  would create 192.0.2.10 gcp/us-central1\n"

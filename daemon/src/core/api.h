@@ -2,6 +2,7 @@
 // cache_v1_api.cpp and origin_v2_api.cpp are the two implementations; make_zone_api picks one.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "core/duration.h"
+#include "core/enum_names.h"
 #include "core/status.h"
 
 namespace orc {
@@ -24,10 +26,22 @@ struct Mapping {
 
 // The operations, as they are labelled in metrics and logs.
 enum class Operation { kList, kBatchDelete, kGet, kBatchUpsert, kSupportedRegions };
+inline constexpr std::array kOperationNames = {
+    EnumName{Operation::kList, "list"},
+    EnumName{Operation::kBatchDelete, "batch_delete"},
+    EnumName{Operation::kGet, "get"},
+    EnumName{Operation::kBatchUpsert, "batch_upsert"},
+    EnumName{Operation::kSupportedRegions, "supported_regions"},
+};
 // list | batch_delete | get | batch_upsert | supported_regions
 std::string_view to_string(Operation op);
 
 enum class RetryReason { kRateLimited, kServerError, kTransport };
+inline constexpr std::array kRetryReasonNames = {
+    EnumName{RetryReason::kRateLimited, "rate_limited"},
+    EnumName{RetryReason::kServerError, "server_error"},
+    EnumName{RetryReason::kTransport, "transport"},
+};
 std::string_view to_string(RetryReason reason);  // rate_limited | server_error | transport
 
 struct ApiError {

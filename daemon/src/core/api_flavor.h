@@ -3,30 +3,28 @@
 // name them, none of them through another's header.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string_view>
+
+#include "core/enum_names.h"
 
 namespace orc {
 
 enum class ApiFlavor { kCacheV1, kOriginV2 };
+inline constexpr std::array kApiFlavorNames = {
+    EnumName{ApiFlavor::kCacheV1, "cache-v1"},
+    EnumName{ApiFlavor::kOriginV2, "origin-v2"},
+};
 
 // "cache-v1" | "origin-v2".
 constexpr std::string_view to_string(ApiFlavor flavor) {
-  switch (flavor) {
-    case ApiFlavor::kCacheV1:
-      return "cache-v1";
-    case ApiFlavor::kOriginV2:
-      return "origin-v2";
-  }
-  return "unknown";
+  return enum_name(kApiFlavorNames, flavor);
 }
 
 // The flavor of a name to_string gives; nullopt for any other text.
 constexpr std::optional<ApiFlavor> parse_api_flavor(std::string_view name) {
-  for (const ApiFlavor flavor : {ApiFlavor::kCacheV1, ApiFlavor::kOriginV2}) {
-    if (to_string(flavor) == name) return flavor;
-  }
-  return std::nullopt;
+  return enum_from_name(kApiFlavorNames, name);
 }
 
 }  // namespace orc

@@ -11,31 +11,11 @@ namespace orc {
 using nlohmann::json;
 
 std::string_view to_string(Operation op) {
-  switch (op) {
-    case Operation::kList:
-      return "list";
-    case Operation::kBatchDelete:
-      return "batch_delete";
-    case Operation::kGet:
-      return "get";
-    case Operation::kBatchUpsert:
-      return "batch_upsert";
-    case Operation::kSupportedRegions:
-      return "supported_regions";
-  }
-  return "unknown";
+  return enum_name(kOperationNames, op);
 }
 
 std::string_view to_string(RetryReason reason) {
-  switch (reason) {
-    case RetryReason::kRateLimited:
-      return "rate_limited";
-    case RetryReason::kServerError:
-      return "server_error";
-    case RetryReason::kTransport:
-      return "transport";
-  }
-  return "unknown";
+  return enum_name(kRetryReasonNames, reason);
 }
 
 ApiError ApiError::cancelled() {

@@ -24,15 +24,7 @@ namespace orc {
 namespace fs = std::filesystem;
 
 std::string_view to_string(ZoneSeriesMode mode) {
-  switch (mode) {
-    case ZoneSeriesMode::kAll:
-      return "all";
-    case ZoneSeriesMode::kFailing:
-      return "failing";
-    case ZoneSeriesMode::kNone:
-      return "none";
-  }
-  return "unknown";
+  return enum_name(kZoneSeriesModeNames, mode);
 }
 
 std::string api_flavor_warning(const Config& config) {
@@ -280,6 +272,15 @@ std::size_t one_of(yaml::Reader& r, const yaml::Value& v,
   r.fail_value(v, what);
 }
 
+// The enumerator `table` names by the value (`what` lists the names).
+template <typename Table>
+typename Table::value_type::enum_type named(yaml::Reader& r, const yaml::Value& v,
+                                            const Table& table, const char* what) {
+  const auto value = enum_from_name(table, string(r, v, what));
+  if (!value) r.fail_value(v, what);
+  return *value;
+}
+
 // --- The file's keys -------------------------------------------------------------------------
 
 constexpr Millis kMaxBackoff{60 * 60 * 1000};  // reconcile.retry's backoffs
@@ -363,10 +364,7 @@ class ConfigParser {
              })
         .key("api_flavor",
              [&cf](Reader& r, const Value& v) {
-               constexpr const char* kWhat = "must be cache-v1 or origin-v2";
-               const auto flavor = parse_api_flavor(string(r, v, kWhat));
-               if (!flavor) r.fail_value(v, kWhat);
-               cf.api_flavor = *flavor;
+               cf.api_flavor = named(r, v, kApiFlavorNames, "must be cache-v1 or origin-v2");
              })
         .key("token_file",
              [this, &cf](Reader& r, const Value& v) { cf.token_file = file_path(r, v); })
@@ -427,10 +425,7 @@ class ConfigParser {
         // The policy (policy.h) and the update guard's limit.
         .key("policy",
              [&rc](Reader& r, const Value& v) {
-               constexpr const char* kWhat = "must be prune or sync";
-               const auto p = parse_policy(string(r, v, kWhat));
-               if (!p) r.fail_value(v, kWhat);
-               rc.policy = *p;
+               rc.policy = named(r, v, kPolicyNames, "must be prune or sync");
              })
         .key("max_update_fraction",
              [&rc](Reader& r, const Value& v) {
@@ -481,18 +476,14 @@ class ConfigParser {
                one_of(r, v, {"trace", "debug", "info", "warn", "error"}, kWhat);
              })
         .key("format", [&lc](Reader& r, const Value& v) {
-          constexpr LogFormat kFormats[] = {LogFormat::kText, LogFormat::kJson};
-          lc.format = kFormats[one_of(r, v, {"text", "json"}, "must be text or json")];
+          lc.format = named(r, v, kLogFormatNames, "must be text or json");
         });
 
     leader_election(c.leader_election);
 
     MetricsConfig& mc = c.metrics;
     metrics_.key("zone_series", [&mc](Reader& r, const Value& v) {
-      constexpr ZoneSeriesMode kModes[] = {ZoneSeriesMode::kAll, ZoneSeriesMode::kFailing,
-                                           ZoneSeriesMode::kNone};
-      mc.zone_series =
-          kModes[one_of(r, v, {"all", "failing", "none"}, "must be all, failing or none")];
+      mc.zone_series = named(r, v, kZoneSeriesModeNames, "must be all, failing or none");
     });
   }
 

@@ -3,6 +3,7 @@
 // (as a dotted path, e.g. "reconcile.retry.max_attempts") and the offending value.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "core/backoff.h"
 #include "core/credentials.h"
 #include "core/duration.h"
+#include "core/enum_names.h"
 #include "core/policy.h"
 #include "core/status.h"
 
@@ -26,6 +28,10 @@ class ConfigError : public std::runtime_error {
 };
 
 enum class LogFormat { kText, kJson };
+inline constexpr std::array kLogFormatNames = {
+    EnumName{LogFormat::kText, "text"},
+    EnumName{LogFormat::kJson, "json"},
+};
 
 struct CloudflareConfig {
   std::string api_base = "https://api.cloudflare.com/client/v4";  // no trailing slash kept
@@ -85,6 +91,11 @@ struct LeaderElectionConfig {
 
 // Which zones get their own series on /metrics (fleet-wide aggregates are always there).
 enum class ZoneSeriesMode { kAll, kFailing, kNone };
+inline constexpr std::array kZoneSeriesModeNames = {
+    EnumName{ZoneSeriesMode::kAll, "all"},
+    EnumName{ZoneSeriesMode::kFailing, "failing"},
+    EnumName{ZoneSeriesMode::kNone, "none"},
+};
 std::string_view to_string(ZoneSeriesMode mode);  // "all" | "failing" | "none"
 
 struct MetricsConfig {

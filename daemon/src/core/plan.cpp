@@ -21,19 +21,11 @@ bool in_scope(const DesiredZone& desired, const IpAddress& ip) {
 }  // namespace
 
 std::string_view to_string(Policy policy) {
-  switch (policy) {
-    case Policy::kPrune:
-      return "prune";
-    case Policy::kSync:
-      return "sync";
-  }
-  return "unknown";
+  return enum_name(kPolicyNames, policy);
 }
 
 std::optional<Policy> parse_policy(std::string_view text) {
-  if (text == "prune") return Policy::kPrune;
-  if (text == "sync") return Policy::kSync;
-  return std::nullopt;
+  return enum_from_name(kPolicyNames, text);
 }
 
 ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired, Policy policy) {

@@ -286,15 +286,7 @@ PlanZone read_zone(const Reader& r, const json& v, const std::string& key) {
 }  // namespace
 
 std::string_view to_string(PlanZoneStatus status) {
-  switch (status) {
-    case PlanZoneStatus::kPlanned:
-      return "planned";
-    case PlanZoneStatus::kBlocked:
-      return "blocked";
-    case PlanZoneStatus::kFailed:
-      return "failed";
-  }
-  return "failed";
+  return enum_name(kPlanZoneStatusNames, status, "failed");
 }
 
 ChangeSet canonical_order(ChangeSet c) {

@@ -6,6 +6,7 @@
 // the README ("Plans as JSON") and by schemas/plan.schema.json.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <stdexcept>
@@ -16,6 +17,7 @@
 #include "core/change_set.h"
 #include "core/clock.h"
 #include "core/duration.h"
+#include "core/enum_names.h"
 #include "core/policy.h"
 
 namespace orc {
@@ -39,6 +41,11 @@ enum class PlanZoneStatus {
   kPlanned,  // listed and planned; the changes are what a run would send
   kBlocked,  // listed and planned, but the safety guard blocked the zone
   kFailed,   // the zone could not be listed: no plan
+};
+inline constexpr std::array kPlanZoneStatusNames = {
+    EnumName{PlanZoneStatus::kPlanned, "planned"},
+    EnumName{PlanZoneStatus::kBlocked, "blocked"},
+    EnumName{PlanZoneStatus::kFailed, "failed"},
 };
 std::string_view to_string(PlanZoneStatus status);  // planned | blocked | failed
 

@@ -4,12 +4,19 @@
 //          and updates mappings whose vendor or region differs from the desired origin's.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string_view>
+
+#include "core/enum_names.h"
 
 namespace orc {
 
 enum class Policy { kPrune, kSync };
+inline constexpr std::array kPolicyNames = {
+    EnumName{Policy::kPrune, "prune"},
+    EnumName{Policy::kSync, "sync"},
+};
 
 std::string_view to_string(Policy policy);  // prune | sync
 // "prune" or "sync"; nullopt for anything else.

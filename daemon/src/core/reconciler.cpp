@@ -187,17 +187,7 @@ void ChangeSetApplier::remove(const std::string& zone_id, const std::vector<std:
 }
 
 std::string_view to_string(ZoneOutcome outcome) {
-  switch (outcome) {
-    case ZoneOutcome::kSuccess:
-      return "success";
-    case ZoneOutcome::kFailure:
-      return "failure";
-    case ZoneOutcome::kBlocked:
-      return "blocked";
-    case ZoneOutcome::kDryRun:
-      return "dry_run";
-  }
-  return "unknown";
+  return enum_name(kZoneOutcomeNames, outcome);
 }
 
 std::size_t CycleReport::count(ZoneOutcome outcome) const {

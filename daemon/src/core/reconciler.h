@@ -3,6 +3,7 @@
 // plan, the API and the observer (metrics).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include "core/api.h"
 #include "core/clock.h"
 #include "core/desired_state.h"
+#include "core/enum_names.h"
 #include "core/plan.h"
 #include "core/zone_queue.h"
 
@@ -87,6 +89,12 @@ class DryRunApplier final : public PlanApplier {
 };
 
 enum class ZoneOutcome { kSuccess, kFailure, kBlocked, kDryRun };
+inline constexpr std::array kZoneOutcomeNames = {
+    EnumName{ZoneOutcome::kSuccess, "success"},
+    EnumName{ZoneOutcome::kFailure, "failure"},
+    EnumName{ZoneOutcome::kBlocked, "blocked"},
+    EnumName{ZoneOutcome::kDryRun, "dry_run"},
+};
 std::string_view to_string(ZoneOutcome outcome);  // success | failure | blocked | dry_run
 
 struct ZoneReport {

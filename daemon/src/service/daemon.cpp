@@ -13,6 +13,7 @@
 #include "core/redact.h"
 #include "core/reviewed_plan.h"
 #include "core/zone_queue.h"
+#include "service/desired_condition.h"
 #include "service/plan_report.h"
 #include "status/health.h"
 #include "status/http_server.h"
@@ -25,22 +26,6 @@ namespace {
 
 constexpr auto kPollStep = std::chrono::seconds(1);          // desired-state polling, health beats
 constexpr auto kMinDueWait = std::chrono::milliseconds(10);  // a settle deadline already past
-
-// The desired-state file as /healthz reports it.
-enum class DesiredCondition { kValid, kHeld, kInvalid, kUnreadable };
-const char* to_string(DesiredCondition c) {
-  switch (c) {
-    case DesiredCondition::kValid:
-      return "valid";
-    case DesiredCondition::kHeld:
-      return "held";
-    case DesiredCondition::kInvalid:
-      return "invalid";
-    case DesiredCondition::kUnreadable:
-      return "unreadable";
-  }
-  return "unknown";
-}
 
 // Forwards API events to the metrics and counts them as progress for /healthz.
 class ProgressObserver final : public ApiObserver {
@@ -222,7 +207,7 @@ HealthAnswer Daemon::Impl::health_answer() {
     body["last_cycle"] = last_summary;
   }
   body["zones"] = zone_count.load();  // of the desired state in force
-  body["desired_state"] = to_string(condition.load());
+  body["desired_state"] = std::string(to_string(condition.load()));
   return {ok, body.dump()};
 }
 
