@@ -56,6 +56,12 @@ TEST(CutShortByStop, OnlyCancelledRequestsCount) {
   ZoneReport with_items = delete_cancelled(kA);
   with_items.applied.failed.push_back({"192.0.2.1", {1000, "internal"}});
   EXPECT_FALSE(cut_short_by_stop(with_items)) << "items the API refused are failures";
+  ZoneReport with_upserts = delete_cancelled(kA);
+  with_upserts.applied.upsert_failed.push_back({"192.0.2.2", {1000, "unsupported region"}});
+  EXPECT_FALSE(cut_short_by_stop(with_upserts)) << "refused upserts are failures too";
+  CycleReport c;
+  c.zones = {with_upserts};
+  EXPECT_EQ(once_exit_status(c, /*stopped=*/true), 1);
   ZoneReport other_error = delete_cancelled(kA);
   other_error.applied.error->kind = ApiError::Kind::kRetryable;
   EXPECT_FALSE(cut_short_by_stop(other_error));

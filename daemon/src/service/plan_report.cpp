@@ -14,7 +14,10 @@
 namespace orc {
 
 bool cut_short_by_stop(const ZoneReport& zone) {
-  if (zone.outcome != ZoneOutcome::kFailure || !zone.applied.failed.empty()) return false;
+  if (zone.outcome != ZoneOutcome::kFailure || !zone.applied.failed.empty() ||
+      !zone.applied.upsert_failed.empty()) {
+    return false;
+  }
   if (zone.applied.error) return zone.applied.error->kind == ApiError::Kind::kCancelled;
   // A listing abandoned for the stop: the report keeps only the error's text.
   static const std::string kCancelled = ApiError::cancelled().describe();
@@ -26,7 +29,7 @@ int once_exit_status(const CycleReport& cycle, bool stopped) {
   bool failed = false;
   bool blocked = false;
   for (const auto& z : cycle.zones) {
-    if (!z.applied.failed.empty()) failed = true;
+    if (!z.applied.failed.empty() || !z.applied.upsert_failed.empty()) failed = true;
     if (z.outcome == ZoneOutcome::kFailure && !cut_short_by_stop(z)) failed = true;
     if (z.outcome == ZoneOutcome::kBlocked) blocked = true;
   }
