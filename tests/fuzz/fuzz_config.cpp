@@ -71,7 +71,7 @@ void check_ranges(const orc::Config& c) {
         "log level accepted: " + l);
 }
 
-std::string write(const orc::Config& c) {
+std::string write_config(const orc::Config& c) {
   const auto& cf = c.cloudflare;
   const auto& r = c.reconcile;
   std::string out = "cloudflare:\n";
@@ -141,7 +141,7 @@ bool same(const orc::Config& a, const orc::Config& b) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto parse = [](std::string_view t) { return orc::parse_config(t, std::string(kFile)); };
-  orc::fuzz::check_round_trip<orc::ConfigError>(text, kFile, parse, check_ranges, write, same,
-                                                "the configuration");
+  orc::fuzz::check_round_trip<orc::ConfigError>(text, kFile, parse, check_ranges, write_config,
+                                                same, "the configuration");
   return 0;
 }

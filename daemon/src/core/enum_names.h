@@ -17,6 +17,10 @@ struct EnumName {
   Enum value;
   std::string_view name;
 };
+// Spelled out for compilers without class template argument deduction for aggregates (clang
+// before 17, which the fuzz preset may use).
+template <typename Enum>
+EnumName(Enum, const char*) -> EnumName<Enum>;
 
 // The name `value` has in `table`, or `fallback` for a value the table does not list.
 template <typename Table, typename Enum>
