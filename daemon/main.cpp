@@ -376,10 +376,10 @@ int main(int argc, char** argv) {
   try {
     std::unique_ptr<orc::LeaseRuntime> lease;
     if (lease_settings) lease = std::make_unique<orc::LeaseRuntime>(*lease_settings);
-    orc::Daemon daemon(std::move(config), std::move(credentials), std::move(desired), options,
-                       {clock, sleeper, random, http, abort_transfers, desired_file, *notifier,
-                        lease ? static_cast<orc::Leadership&>(lease->leadership) : leadership,
-                        threads, lease ? &lease->leadership : nullptr});
+    orc::Daemon daemon(
+        std::move(config), std::move(credentials), std::move(desired), options,
+        {clock, sleeper, random, http, abort_transfers, desired_file, *notifier,
+         lease ? static_cast<orc::Leadership&>(lease->leadership) : leadership, threads});
     std::atomic<bool> done{false};
     std::thread signal_thread([&] {
       const timespec tick{0, 200 * 1000 * 1000};

@@ -292,7 +292,7 @@ class ServiceLoop : public ::testing::Test {
     credentials.token = kToken;
     daemon_.emplace(std::move(config), credentials, file_.parsed(), RunOptions{},
                     DaemonDeps{time_, time_, random_, http_, abort_, file_, *notifier_,
-                               leadership != nullptr ? *leadership : always_, time_, nullptr});
+                               leadership != nullptr ? *leadership : always_, time_});
     loop_ = time_.start([this] {
       status_ = daemon_->run();
       ended_at_ = time_.monotonic();

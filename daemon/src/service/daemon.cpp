@@ -76,7 +76,8 @@ struct Daemon::Impl {
         desired_file(deps.desired_file),
         notifier(deps.notifier),
         leadership(deps.leadership),
-        lease(deps.lease),
+        // What only a Lease has (its health, transitions, who holds it); null without one.
+        lease(dynamic_cast<LeaseLeadership*>(&deps.leadership)),
         threads(deps.threads),
         limiter(config.cloudflare.requests_per_second, clock, sleeper,
                 config.cloudflare.budget_headroom),

@@ -59,9 +59,6 @@ struct DaemonDeps {
   ServiceNotifier& notifier;
   Leadership& leadership;
   ThreadStarter& threads;
-  // With leader election: the same object as `leadership`, for what only a Lease has (its
-  // health, transitions, who holds it); null without.
-  LeaseLeadership* lease;
 };
 
 struct RunOptions {
