@@ -40,13 +40,6 @@ class SettledReadsTest(IntegrationTest):
         d.start().wait_log("cycle done")
         return api, d
 
-    @staticmethod
-    def hold_removal(d, keep):
-        """Shrinks the desired state to its first `keep` mappings and waits until it is held."""
-        d.write_desired({ZONE: ips(0, keep)})
-        wait_for(lambda: d.metric("origin_reconciler_desired_state_held") == 1, 10,
-                 "desired_state_held == 1")
-
     def test_a_slowly_streamed_file_never_deletes_a_finally_desired_origin(self):
         # A settle period of 1 s. The file is rewritten in place over 1.3 s (a chunk of two
         # origins every 100 ms: ten chunks to a settle period), as
@@ -114,16 +107,6 @@ class SettledReadsTest(IntegrationTest):
                       d.log_text())
         self.assertEqual(d.metric("origin_reconciler_desired_state_held"), 0)
         self.assertEqual(healthz(d)[1]["desired_state"], "valid")
-
-    def test_sighup_confirms_a_held_change_at_once(self):
-        api, d = self.start_at_8_mappings(hold_confirm_period="1h")
-        self.hold_removal(d, keep=2)
-        self.assertEqual(api.requests("batch_delete"), [])
-        d.signal(signal.SIGHUP)
-        wait_for(lambda: api.live() == set(ips(0, 2)), 10, "the prune after SIGHUP")
-        self.assertIn("desired state reloaded (SIGHUP, which confirms the held change)",
-                      d.log_text())
-        self.assertEqual(d.metric("origin_reconciler_desired_state_held"), 0)
 
 
 class VanishingAndOddFilesTest(IntegrationTest):

@@ -938,5 +938,22 @@ TEST_F(ScriptedLoop, AStopDuringASlowRequestLetsItFinishAndUsesItsAnswer) {
   EXPECT_EQ(status_, 0);
 }
 
+TEST_F(ScriptedLoop, SighupConfirmsAHeldChangeAtOnceAndSaysSo) {
+  Config config = loop_config();
+  config.reconcile.max_delete_fraction = 0.3;  // removing 1 of 3 origins is held
+  start_scripted(config);
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
+  time_.advance_to(t0() + seconds(20) + milliseconds(500));
+  EXPECT_EQ(log_->count("desired state change held"), 1);
+  EXPECT_FALSE(http_.deleted_at("10.0.0.3").has_value());
+  daemon_->request_reload();
+  const MonoTime sighup = time_.monotonic();
+  stop_at(t0() + seconds(30) + milliseconds(500));
+  EXPECT_EQ(http_.deleted_at("10.0.0.3"), sighup);
+  EXPECT_EQ(log_->count("desired state reloaded (SIGHUP, which confirms the held change)"), 1)
+      << log_->text();
+}
+
 }  // namespace
 }  // namespace orc
