@@ -4,9 +4,14 @@
 // of simulated time in milliseconds of wall time.
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -559,6 +564,395 @@ TEST_F(ChangesFirst, SighupTakesAHeldChangeMidCycleAndChangesGoFirst) {
   ASSERT_TRUE(deleted.has_value());
   EXPECT_GE(*deleted, sighup);
   EXPECT_LE(*deleted, sighup + seconds(4));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The loop's decisions the integration tests used to time from outside with real sleeps: a
+// held change confirmed by time or replaced, an invalid or vanished file kept out and reported
+// once, SIGHUP re-reading what polling cannot see, a failed zone retried next cycle, a stop
+// during a slow request. These tests also read the loop's log.
+
+// The log lines of one test (the default logger is swapped in for the test and back after).
+class CapturedLog final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::string text() {
+    std::lock_guard lock(mutex_);
+    return text_;
+  }
+  // How many times `what` occurs in the log.
+  int count(const std::string& what) {
+    const std::string all = text();
+    int n = 0;
+    for (auto at = all.find(what); at != std::string::npos; at = all.find(what, at + 1)) ++n;
+    return n;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    text_.append(formatted.data(), formatted.size());
+  }
+  void flush_() override {}
+
+ private:
+  std::string text_;
+};
+
+// A desired-state file that can also vanish, or change without its stamp changing.
+class ScriptedDesiredFile final : public DesiredFileAccess {
+ public:
+  explicit ScriptedDesiredFile(std::string text) { write(std::move(text)); }
+  // A new version, as a write and an atomic rename make it.
+  void write(std::string text) {
+    std::lock_guard lock(mu_);
+    text_ = std::move(text);
+    present_ = true;
+    stamp_.device = 1;
+    ++stamp_.inode;
+    stamp_.size = static_cast<std::int64_t>(text_.size());
+    stamp_.mtime_ns += 1'000'000;
+  }
+  // New content under the old stamp (an edit of the same size within the same mtime tick):
+  // only reading the file tells.
+  void write_keeping_stamp(std::string text) {
+    std::lock_guard lock(mu_);
+    text_ = std::move(text);
+  }
+  // rm desired.yaml
+  void remove() {
+    std::lock_guard lock(mu_);
+    present_ = false;
+  }
+  DesiredFile parsed() {
+    std::lock_guard lock(mu_);
+    return {parse_desired_state(text_, "desired.yaml"), {stamp_, content_hash(text_)}, {}};
+  }
+  StatusOr<FileStamp> stat() override {
+    std::lock_guard lock(mu_);
+    if (!present_) return Error{"No such file or directory"};
+    return stamp_;
+  }
+  StatusOr<FileContents> read() override {
+    std::lock_guard lock(mu_);
+    if (!present_) return Error{"No such file or directory"};
+    return FileContents{text_, stamp_};
+  }
+
+ private:
+  std::mutex mu_;
+  std::string text_;
+  FileStamp stamp_;
+  bool present_ = true;
+};
+
+// Batch deletes that take `latency` to answer (a slow API), cut short only by the transfer
+// abort token; everything else goes straight to the stand-in.
+class SlowDeletes final : public HttpClient {
+ public:
+  SlowDeletes(HttpClient& inner, SimulatedTime& time, std::stop_token abort, Millis latency)
+      : inner_(inner), time_(time), abort_(std::move(abort)), latency_(latency) {}
+  HttpResponse perform(const HttpRequest& request, Millis timeout) override {
+    if (request.method == "DELETE") ++started;
+    if (request.method == "DELETE" && !time_.sleep_for(latency_, abort_)) {
+      aborted = true;
+      HttpResponse response;
+      response.transport_error = "Callback aborted";
+      return response;
+    }
+    return inner_.perform(request, timeout);
+  }
+  std::atomic<int> started{0};
+  std::atomic<bool> aborted{false};
+
+ private:
+  HttpClient& inner_;
+  SimulatedTime& time_;
+  std::stop_token abort_;
+  Millis latency_;
+};
+
+class ScriptedLoop : public ServiceLoop {
+ protected:
+  void SetUp() override {
+    previous_logger_ = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("service-loop-test", log_));
+  }
+  void TearDown() override {
+    if (loop_.joinable()) {  // a test that failed half-way: stop the loop before the swap
+      daemon_->request_stop();
+      time_.leave();
+      loop_.join();
+    }
+    spdlog::set_default_logger(previous_logger_);
+  }
+
+  // The loop on `scripted_`, sending through `http` (the stand-in by default).
+  void start_scripted(Config config = loop_config(), HttpClient* http = nullptr) {
+    notifier_.emplace(time_, std::nullopt);
+    Credentials credentials;
+    credentials.token = kToken;
+    daemon_.emplace(std::move(config), credentials, scripted_.parsed(), RunOptions{},
+                    DaemonDeps{time_, time_, random_, http != nullptr ? *http : http_, abort_,
+                               scripted_, *notifier_, always_, time_});
+    loop_ = time_.start([this] {
+      status_ = daemon_->run();
+      ended_at_ = time_.monotonic();
+    });
+  }
+
+  // The stand-in's PUT /__admin/faults, before the loop starts.
+  void set_faults(const std::string& plan) {
+    const auto answer =
+        http_.perform({"PUT", std::string(kHost) + "/__admin/faults", {}, plan}, seconds(1));
+    ASSERT_EQ(answer.status, 200) << answer.body;
+  }
+
+  std::shared_ptr<CapturedLog> log_ = std::make_shared<CapturedLog>();
+  std::shared_ptr<spdlog::logger> previous_logger_;
+  ScriptedDesiredFile scripted_{desired_yaml({"10.0.0.1", "10.0.0.2", "10.0.0.3"})};
+};
+
+std::string invalid_yaml() {
+  return std::string("zones:\n  - zone_id: ") + kZone + "\n    origins: [10.0.0.1, 10.0.0.300]\n";
+}
+
+TEST_F(ScriptedLoop, AHeldChangeTakesEffectOnceUnchangedForTheConfirmationPeriod) {
+  Config config = loop_config();
+  config.reconcile.max_delete_fraction = 0.3;  // removing 1 of 3 origins is held
+  config.reconcile.hold_confirm_period = seconds(30);
+  start_scripted(config);
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
+  const MonoTime written = time_.monotonic();
+  time_.advance_to(t0() + seconds(40) + milliseconds(500));  // held since about 12.5 s
+  EXPECT_EQ(log_->count("desired state change held"), 1);
+  EXPECT_EQ(log_->count("stays unchanged for 30s"), 1);
+  EXPECT_FALSE(http_.deleted_at("10.0.0.3").has_value());
+  stop_at(t0() + seconds(55) + milliseconds(500));
+
+  // Settled (2 s), then unchanged for the confirmation period (30 s), looked at when that
+  // period ends, and reconciled at once rather than at the next interval (60 s).
+  const auto deleted = http_.deleted_at("10.0.0.3");
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_GE(*deleted, written + seconds(32));
+  EXPECT_LE(*deleted, written + seconds(33) + milliseconds(10));
+  const auto lists = http_.sent("GET");
+  ASSERT_EQ(lists.size(), 2u);
+  EXPECT_EQ(lists[1].at, *deleted);
+  EXPECT_EQ(log_->count("desired state reloaded (held change confirmed: unchanged for 30s)"), 1);
+  EXPECT_EQ(log_->count("desired state change held"), 1);  // announced once, not every poll
+  EXPECT_TRUE(notifier_->times("reloading").empty());
+}
+
+TEST_F(ScriptedLoop, AHeldChangeEditedAgainIsDroppedAndTheNewVersionSettles) {
+  Config config = loop_config();
+  config.reconcile.max_delete_fraction = 0.4;  // removing 2 of 3 origins is held, 1 of 3 is not
+  start_scripted(config);
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  scripted_.write(desired_yaml({"10.0.0.1"}));
+  time_.advance_to(t0() + seconds(20) + milliseconds(500));
+  EXPECT_EQ(log_->count("desired state change held"), 1);
+  // The writer had only paused: its next write replaces the held version.
+  scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
+  const MonoTime rewritten = time_.monotonic();
+  stop_at(t0() + seconds(50) + milliseconds(500));
+
+  EXPECT_FALSE(http_.deleted_at("10.0.0.2").has_value());  // the held version never acted
+  const auto deleted = http_.deleted_at("10.0.0.3");
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_GE(*deleted, rewritten + seconds(2));
+  EXPECT_LE(*deleted, rewritten + seconds(3) + milliseconds(10));
+  EXPECT_EQ(log_->count("the held change is dropped"), 1);
+  EXPECT_EQ(log_->count("desired state reloaded (file changed)"), 1);
+}
+
+TEST_F(ScriptedLoop, AnInvalidFileIsReportedOnceAndTheLastValidStateKept) {
+  start_scripted();
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  scripted_.write(invalid_yaml());
+  time_.advance_to(t0() + seconds(70) + milliseconds(500));  // many polls, and a cycle at 60 s
+  EXPECT_EQ(log_->count("desired state not reloaded (file changed)"), 1) << log_->text();
+  EXPECT_EQ(log_->count("10.0.0.300"), 1);
+  EXPECT_EQ(log_->count("keeping the last valid one (1 zones)"), 1);
+  EXPECT_EQ(http_.sent("GET").size(), 2u);     // the cycle at 60 s ran on the last valid state
+  EXPECT_EQ(http_.sent("DELETE").size(), 1u);  // the first cycle's prune of 10.0.0.4 alone
+  // A valid file again is taken like any change.
+  scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
+  const MonoTime fixed = time_.monotonic();
+  stop_at(t0() + seconds(100) + milliseconds(500));
+
+  const auto deleted = http_.deleted_at("10.0.0.3");
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_GE(*deleted, fixed + seconds(2));
+  EXPECT_LE(*deleted, fixed + seconds(3) + milliseconds(10));
+  EXPECT_EQ(log_->count("desired state reloaded (file changed)"), 1);
+}
+
+TEST_F(ScriptedLoop, SighupKeepsAnInvalidFileOutAndTakesAValidOneAtOnce) {
+  start_scripted();
+  // Off the loop's poll grid (which a SIGHUP moves), so a write and a poll never tie.
+  time_.advance_to(t0() + seconds(10) + milliseconds(300));
+  scripted_.write(invalid_yaml());
+  daemon_->request_reload();
+  const MonoTime first = time_.monotonic();
+  time_.advance_to(t0() + seconds(30) + milliseconds(700));
+  EXPECT_EQ(log_->count("desired state not reloaded (SIGHUP)"), 1) << log_->text();
+  EXPECT_EQ(log_->count("10.0.0.300"), 1);
+  EXPECT_EQ(log_->count("desired state not reloaded"), 1);  // polling does not report it again
+  EXPECT_EQ(http_.sent("DELETE").size(), 1u);               // nothing on the broken file
+
+  scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
+  daemon_->request_reload();
+  const MonoTime second = time_.monotonic();
+  stop_at(t0() + seconds(40) + milliseconds(500));
+
+  // Taken at once: SIGHUP says the file is complete, so there is no settle period.
+  EXPECT_EQ(http_.deleted_at("10.0.0.3"), second);
+  EXPECT_EQ(log_->count("desired state reloaded (SIGHUP)"), 1);
+  EXPECT_EQ(notifier_->times("reloading"), (std::vector<MonoTime>{first, second}));
+  EXPECT_EQ(notifier_->times("ready").size(), 3u);  // at start, and after each reload
+}
+
+TEST_F(ScriptedLoop, SighupRereadsAFileWhoseStampDidNotChange) {
+  start_scripted();
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  scripted_.write_keeping_stamp(desired_yaml({"10.0.0.1", "10.0.0.2"}));
+  time_.advance_to(t0() + seconds(30) + milliseconds(500));
+  EXPECT_FALSE(http_.deleted_at("10.0.0.3").has_value());  // polls look at the stamp alone
+  daemon_->request_reload();
+  const MonoTime sighup = time_.monotonic();
+  stop_at(t0() + seconds(40) + milliseconds(500));
+  EXPECT_EQ(http_.deleted_at("10.0.0.3"), sighup);
+  EXPECT_EQ(log_->count("desired state reloaded (SIGHUP)"), 1);
+}
+
+TEST_F(ScriptedLoop, ADeletedFileIsReportedOnceTheLastStateKeptAndItsReturnIsNoChange) {
+  start_scripted();
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  scripted_.remove();
+  time_.advance_to(t0() + seconds(70) + milliseconds(500));  // many polls, and a cycle at 60 s
+  EXPECT_EQ(log_->count("cannot be read"), 1) << log_->text();
+  EXPECT_EQ(log_->count("desired.yaml cannot be read: No such file or directory; keeping the "
+                        "last valid desired state (1 zones)"),
+            1);
+  EXPECT_EQ(http_.sent("GET").size(), 2u);     // the cycle at 60 s ran on the last valid state
+  EXPECT_EQ(http_.sent("DELETE").size(), 1u);  // the first cycle's prune of 10.0.0.4 alone
+
+  // Back as it was: said once, nothing to reload, nothing deleted.
+  scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2", "10.0.0.3"}));
+  time_.advance_to(t0() + seconds(100) + milliseconds(500));
+  EXPECT_EQ(log_->count("is back"), 1) << log_->text();
+  EXPECT_EQ(log_->count("desired state reloaded"), 0);
+  EXPECT_EQ(http_.sent("DELETE").size(), 1u);
+
+  // And changes are taken again.
+  scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
+  const MonoTime changed = time_.monotonic();
+  stop_at(t0() + seconds(110) + milliseconds(500));
+  const auto deleted = http_.deleted_at("10.0.0.3");
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_GE(*deleted, changed + seconds(2));
+  EXPECT_LE(*deleted, changed + seconds(3) + milliseconds(10));
+  EXPECT_EQ(log_->count("cannot be read"), 1);
+}
+
+TEST_F(ScriptedLoop, AFileStreamedInChunksIsUsedOnlyOnceComplete) {
+  // 40 live mappings; the finished file keeps 38. It is written in place over 2.25 s, two
+  // origins every 250 ms, as `generate > desired.yaml` would: every prefix is valid YAML that
+  // lacks trailing origins.
+  std::vector<std::string> all;
+  nlohmann::json seed = {{"zones", {{kZone, nlohmann::json::array()}}}};
+  for (int h = 1; h <= 40; ++h) {
+    all.push_back("10.0.0." + std::to_string(h));
+    seed["zones"][kZone].push_back(
+        {{"ip", all.back()}, {"vendor", "aws"}, {"region", "us-east-1"}});
+  }
+  http_.seed(seed);
+  scripted_.write(desired_yaml(all));
+  start_scripted();
+  time_.advance_to(t0() + seconds(10) + milliseconds(300));
+  MonoTime last_write{};
+  for (std::size_t kept = 20; kept <= 38; kept += 2) {
+    if (kept > 20) time_.advance(milliseconds(250));
+    scripted_.write(desired_yaml({all.begin(), all.begin() + static_cast<std::ptrdiff_t>(kept)}));
+    last_write = time_.monotonic();
+  }
+  stop_at(t0() + seconds(30) + milliseconds(500));
+
+  for (int h = 1; h <= 38; ++h) {
+    EXPECT_FALSE(http_.deleted_at(all[h - 1]).has_value()) << all[h - 1] << " is desired";
+  }
+  for (const auto* ip : {"10.0.0.39", "10.0.0.40"}) {
+    const auto deleted = http_.deleted_at(ip);
+    ASSERT_TRUE(deleted.has_value()) << ip;
+    EXPECT_GE(*deleted, last_write + seconds(2)) << ip;
+    EXPECT_LE(*deleted, last_write + seconds(3) + milliseconds(10)) << ip;
+  }
+  EXPECT_EQ(log_->count("desired state reloaded (file changed)"), 1);
+  EXPECT_EQ(log_->count("desired state not reloaded"), 0);
+}
+
+TEST_F(ScriptedLoop, AZoneThatFailedIsRetriedAtTheNextCycleNotSooner) {
+  set_faults(R"({"rules": [{"operation": "list", "status": 502, "times": 4}]})");
+  Config config = loop_config();
+  config.reconcile.retry.max_attempts = 4;
+  start_scripted(config);
+  stop_at(t0() + seconds(100) + milliseconds(500));
+
+  // Four attempts in the first cycle, then the next one after the interval (60 s from the end
+  // of the failed cycle), which prunes.
+  const auto lists = http_.sent("GET");
+  ASSERT_EQ(lists.size(), 5u);
+  EXPECT_LT(lists[3].at - t0(), seconds(5));
+  EXPECT_GE(lists[4].at - lists[3].ended, seconds(60));
+  EXPECT_LE(lists[4].at - lists[3].ended, seconds(61));
+  const auto deleted = http_.deleted_at("10.0.0.4");
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_GE(*deleted, lists[4].at);
+  EXPECT_EQ(http_.sent("DELETE").size(), 1u);
+  EXPECT_EQ(log_->count("will retry next cycle"), 1);
+}
+
+TEST_F(ScriptedLoop, AStopDuringASlowRequestLetsItFinishAndUsesItsAnswer) {
+  SlowDeletes slow(http_, time_, abort_.get_token(), seconds(1));
+  start_scripted(loop_config(), &slow);
+  time_.advance_to(t0() + milliseconds(500));  // the first cycle's batch delete is in flight
+  ASSERT_EQ(http_.sent("GET").size(), 1u);
+  ASSERT_EQ(slow.started.load(), 1);
+  daemon_->request_stop();
+  const MonoTime stop = time_.monotonic();
+  time_.leave();
+  loop_.join();
+
+  // Finished within the grace, its answer read: the mapping is pruned and counted.
+  EXPECT_FALSE(slow.aborted.load());
+  EXPECT_FALSE(abort_.stop_requested());
+  const auto deletes = http_.sent("DELETE");
+  ASSERT_EQ(deletes.size(), 1u);
+  EXPECT_GT(deletes[0].at, stop);
+  EXPECT_LT(deletes[0].at, stop + kShutdownGrace);
+  EXPECT_EQ(log_->count("stale=1 pruned=1"), 1) << log_->text();
+  EXPECT_EQ(notifier_->times("stopping"), std::vector<MonoTime>{stop});
+  EXPECT_LE(ended_at_, deletes[0].ended + milliseconds(200));
+  EXPECT_EQ(status_, 0);
+}
+
+TEST_F(ScriptedLoop, SighupConfirmsAHeldChangeAtOnceAndSaysSo) {
+  Config config = loop_config();
+  config.reconcile.max_delete_fraction = 0.3;  // removing 1 of 3 origins is held
+  start_scripted(config);
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
+  time_.advance_to(t0() + seconds(20) + milliseconds(500));
+  EXPECT_EQ(log_->count("desired state change held"), 1);
+  EXPECT_FALSE(http_.deleted_at("10.0.0.3").has_value());
+  daemon_->request_reload();
+  const MonoTime sighup = time_.monotonic();
+  stop_at(t0() + seconds(30) + milliseconds(500));
+  EXPECT_EQ(http_.deleted_at("10.0.0.3"), sighup);
+  EXPECT_EQ(log_->count("desired state reloaded (SIGHUP, which confirms the held change)"), 1)
+      << log_->text();
 }
 
 }  // namespace
