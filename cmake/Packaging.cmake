@@ -89,14 +89,16 @@ set(CPACK_PACKAGE_VENDOR "origin-reconciler maintainers")
 set(CPACK_PACKAGE_CONTACT "origin-reconciler maintainers <origin-reconciler@example.com>")
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
-    "Prunes stale Cloudflare origin-cloud-region mappings")
+    "Keeps Cloudflare origin-cloud-region mappings in line with a desired state")
 # Lines of at most 80 characters: CPack copies them as they are into the control file.
 set(CPACK_PACKAGE_DESCRIPTION
     "origin-reconciler is a daemon that compares a desired state of origin IP
 addresses (YAML) with the live Cloudflare origin-cloud-region mappings of each
-zone and deletes the stale ones, behind safety guards. It runs under systemd
-(Type=notify, watchdog, credentials) and exports Prometheus metrics on
-127.0.0.1:9464.")
+zone and deletes the stale ones, behind safety guards; under the sync policy it
+also creates the missing mappings and corrects mismatched ones. It runs under
+systemd (Type=notify, watchdog, credentials) or as a Kubernetes sidecar, where
+replicas elect one active instance through a Lease, and exports Prometheus
+metrics on 127.0.0.1:9464.")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 # Not CPACK_STRIP_FILES: it strips before CPack could keep the debug info for the -dbgsym
 # package; with CPACK_DEBIAN_DEBUGINFO_PACKAGE, CPack strips the packaged binary itself.

@@ -1,11 +1,13 @@
 // origin-reconciler: keeps each Cloudflare zone's origin cloud region mappings in line with a
-// desired-state file by pruning the stale ones. See README.md.
+// desired-state file: it prunes the stale ones, and under the sync policy also creates and
+// corrects the desired ones. See README.md.
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +25,7 @@
 #include "core/plan_file.h"
 #include "core/redact.h"
 #include "core/source_text.h"
+#include "core/status.h"
 #include "service/daemon.h"
 #include "service/desired_file.h"
 #include "service/desired_watch.h"
@@ -41,6 +44,8 @@ constexpr const char* kHelp = R"(Usage: origin-reconciler [OPTIONS]
 Keeps the origin cloud region mappings of Cloudflare zones in line with a desired-state
 file: each cycle it lists every live mapping of each managed zone and deletes the ones the
 desired state does not keep (batch deletes of at most 100 IPs, with retry and backoff).
+Under reconcile.policy sync (or a zone's policy: sync) it also creates the desired
+mappings that are missing and corrects those with another vendor or region.
 
 Options:
   --config PATH    configuration file (default /etc/origin-reconciler/config.yaml)
@@ -109,6 +114,8 @@ constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
   std::exit(kExitUsage);
 }
 
+void check_combination(const Args& args);
+
 Args parse_args(int argc, char** argv) {
   Args args;
   // "--name VALUE" or "--name=VALUE"; true when `a` is that option (value in `value`).
@@ -173,6 +180,14 @@ Args parse_args(int argc, char** argv) {
       usage_error("unknown option '" + a + "'");
     }
   }
+  check_combination(args);
+  // The plan document is one pass's plan.
+  if (args.output == orc::OutputFormat::kJson || !args.plan_out.empty()) args.once = true;
+  return args;
+}
+
+// Options that only make sense together.
+void check_combination(const Args& args) {
   if (args.config.empty()) usage_error("--config needs a path");
   if (args.strict && !args.check_config) usage_error("--strict goes with --check-config");
   if (args.output == orc::OutputFormat::kJson && !args.dry_run) {
@@ -186,9 +201,6 @@ Args parse_args(int argc, char** argv) {
   if (args.plan_max_age && args.apply_plan.empty()) {
     usage_error("--plan-max-age goes with --apply-plan");
   }
-  // The plan document is one pass's plan.
-  if (args.output == orc::OutputFormat::kJson || !args.plan_out.empty()) args.once = true;
-  return args;
 }
 
 int check_config(const orc::Config& config, const orc::DesiredState& desired, bool strict) {
@@ -276,140 +288,179 @@ ReviewedPlan read_reviewed_plan(const std::string& file, const orc::PlanIdentity
   return {std::make_shared<const orc::PlanDocument>(std::move(plan)), 0};
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const Args args = parse_args(argc, argv);
-
+// What the daemon starts from, read and checked before anything else happens.
+struct Startup {
   orc::Config config;
   orc::DesiredFile desired;
+  orc::Credentials credentials;
+  std::optional<orc::LeaseSettings> lease;  // leader election on, and not --once
+};
+
+// A start that ends here, with this exit status (its message already written).
+struct Exit {
+  int status = kExitUsage;
+};
+
+// The configuration and desired state; with --check-config, the check's own exit.
+orc::StatusOr<Startup, Exit> load_inputs(const Args& args) {
+  Startup s;
   try {
-    config = orc::load_config(args.config);
-    orc::setup_logging(config.log);
-    desired = orc::read_desired_file(config.reconcile.desired_state);
+    s.config = orc::load_config(args.config);
+    orc::setup_logging(s.config.log);
+    s.desired = orc::read_desired_file(s.config.reconcile.desired_state);
   } catch (const std::exception& e) {
     std::cerr << "origin-reconciler: " << e.what() << "\n";
-    return kExitUsage;
+    return Exit{kExitUsage};
   }
-  if (args.check_config) return check_config(config, desired.state, args.strict);
+  if (args.check_config) return Exit{check_config(s.config, s.desired.state, args.strict)};
+  return s;
+}
 
-  orc::Credentials credentials;
+// The credentials, and the Lease settings when leader election applies (not for --once, a
+// one-off run by a person).
+orc::StatusOr<Startup, Exit> resolve_identity(const Args& args, Startup s) {
   try {
-    credentials = orc::resolve_credentials(config, &real_getenv);
+    s.credentials = orc::resolve_credentials(s.config, &real_getenv);
+    if (s.config.leader_election.enabled && !args.once) {
+      char host[256] = {0};
+      if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+      s.lease = orc::resolve_lease_settings(s.config, &real_getenv, host);
+    }
   } catch (const orc::ConfigError& e) {
     std::cerr << "origin-reconciler: " << e.what() << "\n";
-    return kExitUsage;
+    return Exit{kExitUsage};
   }
-  // Leader election: not for --once, a one-off run by a person.
-  std::optional<orc::LeaseSettings> lease_settings;
-  if (config.leader_election.enabled && !args.once) {
-    char host[256] = {0};
-    if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-    try {
-      lease_settings = orc::resolve_lease_settings(config, &real_getenv, host);
-    } catch (const orc::ConfigError& e) {
-      std::cerr << "origin-reconciler: " << e.what() << "\n";
-      return kExitUsage;
-    }
-  }
-  // From here on, whatever is logged or reported never shows these values.
-  orc::set_redacted_secrets({credentials.token, credentials.api_key, credentials.email});
-  for (const auto& w : credentials.warnings) spdlog::warn("{}", w);
+  return s;
+}
 
+// How this run goes: once or for good, dry or not, and with --apply-plan the reviewed plan.
+orc::StatusOr<orc::RunOptions, Exit> run_options(const Args& args, const Startup& s) {
   orc::RunOptions options;
   options.once = args.once;
-  options.dry_run = args.dry_run || config.reconcile.dry_run;
+  options.dry_run = args.dry_run || s.config.reconcile.dry_run;
   options.force = args.force;
   options.output.format = args.output;
   options.output.plan_out = args.plan_out;
   options.output.identity = {std::string("origin-reconciler ") + ORC_VERSION,
-                             std::string(to_string(config.cloudflare.api_flavor)),
-                             config.path.string(),
-                             config.reconcile.desired_state.string(),
-                             desired.sha256,
+                             std::string(to_string(s.config.cloudflare.api_flavor)),
+                             s.config.path.string(),
+                             s.config.reconcile.desired_state.string(),
+                             s.desired.sha256,
                              args.force};
-  if (!args.apply_plan.empty()) {
-    if (options.dry_run) {
-      std::cerr << "origin-reconciler: --apply-plan applies a plan, but " << config.path.string()
-                << ": reconcile.dry_run is true\n";
-      return kExitUsage;
-    }
-    const auto reviewed = read_reviewed_plan(args.apply_plan, options.output.identity,
-                                             args.plan_max_age.value_or(kDefaultPlanMaxAge));
-    if (!reviewed.plan) return reviewed.status;
-    options.output.reviewed = reviewed.plan;
-    options.output.reviewed_file = args.apply_plan;
+  if (args.apply_plan.empty()) return options;
+  if (options.dry_run) {
+    std::cerr << "origin-reconciler: --apply-plan applies a plan, but " << s.config.path.string()
+              << ": reconcile.dry_run is true\n";
+    return Exit{kExitUsage};
   }
+  const auto reviewed = read_reviewed_plan(args.apply_plan, options.output.identity,
+                                           args.plan_max_age.value_or(kDefaultPlanMaxAge));
+  if (!reviewed.plan) return Exit{reviewed.status};
+  options.output.reviewed = reviewed.plan;
+  options.output.reviewed_file = args.apply_plan;
+  return options;
+}
 
-  // Signals are taken by one thread with sigwait; every other thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-  orc::curl_global_setup();
-
+void log_start(const Startup& s, const orc::RunOptions& options) {
   spdlog::info(
       "origin-reconciler {} starting: config {}, desired state {} ({} zones), api {} at {}, "
       "credentials from {}, interval {}, dry_run {}{}",
-      ORC_VERSION, config.path.string(), config.reconcile.desired_state.string(),
-      desired.state.zones.size(), to_string(config.cloudflare.api_flavor),
-      config.cloudflare.api_base, credentials.source,
-      orc::format_duration(config.reconcile.interval), options.dry_run,
+      ORC_VERSION, s.config.path.string(), s.config.reconcile.desired_state.string(),
+      s.desired.state.zones.size(), to_string(s.config.cloudflare.api_flavor),
+      s.config.cloudflare.api_base, s.credentials.source,
+      orc::format_duration(s.config.reconcile.interval), options.dry_run,
       options.force ? ", safety guard lifted (--force)" : "");
-  if (const auto warning = orc::api_flavor_warning(config); !warning.empty()) {
+  if (const auto warning = orc::api_flavor_warning(s.config); !warning.empty()) {
     spdlog::warn("{}", warning);
   }
+}
 
+// Signals are taken by one thread with sigwait; every other thread inherits the mask.
+sigset_t block_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, sig);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+// The signal thread: SIGHUP re-reads the desired state, a first SIGTERM or SIGINT stops
+// cleanly, a second one exits at once. Runs until `done`.
+void take_signals(const sigset_t& signals, orc::Daemon& daemon, const std::atomic<bool>& done) {
+  const timespec tick{0, 200 * 1000 * 1000};
+  int stops = 0;
+  while (!done) {
+    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP: re-reading the desired state");
+      daemon.request_reload();
+    } else if (sig == SIGTERM || sig == SIGINT) {
+      if (++stops > 1) {
+        spdlog::warn("{} again: exiting now", strsignal(sig));
+        std::_Exit(0);
+      }
+      spdlog::info("{}: finishing the requests in flight, then stopping", strsignal(sig));
+      daemon.request_stop();
+    }
+  }
+}
+
+// The daemon on its real edges: time, waits, randomness, libcurl, the file on disk, and one
+// instance or the Lease's leader. Returns its exit status.
+int run_daemon(Startup s, const orc::RunOptions& options, const sigset_t& signals) {
   auto notifier = orc::make_systemd_notifier();
-  // The loop's edges: real time, waits, randomness, libcurl, the file on disk, one instance.
   orc::SystemClock clock;
   orc::SystemSleeper sleeper;
   orc::SystemRandom random;
   std::stop_source abort_transfers;  // stopped by the loop once the shutdown grace has passed
-  orc::CurlHttpClient http(clock, config.cloudflare.max_response_bytes,
+  orc::CurlHttpClient http(clock, s.config.cloudflare.max_response_bytes,
                            abort_transfers.get_token());
-  orc::DesiredStateFile desired_file(config.reconcile.desired_state);
-  orc::AlwaysLeader leadership;
+  orc::DesiredStateFile desired_file(s.config.reconcile.desired_state);
+  orc::AlwaysLeader always;
   orc::SystemThreads threads;
-  int status = 0;
+  std::unique_ptr<orc::LeaseRuntime> lease;
+  if (s.lease) lease = std::make_unique<orc::LeaseRuntime>(*s.lease);
+  orc::Daemon daemon(std::move(s.config), std::move(s.credentials), std::move(s.desired), options,
+                     {clock, sleeper, random, http, abort_transfers, desired_file, *notifier,
+                      lease ? static_cast<orc::Leadership&>(lease->leadership) : always, threads});
+  std::atomic<bool> done{false};
+  std::thread signal_thread([&] { take_signals(signals, daemon, done); });
+  // However run() ends (a listen address that cannot be bound throws), the signal thread is
+  // joined first: a joinable std::thread destroyed by an exception aborts the process.
   try {
-    std::unique_ptr<orc::LeaseRuntime> lease;
-    if (lease_settings) lease = std::make_unique<orc::LeaseRuntime>(*lease_settings);
-    orc::Daemon daemon(
-        std::move(config), std::move(credentials), std::move(desired), options,
-        {clock, sleeper, random, http, abort_transfers, desired_file, *notifier,
-         lease ? static_cast<orc::Leadership&>(lease->leadership) : leadership, threads});
-    std::atomic<bool> done{false};
-    std::thread signal_thread([&] {
-      const timespec tick{0, 200 * 1000 * 1000};
-      int stops = 0;
-      while (!done) {
-        const int sig = sigtimedwait(&signals, nullptr, &tick);
-        if (sig == SIGHUP) {
-          spdlog::info("SIGHUP: re-reading the desired state");
-          daemon.request_reload();
-        } else if (sig == SIGTERM || sig == SIGINT) {
-          if (++stops > 1) {
-            spdlog::warn("{} again: exiting now", strsignal(sig));
-            std::_Exit(0);
-          }
-          spdlog::info("{}: finishing the requests in flight, then stopping", strsignal(sig));
-          daemon.request_stop();
-        }
-      }
-    });
-    // However run() ends (a listen address that cannot be bound throws), the signal thread
-    // is joined first: a joinable std::thread destroyed by an exception aborts the process.
-    try {
-      status = daemon.run();
-    } catch (...) {
-      done = true;
-      signal_thread.join();
-      throw;
-    }
+    const int status = daemon.run();
     done = true;
     signal_thread.join();
+    return status;
+  } catch (...) {
+    done = true;
+    signal_thread.join();
+    throw;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parse_args(argc, argv);
+  auto loaded = load_inputs(args);
+  if (!loaded.ok()) return loaded.error().status;
+  auto startup = resolve_identity(args, std::move(*loaded));
+  if (!startup.ok()) return startup.error().status;
+  // From here on, whatever is logged or reported never shows these values.
+  const orc::Credentials& credentials = startup->credentials;
+  orc::set_redacted_secrets({credentials.token, credentials.api_key, credentials.email});
+  for (const auto& w : credentials.warnings) spdlog::warn("{}", w);
+  const auto options = run_options(args, *startup);
+  if (!options.ok()) return options.error().status;
+
+  const sigset_t signals = block_signals();
+  orc::curl_global_setup();
+  log_start(*startup, *options);
+  int status = 0;
+  try {
+    status = run_daemon(std::move(*startup), *options, signals);
   } catch (const std::exception& e) {
     spdlog::critical("fatal: {}", e.what());
     return kExitUsage;

@@ -1,6 +1,8 @@
 #include "core/rate_limiter.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -364,7 +366,7 @@ TEST(RequestBudget, AnotherClientsUseIsTakenOffTheCap) {
   RequestBudget budget(BudgetLimits{1000, seconds(1), 1140, 0.05});
   for (int i = 0; i < 100; ++i) ASSERT_EQ(budget.try_start(t0), nanoseconds::zero());
   // Cloudflare counted 700 in its window: our 100 and 600 of someone else's.
-  budget.observe(t0, told(500, 10, 1200, 300));
+  budget.observe(t0, t0, told(500, 10, 1200, 300));
   ASSERT_TRUE(budget.shared(t0));
   EXPECT_EQ(budget.shared(t0)->others, 600);
   EXPECT_EQ(budget.shared(t0)->cap, 540);  // 1,140 less the 600
@@ -378,7 +380,7 @@ TEST(RequestBudget, AnotherClientsUseIsTakenOffTheCap) {
   // ...and only one: the next waits for our oldest start to leave the window.
   EXPECT_EQ(budget.try_start(t0 + seconds(10)), seconds(290));
   // A fresh answer: the other client is gone (only our 541 counted): the own cap again.
-  budget.observe(t0 + seconds(10), told(1200 - 541, 290, 1200, 300));
+  budget.observe(t0 + seconds(10), t0 + seconds(10), told(1200 - 541, 290, 1200, 300));
   EXPECT_EQ(budget.shared(t0 + seconds(10))->others, 0);
   EXPECT_EQ(budget.try_start(t0 + seconds(11)), nanoseconds::zero());
 }
@@ -386,7 +388,7 @@ TEST(RequestBudget, AnotherClientsUseIsTakenOffTheCap) {
 TEST(RequestBudget, NothingLeftWaitsForTheResetThenProbesOnce) {
   RequestBudget budget(BudgetLimits{10, seconds(1), 1140, 0.05});
   ASSERT_EQ(budget.try_start(t0), nanoseconds::zero());
-  budget.observe(t0, told(0, 30, 1200, 300));  // someone else took it all
+  budget.observe(t0, t0, told(0, 30, 1200, 300));  // someone else took it all
   EXPECT_EQ(budget.shared(t0)->cap, 1140 - 1199);
   EXPECT_EQ(budget.try_start(t0 + seconds(1)), seconds(29));
   EXPECT_EQ(budget.try_start(t0 + seconds(30)), nanoseconds::zero());
@@ -399,15 +401,33 @@ TEST(RequestBudget, NothingLeftWaitsForTheResetThenProbesOnce) {
 TEST(RequestBudget, TheOwnBudgetStaysTheCeilingAndOldAnswersAreIgnored) {
   RequestBudget budget(BudgetLimits{1000, seconds(1), 50, 0.05});
   // A generous server (an enterprise quota) does not lift the own cap.
-  budget.observe(t0, told(9999, 1, 10000, 300));
+  budget.observe(t0, t0, told(9999, 1, 10000, 300));
   int started = 0;
   while (budget.try_start(t0) == nanoseconds::zero()) ++started;
   EXPECT_EQ(started, 50);
   // An answer to an earlier request arriving late does not replace a newer one.
-  budget.observe(t0 + seconds(2), told(1200 - 50, 298, 1200, 300));
-  budget.observe(t0 + seconds(1), told(0, 298, 1200, 300));
+  budget.observe(t0 + seconds(2), t0 + seconds(2), told(1200 - 50, 298, 1200, 300));
+  budget.observe(t0 + seconds(1), t0 + seconds(1), told(0, 298, 1200, 300));
   EXPECT_EQ(budget.shared(t0 + seconds(2))->others, 0);
   EXPECT_EQ(budget.server_remaining(), 1150);
+}
+
+TEST(RequestBudget, OwnRequestsInFlightAreNotTakenForAnotherClient) {
+  RequestBudget budget(BudgetLimits{1000, seconds(1), 1140, 0.05});
+  ASSERT_EQ(budget.try_start(t0), nanoseconds::zero());
+  // Two more of ours start after it and reach the server first: it counted 3 when answering.
+  ASSERT_EQ(budget.try_start(t0 + milliseconds(1)), nanoseconds::zero());
+  ASSERT_EQ(budget.try_start(t0 + milliseconds(2)), nanoseconds::zero());
+  budget.observe(t0, t0 + milliseconds(5), told(1200 - 3, 300, 1200, 300));
+  ASSERT_TRUE(budget.shared(t0 + milliseconds(5)));
+  const auto use = *budget.shared(t0 + milliseconds(5));
+  EXPECT_EQ(use.others_at_least, 0);  // all three can be ours
+  EXPECT_EQ(use.others, 2);           // but the cap assumes the worst
+  EXPECT_EQ(use.cap, 1140 - 2);
+  // Another client's share is still seen through the own requests in flight.
+  budget.observe(t0 + milliseconds(1), t0 + milliseconds(6), told(1200 - 43, 300, 1200, 300));
+  EXPECT_EQ(budget.shared(t0 + milliseconds(6))->others_at_least, 40);
+  EXPECT_EQ(budget.shared(t0 + milliseconds(6))->others, 41);
 }
 
 // Cloudflare's window as the server keeps it: every client's requests, a lockout past it.
@@ -472,7 +492,7 @@ SharedRun share_with_another_client(bool read_headers, milliseconds latency, int
       }
       // The answer comes back as long after as the request took to get there.
       if (it->arrived && it->arrives + (it->arrives - it->sent) <= now) {
-        if (read_headers) budget.observe(it->sent, server.headers(it->arrives));
+        if (read_headers) budget.observe(it->sent, now, server.headers(it->arrives));
         it = flying.erase(it);
       } else {
         ++it;
@@ -519,9 +539,45 @@ TEST(RateLimiter, ReadsTheServersBudgetAndReportsWhatRemains) {
   EXPECT_EQ(sleeper.sleeps()[0], milliseconds(4000));
 }
 
+// The lines RateLimiter logs while `body` runs.
+template <class Body>
+std::string logged_by(Body body) {
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_st>(captured)));
+  body();
+  spdlog::set_default_logger(previous);
+  return captured.str();
+}
+
+TEST(RateLimiter, WarnsOfAnotherClientOnlyWhenItsShareIsCertain) {
+  testing::FakeClock clock;
+  testing::FakeSleeper sleeper(clock);
+  RateLimiter limiter(1000.0, clock, sleeper);
+  const MonoTime first = clock.monotonic();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(limiter.acquire(sleeper.token()));
+    clock.advance(Millis{1});
+  }
+  // The server counted all 20 when answering the first: ours in flight, not someone else's.
+  EXPECT_EQ(logged_by([&] { limiter.observe(first, told(1200 - 20, 300, 1200, 300)); }), "");
+  // 40 more than ours: another client, named once.
+  const std::string warned =
+      logged_by([&] { limiter.observe(first, told(1200 - 60, 300, 1200, 300)); });
+  EXPECT_NE(warned.find("another client is using this API user's budget"), std::string::npos)
+      << warned;
+  EXPECT_NE(warned.find("at least 40 of them sent by others"), std::string::npos) << warned;
+  EXPECT_EQ(logged_by([&] { limiter.observe(first, told(1200 - 60, 300, 1200, 300)); }), "");
+  // Gone again.
+  const std::string gone =
+      logged_by([&] { limiter.observe(first, told(1200 - 20, 300, 1200, 300)); });
+  EXPECT_NE(gone.find("no other client's requests"), std::string::npos) << gone;
+}
+
 TEST(RequestBudget, RateZeroIsNoClientSideBudget) {
   RequestBudget budget(0, 0.05);
-  budget.observe(t0, told(0, 300, 1200, 300));  // nor does the server's count hold it back
+  budget.observe(t0, t0, told(0, 300, 1200, 300));  // nor does the server's count hold it back
   for (int i = 0; i < 20000; ++i) ASSERT_EQ(budget.try_start(t0), nanoseconds::zero()) << i;
   EXPECT_EQ(budget.in_window(t0), 20000);
   EXPECT_EQ(budget.server_remaining(), 0);

@@ -6,7 +6,9 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 
 namespace orc {
@@ -143,6 +145,91 @@ void CurlHttpClient::give_back(void* handle) {
   idle_.push_back(handle);
 }
 
+namespace {
+
+using HeaderList = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// The request's headers as libcurl takes them; nullopt when out of memory.
+std::optional<HeaderList> header_list(const HttpRequest& request) {
+  HeaderList headers;
+  const auto append = [&headers](const std::string& line) {
+    curl_slist* next = curl_slist_append(headers.get(), line.c_str());
+    if (next == nullptr) return false;
+    (void)headers.release();
+    headers.reset(next);
+    return true;
+  };
+  for (const auto& [name, value] : request.headers) {
+    if (!append(name + ": " + value)) return std::nullopt;
+  }
+  // Keep libcurl from adding "Expect: 100-continue" to bodies over 1 KiB: one round trip less.
+  (void)append("Expect:");
+  return headers;
+}
+
+// What to send, where, and how long to wait: never following a redirect, never through a
+// proxy for plain http://.
+void set_request(CURL* curl, const HttpRequest& request, std::chrono::milliseconds timeout,
+                 curl_slist* headers, const ProxyRule& proxy) {
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (request.method == "GET") curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  if (!request.body.empty()) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min<long long>(timeout.count(), 10000)));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // never carry credentials elsewhere
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, proxy.no_proxy.c_str());
+  if (proxy.no_proxy_at_all) curl_easy_setopt(curl, CURLOPT_PROXY, "");
+}
+
+// How the answer is trusted and read: the CA, decompression, the size cap, the callbacks
+// that fill `transfer`, and the error text.
+void set_transfer(CURL* curl, Transfer& transfer, char* errbuf, const std::string& ca_file,
+                  std::size_t max_response_bytes) {
+  if (!ca_file.empty()) {  // this CA alone: neither the system bundle nor its folder
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);
+  }
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl can decode
+  // A declared Content-Length over the cap fails before any of the body is read.
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_response_bytes));
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+}
+
+// A transfer that did not complete: why, in words for the log.
+void fail_transfer(HttpResponse& response, CURLcode rc, const Transfer& transfer,
+                   const char* errbuf, std::size_t max_response_bytes) {
+  response.status = 0;
+  std::string().swap(response.body);  // give the memory back now
+  if (transfer.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+    response.too_large = true;
+    response.transport_error = "answer larger than cloudflare.max_response_bytes (" +
+                               std::to_string(max_response_bytes) +
+                               " bytes, counted after decompression)";
+  } else if (transfer.out_of_memory) {
+    response.transport_error = "out of memory reading the answer";
+  } else {
+    response.transport_error = std::strlen(errbuf) ? errbuf : curl_easy_strerror(rc);
+  }
+}
+
+}  // namespace
+
 HttpResponse CurlHttpClient::perform(const HttpRequest& request,
                                      std::chrono::milliseconds timeout) {
   HttpResponse response;
@@ -152,62 +239,17 @@ HttpResponse CurlHttpClient::perform(const HttpRequest& request,
     return response;
   }
   curl_easy_reset(curl);  // keeps the connection cache, forgets the last request's options
-
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
-  for (const auto& [name, value] : request.headers) {
-    const std::string line = name + ": " + value;
-    curl_slist* next = curl_slist_append(headers.get(), line.c_str());
-    if (next == nullptr) {
-      give_back(curl);
-      response.transport_error = "out of memory building headers";
-      return response;
-    }
-    (void)headers.release();
-    headers.reset(next);
+  std::optional<HeaderList> headers = header_list(request);
+  if (!headers) {
+    give_back(curl);
+    response.transport_error = "out of memory building headers";
+    return response;
   }
-  // Keep libcurl from adding "Expect: 100-continue" to bodies over 1 KiB: one round trip less.
-  curl_slist* next = curl_slist_append(headers.get(), "Expect:");
-  if (next != nullptr) {
-    (void)headers.release();
-    headers.reset(next);
-  }
-
   Transfer transfer{&response.body, &response.headers, max_response_bytes_, abort_};
-  const ProxyRule proxy = proxy_rule(request.url, env_no_proxy());
-
   char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  if (request.method == "GET") curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-  if (!request.body.empty()) {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(request.body.size()));
-  }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::min<long long>(timeout.count(), 10000)));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // never carry credentials elsewhere
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, proxy.no_proxy.c_str());
-  if (proxy.no_proxy_at_all) curl_easy_setopt(curl, CURLOPT_PROXY, "");
-  if (!ca_file_.empty()) {  // this CA alone: neither the system bundle nor its folder
-    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file_.c_str());
-    curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);
-  }
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl can decode
-  // A declared Content-Length over the cap fails before any of the body is read.
-  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_response_bytes_));
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+  const ProxyRule proxy = proxy_rule(request.url, env_no_proxy());
+  set_request(curl, request, timeout, headers->get(), proxy);
+  set_transfer(curl, transfer, errbuf, ca_file_, max_response_bytes_);
 
   const CURLcode rc = curl_easy_perform(curl);
   response.received_at = clock_.wall();
@@ -216,18 +258,7 @@ HttpResponse CurlHttpClient::perform(const HttpRequest& request,
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     response.status = static_cast<int>(status);
   } else {
-    response.status = 0;
-    std::string().swap(response.body);  // give the memory back now
-    if (transfer.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-      response.too_large = true;
-      response.transport_error = "answer larger than cloudflare.max_response_bytes (" +
-                                 std::to_string(max_response_bytes_) +
-                                 " bytes, counted after decompression)";
-    } else if (transfer.out_of_memory) {
-      response.transport_error = "out of memory reading the answer";
-    } else {
-      response.transport_error = std::strlen(errbuf) ? errbuf : curl_easy_strerror(rc);
-    }
+    fail_transfer(response, rc, transfer, errbuf, max_response_bytes_);
   }
   // Detach pointers into this call's stack before the handle goes back to the pool.
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);

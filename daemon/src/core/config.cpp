@@ -353,8 +353,24 @@ class ConfigParser {
         .key("log", log_)
         .key("leader_election", leader_)
         .key("metrics", metrics_);
+    cloudflare(c.cloudflare);
+    reconcile(c.reconcile);
+    retry(c.reconcile.retry);
+    log(c.log);
+    leader_election(c.leader_election);
+    metrics(c.metrics);
+  }
 
-    CloudflareConfig& cf = c.cloudflare;
+  void parse(std::string_view text) {
+    const Status status = reader_.read(text, top_);
+    if (!status.ok()) throw ConfigError(status.error().message);
+  }
+
+ private:
+  // cloudflare: where the API is and how hard to use it.
+  void cloudflare(CloudflareConfig& cf) {
+    using yaml::Reader;
+    using yaml::Value;
     cloudflare_
         .key("api_base",
              [&cf](Reader& r, const Value& v) {
@@ -404,8 +420,12 @@ class ConfigParser {
                          "on loopback");
           }
         });
+  }
 
-    ReconcileConfig& rc = c.reconcile;
+  // reconcile: the desired state, the cycle, its guards and its settling.
+  void reconcile(ReconcileConfig& rc) {
+    using yaml::Reader;
+    using yaml::Value;
     reconcile_
         .key("desired_state",
              [this, &rc](Reader& r, const Value& v) { rc.desired_state = file_path(r, v); })
@@ -439,8 +459,12 @@ class ConfigParser {
         .key("hold_confirm_period", [&rc](Reader& r, const Value& v) {
           rc.hold_confirm_period = duration(r, v, Millis{1000}, Millis{24 * 60 * 60 * 1000});
         });
+  }
 
-    RetryPolicy& rp = rc.retry;
+  // reconcile.retry: attempts and backoffs, with max_backoff at least initial_backoff.
+  void retry(RetryPolicy& rp) {
+    using yaml::Reader;
+    using yaml::Value;
     retry_
         .key("max_attempts",
              [&rp](Reader& r, const Value& v) { rp.max_attempts = integer(r, v, 1, 20); })
@@ -467,8 +491,11 @@ class ConfigParser {
                        "must be at most " + prefix + ".max_backoff (" +
                            format_duration(rp.max_backoff) + ")");
         });
+  }
 
-    LogConfig& lc = c.log;
+  void log(LogConfig& lc) {
+    using yaml::Reader;
+    using yaml::Value;
     log_.key("level",
              [&lc](Reader& r, const Value& v) {
                constexpr const char* kWhat = "must be trace, debug, info, warn or error";
@@ -478,21 +505,16 @@ class ConfigParser {
         .key("format", [&lc](Reader& r, const Value& v) {
           lc.format = named(r, v, kLogFormatNames, "must be text or json");
         });
+  }
 
-    leader_election(c.leader_election);
-
-    MetricsConfig& mc = c.metrics;
+  void metrics(MetricsConfig& mc) {
+    using yaml::Reader;
+    using yaml::Value;
     metrics_.key("zone_series", [&mc](Reader& r, const Value& v) {
       mc.zone_series = named(r, v, kZoneSeriesModeNames, "must be all, failing or none");
     });
   }
 
-  void parse(std::string_view text) {
-    const Status status = reader_.read(text, top_);
-    if (!status.ok()) throw ConfigError(status.error().message);
-  }
-
- private:
   // leader_election: the whole section, with its checks across keys, in one place.
   void leader_election(LeaderElectionConfig& le) {
     using yaml::Reader;

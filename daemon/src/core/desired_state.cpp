@@ -79,6 +79,22 @@ class OriginIndex {
 class DesiredStateParser {
  public:
   explicit DesiredStateParser(std::string file) : reader_(std::move(file)) {
+    document();
+    zone();
+    origins();
+    origin();
+    manage_cidrs();
+  }
+
+  DesiredState parse(std::string_view text) {
+    const Status status = reader_.read(text, top_);
+    if (!status.ok()) throw DesiredStateError(status.error().message);
+    return std::move(state_);
+  }
+
+ private:
+  // The top level: a map with the key zones.
+  void document() {
     top_.key("zones", zones_)
         .otherwise([](yaml::Reader& r, const yaml::Value& v) {
           if (v.is_null()) {
@@ -89,6 +105,10 @@ class DesiredStateParser {
         .on_end([this](yaml::Reader& r) {
           if (!top_.seen("zones")) r.fail(top_.mark(), "", "no zones key");
         });
+  }
+
+  // zones[i]: its id, origins, manage_cidrs and policy; checked as a whole at its end.
+  void zone() {
     zone_map_.key("zone_id", [this](yaml::Reader& r, const yaml::Value& v) { zone_id(r, v); })
         .key("origins", origins_)
         .key("manage_cidrs", cidrs_)
@@ -103,12 +123,20 @@ class DesiredStateParser {
           id_written_.clear();
         })
         .on_end([this](yaml::Reader& r) { end_zone(r); });
+  }
+
+  // zones[i].origins: the duplicate checks start afresh with each zone's list.
+  void origins() {
     origins_.on_begin([this](yaml::Reader&, const yaml::Value&) {
       origins_read_.clear();
       index_.clear();
       lines_.clear();
       spellings_.clear();
     });
+  }
+
+  // zones[i].origins[j]: an address, or a map with ip, vendor and region.
+  void origin() {
     origin_
         .key("ip",
              [this](yaml::Reader& r, const yaml::Value& v) {
@@ -146,6 +174,9 @@ class DesiredStateParser {
           }
           add_origin(r);
         });
+  }
+
+  void manage_cidrs() {
     cidrs_.on_end([this](yaml::Reader& r) {
       if (cidrs_.size() == 0) {
         // An empty list would mean "every address is in scope", the opposite of what it reads
@@ -156,13 +187,6 @@ class DesiredStateParser {
     });
   }
 
-  DesiredState parse(std::string_view text) {
-    const Status status = reader_.read(text, top_);
-    if (!status.ok()) throw DesiredStateError(status.error().message);
-    return std::move(state_);
-  }
-
- private:
   // An origin map's keys, and what was read of the origin being read.
   struct OriginMap : yaml::Map {
     OriginMap() : yaml::Map({}, "(an origin has ip, vendor and region)") {}

@@ -28,23 +28,30 @@ std::optional<Policy> parse_policy(std::string_view text) {
   return enum_from_name(kPolicyNames, text);
 }
 
-ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired, Policy policy) {
-  ZonePlan plan;
-  plan.policy = policy;
-  plan.live = live.size();
-  plan.desired = desired.origins.size();
-  const bool sync = policy == Policy::kSync;
+namespace {
 
-  // The parser already folds desired origins; folding again keeps any other source honest.
-  // Each kept address maps to the desired origin when it names vendor and region, else null.
-  std::unordered_map<std::string, const DesiredOrigin*> keep;
+// Each kept address (canonical origin form) and the desired origin naming vendor and region
+// for it, or null when none does. The parser already folds desired origins; folding again
+// keeps any other source honest.
+using KeptOrigins = std::unordered_map<std::string, const DesiredOrigin*>;
+
+KeptOrigins kept_origins(const DesiredZone& desired) {
+  KeptOrigins keep;
   keep.reserve(desired.origins.size());
   for (const auto& o : desired.origins) {
     const DesiredOrigin* named = o.vendor && o.region ? &o : nullptr;
     auto [it, inserted] = keep.try_emplace(canonical_origin_ip(o.ip).value_or(o.ip), named);
     if (!inserted && it->second == nullptr) it->second = named;
   }
+  return keep;
+}
 
+// The live mappings against what is kept: counts, updates (sync) and deletes. Returns the
+// canonical origin form of every parseable live address.
+std::unordered_set<std::string> plan_live(const std::vector<Mapping>& live,
+                                          const DesiredZone& desired, const KeptOrigins& keep,
+                                          ZonePlan& plan) {
+  const bool sync = plan.policy == Policy::kSync;
   std::unordered_set<std::string> seen;     // canonical origin form of every parseable entry
   std::unordered_set<std::string> doomed;   // canonical origin form of the stale ones
   std::unordered_set<std::string> planned;  // RFC 5952 form of each spelling in deletes
@@ -83,7 +90,13 @@ ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired,
   plan.live_addresses = seen.size();
   plan.stale_addresses = doomed.size();
   plan.mismatched_addresses = drifted.size();
+  return seen;
+}
 
+// Desired origins naming vendor and region that no live mapping has: missing, and created
+// under sync.
+void plan_missing(const DesiredZone& desired, const std::unordered_set<std::string>& seen,
+                  ZonePlan& plan) {
   std::unordered_set<std::string> created;
   for (const auto& o : desired.origins) {
     if (!o.vendor || !o.region) continue;
@@ -92,8 +105,20 @@ ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired,
     const auto ip = parse_ip(key);
     if (!ip || !in_scope(desired, *ip)) continue;
     ++plan.missing;
-    if (sync) plan.changes.creates.push_back({key, *o.vendor, *o.region});
+    if (plan.policy == Policy::kSync) plan.changes.creates.push_back({key, *o.vendor, *o.region});
   }
+}
+
+}  // namespace
+
+ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired, Policy policy) {
+  ZonePlan plan;
+  plan.policy = policy;
+  plan.live = live.size();
+  plan.desired = desired.origins.size();
+  const std::unordered_set<std::string> seen =
+      plan_live(live, desired, kept_origins(desired), plan);
+  plan_missing(desired, seen, plan);
   return plan;
 }
 

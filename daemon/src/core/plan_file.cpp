@@ -197,7 +197,9 @@ bool is_zone_id(const std::string& s) {
          });
 }
 
-PlanZone read_zone(const Reader& r, const json& v, const std::string& key) {
+// A zone's keys, its id, and its status with the reason a blocked or failed zone gives.
+// True for a failed zone, which has nothing more to read.
+bool read_zone_head(const Reader& r, const json& v, const std::string& key, PlanZone& z) {
   const json& status_value = v.is_object() && v.contains("status") ? v["status"] : json();
   const bool failed = status_value.is_string() && status_value.get<std::string>() == "failed";
   if (failed) {
@@ -208,7 +210,6 @@ PlanZone read_zone(const Reader& r, const json& v, const std::string& key) {
               "unsupported", "checksum"},
              {"reason"});
   }
-  PlanZone z;
   z.zone_id = r.string(v["zone_id"], Reader::join(key, "zone_id"));
   if (!is_zone_id(z.zone_id)) {
     r.fail(Reader::join(key, "zone_id"), "must be 32 lower-case hex characters", &v["zone_id"]);
@@ -218,12 +219,69 @@ PlanZone read_zone(const Reader& r, const json& v, const std::string& key) {
   if (z.status != PlanZoneStatus::kPlanned && z.reason.empty()) {
     r.fail(Reader::join(key, "reason"), "missing (a blocked or failed zone says why)");
   }
-  if (failed) {
-    if (!v["checksum"].is_null()) {
-      r.fail(Reader::join(key, "checksum"), "must be null for a failed zone", &v["checksum"]);
-    }
-    return z;
+  if (failed && !v["checksum"].is_null()) {
+    r.fail(Reader::join(key, "checksum"), "must be null for a failed zone", &v["checksum"]);
   }
+  return failed;
+}
+
+// creates, updates (from -> to) and deletes, as listed.
+ChangeSet read_changes(const Reader& r, const json& v, const std::string& key) {
+  ChangeSet changes;
+  const std::string crkey = Reader::join(key, "creates");
+  const json& creates = r.array(v["creates"], crkey);
+  for (std::size_t i = 0; i < creates.size(); ++i) {
+    changes.creates.push_back(r.mapping(creates[i], Reader::at(crkey, i)));
+  }
+  const std::string upkey = Reader::join(key, "updates");
+  const json& updates = r.array(v["updates"], upkey);
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    const std::string ukey = Reader::at(upkey, i);
+    r.object(updates[i], ukey, {"from", "to"});
+    changes.updates.push_back({r.mapping(updates[i]["from"], Reader::join(ukey, "from")),
+                               r.mapping(updates[i]["to"], Reader::join(ukey, "to"))});
+  }
+  const std::string dkey = Reader::join(key, "deletes");
+  const json& deletes = r.array(v["deletes"], dkey);
+  for (std::size_t i = 0; i < deletes.size(); ++i) {
+    changes.deletes.push_back(r.string(deletes[i], Reader::at(dkey, i)));
+  }
+  return changes;
+}
+
+// counts: what the listing held.
+PlanCounts read_counts(const Reader& r, const json& v, const std::string& key) {
+  const std::string ckey = Reader::join(key, "counts");
+  const json& c =
+      r.object(v["counts"], ckey,
+               {"live", "desired", "out_of_scope", "unparseable", "creates", "updates", "deletes"});
+  PlanCounts counts;
+  counts.live = r.count(c["live"], Reader::join(ckey, "live"));
+  counts.desired = r.count(c["desired"], Reader::join(ckey, "desired"));
+  counts.out_of_scope = r.count(c["out_of_scope"], Reader::join(ckey, "out_of_scope"));
+  counts.unparseable = r.count(c["unparseable"], Reader::join(ckey, "unparseable"));
+  return counts;
+}
+
+// counts of creates, updates and deletes: as many as are listed.
+void check_listed_counts(const Reader& r, const json& v, const std::string& key,
+                         const ChangeSet& changes) {
+  const std::string ckey = Reader::join(key, "counts");
+  const json& c = v["counts"];
+  const std::pair<const char*, std::size_t> listed[] = {{"creates", changes.creates.size()},
+                                                        {"updates", changes.updates.size()},
+                                                        {"deletes", changes.deletes.size()}};
+  for (const auto& [name, size] : listed) {
+    const std::string k = Reader::join(ckey, name);
+    if (r.count(c[name], k) != size) {
+      r.fail(k, "does not match the " + std::to_string(size) + " " + name + " listed", &c[name]);
+    }
+  }
+}
+
+PlanZone read_zone(const Reader& r, const json& v, const std::string& key) {
+  PlanZone z;
+  if (read_zone_head(r, v, key, z)) return z;  // failed: nothing was planned
 
   const std::string pkey = Reader::join(key, "policy");
   const auto policy = parse_policy(r.string(v["policy"], pkey));
@@ -234,43 +292,9 @@ PlanZone read_zone(const Reader& r, const json& v, const std::string& key) {
   for (std::size_t i = 0; i < unsupported.size(); ++i) {
     z.unsupported.push_back(r.mapping(unsupported[i], Reader::at(unkey, i), false));
   }
-
-  const std::string ckey = Reader::join(key, "counts");
-  const json& c =
-      r.object(v["counts"], ckey,
-               {"live", "desired", "out_of_scope", "unparseable", "creates", "updates", "deletes"});
-  z.counts.live = r.count(c["live"], Reader::join(ckey, "live"));
-  z.counts.desired = r.count(c["desired"], Reader::join(ckey, "desired"));
-  z.counts.out_of_scope = r.count(c["out_of_scope"], Reader::join(ckey, "out_of_scope"));
-  z.counts.unparseable = r.count(c["unparseable"], Reader::join(ckey, "unparseable"));
-
-  const std::string crkey = Reader::join(key, "creates");
-  const json& creates = r.array(v["creates"], crkey);
-  for (std::size_t i = 0; i < creates.size(); ++i) {
-    z.changes.creates.push_back(r.mapping(creates[i], Reader::at(crkey, i)));
-  }
-  const std::string upkey = Reader::join(key, "updates");
-  const json& updates = r.array(v["updates"], upkey);
-  for (std::size_t i = 0; i < updates.size(); ++i) {
-    const std::string ukey = Reader::at(upkey, i);
-    r.object(updates[i], ukey, {"from", "to"});
-    z.changes.updates.push_back({r.mapping(updates[i]["from"], Reader::join(ukey, "from")),
-                                 r.mapping(updates[i]["to"], Reader::join(ukey, "to"))});
-  }
-  const std::string dkey = Reader::join(key, "deletes");
-  const json& deletes = r.array(v["deletes"], dkey);
-  for (std::size_t i = 0; i < deletes.size(); ++i) {
-    z.changes.deletes.push_back(r.string(deletes[i], Reader::at(dkey, i)));
-  }
-  const std::pair<const char*, std::size_t> listed[] = {{"creates", z.changes.creates.size()},
-                                                        {"updates", z.changes.updates.size()},
-                                                        {"deletes", z.changes.deletes.size()}};
-  for (const auto& [name, size] : listed) {
-    const std::string k = Reader::join(ckey, name);
-    if (r.count(c[name], k) != size) {
-      r.fail(k, "does not match the " + std::to_string(size) + " " + name + " listed", &c[name]);
-    }
-  }
+  z.counts = read_counts(r, v, key);
+  z.changes = read_changes(r, v, key);
+  check_listed_counts(r, v, key, z.changes);
 
   z.checksum = r.checksum(v["checksum"], Reader::join(key, "checksum"));
   const std::string computed = zone_checksum(z.zone_id, z.changes);
@@ -398,20 +422,23 @@ std::string to_json_text(const PlanDocument& plan) {
   return doc.dump(2, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace) + "\n";
 }
 
-PlanDocument parse_plan_document(std::string_view text, const std::string& file) {
-  json doc;
+namespace {
+
+json parse_json(std::string_view text, const std::string& file) {
   try {
-    doc = json::parse(text);
+    return json::parse(text);
   } catch (const json::parse_error& e) {
     // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag.
     std::string what = e.what();
     if (const auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
     throw PlanFileError(file + ": not a plan document: " + what);
   }
-  const Reader r(file);
+}
+
+// The format and version first: a document of another kind or version says so before
+// anything else is judged.
+void check_format(const Reader& r, const json& doc) {
   if (!doc.is_object()) r.fail("(document)", "must be a JSON object", &doc);
-  // The format and version first: a document of another kind or version says so before
-  // anything else is judged.
   if (!doc.contains("format")) r.fail("format", "missing (not a plan document)");
   if (doc["format"] != kPlanFormat) {
     r.fail("format", "must be '" + std::string(kPlanFormat) + "'", &doc["format"]);
@@ -424,8 +451,10 @@ PlanDocument parse_plan_document(std::string_view text, const std::string& file)
   r.object(doc, "",
            {"format", "version", "generator", "created_at", "api_flavor", "config", "desired_state",
             "force", "summary", "zones", "checksum"});
+}
 
-  PlanDocument plan;
+// Who made the plan, when, and from which configuration and desired state.
+void read_identity(const Reader& r, const json& doc, PlanDocument& plan) {
   plan.identity.generator = r.string(doc["generator"], "generator");
   const std::string created = r.string(doc["created_at"], "created_at");
   const auto at = parse_utc(created);
@@ -440,28 +469,31 @@ PlanDocument parse_plan_document(std::string_view text, const std::string& file)
   plan.identity.desired_state = r.string(ds["path"], "desired_state.path");
   plan.identity.desired_sha256 = r.checksum(ds["sha256"], "desired_state.sha256");
   plan.identity.force = r.boolean(doc["force"], "force");
+}
 
+std::vector<PlanZone> read_zones(const Reader& r, const json& doc) {
   const json& zones = r.array(doc["zones"], "zones");
+  std::vector<PlanZone> out;
   std::set<std::string> seen;
   for (std::size_t i = 0; i < zones.size(); ++i) {
     PlanZone z = read_zone(r, zones[i], Reader::at("zones", i));
     if (!seen.insert(z.zone_id).second) {
       r.fail(Reader::at("zones", i) + ".zone_id", "appears twice", &zones[i]["zone_id"]);
     }
-    plan.zones.push_back(std::move(z));
+    out.push_back(std::move(z));
   }
+  return out;
+}
 
+// summary: the zones by status and their changes, as the zones hold them.
+void check_summary(const Reader& r, const json& doc, const std::vector<PlanZone>& zones) {
   const json& summary =
       r.object(doc["summary"], "summary",
                {"zones", "planned", "blocked", "failed", "creates", "updates", "deletes"});
-  std::map<std::string, std::size_t> expected = {{"zones", plan.zones.size()},
-                                                 {"planned", 0},
-                                                 {"blocked", 0},
-                                                 {"failed", 0},
-                                                 {"creates", 0},
-                                                 {"updates", 0},
-                                                 {"deletes", 0}};
-  for (const auto& z : plan.zones) {
+  std::map<std::string, std::size_t> expected = {
+      {"zones", zones.size()}, {"planned", 0}, {"blocked", 0}, {"failed", 0},
+      {"creates", 0},          {"updates", 0}, {"deletes", 0}};
+  for (const auto& z : zones) {
     ++expected[std::string(to_string(z.status))];
     expected["creates"] += z.changes.creates.size();
     expected["updates"] += z.changes.updates.size();
@@ -473,7 +505,18 @@ PlanDocument parse_plan_document(std::string_view text, const std::string& file)
              &summary[name]);
     }
   }
+}
 
+}  // namespace
+
+PlanDocument parse_plan_document(std::string_view text, const std::string& file) {
+  const json doc = parse_json(text, file);
+  const Reader r(file);
+  check_format(r, doc);
+  PlanDocument plan;
+  read_identity(r, doc, plan);
+  plan.zones = read_zones(r, doc);
+  check_summary(r, doc, plan.zones);
   plan.checksum = r.checksum(doc["checksum"], "checksum");
   const std::string computed = plan_checksum(plan.zones);
   if (computed != plan.checksum) {

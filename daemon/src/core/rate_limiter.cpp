@@ -86,7 +86,7 @@ int RequestBudget::in_span(MonoTime now, nanoseconds span) const {
   return static_cast<int>(last - first);
 }
 
-void RequestBudget::observe(MonoTime sent, const ServerBudget& server) {
+void RequestBudget::observe(MonoTime sent, MonoTime answered, const ServerBudget& server) {
   if (shared_ && sent < shared_->sent) return;  // an older answer than the one in force
   server_remaining_ = server.remaining;
   if (limits_.window_cap == kUnlimited) return;  // no client-side budget at all
@@ -94,7 +94,9 @@ void RequestBudget::observe(MonoTime sent, const ServerBudget& server) {
   use.quota = server.quota.value_or(kCloudflareWindowQuota);
   use.window = server.window.value_or(kBudgetWindow);
   // What the server counted that this client did not start: another client's requests.
-  use.others = std::max(0, use.quota - server.remaining - in_span(sent, use.window));
+  const int counted = use.quota - server.remaining;
+  use.others = std::max(0, counted - in_span(sent, use.window));
+  use.others_at_least = std::max(0, counted - in_span(std::max(sent, answered), use.window));
   use.cap = static_cast<int>(std::floor(use.quota * (1.0 - limits_.headroom) + 1e-6)) - use.others;
   Shared s;
   s.sent = sent;
@@ -159,24 +161,25 @@ void RateLimiter::pause_for(Millis d) {
 void RateLimiter::observe(MonoTime sent, const std::optional<ServerBudget>& server) {
   if (!server) return;
   std::lock_guard lock(mu_);
-  budget_.observe(sent, *server);
-  const auto use = budget_.shared(clock_.monotonic());
+  const MonoTime now = clock_.monotonic();
+  budget_.observe(sent, now, *server);
+  const auto use = budget_.shared(now);
   if (!use) return;
-  // Noticeable: more than 1 % of the quota (12 of Cloudflare's 1,200) is not ours.
-  const bool sharing = use->others * 100 > use->quota;
+  // Noticeable: more than 1 % of the quota (12 of Cloudflare's 1,200) is certainly not ours.
+  const bool sharing = use->others_at_least * 100 > use->quota;
   if (sharing && !sharing_logged_) {
     spdlog::warn(
         "another client is using this API user's budget: Cloudflare reports {} of {} requests "
-        "left in its {} window, about {} of them sent by others; this daemon now starts at most "
+        "left in its {} window, at least {} of them sent by others; this daemon now starts at most "
         "{} requests in any {} so that together they stay under the limit",
         server->remaining, use->quota,
-        format_duration(std::chrono::duration_cast<Millis>(use->window)), use->others,
+        format_duration(std::chrono::duration_cast<Millis>(use->window)), use->others_at_least,
         std::max(0, use->cap), format_duration(std::chrono::duration_cast<Millis>(use->window)));
-  } else if (!sharing && sharing_logged_ && use->others == 0) {
+  } else if (!sharing && sharing_logged_ && use->others_at_least == 0) {
     spdlog::info("API budget: no other client's requests in Cloudflare's window any more");
   }
   if (sharing) sharing_logged_ = true;
-  if (use->others == 0) sharing_logged_ = false;
+  if (use->others_at_least == 0) sharing_logged_ = false;
 }
 
 RateLimiter::Usage RateLimiter::usage() const {

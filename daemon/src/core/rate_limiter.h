@@ -65,22 +65,26 @@ class RequestBudget {
   const BudgetLimits& limits() const { return limits_; }
 
   // What an answer's rate-limit headers said (read_server_budget) about the user's budget,
-  // for a request this client started at `sent`. The server counts every client of the user;
-  // what it counted beyond this client's own starts in its window is another client's use:
-  // from now on this client starts at most quota x (1 - headroom) less that use in any window
-  // of the server's length, so that together they stay under the quota and no 429 comes
-  // back. When that allows nothing more, one request may go at the reset the server named
-  // (its answer brings fresh numbers); the estimate is dropped once the server's window has
-  // passed since `sent` (all it counted has left). An answer older than the one in force is
-  // ignored. The own rules above stay in force whatever the server says.
-  void observe(MonoTime sent, const ServerBudget& server);
+  // for a request this client started at `sent` and read the answer of at `answered`. The
+  // server counts every client of the user; what it counted beyond this client's own starts
+  // in its window is another client's use. Which of this client's own requests in flight it
+  // had seen is unknown: counting only the starts up to `sent` gives the most the others can
+  // have used, counting those up to `answered` the least. From now on this client starts at
+  // most quota x (1 - headroom) less that most in any window of the server's length, so that
+  // together they stay under the quota and no 429 comes back. When that allows nothing more, one
+  // request may go at the reset the server named (its answer brings fresh numbers); the estimate is
+  // dropped once the server's window has passed since `sent` (all it counted has left). An answer
+  // older than the one in force is ignored. The own rules above stay in force whatever the server
+  // says.
+  void observe(MonoTime sent, MonoTime answered, const ServerBudget& server);
   // As of the last observe(): the server's remaining count, and the starts per server window
   // it leaves this client (nullopt before any answer said, or once that has expired).
   std::optional<int> server_remaining() const { return server_remaining_; }
   struct SharedUse {
-    int others = 0;  // requests of other clients in the server's window
-    int cap = 0;     // starts this client may have in any such window (may be <= 0)
-    int quota = 0;   // the server's quota
+    int others = 0;           // most requests other clients can have in the server's window
+    int others_at_least = 0;  // and the fewest: own requests in flight may explain the rest
+    int cap = 0;              // starts this client may have in any such window (may be <= 0)
+    int quota = 0;            // the server's quota
     std::chrono::nanoseconds window{};
   };
   std::optional<SharedUse> shared(MonoTime now) const;
@@ -117,8 +121,9 @@ class RateLimiter {
   // following five minutes (RequestBudget::rate_limited).
   void pause_for(Millis d);
 
-  // An answer's rate-limit headers (nullopt: it had none): RequestBudget::observe, and a
-  // log line when another client starts or stops taking a noticeable share of the budget.
+  // An answer's rate-limit headers (nullopt: it had none), read now: RequestBudget::observe,
+  // and a log line when another client certainly starts, or stops, taking a noticeable share
+  // of the budget.
   void observe(MonoTime sent, const std::optional<ServerBudget>& server);
 
   struct Usage {

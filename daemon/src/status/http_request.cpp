@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/status.h"
+
 namespace orc {
 
 namespace {
@@ -59,56 +61,52 @@ std::string_view next_line(std::string_view& rest) {
   return line;
 }
 
-}  // namespace
-
-ParsedRequest parse_request_head(std::string_view buffer, std::size_t max_head_bytes) {
-  // Empty lines before a request line are allowed (RFC 9112 2.2).
-  std::size_t start = 0;
-  while (start < buffer.size() && (buffer[start] == '\r' || buffer[start] == '\n')) ++start;
-  // The head ends at the first empty line.
-  std::size_t end = std::string_view::npos;
+// Where the head that starts at `start` ends: just past its first empty line (npos: not yet).
+std::size_t head_end(std::string_view buffer, std::size_t start) {
   for (std::size_t lf = buffer.find('\n', start); lf != std::string_view::npos;
        lf = buffer.find('\n', lf + 1)) {
-    if (lf + 1 < buffer.size() && buffer[lf + 1] == '\n') {
-      end = lf + 2;
-      break;
-    }
-    if (lf + 2 < buffer.size() && buffer[lf + 1] == '\r' && buffer[lf + 2] == '\n') {
-      end = lf + 3;
-      break;
-    }
+    if (lf + 1 < buffer.size() && buffer[lf + 1] == '\n') return lf + 2;
+    if (lf + 2 < buffer.size() && buffer[lf + 1] == '\r' && buffer[lf + 2] == '\n') return lf + 3;
   }
-  if (end == std::string_view::npos) {
-    if (buffer.size() > max_head_bytes) return bad(431, "request head too large");
-    return {};
-  }
-  if (end > max_head_bytes) return bad(431, "request head too large");
+  return std::string_view::npos;
+}
 
-  std::string_view rest = buffer.substr(start, end - start);
-  const std::string_view request_line = next_line(rest);
-  const std::size_t sp1 = request_line.find(' ');
-  const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : request_line.find(' ', sp1 + 1);
+struct RequestLine {
+  std::string_view method;
+  std::string_view target;
+  bool http11 = false;
+};
+
+// "GET /metrics HTTP/1.1", or the answer it deserves.
+StatusOr<RequestLine, ParsedRequest> read_request_line(std::string_view line) {
+  const std::size_t sp1 = line.find(' ');
+  const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
   if (sp2 == std::string_view::npos) return bad(400, "malformed request line");
-  const std::string_view method = request_line.substr(0, sp1);
-  const std::string_view target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
-  const std::string_view version = request_line.substr(sp2 + 1);
-  if (!is_token(method)) return bad(400, "malformed request line");
-  if (target.empty() || target.front() != '/' ||
-      std::any_of(target.begin(), target.end(),
+  RequestLine r;
+  r.method = line.substr(0, sp1);
+  r.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view version = line.substr(sp2 + 1);
+  if (!is_token(r.method)) return bad(400, "malformed request line");
+  if (r.target.empty() || r.target.front() != '/' ||
+      std::any_of(r.target.begin(), r.target.end(),
                   [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {
     return bad(400, "malformed request target");
   }
   if (!version.starts_with("HTTP/")) return bad(400, "malformed request line");
-  const bool http11 = version == "HTTP/1.1";
-  if (!http11 && version != "HTTP/1.0") return bad(505, "only HTTP/1.0 and HTTP/1.1");
+  r.http11 = version == "HTTP/1.1";
+  if (!r.http11 && version != "HTTP/1.0") return bad(505, "only HTTP/1.0 and HTTP/1.1");
+  return r;
+}
 
-  ParsedRequest r;
-  r.state = ParsedRequest::State::kComplete;
-  r.head.method = std::string(method);
-  r.head.path = std::string(target.substr(0, target.find('?')));
-  r.head.length = end;
+// What the header lines say of the connection.
+struct ConnectionOptions {
   bool close = false;
   bool keep_alive = false;
+};
+
+// The header lines up to the empty one: no body accepted, Connection read.
+StatusOr<ConnectionOptions, ParsedRequest> read_header_lines(std::string_view rest) {
+  ConnectionOptions c;
   for (std::string_view line = next_line(rest); !line.empty(); line = next_line(rest)) {
     if (line.front() == ' ' || line.front() == '\t') return bad(400, "folded header line");
     const std::size_t colon = line.find(':');
@@ -127,11 +125,38 @@ ParsedRequest parse_request_head(std::string_view buffer, std::size_t max_head_b
     } else if (iequals(name, "transfer-encoding")) {
       return bad(413, "request bodies are not accepted");
     } else if (iequals(name, "connection")) {
-      close = close || lists(value, "close");
-      keep_alive = keep_alive || lists(value, "keep-alive");
+      c.close = c.close || lists(value, "close");
+      c.keep_alive = c.keep_alive || lists(value, "keep-alive");
     }
   }
-  r.head.keep_alive = !close && (http11 || keep_alive);
+  return c;
+}
+
+}  // namespace
+
+ParsedRequest parse_request_head(std::string_view buffer, std::size_t max_head_bytes) {
+  // Empty lines before a request line are allowed (RFC 9112 2.2).
+  std::size_t start = 0;
+  while (start < buffer.size() && (buffer[start] == '\r' || buffer[start] == '\n')) ++start;
+  const std::size_t end = head_end(buffer, start);
+  if (end == std::string_view::npos) {
+    if (buffer.size() > max_head_bytes) return bad(431, "request head too large");
+    return {};
+  }
+  if (end > max_head_bytes) return bad(431, "request head too large");
+
+  std::string_view rest = buffer.substr(start, end - start);
+  auto line = read_request_line(next_line(rest));
+  if (!line.ok()) return std::move(line).error();
+  auto options = read_header_lines(rest);
+  if (!options.ok()) return std::move(options).error();
+
+  ParsedRequest r;
+  r.state = ParsedRequest::State::kComplete;
+  r.head.method = std::string(line->method);
+  r.head.path = std::string(line->target.substr(0, line->target.find('?')));
+  r.head.length = end;
+  r.head.keep_alive = !options->close && (line->http11 || options->keep_alive);
   return r;
 }
 

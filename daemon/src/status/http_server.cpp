@@ -98,6 +98,12 @@ struct StatusServer::Impl {
       : metrics(std::move(m)), health(std::move(h)), clock(c), limits(l) {}
 
   void loop();
+  // One turn of the loop: what to poll (the wake and listening sockets first, then one entry a
+  // connection, whose id goes to `ids`), and when the next connection deadline falls.
+  MonoTime poll_set(std::vector<pollfd>& fds, std::vector<std::uint64_t>& ids) const;
+  void serve_ready(const std::vector<pollfd>& fds, const std::vector<std::uint64_t>& ids,
+                   MonoTime now);
+  void drop_closed_and_expired(MonoTime now);
   void accept_new(MonoTime now);
   void evict_oldest_idle();
   void on_readable(std::uint64_t id, Connection& c, MonoTime now);
@@ -180,19 +186,7 @@ void StatusServer::Impl::loop() {
   std::vector<pollfd> fds;
   std::vector<std::uint64_t> ids;  // ids[i] for fds[i + 2]
   while (!stopping) {
-    fds.clear();
-    ids.clear();
-    fds.push_back({wake_fd, POLLIN, 0});
-    fds.push_back({listen_fd, POLLIN, 0});
-    MonoTime next_deadline = clock.monotonic() + kMaxPollWait;
-    for (const auto& [id, c] : connections) {
-      short events = 0;
-      if (c.phase == Connection::Phase::kReading) events = POLLIN;
-      if (c.phase == Connection::Phase::kWriting) events = POLLOUT;
-      fds.push_back({c.fd, events, 0});
-      ids.push_back(id);
-      next_deadline = std::min(next_deadline, c.deadline);
-    }
+    const MonoTime next_deadline = poll_set(fds, ids);
     const auto wait =
         std::chrono::ceil<std::chrono::milliseconds>(next_deadline - clock.monotonic());
     const int ready =
@@ -210,38 +204,65 @@ void StatusServer::Impl::loop() {
     } catch (const std::exception&) {
       // Out of memory: the scrapes still waiting time out (their deadline) and close.
     }
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      const short revents = fds[i + 2].revents;
-      if (revents == 0) continue;
-      auto it = connections.find(ids[i]);
-      if (it == connections.end()) continue;
-      Connection& c = it->second;
-      try {
-        if ((revents & (POLLERR | POLLNVAL)) ||
-            (c.phase == Connection::Phase::kAwaitingMetrics && (revents & POLLHUP))) {
-          drop(c);
-        } else if (c.phase == Connection::Phase::kReading && (revents & (POLLIN | POLLHUP))) {
-          on_readable(ids[i], c, now);
-        } else if (c.phase == Connection::Phase::kWriting && (revents & (POLLOUT | POLLHUP))) {
-          on_writable(c, now);
-          serve_buffered(ids[i], c, now);  // a request sent before this answer was taken
-        }
-      } catch (const std::exception&) {
-        drop(c);  // out of memory, or /healthz failed: this connection, not the server
-      }
-    }
-    // Closed ones go; so do those past their deadline: a head that does not arrive, an
-    // answer the client does not take, or metrics that take too long to serialize.
-    for (auto it = connections.begin(); it != connections.end();) {
-      Connection& c = it->second;
-      if (c.deadline <= now) drop(c);
-      it = c.fd < 0 ? connections.erase(it) : std::next(it);
-    }
+    serve_ready(fds, ids, now);
+    drop_closed_and_expired(now);
     try {
       if (fds[1].revents & POLLIN) accept_new(now);
     } catch (const std::exception&) {
       // Out of memory: the pending connections wait in the backlog for the next turn.
     }
+  }
+}
+
+MonoTime StatusServer::Impl::poll_set(std::vector<pollfd>& fds,
+                                      std::vector<std::uint64_t>& ids) const {
+  fds.clear();
+  ids.clear();
+  fds.push_back({wake_fd, POLLIN, 0});
+  fds.push_back({listen_fd, POLLIN, 0});
+  MonoTime next_deadline = clock.monotonic() + kMaxPollWait;
+  for (const auto& [id, c] : connections) {
+    short events = 0;
+    if (c.phase == Connection::Phase::kReading) events = POLLIN;
+    if (c.phase == Connection::Phase::kWriting) events = POLLOUT;
+    fds.push_back({c.fd, events, 0});
+    ids.push_back(id);
+    next_deadline = std::min(next_deadline, c.deadline);
+  }
+  return next_deadline;
+}
+
+void StatusServer::Impl::serve_ready(const std::vector<pollfd>& fds,
+                                     const std::vector<std::uint64_t>& ids, MonoTime now) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const short revents = fds[i + 2].revents;
+    if (revents == 0) continue;
+    auto it = connections.find(ids[i]);
+    if (it == connections.end()) continue;
+    Connection& c = it->second;
+    try {
+      if ((revents & (POLLERR | POLLNVAL)) ||
+          (c.phase == Connection::Phase::kAwaitingMetrics && (revents & POLLHUP))) {
+        drop(c);
+      } else if (c.phase == Connection::Phase::kReading && (revents & (POLLIN | POLLHUP))) {
+        on_readable(ids[i], c, now);
+      } else if (c.phase == Connection::Phase::kWriting && (revents & (POLLOUT | POLLHUP))) {
+        on_writable(c, now);
+        serve_buffered(ids[i], c, now);  // a request sent before this answer was taken
+      }
+    } catch (const std::exception&) {
+      drop(c);  // out of memory, or /healthz failed: this connection, not the server
+    }
+  }
+}
+
+// Closed ones go; so do those past their deadline: a head that does not arrive, an answer the
+// client does not take, or metrics that take too long to serialize.
+void StatusServer::Impl::drop_closed_and_expired(MonoTime now) {
+  for (auto it = connections.begin(); it != connections.end();) {
+    Connection& c = it->second;
+    if (c.deadline <= now) drop(c);
+    it = c.fd < 0 ? connections.erase(it) : std::next(it);
   }
 }
 

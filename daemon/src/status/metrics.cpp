@@ -30,6 +30,12 @@ std::size_t index(ZoneOutcome o) {
   return static_cast<std::size_t>(o);
 }
 
+// A family registered under `name` with its help text: the one place families are built.
+template <class Builder>
+auto& family(Builder builder, prometheus::Registry& registry, const char* name, const char* help) {
+  return builder.Name(name).Help(help).Register(registry);
+}
+
 double unix_seconds(WallTime t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
@@ -61,152 +67,103 @@ ZoneSeriesMode zone_series_for(std::optional<ZoneSeriesMode> setting, std::size_
 
 Metrics::Metrics(const std::string& version, std::optional<ZoneSeriesMode> zone_series)
     : registry_(std::make_shared<prometheus::Registry>()),
-      build_info_(BuildGauge()
-                      .Name("origin_reconciler_build_info")
-                      .Help("Always 1; the version label says which build is running.")
-                      .Register(*registry_)),
-      runs_(BuildCounter()
-                .Name("origin_reconciler_reconcile_runs_total")
-                .Help("Zone reconcile runs, by result (success, failure, blocked, dry_run).")
-                .Register(*registry_)),
-      duration_(BuildHistogram()
-                    .Name("origin_reconciler_reconcile_duration_seconds")
-                    .Help("Time to reconcile one zone: list, plan and prune.")
-                    .Register(*registry_)),
-      last_success_(BuildGauge()
-                        .Name("origin_reconciler_last_success_timestamp_seconds")
-                        .Help("Unix time of the zone's last successful reconcile.")
-                        .Register(*registry_)),
-      last_attempt_(BuildGauge()
-                        .Name("origin_reconciler_last_attempt_timestamp_seconds")
-                        .Help("Unix time the zone's last reconcile started.")
-                        .Register(*registry_)),
-      mappings_(BuildGauge()
-                    .Name("origin_reconciler_mappings")
-                    .Help("Mappings seen in the zone's last reconcile, by state (live, "
-                          "desired, stale; missing and mismatched: desired origins naming vendor "
-                          "and region that have no mapping, or one with another vendor or "
-                          "region).")
-                    .Register(*registry_)),
-      pruned_(BuildCounter()
-                  .Name("origin_reconciler_pruned_total")
-                  .Help("Stale mappings deleted.")
-                  .Register(*registry_)),
-      prune_failures_(BuildCounter()
-                          .Name("origin_reconciler_prune_failures_total")
-                          .Help("Stale mappings the API did not delete (failed batch items).")
-                          .Register(*registry_)),
-      upserted_(BuildCounter()
-                    .Name("origin_reconciler_upserted_total")
-                    .Help("Mappings created or updated (sync policy).")
-                    .Register(*registry_)),
-      upsert_failures_(BuildCounter()
-                           .Name("origin_reconciler_upsert_failures_total")
-                           .Help("Mappings the API did not create or update (refused batch "
-                                 "items).")
-                           .Register(*registry_)),
-      unsupported_(BuildGauge()
-                       .Name("origin_reconciler_unsupported_region_origins")
-                       .Help("Desired origins the zone's last reconcile did not send because "
-                             "the API does not list their region as supported.")
-                       .Register(*registry_)),
-      api_requests_(BuildCounter()
-                        .Name("origin_reconciler_api_requests_total")
-                        .Help("Cloudflare API requests, by operation and HTTP status (error: "
-                              "no answer).")
-                        .Register(*registry_)),
-      api_duration_(BuildHistogram()
-                        .Name("origin_reconciler_api_request_duration_seconds")
-                        .Help("Cloudflare API request latency, by operation.")
-                        .Register(*registry_)),
-      api_retries_(BuildCounter()
-                       .Name("origin_reconciler_api_retries_total")
-                       .Help("Cloudflare API requests retried, by operation and reason "
-                             "(rate_limited, server_error, transport).")
-                       .Register(*registry_)),
-      safety_blocks_(BuildCounter()
-                         .Name("origin_reconciler_safety_blocks_total")
-                         .Help("Zone reconciles blocked by the safety guard "
-                               "(max_delete_fraction).")
-                         .Register(*registry_)),
-      desired_valid_family_(BuildGauge()
-                                .Name("origin_reconciler_desired_state_valid")
-                                .Help("1 if the last read of the desired state was valid, else "
-                                      "0 (the last valid one stays in force).")
-                                .Register(*registry_)),
+      build_info_(family(BuildGauge(), *registry_, "origin_reconciler_build_info",
+                         "Always 1; the version label says which build is running.")),
+      runs_(family(BuildCounter(), *registry_, "origin_reconciler_reconcile_runs_total",
+                   "Zone reconcile runs, by result (success, failure, blocked, dry_run).")),
+      duration_(family(BuildHistogram(), *registry_, "origin_reconciler_reconcile_duration_seconds",
+                       "Time to reconcile one zone: list, plan and prune.")),
+      last_success_(family(BuildGauge(), *registry_,
+                           "origin_reconciler_last_success_timestamp_seconds",
+                           "Unix time of the zone's last successful reconcile.")),
+      last_attempt_(family(BuildGauge(), *registry_,
+                           "origin_reconciler_last_attempt_timestamp_seconds",
+                           "Unix time the zone's last reconcile started.")),
+      mappings_(family(BuildGauge(), *registry_, "origin_reconciler_mappings",
+                       "Mappings seen in the zone's last reconcile, by state (live, "
+                       "desired, stale; missing and mismatched: desired origins naming vendor "
+                       "and region that have no mapping, or one with another vendor or "
+                       "region).")),
+      pruned_(family(BuildCounter(), *registry_, "origin_reconciler_pruned_total",
+                     "Stale mappings deleted.")),
+      prune_failures_(family(BuildCounter(), *registry_, "origin_reconciler_prune_failures_total",
+                             "Stale mappings the API did not delete (failed batch items).")),
+      upserted_(family(BuildCounter(), *registry_, "origin_reconciler_upserted_total",
+                       "Mappings created or updated (sync policy).")),
+      upsert_failures_(family(BuildCounter(), *registry_, "origin_reconciler_upsert_failures_total",
+                              "Mappings the API did not create or update (refused batch "
+                              "items).")),
+      unsupported_(family(BuildGauge(), *registry_, "origin_reconciler_unsupported_region_origins",
+                          "Desired origins the zone's last reconcile did not send because "
+                          "the API does not list their region as supported.")),
+      api_requests_(family(BuildCounter(), *registry_, "origin_reconciler_api_requests_total",
+                           "Cloudflare API requests, by operation and HTTP status (error: "
+                           "no answer).")),
+      api_duration_(family(BuildHistogram(), *registry_,
+                           "origin_reconciler_api_request_duration_seconds",
+                           "Cloudflare API request latency, by operation.")),
+      api_retries_(family(BuildCounter(), *registry_, "origin_reconciler_api_retries_total",
+                          "Cloudflare API requests retried, by operation and reason "
+                          "(rate_limited, server_error, transport).")),
+      safety_blocks_(family(BuildCounter(), *registry_, "origin_reconciler_safety_blocks_total",
+                            "Zone reconciles blocked by the safety guard "
+                            "(max_delete_fraction).")),
+      desired_valid_family_(family(BuildGauge(), *registry_,
+                                   "origin_reconciler_desired_state_valid",
+                                   "1 if the last read of the desired state was valid, else "
+                                   "0 (the last valid one stays in force).")),
       desired_valid_(desired_valid_family_.Add({})),
       reconcile_duration_(duration_.Add({}, kReconcileBuckets)),
-      desired_held_family_(BuildGauge()
-                               .Name("origin_reconciler_desired_state_held")
-                               .Help("1 while a change of the desired state is held because it "
-                                     "would remove more than max_delete_fraction of a zone's "
-                                     "desired origins (or widen its manage_cidrs), else 0.")
-                               .Register(*registry_)),
+      desired_held_family_(family(BuildGauge(), *registry_, "origin_reconciler_desired_state_held",
+                                  "1 while a change of the desired state is held because it "
+                                  "would remove more than max_delete_fraction of a zone's "
+                                  "desired origins (or widen its manage_cidrs), else 0.")),
       desired_held_(desired_held_family_.Add({})),
       budget_window_requests_(
-          BuildGauge()
-              .Name("origin_reconciler_api_budget_window_requests")
-              .Help("Cloudflare API requests started in the last 5 minutes (all zones, retries "
-                    "included).")
-              .Register(*registry_)
+          family(BuildGauge(), *registry_, "origin_reconciler_api_budget_window_requests",
+                 "Cloudflare API requests started in the last 5 minutes (all zones, retries "
+                 "included).")
               .Add({})),
-      budget_window_limit_(BuildGauge()
-                               .Name("origin_reconciler_api_budget_window_limit")
-                               .Help("Most requests the client-side budget lets start in any "
-                                     "5 minutes now (halved for 5 minutes after a 429).")
-                               .Register(*registry_)
+      budget_window_limit_(family(BuildGauge(), *registry_,
+                                  "origin_reconciler_api_budget_window_limit",
+                                  "Most requests the client-side budget lets start in any "
+                                  "5 minutes now (halved for 5 minutes after a 429).")
                                .Add({})),
-      budget_remaining_(BuildGauge()
-                            .Name("origin_reconciler_api_budget_remaining")
-                            .Help("Requests the API user has left in Cloudflare's window, as the "
-                                  "last answer's rate-limit headers said (every client of the "
-                                  "user counts).")
-                            .Register(*registry_)),
-      leader_(BuildGauge()
-                  .Name("origin_reconciler_leader")
-                  .Help("1 while this instance leads (holds the Lease, or leader election is "
-                        "off), else 0.")
-                  .Register(*registry_)
+      budget_remaining_(family(BuildGauge(), *registry_, "origin_reconciler_api_budget_remaining",
+                               "Requests the API user has left in Cloudflare's window, as the "
+                               "last answer's rate-limit headers said (every client of the "
+                               "user counts).")),
+      leader_(family(BuildGauge(), *registry_, "origin_reconciler_leader",
+                     "1 while this instance leads (holds the Lease, or leader election is "
+                     "off), else 0.")
                   .Add({})),
-      leader_transitions_(BuildCounter()
-                              .Name("origin_reconciler_leader_transitions_total")
-                              .Help("Times this instance became leader.")
-                              .Register(*registry_)
+      leader_transitions_(family(BuildCounter(), *registry_,
+                                 "origin_reconciler_leader_transitions_total",
+                                 "Times this instance became leader.")
                               .Add({})),
-      zones_by_result_(BuildGauge()
-                           .Name("origin_reconciler_zones")
-                           .Help("Managed zones by the result of their last reconcile (success, "
-                                 "failure, blocked, dry_run; none: not reconciled yet).")
-                           .Register(*registry_)),
-      fleet_runs_(BuildCounter()
-                      .Name("origin_reconciler_fleet_reconcile_runs_total")
-                      .Help("Zone reconcile runs of all zones, by result.")
-                      .Register(*registry_)),
-      fleet_mappings_(BuildGauge()
-                          .Name("origin_reconciler_fleet_mappings")
-                          .Help("Mappings of all managed zones as their last listings found them, "
-                                "by state (live, desired, stale).")
-                          .Register(*registry_)),
-      fleet_pruned_(BuildCounter()
-                        .Name("origin_reconciler_fleet_pruned_total")
-                        .Help("Stale mappings deleted, all zones.")
-                        .Register(*registry_)
+      zones_by_result_(family(BuildGauge(), *registry_, "origin_reconciler_zones",
+                              "Managed zones by the result of their last reconcile (success, "
+                              "failure, blocked, dry_run; none: not reconciled yet).")),
+      fleet_runs_(family(BuildCounter(), *registry_, "origin_reconciler_fleet_reconcile_runs_total",
+                         "Zone reconcile runs of all zones, by result.")),
+      fleet_mappings_(family(BuildGauge(), *registry_, "origin_reconciler_fleet_mappings",
+                             "Mappings of all managed zones as their last listings found them, "
+                             "by state (live, desired, stale).")),
+      fleet_pruned_(family(BuildCounter(), *registry_, "origin_reconciler_fleet_pruned_total",
+                           "Stale mappings deleted, all zones.")
                         .Add({})),
-      fleet_prune_failures_(BuildCounter()
-                                .Name("origin_reconciler_fleet_prune_failures_total")
-                                .Help("Stale mappings the API did not delete, all zones.")
-                                .Register(*registry_)
+      fleet_prune_failures_(family(BuildCounter(), *registry_,
+                                   "origin_reconciler_fleet_prune_failures_total",
+                                   "Stale mappings the API did not delete, all zones.")
                                 .Add({})),
-      fleet_safety_blocks_(BuildCounter()
-                               .Name("origin_reconciler_fleet_safety_blocks_total")
-                               .Help("Zone reconciles blocked by the safety guard, all zones.")
-                               .Register(*registry_)
+      fleet_safety_blocks_(family(BuildCounter(), *registry_,
+                                  "origin_reconciler_fleet_safety_blocks_total",
+                                  "Zone reconciles blocked by the safety guard, all zones.")
                                .Add({})),
-      oldest_success_(BuildGauge()
-                          .Name("origin_reconciler_oldest_success_timestamp_seconds")
-                          .Help("The oldest last successful reconcile among the managed zones "
-                                "(Unix time; 0 while a zone has none yet).")
-                          .Register(*registry_)
+      oldest_success_(family(BuildGauge(), *registry_,
+                             "origin_reconciler_oldest_success_timestamp_seconds",
+                             "The oldest last successful reconcile among the managed zones "
+                             "(Unix time; 0 while a zone has none yet).")
                           .Add({})),
       zone_series_setting_(zone_series) {
   build_info_.Add({{"version", version}}).Set(1);
