@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "cloudflare/cloudflare_api.h"
+#include "core/cancellation.h"
 #include "core/redact.h"
 #include "core/reviewed_plan.h"
 #include "core/zone_queue.h"
@@ -81,7 +82,7 @@ struct Daemon::Impl {
   int run();
   // One cycle under `stop` (the shutdown's token, or the leadership's cycle token).
   CycleReport run_cycle(std::stop_token stop);
-  CycleReport reconcile_all(std::stop_source& cycle, ZoneQueue& queue);
+  CycleReport reconcile_all(Cancellation& cycle, ZoneQueue& queue);
   // During a cycle: a desired-state change taken now (settled, confirmed, or SIGHUP) puts the
   // zones it changed at the front of the cycle's queue.
   void changes_first(ZoneQueue& queue);
@@ -401,12 +402,12 @@ bool Daemon::Impl::poll_desired_file() {
 
 // The cycle's request path, bound to the cycle's token: the executor, the API and the applier
 // live for one cycle; the budget (limiter) and the observers outlive it.
-CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle, ZoneQueue& queue) {
+CycleReport Daemon::Impl::reconcile_all(Cancellation& cycle, ZoneQueue& queue) {
   const std::stop_token stop = cycle.get_token();
   // Before every request: an instance that no longer leads abandons the cycle.
   auto may_send = [this, &cycle] {
     if (deps.leadership.leading()) return true;
-    if (cycle.request_stop()) {
+    if (cycle.request_stop(StopReason::kNotLeader)) {
       spdlog::warn("no longer the leader: abandoning this cycle; no further request is sent");
     }
     return false;
@@ -427,7 +428,7 @@ CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle, ZoneQueue& queu
                         options.dry_run           ? static_cast<PlanApplier&>(dry_run_applier)
                         : options.output.reviewed ? static_cast<PlanApplier&>(reviewed_applier)
                                                   : static_cast<PlanApplier&>(change_applier),
-                        deps.clock, stop, metrics);
+                        deps.clock, cycle, metrics);
   return reconciler.run_cycle(
       queue, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency,
               config.reconcile.policy, config.reconcile.max_update_fraction});
@@ -452,11 +453,12 @@ void Daemon::Impl::changes_first(ZoneQueue& queue) {
 }
 
 CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
-  // One token for the cycle: stopped by the shutdown, by the leadership, or by may_send.
-  std::stop_source cycle;
-  std::stop_callback on_stop(stop, [&cycle] { cycle.request_stop(); });
+  // One token for the cycle: stopped by the shutdown, by the leadership, or by may_send; the
+  // first of them gives the reason a zone cut short reports.
+  Cancellation cycle;
+  std::stop_callback on_stop(stop, [&cycle] { cycle.request_stop(StopReason::kShutdown); });
   std::stop_callback on_lost_lead(deps.leadership.cycle_token(),
-                                  [&cycle] { cycle.request_stop(); });
+                                  [&cycle] { cycle.request_stop(StopReason::kNotLeader); });
 
   // The cycle runs on its own thread so this loop can keep the watchdog honest meanwhile.
   CycleReport report;
