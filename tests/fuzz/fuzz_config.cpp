@@ -60,10 +60,9 @@ void check_ranges(const orc::Config& c) {
   check(le.retry_period >= Millis{100} && le.retry_period < le.renew_deadline &&
             le.renew_deadline < le.lease_duration,
         "leader election durations out of order");
-  check(orc::check_dns1123_subdomain(le.lease_name).empty(),
-        "lease_name accepted: " + le.lease_name);
-  check(le.ns.empty() || orc::check_dns1123_label(le.ns).empty(), "namespace accepted: " + le.ns);
-  check(le.identity.empty() || orc::check_lease_identity(le.identity).empty(),
+  check(orc::check_dns1123_subdomain(le.lease_name).ok(), "lease_name accepted: " + le.lease_name);
+  check(le.ns.empty() || orc::check_dns1123_label(le.ns).ok(), "namespace accepted: " + le.ns);
+  check(le.identity.empty() || orc::check_lease_identity(le.identity).ok(),
         "identity accepted: " + le.identity);
   check(le.token_file.is_absolute() && le.ca_file.is_absolute(), "lease files not absolute");
   const auto& l = c.log.level;

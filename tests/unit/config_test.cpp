@@ -1267,6 +1267,29 @@ TEST(ParseConfig, LeaderElectionValuesAreCheckedStrictly) {
   }
 }
 
+TEST(LeaderElectionNames, EachCheckIsAStatusWithTheReason) {
+  EXPECT_TRUE(check_dns1123_label("apps-2").ok());
+  EXPECT_TRUE(check_dns1123_subdomain("edge.origin-reconciler").ok());
+  EXPECT_TRUE(check_lease_identity("app-7d9f-x2k4q").ok());
+  const std::pair<Status, std::string> refused[] = {
+      {check_dns1123_label(std::string(64, 'a')), "must be 1 to 63 characters"},
+      {check_dns1123_label("Apps"),
+       "must be lower-case letters, digits and '-' (a DNS-1123 label)"},
+      {check_dns1123_label("-apps"), "must start and end with a letter or digit"},
+      {check_dns1123_subdomain(""), "must be 1 to 253 characters"},
+      {check_dns1123_subdomain("a..b"), "must be dot-separated labels, none of them empty"},
+      {check_dns1123_subdomain("a_b"),
+       "must be lower-case letters, digits, '-' and '.' (a DNS-1123 subdomain)"},
+      {check_dns1123_subdomain("a.b-"), "must start and end each label with a letter or digit"},
+      {check_lease_identity(""), "must be 1 to 253 characters"},
+      {check_lease_identity("two words"), "must be printable ASCII without spaces"},
+  };
+  for (const auto& [status, want] : refused) {
+    ASSERT_FALSE(status.ok()) << want;
+    EXPECT_EQ(status.error().message, want);
+  }
+}
+
 TEST(ParseConfig, LeaderElectionAllowsPlainHttpToLoopbackOnly) {
   EXPECT_EQ(parse_config("leader_election: {api_server: 'http://127.0.0.1:8080'}", kFile)
                 .leader_election.api_server,

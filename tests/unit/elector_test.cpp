@@ -197,8 +197,8 @@ TEST_F(ElectorTest, ReleaseClearsTheHolderSoAnotherTakesOverAtOnce) {
   Elector b{api, clock, settings("replica-b")};
   a.try_acquire_or_renew();
   EXPECT_EQ(b.try_acquire_or_renew().kind, Attempt::Kind::kHeld);
-  std::string error;
-  ASSERT_TRUE(a.release(error)) << error;
+  const Status released = a.release();
+  ASSERT_TRUE(released.ok()) << released.error().message;
   EXPECT_FALSE(a.leading_at(clock.monotonic()));
   EXPECT_EQ(server.lease->record.holder_identity, "");
   EXPECT_EQ(server.lease->record.lease_duration_seconds, 1);
@@ -212,10 +212,19 @@ TEST_F(ElectorTest, ReleaseOfALeaseNotOursSendsNothing) {
   Elector b{api, clock, settings("replica-b")};
   a.try_acquire_or_renew();
   b.try_acquire_or_renew();
-  std::string error;
-  EXPECT_TRUE(b.release(error));
+  EXPECT_TRUE(b.release().ok());
   EXPECT_EQ(server.updates, 0);
   EXPECT_EQ(server.lease->record.holder_identity, "replica-a");
+}
+
+TEST_F(ElectorTest, AReleaseTheApiServerDoesNotTakeSaysWhyAndStopsLeadingAnyway) {
+  a.try_acquire_or_renew();
+  server.unreachable = true;
+  const Status released = a.release();
+  ASSERT_FALSE(released.ok());
+  EXPECT_EQ(released.error().message, "no answer from the API server: Connection refused");
+  EXPECT_FALSE(a.leading_at(clock.monotonic()));
+  EXPECT_EQ(server.lease->record.holder_identity, "replica-a");  // it expires on its own
 }
 
 TEST_F(ElectorTest, AConcurrentWriterWinsTheRaceAndTheLoserDoesNotLead) {

@@ -51,41 +51,54 @@ TEST(MicroTime, RefusesWhatTheApiServerRefuses) {
 }
 
 TEST(ParseLease, ReadsTheRecordAndTheResourceVersion) {
-  std::string error;
-  const auto lease = parse_lease(kLease, error);
-  ASSERT_TRUE(lease) << error;
+  const auto lease = parse_lease(kLease);
+  ASSERT_TRUE(lease.ok()) << lease.error().message;
   EXPECT_EQ(lease->resource_version, "4711");
   EXPECT_EQ(lease->record, (LeaseRecord{"replica-a", 15, "2026-12-02T00:32:29.123456Z",
                                         "2026-12-02T00:40:00.000001Z", 3}));
 }
 
 TEST(ParseLease, AnEmptySpecIsAnUnheldLease) {
-  std::string error;
-  const auto lease = parse_lease(
-      R"({"kind":"Lease","metadata":{"name":"x","resourceVersion":"1"},"spec":{}})", error);
-  ASSERT_TRUE(lease) << error;
+  const auto lease =
+      parse_lease(R"({"kind":"Lease","metadata":{"name":"x","resourceVersion":"1"},"spec":{}})");
+  ASSERT_TRUE(lease.ok()) << lease.error().message;
   EXPECT_EQ(lease->record, LeaseRecord{});
 }
 
-TEST(ParseLease, RefusesWhatIsNotALease) {
-  for (
-      const char* bad :
-      {"", "[]", "null", R"({"kind":"Status"})", R"({"kind":7,"metadata":{}})",
-       R"({"kind":"Lease","metadata":{}})", R"({"kind":"Lease","metadata":{"resourceVersion":5}})",
-       R"({"kind":"Lease","metadata":{"resourceVersion":"1"},"spec":[]})",
-       R"({"kind":"Lease","metadata":{"resourceVersion":"1"},"spec":{"holderIdentity":1}})",
-       R"({"kind":"Lease","metadata":{"resourceVersion":"1"},"spec":{"leaseDurationSeconds":"15"}})",
-       R"({"kind":"Lease","metadata":{"resourceVersion":"1"},"spec":{"renewTime":"yesterday"}})"}) {
-    std::string error;
-    EXPECT_FALSE(parse_lease(bad, error)) << bad;
-    EXPECT_FALSE(error.empty()) << bad;
+TEST(ParseLease, RefusesWhatIsNotALeaseSayingWhy) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"", "the answer is not a JSON object"},
+      {"[]", "the answer is not a JSON object"},
+      {"null", "the answer is not a JSON object"},
+      {R"({"kind":"Status"})", "the answer is not a Lease"},
+      {R"({"kind":7,"metadata":{}})", "the answer is not a Lease"},
+      {R"({"kind":"Lease"})", "the Lease has no metadata"},
+      {R"({"kind":"Lease","metadata":{}})", "the Lease has no metadata.resourceVersion"},
+      {R"({"kind":"Lease","metadata":{"resourceVersion":5}})",
+       "the Lease has no metadata.resourceVersion"},
+      {R"({"kind":"Lease","metadata":{"resourceVersion":"1"},"spec":[]})",
+       "the Lease's spec is not an object"},
+      {R"({"kind":"Lease","metadata":{"resourceVersion":"1"},"spec":{"holderIdentity":1}})",
+       "spec.holderIdentity is not a string"},
+      {R"({"kind":"Lease","metadata":{"resourceVersion":"1"},"spec":{"leaseDurationSeconds":"15"}})",
+       "spec.leaseDurationSeconds is not a whole number"},
+      {R"({"kind":"Lease","metadata":{"resourceVersion":"1"},"spec":{"acquireTime":3}})",
+       "spec.acquireTime is not a string"},
+      {R"({"kind":"Lease","metadata":{"resourceVersion":"1"},"spec":{"renewTime":"yesterday"}})",
+       "spec.renewTime is not a MicroTime ('yesterday')"},
+      {R"({"kind":"Lease","metadata":{"resourceVersion":"1"},"spec":{"leaseTransitions":1.5}})",
+       "spec.leaseTransitions is not a whole number"},
+  };
+  for (const auto& [bad, why] : cases) {
+    const auto lease = parse_lease(bad);
+    ASSERT_FALSE(lease.ok()) << bad;
+    EXPECT_EQ(lease.error().message, why) << bad;
   }
 }
 
 TEST(LeaseBodies, AnUpdateKeepsTheObjectAndItsVersionAndReplacesTheSpec) {
-  std::string error;
-  const auto lease = parse_lease(kLease, error);
-  ASSERT_TRUE(lease);
+  const auto lease = parse_lease(kLease);
+  ASSERT_TRUE(lease.ok());
   const LeaseRecord mine{"replica-b", 15, "2026-12-02T01:00:00.000000Z",
                          "2026-12-02T01:00:00.000000Z", 4};
   const json body = json::parse(updated_lease_body(*lease, mine));

@@ -5,8 +5,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
 #include "core/reviewed_plan.h"
 #include "service/plan_report.h"
+#include "temp_dir.h"
 #include "zone_ids.h"
 
 namespace orc {
@@ -248,6 +254,25 @@ TEST(RenderOnce, ApplyPlanReportsZonesNotAppliedAndExitsOne) {
   r = render_once(now, false, out, zones({kA, kB}), false, kNow);
   EXPECT_EQ(r.status, 0);
   EXPECT_THAT(r.out, Not(HasSubstr("not applied")));
+}
+
+class WriteWhole : public testing::TempDirTest {};
+
+TEST_F(WriteWhole, ReplacesTheFileAndLeavesNoTemporary) {
+  const std::filesystem::path file = write("plan.json", "old");
+  const Status written = write_whole(file, "new");
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  std::ifstream in(file);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "new");
+  EXPECT_FALSE(std::filesystem::exists(file.string() + ".tmp"));
+}
+
+TEST_F(WriteWhole, AFolderThatIsMissingIsAnErrorWithTheReason) {
+  const std::filesystem::path file = dir_ / "missing" / "plan.json";
+  const Status written = write_whole(file, "new");
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.error().message, "No such file or directory");
+  EXPECT_FALSE(std::filesystem::exists(file.parent_path()));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes.h"
+#include "log_capture.h"
 
 namespace orc {
 namespace {
@@ -681,6 +682,125 @@ TEST_F(ReconcilerTest, AStopBeforeTheDeletesSendsNone) {
   EXPECT_EQ(report.applied.error->kind, ApiError::Kind::kCancelled);
   EXPECT_EQ(api_.upserts.size(), 1u);
   EXPECT_TRUE(api_.batches.empty());
+}
+
+// --- A zone a stop cuts short says why -----------------------------------------------------
+
+TEST(Cancellation, TheFirstReasonIsKeptAndTheTokenStops) {
+  Cancellation c;
+  EXPECT_FALSE(c.stop_requested());
+  EXPECT_EQ(c.reason(), StopReason::kShutdown);
+  const std::stop_token token = c.get_token();
+  EXPECT_TRUE(c.request_stop(StopReason::kNotLeader));
+  EXPECT_TRUE(token.stop_requested());
+  EXPECT_FALSE(c.request_stop(StopReason::kShutdown));
+  EXPECT_EQ(c.reason(), StopReason::kNotLeader);
+}
+
+TEST(Cancellation, TheReasonIsSetBeforeTheTokenIsSeenStopped) {
+  Cancellation c;
+  StopReason seen = StopReason::kShutdown;
+  std::stop_callback on_stop(c.get_token(), [&] { seen = c.reason(); });
+  c.request_stop(StopReason::kNotLeader);
+  EXPECT_EQ(seen, StopReason::kNotLeader);
+}
+
+// A listing given up for a stop, as the request executor gives it up: it sees only the token.
+class ListingStoppedFor : public testing::ForwardingZoneApi {
+ public:
+  ListingStoppedFor(ZoneApi& inner, Cancellation& cancel, StopReason why)
+      : ForwardingZoneApi(inner), cancel_(cancel), why_(why) {}
+  Result<std::vector<Mapping>> list(const std::string&) override {
+    cancel_.request_stop(why_);
+    return ApiError::cancelled();
+  }
+
+ private:
+  Cancellation& cancel_;
+  StopReason why_;
+};
+
+TEST_F(ReconcilerTest, AZoneCutShortByLostLeadershipSaysSoNotShuttingDown) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  Cancellation cancel;
+  ListingStoppedFor api(api_, cancel, StopReason::kNotLeader);
+  ChangeSetApplier applier(api, 100, cancel.get_token());
+  Reconciler r(api, applier, clock_, cancel, observer_);
+  const testing::LogCapture log;
+  const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 8))}}, {});
+  ASSERT_EQ(cycle.zones.size(), 1u);
+  const ZoneReport& report = cycle.zones[0];
+  EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
+  EXPECT_EQ(report.stopped_by, StopReason::kNotLeader);
+  EXPECT_EQ(report.error, "listing mappings: no answer: this instance is no longer the leader");
+  EXPECT_EQ(log.lines_with(kZoneA),
+            std::vector<std::string>{
+                std::string("warning zone ") + kZoneA +
+                ": abandoned: listing mappings: no answer: this instance is no longer the "
+                "leader: live=0 stale=0 pruned=0 not_deleted=0; whichever instance leads now "
+                "reconciles it"});
+  EXPECT_TRUE(log.lines_with("shutting down").empty());
+}
+
+TEST_F(ReconcilerTest, AZoneCutShortByTheShutdownSaysShuttingDownAsBefore) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  Cancellation cancel;
+  ListingStoppedFor api(api_, cancel, StopReason::kShutdown);
+  ChangeSetApplier applier(api, 100, cancel.get_token());
+  Reconciler r(api, applier, clock_, cancel, observer_);
+  const testing::LogCapture log;
+  const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 8))}}, {});
+  ASSERT_EQ(cycle.zones.size(), 1u);
+  const ZoneReport& report = cycle.zones[0];
+  EXPECT_EQ(report.stopped_by, StopReason::kShutdown);
+  EXPECT_EQ(report.error, "listing mappings: no answer: shutting down");
+  EXPECT_EQ(log.lines_with(kZoneA),
+            std::vector<std::string>{std::string("error zone ") + kZoneA +
+                                     ": reconcile failed: listing mappings: no answer: shutting "
+                                     "down: live=0 stale=0 pruned=0 not_deleted=0; will retry "
+                                     "next cycle"});
+  EXPECT_TRUE(log.lines_with("leader").empty());
+}
+
+TEST_F(ReconcilerTest, ABatchCutShortByLostLeadershipCarriesTheReason) {
+  const DesiredZone zone = three_hundred_zone(api_, kZoneA);
+  Cancellation cancel;
+  class LosingLeadApi : public testing::ForwardingZoneApi {
+   public:
+    LosingLeadApi(ZoneApi& inner, Cancellation& c) : ForwardingZoneApi(inner), c_(c) {}
+    Result<BatchResult> batch_upsert(const std::string& z, const std::vector<Mapping>& m) override {
+      c_.request_stop(StopReason::kNotLeader);
+      return inner_.batch_upsert(z, m);
+    }
+
+   private:
+    Cancellation& c_;
+  } losing(api_, cancel);
+  ChangeSetApplier applier(losing, 100, cancel.get_token());
+  Reconciler r(losing, applier, clock_, cancel, observer_);
+  const auto report = r.reconcile_zone(zone, sync_settings());
+  ASSERT_TRUE(report.applied.error);
+  EXPECT_EQ(report.applied.error->kind, ApiError::Kind::kCancelled);
+  EXPECT_EQ(report.applied.error->message, "this instance is no longer the leader");
+  EXPECT_EQ(report.stopped_by, StopReason::kNotLeader);
+  EXPECT_EQ(report.error,
+            "batch upsert: no answer: this instance is no longer the leader; no deletes sent");
+  EXPECT_EQ(api_.upserts.size(), 1u);
+  EXPECT_TRUE(api_.batches.empty());
+}
+
+TEST_F(ReconcilerTest, AZoneThatFailsOnItsOwnHasNoStopReason) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  ApiError down;
+  down.kind = ApiError::Kind::kRetryable;
+  down.message = "Connection refused";
+  api_.list_fails[kZoneA] = down;
+  Cancellation cancel;
+  ChangeSetApplier applier(api_, 100, cancel.get_token());
+  Reconciler r(api_, applier, clock_, cancel, observer_);
+  const auto report = r.reconcile_zone(zone_keeping(kZoneA, range_ips(0, 8)), {});
+  EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
+  EXPECT_FALSE(report.stopped_by.has_value());
 }
 
 TEST(CycleReport, ExitStatusPrecedence) {

@@ -20,6 +20,7 @@
 #include "core/config.h"
 #include "core/desired_state.h"
 #include "fakes.h"
+#include "log_capture.h"
 #include "seed.h"
 #include "service.h"
 #include "service/daemon.h"
@@ -484,6 +485,70 @@ TEST_F(ServiceLoop, EveryRequestAsksWhetherThisInstanceStillLeads) {
   time_.advance_to(t0() + seconds(200));
   EXPECT_EQ(http_.sent().size(), before);
   stop_at(t0() + seconds(210) + milliseconds(500));
+}
+
+// A zone cut short says why, so that the log reads right at 3 a.m.: lost leadership is not a
+// shutdown, and a shutdown is not lost leadership. 20 zones at one request per second: 5.5 s
+// in, a zone waits for the budget when the stop comes.
+class CutShort : public ServiceLoop {
+ protected:
+  void start_fleet(Leadership* leadership = nullptr) {
+    http_.seed(fleet_seed(20));
+    file_.write(fleet_yaml(20));
+    Config config = loop_config();
+    config.cloudflare.requests_per_second = 1;
+    start(config, std::nullopt, leadership);
+  }
+  static MonoTime mid_cycle() { return SimulatedTime::start() + milliseconds(5500); }
+  // The one zone line that says the zone was cut short.
+  static void expect_one_zone_cut_short(const testing::LogCapture& log, const char* level,
+                                        const std::string& how, const std::string& why) {
+    const auto lines = log.lines_with(why);
+    const auto zone_lines = std::count_if(lines.begin(), lines.end(), [&](const auto& line) {
+      return line.rfind(std::string(level) + " zone ", 0) == 0;
+    });
+    EXPECT_EQ(zone_lines, 1) << ::testing::PrintToString(log.lines());
+    for (const auto& line : lines) {
+      if (line.rfind(std::string(level) + " zone ", 0) != 0) continue;
+      EXPECT_NE(line.find(how), std::string::npos) << line;
+    }
+  }
+};
+
+TEST_F(CutShort, AZoneCutShortByLostLeadershipSaysSoNotShuttingDown) {
+  const testing::LogCapture log;
+  FakeLeadership leadership;
+  start_fleet(&leadership);
+  time_.advance_to(mid_cycle());
+  leadership.lose();
+  stop_at(t0() + seconds(10) + milliseconds(500));
+  expect_one_zone_cut_short(
+      log, "warning", ": abandoned: ", ": no answer: this instance is no longer the leader: ");
+  EXPECT_EQ(log.lines_with("shutting down"), std::vector<std::string>{})
+      << "a zone abandoned for lost leadership reads like a shutdown";
+}
+
+TEST_F(CutShort, AZoneCutShortByTheRequestCheckSaysSoToo) {
+  const testing::LogCapture log;
+  FakeLeadership leadership;
+  start_fleet(&leadership);
+  time_.advance_to(mid_cycle());
+  leadership.lapse();  // only the check before the next request knows
+  stop_at(t0() + seconds(10) + milliseconds(500));
+  expect_one_zone_cut_short(
+      log, "warning", ": abandoned: ", ": no answer: this instance is no longer the leader: ");
+  EXPECT_EQ(log.lines_with("shutting down"), std::vector<std::string>{});
+  EXPECT_EQ(log.lines_with("no longer the leader: abandoning this cycle").size(), 1u);
+}
+
+TEST_F(CutShort, AZoneCutShortBySigtermSaysShuttingDownAsBefore) {
+  const testing::LogCapture log;
+  FakeLeadership leadership;
+  start_fleet(&leadership);
+  stop_at(mid_cycle());
+  expect_one_zone_cut_short(log, "error", ": reconcile failed: ", ": no answer: shutting down: ");
+  EXPECT_EQ(log.lines_with("leader"), std::vector<std::string>{})
+      << "a zone cut short by SIGTERM reads like lost leadership";
 }
 
 // Changes first: 20 zones at one request per second make a cycle of about 40 s.

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/cancellation.h"
 #include "core/duration.h"
 #include "core/enum_names.h"
 #include "core/status.h"
@@ -48,7 +49,7 @@ struct ApiError {
   enum class Kind {
     kRetryable,  // transport, timeout, 429, 5xx, malformed answer: worth another try
     kPermanent,  // other 4xx, or an answer that retrying cannot change
-    kCancelled,  // shutdown requested while waiting
+    kCancelled,  // a stop was requested (see cancelled())
   };
   Kind kind = Kind::kPermanent;
   RetryReason reason = RetryReason::kServerError;  // meaningful for kRetryable
@@ -57,7 +58,9 @@ struct ApiError {
   std::string message;                             // for people; never holds credentials
   std::optional<Millis> retry_after;
 
-  static ApiError cancelled();  // shutdown requested
+  // Given up for a stop request: no answer, and the stop's reason as the message ("shutting
+  // down" unless a reason is given).
+  static ApiError cancelled(StopReason why = StopReason::kShutdown);
   bool has_code(int code) const;
   std::string describe() const;  // "HTTP 403 [10000] Authentication error"
 };

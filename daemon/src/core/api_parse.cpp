@@ -18,10 +18,10 @@ std::string_view to_string(RetryReason reason) {
   return enum_name(kRetryReasonNames, reason);
 }
 
-ApiError ApiError::cancelled() {
+ApiError ApiError::cancelled(StopReason why) {
   ApiError e;
   e.kind = Kind::kCancelled;
-  e.message = "shutting down";
+  e.message = std::string(orc::describe(why));
   return e;
 }
 

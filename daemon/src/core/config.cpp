@@ -290,44 +290,45 @@ bool is_dns_alnum(char c) {
 
 }  // namespace
 
-std::string check_dns1123_label(std::string_view name) {
-  if (name.empty() || name.size() > 63) return "must be 1 to 63 characters";
+Status check_dns1123_label(std::string_view name) {
+  if (name.empty() || name.size() > 63) return Error{"must be 1 to 63 characters"};
   for (const char c : name) {
     if (!is_dns_alnum(c) && c != '-') {
-      return "must be lower-case letters, digits and '-' (a DNS-1123 label)";
+      return Error{"must be lower-case letters, digits and '-' (a DNS-1123 label)"};
     }
   }
-  if (name.front() == '-' || name.back() == '-') return "must start and end with a letter or digit";
-  return {};
+  if (name.front() == '-' || name.back() == '-')
+    return Error{"must start and end with a letter or digit"};
+  return ok_status();
 }
 
-std::string check_dns1123_subdomain(std::string_view name) {
-  if (name.empty() || name.size() > 253) return "must be 1 to 253 characters";
+Status check_dns1123_subdomain(std::string_view name) {
+  if (name.empty() || name.size() > 253) return Error{"must be 1 to 253 characters"};
   std::size_t start = 0;
   while (start <= name.size()) {
     const std::size_t dot = std::min(name.find('.', start), name.size());
     const std::string_view label = name.substr(start, dot - start);
-    if (label.empty()) return "must be dot-separated labels, none of them empty";
+    if (label.empty()) return Error{"must be dot-separated labels, none of them empty"};
     for (const char c : label) {
       if (!is_dns_alnum(c) && c != '-') {
-        return "must be lower-case letters, digits, '-' and '.' (a DNS-1123 subdomain)";
+        return Error{"must be lower-case letters, digits, '-' and '.' (a DNS-1123 subdomain)"};
       }
     }
     if (label.front() == '-' || label.back() == '-') {
-      return "must start and end each label with a letter or digit";
+      return Error{"must start and end each label with a letter or digit"};
     }
     start = dot + 1;
   }
-  return {};
+  return ok_status();
 }
 
-std::string check_lease_identity(std::string_view identity) {
-  if (identity.empty() || identity.size() > 253) return "must be 1 to 253 characters";
+Status check_lease_identity(std::string_view identity) {
+  if (identity.empty() || identity.size() > 253) return Error{"must be 1 to 253 characters"};
   for (const char ch : identity) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c >= 0x7f) return "must be printable ASCII without spaces";
+    if (c <= 0x20 || c >= 0x7f) return Error{"must be printable ASCII without spaces"};
   }
-  return {};
+  return ok_status();
 }
 
 StatusOr<std::string> check_server_url(std::string_view url) {
@@ -519,12 +520,14 @@ class ConfigParser {
   void leader_election(LeaderElectionConfig& le) {
     using yaml::Reader;
     using yaml::Value;
-    // A name checked by `check` ("" when it is fine); `optional` also takes "".
-    const auto name = [](std::string (*check)(std::string_view), std::string& out, bool optional) {
+    // A name checked by `check`; `optional` also takes "".
+    const auto name = [](Status (*check)(std::string_view), std::string& out, bool optional) {
       return [check, &out, optional](Reader& r, const Value& v) {
         out = string(r, v, "must be a string");
         if (optional && out.empty()) return;
-        if (const std::string error = check(out); !error.empty()) r.fail_value(v, error);
+        if (const Status checked = check(out); !checked.ok()) {
+          r.fail_value(v, checked.error().message);
+        }
       };
     };
     constexpr Millis kHour{60 * 60 * 1000};

@@ -120,10 +120,10 @@ Config parse_config(std::string_view text, const std::filesystem::path& path);
 
 // Checks of the names leader election uses (also applied at start-up to the values taken from
 // the pod: its namespace file, $POD_NAME, the host name, $KUBERNETES_SERVICE_HOST). Each returns
-// an error text, or "" when the value is valid.
-std::string check_dns1123_label(std::string_view name);      // a namespace
-std::string check_dns1123_subdomain(std::string_view name);  // a Lease's name
-std::string check_lease_identity(std::string_view identity);
+// success, or an Error whose message says what the value must be ("must be 1 to 63 characters").
+Status check_dns1123_label(std::string_view name);      // a namespace
+Status check_dns1123_subdomain(std::string_view name);  // a Lease's name
+Status check_lease_identity(std::string_view identity);
 // An http(s) URL as cloudflare.api_base takes it (https://, or http:// to loopback only),
 // without trailing slashes.
 StatusOr<std::string> check_server_url(std::string_view url);

@@ -278,6 +278,13 @@ void log_report(const ZoneReport& r) {
           r.zone_id, p.changes.updates.empty() ? "prune" : "changes", r.error);
       break;
     case ZoneOutcome::kFailure:
+      if (r.stopped_by == StopReason::kNotLeader) {  // not a failure of the zone: not an error
+        spdlog::warn(
+            "zone {}: abandoned: {}: live={} stale={} pruned={} not_deleted={}{}; whichever "
+            "instance leads now reconciles it",
+            r.zone_id, r.error, p.live, stale, a.pruned, a.failed.size(), upsert_detail(r, true));
+        break;
+      }
       spdlog::error(
           "zone {}: reconcile failed: {}: live={} stale={} pruned={} not_deleted={}{}; "
           "will retry next cycle",
@@ -314,6 +321,10 @@ Result<SupportedRegions> Reconciler::supported_regions(const std::string& zone_i
   return *regions_;
 }
 
+StopReason Reconciler::stop_reason() const {
+  return cancel_ != nullptr ? cancel_->reason() : StopReason::kShutdown;
+}
+
 ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSettings& settings) {
   ZoneReport report;
   report.zone_id = zone.zone_id;
@@ -324,11 +335,18 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
     report.seconds = std::chrono::duration<double>(clock_.monotonic() - started).count();
     return report;
   };
+  // An error made where a stop was seen (a wait, a request not sent) knows only the token:
+  // it is given the stop's reason here.
+  auto with_reason = [&](const ApiError& e) {
+    if (e.kind != ApiError::Kind::kCancelled) return e;
+    report.stopped_by = stop_reason();
+    return ApiError::cancelled(*report.stopped_by);
+  };
 
   // List everything before changing anything.
   auto live = api_.list(zone.zone_id);
   if (!live.ok()) {
-    report.error = "listing mappings: " + live.error().describe();
+    report.error = "listing mappings: " + with_reason(live.error()).describe();
     return finish(ZoneOutcome::kFailure);
   }
   report.listed = true;
@@ -337,7 +355,7 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
   if (report.plan.changes.upserts() > 0) {
     auto regions = supported_regions(zone.zone_id);
     if (!regions.ok()) {
-      report.error = "reading supported regions: " + regions.error().describe() +
+      report.error = "reading supported regions: " + with_reason(regions.error()).describe() +
                      "; nothing created, updated or deleted";
       return finish(ZoneOutcome::kFailure);
     }
@@ -357,6 +375,7 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
   report.applied = applier_.apply(zone.zone_id, report.plan.changes);
   if (report.applied.dry_run) return finish(ZoneOutcome::kDryRun);
   if (report.applied.error) {
+    report.applied.error = with_reason(*report.applied.error);
     const bool upserting = report.applied.error_operation == Operation::kBatchUpsert;
     report.error = (upserting ? "batch upsert: " : "batch delete: ") +
                    report.applied.error->describe() + (upserting ? "; no deletes sent" : "");

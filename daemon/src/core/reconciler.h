@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/api.h"
+#include "core/cancellation.h"
 #include "core/clock.h"
 #include "core/desired_state.h"
 #include "core/enum_names.h"
@@ -104,7 +105,8 @@ struct ZoneReport {
   ZonePlan plan;
   std::vector<Mapping> unsupported;  // held back from the plan: a region the API does not list
   ApplyResult applied;
-  std::string error;  // why the zone failed or was blocked
+  std::string error;                     // why the zone failed or was blocked
+  std::optional<StopReason> stopped_by;  // the stop that cut the zone short, if one did
   double seconds = 0;
   WallTime attempted_at{};
 };
@@ -140,6 +142,12 @@ class Reconciler {
   Reconciler(ZoneApi& api, PlanApplier& applier, const Clock& clock, std::stop_token stop,
              ReconcileObserver& observer)
       : api_(api), applier_(applier), clock_(clock), stop_(stop), observer_(observer) {}
+  // Under `cancel`'s token; a zone it cuts short reports the reason of the stop.
+  Reconciler(ZoneApi& api, PlanApplier& applier, const Clock& clock, const Cancellation& cancel,
+             ReconcileObserver& observer)
+      : Reconciler(api, applier, clock, cancel.get_token(), observer) {
+    cancel_ = &cancel;
+  }
 
   ZoneReport reconcile_zone(const DesiredZone& zone, const ReconcileSettings& settings);
 
@@ -154,11 +162,14 @@ class Reconciler {
 
  private:
   Result<SupportedRegions> supported_regions(const std::string& zone_id);
+  // Why the stop was requested: the Cancellation's reason, or kShutdown without one.
+  StopReason stop_reason() const;
 
   ZoneApi& api_;
   PlanApplier& applier_;
   const Clock& clock_;
   std::stop_token stop_;
+  const Cancellation* cancel_ = nullptr;  // the reason beside stop_, when given
   ReconcileObserver& observer_;
   std::mutex regions_mu_;  // guards regions_; held while it is read, so it is read once
   std::optional<Result<SupportedRegions>> regions_;  // this cycle's answer, success or not

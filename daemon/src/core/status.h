@@ -3,14 +3,29 @@
 //
 // Which error style is used where (this is the only place that says so):
 // - StatusOr<T, E> for every operation that can fail at run time: reading and stat()ing
-//   files (source_text.h), the YAML reader (yaml_reader.h), and every API call (api.h's
-//   Result<T> is StatusOr<T, ApiError>, whose kind says whether retrying can help).
-//   Status is StatusOr<void>: success or an Error.
-// - Exceptions only for start-up errors that end the process with a message and status 2:
-//   ConfigError (config.h) and DesiredStateError (desired_state.h). The parsers throw them
-//   from the StatusOr they get from the layers below; past start-up, only the daemon's
-//   desired-state reloads catch DesiredStateError (and keep the state in force).
-// - No bool + out-parameter or string + out-parameter results.
+//   files (source_text.h), the YAML reader (yaml_reader.h), every API call (api.h's
+//   Result<T> is StatusOr<T, ApiError>, whose kind says whether retrying can help), the
+//   Lease answers and the Lease's release (kube/), writing the plan file (plan_report.h), and
+//   the checks of leader election's names (config.h). Status is StatusOr<void>: success or
+//   an Error.
+// - Exceptions only for start-up errors that end the process with a message and status 2,
+//   and for programming errors:
+//   - ConfigError (config.h; also from lease_settings.h and an unknown log level in
+//     logging.h) and DesiredStateError (desired_state.h, desired_watch.h's
+//     read_desired_file). The parsers throw them from the StatusOr they get from the layers
+//     below; past start-up, only the daemon's desired-state reloads catch DesiredStateError
+//     (and keep the state in force).
+//   - PlanFileError (plan_file.h): the file given to --apply-plan is not a plan document;
+//     the command ends (status 2) before any request is sent.
+//   - ListenError (listen_socket.h): the status server cannot bind or set up its socket.
+//   - std::runtime_error from curl_global_setup(): libcurl cannot initialise.
+//   - std::invalid_argument for a contract the caller broke: a chunk size of 0 (plan.h), an
+//     API generation with no implementation (cloudflare_api.h). Never caught.
+//   - Inside the YAML reader only: yaml-cpp's own exceptions and the reader's Failure, caught
+//     there and returned as a Status.
+// - No bool + out-parameter or string + out-parameter results for failures. (Private scanners
+//   inside one parser that report only whether text matched, with no reason to give, may
+//   return bool; their parser returns an optional or a StatusOr.)
 #pragma once
 
 #include <string>

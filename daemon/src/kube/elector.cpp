@@ -65,9 +65,9 @@ Attempt Elector::try_acquire_or_renew() {
   return a;
 }
 
-bool Elector::release(std::string& error) {
+Status Elector::release() {
   deadline_.reset();
-  if (!observed_ || observed_->record.holder_identity != settings_.identity) return true;
+  if (!observed_ || observed_->record.holder_identity != settings_.identity) return ok_status();
   const std::string now = format_micro_time(clock_.wall());
   LeaseRecord released;
   released.lease_duration_seconds = 1;
@@ -75,12 +75,9 @@ bool Elector::release(std::string& error) {
   released.renew_time = now;
   released.lease_transitions = observed_->record.lease_transitions;
   const LeaseReply reply = api_.update(*observed_, released);
-  if (reply.outcome != LeaseOutcome::kOk) {
-    error = reply.error;
-    return false;
-  }
+  if (reply.outcome != LeaseOutcome::kOk) return Error{reply.error};
   observe(reply.lease, clock_.monotonic());
-  return true;
+  return ok_status();
 }
 
 }  // namespace orc

@@ -20,6 +20,7 @@
 
 #include "core/clock.h"
 #include "core/duration.h"
+#include "core/status.h"
 #include "kube/lease_client.h"
 
 namespace orc {
@@ -54,8 +55,8 @@ class Elector {
 
   // Gives the Lease up (holderIdentity cleared, leaseDurationSeconds 1, like client-go's
   // ReleaseOnCancel) when the last record seen names us. Stops leading before it sends.
-  // Returns false with `error` set when the update failed (the Lease then expires on its own).
-  bool release(std::string& error);
+  // An Error saying what happened when the update failed (the Lease then expires on its own).
+  Status release();
 
   bool leading_at(MonoTime now) const { return deadline_ && now < *deadline_; }
   // The end of the lead as it stands (last successful renewal's start + renew_deadline).

@@ -89,77 +89,75 @@ std::optional<WallTime> parse_micro_time(std::string_view s) {
 
 namespace {
 
-// A spec field: absent or null is the default; a wrong type is an error.
-bool read_string(const json& spec, const char* key, std::string& out, std::string& error) {
+// A spec field: absent or null is `fallback`; a wrong type is an error.
+StatusOr<std::string> read_string(const json& spec, const char* key, std::string fallback) {
   const auto it = spec.find(key);
-  if (it == spec.end() || it->is_null()) return true;
-  if (!it->is_string()) {
-    error = std::string("spec.") + key + " is not a string";
-    return false;
-  }
-  out = it->get<std::string>();
-  return true;
+  if (it == spec.end() || it->is_null()) return fallback;
+  if (!it->is_string()) return Error{std::string("spec.") + key + " is not a string"};
+  return it->get<std::string>();
 }
 
-bool read_integer(const json& spec, const char* key, long long& out, std::string& error) {
+StatusOr<long long> read_integer(const json& spec, const char* key, long long fallback) {
   const auto it = spec.find(key);
-  if (it == spec.end() || it->is_null()) return true;
-  if (!it->is_number_integer()) {
-    error = std::string("spec.") + key + " is not a whole number";
-    return false;
-  }
-  out = it->get<long long>();
-  return true;
+  if (it == spec.end() || it->is_null()) return fallback;
+  if (!it->is_number_integer()) return Error{std::string("spec.") + key + " is not a whole number"};
+  return it->get<long long>();
 }
 
-bool read_time(const json& spec, const char* key, std::string& out, std::string& error) {
-  if (!read_string(spec, key, out, error)) return false;
-  if (!out.empty() && !parse_micro_time(out)) {
-    error = std::string("spec.") + key + " is not a MicroTime ('" + redact(out, 64) + "')";
-    return false;
+// A MicroTime, kept as its text ("" when absent).
+StatusOr<std::string> read_time(const json& spec, const char* key) {
+  auto text = read_string(spec, key, "");
+  if (!text.ok()) return text;
+  if (!text->empty() && !parse_micro_time(*text)) {
+    return Error{std::string("spec.") + key + " is not a MicroTime ('" + redact(*text, 64) + "')"};
   }
-  return true;
+  return text;
+}
+
+// The record in a Lease's spec object.
+StatusOr<LeaseRecord> read_record(const json& spec) {
+  LeaseRecord r;
+  auto holder = read_string(spec, "holderIdentity", r.holder_identity);
+  if (!holder.ok()) return std::move(holder).error();
+  r.holder_identity = std::move(*holder);
+  const auto duration = read_integer(spec, "leaseDurationSeconds", r.lease_duration_seconds);
+  if (!duration.ok()) return duration.error();
+  r.lease_duration_seconds = *duration;
+  auto acquired = read_time(spec, "acquireTime");
+  if (!acquired.ok()) return std::move(acquired).error();
+  r.acquire_time = std::move(*acquired);
+  auto renewed = read_time(spec, "renewTime");
+  if (!renewed.ok()) return std::move(renewed).error();
+  r.renew_time = std::move(*renewed);
+  const auto transitions = read_integer(spec, "leaseTransitions", r.lease_transitions);
+  if (!transitions.ok()) return transitions.error();
+  r.lease_transitions = *transitions;
+  return r;
 }
 
 }  // namespace
 
-std::optional<Lease> parse_lease(std::string_view body, std::string& error) {
+StatusOr<Lease> parse_lease(std::string_view body) {
   json doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    error = "the answer is not a JSON object";
-    return std::nullopt;
-  }
+  if (doc.is_discarded() || !doc.is_object()) return Error{"the answer is not a JSON object"};
   const auto kind = doc.find("kind");
   if (kind == doc.end() || !kind->is_string() || *kind != "Lease") {
-    error = "the answer is not a Lease";
-    return std::nullopt;
+    return Error{"the answer is not a Lease"};
   }
   Lease lease;
   const auto meta = doc.find("metadata");
-  if (meta == doc.end() || !meta->is_object()) {
-    error = "the Lease has no metadata";
-    return std::nullopt;
-  }
+  if (meta == doc.end() || !meta->is_object()) return Error{"the Lease has no metadata"};
   const auto rv = meta->find("resourceVersion");
   if (rv == meta->end() || !rv->is_string() || rv->get<std::string>().empty()) {
-    error = "the Lease has no metadata.resourceVersion";
-    return std::nullopt;
+    return Error{"the Lease has no metadata.resourceVersion"};
   }
   lease.resource_version = rv->get<std::string>();
   const auto spec = doc.find("spec");
   if (spec != doc.end() && !spec->is_null()) {
-    if (!spec->is_object()) {
-      error = "the Lease's spec is not an object";
-      return std::nullopt;
-    }
-    LeaseRecord& r = lease.record;
-    if (!read_string(*spec, "holderIdentity", r.holder_identity, error) ||
-        !read_integer(*spec, "leaseDurationSeconds", r.lease_duration_seconds, error) ||
-        !read_time(*spec, "acquireTime", r.acquire_time, error) ||
-        !read_time(*spec, "renewTime", r.renew_time, error) ||
-        !read_integer(*spec, "leaseTransitions", r.lease_transitions, error)) {
-      return std::nullopt;
-    }
+    if (!spec->is_object()) return Error{"the Lease's spec is not an object"};
+    auto record = read_record(*spec);
+    if (!record.ok()) return std::move(record).error();
+    lease.record = std::move(*record);
   }
   lease.object = std::move(doc);
   return lease;

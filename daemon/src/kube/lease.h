@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/status.h"
 
 namespace orc {
 
@@ -39,8 +40,8 @@ std::string format_micro_time(WallTime t);
 // nullopt for anything else.
 std::optional<WallTime> parse_micro_time(std::string_view text);
 
-// Parses an API answer holding one Lease. nullopt with `error` set when it is not one.
-std::optional<Lease> parse_lease(std::string_view body, std::string& error);
+// Parses an API answer holding one Lease; an Error saying what is wrong when it is not one.
+StatusOr<Lease> parse_lease(std::string_view body);
 
 // The spec object of a record (times that are "" left out).
 nlohmann::json lease_spec(const LeaseRecord& record);

@@ -35,12 +35,11 @@ LeaseReply interpret_lease_answer(const HttpResponse& response) {
     return reply;
   }
   if (response.status == 200 || response.status == 201) {
-    std::string error;
-    if (auto lease = parse_lease(response.body, error)) {
+    if (auto lease = parse_lease(response.body); lease.ok()) {
       reply.outcome = LeaseOutcome::kOk;
       reply.lease = std::move(*lease);
     } else {
-      reply.error = "HTTP " + std::to_string(response.status) + ": " + error;
+      reply.error = "HTTP " + std::to_string(response.status) + ": " + lease.error().message;
     }
     return reply;
   }

@@ -39,9 +39,9 @@ LeaseSettings resolve_lease_settings(const Config& config, GetEnv getenv_fn,
                             namespace_file.string() + ": " + read.error().message);
     }
     s.endpoint.ns = trimmed(read->text);
-    if (const auto e = check_dns1123_label(s.endpoint.ns); !e.empty()) {
-      fail("namespace", "not set, and " + namespace_file.string() + " " + e + " (got '" +
-                            shown(s.endpoint.ns) + "')");
+    if (const Status checked = check_dns1123_label(s.endpoint.ns); !checked.ok()) {
+      fail("namespace", "not set, and " + namespace_file.string() + " " + checked.error().message +
+                            " (got '" + shown(s.endpoint.ns) + "')");
     }
   }
 
@@ -50,9 +50,9 @@ LeaseSettings resolve_lease_settings(const Config& config, GetEnv getenv_fn,
     const std::string pod = env(getenv_fn, "POD_NAME");
     const std::string from = pod.empty() ? "the host name" : "$POD_NAME";
     s.elector.identity = pod.empty() ? host_name : pod;
-    if (const auto e = check_lease_identity(s.elector.identity); !e.empty()) {
-      fail("identity",
-           "not set, and " + from + " " + e + " (got '" + shown(s.elector.identity) + "')");
+    if (const Status checked = check_lease_identity(s.elector.identity); !checked.ok()) {
+      fail("identity", "not set, and " + from + " " + checked.error().message + " (got '" +
+                           shown(s.elector.identity) + "')");
     }
   }
 

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "cloudflare/cloudflare_api.h"
+#include "core/cancellation.h"
 #include "core/redact.h"
 #include "core/reviewed_plan.h"
 #include "core/zone_queue.h"
@@ -63,33 +64,25 @@ std::chrono::milliseconds stall_threshold(const Config& c) {
 }  // namespace
 
 struct Daemon::Impl {
-  Impl(Config c, Credentials creds, DesiredFile d, RunOptions o, DaemonDeps deps)
+  Impl(Config c, Credentials creds, DesiredFile d, RunOptions o, DaemonDeps edges)
       : config(std::move(c)),
         credentials(std::move(creds)),
         desired(std::make_shared<const DesiredState>(std::move(d.state))),
         options(o),
-        clock(deps.clock),
-        sleeper(deps.sleeper),
-        random(deps.random),
-        http(deps.http),
-        abort_transfers(std::move(deps.abort_transfers)),
-        desired_file(deps.desired_file),
-        notifier(deps.notifier),
-        leadership(deps.leadership),
+        deps(std::move(edges)),
         // What only a Lease has (its health, transitions, who holds it); null without one.
         lease(dynamic_cast<LeaseLeadership*>(&deps.leadership)),
-        threads(deps.threads),
-        limiter(config.cloudflare.requests_per_second, clock, sleeper,
+        limiter(config.cloudflare.requests_per_second, deps.clock, deps.sleeper,
                 config.cloudflare.budget_headroom),
         metrics(ORC_VERSION, config.metrics.zone_series),
-        health(stall_threshold(config), clock.monotonic()),
-        observer(metrics, health, clock),
+        health(stall_threshold(config), deps.clock.monotonic()),
+        observer(metrics, health, deps.clock),
         watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {}
 
   int run();
   // One cycle under `stop` (the shutdown's token, or the leadership's cycle token).
   CycleReport run_cycle(std::stop_token stop);
-  CycleReport reconcile_all(std::stop_source& cycle, ZoneQueue& queue);
+  CycleReport reconcile_all(Cancellation& cycle, ZoneQueue& queue);
   // During a cycle: a desired-state change taken now (settled, confirmed, or SIGHUP) puts the
   // zones it changed at the front of the cycle's queue.
   void changes_first(ZoneQueue& queue);
@@ -120,16 +113,8 @@ struct Daemon::Impl {
   std::shared_ptr<const DesiredState> desired;
   RunOptions options;
 
-  const Clock& clock;
-  Sleeper& sleeper;
-  RandomSource& random;
-  HttpClient& http;
-  std::stop_source abort_transfers;
-  DesiredFileAccess& desired_file;
-  ServiceNotifier& notifier;
-  Leadership& leadership;
+  DaemonDeps deps;         // the edges the loop works through (daemon.h)
   LeaseLeadership* lease;  // leader election on a Lease, or null
-  ThreadStarter& threads;
 
   std::stop_source shutdown;  // request_stop()
   RateLimiter limiter;        // one budget for every cycle
@@ -170,13 +155,13 @@ void Daemon::request_stop() {
     // Under wake_mu, so a loop about to wait cannot miss the wake-up.
     std::lock_guard lock(impl_->wake_mu);
     if (!impl_->stop_requested_at) {
-      impl_->stop_requested_at = impl_->clock.monotonic();
+      impl_->stop_requested_at = impl_->deps.clock.monotonic();
       first = true;
     }
     impl_->shutdown.request_stop();
     impl_->wake.request_stop();
   }
-  if (first) impl_->notifier.stopping();  // at once, not after the cycle in flight
+  if (first) impl_->deps.notifier.stopping();  // at once, not after the cycle in flight
 }
 
 void Daemon::request_reload() {
@@ -189,13 +174,13 @@ void Daemon::request_reload() {
 std::string Daemon::Impl::metrics_text() {
   const auto usage = limiter.usage();
   metrics.set_api_budget(usage.in_window, usage.limit);
-  metrics.set_leader(leadership.leading(), lease != nullptr ? lease->transitions() : 0);
+  metrics.set_leader(deps.leadership.leading(), lease != nullptr ? lease->transitions() : 0);
   metrics.set_api_budget_remaining(usage.server_remaining);
   return metrics.serialize();
 }
 
 HealthAnswer Daemon::Impl::health_answer() {
-  const MonoTime now = clock.monotonic();
+  const MonoTime now = deps.clock.monotonic();
   nlohmann::json body;
   // A healthy standby is healthy: only a standby cut off from the Lease API is not.
   const bool lease_ok = lease == nullptr || lease->api_healthy(now);
@@ -214,7 +199,7 @@ HealthAnswer Daemon::Impl::health_answer() {
 
 std::chrono::milliseconds Daemon::Impl::wait_step() const {
   std::chrono::milliseconds step = kPollStep;
-  if (const auto w = notifier.watchdog_interval()) {
+  if (const auto w = deps.notifier.watchdog_interval()) {
     step = std::min(step, std::max(std::chrono::milliseconds(1),
                                    std::chrono::duration_cast<std::chrono::milliseconds>(*w)));
   }
@@ -222,12 +207,12 @@ std::chrono::milliseconds Daemon::Impl::wait_step() const {
 }
 
 void Daemon::Impl::ping_watchdog() {
-  const auto interval = notifier.watchdog_interval();
+  const auto interval = deps.notifier.watchdog_interval();
   if (!interval) return;
-  const MonoTime now = clock.monotonic();
+  const MonoTime now = deps.clock.monotonic();
   // Only a loop that is making progress keeps the service alive.
   if (now - last_watchdog >= *interval && health.healthy(now)) {
-    notifier.watchdog();
+    deps.notifier.watchdog();
     last_watchdog = now;
   }
 }
@@ -273,7 +258,7 @@ void Daemon::Impl::file_unreadable(const std::string& error, bool log) {
 
 bool Daemon::Impl::reload_on_sighup() {
   const auto& path = config.reconcile.desired_state;
-  auto read = desired_file.read();
+  auto read = deps.desired_file.read();
   if (!read.ok()) {
     const std::string& error = read.error().message;
     spdlog::error(
@@ -344,21 +329,21 @@ bool Daemon::Impl::judge(const std::string& text, MonoTime now) {
 
 bool Daemon::Impl::poll_desired_file() {
   if (reload_requested.exchange(false)) {
-    notifier.reloading();
+    deps.notifier.reloading();
     reload_on_sighup();
-    notifier.ready();
+    deps.notifier.ready();
     return true;  // the operator asked: act on it now
   }
   const auto& path = config.reconcile.desired_state;
-  const MonoTime now = clock.monotonic();
+  const MonoTime now = deps.clock.monotonic();
   // A missing file (deleted, or a dangling link) is not a change we act on: keep what we have.
-  const auto stamp = desired_file.stat();
+  const auto stamp = deps.desired_file.stat();
   if (!stamp.ok()) {
     file_unreadable(stamp.error().message);
     return false;
   }
   if (!watch.worth_reading(*stamp, now)) return false;
-  auto read = desired_file.read();
+  auto read = deps.desired_file.read();
   if (!read.ok()) {
     file_unreadable(read.error().message);
     return false;
@@ -417,18 +402,19 @@ bool Daemon::Impl::poll_desired_file() {
 
 // The cycle's request path, bound to the cycle's token: the executor, the API and the applier
 // live for one cycle; the budget (limiter) and the observers outlive it.
-CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle, ZoneQueue& queue) {
+CycleReport Daemon::Impl::reconcile_all(Cancellation& cycle, ZoneQueue& queue) {
   const std::stop_token stop = cycle.get_token();
   // Before every request: an instance that no longer leads abandons the cycle.
   auto may_send = [this, &cycle] {
-    if (leadership.leading()) return true;
-    if (cycle.request_stop()) {
+    if (deps.leadership.leading()) return true;
+    if (cycle.request_stop(StopReason::kNotLeader)) {
       spdlog::warn("no longer the leader: abandoning this cycle; no further request is sent");
     }
     return false;
   };
-  RequestExecutor executor({http, limiter, sleeper, random, clock, observer, stop, may_send},
-                           config.reconcile.retry, config.cloudflare.request_timeout);
+  RequestExecutor executor(
+      {deps.http, limiter, deps.sleeper, deps.random, deps.clock, observer, stop, may_send},
+      config.reconcile.retry, config.cloudflare.request_timeout);
   const auto api = make_zone_api(config.cloudflare.api_flavor, config.cloudflare.api_base,
                                  credentials, config.cloudflare.page_size, executor);
   DryRunApplier dry_run_applier;
@@ -442,7 +428,7 @@ CycleReport Daemon::Impl::reconcile_all(std::stop_source& cycle, ZoneQueue& queu
                         options.dry_run           ? static_cast<PlanApplier&>(dry_run_applier)
                         : options.output.reviewed ? static_cast<PlanApplier&>(reviewed_applier)
                                                   : static_cast<PlanApplier&>(change_applier),
-                        clock, stop, metrics);
+                        deps.clock, cycle, metrics);
   return reconciler.run_cycle(
       queue, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency,
               config.reconcile.policy, config.reconcile.max_update_fraction});
@@ -467,17 +453,19 @@ void Daemon::Impl::changes_first(ZoneQueue& queue) {
 }
 
 CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
-  // One token for the cycle: stopped by the shutdown, by the leadership, or by may_send.
-  std::stop_source cycle;
-  std::stop_callback on_stop(stop, [&cycle] { cycle.request_stop(); });
-  std::stop_callback on_lost_lead(leadership.cycle_token(), [&cycle] { cycle.request_stop(); });
+  // One token for the cycle: stopped by the shutdown, by the leadership, or by may_send; the
+  // first of them gives the reason a zone cut short reports.
+  Cancellation cycle;
+  std::stop_callback on_stop(stop, [&cycle] { cycle.request_stop(StopReason::kShutdown); });
+  std::stop_callback on_lost_lead(deps.leadership.cycle_token(),
+                                  [&cycle] { cycle.request_stop(StopReason::kNotLeader); });
 
   // The cycle runs on its own thread so this loop can keep the watchdog honest meanwhile.
   CycleReport report;
   std::exception_ptr failed;  // rethrown here, as run() would have seen it
   std::stop_source done;
   ZoneQueue queue(desired);
-  std::jthread worker = threads.start([&] {
+  std::jthread worker = deps.threads.start([&] {
     try {
       report = reconcile_all(cycle, queue);
     } catch (...) {
@@ -487,12 +475,12 @@ CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
   });
   const auto step =
       std::min<std::chrono::milliseconds>(wait_step(), std::chrono::milliseconds(200));
-  while (sleeper.sleep_for(step, done.get_token())) {
+  while (deps.sleeper.sleep_for(step, done.get_token())) {
     ping_watchdog();
     if (!options.once && !stop.stop_requested()) changes_first(queue);
     std::lock_guard lock(wake_mu);
-    if (stop_requested_at && clock.monotonic() - *stop_requested_at > kShutdownGrace) {
-      if (abort_transfers.request_stop()) {
+    if (stop_requested_at && deps.clock.monotonic() - *stop_requested_at > kShutdownGrace) {
+      if (deps.abort_transfers.request_stop()) {
         spdlog::warn("shutdown: requests still running after {}s; abandoning them",
                      kShutdownGrace.count());
       }
@@ -504,20 +492,21 @@ CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
 }
 
 bool Daemon::Impl::await_leading(std::stop_token stop) {
-  if (lease == nullptr) return leadership.await_leading(stop);
+  if (lease == nullptr) return deps.leadership.await_leading(stop);
   // A standby keeps its health, the watchdog and the desired state current while it waits.
   std::string shown;
   while (!stop.stop_requested()) {
     if (lease->leading()) return true;
-    if (std::string now = lease->describe(); now != shown) notifier.status(shown = std::move(now));
+    if (std::string now = lease->describe(); now != shown)
+      deps.notifier.status(shown = std::move(now));
     std::optional<std::stop_token> woken_by;
     {
       std::lock_guard lock(wake_mu);
       if (wake.stop_requested()) wake = std::stop_source();  // the last wake-up was seen
       if (!stop.stop_requested() && !reload_requested.load()) woken_by = wake.get_token();
     }
-    if (woken_by) sleeper.sleep_for(wait_step(), *woken_by);
-    health.progress(clock.monotonic());  // standing by is progress; /healthz adds the lease
+    if (woken_by) deps.sleeper.sleep_for(wait_step(), *woken_by);
+    health.progress(deps.clock.monotonic());  // standing by is progress; /healthz adds the lease
     ping_watchdog();
     poll_desired_file();
   }
@@ -526,10 +515,10 @@ bool Daemon::Impl::await_leading(std::stop_token stop) {
 
 void Daemon::Impl::wait_for_next_cycle() {
   if (std::exchange(cycle_again, false)) return;
-  const MonoTime next = clock.monotonic() + config.reconcile.interval;
+  const MonoTime next = deps.clock.monotonic() + config.reconcile.interval;
   health.quiet_until(next);
   while (!shutdown.stop_requested()) {
-    const MonoTime now = clock.monotonic();
+    const MonoTime now = deps.clock.monotonic();
     if (now >= next) return;
     auto step = std::min<std::chrono::nanoseconds>(next - now, wait_step());
     // Look again when a settle or confirmation period ends, not a poll step later.
@@ -543,8 +532,9 @@ void Daemon::Impl::wait_for_next_cycle() {
       if (wake.stop_requested()) wake = std::stop_source();  // the last wake-up was seen
       if (!shutdown.stop_requested() && !reload_requested.load()) woken_by = wake.get_token();
     }
-    if (woken_by) sleeper.sleep_for(std::chrono::ceil<std::chrono::milliseconds>(step), *woken_by);
-    health.progress(clock.monotonic());
+    if (woken_by)
+      deps.sleeper.sleep_for(std::chrono::ceil<std::chrono::milliseconds>(step), *woken_by);
+    health.progress(deps.clock.monotonic());
     ping_watchdog();
     // A new desired state (or a SIGHUP) is acted on now, not at the end of the interval.
     if (poll_desired_file()) return;
@@ -562,13 +552,13 @@ int Daemon::Impl::run() {
 
   if (!options.once) {
     server = std::make_unique<StatusServer>([this] { return metrics_text(); },
-                                            [this] { return health_answer(); }, clock);
+                                            [this] { return health_answer(); }, deps.clock);
     // Throws ListenError ("cannot listen on host:port: reason"): main exits 2 with it.
     const int port = server->start(config.listen.host, config.listen.port);
     spdlog::info("serving /metrics and /healthz on {}", format_host_port(config.listen.host, port));
   }
-  notifier.ready();
-  notifier.status("started; first cycle running");
+  deps.notifier.ready();
+  deps.notifier.status("started; first cycle running");
   if (lease != nullptr) {
     lease->on_change([this] {
       std::lock_guard lock(wake_mu);
@@ -588,24 +578,25 @@ int Daemon::Impl::run() {
     if (lease != nullptr && !lease->leading() && !stop.stop_requested()) {
       spdlog::warn("cycle abandoned: this instance stopped leading during it");
     }
-    health.progress(clock.monotonic());
+    health.progress(deps.clock.monotonic());
     const std::string summary = cycle.summary();
     {
       std::lock_guard lock(wake_mu);
       last_summary = summary;
     }
     spdlog::info("cycle done: {}", summary);
-    notifier.status(std::string(lease != nullptr ? "leader; " : "") + "last cycle: " + summary);
+    deps.notifier.status(std::string(lease != nullptr ? "leader; " : "") +
+                         "last cycle: " + summary);
     if (options.once) {
       status = finish_once(cycle, options.dry_run, options.output, *desired, stop.stop_requested(),
-                           clock.wall());
+                           deps.clock.wall());
       break;
     }
     wait_for_next_cycle();
   }
 
   if (stop.stop_requested()) spdlog::info("stopping: signal received");
-  leadership.release();
+  deps.leadership.release();
   if (server) server->stop();
   return status;
 }

@@ -184,12 +184,11 @@ void LeaseLeadership::release() {
     status_ = "standby: released";
   }
   changed_.notify_all();
-  std::string error;
-  if (elector_.release(error)) {
+  if (const Status released = elector_.release(); released.ok()) {
     if (was) spdlog::info("released lease {}: another replica can take over now", label_);
   } else {
     spdlog::warn("could not release lease {}: {}; another replica takes over once it expires",
-                 label_, error);
+                 label_, released.error().message);
   }
 }
 

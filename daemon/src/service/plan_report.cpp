@@ -207,38 +207,30 @@ OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput&
   return result;
 }
 
-namespace {
-
-// The whole file or nothing: written to FILE.tmp, then renamed over FILE.
-bool write_whole(const std::filesystem::path& path, const std::string& text, std::string& error) {
+Status write_whole(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::path tmp = path;
   tmp += ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) {
-      error = std::strerror(errno);
-      return false;
-    }
+    if (!f) return Error{std::strerror(errno)};
     f << text;
     f.flush();
     if (!f) {
-      error = std::strerror(errno);
+      Error error{std::strerror(errno)};
       std::error_code ignored;
       std::filesystem::remove(tmp, ignored);
-      return false;
+      return error;
     }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
-    error = ec.message();
+    Error error{ec.message()};
     std::filesystem::remove(tmp, ec);
-    return false;
+    return error;
   }
-  return true;
+  return ok_status();
 }
-
-}  // namespace
 
 int finish_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
                 const DesiredState& desired, bool stopped, WallTime now) {
@@ -247,10 +239,9 @@ int finish_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output
   std::fflush(stdout);
   if (!result.note.empty()) std::cerr << "origin-reconciler: " << result.note << "\n";
   if (!result.plan_file.empty()) {
-    std::string error;
-    if (!write_whole(output.plan_out, result.plan_file, error)) {
+    if (const Status written = write_whole(output.plan_out, result.plan_file); !written.ok()) {
       std::cerr << "origin-reconciler: " << output.plan_out.string()
-                << ": cannot write the plan file: " << error << "\n";
+                << ": cannot write the plan file: " << written.error().message << "\n";
       return 2;
     }
   }

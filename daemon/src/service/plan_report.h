@@ -10,6 +10,7 @@
 #include "core/desired_state.h"
 #include "core/plan_file.h"
 #include "core/reconciler.h"
+#include "core/status.h"
 
 namespace orc {
 
@@ -72,6 +73,10 @@ struct OnceResult {
 // missing zones is not one to review).
 OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
                        const DesiredState& desired, bool stopped, WallTime now);
+
+// Writes the whole file or nothing: `text` goes to PATH.tmp, renamed over `path`. An Error
+// with the system's reason ("No such file or directory") when it cannot (no PATH.tmp is left).
+Status write_whole(const std::filesystem::path& path, const std::string& text);
 
 // render_once, then prints, and writes the plan file (whole: a temporary file renamed over
 // it). Returns the exit status; 2 when the plan file cannot be written.
