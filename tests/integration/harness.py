@@ -20,6 +20,9 @@ import urllib.request
 
 ORC_BIN = os.environ.get("ORC_BIN", "build/daemon/origin-reconciler")
 STANDIN_BIN = os.environ.get("STANDIN_BIN", "build/standin/cf-standin")
+# Built with ASan and UBSan: the runtime's shadow memory and quarantine of freed blocks add to
+# the resident set, so memory bounds are a property of the release build only.
+SANITIZED = os.environ.get("ORC_SANITIZED") == "1"
 TOKEN = "it-token-0123456789abcdef"
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 ZONE_B = "1111111111111111111111111111111a"
