@@ -80,6 +80,10 @@ struct Daemon::Impl {
         watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {}
 
   int run();
+  // Before the first cycle: the status server (not for --once), READY=1, and the Lease.
+  void start_serving();
+  // After each cycle: health, the summary for /healthz, the log and STATUS=.
+  void report_cycle(const CycleReport& cycle);
   // One cycle under `stop` (the shutdown's token, or the leadership's cycle token).
   CycleReport run_cycle(std::stop_token stop);
   CycleReport reconcile_all(Cancellation& cycle, ZoneQueue& queue);
@@ -95,6 +99,11 @@ struct Daemon::Impl {
   // Looks at the desired-state file (or answers a SIGHUP); true when a new desired state was
   // taken, or SIGHUP asked for a cycle.
   bool poll_desired_file();
+  // The file, read when its stamp says it may have changed; nullopt when unchanged or
+  // unreadable (reported).
+  std::optional<FileContents> read_if_changed(MonoTime now);
+  // What the watch made of the file just read: logged, and acted on; true when taken.
+  bool on_file_step(DesiredWatch::Step step, const std::string& text, bool back, MonoTime now);
   bool reload_on_sighup();
   bool judge(const std::string& text, MonoTime now);
   void take(DesiredState next, const std::string& why);
@@ -334,29 +343,38 @@ bool Daemon::Impl::poll_desired_file() {
     deps.notifier.ready();
     return true;  // the operator asked: act on it now
   }
-  const auto& path = config.reconcile.desired_state;
   const MonoTime now = deps.clock.monotonic();
+  const auto read = read_if_changed(now);
+  if (!read) return false;
+  const bool back = file_problem.has_value();
+  file_problem.reset();
+  FileVersion seen;
+  seen.stamp = read->stamp;
+  seen.hash = content_hash(read->text);
+  return on_file_step(watch.observe(seen, now), read->text, back, now);
+}
+
+std::optional<FileContents> Daemon::Impl::read_if_changed(MonoTime now) {
   // A missing file (deleted, or a dangling link) is not a change we act on: keep what we have.
   const auto stamp = deps.desired_file.stat();
   if (!stamp.ok()) {
     file_unreadable(stamp.error().message);
-    return false;
+    return std::nullopt;
   }
-  if (!watch.worth_reading(*stamp, now)) return false;
+  if (!watch.worth_reading(*stamp, now)) return std::nullopt;
   auto read = deps.desired_file.read();
   if (!read.ok()) {
     file_unreadable(read.error().message);
-    return false;
+    return std::nullopt;
   }
-  const std::string& text = read->text;
-  FileVersion seen;
-  seen.stamp = read->stamp;
-  const bool back = file_problem.has_value();
-  file_problem.reset();
-  seen.hash = content_hash(text);
+  return std::move(*read);
+}
 
+bool Daemon::Impl::on_file_step(DesiredWatch::Step step, const std::string& text, bool back,
+                                MonoTime now) {
+  const auto& path = config.reconcile.desired_state;
   const auto settle = format_duration(watch.settle_period());
-  switch (watch.observe(seen, now)) {
+  switch (step) {
     case DesiredWatch::Step::kNothing:
     case DesiredWatch::Step::kStillHeld:
       return false;
@@ -550,6 +568,35 @@ int Daemon::Impl::run() {
   spdlog::info("API budget: {} requests per 5 minutes ({} per second, {}% kept free)", budget.limit,
                config.cloudflare.requests_per_second, config.cloudflare.budget_headroom * 100);
 
+  start_serving();
+
+  int status = 0;
+  const std::stop_token stop = shutdown.get_token();
+  // --once always runs its pass, so that even a stop before it started gets a report (a pass
+  // under a stopped token sends nothing).
+  while (options.once || !stop.stop_requested()) {
+    if (!await_leading(stop) && !options.once) break;
+    if (!options.once) poll_desired_file();
+    const CycleReport cycle = run_cycle(stop);
+    if (lease != nullptr && !lease->leading() && !stop.stop_requested()) {
+      spdlog::warn("cycle abandoned: this instance stopped leading during it");
+    }
+    report_cycle(cycle);
+    if (options.once) {
+      status = finish_once(cycle, options.dry_run, options.output, *desired, stop.stop_requested(),
+                           deps.clock.wall());
+      break;
+    }
+    wait_for_next_cycle();
+  }
+
+  if (stop.stop_requested()) spdlog::info("stopping: signal received");
+  deps.leadership.release();
+  if (server) server->stop();
+  return status;
+}
+
+void Daemon::Impl::start_serving() {
   if (!options.once) {
     server = std::make_unique<StatusServer>([this] { return metrics_text(); },
                                             [this] { return health_answer(); }, deps.clock);
@@ -566,39 +613,17 @@ int Daemon::Impl::run() {
     });
     lease->start();
   }
+}
 
-  int status = 0;
-  const std::stop_token stop = shutdown.get_token();
-  // --once always runs its pass, so that even a stop before it started gets a report (a pass
-  // under a stopped token sends nothing).
-  while (options.once || !stop.stop_requested()) {
-    if (!await_leading(stop) && !options.once) break;
-    if (!options.once) poll_desired_file();
-    const CycleReport cycle = run_cycle(stop);
-    if (lease != nullptr && !lease->leading() && !stop.stop_requested()) {
-      spdlog::warn("cycle abandoned: this instance stopped leading during it");
-    }
-    health.progress(deps.clock.monotonic());
-    const std::string summary = cycle.summary();
-    {
-      std::lock_guard lock(wake_mu);
-      last_summary = summary;
-    }
-    spdlog::info("cycle done: {}", summary);
-    deps.notifier.status(std::string(lease != nullptr ? "leader; " : "") +
-                         "last cycle: " + summary);
-    if (options.once) {
-      status = finish_once(cycle, options.dry_run, options.output, *desired, stop.stop_requested(),
-                           deps.clock.wall());
-      break;
-    }
-    wait_for_next_cycle();
+void Daemon::Impl::report_cycle(const CycleReport& cycle) {
+  health.progress(deps.clock.monotonic());
+  const std::string summary = cycle.summary();
+  {
+    std::lock_guard lock(wake_mu);
+    last_summary = summary;
   }
-
-  if (stop.stop_requested()) spdlog::info("stopping: signal received");
-  deps.leadership.release();
-  if (server) server->stop();
-  return status;
+  spdlog::info("cycle done: {}", summary);
+  deps.notifier.status(std::string(lease != nullptr ? "leader; " : "") + "last cycle: " + summary);
 }
 
 }  // namespace orc
