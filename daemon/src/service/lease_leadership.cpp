@@ -83,62 +83,11 @@ Millis LeaseLeadership::step() {
 
   if (attempt.kind == Attempt::Kind::kLeading) {
     deadline_ns_ = ns_of(*elector_.leading_until());
-    if (!leader_ && elector_.leading_at(now)) {
-      leader_ = true;
-      ++transitions_;
-      std::function<void()> notify;
-      {
-        std::lock_guard lock(mu_);
-        cycle_ = std::stop_source();
-        status_ = "leader";
-        last_standby_log_.clear();
-        notify = on_change_;
-      }
-      const auto record = elector_.observed_record();
-      spdlog::info("became leader: lease {} held by '{}' (lease transitions {})", label_,
-                   s.identity, record ? record->lease_transitions : 0);
-      changed_.notify_all();
-      if (notify) notify();
-    }
+    if (!leader_ && elector_.leading_at(now)) become_leader();
   } else if (leader_) {
-    if (attempt.kind == Attempt::Kind::kHeld) {
-      lose("lease " + label_ + " is now held by '" + redact(attempt.holder, 256) + "'",
-           "standby: lease held by " + redact(attempt.holder, 256));
-    } else if (!elector_.leading_at(now)) {
-      lose("the lease was not renewed within renew_deadline (" + format_duration(s.renew_deadline) +
-           "): " + attempt.error);
-    } else {
-      spdlog::warn(
-          "renewing lease {} failed: {}; still leader for {} unless a renewal succeeds", label_,
-          attempt.error,
-          format_duration(std::chrono::duration_cast<Millis>(*elector_.leading_until() - now)));
-    }
+    renewal_failed(attempt, now);
   } else {
-    std::string why;
-    if (attempt.kind == Attempt::Kind::kHeld) {
-      why = "lease held by " + redact(attempt.holder, 256);
-    } else if (attempt.kind == Attempt::Kind::kConflict) {
-      why = "another replica wrote lease " + label_ + " first (" + attempt.error + ")";
-    } else {
-      why = "cannot reach the lease " + label_ + ": " + attempt.error;
-    }
-    bool log = false;
-    {
-      std::lock_guard lock(mu_);
-      status_ = "standby: " + why;
-      if (why != last_standby_log_) {
-        last_standby_log_ = why;
-        log = true;
-      }
-    }
-    if (log) {
-      if (attempt.kind == Attempt::Kind::kFailed) {
-        spdlog::warn("standing by: {}; trying again every {}", why,
-                     format_duration(s.retry_period));
-      } else {
-        spdlog::info("standing by: {}", why);
-      }
-    }
+    stand_by(attempt);
   }
 
   if (leader_) {
@@ -147,6 +96,66 @@ Millis LeaseLeadership::step() {
     return std::clamp(left, Millis{1}, s.retry_period);
   }
   return s.retry_period;
+}
+
+void LeaseLeadership::become_leader() {
+  leader_ = true;
+  ++transitions_;
+  std::function<void()> notify;
+  {
+    std::lock_guard lock(mu_);
+    cycle_ = std::stop_source();
+    status_ = "leader";
+    last_standby_log_.clear();
+    notify = on_change_;
+  }
+  const auto record = elector_.observed_record();
+  spdlog::info("became leader: lease {} held by '{}' (lease transitions {})", label_,
+               elector_.settings().identity, record ? record->lease_transitions : 0);
+  changed_.notify_all();
+  if (notify) notify();
+}
+
+void LeaseLeadership::renewal_failed(const Attempt& attempt, MonoTime now) {
+  if (attempt.kind == Attempt::Kind::kHeld) {
+    lose("lease " + label_ + " is now held by '" + redact(attempt.holder, 256) + "'",
+         "standby: lease held by " + redact(attempt.holder, 256));
+  } else if (!elector_.leading_at(now)) {
+    lose("the lease was not renewed within renew_deadline (" +
+         format_duration(elector_.settings().renew_deadline) + "): " + attempt.error);
+  } else {
+    spdlog::warn(
+        "renewing lease {} failed: {}; still leader for {} unless a renewal succeeds", label_,
+        attempt.error,
+        format_duration(std::chrono::duration_cast<Millis>(*elector_.leading_until() - now)));
+  }
+}
+
+void LeaseLeadership::stand_by(const Attempt& attempt) {
+  std::string why;
+  if (attempt.kind == Attempt::Kind::kHeld) {
+    why = "lease held by " + redact(attempt.holder, 256);
+  } else if (attempt.kind == Attempt::Kind::kConflict) {
+    why = "another replica wrote lease " + label_ + " first (" + attempt.error + ")";
+  } else {
+    why = "cannot reach the lease " + label_ + ": " + attempt.error;
+  }
+  bool log = false;
+  {
+    std::lock_guard lock(mu_);
+    status_ = "standby: " + why;
+    if (why != last_standby_log_) {  // each reason once, not every retry_period
+      last_standby_log_ = why;
+      log = true;
+    }
+  }
+  if (!log) return;
+  if (attempt.kind == Attempt::Kind::kFailed) {
+    spdlog::warn("standing by: {}; trying again every {}", why,
+                 format_duration(elector_.settings().retry_period));
+  } else {
+    spdlog::info("standing by: {}", why);
+  }
 }
 
 bool LeaseLeadership::await_leading(std::stop_token stop) {

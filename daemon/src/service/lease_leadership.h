@@ -56,6 +56,11 @@ class LeaseLeadership final : public Leadership {
 
  private:
   void lose(const std::string& why, const std::string& status = "standby: lost leadership");
+  // What one attempt's outcome does: to a standby that now leads, to a leader whose renewal
+  // failed, and to a standby that still does not lead.
+  void become_leader();
+  void renewal_failed(const Attempt& attempt, MonoTime now);
+  void stand_by(const Attempt& attempt);
 
   Elector elector_;
   const std::string label_;
