@@ -36,78 +36,99 @@ int once_exit_status(const CycleReport& cycle, bool stopped) {
   return failed ? 1 : (blocked ? 3 : 0);
 }
 
+namespace {
+
+const NotApplied* refusal_of(const std::vector<NotApplied>* not_applied,
+                             const std::string& zone_id) {
+  if (not_applied == nullptr) return nullptr;
+  for (const auto& n : *not_applied) {
+    if (n.zone_id == zone_id) return &n;
+  }
+  return nullptr;
+}
+
+bool reported(const CycleReport& cycle, const std::string& zone_id) {
+  return std::any_of(cycle.zones.begin(), cycle.zones.end(),
+                     [&](const ZoneReport& z) { return z.zone_id == zone_id; });
+}
+
+// "zone <id>: <outcome> live=... (why)". Errors, IPs and item errors come from the API's
+// answers: printed through redact().
+void write_zone_line(std::ostream& out, const ZoneReport& z, bool dry_run, bool cut,
+                     const NotApplied* refused) {
+  out << "zone " << z.zone_id << ": "
+      << (refused != nullptr ? "not applied"
+          : cut              ? "stopped"
+                             : to_string(z.outcome));
+  if (z.listed) {
+    out << " live=" << z.plan.live << " desired=" << z.plan.desired
+        << " stale=" << z.plan.changes.deletes.size();
+    if (z.plan.out_of_scope > 0) out << " out_of_scope=" << z.plan.out_of_scope;
+  }
+  if (!dry_run) {
+    out << " pruned=" << z.applied.pruned << " already_gone=" << z.applied.already_gone
+        << " not_deleted=" << z.applied.failed.size() << " requests=" << z.applied.requests;
+  }
+  if (refused != nullptr) {
+    out << " (" << redact(refused->why, kLogLineCap) << ")";
+  } else if (!z.error.empty()) {
+    out << " (" << redact(z.error, kLogLineCap) << ")";
+  }
+  out << "\n";
+}
+
+// A line per change a dry run would make, or a blocked zone did not make.
+void write_changes(std::ostream& out, const ZonePlan& plan, bool dry_run) {
+  const ChangeSet changes = planned_changes(plan);
+  const char* prefix = dry_run ? "would " : "blocked ";
+  for (const auto& m : changes.creates) {
+    out << "  " << prefix << "create " << redact(m.ip) << " " << redact(m.vendor) << "/"
+        << redact(m.region) << "\n";
+  }
+  for (const auto& u : changes.updates) {
+    out << "  " << prefix << "update " << redact(u.from.ip) << " " << redact(u.from.vendor) << "/"
+        << redact(u.from.region) << " -> " << redact(u.to.vendor) << "/" << redact(u.to.region)
+        << "\n";
+  }
+  const char* verb = dry_run ? "would delete" : "blocked";
+  for (const auto& ip : changes.deletes) out << "  " << verb << " " << redact(ip) << "\n";
+}
+
+// Zones of the desired state a stop came before; returns how many.
+std::size_t write_not_started(std::ostream& out, const CycleReport& cycle,
+                              const DesiredState& desired) {
+  std::size_t not_started = 0;
+  for (const auto& dz : desired.zones) {
+    if (reported(cycle, dz.zone_id)) continue;
+    ++not_started;
+    out << "zone " << dz.zone_id << ": not started (stopped before it was reconciled)\n";
+  }
+  return not_started;
+}
+
+}  // namespace
+
 std::string format_plan_report(const CycleReport& cycle, bool dry_run, const DesiredState* desired,
                                bool stopped, const std::vector<NotApplied>* not_applied) {
   std::ostringstream out;
   std::size_t cut_short = 0;
-  auto refusal = [&](const std::string& zone_id) -> const NotApplied* {
-    if (not_applied == nullptr) return nullptr;
-    for (const auto& n : *not_applied) {
-      if (n.zone_id == zone_id) return &n;
-    }
-    return nullptr;
-  };
   for (const auto& z : cycle.zones) {
     const bool cut = stopped && cut_short_by_stop(z);
     if (cut) ++cut_short;
-    const NotApplied* refused = refusal(z.zone_id);
-    out << "zone " << z.zone_id << ": "
-        << (refused != nullptr ? "not applied"
-            : cut              ? "stopped"
-                               : to_string(z.outcome));
-    if (z.listed) {
-      out << " live=" << z.plan.live << " desired=" << z.plan.desired
-          << " stale=" << z.plan.changes.deletes.size();
-      if (z.plan.out_of_scope > 0) out << " out_of_scope=" << z.plan.out_of_scope;
-    }
-    if (!dry_run) {
-      out << " pruned=" << z.applied.pruned << " already_gone=" << z.applied.already_gone
-          << " not_deleted=" << z.applied.failed.size() << " requests=" << z.applied.requests;
-    }
-    // Errors, IPs and item errors come from the API's answers: printed through redact().
-    if (refused != nullptr) {
-      out << " (" << redact(refused->why, kLogLineCap) << ")";
-    } else if (!z.error.empty()) {
-      out << " (" << redact(z.error, kLogLineCap) << ")";
-    }
-    out << "\n";
-    if (dry_run || z.outcome == ZoneOutcome::kBlocked) {
-      const ChangeSet changes = planned_changes(z.plan);
-      const char* prefix = dry_run ? "would " : "blocked ";
-      for (const auto& m : changes.creates) {
-        out << "  " << prefix << "create " << redact(m.ip) << " " << redact(m.vendor) << "/"
-            << redact(m.region) << "\n";
-      }
-      for (const auto& u : changes.updates) {
-        out << "  " << prefix << "update " << redact(u.from.ip) << " " << redact(u.from.vendor)
-            << "/" << redact(u.from.region) << " -> " << redact(u.to.vendor) << "/"
-            << redact(u.to.region) << "\n";
-      }
-      const char* verb = dry_run ? "would delete" : "blocked";
-      for (const auto& ip : changes.deletes) out << "  " << verb << " " << redact(ip) << "\n";
-    }
+    write_zone_line(out, z, dry_run, cut, refusal_of(not_applied, z.zone_id));
+    if (dry_run || z.outcome == ZoneOutcome::kBlocked) write_changes(out, z.plan, dry_run);
     for (const auto& f : z.applied.failed)
       out << "  not deleted " << redact(f.ip) << ": " << redact(f.refusal.describe()) << "\n";
   }
   if (not_applied != nullptr) {
     for (const auto& n : *not_applied) {
-      const bool reported =
-          std::any_of(cycle.zones.begin(), cycle.zones.end(),
-                      [&](const ZoneReport& z) { return z.zone_id == n.zone_id; });
-      if (!reported) out << "zone " << n.zone_id << ": not applied (" << redact(n.why) << ")\n";
+      if (!reported(cycle, n.zone_id)) {
+        out << "zone " << n.zone_id << ": not applied (" << redact(n.why) << ")\n";
+      }
     }
   }
-  std::size_t not_started = 0;
-  if (stopped && desired != nullptr) {
-    for (const auto& dz : desired->zones) {
-      const bool reported =
-          std::any_of(cycle.zones.begin(), cycle.zones.end(),
-                      [&](const ZoneReport& z) { return z.zone_id == dz.zone_id; });
-      if (reported) continue;
-      ++not_started;
-      out << "zone " << dz.zone_id << ": not started (stopped before it was reconciled)\n";
-    }
-  }
+  const std::size_t not_started =
+      stopped && desired != nullptr ? write_not_started(out, cycle, *desired) : 0;
   out << (dry_run ? "dry run: " : "") << cycle.summary() << "\n";
   if (stopped) {
     out << "stopped by a signal: " << cut_short << " zones cut short, " << not_started
