@@ -720,16 +720,24 @@ class ListingStoppedFor : public testing::ForwardingZoneApi {
   StopReason why_;
 };
 
-TEST_F(ReconcilerTest, AZoneCutShortByLostLeadershipSaysSoNotShuttingDown) {
-  api_.seed(kZoneA, range_ips(0, 10));
-  Cancellation cancel;
-  ListingStoppedFor api(api_, cancel, StopReason::kNotLeader);
-  ChangeSetApplier applier(api, 100, cancel.get_token());
-  Reconciler r(api, applier, clock_, cancel, observer_);
+// Zone A reconciled while its listing is given up for a stop of reason `why`.
+class CutShortTest : public ReconcilerTest {
+ protected:
+  ZoneReport listing_stopped_for(StopReason why) {
+    api_.seed(kZoneA, range_ips(0, 10));
+    Cancellation cancel;
+    ListingStoppedFor api(api_, cancel, why);
+    ChangeSetApplier applier(api, 100, cancel.get_token());
+    Reconciler r(api, applier, clock_, cancel, observer_);
+    auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 8))}}, {});
+    EXPECT_EQ(cycle.zones.size(), 1u);
+    return cycle.zones.at(0);
+  }
+};
+
+TEST_F(CutShortTest, AZoneCutShortByLostLeadershipSaysSoNotShuttingDown) {
   const testing::LogCapture log;
-  const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 8))}}, {});
-  ASSERT_EQ(cycle.zones.size(), 1u);
-  const ZoneReport& report = cycle.zones[0];
+  const ZoneReport report = listing_stopped_for(StopReason::kNotLeader);
   EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
   EXPECT_EQ(report.stopped_by, StopReason::kNotLeader);
   EXPECT_EQ(report.error, "listing mappings: no answer: this instance is no longer the leader");
@@ -742,16 +750,9 @@ TEST_F(ReconcilerTest, AZoneCutShortByLostLeadershipSaysSoNotShuttingDown) {
   EXPECT_TRUE(log.lines_with("shutting down").empty());
 }
 
-TEST_F(ReconcilerTest, AZoneCutShortByTheShutdownSaysShuttingDownAsBefore) {
-  api_.seed(kZoneA, range_ips(0, 10));
-  Cancellation cancel;
-  ListingStoppedFor api(api_, cancel, StopReason::kShutdown);
-  ChangeSetApplier applier(api, 100, cancel.get_token());
-  Reconciler r(api, applier, clock_, cancel, observer_);
+TEST_F(CutShortTest, AZoneCutShortByTheShutdownSaysShuttingDownAsBefore) {
   const testing::LogCapture log;
-  const auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 8))}}, {});
-  ASSERT_EQ(cycle.zones.size(), 1u);
-  const ZoneReport& report = cycle.zones[0];
+  const ZoneReport report = listing_stopped_for(StopReason::kShutdown);
   EXPECT_EQ(report.stopped_by, StopReason::kShutdown);
   EXPECT_EQ(report.error, "listing mappings: no answer: shutting down");
   EXPECT_EQ(log.lines_with(kZoneA),
