@@ -1,8 +1,6 @@
 #include "core/rate_limiter.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include "fakes.h"
+#include "log_capture.h"
 
 namespace orc {
 namespace {
@@ -539,16 +538,14 @@ TEST(RateLimiter, ReadsTheServersBudgetAndReportsWhatRemains) {
   EXPECT_EQ(sleeper.sleeps()[0], milliseconds(4000));
 }
 
-// The lines RateLimiter logs while `body` runs.
+// The lines logged while `body` runs, one per line.
 template <class Body>
 std::string logged_by(Body body) {
-  std::ostringstream captured;
-  auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-      "capture", std::make_shared<spdlog::sinks::ostream_sink_st>(captured)));
+  const testing::LogCapture log;
   body();
-  spdlog::set_default_logger(previous);
-  return captured.str();
+  std::string out;
+  for (const auto& line : log.lines()) out += line + "\n";
+  return out;
 }
 
 TEST(RateLimiter, WarnsOfAnotherClientOnlyWhenItsShareIsCertain) {
