@@ -114,7 +114,22 @@ constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
   std::exit(kExitUsage);
 }
 
-void check_combination(const Args& args);
+// Options that only make sense together.
+void check_combination(const Args& args) {
+  if (args.config.empty()) usage_error("--config needs a path");
+  if (args.strict && !args.check_config) usage_error("--strict goes with --check-config");
+  if (args.output == orc::OutputFormat::kJson && !args.dry_run) {
+    usage_error("--output json goes with --dry-run (it prints the plan)");
+  }
+  if (!args.plan_out.empty() && !args.dry_run) usage_error("--plan-out goes with --dry-run");
+  if (!args.apply_plan.empty() && !args.once) usage_error("--apply-plan goes with --once");
+  if (!args.apply_plan.empty() && args.dry_run) {
+    usage_error("--apply-plan applies a plan; it does not go with --dry-run");
+  }
+  if (args.plan_max_age && args.apply_plan.empty()) {
+    usage_error("--plan-max-age goes with --apply-plan");
+  }
+}
 
 Args parse_args(int argc, char** argv) {
   Args args;
@@ -184,23 +199,6 @@ Args parse_args(int argc, char** argv) {
   // The plan document is one pass's plan.
   if (args.output == orc::OutputFormat::kJson || !args.plan_out.empty()) args.once = true;
   return args;
-}
-
-// Options that only make sense together.
-void check_combination(const Args& args) {
-  if (args.config.empty()) usage_error("--config needs a path");
-  if (args.strict && !args.check_config) usage_error("--strict goes with --check-config");
-  if (args.output == orc::OutputFormat::kJson && !args.dry_run) {
-    usage_error("--output json goes with --dry-run (it prints the plan)");
-  }
-  if (!args.plan_out.empty() && !args.dry_run) usage_error("--plan-out goes with --dry-run");
-  if (!args.apply_plan.empty() && !args.once) usage_error("--apply-plan goes with --once");
-  if (!args.apply_plan.empty() && args.dry_run) {
-    usage_error("--apply-plan applies a plan; it does not go with --dry-run");
-  }
-  if (args.plan_max_age && args.apply_plan.empty()) {
-    usage_error("--plan-max-age goes with --apply-plan");
-  }
 }
 
 int check_config(const orc::Config& config, const orc::DesiredState& desired, bool strict) {
