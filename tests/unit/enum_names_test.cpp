@@ -4,6 +4,7 @@
 
 #include "core/api.h"
 #include "core/api_flavor.h"
+#include "core/cancellation.h"
 #include "core/config.h"
 #include "core/plan_file.h"
 #include "core/policy.h"
@@ -38,6 +39,11 @@ TEST(EnumNames, Policy) {
   expect_enum_names(kPolicyNames, {"prune", "sync"}, [](Policy v) { return to_string(v); });
   EXPECT_EQ(parse_policy("sync"), Policy::kSync);
   EXPECT_EQ(parse_policy("Sync"), std::nullopt);
+}
+
+TEST(EnumNames, StopReason) {
+  expect_enum_names(kStopReasonNames, {"shutting down", "this instance is no longer the leader"},
+                    [](StopReason v) { return describe(v); });
 }
 
 TEST(EnumNames, ZoneOutcome) {

@@ -4,9 +4,12 @@
 // leads must not read like a shutdown.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <stop_token>
 #include <string_view>
+
+#include "core/enum_names.h"
 
 namespace orc {
 
@@ -15,16 +18,14 @@ enum class StopReason {
   kNotLeader,  // this instance no longer holds the Lease: another replica takes over
 };
 
-// The text an operation cut short reports: "shutting down" | "this instance is no longer the
-// leader".
+// The text an operation cut short reports.
+inline constexpr std::array kStopReasonNames = {
+    EnumName{StopReason::kShutdown, "shutting down"},
+    EnumName{StopReason::kNotLeader, "this instance is no longer the leader"},
+};
+
 constexpr std::string_view describe(StopReason reason) {
-  switch (reason) {
-    case StopReason::kShutdown:
-      return "shutting down";
-    case StopReason::kNotLeader:
-      return "this instance is no longer the leader";
-  }
-  return "shutting down";
+  return enum_name(kStopReasonNames, reason, "shutting down");
 }
 
 // A std::stop_source that keeps why it was stopped: the first request's reason is the one kept,
