@@ -278,10 +278,8 @@ bool Daemon::Impl::reload_on_sighup() {
     return false;
   }
   const std::string& text = read->text;
-  FileVersion seen;
-  seen.stamp = read->stamp;
+  const FileVersion seen = version_of(*read);
   file_problem.reset();
-  seen.hash = content_hash(text);
   DesiredState next;
   try {
     next = parse_desired_state(text, path);
@@ -348,10 +346,7 @@ bool Daemon::Impl::poll_desired_file() {
   if (!read) return false;
   const bool back = file_problem.has_value();
   file_problem.reset();
-  FileVersion seen;
-  seen.stamp = read->stamp;
-  seen.hash = content_hash(read->text);
-  return on_file_step(watch.observe(seen, now), read->text, back, now);
+  return on_file_step(watch.observe(version_of(*read), now), read->text, back, now);
 }
 
 std::optional<FileContents> Daemon::Impl::read_if_changed(MonoTime now) {

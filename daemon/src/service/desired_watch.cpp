@@ -13,14 +13,20 @@ std::uint64_t content_hash(std::string_view text) {
   return static_cast<std::uint64_t>(std::hash<std::string_view>{}(text));
 }
 
+FileVersion version_of(const FileContents& read) {
+  FileVersion v;
+  v.stamp = read.stamp;
+  v.hash = content_hash(read.text);
+  return v;
+}
+
 DesiredFile read_desired_file(const std::filesystem::path& path) {
   auto read = read_file(path, kMaxDesiredFileBytes);
   if (!read.ok()) {
     throw DesiredStateError(path.string() + ": cannot read: " + read.error().message);
   }
   DesiredFile file;
-  file.version.stamp = read->stamp;
-  file.version.hash = content_hash(read->text);
+  file.version = version_of(*read);
   file.sha256 = "sha256:" + sha256_hex(read->text);
   file.state = parse_desired_state(read->text, path);
   return file;

@@ -41,6 +41,9 @@ struct FileVersion {
   friend bool operator==(const FileVersion&, const FileVersion&) = default;
 };
 
+// The version of what was read.
+FileVersion version_of(const FileContents& read);
+
 // A parsed desired-state file and the version it was parsed from.
 struct DesiredFile {
   DesiredState state;
