@@ -27,6 +27,19 @@ class LogCapture {
   LogCapture& operator=(const LogCapture&) = delete;
 
   std::vector<std::string> lines() const { return sink_->lines(); }
+  // Every line, each ending in a newline.
+  std::string text() const {
+    std::string out;
+    for (const auto& line : lines()) out += line + "\n";
+    return out;
+  }
+  // How many times `what` occurs in the log.
+  int count(std::string_view what) const {
+    const std::string all = text();
+    int n = 0;
+    for (auto at = all.find(what); at != std::string::npos; at = all.find(what, at + 1)) ++n;
+    return n;
+  }
   // The lines holding `text`, in the order they were logged.
   std::vector<std::string> lines_with(std::string_view text) const {
     std::vector<std::string> out;

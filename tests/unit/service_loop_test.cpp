@@ -4,9 +4,6 @@
 // of simulated time in milliseconds of wall time.
 #include <gtest/gtest.h>
 
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -78,17 +75,30 @@ std::string fleet_yaml(int zones, const std::map<int, std::vector<int>>& keep = 
   return out;
 }
 
-// The desired-state file in memory: each write is a new version (size and mtime change).
+// The desired-state file in memory: each write is a new version, as a write and an atomic
+// rename make it; it can also vanish, or change without its stamp changing.
 class MemoryDesiredFile final : public DesiredFileAccess {
  public:
   explicit MemoryDesiredFile(std::string text) { write(std::move(text)); }
   void write(std::string text) {
     std::lock_guard lock(mu_);
     text_ = std::move(text);
+    present_ = true;
     stamp_.device = 1;
-    stamp_.inode = 1;
+    ++stamp_.inode;
     stamp_.size = static_cast<std::int64_t>(text_.size());
     stamp_.mtime_ns += 1'000'000;
+  }
+  // New content under the old stamp (an edit of the same size within the same mtime tick):
+  // only reading the file tells.
+  void write_keeping_stamp(std::string text) {
+    std::lock_guard lock(mu_);
+    text_ = std::move(text);
+  }
+  // rm desired.yaml
+  void remove() {
+    std::lock_guard lock(mu_);
+    present_ = false;
   }
   DesiredFile parsed() {
     std::lock_guard lock(mu_);
@@ -96,10 +106,12 @@ class MemoryDesiredFile final : public DesiredFileAccess {
   }
   StatusOr<FileStamp> stat() override {
     std::lock_guard lock(mu_);
+    if (!present_) return Error{"No such file or directory"};
     return stamp_;
   }
   StatusOr<FileContents> read() override {
     std::lock_guard lock(mu_);
+    if (!present_) return Error{"No such file or directory"};
     return FileContents{text_, stamp_};
   }
 
@@ -107,6 +119,7 @@ class MemoryDesiredFile final : public DesiredFileAccess {
   std::mutex mu_;
   std::string text_;
   FileStamp stamp_;
+  bool present_ = true;
 };
 
 // The stand-in's API behind the HttpClient interface. Every request is logged with its
@@ -637,80 +650,6 @@ TEST_F(ChangesFirst, SighupTakesAHeldChangeMidCycleAndChangesGoFirst) {
 // once, SIGHUP re-reading what polling cannot see, a failed zone retried next cycle, a stop
 // during a slow request. These tests also read the loop's log.
 
-// The log lines of one test (the default logger is swapped in for the test and back after).
-class CapturedLog final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  std::string text() {
-    std::lock_guard lock(mutex_);
-    return text_;
-  }
-  // How many times `what` occurs in the log.
-  int count(const std::string& what) {
-    const std::string all = text();
-    int n = 0;
-    for (auto at = all.find(what); at != std::string::npos; at = all.find(what, at + 1)) ++n;
-    return n;
-  }
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t formatted;
-    formatter_->format(msg, formatted);
-    text_.append(formatted.data(), formatted.size());
-  }
-  void flush_() override {}
-
- private:
-  std::string text_;
-};
-
-// A desired-state file that can also vanish, or change without its stamp changing.
-class ScriptedDesiredFile final : public DesiredFileAccess {
- public:
-  explicit ScriptedDesiredFile(std::string text) { write(std::move(text)); }
-  // A new version, as a write and an atomic rename make it.
-  void write(std::string text) {
-    std::lock_guard lock(mu_);
-    text_ = std::move(text);
-    present_ = true;
-    stamp_.device = 1;
-    ++stamp_.inode;
-    stamp_.size = static_cast<std::int64_t>(text_.size());
-    stamp_.mtime_ns += 1'000'000;
-  }
-  // New content under the old stamp (an edit of the same size within the same mtime tick):
-  // only reading the file tells.
-  void write_keeping_stamp(std::string text) {
-    std::lock_guard lock(mu_);
-    text_ = std::move(text);
-  }
-  // rm desired.yaml
-  void remove() {
-    std::lock_guard lock(mu_);
-    present_ = false;
-  }
-  DesiredFile parsed() {
-    std::lock_guard lock(mu_);
-    return {parse_desired_state(text_, "desired.yaml"), {stamp_, content_hash(text_)}, {}};
-  }
-  StatusOr<FileStamp> stat() override {
-    std::lock_guard lock(mu_);
-    if (!present_) return Error{"No such file or directory"};
-    return stamp_;
-  }
-  StatusOr<FileContents> read() override {
-    std::lock_guard lock(mu_);
-    if (!present_) return Error{"No such file or directory"};
-    return FileContents{text_, stamp_};
-  }
-
- private:
-  std::mutex mu_;
-  std::string text_;
-  FileStamp stamp_;
-  bool present_ = true;
-};
-
 // Batch deletes that take `latency` to answer (a slow API), cut short only by the transfer
 // abort token; everything else goes straight to the stand-in.
 class SlowDeletes final : public HttpClient {
@@ -739,17 +678,12 @@ class SlowDeletes final : public HttpClient {
 
 class ScriptedLoop : public ServiceLoop {
  protected:
-  void SetUp() override {
-    previous_logger_ = spdlog::default_logger();
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("service-loop-test", log_));
-  }
   void TearDown() override {
-    if (loop_.joinable()) {  // a test that failed half-way: stop the loop before the swap
+    if (loop_.joinable()) {  // a test that failed half-way: stop the loop before the log goes
       daemon_->request_stop();
       time_.leave();
       loop_.join();
     }
-    spdlog::set_default_logger(previous_logger_);
   }
 
   // The loop on `scripted_`, sending through `http` (the stand-in by default).
@@ -773,9 +707,8 @@ class ScriptedLoop : public ServiceLoop {
     ASSERT_EQ(answer.status, 200) << answer.body;
   }
 
-  std::shared_ptr<CapturedLog> log_ = std::make_shared<CapturedLog>();
-  std::shared_ptr<spdlog::logger> previous_logger_;
-  ScriptedDesiredFile scripted_{desired_yaml({"10.0.0.1", "10.0.0.2", "10.0.0.3"})};
+  const testing::LogCapture log_;  // the loop's log lines, from before it starts
+  MemoryDesiredFile scripted_{desired_yaml({"10.0.0.1", "10.0.0.2", "10.0.0.3"})};
 };
 
 std::string invalid_yaml() {
@@ -791,8 +724,8 @@ TEST_F(ScriptedLoop, AHeldChangeTakesEffectOnceUnchangedForTheConfirmationPeriod
   scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
   const MonoTime written = time_.monotonic();
   time_.advance_to(t0() + seconds(40) + milliseconds(500));  // held since about 12.5 s
-  EXPECT_EQ(log_->count("desired state change held"), 1);
-  EXPECT_EQ(log_->count("stays unchanged for 30s"), 1);
+  EXPECT_EQ(log_.count("desired state change held"), 1);
+  EXPECT_EQ(log_.count("stays unchanged for 30s"), 1);
   EXPECT_FALSE(http_.deleted_at("10.0.0.3").has_value());
   stop_at(t0() + seconds(55) + milliseconds(500));
 
@@ -805,8 +738,8 @@ TEST_F(ScriptedLoop, AHeldChangeTakesEffectOnceUnchangedForTheConfirmationPeriod
   const auto lists = http_.sent("GET");
   ASSERT_EQ(lists.size(), 2u);
   EXPECT_EQ(lists[1].at, *deleted);
-  EXPECT_EQ(log_->count("desired state reloaded (held change confirmed: unchanged for 30s)"), 1);
-  EXPECT_EQ(log_->count("desired state change held"), 1);  // announced once, not every poll
+  EXPECT_EQ(log_.count("desired state reloaded (held change confirmed: unchanged for 30s)"), 1);
+  EXPECT_EQ(log_.count("desired state change held"), 1);  // announced once, not every poll
   EXPECT_TRUE(notifier_->times("reloading").empty());
 }
 
@@ -817,7 +750,7 @@ TEST_F(ScriptedLoop, AHeldChangeEditedAgainIsDroppedAndTheNewVersionSettles) {
   time_.advance_to(t0() + seconds(10) + milliseconds(500));
   scripted_.write(desired_yaml({"10.0.0.1"}));
   time_.advance_to(t0() + seconds(20) + milliseconds(500));
-  EXPECT_EQ(log_->count("desired state change held"), 1);
+  EXPECT_EQ(log_.count("desired state change held"), 1);
   // The writer had only paused: its next write replaces the held version.
   scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
   const MonoTime rewritten = time_.monotonic();
@@ -828,8 +761,8 @@ TEST_F(ScriptedLoop, AHeldChangeEditedAgainIsDroppedAndTheNewVersionSettles) {
   ASSERT_TRUE(deleted.has_value());
   EXPECT_GE(*deleted, rewritten + seconds(2));
   EXPECT_LE(*deleted, rewritten + seconds(3) + milliseconds(10));
-  EXPECT_EQ(log_->count("the held change is dropped"), 1);
-  EXPECT_EQ(log_->count("desired state reloaded (file changed)"), 1);
+  EXPECT_EQ(log_.count("the held change is dropped"), 1);
+  EXPECT_EQ(log_.count("desired state reloaded (file changed)"), 1);
 }
 
 TEST_F(ScriptedLoop, AnInvalidFileIsReportedOnceAndTheLastValidStateKept) {
@@ -837,9 +770,9 @@ TEST_F(ScriptedLoop, AnInvalidFileIsReportedOnceAndTheLastValidStateKept) {
   time_.advance_to(t0() + seconds(10) + milliseconds(500));
   scripted_.write(invalid_yaml());
   time_.advance_to(t0() + seconds(70) + milliseconds(500));  // many polls, and a cycle at 60 s
-  EXPECT_EQ(log_->count("desired state not reloaded (file changed)"), 1) << log_->text();
-  EXPECT_EQ(log_->count("10.0.0.300"), 1);
-  EXPECT_EQ(log_->count("keeping the last valid one (1 zones)"), 1);
+  EXPECT_EQ(log_.count("desired state not reloaded (file changed)"), 1) << log_.text();
+  EXPECT_EQ(log_.count("10.0.0.300"), 1);
+  EXPECT_EQ(log_.count("keeping the last valid one (1 zones)"), 1);
   EXPECT_EQ(http_.sent("GET").size(), 2u);     // the cycle at 60 s ran on the last valid state
   EXPECT_EQ(http_.sent("DELETE").size(), 1u);  // the first cycle's prune of 10.0.0.4 alone
   // A valid file again is taken like any change.
@@ -851,7 +784,7 @@ TEST_F(ScriptedLoop, AnInvalidFileIsReportedOnceAndTheLastValidStateKept) {
   ASSERT_TRUE(deleted.has_value());
   EXPECT_GE(*deleted, fixed + seconds(2));
   EXPECT_LE(*deleted, fixed + seconds(3) + milliseconds(10));
-  EXPECT_EQ(log_->count("desired state reloaded (file changed)"), 1);
+  EXPECT_EQ(log_.count("desired state reloaded (file changed)"), 1);
 }
 
 TEST_F(ScriptedLoop, SighupKeepsAnInvalidFileOutAndTakesAValidOneAtOnce) {
@@ -862,10 +795,10 @@ TEST_F(ScriptedLoop, SighupKeepsAnInvalidFileOutAndTakesAValidOneAtOnce) {
   daemon_->request_reload();
   const MonoTime first = time_.monotonic();
   time_.advance_to(t0() + seconds(30) + milliseconds(700));
-  EXPECT_EQ(log_->count("desired state not reloaded (SIGHUP)"), 1) << log_->text();
-  EXPECT_EQ(log_->count("10.0.0.300"), 1);
-  EXPECT_EQ(log_->count("desired state not reloaded"), 1);  // polling does not report it again
-  EXPECT_EQ(http_.sent("DELETE").size(), 1u);               // nothing on the broken file
+  EXPECT_EQ(log_.count("desired state not reloaded (SIGHUP)"), 1) << log_.text();
+  EXPECT_EQ(log_.count("10.0.0.300"), 1);
+  EXPECT_EQ(log_.count("desired state not reloaded"), 1);  // polling does not report it again
+  EXPECT_EQ(http_.sent("DELETE").size(), 1u);              // nothing on the broken file
 
   scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
   daemon_->request_reload();
@@ -874,7 +807,7 @@ TEST_F(ScriptedLoop, SighupKeepsAnInvalidFileOutAndTakesAValidOneAtOnce) {
 
   // Taken at once: SIGHUP says the file is complete, so there is no settle period.
   EXPECT_EQ(http_.deleted_at("10.0.0.3"), second);
-  EXPECT_EQ(log_->count("desired state reloaded (SIGHUP)"), 1);
+  EXPECT_EQ(log_.count("desired state reloaded (SIGHUP)"), 1);
   EXPECT_EQ(notifier_->times("reloading"), (std::vector<MonoTime>{first, second}));
   EXPECT_EQ(notifier_->times("ready").size(), 3u);  // at start, and after each reload
 }
@@ -889,7 +822,7 @@ TEST_F(ScriptedLoop, SighupRereadsAFileWhoseStampDidNotChange) {
   const MonoTime sighup = time_.monotonic();
   stop_at(t0() + seconds(40) + milliseconds(500));
   EXPECT_EQ(http_.deleted_at("10.0.0.3"), sighup);
-  EXPECT_EQ(log_->count("desired state reloaded (SIGHUP)"), 1);
+  EXPECT_EQ(log_.count("desired state reloaded (SIGHUP)"), 1);
 }
 
 TEST_F(ScriptedLoop, ADeletedFileIsReportedOnceTheLastStateKeptAndItsReturnIsNoChange) {
@@ -897,9 +830,9 @@ TEST_F(ScriptedLoop, ADeletedFileIsReportedOnceTheLastStateKeptAndItsReturnIsNoC
   time_.advance_to(t0() + seconds(10) + milliseconds(500));
   scripted_.remove();
   time_.advance_to(t0() + seconds(70) + milliseconds(500));  // many polls, and a cycle at 60 s
-  EXPECT_EQ(log_->count("cannot be read"), 1) << log_->text();
-  EXPECT_EQ(log_->count("desired.yaml cannot be read: No such file or directory; keeping the "
-                        "last valid desired state (1 zones)"),
+  EXPECT_EQ(log_.count("cannot be read"), 1) << log_.text();
+  EXPECT_EQ(log_.count("desired.yaml cannot be read: No such file or directory; keeping the "
+                       "last valid desired state (1 zones)"),
             1);
   EXPECT_EQ(http_.sent("GET").size(), 2u);     // the cycle at 60 s ran on the last valid state
   EXPECT_EQ(http_.sent("DELETE").size(), 1u);  // the first cycle's prune of 10.0.0.4 alone
@@ -907,8 +840,8 @@ TEST_F(ScriptedLoop, ADeletedFileIsReportedOnceTheLastStateKeptAndItsReturnIsNoC
   // Back as it was: said once, nothing to reload, nothing deleted.
   scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2", "10.0.0.3"}));
   time_.advance_to(t0() + seconds(100) + milliseconds(500));
-  EXPECT_EQ(log_->count("is back"), 1) << log_->text();
-  EXPECT_EQ(log_->count("desired state reloaded"), 0);
+  EXPECT_EQ(log_.count("is back"), 1) << log_.text();
+  EXPECT_EQ(log_.count("desired state reloaded"), 0);
   EXPECT_EQ(http_.sent("DELETE").size(), 1u);
 
   // And changes are taken again.
@@ -919,7 +852,7 @@ TEST_F(ScriptedLoop, ADeletedFileIsReportedOnceTheLastStateKeptAndItsReturnIsNoC
   ASSERT_TRUE(deleted.has_value());
   EXPECT_GE(*deleted, changed + seconds(2));
   EXPECT_LE(*deleted, changed + seconds(3) + milliseconds(10));
-  EXPECT_EQ(log_->count("cannot be read"), 1);
+  EXPECT_EQ(log_.count("cannot be read"), 1);
 }
 
 TEST_F(ScriptedLoop, AFileStreamedInChunksIsUsedOnlyOnceComplete) {
@@ -954,8 +887,8 @@ TEST_F(ScriptedLoop, AFileStreamedInChunksIsUsedOnlyOnceComplete) {
     EXPECT_GE(*deleted, last_write + seconds(2)) << ip;
     EXPECT_LE(*deleted, last_write + seconds(3) + milliseconds(10)) << ip;
   }
-  EXPECT_EQ(log_->count("desired state reloaded (file changed)"), 1);
-  EXPECT_EQ(log_->count("desired state not reloaded"), 0);
+  EXPECT_EQ(log_.count("desired state reloaded (file changed)"), 1);
+  EXPECT_EQ(log_.count("desired state not reloaded"), 0);
 }
 
 TEST_F(ScriptedLoop, AZoneThatFailedIsRetriedAtTheNextCycleNotSooner) {
@@ -976,7 +909,7 @@ TEST_F(ScriptedLoop, AZoneThatFailedIsRetriedAtTheNextCycleNotSooner) {
   ASSERT_TRUE(deleted.has_value());
   EXPECT_GE(*deleted, lists[4].at);
   EXPECT_EQ(http_.sent("DELETE").size(), 1u);
-  EXPECT_EQ(log_->count("will retry next cycle"), 1);
+  EXPECT_EQ(log_.count("will retry next cycle"), 1);
 }
 
 TEST_F(ScriptedLoop, AStopDuringASlowRequestLetsItFinishAndUsesItsAnswer) {
@@ -997,7 +930,7 @@ TEST_F(ScriptedLoop, AStopDuringASlowRequestLetsItFinishAndUsesItsAnswer) {
   ASSERT_EQ(deletes.size(), 1u);
   EXPECT_GT(deletes[0].at, stop);
   EXPECT_LT(deletes[0].at, stop + kShutdownGrace);
-  EXPECT_EQ(log_->count("stale=1 pruned=1"), 1) << log_->text();
+  EXPECT_EQ(log_.count("stale=1 pruned=1"), 1) << log_.text();
   EXPECT_EQ(notifier_->times("stopping"), std::vector<MonoTime>{stop});
   EXPECT_LE(ended_at_, deletes[0].ended + milliseconds(200));
   EXPECT_EQ(status_, 0);
@@ -1010,14 +943,14 @@ TEST_F(ScriptedLoop, SighupConfirmsAHeldChangeAtOnceAndSaysSo) {
   time_.advance_to(t0() + seconds(10) + milliseconds(500));
   scripted_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
   time_.advance_to(t0() + seconds(20) + milliseconds(500));
-  EXPECT_EQ(log_->count("desired state change held"), 1);
+  EXPECT_EQ(log_.count("desired state change held"), 1);
   EXPECT_FALSE(http_.deleted_at("10.0.0.3").has_value());
   daemon_->request_reload();
   const MonoTime sighup = time_.monotonic();
   stop_at(t0() + seconds(30) + milliseconds(500));
   EXPECT_EQ(http_.deleted_at("10.0.0.3"), sighup);
-  EXPECT_EQ(log_->count("desired state reloaded (SIGHUP, which confirms the held change)"), 1)
-      << log_->text();
+  EXPECT_EQ(log_.count("desired state reloaded (SIGHUP, which confirms the held change)"), 1)
+      << log_.text();
 }
 
 }  // namespace
