@@ -32,6 +32,9 @@ TEST(ChangedZones, NewOrDifferentZonesInTheNewOrder) {
   after.zones[1].manage_cidrs.push_back(*parse_cidr("10.0.0.0/8"));
   EXPECT_EQ(changed_zones(before, after), (std::vector<std::string>{"d", "c", "a", "b"}));
   EXPECT_TRUE(changed_zones(before, before).empty());
+  DesiredState synced = before;
+  synced.zones[1].policy = Policy::kSync;  // the zone's own policy: now it creates and updates
+  EXPECT_EQ(changed_zones(before, synced), (std::vector<std::string>{"b"}));
 }
 
 TEST(ZoneQueue, ChangesGoFirstThenTheWaitingZonesWithTheirNewDefinitions) {

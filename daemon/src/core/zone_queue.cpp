@@ -9,8 +9,11 @@ namespace orc {
 
 namespace {
 
-bool same_origins(const DesiredZone& a, const DesiredZone& b) {
-  if (a.origins.size() != b.origins.size() || a.manage_cidrs != b.manage_cidrs) return false;
+bool same_zone(const DesiredZone& a, const DesiredZone& b) {
+  if (a.origins.size() != b.origins.size() || a.manage_cidrs != b.manage_cidrs ||
+      a.policy != b.policy) {
+    return false;
+  }
   auto key = [](const DesiredOrigin& o) { return std::tie(o.ip, o.vendor, o.region); };
   auto sorted = [&](const DesiredZone& z) {
     std::vector<const DesiredOrigin*> out;
@@ -35,7 +38,7 @@ std::vector<std::string> changed_zones(const DesiredState& before, const Desired
   std::vector<std::string> out;
   for (const auto& z : after.zones) {
     const auto it = old_zones.find(z.zone_id);
-    if (it == old_zones.end() || !same_origins(*it->second, z)) out.push_back(z.zone_id);
+    if (it == old_zones.end() || !same_zone(*it->second, z)) out.push_back(z.zone_id);
   }
   return out;
 }

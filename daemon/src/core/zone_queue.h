@@ -18,8 +18,8 @@
 
 namespace orc {
 
-// Zones of `after` that `before` does not have, or whose origins (addresses, vendors, regions)
-// or manage_cidrs differ; in the order of `after`. Order within a zone does not count.
+// Zones of `after` that `before` does not have, or whose origins (addresses, vendors, regions),
+// manage_cidrs or policy differ; in the order of `after`. Order within a zone does not count.
 std::vector<std::string> changed_zones(const DesiredState& before, const DesiredState& after);
 
 class ZoneQueue {
