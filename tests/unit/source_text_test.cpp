@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/text.h"
 #include "temp_dir.h"
 
 namespace orc {
@@ -98,6 +99,19 @@ TEST_F(ReadFile, MissingFilesAndSizeLimits) {
   const fs::path p = write("big", std::string(101, 'x'));
   EXPECT_EQ(error_of(p, 100), "larger than 100 bytes");
   EXPECT_EQ(error_of(p, 101), "");
+}
+
+TEST(Trim, OwsIsSpacesAndTabsOnly) {
+  EXPECT_EQ(trim_ows(" \t 50 \t"), "50");
+  EXPECT_EQ(trim_ows("\r\n50\n"), "\r\n50\n");  // a line end is not a header's whitespace
+  EXPECT_EQ(trim_ows("  "), "");
+}
+
+TEST(Trim, SpaceAlsoTakesLineEnds) {
+  EXPECT_EQ(trim_space("token-abc\n"), "token-abc");
+  EXPECT_EQ(trim_space("\r\n\t apps \r\n"), "apps");
+  EXPECT_EQ(trim_space("a b"), "a b");  // inside stays
+  EXPECT_EQ(trim_space("\n"), "");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "core/backoff.h"
 #include "core/redact.h"
+#include "core/text.h"
 
 namespace orc {
 
@@ -268,12 +269,6 @@ bool says_zone_empty(const HttpResponse& response, const std::optional<Envelope>
 
 namespace {
 
-std::string_view trimmed(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
 // Reads exactly `digits` decimal digits at text[pos], advancing pos.
 bool read_number(std::string_view text, std::size_t& pos, std::size_t digits, int& out) {
   if (pos + digits > text.size()) return false;
@@ -329,7 +324,7 @@ bool skip_day_name(std::string_view text, std::size_t& pos, bool long_form) {
 }  // namespace
 
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text) {
-  text = trimmed(text);
+  text = trim_ows(text);
   int day = 0, month = 0, year = 0, h = 0, m = 0, s = 0;
   std::size_t pos = 0;
   bool ok = false;

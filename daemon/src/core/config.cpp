@@ -1,6 +1,7 @@
 #include "core/config.h"
 
 #include "core/source_text.h"
+#include "core/text.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -39,16 +40,6 @@ namespace {
 
 constexpr std::size_t kMaxConfigBytes = 16u << 20;
 constexpr std::size_t kMaxTokenBytes = 64u << 10;
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool has_control_char(std::string_view s) {
   for (const char ch : s) {
@@ -646,7 +637,7 @@ std::string read_token_file(const Config& config, const fs::path& file, const st
     throw ConfigError(prefix_of(config) + what + ": cannot read " + file.string() + ": " +
                       content.error().message);
   }
-  const std::string token(trim(content->text));
+  const std::string token(trim_space(content->text));
   if (token.empty())
     throw ConfigError(prefix_of(config) + what + ": " + file.string() + " is empty");
   if (has_control_char(token)) {
@@ -668,7 +659,7 @@ std::string read_token_file(const Config& config, const fs::path& file, const st
 std::string env(GetEnv getenv_fn, const char* name) {
   const char* value = getenv_fn(name);
   if (value == nullptr) return {};
-  return std::string(trim(value));
+  return std::string(trim_space(value));
 }
 
 void check_env_secret(const Config& config, const std::string& value, const char* name) {

@@ -1,5 +1,7 @@
 #include "core/rate_limit_headers.h"
 
+#include "core/text.h"
+
 #include <algorithm>
 #include <charconv>
 #include <string_view>
@@ -11,15 +13,9 @@ namespace {
 constexpr long long kOneDay = 24 * 60 * 60;
 constexpr long long kMostCount = 1'000'000'000;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // A non-negative whole number (a decimal fraction is cut to its whole part).
 std::optional<long long> whole(std::string_view s) {
-  s = trim(s);
+  s = trim_ows(s);
   long long n = 0;
   const char* end = s.data() + s.size();
   auto [ptr, ec] = std::from_chars(s.data(), end, n);
@@ -40,11 +36,11 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '"') quoted = !quoted;
     if (s[i] == sep && !quoted) {
-      out.push_back(trim(s.substr(from, i - from)));
+      out.push_back(trim_ows(s.substr(from, i - from)));
       from = i + 1;
     }
   }
-  out.push_back(trim(s.substr(from)));
+  out.push_back(trim_ows(s.substr(from)));
   return out;
 }
 
@@ -68,15 +64,15 @@ std::vector<Member> members(std::string_view header) {
     if (name.find('=') != std::string_view::npos) {
       // The dictionary form `limit=100, remaining=50, reset=5`: the member is a parameter.
       const auto eq = name.find('=');
-      m.params.emplace(std::string(trim(name.substr(0, eq))), std::string(name.substr(eq + 1)));
+      m.params.emplace(std::string(trim_ows(name.substr(0, eq))), std::string(name.substr(eq + 1)));
     } else {
       m.name = name;
     }
     for (std::size_t i = 1; i < pieces.size(); ++i) {
       const auto eq = pieces[i].find('=');
       if (eq == std::string_view::npos) continue;
-      m.params.emplace(std::string(trim(pieces[i].substr(0, eq))),
-                       std::string(trim(pieces[i].substr(eq + 1))));
+      m.params.emplace(std::string(trim_ows(pieces[i].substr(0, eq))),
+                       std::string(trim_ows(pieces[i].substr(eq + 1))));
     }
     out.push_back(std::move(m));
   }

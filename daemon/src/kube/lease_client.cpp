@@ -2,19 +2,13 @@
 
 #include "core/redact.h"
 #include "core/source_text.h"
+#include "core/text.h"
 
 namespace orc {
 
 namespace {
 
 constexpr std::size_t kMaxTokenBytes = 64u << 10;
-
-std::string_view trim(std::string_view s) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 }  // namespace
 
@@ -57,7 +51,7 @@ LeaseReply LeaseClient::send(const char* method, const std::string& url, const s
                   content.error().message;
     return reply;
   }
-  const std::string token(trim(content->text));
+  const std::string token(trim_space(content->text));
   for (const char c : token) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
       LeaseReply reply;

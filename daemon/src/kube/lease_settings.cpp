@@ -1,22 +1,15 @@
 #include "kube/lease_settings.h"
 
 #include "core/source_text.h"
+#include "core/text.h"
 
 namespace orc {
 
 namespace {
 
-std::string trimmed(std::string s) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!s.empty() && space(s.back())) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && space(s[i])) ++i;
-  return s.substr(i);
-}
-
 std::string env(GetEnv getenv_fn, const char* name) {
   const char* v = getenv_fn(name);
-  return v == nullptr ? std::string() : trimmed(v);
+  return v == nullptr ? std::string() : std::string(trim_space(v));
 }
 
 }  // namespace
@@ -38,7 +31,7 @@ LeaseSettings resolve_lease_settings(const Config& config, GetEnv getenv_fn,
       fail("namespace", "not set, and the pod's namespace cannot be read from " +
                             namespace_file.string() + ": " + read.error().message);
     }
-    s.endpoint.ns = trimmed(read->text);
+    s.endpoint.ns = std::string(trim_space(read->text));
     if (const Status checked = check_dns1123_label(s.endpoint.ns); !checked.ok()) {
       fail("namespace", "not set, and " + namespace_file.string() + " " + checked.error().message +
                             " (got '" + shown(s.endpoint.ns) + "')");

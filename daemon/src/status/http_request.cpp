@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "core/status.h"
+#include "core/text.h"
 
 namespace orc {
 
@@ -25,12 +26,6 @@ bool iequals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-std::string_view trim_ows(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
 }
 
 // Whether a comma-separated header value lists `option` (Connection: keep-alive, Upgrade).
