@@ -29,7 +29,7 @@ std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& re
     }
     const MonoTime started = d_.clock.monotonic();
     const HttpResponse response = d_.http.perform(request, timeout_);
-    d_.limiter.observe(started, read_server_budget(response.headers));
+    d_.limiter.observe(started, read_server_budget(response.headers, answer_time(response)));
     const double seconds = std::chrono::duration<double>(d_.clock.monotonic() - started).count();
     d_.observer.on_request(op, response.status, seconds);
 

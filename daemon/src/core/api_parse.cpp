@@ -96,14 +96,17 @@ std::string quoted_body(const HttpResponse& response) {
 std::optional<Millis> retry_after_of(const HttpResponse& response) {
   const std::string* value = response.header("retry-after");
   if (value == nullptr) return std::nullopt;
-  std::optional<std::chrono::system_clock::time_point> reference = response.received_at;
-  if (const std::string* date = response.header("date")) {
-    if (const auto server_now = parse_http_date(*date)) reference = server_now;
-  }
-  return retry_after_delay(*value, reference);
+  return retry_after_delay(*value, answer_time(response));
 }
 
 }  // namespace
+
+std::optional<std::chrono::system_clock::time_point> answer_time(const HttpResponse& response) {
+  if (const std::string* date = response.header("date")) {
+    if (const auto server_now = parse_http_date(*date)) return server_now;
+  }
+  return response.received_at;
+}
 
 ApiError classify_failure(const HttpResponse& response, const std::optional<Envelope>& envelope) {
   ApiError err;

@@ -63,6 +63,7 @@ std::optional<int> parse_total_pages(const nlohmann::json& result_info);
 // Cloudflare's codes for "nothing there" (both generations).
 inline constexpr int kCodeSettingMissing = 1142;  // no mappings in the zone; also "no mapping"
 inline constexpr int kCodeNoMapping = 1163;       // no mapping for that IP
+inline constexpr int kCodeZoneLimit = 1164;       // the zone holds its maximum of mappings
 
 // A single get or delete answered "no mapping for that IP": 404 with code 1142 (the schema's
 // example, both generations) or 1163 (its descriptions). Any other 404 (a wrong route or zone)
@@ -77,6 +78,11 @@ bool says_zone_empty(const HttpResponse& response, const std::optional<Envelope>
 // 1994") forms. nullopt for anything else, including impossible dates and years outside
 // 1970..2200 (the clock's nanoseconds overflow past 2262).
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
+
+// The time an answer speaks of: its own Date header when it has a valid one (so a skewed local
+// clock does not matter), else when it arrived (HttpResponse::received_at), else nullopt. The
+// reference for a Retry-After or rate-limit reset given as a time.
+std::optional<std::chrono::system_clock::time_point> answer_time(const HttpResponse& response);
 
 // The wait a Retry-After header asks for: delay-seconds ("120"), or an HTTP-date measured from
 // `reference` (the answer's own Date header when it has one, so a skewed local clock does not

@@ -1,5 +1,6 @@
 #include "core/rate_limit_headers.h"
 
+#include "core/api_parse.h"
 #include "core/text.h"
 
 #include <algorithm>
@@ -12,6 +13,8 @@ namespace {
 
 constexpr long long kOneDay = 24 * 60 * 60;
 constexpr long long kMostCount = 1'000'000'000;
+// A reset number larger than this is a Unix time, not a delta (2001-09-09).
+constexpr long long kUnixTimeFrom = 1'000'000'000;
 
 // A non-negative whole number (a decimal fraction is cut to its whole part).
 std::optional<long long> whole(std::string_view s) {
@@ -123,12 +126,13 @@ std::optional<ServerBudget> from_structured(const std::map<std::string, std::str
   for (const Member& m : limits) {
     const auto r = param(m, "r");
     if (!r) continue;
+    // Only the policy of the item's own name describes it (the draft's rule): Cloudflare's
+    // documented pair names them "default" and "burst", which are not one policy.
     std::optional<long long> q, w;
     for (const Member& p : policies) {
-      if (p.name == m.name || policies.size() == 1) {
+      if (p.name == m.name) {
         q = param(p, "q");
         w = param(p, "w");
-        if (!q && !p.name.empty()) q = whole(p.name);  // the older `100;w=60`
       }
     }
     ServerBudget b = clamp(*r, param(m, "t"), q, w);
@@ -150,16 +154,51 @@ std::optional<ServerBudget> from_structured(const std::map<std::string, std::str
   return clamp(*remaining, reset, quota, window);
 }
 
+// The separate-header forms: `<prefix>remaining` (and -limit, -reset). An older draft's
+// `RateLimit-Policy: 100;w=60` names the window of the limit it repeats.
+std::optional<ServerBudget> from_separate(
+    const std::map<std::string, std::string>& headers, const std::string& prefix,
+    std::optional<std::chrono::system_clock::time_point> now) {
+  const auto remaining = header_number(headers, prefix + "remaining");
+  if (!remaining) return std::nullopt;
+  std::optional<long long> reset;
+  if (auto it = headers.find(prefix + "reset"); it != headers.end()) {
+    if (const auto d = reset_delay(it->second, now)) reset = d->count();
+  }
+  const auto quota = header_number(headers, prefix + "limit");
+  std::optional<long long> window;
+  if (auto p = headers.find(prefix + "policy"); p != headers.end() && quota) {
+    for (const Member& m : members(p->second)) {
+      if (!m.name.empty() && whole(m.name) == quota) window = param(m, "w");
+    }
+  }
+  return clamp(*remaining, reset, quota, window);
+}
+
 }  // namespace
 
-std::optional<ServerBudget> read_server_budget(const std::map<std::string, std::string>& headers) {
+std::optional<std::chrono::seconds> reset_delay(
+    std::string_view value, std::optional<std::chrono::system_clock::time_point> now) {
+  using std::chrono::seconds;
+  if (const auto n = whole(value)) {
+    if (*n <= kOneDay) return seconds(*n);
+    if (*n < kUnixTimeFrom || !now) return std::nullopt;
+    const auto at = std::chrono::system_clock::time_point(seconds(*n));
+    if (at <= *now) return seconds(0);
+    return std::chrono::ceil<seconds>(at - *now);
+  }
+  const auto at = parse_http_date(trim_ows(value));
+  if (!at || !now) return std::nullopt;
+  if (*at <= *now) return seconds(0);
+  return std::chrono::ceil<seconds>(*at - *now);
+}
+
+std::optional<ServerBudget> read_server_budget(
+    const std::map<std::string, std::string>& headers,
+    std::optional<std::chrono::system_clock::time_point> now) {
   if (auto b = from_structured(headers)) return b;
   for (const std::string_view p : {"ratelimit-", "x-ratelimit-"}) {
-    const std::string prefix(p);
-    const auto remaining = header_number(headers, prefix + "remaining");
-    if (!remaining) continue;
-    return clamp(*remaining, header_number(headers, prefix + "reset"),
-                 header_number(headers, prefix + "limit"), std::nullopt);
+    if (auto b = from_separate(headers, std::string(p), now)) return b;
   }
   return std::nullopt;
 }
