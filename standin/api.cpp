@@ -23,8 +23,9 @@ OpResult bad_request(const std::string& why) {
   return fail(400, 1004, why);
 }
 
+// The schema's code for an invalid or missing origin IP (1146 in both generations).
 OpResult invalid_ip(const std::string& ip) {
-  return fail(400, 1165, "Invalid origin IP address \"" + ip + "\"");
+  return fail(400, 1146, "Invalid or missing origin IP address \"" + ip + "\"");
 }
 
 OpResult no_setting() {
@@ -45,7 +46,7 @@ constexpr int kCodeExists = 1145;
 constexpr int kCodeIpMismatch = 1146;
 constexpr int kCodeInvalidVendorRegion = 1157;
 
-// Why a single write is refused: the IP (1165) or the vendor or region (1157).
+// Why a single write is refused: the IP (1146) or the vendor or region (1157).
 OpResult invalid_write(const MappingInput& input, const std::string& error) {
   if (error == kInvalidIp) return invalid_ip(input.ip);
   return fail(400, kCodeInvalidVendorRegion, error);
@@ -166,8 +167,8 @@ OpResult batch_upsert(Store& store, const Route& route, std::string_view body,
   return batch_answer(route, std::get<BatchOutcome>(outcome), now);
 }
 
-// Generation 2 names the IP in the path; a body "origin_ip", when given, must agree with it
-// (400 code 1146 otherwise).
+// Generation 2 names the IP in the path and requires it in the body as "origin_ip" too (the
+// schema marks it required); the two must agree (400 code 1146 otherwise).
 std::variant<MappingInput, OpResult> upsert_input(const Route& route, std::string_view body) {
   if (is_v1(route)) {
     auto input = parse_mapping(body, "ip", /*ip_required=*/true);
@@ -176,14 +177,16 @@ std::variant<MappingInput, OpResult> upsert_input(const Route& route, std::strin
   }
   auto input = parse_mapping(body, "origin_ip", /*ip_required=*/false);
   if (!input) return bad_request(input.error);
-  if (!input.value->ip.empty()) {
-    auto in_body = orc::canonicalize_ip(input.value->ip);
-    if (!in_body) return invalid_ip(input.value->ip);
-    if (in_body != orc::canonicalize_ip(route.ip)) {
-      return fail(400, kCodeIpMismatch,
-                  "origin_ip in the body (" + input.value->ip + ") does not match the path (" +
-                      route.ip + ")");
-    }
+  if (input.value->ip.empty()) {
+    return fail(400, kCodeIpMismatch,
+                "Invalid or missing origin IP address: origin_ip is required");
+  }
+  auto in_body = orc::canonicalize_ip(input.value->ip);
+  if (!in_body) return invalid_ip(input.value->ip);
+  if (in_body != orc::canonicalize_ip(route.ip)) {
+    return fail(400, kCodeIpMismatch,
+                "origin_ip in the body (" + input.value->ip + ") does not match the path (" +
+                    route.ip + ")");
   }
   input.value->ip = route.ip;
   return *input.value;

@@ -11,8 +11,8 @@ namespace {
 using nlohmann::json;
 
 const std::set<std::string, std::less<>> kRuleFields = {
-    "operation", "flavor",      "zone", "skip",     "times",         "latency_ms",
-    "status",    "retry_after", "body", "truncate", "success_false", "fail_ips"};
+    "operation",   "flavor", "zone",     "skip",          "times",    "latency_ms", "status",
+    "retry_after", "body",   "truncate", "success_false", "fail_ips", "code"};
 
 // Reads an optional integer field within [min, max]; returns an error message or "".
 std::string read_int(const json& rule, const char* key, int min, int max, auto&& store) {
@@ -72,6 +72,10 @@ std::string read_fail_ips(const json& rule, FaultRule& r) {
 }
 
 std::string contradiction(const FaultRule& r) {
+  if (r.code && !r.status && !r.success_false) {
+    return "\"code\" is the code of an injected error: it needs \"status\" or \"success_false\"";
+  }
+  if (r.code && r.body) return "\"code\" cannot be combined with body (the body is sent as given)";
   if (r.success_false && (r.status || r.body || r.truncate || !r.fail_ips.empty())) {
     return "\"success_false\" cannot be combined with status, body, truncate or fail_ips";
   }
@@ -98,6 +102,7 @@ std::string read_rule(const json& rule, FaultRule& r) {
       read_int(rule, "latency_ms", 0, 600'000, [&](int v) { r.latency_ms = v; }),
       read_int(rule, "status", 100, 599, [&](int v) { r.status = v; }),
       read_int(rule, "retry_after", 0, 86'400, [&](int v) { r.retry_after = v; }),
+      read_int(rule, "code", 1, 99'999, [&](int v) { r.code = v; }),
       read_bool(rule, "truncate", r.truncate),
       read_bool(rule, "success_false", r.success_false),
       read_fail_ips(rule, r),

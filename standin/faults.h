@@ -29,7 +29,8 @@ struct FaultRule {
   std::optional<int> retry_after;   // seconds, sent as Retry-After
   std::optional<std::string> body;  // answer with exactly this body
   bool truncate = false;            // run the handler, send half of its body
-  bool success_false = false;       // answer 200 with success false, code 1141
+  bool success_false = false;       // answer 200 with success false (1140 or 1141, or `code`)
+  std::optional<int> code;          // the error code of `status` or `success_false`
   ForcedFailures fail_ips;  // batch_delete/batch_upsert: these canonical IPs fail, unchanged
 
   bool matches(Operation op, ApiFlavor flavor, std::string_view zone) const;

@@ -194,7 +194,8 @@ int main(int argc, char** argv) {
                              {opts.credentials,
                               opts.rate_limit,
                               {opts.v1_empty_zone_404},
-                              std::chrono::seconds(opts.rate_window_seconds)},
+                              std::chrono::seconds(opts.rate_window_seconds),
+                              {opts.rate_policy_name, opts.rate_policy_documented}},
                              clock, sleeper, log, stop.get_token());
     return serve(service, opts, stop);
   } catch (const StartupError& e) {

@@ -64,6 +64,12 @@ std::string apply_flag(Options& o, const std::string& flag, const std::string& v
   } else if (flag == "--rate-limit") {
     o.rate_limit = parse_positive(value);
     if (!o.rate_limit) return "--rate-limit must be a whole number of at least 1";
+  } else if (flag == "--rate-policy-name") {
+    const bool token =
+        !value.empty() && value.size() <= 64 &&
+        value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") == std::string::npos;
+    if (!token) return "--rate-policy-name must be 1 to 64 of a-z, 0-9, _ and -";
+    o.rate_policy_name = value;
   } else if (flag == "--rate-window") {
     const auto seconds = parse_positive(value);
     if (!seconds || *seconds > 86400) return "--rate-window must be 1 to 86400 seconds";
@@ -113,6 +119,10 @@ Parsed<Options> parse_options(const std::vector<std::string>& args, const char* 
       o.v1_empty_zone_404 = true;
       continue;
     }
+    if (flag == "--rate-policy-documented") {
+      o.rate_policy_documented = true;
+      continue;
+    }
     std::string value;
     if (const auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
       value = flag.substr(eq + 1);
@@ -140,6 +150,7 @@ std::string usage() {
 usage: cf-standin [--listen HOST:PORT] [--port-file PATH] [--seed PATH]
                   [--token TOKEN] [--email E --key K] [--faults PATH]
                   [--request-log PATH] [--rate-limit N [--rate-window SECONDS]]
+                  [--rate-policy-name NAME | --rate-policy-documented]
                   [--v1-empty-zone-404] [--help]
 
   --listen HOST:PORT   loopback only: 127.0.0.0/8, [::1] or localhost (default 127.0.0.1:0,
@@ -155,6 +166,11 @@ usage: cf-standin [--listen HOST:PORT] [--port-file PATH] [--seed PATH]
                        limit is 1200 per 300 s); the rate-limit headers are always sent
   --rate-window SECONDS  the window's length (default 300); scaled-down windows keep tests
                        short
+  --rate-policy-name NAME  the name of the Ratelimit-Policy item (default "default", the
+                       name of the Ratelimit item): another name leaves the item without a
+                       policy of its own, as the IETF draft reads it
+  --rate-policy-documented  send Cloudflare's documented example policy,
+                       Ratelimit-Policy: "burst";q=100;w=60, whatever the real window
   --v1-empty-zone-404  generation 1 answers a zone without mappings with 404 code 1142, as
                        the reference pages show, instead of the schema's 200 "value": []
 

@@ -27,9 +27,11 @@ struct Options {
   std::optional<std::filesystem::path> faults;
   std::optional<std::filesystem::path> request_log;
   AcceptedCredentials credentials;
-  std::optional<int> rate_limit;   // requests per window
-  int rate_window_seconds = 300;   // the window (Cloudflare: 5 minutes)
-  bool v1_empty_zone_404 = false;  // generation 1's empty zone answers 404 code 1142
+  std::optional<int> rate_limit;             // requests per window
+  int rate_window_seconds = 300;             // the window (Cloudflare: 5 minutes)
+  bool v1_empty_zone_404 = false;            // generation 1's empty zone answers 404 code 1142
+  std::string rate_policy_name = "default";  // the name of the Ratelimit-Policy item
+  bool rate_policy_documented = false;       // send Cloudflare's documented "burst";q=100;w=60
   bool help = false;
 };
 

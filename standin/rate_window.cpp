@@ -1,9 +1,12 @@
 #include "rate_window.h"
 
+#include <utility>
+
 namespace standin {
 
-SlidingWindow::SlidingWindow(int quota, std::chrono::seconds window, bool enforce)
-    : quota_(quota), window_(window), enforce_(enforce) {}
+SlidingWindow::SlidingWindow(int quota, std::chrono::seconds window, bool enforce,
+                             RatePolicyHeader policy)
+    : quota_(quota), window_(window), enforce_(enforce), policy_(std::move(policy)) {}
 
 SlidingWindow::Verdict SlidingWindow::admit(orc::MonoTime now) {
   expire(now);
@@ -29,7 +32,9 @@ std::string SlidingWindow::ratelimit_header(const Verdict& v) const {
 }
 
 std::string SlidingWindow::policy_header() const {
-  return "\"default\";q=" + std::to_string(quota_) + ";w=" + std::to_string(window_.count());
+  if (policy_.documented) return "\"burst\";q=100;w=60";
+  return "\"" + policy_.name + "\";q=" + std::to_string(quota_) +
+         ";w=" + std::to_string(window_.count());
 }
 
 void SlidingWindow::expire(orc::MonoTime now) {

@@ -23,11 +23,28 @@ std::string internal_error_message(Operation op) {
   return "Unable to " + verb + " origin_public_cloud_region setting. Internal error.";
 }
 
+bool is_write(Operation op) {
+  return op == Operation::kUpsert || op == Operation::kBatchUpsert || op == Operation::kCreate;
+}
+
+// The error code of an injected failure where the schema puts one: a write's internal error is
+// 1140 (1156 when asked: the region could not be validated), a delete's and a read's 1141.
+ApiError internal_error(int status, Operation op, std::optional<int> code) {
+  const int c = code.value_or(is_write(op) ? 1140 : 1141);
+  if (c == 1140) {
+    return {status, c,
+            "Unable to update origin_public_cloud_region setting value. Internal error."};
+  }
+  if (c == 1156) return {status, c, "Failed to validate region against cloud vendor"};
+  return {status, c, internal_error_message(op)};
+}
+
 // The error a fault rule's bare `status` answers with.
-ApiError injected_error(int status, Operation op) {
-  if (status == 429) return {429, 971, "Please wait and consider throttling your request speed"};
-  if (status == 403) return {403, 10000, "Authentication error"};
-  return {status, 1141, internal_error_message(op)};
+ApiError injected_error(int status, Operation op, std::optional<int> code = std::nullopt) {
+  if (status == 429)
+    return {429, code.value_or(971), "Please wait and consider throttling your request speed"};
+  if (status == 403) return {403, code.value_or(10000), "Authentication error"};
+  return internal_error(status, op, code);
 }
 
 HttpAnswer json_answer(int status, const json& body) {
@@ -72,7 +89,7 @@ StandIn::StandIn(Store store, FaultPlan faults, ServiceOptions options, const or
       store_(std::move(store)),
       faults_(std::move(faults)),
       window_(options_.rate_limit.value_or(kCloudflareQuota), options_.rate_window,
-              options_.rate_limit.has_value()),
+              options_.rate_limit.has_value(), options_.rate_policy),
       log_(log) {}
 
 std::size_t StandIn::zone_count() const {
@@ -184,18 +201,26 @@ HttpAnswer StandIn::run_with_fault(ApiCall& call, const HttpCall& http) {
         run_operation(store_, route, call.query, http.body, forced, clock_.wall(), options_.quirks);
     call.log["succeeded"] = result.succeeded;
     call.log["failed"] = result.failed;
+    // The operation's own error codes (e.g. 1164, the zone limit), so a test can see them.
+    if (auto errors = result.envelope.find("errors");
+        errors != result.envelope.end() && errors->is_array() && !errors->empty()) {
+      json codes = json::array();
+      for (const auto& e : *errors) codes.push_back(e.value("code", 0));
+      call.log["codes"] = std::move(codes);
+    }
     return HttpAnswer{result.status, to_text(result.envelope)};
   };
   if (!fault) return run_handler({});
 
   HttpAnswer answer;
   if (fault->success_false) {
-    answer = api_error({200, 1141, internal_error_message(*route.operation)});
+    answer = api_error(internal_error(200, *route.operation, fault->code));
   } else if (fault->replaces_handler()) {
     answer.status = fault->status.value_or(200);
-    answer.body = fault->body
-                      ? *fault->body
-                      : to_text(error_envelope(injected_error(answer.status, *route.operation)));
+    answer.body =
+        fault->body
+            ? *fault->body
+            : to_text(error_envelope(injected_error(answer.status, *route.operation, fault->code)));
   } else {
     answer = run_handler(fault->fail_ips);
     if (fault->truncate) answer.body.resize(answer.body.size() / 2);

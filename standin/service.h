@@ -47,6 +47,7 @@ struct ServiceOptions {
   std::optional<int> rate_limit;    // enforced requests per 5 minutes; nullopt: headers only
   Quirks quirks;                    // deliberate departures from the schema (api.h)
   std::chrono::seconds rate_window = kCloudflareWindow;  // the window of rate_limit
+  RatePolicyHeader rate_policy = {};                     // what Ratelimit-Policy says
 };
 
 class StandIn {

@@ -88,6 +88,9 @@ TEST(StandinFaultRule, RejectsTyposAndContradictions) {
       R"({"operation": "list", "fail_ips": {"192.0.2.1": "x"}})",
       R"({"operation": "upsert", "fail_ips": {"192.0.2.1": "x"}})",
       R"({"operation": "batch_delete", "fail_ips": {"nope": "x"}})",
+      R"({"code": 1156})",
+      R"({"status": 500, "code": 0})",
+      R"({"status": 500, "code": 1156, "body": "x"})",
       R"("not an object")",
   };
   for (const char* text : bad) {

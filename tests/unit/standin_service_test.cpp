@@ -184,7 +184,7 @@ TEST_F(StandinService, SingleWritesRefuseWithTheSchemasCodes) {
   const std::vector<Case> cases = {
       {"POST", v1(), R"({"ip": "192.0.2.5", "vendor": "ibm", "region": "us-east-1"})", 400, 1157},
       {"POST", v1(), R"({"ip": "192.0.2.5", "vendor": "aws", "region": "mars-1"})", 400, 1157},
-      {"POST", v1(), R"({"ip": "192.0.2.500", "vendor": "aws", "region": "us-east-1"})", 400, 1165},
+      {"POST", v1(), R"({"ip": "192.0.2.500", "vendor": "aws", "region": "us-east-1"})", 400, 1146},
       {"PATCH", v1(), R"({"ip": "192.0.2.5", "vendor": "gcp", "region": "us-east-1"})", 400, 1157},
       {"PUT", v2("/192.0.2.5"), R"({"origin_ip": "192.0.2.6", "vendor": "aws",
                                    "region": "us-east-1"})",
@@ -193,6 +193,8 @@ TEST_F(StandinService, SingleWritesRefuseWithTheSchemasCodes) {
                                    "region": "eastus"})",
        400, 1157},
       {"PUT", v2("/192.0.2.5"), R"({"vendor": "aws"})", 400, 1004},
+      // origin_ip is required in the body of a generation-2 single upsert (the schema).
+      {"PUT", v2("/192.0.2.5"), R"({"vendor": "aws", "region": "us-east-1"})", 400, 1146},
   };
   for (const auto& c : cases) {
     const auto a = call(c.method, c.target, c.body);
@@ -248,7 +250,9 @@ TEST_F(StandinService, ZoneLimitIs403OnSingleWritesAnd400OnBatches) {
     EXPECT_EQ(error_code(a), 1164) << c.method << " " << c.target;
   }
   // An existing IP can still be changed.
-  EXPECT_EQ(call("PUT", v2("/10.0.0.1"), R"({"vendor": "gcp", "region": "us-central1"})").status,
+  EXPECT_EQ(call("PUT", v2("/10.0.0.1"),
+                 R"({"origin_ip": "10.0.0.1", "vendor": "gcp", "region": "us-central1"})")
+                .status,
             200);
 }
 
@@ -273,7 +277,7 @@ TEST_F(StandinService, RefusesBadRequestsWithCloudflareCodes) {
   EXPECT_EQ(error_code(call("GET", "/zones/" + std::string(kZone) + "/dns_records")), 7000);
   EXPECT_EQ(call("POST", v2()).status, 405);
   EXPECT_EQ(error_code(call("POST", v2())), 10405);
-  EXPECT_EQ(error_code(call("GET", v2("/not-an-ip"))), 1165);
+  EXPECT_EQ(error_code(call("GET", v2("/not-an-ip"))), 1146);
   EXPECT_EQ(error_code(call("DELETE", v1("/192.0.2.99"))), 1163);
   const auto too_many =
       call("DELETE", v1("/batch"), json(std::vector<std::string>(101, "192.0.2.1")).dump());
@@ -334,6 +338,30 @@ TEST_F(StandinService, SuccessFalseAndRawBody) {
   const auto b = call("GET", v1());
   EXPECT_EQ(b.status, 502);
   EXPECT_EQ(b.body, "not json");
+}
+
+TEST_F(StandinService, InjectedFailuresCarryTheSchemasCodes) {
+  set_faults(R"({"rules": [{"operation": "batch_upsert", "status": 500},
+                           {"operation": "batch_upsert", "status": 502, "code": 1156},
+                           {"operation": "batch_delete", "status": 503},
+                           {"operation": "batch_upsert", "success_false": true},
+                           {"operation": "list", "status": 500}]})");
+  const std::string item = R"([{"ip": "192.0.2.9", "vendor": "aws", "region": "us-east-1"}])";
+  const auto upsert = call("PATCH", v1("/batch"), item);
+  EXPECT_EQ(upsert.status, 500);
+  EXPECT_EQ(error_code(upsert), 1140);
+  EXPECT_EQ(body_of(upsert)["errors"][0]["message"],
+            "Unable to update origin_public_cloud_region setting value. Internal error.");
+  const auto region = call("PATCH", v1("/batch"), item);
+  EXPECT_EQ(error_code(region), 1156);
+  EXPECT_EQ(body_of(region)["errors"][0]["message"],
+            "Failed to validate region against cloud vendor");
+  EXPECT_EQ(error_code(call("DELETE", v1("/batch"), R"(["192.0.2.1"])")), 1141);
+  const auto soft = call("PATCH", v1("/batch"), item);
+  EXPECT_EQ(soft.status, 200);
+  EXPECT_EQ(body_of(soft)["success"], false);
+  EXPECT_EQ(error_code(soft), 1140);
+  EXPECT_EQ(error_code(call("GET", v1())), 1141);
 }
 
 TEST_F(StandinService, LogsEachApiRequestWithoutSecrets) {
@@ -422,6 +450,16 @@ TEST_F(StandinRateLimited, PastTheQuotaLocksOutForAWholeWindow) {
   const auto again = call("GET", v1());
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(header(again, "Ratelimit"), "\"default\";r=1;t=300");
+}
+
+TEST(StandinRateWindow, APolicyOfAnotherNameOrTheDocumentedOne) {
+  const orc::MonoTime t{std::chrono::hours(1)};
+  SlidingWindow named(1200, std::chrono::seconds(300), false, {"burst", false});
+  EXPECT_EQ(named.policy_header(), "\"burst\";q=1200;w=300");
+  EXPECT_EQ(named.ratelimit_header(named.admit(t)), "\"default\";r=1199;t=300");
+  // Cloudflare's limits page, verbatim, whatever the window really is.
+  SlidingWindow documented(1200, std::chrono::seconds(300), true, {"default", true});
+  EXPECT_EQ(documented.policy_header(), "\"burst\";q=100;w=60");
 }
 
 TEST(StandinRateWindow, AScaledDownWindow) {

@@ -379,6 +379,22 @@ TEST(StandinOptions, RateLimitAndItsWindow) {
   }
 }
 
+TEST(StandinOptions, RatePolicyNameAndTheDocumentedPolicy) {
+  EXPECT_EQ(parse_options({}, nullptr).value->rate_policy_name, "default");
+  EXPECT_FALSE(parse_options({}, nullptr).value->rate_policy_documented);
+  auto named = parse_options({"--rate-policy-name", "burst"}, nullptr);
+  ASSERT_TRUE(named) << named.error;
+  EXPECT_EQ(named.value->rate_policy_name, "burst");
+  auto documented = parse_options({"--rate-policy-documented"}, nullptr);
+  ASSERT_TRUE(documented) << documented.error;
+  EXPECT_TRUE(documented.value->rate_policy_documented);
+  for (const char* bad : {"", "Burst", "a b", "\"x\""}) {
+    auto refused = parse_options({"--rate-policy-name", bad}, nullptr);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error, "--rate-policy-name must be 1 to 64 of a-z, 0-9, _ and -");
+  }
+}
+
 TEST(StandinParseQuery, DecodesAndKeepsTheFirst) {
   const auto q = parse_query("page=2&per_page=1%30&page=9&flag");
   EXPECT_EQ(q.at("page"), "2");
