@@ -204,6 +204,19 @@ class FakeZoneApi final : public ZoneApi {
     calls.push_back("upsert");
     if (items.empty() || items.size() > 100) return too_many(items.size());
     if (upsert_fails.contains(zone)) return upsert_fails.at(zone);
+    if (zone_limit) {  // the API refuses the whole batch when the zone would outgrow its limit
+      std::size_t adds = 0;
+      for (const auto& m : items) adds += zones_[zone].contains(*canonicalize_ip(m.ip)) ? 0 : 1;
+      if (zones_[zone].size() + adds > *zone_limit) {
+        ApiError e;
+        e.kind = ApiError::Kind::kPermanent;
+        e.http_status = 400;
+        e.codes = {1164};
+        e.message = "[1164] Zone limit reached";
+        ++limit_refusals;
+        return e;
+      }
+    }
     BatchResult r;
     for (const auto& m : items) {
       if (refuse_upsert.contains(m.ip)) {
@@ -224,11 +237,13 @@ class FakeZoneApi final : public ZoneApi {
     return zones_[zone].contains(ip) ? Presence::kPresent : Presence::kAbsent;
   }
 
-  Result<SupportedRegions> supported_regions(const std::string&) override {
+  Result<SupportedRegions> supported_regions(const std::string& zone) override {
     std::lock_guard lock(mu_);
     ++regions_calls;
+    ++regions_calls_by_zone[zone];
     calls.push_back("regions");
     if (regions_fail) return *regions_fail;
+    if (auto it = zone_regions_fail.find(zone); it != zone_regions_fail.end()) return it->second;
     return regions;
   }
 
@@ -248,6 +263,10 @@ class FakeZoneApi final : public ZoneApi {
   std::optional<Refusal> missing_refusal;
   SupportedRegions regions;
   std::optional<ApiError> regions_fail;
+  std::map<std::string, ApiError> zone_regions_fail;  // only these zones' regions fail
+  std::optional<std::size_t> zone_limit;              // refuse upserts past it (code 1164)
+  int limit_refusals = 0;
+  std::map<std::string, int> regions_calls_by_zone;
   std::vector<std::pair<std::string, std::vector<std::string>>> batches;
   std::vector<std::pair<std::string, std::vector<Mapping>>> upserts;
   std::vector<std::string> gets;

@@ -24,7 +24,8 @@ using ::testing::Not;
 // Records what reaches it.
 class RecordingApplier final : public PlanApplier {
  public:
-  ApplyResult apply(const std::string& zone_id, const ChangeSet& changes) override {
+  ApplyResult apply(const std::string& zone_id, const ZonePlan& plan) override {
+    const ChangeSet& changes = plan.changes;
     calls.emplace_back(zone_id, changes);
     ApplyResult r;
     r.pruned = changes.deletes.size();
@@ -75,6 +76,13 @@ ChangeSet deletes(std::vector<std::string> ips) {
   return c;
 }
 
+// What the reconciler hands an applier: the zone's plan with these changes.
+ZonePlan planned(ChangeSet changes) {
+  ZonePlan p;
+  p.changes = std::move(changes);
+  return p;
+}
+
 PlanIdentity identity() {
   return {"origin-reconciler 0.1.0",        "origin-v2", "config.yaml", "desired.yaml",
           "sha256:" + std::string(64, 'b'), false};
@@ -113,12 +121,12 @@ TEST(ReviewedPlanApplier, PassesOnlyTheReviewedChanges) {
   ReviewedPlanApplier gate(inner, reviewed);
 
   // Same changes, another order: applied.
-  EXPECT_FALSE(gate.apply(kA, deletes({"10.0.0.9", "10.0.0.8"})).error);
+  EXPECT_FALSE(gate.apply(kA, planned(deletes({"10.0.0.9", "10.0.0.8"}))).error);
   ASSERT_EQ(inner.calls.size(), 1u);
   EXPECT_EQ(inner.calls[0].second.deletes, (std::vector<std::string>{"10.0.0.9", "10.0.0.8"}));
 
   // One more delete: nothing reaches the inner applier.
-  const ApplyResult more = gate.apply(kA, deletes({"10.0.0.8", "10.0.0.9", "10.0.0.7"}));
+  const ApplyResult more = gate.apply(kA, planned(deletes({"10.0.0.8", "10.0.0.9", "10.0.0.7"})));
   ASSERT_TRUE(more.error);
   EXPECT_EQ(more.error->message,
             "not applied: the plan now differs from the plan file: deletes: 10.0.0.7 is in the "
@@ -126,8 +134,8 @@ TEST(ReviewedPlanApplier, PassesOnlyTheReviewedChanges) {
   EXPECT_EQ(more.requests, 0u);
   // A zone the file could not plan, and one it does not know: refused too, even with nothing
   // to do.
-  EXPECT_TRUE(gate.apply(kB, {}).error);
-  EXPECT_TRUE(gate.apply(kC, {}).error);
+  EXPECT_TRUE(gate.apply(kB, planned({})).error);
+  EXPECT_TRUE(gate.apply(kC, planned({})).error);
   EXPECT_EQ(inner.calls.size(), 1u);
 }
 
@@ -138,11 +146,11 @@ TEST(ReviewedPlanApplier, ComparesCreatesAndUpdatesToo) {
   const PlanDocument reviewed = reviewed_of(c);
   RecordingApplier inner;
   ReviewedPlanApplier gate(inner, reviewed);
-  EXPECT_FALSE(gate.apply(kA, z.plan.changes).error);
+  EXPECT_FALSE(gate.apply(kA, planned(z.plan.changes)).error);
 
   ChangeSet moved = z.plan.changes;
   moved.updates[0].from.region = "us-west-2";  // the live mapping moved since the review
-  const ApplyResult r = gate.apply(kA, moved);
+  const ApplyResult r = gate.apply(kA, planned(moved));
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->message,
             "not applied: the plan now differs from the plan file: updates: the plan file has "
@@ -150,7 +158,7 @@ TEST(ReviewedPlanApplier, ComparesCreatesAndUpdatesToo) {
             "aws/eu-west-1");
   ChangeSet fewer = z.plan.changes;
   fewer.creates.clear();
-  EXPECT_TRUE(gate.apply(kA, fewer).error);
+  EXPECT_TRUE(gate.apply(kA, planned(fewer)).error);
   EXPECT_EQ(inner.calls.size(), 1u);
 }
 

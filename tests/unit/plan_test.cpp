@@ -605,6 +605,87 @@ TEST(HoldBackUnsupported, TakesOutCreatesAndUpdatesTheApiDoesNotList) {
   EXPECT_EQ(c.deletes, std::vector<std::string>{"192.0.2.6"}) << "deletes untouched";
 }
 
+// A change set of `creates` creates, `updates` updates and `deletes` deletes, with distinct IPs.
+ChangeSet change_set(int creates, int updates, int deletes) {
+  ChangeSet c;
+  for (int i = 0; i < creates; ++i)
+    c.creates.push_back({"192.0.2." + std::to_string(i), "aws", "a"});
+  for (int i = 0; i < updates; ++i) {
+    const std::string ip = "198.51.100." + std::to_string(i);
+    c.updates.push_back({{ip, "aws", "a"}, {ip, "gcp", "b"}});
+  }
+  for (int i = 0; i < deletes; ++i) c.deletes.push_back("203.0.113." + std::to_string(i));
+  return c;
+}
+
+// "U3" for an upsert batch of 3 items, "D2" for a delete batch of 2.
+std::vector<std::string> shape(const std::vector<Batch>& batches) {
+  std::vector<std::string> out;
+  for (const auto& b : batches) {
+    out.push_back(b.kind == Batch::Kind::kUpsert ? "U" + std::to_string(b.upserts.size())
+                                                 : "D" + std::to_string(b.deletes.size()));
+  }
+  return out;
+}
+
+using Shape = std::vector<std::string>;
+
+TEST(ScheduleBatches, UpsertsFirstWhenTheZoneHasRoom) {
+  const auto b = schedule_batches(change_set(5, 3, 4), 10, 3, 100);
+  EXPECT_EQ(shape(b), (Shape{"U3", "U3", "U2", "D3", "D1"}));
+  // Creates first, then the updates' desired mappings; each batch knows how many add one.
+  EXPECT_EQ(b[0].upserts[0], (Mapping{"192.0.2.0", "aws", "a"}));
+  EXPECT_EQ(b[1].creates, 2u);
+  EXPECT_EQ(b[2].creates, 0u);
+  EXPECT_EQ(b[2].upserts.back(), (Mapping{"198.51.100.2", "gcp", "b"}));
+  EXPECT_EQ(b[3].deletes.front(), "203.0.113.0");
+}
+
+TEST(ScheduleBatches, ExactlyAtTheLimitNeedsNoRoom) {
+  EXPECT_EQ(shape(schedule_batches(change_set(100, 0, 100), 3400, 100, 3500)),
+            (Shape{"U100", "D100"}));
+  EXPECT_EQ(shape(schedule_batches(change_set(101, 0, 100), 3400, 100, 3500)),
+            (Shape{"U100", "D100", "U1"}));
+}
+
+TEST(ScheduleBatches, AFullZoneDeletesBeforeEachCreateBatchThatNeedsRoom) {
+  // Cloudflare's case: 3,400 live, 300 stale, 300 new.
+  const auto b = schedule_batches(change_set(300, 0, 300), 3400, 100);
+  EXPECT_EQ(shape(b), (Shape{"U100", "D100", "U100", "D100", "U100", "D100"}));
+  // Never above the limit at any step, assuming every item is applied.
+  long long held = 3400;
+  for (const auto& batch : b) {
+    held += batch.kind == Batch::Kind::kUpsert ? static_cast<long long>(batch.creates)
+                                               : -static_cast<long long>(batch.deletes.size());
+    EXPECT_LE(held, 3500);
+  }
+  EXPECT_EQ(held, 3400);
+  // At the limit already: room first.
+  EXPECT_EQ(shape(schedule_batches(change_set(50, 0, 120), 3500, 100)),
+            (Shape{"D100", "U50", "D20"}));
+}
+
+TEST(ScheduleBatches, UpdatesNeedNoRoom) {
+  EXPECT_EQ(shape(schedule_batches(change_set(0, 150, 10), 3500, 100)),
+            (Shape{"U100", "U50", "D10"}));
+}
+
+TEST(ScheduleBatches, WhenDeletesCannotMakeRoomTheBatchStillGoes) {
+  // The API decides (and refuses with 1164); the schedule does not drop anything.
+  EXPECT_EQ(shape(schedule_batches(change_set(200, 0, 50), 3500, 100)),
+            (Shape{"D50", "U100", "U100"}));
+}
+
+TEST(ScheduleBatches, AsFewRequestsAsChunkingAlone) {
+  for (const std::size_t live : {0u, 3000u, 3400u, 3450u, 3500u}) {
+    for (const int creates : {0, 1, 99, 100, 101, 350}) {
+      const auto b = schedule_batches(change_set(creates, 7, 230), live, 100);
+      const std::size_t upserts = (static_cast<std::size_t>(creates) + 7 + 99) / 100;
+      EXPECT_EQ(b.size(), upserts + 3) << live << " " << creates;
+    }
+  }
+}
+
 TEST(PolicyNames, ReadAndWrittenTheSameWay) {
   for (Policy p : {Policy::kPrune, Policy::kSync}) EXPECT_EQ(parse_policy(to_string(p)), p);
   EXPECT_EQ(parse_policy("Sync"), std::nullopt);

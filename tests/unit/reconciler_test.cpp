@@ -543,7 +543,7 @@ TEST_F(ReconcilerTest, TheZonesPolicyOverridesTheDaemons) {
   for (const auto& [zone, items] : api_.upserts) EXPECT_EQ(zone, kZoneA);
 }
 
-TEST_F(ReconcilerTest, SupportedRegionsAreReadOncePerCycle) {
+TEST_F(ReconcilerTest, SupportedRegionsAreReadOncePerZoneAndCycle) {
   DesiredState desired;
   for (int i = 0; i < 6; ++i) {
     char id[33];
@@ -555,11 +555,34 @@ TEST_F(ReconcilerTest, SupportedRegionsAreReadOncePerCycle) {
   settings.concurrency = 3;
   const auto cycle = run(applier, desired, settings);
   for (const auto& z : cycle.zones) EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
-  EXPECT_EQ(api_.regions_calls, 1);
+  // Each zone's own table (the API ties it to the zone's Tiered Cache), read once.
+  EXPECT_EQ(api_.regions_calls, 6);
+  for (const auto& z : desired.zones) EXPECT_EQ(api_.regions_calls_by_zone[z.zone_id], 1);
   // A new cycle reads them again (the table may have changed).
   for (auto& z : desired.zones) z.origins.push_back(origin("198.51.100.1", "aws", "us-east-1"));
   run(applier, desired, settings);
-  EXPECT_EQ(api_.regions_calls, 2);
+  EXPECT_EQ(api_.regions_calls, 12);
+}
+
+TEST_F(ReconcilerTest, OneZonesUnreadableRegionsDoNotHoldBackAnother) {
+  const DesiredZone a = three_hundred_zone(api_, kZoneA);
+  const DesiredZone b = three_hundred_zone(api_, kZoneB);
+  ApiError no_tiered_cache;
+  no_tiered_cache.kind = ApiError::Kind::kPermanent;
+  no_tiered_cache.http_status = 400;
+  no_tiered_cache.message = "Tiered Cache is not enabled";
+  api_.zone_regions_fail[kZoneA] = no_tiered_cache;
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  ReconcileSettings settings = sync_settings();
+  settings.concurrency = 1;  // zone A first: its failure must not be cached for B
+  const auto cycle = run(applier, {{a, b}}, settings);
+  ASSERT_EQ(cycle.zones.size(), 2u);
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kFailure);
+  EXPECT_EQ(cycle.zones[1].outcome, ZoneOutcome::kSuccess) << cycle.zones[1].error;
+  EXPECT_EQ(cycle.zones[1].applied.upserted, 170u);
+  for (const auto& [zone, items] : api_.upserts) EXPECT_EQ(zone, kZoneB);
+  EXPECT_EQ(api_.regions_calls_by_zone[kZoneA], 1);
+  EXPECT_EQ(api_.regions_calls_by_zone[kZoneB], 1);
 }
 
 TEST_F(ReconcilerTest, AnUnsupportedRegionIsReportedAndNotSent) {
@@ -613,14 +636,16 @@ TEST_F(ReconcilerTest, AFailedUpsertRequestSendsNoDeletes) {
   const auto cycle = run(applier, {{zone}}, sync_settings());
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kFailure);
-  EXPECT_NE(z.error.find("batch upsert: HTTP 400: [1164] Zone limit reached"), std::string::npos)
+  EXPECT_NE(z.error.find("batch upsert: zone limit reached: the zone already holds the 3500 "
+                         "mappings Cloudflare allows (HTTP 400: [1164] Zone limit reached)"),
+            std::string::npos)
       << z.error;
   EXPECT_EQ(api_.upserts.size(), 1u);
   EXPECT_TRUE(api_.batches.empty());
   EXPECT_EQ(api_.live(kZoneA).size(), 300u);
 }
 
-TEST_F(ReconcilerTest, UnreadableSupportedRegionsChangeNothingInThatZone) {
+TEST_F(ReconcilerTest, UnreadableSupportedRegionsHoldBackUpsertsButNotDeletes) {
   const DesiredZone zone = three_hundred_zone(api_, kZoneA);
   ApiError down;
   down.kind = ApiError::Kind::kRetryable;
@@ -629,9 +654,71 @@ TEST_F(ReconcilerTest, UnreadableSupportedRegionsChangeNothingInThatZone) {
   api_.regions_fail = down;
   ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone}}, sync_settings());
-  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kFailure);
-  EXPECT_NE(cycle.zones[0].error.find("reading supported regions: HTTP 503"), std::string::npos);
+  const auto& z = cycle.zones[0];
+  EXPECT_EQ(z.outcome, ZoneOutcome::kFailure);
+  EXPECT_NE(z.error.find("reading supported regions: HTTP 503"), std::string::npos) << z.error;
+  EXPECT_NE(z.error.find("170 creates and updates held back"), std::string::npos) << z.error;
+  EXPECT_NE(z.error.find("the zone's deletes were sent"), std::string::npos) << z.error;
+  EXPECT_EQ(api_.calls, (std::vector<std::string>{"list", "regions", "delete"}));
+  EXPECT_EQ(z.regions_unknown.size(), 170u);
+  EXPECT_EQ(z.applied.pruned, 100u);
+  EXPECT_EQ(api_.live(kZoneA).size(), 200u);
+  EXPECT_EQ(cycle.exit_status(), 1);
+}
+
+TEST_F(ReconcilerTest, UnreadableSupportedRegionsDoNotLiftTheDeleteGuard) {
+  const DesiredZone zone = three_hundred_zone(api_, kZoneA);
+  ApiError down;
+  down.kind = ApiError::Kind::kRetryable;
+  down.http_status = 503;
+  down.message = "down";
+  api_.regions_fail = down;
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  // 100 of 300 stale: above a 30 % guard.
+  const auto cycle = run(applier, {{zone}}, sync_settings(0.3));
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kBlocked);
   EXPECT_EQ(api_.calls, (std::vector<std::string>{"list", "regions"}));
+}
+
+TEST_F(ReconcilerTest, AFullZoneThatReplacesOriginsMakesRoomFirstAndConverges) {
+  // 3,400 live, 300 of them dropped, 300 new ones added: live + creates is 3,700 > 3,500.
+  std::vector<Mapping> live;
+  for (const auto& ip : range_ips(0, 3400)) live.push_back({ip, "aws", "us-east-1"});
+  api_.seed(kZoneA, live);
+  api_.zone_limit = kZoneMappingLimit;
+  DesiredZone z;
+  z.zone_id = kZoneA;
+  for (const auto& ip : range_ips(300, 3700)) z.origins.push_back(origin(ip, "aws", "us-east-1"));
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  ReconcileSettings settings = sync_settings(0.1);
+  const auto cycle = run(applier, {{z}}, settings);
+  const auto& r = cycle.zones[0];
+  EXPECT_EQ(r.outcome, ZoneOutcome::kSuccess) << r.error;
+  EXPECT_EQ(api_.limit_refusals, 0);
+  EXPECT_EQ(api_.live(kZoneA).size(), 3400u);
+  EXPECT_EQ(r.applied.requests, 6u) << "as few requests as ever";
+  // 3,400 + 100 fits; the second and third batches of creates each need a delete batch first.
+  EXPECT_EQ(api_.calls, (std::vector<std::string>{"list", "regions", "upsert", "delete", "upsert",
+                                                  "delete", "upsert", "delete"}));
+  EXPECT_EQ(cycle.exit_status(), 0);
+}
+
+TEST_F(ReconcilerTest, ADesiredStateLargerThanAZoneCanHoldIsRefusedBeforeAnyRequest) {
+  DesiredZone z;
+  z.zone_id = kZoneA;
+  for (const auto& ip : range_ips(0, 3600)) z.origins.push_back(origin(ip, "aws", "us-east-1"));
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  const auto cycle = run(applier, {{z}}, sync_settings());
+  const auto& r = cycle.zones[0];
+  EXPECT_EQ(r.outcome, ZoneOutcome::kFailure);
+  EXPECT_NE(r.error.find("names 3600 origins for this zone under policy sync, more than the 3500"),
+            std::string::npos)
+      << r.error;
+  EXPECT_TRUE(api_.calls.empty());
+  // Under prune the same file only says what to keep: nothing to refuse.
+  ReconcileSettings prune;
+  prune.policy = Policy::kPrune;
+  EXPECT_EQ(run(applier, {{z}}, prune).zones[0].outcome, ZoneOutcome::kSuccess);
 }
 
 TEST_F(ReconcilerTest, TheUpdateGuardBlocksAndForceLiftsIt) {

@@ -152,6 +152,48 @@ GuardDecision check_update_safety(const ZonePlan& plan, double max_fraction, boo
   return {true, buf};
 }
 
+std::vector<Batch> schedule_batches(const ChangeSet& changes, std::size_t live,
+                                    std::size_t batch_size, std::size_t limit) {
+  std::vector<Mapping> upserts = changes.creates;
+  upserts.reserve(changes.upserts());
+  for (const auto& u : changes.updates) upserts.push_back(u.to);
+  auto upsert_chunks = chunk(upserts, batch_size);
+  auto delete_chunks = chunk(changes.deletes, batch_size);
+
+  std::vector<Batch> out;
+  out.reserve(upsert_chunks.size() + delete_chunks.size());
+  std::size_t next_delete = 0;
+  auto send_delete = [&] {
+    Batch b;
+    b.kind = Batch::Kind::kDelete;
+    b.deletes = std::move(delete_chunks[next_delete++]);
+    live -= std::min(live, b.deletes.size());
+    out.push_back(std::move(b));
+  };
+  std::size_t creates_left = changes.creates.size();
+  for (auto& items : upsert_chunks) {
+    Batch b;
+    b.kind = Batch::Kind::kUpsert;
+    b.creates = std::min(creates_left, items.size());
+    creates_left -= b.creates;
+    b.upserts = std::move(items);
+    while (live + b.creates > limit && next_delete < delete_chunks.size()) send_delete();
+    live += b.creates;
+    out.push_back(std::move(b));
+  }
+  while (next_delete < delete_chunks.size()) send_delete();
+  return out;
+}
+
+std::vector<Mapping> hold_back_all_upserts(ChangeSet& changes) {
+  std::vector<Mapping> held = std::move(changes.creates);
+  changes.creates.clear();
+  held.reserve(held.size() + changes.updates.size());
+  for (auto& u : changes.updates) held.push_back(std::move(u.to));
+  changes.updates.clear();
+  return held;
+}
+
 std::vector<Mapping> hold_back_unsupported(ChangeSet& changes, const SupportedRegions& regions) {
   std::vector<Mapping> held;
   auto unsupported = [&](const Mapping& m) { return !regions.supports(m.vendor, m.region); };

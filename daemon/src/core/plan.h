@@ -69,6 +69,34 @@ GuardDecision check_update_safety(const ZonePlan& plan, double max_fraction, boo
 // not list, and returns them (in plan order, creates first): they are reported, not sent.
 std::vector<Mapping> hold_back_unsupported(ChangeSet& changes, const SupportedRegions& regions);
 
+// Takes every create and update out of the change set and returns them (creates first, the
+// updates' desired mappings after): held back when the zone's supported regions are unknown.
+std::vector<Mapping> hold_back_all_upserts(ChangeSet& changes);
+
+// Cloudflare's limit: a zone holds at most this many mappings. A batch upsert that would take
+// the zone past it is refused (code 1164).
+inline constexpr std::size_t kZoneMappingLimit = 3500;
+
+// One request of a zone's change set.
+struct Batch {
+  enum class Kind { kUpsert, kDelete };
+  Kind kind = Kind::kUpsert;
+  std::vector<Mapping> upserts;      // kUpsert: creates first, then updates
+  std::vector<std::string> deletes;  // kDelete
+  std::size_t creates = 0;           // kUpsert: how many of `upserts` add a mapping
+  friend bool operator==(const Batch&, const Batch&) = default;
+};
+
+// The order in which a zone's change set is sent: batches of at most `batch_size` (>= 1), as
+// few as possible. Upserts go first (creates, then updates), deletes after them, so that a
+// refused upsert (a wrong region, a token without write access) stops the zone before anything
+// is taken away. The exception is room: a batch of creates that would take the zone (holding
+// `live` mappings as listed) past `limit` is preceded by as many delete batches as it takes to
+// make room, because the API refuses it otherwise and the zone could never converge. When the
+// deletes cannot make enough room the batch is still sent (the API decides).
+std::vector<Batch> schedule_batches(const ChangeSet& changes, std::size_t live,
+                                    std::size_t batch_size, std::size_t limit = kZoneMappingLimit);
+
 // Splits `items` into consecutive chunks of at most `size` (>= 1) items, in order, using as
 // few chunks as possible.
 template <class T>

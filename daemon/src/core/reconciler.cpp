@@ -103,86 +103,85 @@ void warn_about_answer(const std::string& zone_id, std::string_view what, const 
 
 }  // namespace
 
-ApplyResult ChangeSetApplier::apply(const std::string& zone_id, const ChangeSet& changes) {
+ApplyResult ChangeSetApplier::apply(const std::string& zone_id, const ZonePlan& plan) {
   ApplyResult out;
-  std::vector<Mapping> upserts = changes.creates;
-  upserts.reserve(changes.upserts());
-  for (const auto& u : changes.updates) upserts.push_back(u.to);
-  upsert(zone_id, upserts, out);
-  if (!out.error) remove(zone_id, changes.deletes, out);
+  for (const Batch& batch : schedule_batches(plan.changes, plan.live, batch_size_)) {
+    if (batch.kind == Batch::Kind::kUpsert) {
+      upsert(zone_id, batch.upserts, out);
+    } else {
+      remove(zone_id, batch.deletes, out);
+    }
+    if (out.error) break;
+  }
   return out;
 }
 
-void ChangeSetApplier::upsert(const std::string& zone_id, const std::vector<Mapping>& items,
+void ChangeSetApplier::upsert(const std::string& zone_id, const std::vector<Mapping>& batch,
                               ApplyResult& out) {
-  for (const auto& batch : chunk(items, batch_size_)) {
-    if (stop_.stop_requested()) {
-      out.error = ApiError::cancelled();
-      out.error_operation = Operation::kBatchUpsert;
-      return;
-    }
-    ++out.requests;
-    ++out.upsert_requests;
-    auto result = api_.batch_upsert(zone_id, batch);
-    if (!result.ok()) {
-      out.error = result.error();
-      out.error_operation = Operation::kBatchUpsert;
-      return;
-    }
-    std::vector<std::string> ips;
-    ips.reserve(batch.size());
-    for (const auto& m : batch) ips.push_back(m.ip);
-    MatchedBatch matched = match_batch_answer(ips, result.value());
-    warn_about_answer(zone_id, "batch upsert", matched);
-    out.unrequested += matched.unrequested.size();
-    out.upserted += matched.applied.size();
-    // An upsert is never "absent"; should an answer say so, the mapping is not as desired.
-    for (auto& ip : matched.absent) {
-      out.upsert_failed.push_back({std::move(ip), {0, "the answer says there is no mapping"}});
-    }
-    for (auto& item : matched.refused) out.upsert_failed.push_back(std::move(item));
+  if (stop_.stop_requested()) {
+    out.error = ApiError::cancelled();
+    out.error_operation = Operation::kBatchUpsert;
+    return;
   }
+  ++out.requests;
+  ++out.upsert_requests;
+  auto result = api_.batch_upsert(zone_id, batch);
+  if (!result.ok()) {
+    out.error = result.error();
+    out.error_operation = Operation::kBatchUpsert;
+    return;
+  }
+  std::vector<std::string> ips;
+  ips.reserve(batch.size());
+  for (const auto& m : batch) ips.push_back(m.ip);
+  MatchedBatch matched = match_batch_answer(ips, result.value());
+  warn_about_answer(zone_id, "batch upsert", matched);
+  out.unrequested += matched.unrequested.size();
+  out.upserted += matched.applied.size();
+  // An upsert is never "absent"; should an answer say so, the mapping is not as desired.
+  for (auto& ip : matched.absent) {
+    out.upsert_failed.push_back({std::move(ip), {0, "the answer says there is no mapping"}});
+  }
+  for (auto& item : matched.refused) out.upsert_failed.push_back(std::move(item));
 }
 
-void ChangeSetApplier::remove(const std::string& zone_id, const std::vector<std::string>& ips,
+void ChangeSetApplier::remove(const std::string& zone_id, const std::vector<std::string>& batch,
                               ApplyResult& out) {
-  for (const auto& batch : chunk(ips, batch_size_)) {
-    if (stop_.stop_requested()) {
-      out.error = ApiError::cancelled();
-      out.error_operation = Operation::kBatchDelete;
-      return;
-    }
-    ++out.requests;
-    auto result = api_.batch_delete(zone_id, batch);
-    if (!result.ok()) {
-      out.error = result.error();
-      out.error_operation = Operation::kBatchDelete;
-      return;
-    }
-    // Only what was asked for counts, and only a requested IP is ever checked.
-    MatchedBatch matched = match_batch_answer(batch, result.value());
-    warn_about_answer(zone_id, "batch delete", matched);
-    out.unrequested += matched.unrequested.size();
-    out.pruned += matched.applied.size();
-    // The batch is not transactional: another actor may have removed the mapping already.
-    out.already_gone += matched.absent.size();
-    for (auto& item : matched.refused) {
-      // The path gets the RFC 5952 form of the IP we requested, never text from the answer.
-      const auto path_ip = canonicalize_ip(item.ip);
-      if (!path_ip) {  // the plan sends only addresses; kept as a failure should that change
-        out.failed.push_back(std::move(item));
-        continue;
-      }
-      auto presence = api_.get(zone_id, *path_ip);
-      if (presence.ok() && presence.value() == Presence::kAbsent) {
-        ++out.already_gone;
-        continue;
-      }
-      if (!presence.ok()) {
-        item.refusal.message += " (follow-up check failed: " + presence.error().describe() + ")";
-      }
+  if (stop_.stop_requested()) {
+    out.error = ApiError::cancelled();
+    out.error_operation = Operation::kBatchDelete;
+    return;
+  }
+  ++out.requests;
+  auto result = api_.batch_delete(zone_id, batch);
+  if (!result.ok()) {
+    out.error = result.error();
+    out.error_operation = Operation::kBatchDelete;
+    return;
+  }
+  // Only what was asked for counts, and only a requested IP is ever checked.
+  MatchedBatch matched = match_batch_answer(batch, result.value());
+  warn_about_answer(zone_id, "batch delete", matched);
+  out.unrequested += matched.unrequested.size();
+  out.pruned += matched.applied.size();
+  // The batch is not transactional: another actor may have removed the mapping already.
+  out.already_gone += matched.absent.size();
+  for (auto& item : matched.refused) {
+    // The path gets the RFC 5952 form of the IP we requested, never text from the answer.
+    const auto path_ip = canonicalize_ip(item.ip);
+    if (!path_ip) {  // the plan sends only addresses; kept as a failure should that change
       out.failed.push_back(std::move(item));
+      continue;
     }
+    auto presence = api_.get(zone_id, *path_ip);
+    if (presence.ok() && presence.value() == Presence::kAbsent) {
+      ++out.already_gone;
+      continue;
+    }
+    if (!presence.ok()) {
+      item.refusal.message += " (follow-up check failed: " + presence.error().describe() + ")";
+    }
+    out.failed.push_back(std::move(item));
   }
 }
 
@@ -233,13 +232,16 @@ namespace {
 // " created_or_updated=N" style detail, only where the plan had upserts.
 std::string upsert_detail(const ZoneReport& r, bool applied) {
   const auto& c = r.plan.changes;
-  if (c.upserts() == 0 && r.unsupported.empty()) return {};
+  if (c.upserts() == 0 && r.unsupported.empty() && r.regions_unknown.empty()) return {};
   std::string out = fmt::format(" create={} update={}", c.creates.size(), c.updates.size());
   if (applied) {
     out += fmt::format(" upserted={} not_upserted={}", r.applied.upserted,
                        r.applied.upsert_failed.size());
   }
   if (!r.unsupported.empty()) out += fmt::format(" unsupported_region={}", r.unsupported.size());
+  if (!r.regions_unknown.empty()) {
+    out += fmt::format(" held_back_regions_unknown={}", r.regions_unknown.size());
+  }
   return out;
 }
 
@@ -315,12 +317,6 @@ void log_unsupported(const std::string& zone_id, const std::vector<Mapping>& hel
 
 }  // namespace
 
-Result<SupportedRegions> Reconciler::supported_regions(const std::string& zone_id) {
-  std::lock_guard lock(regions_mu_);
-  if (!regions_) regions_.emplace(api_.supported_regions(zone_id));
-  return *regions_;
-}
-
 StopReason Reconciler::stop_reason() const {
   return cancel_ != nullptr ? cancel_->reason() : StopReason::kShutdown;
 }
@@ -343,6 +339,17 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
     return ApiError::cancelled(*report.stopped_by);
   };
 
+  // A zone cannot hold more than Cloudflare's limit: a sync towards more could never converge.
+  const Policy policy = zone.policy.value_or(settings.policy);
+  if (policy == Policy::kSync && zone.origins.size() > kZoneMappingLimit) {
+    report.error = fmt::format(
+        "the desired state names {} origins for this zone under policy sync, more than the {} "
+        "mappings a zone can hold; nothing listed or changed (remove origins, or use policy "
+        "prune)",
+        zone.origins.size(), kZoneMappingLimit);
+    return finish(ZoneOutcome::kFailure);
+  }
+
   // List everything before changing anything.
   auto live = api_.list(zone.zone_id);
   if (!live.ok()) {
@@ -350,17 +357,23 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
     return finish(ZoneOutcome::kFailure);
   }
   report.listed = true;
-  report.plan = plan_zone(live.value(), zone, zone.policy.value_or(settings.policy));
+  report.plan = plan_zone(live.value(), zone, policy);
 
+  // The zone's own supported regions (they depend on its Tiered Cache). Without them the
+  // creates and updates wait; the deletes do not need them and still go out.
+  std::optional<ApiError> regions_error;
   if (report.plan.changes.upserts() > 0) {
-    auto regions = supported_regions(zone.zone_id);
-    if (!regions.ok()) {
-      report.error = "reading supported regions: " + with_reason(regions.error()).describe() +
-                     "; nothing created, updated or deleted";
+    auto regions = api_.supported_regions(zone.zone_id);
+    if (regions.ok()) {
+      report.unsupported = hold_back_unsupported(report.plan.changes, regions.value());
+      log_unsupported(zone.zone_id, report.unsupported);
+    } else if (regions.error().kind == ApiError::Kind::kCancelled) {
+      report.error = "reading supported regions: " + with_reason(regions.error()).describe();
       return finish(ZoneOutcome::kFailure);
+    } else {
+      regions_error = regions.error();
+      report.regions_unknown = hold_back_all_upserts(report.plan.changes);
     }
-    report.unsupported = hold_back_unsupported(report.plan.changes, regions.value());
-    log_unsupported(zone.zone_id, report.unsupported);
   }
 
   for (const auto& guard :
@@ -372,17 +385,37 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
     }
   }
 
-  report.applied = applier_.apply(zone.zone_id, report.plan.changes);
-  if (report.applied.dry_run) return finish(ZoneOutcome::kDryRun);
+  report.applied = applier_.apply(zone.zone_id, report.plan);
+  if (report.applied.dry_run && !regions_error) return finish(ZoneOutcome::kDryRun);
   if (report.applied.error) {
     report.applied.error = with_reason(*report.applied.error);
     const bool upserting = report.applied.error_operation == Operation::kBatchUpsert;
-    report.error = (upserting ? "batch upsert: " : "batch delete: ") +
-                   report.applied.error->describe() + (upserting ? "; no deletes sent" : "");
+    const ApiError& e = *report.applied.error;
+    if (upserting && e.has_code(kCodeZoneLimit)) {
+      report.error = fmt::format(
+          "batch upsert: zone limit reached: the zone already holds the {} mappings Cloudflare "
+          "allows ({}); no further changes sent",
+          kZoneMappingLimit, e.describe());
+    } else if (upserting) {
+      const bool deleted_before = report.applied.requests > report.applied.upsert_requests;
+      report.error = "batch upsert: " + e.describe() +
+                     (deleted_before ? "; no further changes sent" : "; no deletes sent");
+    } else {
+      report.error = "batch delete: " + e.describe();
+    }
     return finish(ZoneOutcome::kFailure);
   }
   const std::size_t not_deleted = report.applied.failed.size();
   const std::size_t not_upserted = report.applied.upsert_failed.size();
+  if (regions_error) {
+    report.error = fmt::format(
+        "reading supported regions: {}; {} creates and updates held back until they can be "
+        "read{}",
+        regions_error->describe(), report.regions_unknown.size(),
+        report.plan.changes.deletes.empty() ? "" : " (the zone's deletes were sent)");
+    if (report.applied.dry_run) report.error += " (dry run)";
+    return finish(ZoneOutcome::kFailure);
+  }
   if (not_deleted > 0 || not_upserted > 0) {
     std::string why;
     if (not_upserted > 0) {
@@ -404,10 +437,6 @@ CycleReport Reconciler::run_cycle(const DesiredState& desired, const ReconcileSe
 }
 
 CycleReport Reconciler::run_cycle(ZoneQueue& queue, const ReconcileSettings& settings) {
-  {
-    std::lock_guard lock(regions_mu_);
-    regions_.reset();  // read again, at most once, in this cycle
-  }
   std::mutex mu;
   std::vector<std::pair<std::size_t, ZoneReport>> finished;  // mu
 

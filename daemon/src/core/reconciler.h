@@ -54,26 +54,29 @@ struct MatchedBatch {
 MatchedBatch match_batch_answer(const std::vector<std::string>& requested,
                                 const BatchResult& answer);
 
-// Whatever carries out a zone's change set. The real one sends batches; DryRunApplier wraps
-// nothing and sends nothing: dry-run lives in exactly one place.
+// Whatever carries out a zone's plan (its change set; `plan.live` is how many mappings the
+// zone held when listed). The real one sends batches; DryRunApplier wraps nothing and sends
+// nothing: dry-run lives in exactly one place.
 class PlanApplier {
  public:
   virtual ~PlanApplier() = default;
-  virtual ApplyResult apply(const std::string& zone_id, const ChangeSet& changes) = 0;
+  virtual ApplyResult apply(const std::string& zone_id, const ZonePlan& plan) = 0;
 };
 
-// Upserts first (creates, then updates), then deletes, each in chunks of `batch_size`, as few
-// requests as possible. A request that fails as a whole stops the zone: nothing after it is
-// sent. A delete item the API refused is checked with a GET: gone is as good as deleted.
+// Sends the change set in the order of schedule_batches (plan.h): upserts first (creates, then
+// updates), then deletes, in chunks of `batch_size`, as few requests as possible, except that
+// deletes make room first where creates would take the zone past Cloudflare's 3,500 mappings.
+// A request that fails as a whole stops the zone: nothing after it is sent. A delete item the
+// API refused is checked with a GET: gone is as good as deleted.
 class ChangeSetApplier final : public PlanApplier {
  public:
   ChangeSetApplier(ZoneApi& api, std::size_t batch_size, std::stop_token stop)
       : api_(api), batch_size_(batch_size), stop_(stop) {}
-  ApplyResult apply(const std::string& zone_id, const ChangeSet& changes) override;
+  ApplyResult apply(const std::string& zone_id, const ZonePlan& plan) override;
 
  private:
-  void upsert(const std::string& zone_id, const std::vector<Mapping>& items, ApplyResult& out);
-  void remove(const std::string& zone_id, const std::vector<std::string>& ips, ApplyResult& out);
+  void upsert(const std::string& zone_id, const std::vector<Mapping>& batch, ApplyResult& out);
+  void remove(const std::string& zone_id, const std::vector<std::string>& batch, ApplyResult& out);
 
   ZoneApi& api_;
   std::size_t batch_size_;
@@ -82,7 +85,7 @@ class ChangeSetApplier final : public PlanApplier {
 
 class DryRunApplier final : public PlanApplier {
  public:
-  ApplyResult apply(const std::string&, const ChangeSet&) override {
+  ApplyResult apply(const std::string&, const ZonePlan&) override {
     ApplyResult result;
     result.dry_run = true;
     return result;
@@ -104,6 +107,9 @@ struct ZoneReport {
   bool listed = false;  // the live mappings were read (plan counts are meaningful)
   ZonePlan plan;
   std::vector<Mapping> unsupported;  // held back from the plan: a region the API does not list
+  // Held back from the plan because the zone's supported regions could not be read (the
+  // zone's deletes still went out); the zone fails for them.
+  std::vector<Mapping> regions_unknown;
   ApplyResult applied;
   std::string error;                     // why the zone failed or was blocked
   std::optional<StopReason> stopped_by;  // the stop that cut the zone short, if one did
@@ -152,8 +158,8 @@ class Reconciler {
   ZoneReport reconcile_zone(const DesiredZone& zone, const ReconcileSettings& settings);
 
   // Every zone once, `settings.concurrency` at a time. Zones are independent: one failing
-  // does not stop the others. The supported regions are read at most once per cycle, by the
-  // first zone that has something to create or update.
+  // does not stop the others. Each zone reads its own supported regions (the API ties them to
+  // the zone's Tiered Cache), at most once, and only when it has something to create or update.
   CycleReport run_cycle(const DesiredState& desired, const ReconcileSettings& settings);
   // The zones of `queue` until it is empty, `settings.concurrency` at a time (at most as many
   // as it holds at the start); zones pushed to its front meanwhile are taken next. The report
@@ -161,7 +167,6 @@ class Reconciler {
   CycleReport run_cycle(ZoneQueue& queue, const ReconcileSettings& settings);
 
  private:
-  Result<SupportedRegions> supported_regions(const std::string& zone_id);
   // Why the stop was requested: the Cancellation's reason, or kShutdown without one.
   StopReason stop_reason() const;
 
@@ -171,8 +176,6 @@ class Reconciler {
   std::stop_token stop_;
   const Cancellation* cancel_ = nullptr;  // the reason beside stop_, when given
   ReconcileObserver& observer_;
-  std::mutex regions_mu_;  // guards regions_; held while it is read, so it is read once
-  std::optional<Result<SupportedRegions>> regions_;  // this cycle's answer, success or not
 };
 
 }  // namespace orc

@@ -2,8 +2,8 @@
 
 namespace orc {
 
-ApplyResult ReviewedPlanApplier::apply(const std::string& zone_id, const ChangeSet& changes) {
-  if (auto why = review_zone(reviewed_, zone_id, changes)) {
+ApplyResult ReviewedPlanApplier::apply(const std::string& zone_id, const ZonePlan& plan) {
+  if (auto why = review_zone(reviewed_, zone_id, plan.changes)) {
     ApplyResult refused;
     ApiError error;
     error.kind = ApiError::Kind::kPermanent;
@@ -11,7 +11,7 @@ ApplyResult ReviewedPlanApplier::apply(const std::string& zone_id, const ChangeS
     refused.error = std::move(error);
     return refused;
   }
-  return inner_.apply(zone_id, changes);
+  return inner_.apply(zone_id, plan);
 }
 
 }  // namespace orc

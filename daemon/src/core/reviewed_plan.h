@@ -19,7 +19,7 @@ class ReviewedPlanApplier final : public PlanApplier {
  public:
   ReviewedPlanApplier(PlanApplier& inner, const PlanDocument& reviewed)
       : inner_(inner), reviewed_(reviewed) {}
-  ApplyResult apply(const std::string& zone_id, const ChangeSet& changes) override;
+  ApplyResult apply(const std::string& zone_id, const ZonePlan& plan) override;
 
  private:
   PlanApplier& inner_;
