@@ -149,18 +149,6 @@ class SyncTest(IntegrationTest):
                 self.assertEqual(state["10.30.0.1"], ("gcp", "us-central1"))
                 self.assertNotIn("10.20.0.11", state, "the deletes still went out")
 
-    def test_the_zone_limit_is_a_failed_request_not_a_crash(self):
-        full = [mapping(ip, "aws", "us-east-1") for ip in ips(0, 3500)]
-        api = self.start_api({ZONE: full})
-        desired = full + [mapping("10.30.0.1", "gcp", "us-central1")]
-        d = self.daemon(api, {ZONE: desired}, flavor="origin-v2",
-                        config={"reconcile": {"policy": "sync"}})
-        run = d.run_once()
-        self.assertEqual(run.returncode, 1)
-        self.assertIn("batch upsert: HTTP 400: [1164]", run.stderr)
-        self.assertEqual(len(api.requests("batch_upsert")), 1, "a 4xx is not retried")
-        self.assertEqual(len(self.state(api)), 3500)
-
     def test_nothing_is_created_from_an_invalid_desired_state(self):
         api = self.start_api({ZONE: [mapping(ip, "aws", "us-east-1") for ip in ips(0, 10)]})
         for bad in (

@@ -1,6 +1,6 @@
 // The change set of one zone: what a plan asks the API to do, in external-dns's shape
 // (plan/plan.go). Creates and updates are sent through the API's batch upsert, deletes through
-// its batch delete; within a zone upserts go first, then deletes. Plain values, no I/O.
+// its batch delete, in the order schedule_batches (plan.h) gives. Plain values, no I/O.
 #pragma once
 
 #include <cstddef>
