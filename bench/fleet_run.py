@@ -1,13 +1,18 @@
 """The fleet benchmark (scripts/bench --fleet).
 
-1. Fleet: ZONES zones x MAPPINGS mappings, a STALE fraction of each zone no longer desired,
-   generation 2 (origin-v2, 100 per page). `origin-reconciler --once` against cf-standin with
-   no rate limit on either side (cloudflare.requests_per_second: 0, the stand-in without
-   --rate-limit), so it measures the client; then, against the same stand-in re-seeded, the
-   one-pass script a user would write on Cloudflare's official Node.js SDK (bench/fleet_sdk.mjs,
-   npm `cloudflare` 7.3.0: list, diff, batch delete) with the same concurrency. Prints requests
-   against the minimum, wall time, CPU time (user + system) and maximum RSS of each process,
-   and the ratios SDK / daemon.
+1. Fleet: ZONES zones x MAPPINGS mappings, a STALE fraction of each zone no longer desired, in
+   one API generation (origin-v2: 100 per page; cache-v1: the whole zone in one answer).
+   `origin-reconciler --once` against cf-standin with no rate limit on either side
+   (cloudflare.requests_per_second: 0, the stand-in without --rate-limit), so it measures the
+   client; then, against the same stand-in re-seeded, the one-pass script a user would write
+   on Cloudflare's official Node.js SDK (bench/fleet_sdk.mjs, npm `cloudflare` 7.3.0 for
+   origin-v2, 6.0.0 for cache-v1: list, diff, batch delete) with the same concurrency. Prints
+   requests against the minimum, wall time, CPU time (user + system) and maximum RSS of each
+   process, and the ratios SDK / daemon; then `--check-config` on the same files (CPU, peak
+   RSS) and the parse line: its CPU per MB against Python's C JSON parser reading the same
+   file in the same run (a change that makes the desired-state parse slower raises it).
+   --matrix runs the three sizes the README reports (50 x 1,000; 100 x 3,500; 1,000 x 3,500)
+   in both generations and ends with one summary table and the targets each row meets.
 2. Change latency: LATENCY_ZONES zones of 10 mappings at Cloudflare's real budget (the daemon's
    defaults, 4 requests per second; cf-standin --rate-limit 1200). A quarter of the way into a
    cycle the desired state of the first zone (already reconciled in that cycle) drops 2 of its
@@ -17,8 +22,8 @@
 Loopback only. Absolute figures depend on the machine; compare the ratios of one run.
 
 usage: fleet_run.py ORC_BIN STANDIN_BIN [--zones N] [--mappings M] [--stale F]
-                    [--concurrency C] [--latency-zones Z] [--interval SECONDS] [--no-sdk]
-                    [--no-latency]
+                    [--generation origin-v2|cache-v1] [--matrix] [--concurrency C]
+                    [--latency-zones Z] [--interval SECONDS] [--no-sdk] [--no-latency]
 """
 
 import argparse
@@ -38,7 +43,8 @@ from bench_verdict import conclude
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-SDK_VERSION = "7.3.0"  # generation 2, as pinned by tests/conformance
+SDK_VERSIONS = {"origin-v2": "7.3.0", "cache-v1": "6.0.0"}  # as pinned by tests/conformance
+MATRIX = [(50, 1000), (100, 3500), (1000, 3500)]
 
 
 def zone_ids(n, base):
@@ -70,7 +76,9 @@ class Standin:
 
     def admin(self, method, what, body=None):
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"{self.base}/__admin/{what}", data=data, method=method)
+        # A JSON type: urllib's default (a form) is refused by cpp-httplib past 8 KB.
+        req = urllib.request.Request(f"{self.base}/__admin/{what}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=600) as r:
             return json.loads(r.read())
 
@@ -83,15 +91,27 @@ class Standin:
         self.proc.wait()
 
 
+def timed(argv, env, stdout):
+    """Runs argv under GNU time; returns (exit status, wall s, CPU s, max RSS MiB). Not
+    os.wait4: a child's ru_maxrss starts from the memory of the process that forked it (this
+    one, holding the stand-in's state), which GNU time, small, does not add."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        began = time.monotonic()
+        proc = subprocess.run(["/usr/bin/time", "-q", "-f", "%x %U %S %M", "-o", report.name,
+                               *argv], env=env, stdout=stdout, stderr=subprocess.STDOUT)
+        wall = time.monotonic() - began
+        fields = report.read().split()
+    if len(fields) != 4:
+        return proc.returncode, wall, float("nan"), float("nan")
+    status, user, system, rss_kb = fields
+    # GNU time counts in hundredths of a second: a floor keeps the ratios finite.
+    return int(status), wall, max(float(user) + float(system), 0.01), int(rss_kb) / 1024
+
+
 def measure(argv, env, log_path):
-    """Runs argv; returns (exit status, wall s, cpu s, max RSS MB)."""
-    began = time.monotonic()
+    """Runs argv; returns (exit status, wall s, cpu s, max RSS MiB)."""
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - began
-    return (os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024)
+        return timed(argv, env, log)
 
 
 def count_requests(log):
@@ -101,11 +121,18 @@ def count_requests(log):
     return len(log), by_op, sum(1 for r in log if r["status"] != 200)
 
 
-def fleet(a, work, token):
-    zones = zone_ids(a.zones, 0xf1000)
-    keep_n = a.mappings - int(round(a.mappings * a.stale))
-    stale_n = a.mappings - keep_n
-    seed = {"zones": {z: {"generate": {"count": a.mappings, "start": "10.0.0.1",
+def cpu_of(argv, env=None):
+    """(exit status, CPU s, max RSS MiB) of a command whose output is not wanted."""
+    status, _, cpu, rss = timed(argv, env, subprocess.DEVNULL)
+    return status, cpu, rss
+
+
+def fleet(a, work, token, zones_n, mappings, generation):
+    """One fleet run; returns a dict of its figures (None for a side not run)."""
+    zones = zone_ids(zones_n, 0xf1000)
+    keep_n = mappings - int(round(mappings * a.stale))
+    stale_n = mappings - keep_n
+    seed = {"zones": {z: {"generate": {"count": mappings, "start": "10.0.0.1",
                                        "vendor": "aws", "region": "us-east-1"}}
                       for z in zones}}
     keep = [ipv4("10.0.0.1", i) for i in range(keep_n)]
@@ -113,61 +140,120 @@ def fleet(a, work, token):
     with open(desired_path, "w") as f:  # JSON is YAML: the daemon reads the same file
         json.dump({"zones": [{"zone_id": z, "origins": keep} for z in zones]}, f)
     size_mb = os.path.getsize(desired_path) / 1e6
-    pages = max(1, math.ceil(a.mappings / 100))
-    minimum = a.zones * (pages + math.ceil(stale_n / 100))
-    print(f"fleet: {a.zones} zones x {a.mappings} mappings, {stale_n} stale each "
-          f"({a.zones * stale_n} in all); desired state {size_mb:.1f} MB; origin-v2, "
+    deletes = math.ceil(stale_n / 100)
+    pages = max(1, math.ceil(mappings / 100)) if generation == "origin-v2" else 1
+    minimum = zones_n * (pages + deletes)
+    print(f"\nfleet: {zones_n} zones x {mappings} mappings, {stale_n} stale each "
+          f"({zones_n * stale_n} in all); desired state {size_mb:.1f} MB; {generation}, "
           f"concurrency {a.concurrency}; no rate limit; minimum {minimum} requests "
-          f"({pages} list pages and {math.ceil(stale_n / 100)} batch deletes per zone)",
-          flush=True)
+          f"({pages} list {'pages' if pages > 1 else 'request'} and {deletes} batch deletes "
+          f"per zone)", flush=True)
 
     api = Standin(a.standin, work, seed, token)
     rows = {}
+    config = os.path.join(work, "config.yaml")
+    env = dict(os.environ, CLOUDFLARE_API_TOKEN=token)
     try:
-        with open(os.path.join(work, "config.yaml"), "w") as f:
-            json.dump({"cloudflare": {"api_base": api.api_base, "api_flavor": "origin-v2",
+        with open(config, "w") as f:
+            json.dump({"cloudflare": {"api_base": api.api_base, "api_flavor": generation,
                                       "requests_per_second": 0, "request_timeout": "5m"},
                        "reconcile": {"desired_state": desired_path, "max_delete_fraction": 1,
                                      "concurrency": a.concurrency},
                        "listen": "127.0.0.1:0"}, f)
-        env = dict(os.environ, CLOUDFLARE_API_TOKEN=token)
         api.admin("DELETE", "requests")
-        status, wall, cpu, rss = measure(
-            [a.orc, "--config", os.path.join(work, "config.yaml"), "--once"], env,
-            os.path.join(work, "daemon.log"))
+        status, wall, cpu, rss = measure([a.orc, "--config", config, "--once"], env,
+                                         os.path.join(work, "daemon.log"))
         total, by_op, not_ok = count_requests(api.admin("GET", "requests"))
         left = sum(len(v) for v in api.admin("GET", "state")["zones"].values())
         rows["origin-reconciler"] = (status, total, by_op, not_ok, wall, cpu, rss, left)
 
         if not a.no_sdk:
+            version = SDK_VERSIONS[generation]
             sdk_dir = subprocess.run([os.path.join(ROOT, "tests", "conformance", "install-sdk"),
-                                      SDK_VERSION], check=True, capture_output=True,
+                                      version], check=True, capture_output=True,
                                      text=True).stdout.strip()
             api.reset()
             status, wall, cpu, rss = measure(
                 ["node", os.path.join(HERE, "fleet_sdk.mjs"), sdk_dir, api.api_base,
-                 desired_path, str(a.concurrency)], env, os.path.join(work, "sdk.log"))
+                 desired_path, str(a.concurrency), generation], env,
+                os.path.join(work, "sdk.log"))
             total, by_op, not_ok = count_requests(api.admin("GET", "requests"))
             left = sum(len(v) for v in api.admin("GET", "state")["zones"].values())
-            rows[f"SDK {SDK_VERSION} script"] = (status, total, by_op, not_ok, wall, cpu, rss,
-                                                 left)
+            rows[f"SDK {version} script"] = (status, total, by_op, not_ok, wall, cpu, rss, left)
     finally:
         api.stop()
 
     print(f"{'':22s} {'exit':>4s} {'requests':>9s} {'/min':>6s} {'wall s':>8s} {'CPU s':>8s} "
-          f"{'max RSS MB':>10s} {'left':>9s}  by operation")
+          f"{'max RSS MiB':>11s} {'left':>9s}  by operation")
     for name, (status, total, by_op, not_ok, wall, cpu, rss, left) in rows.items():
         ops = ", ".join(f"{k} {v}" for k, v in sorted(by_op.items()))
         print(f"{name:22s} {status:4d} {total:9d} {total / minimum:6.3f} {wall:8.2f} "
-              f"{cpu:8.2f} {rss:10.1f} {left:9d}  {ops}" + (f"; {not_ok} not 200" if not_ok else ""))
-    expected_left = a.zones * keep_n
-    ok = all(r[0] == 0 and r[7] == expected_left for r in rows.values())
+              f"{cpu:8.2f} {rss:11.1f} {left:9d}  {ops}" + (f"; {not_ok} not 200" if not_ok else ""))
+    expected_left = zones_n * keep_n
+    result = {"zones": zones_n, "mappings": mappings, "generation": generation,
+              "ok": all(r[0] == 0 and r[7] == expected_left for r in rows.values()),
+              "minimum": minimum}
+    d = rows["origin-reconciler"]
+    result["daemon"] = {"requests": d[1], "wall": d[4], "cpu": d[5], "rss": d[6]}
+    result["sdk"] = None
     if len(rows) == 2:
-        (_, _, _, _, dw, dc, dr, _), (_, _, _, _, sw, sc, sr, _) = rows.values()
+        (_, _, _, _, dw, dc, dr, _), (_, st, _, _, sw, sc, sr, _) = rows.values()
+        result["sdk"] = {"requests": st, "wall": sw, "cpu": sc, "rss": sr}
         print(f"SDK script / origin-reconciler: wall {sw / dw:.2f}x, CPU {sc / dc:.2f}x, "
               f"max RSS {sr / dr:.2f}x")
     print(f"(mappings left: {expected_left} expected)", flush=True)
-    return ok
+
+    # --check-config reads the same configuration and desired state, and nothing else.
+    status, cc_cpu, cc_rss = cpu_of([a.orc, "--config", config, "--check-config"], env)
+    # Python's own start-up taken away, so the reference is the parse alone.
+    _, json_cpu, _ = cpu_of([sys.executable, "-c",
+                             "import json, sys; json.load(open(sys.argv[1]))", desired_path])
+    _, startup_cpu, _ = cpu_of([sys.executable, "-c", "import json, sys"])
+    json_cpu = max(json_cpu - startup_cpu, 0.001)
+    result["check_config"] = {"cpu": cc_cpu, "rss": cc_rss, "json_cpu": json_cpu,
+                              "mb": size_mb}
+    result["ok"] = result["ok"] and status == 0
+    print(f"--check-config: exit {status}, {cc_cpu:.2f} s CPU, {cc_rss:.1f} MiB peak")
+    print(f"parse: --check-config {size_mb / cc_cpu:.1f} MB/s of CPU on a {size_mb:.1f} MB "
+          f"desired state; Python's C JSON parser on the same file {json_cpu:.2f} s CPU; "
+          f"ratio {cc_cpu / json_cpu:.2f}x (a higher ratio than an earlier run: the parse got "
+          f"slower)",
+          flush=True)
+    return result
+
+
+def targets(r):
+    """The issue's targets for one row: a list of (what, met)."""
+    d, s, cc = r["daemon"], r["sdk"], r["check_config"]
+    out = [("requests = minimum", d["requests"] == r["minimum"])]
+    if s is not None:
+        need = 5 if r["zones"] >= 1000 else 8
+        out += [(f"CPU >= {need}x below SDK", s["cpu"] >= need * d["cpu"]),
+                ("RSS >= 4x below SDK", s["rss"] >= 4 * d["rss"]),
+                ("wall <= SDK", d["wall"] <= s["wall"])]
+    if r["zones"] >= 1000 and r["mappings"] >= 3500:
+        out += [("daemon RSS <= 120 MB", d["rss"] * 1.048576 <= 120),
+                ("--check-config <= 2 s CPU", cc["cpu"] <= 2),
+                ("--check-config <= 200 MB", cc["rss"] * 1.048576 <= 200)]
+    return out
+
+
+def summary(results):
+    print("\nsummary (one run; CPU = user + system; SDK / daemon ratios)")
+    print(f"{'fleet':>12s} {'generation':>10s} {'daemon CPU':>10s} {'SDK CPU':>8s} {'ratio':>6s} "
+          f"{'daemon RSS':>10s} {'SDK RSS':>8s} {'ratio':>6s} {'daemon wall':>11s} "
+          f"{'SDK wall':>8s} {'check-config':>15s}")
+    for r in results:
+        d, s, cc = r["daemon"], r["sdk"], r["check_config"]
+        sdk = s or {"cpu": float("nan"), "rss": float("nan"), "wall": float("nan")}
+        print(f"{r['zones']:>5d} x {r['mappings']:<4d} {r['generation']:>10s} "
+              f"{d['cpu']:9.2f}s {sdk['cpu']:7.2f}s {sdk['cpu'] / d['cpu']:5.1f}x "
+              f"{d['rss']:7.1f}MiB {sdk['rss']:5.1f}MiB {sdk['rss'] / d['rss']:5.1f}x "
+              f"{d['wall']:10.2f}s {sdk['wall']:7.2f}s {cc['cpu']:5.2f}s {cc['rss']:6.1f}MiB")
+    print("\ntargets")
+    for r in results:
+        marks = ", ".join(f"{what}: {'met' if met else 'NOT met'}" for what, met in targets(r))
+        print(f"{r['zones']} x {r['mappings']} {r['generation']}: {marks}")
 
 
 def rfc3339_seconds(text):
@@ -239,6 +325,8 @@ def main():
     p.add_argument("--zones", type=int, default=20)
     p.add_argument("--mappings", type=int, default=200)
     p.add_argument("--stale", type=float, default=0.25)
+    p.add_argument("--generation", choices=sorted(SDK_VERSIONS), default="origin-v2")
+    p.add_argument("--matrix", action="store_true")
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--latency-zones", type=int, default=40)
     p.add_argument("--interval", type=int, default=10)
@@ -249,7 +337,12 @@ def main():
     token = secrets.token_hex(16)
     print(f"machine: {os.cpu_count()} CPUs, {os.uname().machine}, "
           f"load {os.getloadavg()[0]:.1f}; work dir {work}", flush=True)
-    ok = fleet(a, work, token)
+    runs = [(z, m, g) for z, m in MATRIX for g in ("origin-v2", "cache-v1")] if a.matrix \
+        else [(a.zones, a.mappings, a.generation)]
+    results = [fleet(a, work, token, z, m, g) for z, m, g in runs]
+    ok = all(r["ok"] for r in results)
+    if len(results) > 1 or not a.no_sdk:
+        summary(results)
     if not a.no_latency:
         ok = change_latency(a, work, token) and ok
     return conclude(ok, work)

@@ -113,7 +113,7 @@ set(CPACK_DEBIAN_DEBUGINFO_PACKAGE ON)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
-# dpkg-shlibdeps works out the runtime library packages (libyaml-cpp0.7, libcurl4,
+# dpkg-shlibdeps works out the runtime library packages (libyaml-0-2, libcurl4,
 # libspdlog1.10, libfmt9, libprometheus-cpp-core1.0, libsystemd0, ...); CPack prepends them to
 # the Depends listed here. ca-certificates: libcurl only recommends it, HTTPS needs it.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

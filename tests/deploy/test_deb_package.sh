@@ -73,7 +73,7 @@ echo "# Depends: $depends"
 tr ',|' '\n' <<<"$depends" | sed -E 's/\(.*\)//; s/^[[:space:]]+//; s/[[:space:]]+$//' |
   sed '/^$/d' >"$work/depends"
 depends_on() { grep -qE "^$1" "$work/depends"; }
-check "Depends names libyaml-cpp" depends_on 'libyaml-cpp[0-9]'
+check "Depends names libyaml" depends_on 'libyaml-0-[0-9]'
 check "Depends names libcurl" depends_on 'libcurl[0-9]'
 check "Depends names libspdlog or libfmt" depends_on '(libspdlog[0-9]|libfmt[0-9])'
 check "Depends names libprometheus-cpp" depends_on 'libprometheus-cpp-core[0-9]'

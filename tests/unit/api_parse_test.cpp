@@ -183,6 +183,127 @@ TEST(ParseMappings, ReadsEitherKeyAndRejectsBrokenItems) {
   EXPECT_TRUE(empty->empty());
 }
 
+// What the tree-based path accepts for a list answer, for comparison with parse_list_answer.
+std::optional<std::pair<std::vector<Mapping>, std::optional<int>>> list_by_tree(
+    std::string_view body, std::string_view ip_key, ListShape shape) {
+  auto env = parse_envelope(body);
+  if (!env || !env->success) return std::nullopt;
+  if (shape == ListShape::kResultArray) {
+    auto mappings = parse_mappings(env->result, ip_key);
+    auto pages = parse_total_pages(env->result_info);
+    if (!mappings || !pages) return std::nullopt;
+    return std::make_pair(std::move(*mappings), pages);
+  }
+  if (!env->result.is_object() || !env->result.contains("value")) return std::nullopt;
+  auto mappings = parse_mappings(env->result["value"], ip_key);
+  if (!mappings) return std::nullopt;
+  return std::make_pair(std::move(*mappings), std::optional<int>());
+}
+
+// The one-pass reader accepts exactly the answers the tree-based path accepts, with the same
+// mappings, however odd (duplicate keys: the last wins in both).
+TEST(ParseListAnswer, AcceptsExactlyWhatTheTreeAccepts) {
+  const std::string page =
+      R"({"success":true,"errors":[],"messages":[{"code":1,"message":"x"}],)"
+      R"("result":[{"origin_ip":"192.0.2.1","vendor":"aws","region":"us-east-1","extra":[1,{}]},)"
+      R"({"origin_ip":"2001:db8::1","vendor":7,"region":{"a":1}}],)"
+      R"("result_info":{"page":1,"per_page":100,"total_pages":1,"count":2}})";
+  const std::vector<std::string> v2 = {
+      page,
+      R"({"success":true,"result":[],"result_info":{"total_pages":0}})",
+      R"({"result_info":{"total_pages":3},"result":[{"origin_ip":"a"}],"success":true})",
+      R"({"success":true,"result":[{"origin-ip":"192.0.2.1"}],"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[{"origin_ip":5}],"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[{"origin_ip":{}}],"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[{"origin_ip":"x","origin_ip":[]}],"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[{"origin_ip":[],"origin_ip":"x"}],"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[{"origin_ip":"x","vendor":"a","vendor":null}],"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[5],"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[[]],"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":{},"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[{"origin_ip":"x"}],"result":null,"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":null,"result":[{"origin_ip":"x"}],"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[],"result_info":{"total_pages":1.0}})",
+      R"({"success":true,"result":[],"result_info":{"total_pages":-1}})",
+      R"({"success":true,"result":[],"result_info":{"total_pages":100001}})",
+      R"({"success":true,"result":[],"result_info":{"total_pages":18446744073709551615}})",
+      R"({"success":true,"result":[],"result_info":{"total_pages":2,"total_pages":"2"}})",
+      R"({"success":true,"result":[],"result_info":{"total_pages":{}}})",
+      R"({"success":true,"result":[],"result_info":{"total_pages":1},"result_info":[]})",
+      R"({"success":true,"result":[]})",
+      R"({"success":false,"result":[],"result_info":{"total_pages":1}})",
+      R"({"success":"true","result":[],"result_info":{"total_pages":1}})",
+      R"({"success":true,"success":{},"result":[],"result_info":{"total_pages":1}})",
+      R"({"success":false,"success":true,"result":[],"result_info":{"total_pages":1}})",
+      R"({"result":[],"result_info":{"total_pages":1}})",
+      R"([{"success":true,"result":[],"result_info":{"total_pages":1}}])",
+      R"({"success":true,"result":[],"result_info":{"total_pages":1}} x)",
+      R"({"success":true,"result":[],"result_info":{"total_pages":1})",
+      "",
+      "null",
+  };
+  for (const std::string& body : v2) {
+    const ListAnswer fast = parse_list_answer(body, "origin_ip", ListShape::kResultArray);
+    const auto tree = list_by_tree(body, "origin_ip", ListShape::kResultArray);
+    ASSERT_EQ(fast.usable, tree.has_value()) << body;
+    EXPECT_TRUE(fast.limit.empty()) << body;
+    if (!tree) continue;
+    EXPECT_EQ(fast.mappings, tree->first) << body;
+    EXPECT_EQ(fast.total_pages, tree->second) << body;
+  }
+  const std::vector<std::string> v1 = {
+      R"({"success":true,"result":{"id":"origin_cloud_regions","value":[{"origin-ip":"192.0.2.1","vendor":"gcp","region":"asia-south1"}]}})",
+      R"({"success":true,"result":{"id":"origin_cloud_regions","value":[]}})",
+      R"({"success":true,"result":{"value":[{"origin-ip":"a"}],"value":[{"origin-ip":"b"}]}})",
+      R"({"success":true,"result":{"value":[{"origin-ip":"a"}],"value":null}})",
+      R"({"success":true,"result":{"value":{}}})",
+      R"({"success":true,"result":{"id":"x"}})",
+      R"({"success":true,"result":[{"origin-ip":"a"}]})",
+      R"({"success":true,"result":{"value":[{"origin_ip":"a"}]}})",
+      R"({"success":true})",
+  };
+  for (const std::string& body : v1) {
+    const ListAnswer fast = parse_list_answer(body, "origin-ip", ListShape::kResultValue);
+    const auto tree = list_by_tree(body, "origin-ip", ListShape::kResultValue);
+    ASSERT_EQ(fast.usable, tree.has_value()) << body;
+    if (tree) {
+      EXPECT_EQ(fast.mappings, tree->first) << body;
+    }
+  }
+}
+
+TEST(ParseListAnswer, ReadsNoDeeperThanTheLimit) {
+  auto nested = [](int levels) {
+    return R"({"success":true,"result_info":{"total_pages":1},"result":[],"x":)" +
+           std::string(static_cast<std::size_t>(levels), '[') +
+           std::string(static_cast<std::size_t>(levels), ']') + "}";
+  };
+  // The envelope is one level: 31 more fit.
+  EXPECT_TRUE(
+      parse_list_answer(nested(kMaxListDepth - 1), "origin_ip", ListShape::kResultArray).usable);
+  const ListAnswer deep = parse_list_answer(nested(100000), "origin_ip", ListShape::kResultArray);
+  EXPECT_FALSE(deep.usable);
+  EXPECT_EQ(deep.limit, "nested deeper than 32 levels");
+}
+
+TEST(ParseListAnswer, ReadsNoMoreMappingsThanTheLimit) {
+  auto with_items = [](std::size_t n) {
+    std::string body = R"({"success":true,"result_info":{"total_pages":1},"result":[)";
+    for (std::size_t i = 0; i < n; ++i)
+      body += (i ? ",{" : "{") + std::string(R"("origin_ip":"x"})");
+    return body + "]}";
+  };
+  const ListAnswer full =
+      parse_list_answer(with_items(kMaxListItems), "origin_ip", ListShape::kResultArray);
+  EXPECT_TRUE(full.usable);
+  EXPECT_EQ(full.mappings.size(), kMaxListItems);
+  const ListAnswer over =
+      parse_list_answer(with_items(kMaxListItems + 1), "origin_ip", ListShape::kResultArray);
+  EXPECT_FALSE(over.usable);
+  EXPECT_TRUE(over.mappings.empty());
+  EXPECT_EQ(over.limit, "more than 10000 mappings");
+}
+
 TEST(ParseBatchResult, TypesEachItemOfADelete) {
   const auto value = nlohmann::json::parse(
       R"({"succeeded":[{"origin_ip":"192.0.2.1"}],)"

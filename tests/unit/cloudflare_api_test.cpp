@@ -415,6 +415,24 @@ TEST_F(ApiTest, MalformedAnswersAreRetried) {
   EXPECT_EQ(http_.requests().size(), 4u);
 }
 
+// A list answer nested deeper than the limit is given up as it is read, in both generations,
+// never read into a tree; the request is retried like any other damaged answer.
+TEST_F(ApiTest, AListAnswerNestedTooDeepIsMalformed) {
+  const std::string bomb = R"({"success":true,"result_info":{"total_pages":1},"result":[],"x":)" +
+                           std::string(200000, '[') + std::string(200000, ']') + "}";
+  for (const ApiFlavor flavor : {ApiFlavor::kOriginV2, ApiFlavor::kCacheV1}) {
+    auto api = make(flavor, 2);
+    http_.push(200, bomb);
+    http_.push(200, bomb);
+    auto r = api->list(kZone);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ApiError::Kind::kRetryable);
+    EXPECT_EQ(r.error().message,
+              "unexpected answer: mapping list: nested deeper than 32 levels (gave up after 2 "
+              "attempts)");
+  }
+}
+
 TEST_F(ApiTest, StopDuringBackoffCancels) {
   auto api = make(ApiFlavor::kCacheV1, 6);
   http_.push(500, "");

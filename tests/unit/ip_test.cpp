@@ -1,5 +1,6 @@
 #include "core/ip.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -215,6 +216,22 @@ TEST(ParsePrefix, KeepsHostBitsAndNamesTheNetwork) {
   for (const char* bad : {"192.0.2.0/33", "192.0.2.0/024", "192.0.2.0/", "192.0.2.0", "x/8",
                           "2001:db8::/129", "192.0.2.0/-1"}) {
     EXPECT_FALSE(parse_prefix(bad).has_value()) << bad;
+  }
+}
+
+// Every octet value in every position formats as inet_ntop does.
+TEST(IpToString, Ipv4MatchesInetNtop) {
+  for (unsigned v = 0; v < 256; ++v) {
+    for (std::size_t pos = 0; pos < 4; ++pos) {
+      IpAddress ip;
+      ip.family = IpAddress::Family::kV4;
+      ip.bytes = {};
+      ip.bytes[0] = 10;
+      ip.bytes[pos] = static_cast<std::uint8_t>(v);
+      char expected[INET_ADDRSTRLEN];
+      ASSERT_NE(inet_ntop(AF_INET, ip.bytes.data(), expected, sizeof(expected)), nullptr);
+      EXPECT_EQ(to_string(ip), expected);
+    }
   }
 }
 

@@ -93,6 +93,23 @@ TEST(YamlReader, AliasesReplayTheAnchoredValue) {
   EXPECT_EQ(again.read("items: [*nowhere]\n").substr(0, 9), "f.yaml:1:");
 }
 
+// libyaml's own messages, with the line and column of the problem and, for a structure left
+// open, the line where it began; control characters outside an escape are not YAML.
+TEST(YamlReader, SyntaxErrorsNameWhereAndWhat) {
+  Recorder r;
+  EXPECT_EQ(r.read("name: a\nitems: [x, y\ninner: {n: 1}\n"),
+            "f.yaml:3: column 6: invalid YAML: did not find expected ',' or ']' (while parsing a "
+            "flow sequence from line 2)");
+  EXPECT_EQ(r.read("inner: {n: 1"),
+            "f.yaml:1: column 13: invalid YAML: did not find expected ',' or '}' (while parsing a "
+            "flow mapping from line 1)");
+  EXPECT_EQ(r.read("name: a\nitems: [*nowhere]\n"),
+            "f.yaml:2: column 9: invalid YAML: the referenced anchor is not defined");
+  EXPECT_EQ(r.read("name: a\x01"
+                   "b\n"),
+            "f.yaml:1: column 8: invalid YAML: control characters are not allowed: \\x01");
+}
+
 TEST(YamlReader, ControlCharactersAreEscapedInPathsAndValues) {
   Recorder r;
   EXPECT_EQ(r.read("\"na\\x01me\": a\n"), "f.yaml:1: na\\x01me: unknown key");

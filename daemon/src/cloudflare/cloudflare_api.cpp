@@ -178,6 +178,23 @@ class ApiBase : public ZoneApi {
     return out;
   }
 
+  // A 2xx list answer read without a tree (parse_list_answer): the page when it is a usable
+  // one, an error when a limit stopped the reading (such an answer is not read again into a
+  // tree), nullopt for anything else, which the tree-based path then reads and describes.
+  struct FastList {
+    bool usable = false;
+    std::vector<Mapping> mappings;
+    std::optional<int> total_pages;
+    std::optional<ApiError> error;
+  };
+  std::optional<FastList> list_fast(const HttpResponse& response, ListShape shape) const {
+    if (response.status < 200 || response.status > 299) return std::nullopt;
+    ListAnswer answer = parse_list_answer(response.body, ip_key_, shape);
+    if (answer.usable) return FastList{true, std::move(answer.mappings), answer.total_pages, {}};
+    if (answer.limit.empty()) return std::nullopt;
+    return FastList{false, {}, {}, malformed_result(response, "mapping list: " + answer.limit)};
+  }
+
   // Where the {"succeeded", "failed"} object sits in a batch answer's result.
   virtual const json& batch_value(const json& result) const = 0;
 
@@ -204,6 +221,11 @@ class CacheV1Api final : public ApiBase {
                                  // An empty zone: 200 with "value": [] (below), or 404/1142 where
                                  // the setting record disappeared with the zone's last mapping.
                                  // Either way nothing to prune.
+                                 if (auto fast = list_fast(response, ListShape::kResultValue)) {
+                                   if (!fast->usable) return *fast->error;
+                                   out = std::move(fast->mappings);
+                                   return std::nullopt;
+                                 }
                                  if (says_zone_empty(response, parse_envelope(response.body))) {
                                    out.clear();
                                    return std::nullopt;
@@ -249,6 +271,12 @@ class OriginV2Api final : public ApiBase {
                               "&per_page=" + std::to_string(page_size_);
       auto error =
           executor_.run(Operation::kList, request("GET", url), [&](const HttpResponse& response) {
+            if (auto fast = list_fast(response, ListShape::kResultArray)) {
+              if (!fast->usable) return fast->error;
+              items = std::move(fast->mappings);
+              pages_said = *fast->total_pages;
+              return std::optional<ApiError>();
+            }
             return accept_success(response, [&](const Envelope& e) -> std::optional<ApiError> {
               auto parsed = parse_mappings(e.result, ip_key_);
               auto pages = parse_total_pages(e.result_info);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <limits>
 
 #include "core/backoff.h"
 #include "core/redact.h"
@@ -181,6 +183,236 @@ std::optional<std::vector<Mapping>> parse_mappings(const json& array, std::strin
     if (const auto* v = string_field(item, "vendor")) m.vendor = *v;
     if (const auto* r = string_field(item, "region")) m.region = *r;
     out.push_back(std::move(m));
+  }
+  return out;
+}
+
+namespace {
+
+// The SAX reader behind parse_list_answer. Duplicate keys behave as in nlohmann's tree (the
+// last one wins), so the answers it accepts are exactly those the tree-based path accepts.
+class ListSax final : public nlohmann::json_sax<json> {
+ public:
+  ListSax(std::string_view ip_key, ListShape shape, ListAnswer& out)
+      : ip_key_(ip_key), shape_(shape), out_(out) {}
+
+  bool null() override { return scalar(Scalar::kOther); }
+  bool boolean(bool value) override { return scalar(value ? Scalar::kTrue : Scalar::kFalse); }
+  bool number_integer(number_integer_t value) override {
+    integer_ = value;
+    return scalar(Scalar::kInteger);
+  }
+  bool number_unsigned(number_unsigned_t value) override {
+    integer_ = value > static_cast<number_unsigned_t>(std::numeric_limits<long long>::max())
+                   ? std::numeric_limits<long long>::max()
+                   : static_cast<long long>(value);
+    return scalar(Scalar::kInteger);
+  }
+  bool number_float(number_float_t, const string_t&) override { return scalar(Scalar::kOther); }
+  bool string(string_t& value) override {
+    text_ = &value;
+    return scalar(Scalar::kString);
+  }
+  bool binary(binary_t&) override { return scalar(Scalar::kOther); }
+
+  bool start_object(std::size_t) override { return open(true); }
+  bool start_array(std::size_t) override { return open(false); }
+  bool key(string_t& key) override {
+    frames_.back().key = std::move(key);
+    return true;
+  }
+  bool end_object() override {
+    const Frame f = std::move(frames_.back());
+    frames_.pop_back();
+    if (f.role == Role::kItem) {
+      if (!item_has_ip_) {
+        result_ok_ = false;
+      } else if (out_.mappings.size() == kMaxListItems) {
+        return stop("more than " + std::to_string(kMaxListItems) + " mappings");
+      } else {
+        out_.mappings.push_back(std::move(item_));
+      }
+    } else if (f.role == Role::kRoot) {
+      root_done_ = true;
+    }
+    return true;
+  }
+  bool end_array() override {
+    frames_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+  // Whether the whole text was one envelope of a successful, well-formed list.
+  bool usable() const {
+    return root_done_ && success_ && result_seen_ && result_ok_ &&
+           (shape_ == ListShape::kResultValue || pages_.has_value());
+  }
+  std::optional<int> pages() const { return pages_; }
+
+ private:
+  enum class Role : std::uint8_t { kRoot, kResultObject, kList, kItem, kResultInfo, kSkip };
+  enum class Scalar : std::uint8_t { kTrue, kFalse, kInteger, kString, kOther };
+  struct Frame {
+    Role role;
+    std::string key;  // objects: the key whose value comes next
+  };
+
+  bool stop(std::string why) {
+    out_.limit = std::move(why);
+    return false;
+  }
+
+  // The role of a map or an array opened under the current position.
+  bool open(bool is_object) {
+    if (frames_.size() == static_cast<std::size_t>(kMaxListDepth)) {
+      return stop("nested deeper than " + std::to_string(kMaxListDepth) + " levels");
+    }
+    Role role = Role::kSkip;
+    if (frames_.empty()) {
+      role = is_object ? Role::kRoot : Role::kSkip;
+    } else {
+      const Frame& parent = frames_.back();
+      switch (parent.role) {
+        case Role::kRoot:
+          if (parent.key == "success") {
+            success_ = false;  // not a boolean: not an envelope
+          } else if (parent.key == "result") {
+            begin_result();
+            if (shape_ == ListShape::kResultArray) {
+              result_ok_ = !is_object;
+              role = is_object ? Role::kSkip : Role::kList;
+            } else {
+              role = is_object ? Role::kResultObject : Role::kSkip;
+            }
+          } else if (parent.key == "result_info") {
+            pages_.reset();
+            role = is_object ? Role::kResultInfo : Role::kSkip;
+          }
+          break;
+        case Role::kResultObject:
+          if (parent.key == "value") {
+            out_.mappings.clear();
+            result_ok_ = !is_object;
+            role = is_object ? Role::kSkip : Role::kList;
+          }
+          break;
+        case Role::kList:
+          if (is_object) {
+            role = Role::kItem;
+            item_ = Mapping{};
+            item_has_ip_ = false;
+          } else {
+            result_ok_ = false;
+          }
+          break;
+        case Role::kItem:
+          if (parent.key == ip_key_) item_has_ip_ = false;
+          if (parent.key == "vendor") item_.vendor.clear();
+          if (parent.key == "region") item_.region.clear();
+          break;
+        case Role::kResultInfo:
+          if (parent.key == "total_pages") pages_.reset();
+          break;
+        case Role::kSkip:
+          break;
+      }
+    }
+    frames_.push_back(Frame{role, {}});
+    return true;
+  }
+
+  // "result" read (again): what an earlier one said no longer counts.
+  void begin_result() {
+    result_seen_ = true;
+    // cache-v1: a result object without "value" has no list.
+    result_ok_ = false;
+    out_.mappings.clear();
+  }
+
+  bool scalar(Scalar kind) {
+    if (frames_.empty()) return true;  // a bare scalar: not an envelope
+    const Frame& f = frames_.back();
+    switch (f.role) {
+      case Role::kRoot:
+        if (f.key == "success") {
+          success_ = kind == Scalar::kTrue;
+        } else if (f.key == "result") {
+          begin_result();
+        } else if (f.key == "result_info") {
+          pages_.reset();
+        }
+        break;
+      case Role::kResultObject:
+        if (f.key == "value") {
+          out_.mappings.clear();
+          result_ok_ = false;
+        }
+        break;
+      case Role::kList:
+        result_ok_ = false;  // an item that is not an object
+        break;
+      case Role::kItem:
+        if (f.key == ip_key_) {
+          item_has_ip_ = kind == Scalar::kString;
+          if (item_has_ip_) item_.ip = std::move(*text_);
+        } else if (f.key == "vendor") {
+          if (kind == Scalar::kString) {
+            item_.vendor = std::move(*text_);
+          } else {
+            item_.vendor.clear();
+          }
+        } else if (f.key == "region") {
+          if (kind == Scalar::kString) {
+            item_.region = std::move(*text_);
+          } else {
+            item_.region.clear();
+          }
+        }
+        break;
+      case Role::kResultInfo:
+        if (f.key == "total_pages") {
+          pages_.reset();
+          if (kind == Scalar::kInteger && integer_ >= 0 && integer_ <= 100000) {
+            pages_ = static_cast<int>(integer_);
+          }
+        }
+        break;
+      case Role::kSkip:
+        break;
+    }
+    return true;
+  }
+
+  std::string_view ip_key_;
+  ListShape shape_;
+  ListAnswer& out_;
+  std::vector<Frame> frames_;
+  bool root_done_ = false;
+  bool success_ = false;
+  bool result_seen_ = false;
+  bool result_ok_ = false;
+  std::optional<int> pages_;
+  Mapping item_;
+  bool item_has_ip_ = false;
+  long long integer_ = 0;
+  string_t* text_ = nullptr;
+};
+
+}  // namespace
+
+ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape) {
+  ListAnswer out;
+  ListSax sax(ip_key, shape, out);
+  const bool read = json::sax_parse(body, &sax);
+  out.usable = read && out.limit.empty() && sax.usable();
+  if (out.usable) {
+    out.total_pages = sax.pages();
+  } else {
+    out.mappings.clear();
+    out.mappings.shrink_to_fit();
   }
   return out;
 }

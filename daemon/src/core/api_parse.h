@@ -45,6 +45,30 @@ ApiError malformed_result(const HttpResponse& response, std::string what);
 std::optional<std::vector<Mapping>> parse_mappings(const nlohmann::json& array,
                                                    std::string_view ip_key);
 
+// A list answer read in one pass without a document tree (nlohmann's SAX interface): the
+// mappings go straight into `mappings`, everything else in the answer is skipped as it is read.
+// Only what a successful list needs is kept; any answer that is not one (success false, an
+// error status, a malformed result) is left to parse_envelope and the messages built from it.
+struct ListAnswer {
+  // success true, the result well-formed (and, paged, result_info.total_pages an integer in
+  // 0..100000): the same answers parse_envelope + parse_mappings + parse_total_pages accept.
+  bool usable = false;
+  std::vector<Mapping> mappings;
+  std::optional<int> total_pages;  // paged answers
+  // Set when a limit stopped the reading: the answer is unusable and must not be read again
+  // into a tree ("nested deeper than 32 levels", "more than 10000 mappings").
+  std::string limit;
+};
+
+// Where a list answer's mappings sit: the result itself (origin-v2, paged), or the "value" of
+// the result object (cache-v1's setting record).
+enum class ListShape { kResultArray, kResultValue };
+
+inline constexpr int kMaxListDepth = 32;             // objects and arrays inside each other
+inline constexpr std::size_t kMaxListItems = 10000;  // mappings in one answer (a zone: 3,500)
+
+ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape);
+
 // {"succeeded": [...], "failed": [...]} items keyed by ip_key, as one typed outcome per item:
 // succeeded items are applied; a failed item's "error" (a string, or an object with "code" and
 // "message") is its refusal, except that a failed item of a batch delete (`op`

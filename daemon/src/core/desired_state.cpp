@@ -254,10 +254,9 @@ class DesiredStateParser {
   void add_origin(yaml::Reader& r) {
     auto& origins = origins_read_;
     const std::size_t j = origins.size();
-    origins.push_back(DesiredOrigin{
-        std::move(origin_.ip), std::move(origin_.vendor),
-        origin_.region ? std::optional<std::string>(std::string(origin_.region->value().text))
-                       : std::nullopt});
+    origins.push_back(
+        DesiredOrigin{std::move(origin_.ip), Label(origin_.vendor),
+                      origin_.region ? Label(origin_.region->value().text) : Label()});
     const std::size_t first = index_.insert(j);
     if (first == j) {
       lines_.push_back(origin_.ip_mark.is_null() ? -1 : origin_.ip_mark.line);

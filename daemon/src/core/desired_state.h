@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ip.h"
+#include "core/label.h"
 #include "core/policy.h"
 
 namespace orc {
@@ -19,10 +20,11 @@ class DesiredStateError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// 48 bytes: the address text (an IPv4 address fits the string itself) and two shared labels.
 struct DesiredOrigin {
-  std::string ip;                     // canonical origin form (ip.h): ::ffff:a.b.c.d is a.b.c.d
-  std::optional<std::string> vendor;  // aws|azure|gcp|oci when given
-  std::optional<std::string> region;
+  std::string ip;  // canonical origin form (ip.h): ::ffff:a.b.c.d is a.b.c.d
+  Label vendor;    // aws|azure|gcp|oci when given
+  Label region;
 };
 
 struct DesiredZone {

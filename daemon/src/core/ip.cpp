@@ -27,6 +27,20 @@ std::optional<IpAddress> parse_ip(std::string_view text) {
 }
 
 std::string to_string(const IpAddress& ip) {
+  if (ip.family == IpAddress::Family::kV4) {
+    // By hand: inet_ntop formats IPv4 through sprintf, which was a twentieth of the daemon's CPU
+    // when it canonicalized every listed address.
+    char buf[16];
+    char* p = buf;
+    for (std::size_t i = 0; i < 4; ++i) {
+      if (i > 0) *p++ = '.';
+      unsigned v = ip.bytes[i];
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+    }
+    return std::string(buf, p);
+  }
   char buf[INET6_ADDRSTRLEN];
   const int af = ip.family == IpAddress::Family::kV4 ? AF_INET : AF_INET6;
   if (inet_ntop(af, ip.bytes.data(), buf, sizeof(buf)) == nullptr) return {};

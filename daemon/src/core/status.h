@@ -21,7 +21,7 @@
 //   - std::runtime_error from curl_global_setup(): libcurl cannot initialise.
 //   - std::invalid_argument for a contract the caller broke: a chunk size of 0 (plan.h), an
 //     API generation with no implementation (cloudflare_api.h). Never caught.
-//   - Inside the YAML reader only: yaml-cpp's own exceptions and the reader's Failure, caught
+//   - Inside the YAML reader only: its SyntaxError (libyaml's report) and Failure, caught
 //     there and returned as a Status.
 // - No bool + out-parameter or string + out-parameter results for failures. (Private scanners
 //   inside one parser that report only whether text matched, with no reason to give, may

@@ -1,12 +1,10 @@
 #include "core/yaml_reader.h"
 
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/parser.h>
+#include <yaml.h>
 
-#include <istream>
-#include <streambuf>
+#include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "core/source_text.h"
@@ -20,6 +18,12 @@ struct Failure {
   std::string message;
 };
 
+// A YAML syntax error: the message after "invalid YAML: " and where it is.
+struct SyntaxError {
+  YAML::Mark mark;
+  std::string message;
+};
+
 class SkipAll final : public Handler {
  public:
   void begin(Reader&, const Value&) override {}
@@ -27,24 +31,13 @@ class SkipAll final : public Handler {
   Handler& item(Reader&, std::size_t) override { return *this; }
 };
 
-// An istream over the text as it is: yaml-cpp reads from a stream, and a string stream would
-// copy the whole file.
-class ViewBuffer final : public std::streambuf {
- public:
-  explicit ViewBuffer(std::string_view text) {
-    char* begin = const_cast<char*>(text.data());  // read only: nothing writes through it
-    setg(begin, begin, begin + text.size());
-  }
-};
-
 // One parser event, as kept for an anchored value.
 struct Event {
   enum class Type : std::uint8_t { kNull, kScalar, kSequenceStart, kMapStart, kEnd, kAlias };
   Type type = Type::kNull;
   bool quoted = false;
-  YAML::anchor_t alias = 0;  // kAlias
   YAML::Mark mark;
-  std::string text;  // kScalar
+  std::string text;  // kScalar: the value; kAlias: the anchor's name
 };
 
 // The events of an anchored value, kept while it is read and complete after its end.
@@ -52,6 +45,119 @@ struct Recording {
   std::vector<Event> events;
   int depth = 0;
   bool complete = false;
+};
+
+YAML::Mark mark_at(std::size_t line, std::size_t column, std::size_t index) {
+  YAML::Mark m;
+  m.pos = static_cast<int>(index);
+  m.line = static_cast<int>(line);
+  m.column = static_cast<int>(column);
+  return m;
+}
+
+YAML::Mark mark_of(const yaml_mark_t& m) {
+  return mark_at(m.line, m.column, m.index);
+}
+
+// The line and column of a byte offset, counted in the text itself.
+YAML::Mark mark_of_offset(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  const std::string_view before = text.substr(0, offset);
+  const auto line = static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
+  const std::size_t line_start =
+      before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
+  return mark_at(line, offset - line_start, offset);
+}
+
+// YAML's plain null: an empty value, ~, null, Null or NULL, neither quoted nor tagged.
+bool is_null_scalar(const yaml_event_t& e) {
+  if (e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE || e.data.scalar.tag != nullptr) {
+    return false;
+  }
+  const std::string_view v(reinterpret_cast<const char*>(e.data.scalar.value),
+                           e.data.scalar.length);
+  return v.empty() || v == "~" || v == "null" || v == "Null" || v == "NULL";
+}
+
+// A quoted or block scalar, or one tagged "!" (YAML's non-specific tag): a string, never a
+// number or a boolean.
+bool is_quoted_scalar(const yaml_event_t& e) {
+  const char* tag = reinterpret_cast<const char*>(e.data.scalar.tag);
+  if (tag != nullptr) return std::string_view(tag) == "!";
+  return e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+}
+
+std::string_view anchor_of(const yaml_char_t* anchor) {
+  return anchor == nullptr ? std::string_view() : reinterpret_cast<const char*>(anchor);
+}
+
+// libyaml's description of the error, where it is: its problem, then what it was parsing and
+// from which line ("did not find expected key (while parsing a block mapping from line 1)").
+// A stray ',' and an escaped control character read as they always have.
+SyntaxError syntax_error(const yaml_parser_t& p, std::string_view text) {
+  SyntaxError out;
+  const std::string problem = p.problem != nullptr ? p.problem : "unreadable input";
+  if (p.error == YAML_READER_ERROR) {
+    // The reader gives a byte offset, not a line.
+    out.mark = mark_of_offset(text, p.problem_offset);
+    const std::size_t at = std::min(p.problem_offset, text.size());
+    if (at > 0 && at < text.size() && text[at - 1] == '\\') {
+      ++out.mark.column;  // the column after it, as the message always said
+      out.message = "unknown escape character: " + shown(text.substr(at, 1));
+    } else {
+      out.message = problem;
+      if (at < text.size()) out.message += ": " + shown(text.substr(at, 1));
+    }
+    return out;
+  }
+  out.mark = mark_of(p.problem_mark);
+  // At the end of a text without a final newline libyaml counts one more line: the error is
+  // on the last line, after its last character.
+  if (p.problem_mark.index >= text.size() && !text.empty() && text.back() != '\n') {
+    out.mark = mark_of_offset(text, text.size());
+  }
+  const std::size_t at = p.problem_mark.index;
+  if (at < text.size() && text[at] == ',' && problem == "did not find expected node content") {
+    out.message = "unexpected ','";
+    return out;
+  }
+  out.message = problem;
+  if (p.context != nullptr) {
+    out.message += std::string(" (") + p.context + " from line " +
+                   std::to_string(p.context_mark.line + 1) + ")";
+  }
+  return out;
+}
+
+// libyaml's parser and its current event, released whatever happens.
+class EventParser {
+ public:
+  explicit EventParser(std::string_view text) : text_(text) {
+    yaml_parser_initialize(&parser_);
+    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()),
+                                 text.size());
+  }
+  ~EventParser() {
+    if (has_event_) yaml_event_delete(&event_);
+    yaml_parser_delete(&parser_);
+  }
+  EventParser(const EventParser&) = delete;
+  EventParser& operator=(const EventParser&) = delete;
+
+  // The next event; throws SyntaxError.
+  const yaml_event_t& next() {
+    if (has_event_) yaml_event_delete(&event_);
+    has_event_ = false;
+    if (yaml_parser_parse(&parser_, &event_) == 0) throw syntax_error(parser_, text_);
+    has_event_ = true;
+    return event_;
+  }
+
+ private:
+  std::string_view text_;
+  yaml_parser_t parser_;
+  yaml_event_t event_;
+  bool has_event_ = false;
 };
 
 }  // namespace
@@ -102,65 +208,86 @@ struct Reader::State {
   bool failed = false;
   std::string error;
   SkipAll skip;
-  // Anchors of the current document: yaml-cpp numbers them 1, 2, ... in order of appearance.
-  std::unordered_map<YAML::anchor_t, Recording> anchors;
-  std::vector<YAML::anchor_t> recording;  // anchored values not yet complete
+  // Anchors of the current document, by name; a name anchored again names the later value.
+  std::unordered_map<std::string, Recording> anchors;
+  std::vector<std::string> recording;       // anchored values not yet complete
+  std::unordered_set<std::string> defined;  // every anchor of the document so far
 };
 
-// Receives yaml-cpp's events, keeps the anchored ones, and hands values to the handlers.
-class Reader::Events final : public YAML::EventHandler {
+// Takes libyaml's events, keeps the anchored ones, and hands values to the handlers.
+class Reader::Events {
  public:
-  Events(Reader& reader, std::string_view text) : r_(reader), s_(*reader.state_), text_(text) {}
+  explicit Events(Reader& reader) : r_(reader), s_(*reader.state_) {}
 
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    guard_progress(mark);
-    ++s_.documents;
-    s_.anchors.clear();
-    s_.recording.clear();
-  }
-  void OnDocumentEnd() override {}
-
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    live(Event{Event::Type::kNull, false, 0, mark, {}}, anchor);
-  }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    live(Event{Event::Type::kAlias, false, anchor, mark, {}}, YAML::NullAnchor);
-  }
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
-    // yaml-cpp tags a quoted scalar "!" (YAML's non-specific tag).
-    if (!active()) return;
-    if (anchor == YAML::NullAnchor && s_.recording.empty()) {
-      // The common case, without a copy of the text.
-      guarded([&] { scalar(mark, value, tag == "!"); });
-      return;
+  // One event of the text.
+  void take(const yaml_event_t& e) {
+    switch (e.type) {
+      case YAML_DOCUMENT_START_EVENT:
+        ++s_.documents;
+        s_.anchors.clear();
+        s_.recording.clear();
+        s_.defined.clear();
+        break;
+      case YAML_SCALAR_EVENT: {
+        const YAML::Mark mark = mark_of(e.start_mark);
+        const std::string_view anchor = anchor_of(e.data.scalar.anchor);
+        define(anchor, mark);
+        if (is_null_scalar(e)) {
+          live(Event{Event::Type::kNull, false, mark, {}}, anchor);
+          break;
+        }
+        const std::string_view text(reinterpret_cast<const char*>(e.data.scalar.value),
+                                    e.data.scalar.length);
+        const bool quoted = is_quoted_scalar(e);
+        if (!active()) break;
+        if (anchor.empty() && s_.recording.empty()) {
+          // The common case, without a copy of the text.
+          guarded([&] { value(Value{Value::Kind::kScalar, mark, text, quoted}); });
+          break;
+        }
+        live(Event{Event::Type::kScalar, quoted, mark, std::string(text)}, anchor);
+        break;
+      }
+      case YAML_ALIAS_EVENT: {
+        const std::string_view name = anchor_of(e.data.alias.anchor);
+        const YAML::Mark mark = mark_of(e.start_mark);
+        if (!s_.defined.contains(std::string(name))) {
+          throw SyntaxError{mark, "the referenced anchor is not defined"};
+        }
+        live(Event{Event::Type::kAlias, false, mark, std::string(name)}, {});
+        break;
+      }
+      case YAML_SEQUENCE_START_EVENT: {
+        const YAML::Mark mark = mark_of(e.start_mark);
+        const std::string_view anchor = anchor_of(e.data.sequence_start.anchor);
+        define(anchor, mark);
+        live(Event{Event::Type::kSequenceStart, false, mark, {}}, anchor);
+        break;
+      }
+      case YAML_MAPPING_START_EVENT: {
+        const YAML::Mark mark = mark_of(e.start_mark);
+        const std::string_view anchor = anchor_of(e.data.mapping_start.anchor);
+        define(anchor, mark);
+        live(Event{Event::Type::kMapStart, false, mark, {}}, anchor);
+        break;
+      }
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        live(Event{Event::Type::kEnd, false, {}, {}}, {});
+        break;
+      default:  // stream start and end, document end, none
+        break;
     }
-    live(Event{Event::Type::kScalar, tag == "!", 0, mark, value}, anchor);
   }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    live(Event{Event::Type::kSequenceStart, false, 0, mark, {}}, anchor);
-  }
-  void OnSequenceEnd() override { live(Event{Event::Type::kEnd, false, 0, {}, {}}, 0); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    live(Event{Event::Type::kMapStart, false, 0, mark, {}}, anchor);
-  }
-  void OnMapEnd() override { live(Event{Event::Type::kEnd, false, 0, {}, {}}, 0); }
 
  private:
-  // yaml-cpp 0.7 (Debian bookworm's) hands out the same empty document again and again, without
-  // reading on, when a document starts with a token it cannot place (a stray ','). Newer
-  // releases reject such input; so do we, instead of looping until memory runs out.
-  void guard_progress(const YAML::Mark& mark) {
-    if (started_ && mark.pos == last_pos_) {
-      const auto at = static_cast<std::size_t>(mark.pos);
-      const bool comma = mark.pos >= 0 && at < text_.size() && text_[at] == ',';
-      throw YAML::ParserException(
-          mark, comma ? "unexpected ','" : "a document cannot start here (unexpected token)");
-    }
-    started_ = true;
-    last_pos_ = mark.pos;
+  void define(std::string_view anchor, const YAML::Mark&) {
+    if (anchor.empty()) return;
+    std::string name(anchor);
+    // Anchored again: the name now names the value that starts here.
+    std::erase(s_.recording, name);
+    s_.anchors.erase(name);
+    s_.defined.insert(std::move(name));
   }
 
   // Values are handed out for the first document only, and until a handler fails.
@@ -177,7 +304,7 @@ class Reader::Events final : public YAML::EventHandler {
   }
 
   // An event read from the text: kept for the anchored values it is part of, then handed out.
-  void live(Event event, YAML::anchor_t anchor) {
+  void live(Event event, std::string_view anchor) {
     if (!active()) return;
     const bool opens =
         event.type == Event::Type::kSequenceStart || event.type == Event::Type::kMapStart;
@@ -192,12 +319,12 @@ class Reader::Events final : public YAML::EventHandler {
         ++i;
       }
     }
-    if (anchor != YAML::NullAnchor) {
-      Recording& rec = s_.anchors[anchor];
+    if (!anchor.empty()) {
+      Recording& rec = s_.anchors[std::string(anchor)];
       rec.events.push_back(event);
       if (opens) {
         rec.depth = 1;
-        s_.recording.push_back(anchor);
+        s_.recording.emplace_back(anchor);
       } else {
         rec.complete = true;
       }
@@ -211,7 +338,7 @@ class Reader::Events final : public YAML::EventHandler {
         value(Value{Value::Kind::kNull, e.mark, {}, false});
         break;
       case Event::Type::kScalar:
-        scalar(e.mark, e.text, e.quoted);
+        value(Value{Value::Kind::kScalar, e.mark, e.text, e.quoted});
         break;
       case Event::Type::kSequenceStart:
         value(Value{Value::Kind::kSequence, e.mark, {}, false});
@@ -229,16 +356,12 @@ class Reader::Events final : public YAML::EventHandler {
   }
 
   void replay(const Event& alias) {
-    const auto it = s_.anchors.find(alias.alias);
+    const auto it = s_.anchors.find(alias.text);
     if (it == s_.anchors.end() || !it->second.complete) {
-      // yaml-cpp allows "&a [*a]": a value that contains itself has no end to read.
+      // "&a [*a]": a value that contains itself has no end to read.
       r_.fail(alias.mark, r_.path(), "an alias inside the value it refers to");
     }
     for (const Event& e : it->second.events) dispatch(e);
-  }
-
-  void scalar(const YAML::Mark& mark, std::string_view text, bool quoted) {
-    value(Value{Value::Kind::kScalar, mark, text, quoted});
   }
 
   void value(Value v) {
@@ -295,9 +418,6 @@ class Reader::Events final : public YAML::EventHandler {
 
   Reader& r_;
   State& s_;
-  std::string_view text_;
-  bool started_ = false;
-  int last_pos_ = 0;
 };
 
 Reader::Reader(std::string file) : file_(std::move(file)), state_(std::make_unique<State>()) {}
@@ -308,16 +428,18 @@ Status Reader::read(std::string_view text, Handler& root) {
   *state_ = State{};
   state_->root = &root;
   try {
-    ViewBuffer buffer(text);
-    std::istream in(&buffer);
-    YAML::Parser parser(in);
-    Events events(*this, text);
-    while (parser.HandleNextDocument(events)) {
+    EventParser parser(text);
+    Events events(*this);
+    // To the end of the text even after a handler failed: a syntax error anywhere comes first.
+    for (;;) {
+      const yaml_event_t& e = parser.next();
+      if (e.type == YAML_STREAM_END_EVENT) break;
+      events.take(e);
     }
-  } catch (const YAML::Exception& e) {
+  } catch (const SyntaxError& e) {
     std::string msg = where(file_, e.mark);
     if (!e.mark.is_null()) msg += ": column " + std::to_string(e.mark.column + 1);
-    return Error{msg + ": invalid YAML: " + shown(e.msg)};
+    return Error{msg + ": invalid YAML: " + shown(e.message)};
   }
   if (state_->documents > 1) {
     return Error{file_ + ": holds " + std::to_string(state_->documents) +

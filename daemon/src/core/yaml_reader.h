@@ -1,7 +1,9 @@
 // The strict-YAML reader shared by the configuration and desired-state parsers. It runs on
-// yaml-cpp's event-level parser (YAML::Parser + YAML::EventHandler): values are handed to the
-// parser's handlers as they are read, so no document tree is ever built, whatever the size of
-// the file. Messages name the file, the line, the key path and the value:
+// libyaml's event parser (the C parser behind PyYAML's fast loader; with yaml-cpp's scanner,
+// --check-config of a 43 MB desired state took 3.9 s of CPU, with libyaml 1.8 s): values
+// are handed to the parser's handlers as they are read, so no document tree is ever built,
+// whatever the size of the file. Positions are YAML::Mark (yaml-cpp's header-only position
+// type, 0-based line and column). Messages name the file, the line, the key path and the value:
 //   "desired.yaml:6: zones[2].origins[5]: '10.0.0.300' is not an IPv4 or IPv6 address".
 //
 // A parser declares what it expects as a tree of handlers, built once and reused for every
@@ -45,8 +47,8 @@ class Reader;
 struct Value {
   enum class Kind : std::uint8_t { kNull, kScalar, kSequence, kMap };
   Kind kind = Kind::kNull;
-  // Where the value starts. A null has no position of its own (yaml-cpp marks it with the next
-  // token's): a null map value carries its key's, a null sequence item or document none.
+  // Where the value starts. A null has no position of its own: a null map value carries its
+  // key's, a null sequence item or document none.
   YAML::Mark mark = YAML::Mark::null_mark();
   std::string_view text;  // kScalar: the value after YAML's unescaping
   bool quoted = false;    // kScalar written in quotes: a string, never a number or a boolean
