@@ -14,6 +14,7 @@
 #include "core/redact.h"
 #include "core/reviewed_plan.h"
 #include "core/zone_queue.h"
+#include "service/cloudflare_session.h"
 #include "service/desired_condition.h"
 #include "service/plan_report.h"
 #include "status/health.h"
@@ -103,9 +104,12 @@ struct Daemon::Impl {
   // unreadable (reported).
   std::optional<FileContents> read_if_changed(MonoTime now);
   // What the watch made of the file just read: logged, and acted on; true when taken.
-  bool on_file_step(DesiredWatch::Step step, const std::string& text, bool back, MonoTime now);
+  bool on_file_step(DesiredWatch::Step step, const FileContents& read, bool back, MonoTime now);
   bool reload_on_sighup();
-  bool judge(const std::string& text, MonoTime now);
+  bool judge(const FileContents& read, MonoTime now);
+  // Zones written by name in a new desired state get their ids (the API is asked only for
+  // names not known yet); an error keeps that state out, like a file that does not parse.
+  Status resolve_names(DesiredState& next);
   void take(DesiredState next, const std::string& why);
   void drop_held();
   // The file cannot be read: kept out, reported once per reason (`log` false: the caller did).
@@ -277,12 +281,14 @@ bool Daemon::Impl::reload_on_sighup() {
     file_unreadable(error, /*log=*/false);
     return false;
   }
-  const std::string& text = read->text;
   const FileVersion seen = version_of(*read);
   file_problem.reset();
   DesiredState next;
   try {
-    next = parse_desired_state(text, path);
+    next = parse_desired_contents(*read, path);
+    if (const Status resolved = resolve_names(next); !resolved.ok()) {
+      throw DesiredStateError(resolved.error().message);
+    }
   } catch (const DesiredStateError& e) {
     // SIGHUP says "complete", not "valid": an invalid file is still kept out.
     watch.confirmed_by_operator(seen, /*valid=*/false);
@@ -297,11 +303,22 @@ bool Daemon::Impl::reload_on_sighup() {
   return true;
 }
 
-bool Daemon::Impl::judge(const std::string& text, MonoTime now) {
+Status Daemon::Impl::resolve_names(DesiredState& next) {
+  CloudflareSession session(
+      config, credentials,
+      {deps.http, limiter, deps.sleeper, deps.random, deps.clock, observer, shutdown.get_token()});
+  return resolve_zone_names(next, session.directory(), options.zone_names);
+}
+
+bool Daemon::Impl::judge(const FileContents& read, MonoTime now) {
   const auto& path = config.reconcile.desired_state;
   DesiredState next;
   try {
-    next = parse_desired_state(text, path);
+    next = parse_desired_contents(read, path);
+    if (const Status resolved = resolve_names(next); !resolved.ok()) {
+      throw DesiredStateError(resolved.error().message +
+                              " (a change to the file, or SIGHUP, looks the names up again)");
+    }
   } catch (const DesiredStateError& e) {
     watch.judged(/*valid=*/false, false, now);
     set_condition(DesiredCondition::kInvalid);
@@ -346,7 +363,7 @@ bool Daemon::Impl::poll_desired_file() {
   if (!read) return false;
   const bool back = file_problem.has_value();
   file_problem.reset();
-  return on_file_step(watch.observe(version_of(*read), now), read->text, back, now);
+  return on_file_step(watch.observe(version_of(*read), now), *read, back, now);
 }
 
 std::optional<FileContents> Daemon::Impl::read_if_changed(MonoTime now) {
@@ -365,7 +382,7 @@ std::optional<FileContents> Daemon::Impl::read_if_changed(MonoTime now) {
   return std::move(*read);
 }
 
-bool Daemon::Impl::on_file_step(DesiredWatch::Step step, const std::string& text, bool back,
+bool Daemon::Impl::on_file_step(DesiredWatch::Step step, const FileContents& read, bool back,
                                 MonoTime now) {
   const auto& path = config.reconcile.desired_state;
   const auto settle = format_duration(watch.settle_period());
@@ -408,7 +425,7 @@ bool Daemon::Impl::on_file_step(DesiredWatch::Step step, const std::string& text
     }
     case DesiredWatch::Step::kJudge:
       if (back) spdlog::info("desired state file {} is back", path.string());
-      return judge(text, now);
+      return judge(read, now);
   }
   return false;
 }
@@ -478,6 +495,10 @@ CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
   std::exception_ptr failed;  // rethrown here, as run() would have seen it
   std::stop_source done;
   ZoneQueue queue(desired);
+  // A change taken while the loop waited (a file edited, SIGHUP): the zones it changed go first
+  // in the cycle it starts, as they do when it is taken during a cycle.
+  if (taken_changes && !taken_changes->empty()) queue.changes_first(desired, *taken_changes);
+  taken_changes.reset();
   std::jthread worker = deps.threads.start([&] {
     try {
       report = reconcile_all(cycle, queue);

@@ -56,7 +56,7 @@ bool reported(const CycleReport& cycle, const std::string& zone_id) {
 // answers: printed through redact().
 void write_zone_line(std::ostream& out, const ZoneReport& z, bool dry_run, bool cut,
                      const NotApplied* refused) {
-  out << "zone " << z.zone_id << ": "
+  out << "zone " << z.label() << ": "
       << (refused != nullptr ? "not applied"
           : cut              ? "stopped"
                              : to_string(z.outcome));

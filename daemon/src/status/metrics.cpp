@@ -170,8 +170,9 @@ Metrics::Metrics(const std::string& version, std::optional<ZoneSeriesMode> zone_
   for (ZoneOutcome o : kOutcomes) {
     fleet_runs_.Add({{"result", std::string(to_string(o))}});
   }
-  for (Operation op : {Operation::kList, Operation::kBatchDelete, Operation::kGet,
-                       Operation::kBatchUpsert, Operation::kSupportedRegions}) {
+  for (Operation op :
+       {Operation::kList, Operation::kBatchDelete, Operation::kGet, Operation::kBatchUpsert,
+        Operation::kSupportedRegions, Operation::kZoneLookup}) {
     api_duration_.Add({{"operation", std::string(to_string(op))}}, kRequestBuckets);
     for (RetryReason r :
          {RetryReason::kRateLimited, RetryReason::kServerError, RetryReason::kTransport}) {
