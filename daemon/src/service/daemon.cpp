@@ -55,6 +55,14 @@ std::vector<std::string> zone_ids(const DesiredState& desired) {
   return ids;
 }
 
+std::map<std::string, std::string> zone_names(const DesiredState& desired) {
+  std::map<std::string, std::string> names;
+  for (const auto& z : desired.zones) {
+    if (z.zone_name) names.emplace(z.zone_id, *z.zone_name);
+  }
+  return names;
+}
+
 // Stuck means: no API answer and no loop step for this long beyond any announced wait.
 std::chrono::milliseconds stall_threshold(const Config& c) {
   const auto per_request = c.cloudflare.request_timeout + c.reconcile.retry.max_backoff;
@@ -243,6 +251,7 @@ void Daemon::Impl::take(DesiredState next, const std::string& why) {
   zone_count = desired->zones.size();
   set_condition(DesiredCondition::kValid);
   metrics.set_zones(zone_ids(*desired));
+  metrics.set_zone_names(zone_names(*desired));
   spdlog::info("desired state reloaded ({}): {} zones from {}", why, desired->zones.size(),
                config.reconcile.desired_state.string());
 }
@@ -579,6 +588,7 @@ int Daemon::Impl::run() {
   zone_count = desired->zones.size();
   set_condition(DesiredCondition::kValid);
   metrics.set_zones(zone_ids(*desired));
+  metrics.set_zone_names(zone_names(*desired));
   const auto budget = limiter.usage();
   metrics.set_api_budget(budget.in_window, budget.limit);
   spdlog::info("API budget: {} requests per 5 minutes ({} per second, {}% kept free)", budget.limit,
