@@ -471,6 +471,7 @@ orc::StatusOr<orc::RunOptions, Exit> run_options(const Args& args, const Startup
   options.force = args.force;
   options.output.format = args.output;
   options.output.plan_out = args.plan_out;
+  options.output.limited_to_zones = !args.zones.empty();
   options.output.identity = {std::string("origin-reconciler ") + ORC_VERSION,
                              std::string(to_string(s.config.cloudflare.api_flavor)),
                              s.config.path.string(),
