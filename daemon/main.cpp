@@ -26,9 +26,12 @@
 #include "core/redact.h"
 #include "core/source_text.h"
 #include "core/status.h"
+#include "core/zone_directory.h"
+#include "service/cloudflare_session.h"
 #include "service/daemon.h"
 #include "service/desired_file.h"
 #include "service/desired_watch.h"
+#include "service/export.h"
 #include "service/leadership.h"
 #include "service/logging.h"
 #include "service/notify.h"
@@ -64,6 +67,14 @@ Options:
   --plan-max-age DURATION
                    with --apply-plan: refuse a plan file older than this (default 1h;
                    500ms, 30s, 5m, 1h)
+  --zone ID|NAME   only this zone (its zone_id, or its name as the desired state writes it
+                   with zone:); repeatable. Goes with --once, --dry-run, --apply-plan
+                   (implies --once) and --export
+  --export FILE    write a desired-state file (- for standard output) from the live mappings
+                   of the zones the desired state names, or of the --zone zones (ids or
+                   names; the desired state is then not read): every mapping with its vendor
+                   and region, sorted, so that reconciling against it changes nothing. Start
+                   here to adopt an account that already has mappings
   --check-config   validate the configuration and desired state without touching the
                    network; print one line per zone
   --strict         with --check-config: warnings are errors (exit status 2), e.g. a token
@@ -104,6 +115,8 @@ struct Args {
   std::string plan_out;
   std::string apply_plan;
   std::optional<orc::Millis> plan_max_age;
+  std::string export_to;           // --export: a path or "-"
+  std::vector<std::string> zones;  // --zone, in the order given
 };
 
 constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
@@ -128,6 +141,14 @@ void check_combination(const Args& args) {
   }
   if (args.plan_max_age && args.apply_plan.empty()) {
     usage_error("--plan-max-age goes with --apply-plan");
+  }
+  if (!args.export_to.empty() &&
+      (args.once || args.dry_run || args.check_config || !args.apply_plan.empty() ||
+       !args.plan_out.empty() || args.force || args.output != orc::OutputFormat::kText)) {
+    usage_error("--export is a command of its own: it goes with --config and --zone only");
+  }
+  if (!args.zones.empty() && args.export_to.empty() && !args.once && !args.dry_run) {
+    usage_error("--zone goes with --once, --dry-run, --apply-plan or --export");
   }
 }
 
@@ -185,6 +206,12 @@ Args parse_args(int argc, char** argv) {
     } else if (valued(a, i, "--apply-plan", value)) {
       if (value.empty()) usage_error("--apply-plan needs a file");
       args.apply_plan = value;
+    } else if (valued(a, i, "--export", value)) {
+      if (value.empty()) usage_error("--export needs a file (or - for standard output)");
+      args.export_to = value;
+    } else if (valued(a, i, "--zone", value)) {
+      if (value.empty()) usage_error("--zone needs a zone id or name");
+      args.zones.push_back(value);
     } else if (valued(a, i, "--plan-max-age", value)) {
       args.plan_max_age = orc::parse_duration(value);
       if (!args.plan_max_age || *args.plan_max_age < std::chrono::seconds(1)) {
@@ -198,6 +225,8 @@ Args parse_args(int argc, char** argv) {
   check_combination(args);
   // The plan document is one pass's plan.
   if (args.output == orc::OutputFormat::kJson || !args.plan_out.empty()) args.once = true;
+  // A run limited to some zones is a one-off look or change, never the service.
+  if (!args.zones.empty() && args.export_to.empty()) args.once = true;
   return args;
 }
 
@@ -213,7 +242,9 @@ int check_config(const orc::Config& config, const orc::DesiredState& desired, bo
   std::cout << "desired state " << config.reconcile.desired_state.string() << ": ok, "
             << desired.zones.size() << " zones\n";
   for (const auto& z : desired.zones) {
-    std::cout << "zone " << z.zone_id << ": " << z.origins.size() << " origins kept, ";
+    std::cout << "zone " << orc::zone_label(z)
+              << (z.zone_name ? " (by name, its id looked up at start)" : "") << ": "
+              << z.origins.size() << " origins kept, ";
     if (z.manage_cidrs.empty()) {
       std::cout << "every live IP in scope\n";
     } else {
@@ -331,6 +362,107 @@ orc::StatusOr<Startup, Exit> resolve_identity(const Args& args, Startup s) {
   return s;
 }
 
+// The Cloudflare client outside the cycles, on the real edges: for zone names and --export.
+struct OneOffClient {
+  explicit OneOffClient(const orc::Config& config, const orc::Credentials& credentials)
+      : http(clock, config.cloudflare.max_response_bytes),
+        limiter(config.cloudflare.requests_per_second, clock, sleeper,
+                config.cloudflare.budget_headroom),
+        session(config, credentials, {http, limiter, sleeper, random, clock, observer}) {}
+  orc::SystemClock clock;
+  orc::SystemSleeper sleeper;
+  orc::SystemRandom random;
+  orc::CurlHttpClient http;
+  orc::RateLimiter limiter;
+  orc::NoApiObserver observer;
+  orc::CloudflareSession session;
+};
+
+// Zones written by name get their ids (a lookup only when some name is not known yet), then
+// --zone keeps the zones it names.
+orc::StatusOr<Startup, Exit> resolve_zones(const Args& args, Startup s, orc::ZoneNameCache& names) {
+  const std::string file = s.config.reconcile.desired_state.string();
+  if (orc::needs_lookup(s.desired.state, names)) {
+    orc::curl_global_setup();
+    OneOffClient client(s.config, s.credentials);
+    const orc::Status resolved =
+        orc::resolve_zone_names(s.desired.state, client.session.directory(), names);
+    if (!resolved.ok()) {
+      std::cerr << "origin-reconciler: " << resolved.error().message << "; nothing was sent\n";
+      return Exit{kExitUsage};
+    }
+  }
+  if (!args.zones.empty()) {
+    if (const orc::Status kept = orc::select_zones(s.desired.state, args.zones, file); !kept.ok()) {
+      std::cerr << "origin-reconciler: " << kept.error().message << "\n";
+      return Exit{kExitUsage};
+    }
+  }
+  return s;
+}
+
+// --export: the zones to write (--zone, else the desired state's), listed and written.
+int export_command(const Args& args) {
+  orc::Config config;
+  std::vector<orc::ExportTarget> targets;
+  orc::DesiredState named;  // the zones given by name, resolved below
+  try {
+    config = orc::load_config(args.config);
+    orc::setup_logging(config.log);
+    if (args.zones.empty()) {
+      for (auto& z : orc::read_desired_file(config.reconcile.desired_state).state.zones) {
+        named.zones.push_back(std::move(z));
+      }
+    } else {
+      for (const auto& given : args.zones) {
+        std::string lower = given;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        orc::DesiredZone z;
+        const bool id =
+            lower.size() == 32 && lower.find_first_not_of("0123456789abcdef") == std::string::npos;
+        if (id) {
+          z.zone_id = lower;
+        } else if (orc::is_zone_name(lower)) {
+          z.zone_name = lower;
+          z.name_at = "--zone " + orc::shown(given);
+        } else {
+          usage_error("--zone: '" + orc::shown(given) +
+                      "' is neither a zone id (32 hexadecimal characters) nor a zone name");
+        }
+        named.zones.push_back(std::move(z));
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "origin-reconciler: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  orc::Credentials credentials;
+  try {
+    credentials = orc::resolve_credentials(config, &real_getenv);
+  } catch (const orc::ConfigError& e) {
+    std::cerr << "origin-reconciler: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  orc::set_redacted_secrets({credentials.token, credentials.api_key, credentials.email});
+  orc::curl_global_setup();
+  OneOffClient client(config, credentials);
+  orc::ZoneNameCache names;
+  if (const orc::Status resolved =
+          orc::resolve_zone_names(named, client.session.directory(), names);
+      !resolved.ok()) {
+    std::cerr << "origin-reconciler: " << resolved.error().message << "; nothing written\n";
+    return kExitUsage;
+  }
+  for (const auto& z : named.zones) targets.push_back({z.zone_id, z.zone_name});
+  orc::ExportRun run;
+  run.zones = std::move(targets);
+  run.out = args.export_to;
+  run.source = {std::string("origin-reconciler ") + ORC_VERSION, config.cloudflare.api_base,
+                std::string(to_string(config.cloudflare.api_flavor)),
+                orc::format_utc(client.clock.wall()).substr(0, 10)};
+  return orc::run_export(client.session.zones(), run);
+}
+
 // How this run goes: once or for good, dry or not, and with --apply-plan the reviewed plan.
 orc::StatusOr<orc::RunOptions, Exit> run_options(const Args& args, const Startup& s) {
   orc::RunOptions options;
@@ -339,6 +471,7 @@ orc::StatusOr<orc::RunOptions, Exit> run_options(const Args& args, const Startup
   options.force = args.force;
   options.output.format = args.output;
   options.output.plan_out = args.plan_out;
+  options.output.limited_to_zones = !args.zones.empty();
   options.output.identity = {std::string("origin-reconciler ") + ORC_VERSION,
                              std::string(to_string(s.config.cloudflare.api_flavor)),
                              s.config.path.string(),
@@ -414,13 +547,13 @@ int run_daemon(Startup s, const orc::RunOptions& options, const sigset_t& signal
   std::stop_source abort_transfers;  // stopped by the loop once the shutdown grace has passed
   orc::CurlHttpClient http(clock, s.config.cloudflare.max_response_bytes,
                            abort_transfers.get_token());
-  orc::DesiredStateFile desired_file(s.config.reconcile.desired_state);
+  const auto desired_file = orc::desired_access(s.config.reconcile.desired_state);
   orc::AlwaysLeader always;
   orc::SystemThreads threads;
   std::unique_ptr<orc::LeaseRuntime> lease;
   if (s.lease) lease = std::make_unique<orc::LeaseRuntime>(*s.lease);
   orc::Daemon daemon(std::move(s.config), std::move(s.credentials), std::move(s.desired), options,
-                     {clock, sleeper, random, http, abort_transfers, desired_file, *notifier,
+                     {clock, sleeper, random, http, abort_transfers, *desired_file, *notifier,
                       lease ? static_cast<orc::Leadership&>(lease->leadership) : always, threads});
   std::atomic<bool> done{false};
   std::thread signal_thread([&] { take_signals(signals, daemon, done); });
@@ -442,16 +575,23 @@ int run_daemon(Startup s, const orc::RunOptions& options, const sigset_t& signal
 
 int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv);
+  if (!args.export_to.empty()) return export_command(args);
   auto loaded = load_inputs(args);
   if (!loaded.ok()) return loaded.error().status;
-  auto startup = resolve_identity(args, std::move(*loaded));
+  auto identified = resolve_identity(args, std::move(*loaded));
+  if (!identified.ok()) return identified.error().status;
+  {
+    // From here on, whatever is logged or reported never shows these values.
+    const orc::Credentials& credentials = identified->credentials;
+    orc::set_redacted_secrets({credentials.token, credentials.api_key, credentials.email});
+    for (const auto& w : credentials.warnings) spdlog::warn("{}", w);
+  }
+  orc::ZoneNameCache zone_names;
+  auto startup = resolve_zones(args, std::move(*identified), zone_names);
   if (!startup.ok()) return startup.error().status;
-  // From here on, whatever is logged or reported never shows these values.
-  const orc::Credentials& credentials = startup->credentials;
-  orc::set_redacted_secrets({credentials.token, credentials.api_key, credentials.email});
-  for (const auto& w : credentials.warnings) spdlog::warn("{}", w);
-  const auto options = run_options(args, *startup);
+  auto options = run_options(args, *startup);
   if (!options.ok()) return options.error().status;
+  options->zone_names = std::move(zone_names);  // names known: reloads look up only new ones
 
   const sigset_t signals = block_signals();
   orc::curl_global_setup();

@@ -244,6 +244,35 @@ void add_string(std::vector<std::string>& out, const json& value) {
 
 }  // namespace
 
+OpResult list_zones(const ZoneNames& zones, const QueryParams& query, bool deny) {
+  if (deny) return fail(403, 9109, "Unauthorized to access requested resource");
+  PageRequest request;
+  if (auto it = query.find("page"); it != query.end()) {
+    auto parsed = parse_page_request({{"page", it->second}});
+    if (!parsed) return bad_request(parsed.error);
+    request.page = parsed.value->page;
+  }
+  if (auto it = query.find("per_page"); it != query.end()) {
+    auto parsed = parse_page_request({{"per_page", it->second}});
+    if (!parsed || parsed.value->per_page < 5 || parsed.value->per_page > 50) {
+      return bad_request("per_page must be a whole number from 5 to 50");
+    }
+    request.per_page = parsed.value->per_page;
+  }
+  const auto name = query.find("name");
+  json matching = json::array();
+  for (const auto& [id, zone_name] : zones) {
+    if (name != query.end() && zone_name != name->second) continue;
+    matching.push_back({{"id", id}, {"name", zone_name}, {"status", "active"}});
+  }
+  const Page page = page_bounds(matching.size(), request);
+  json items = json::array();
+  for (auto i = page.begin; i < page.end; ++i) items.push_back(matching[i]);
+  json envelope = success_envelope(std::move(items));
+  envelope["result_info"] = result_info(request, page, matching.size());
+  return {200, std::move(envelope)};
+}
+
 OpResult run_operation(Store& store, const Route& route, const QueryParams& query,
                        std::string_view body, const ForcedFailures& forced, orc::WallTime now,
                        const Quirks& quirks) {
@@ -264,6 +293,8 @@ OpResult run_operation(Store& store, const Route& route, const QueryParams& quer
       return regions();
     case Operation::kCreate:
       return create_one(store, route, body, now);
+    case Operation::kZones:
+      break;  // list_zones: the zone list is not a mapping operation
   }
   return bad_request("unsupported operation");
 }

@@ -3,6 +3,8 @@
 // no locking, no faults beyond the forced batch failures a fault rule hands in.
 #pragma once
 
+#include <map>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,15 @@ struct Quirks {
 OpResult run_operation(Store& store, const Route& route, const QueryParams& query,
                        std::string_view body, const ForcedFailures& forced, orc::WallTime now,
                        const Quirks& quirks = {});
+
+// The account's zones for GET /zones: zone id -> name (a name may repeat: a token reaching two
+// accounts can see two zones of one name).
+using ZoneNames = std::map<std::string, std::string>;
+
+// GET /zones?name=&page=&per_page=: the zones of exactly that name (every zone without one), in
+// id order, as `{"id", "name", "status": "active"}` with result_info paging (per_page 5 to 50,
+// default 20, as Cloudflare's). `deny`: 403 code 9109, what a token without Zone:Read gets.
+OpResult list_zones(const ZoneNames& zones, const QueryParams& query, bool deny);
 
 // The IPs a request names, for the request log: the body's IPs for batches, the path's (or
 // for generation 1's upsert, the body's) for single mappings; best effort on broken bodies.

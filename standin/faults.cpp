@@ -41,7 +41,7 @@ std::string read_match_fields(const json& rule, FaultRule& r) {
       r.operation = parse_operation(name);
       if (!r.operation) {
         return "\"operation\" must be one of list, get, delete, batch_delete, batch_upsert, "
-               "upsert, create, supported_regions, any";
+               "upsert, create, supported_regions, zones, any";
       }
     }
   }
@@ -122,7 +122,7 @@ std::string read_rule(const json& rule, FaultRule& r) {
 
 }  // namespace
 
-bool FaultRule::matches(Operation op, ApiFlavor fl, std::string_view z) const {
+bool FaultRule::matches(Operation op, std::optional<ApiFlavor> fl, std::string_view z) const {
   return (!operation || *operation == op) && (!flavor || *flavor == fl) && (!zone || *zone == z);
 }
 
@@ -163,7 +163,8 @@ Parsed<FaultPlan> FaultPlan::parse(const json& doc) {
   return Result::ok(std::move(plan));
 }
 
-std::optional<FaultRule> FaultPlan::take(Operation op, ApiFlavor flavor, std::string_view zone) {
+std::optional<FaultRule> FaultPlan::take(Operation op, std::optional<ApiFlavor> flavor,
+                                         std::string_view zone) {
   for (auto& e : entries_) {
     if (e.times_left == 0 || !e.rule.matches(op, flavor, zone)) continue;
     if (e.skip_left > 0) {

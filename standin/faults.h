@@ -33,7 +33,8 @@ struct FaultRule {
   std::optional<int> code;          // the error code of `status` or `success_false`
   ForcedFailures fail_ips;  // batch_delete/batch_upsert: these canonical IPs fail, unchanged
 
-  bool matches(Operation op, ApiFlavor flavor, std::string_view zone) const;
+  // `flavor` is nullopt for the zone list, which a rule naming a flavor does not match.
+  bool matches(Operation op, std::optional<ApiFlavor> flavor, std::string_view zone) const;
   // True when the real handler must not run (the request changes nothing).
   bool replaces_handler() const { return status || body || success_false; }
   // For the request log: "429", "body", "success_false", "truncate", "fail_ips", "latency",
@@ -53,7 +54,8 @@ class FaultPlan {
   // The first matching rule that is not spent applies. A rule still skipping counts the
   // request against its skip and lets later rules look at it. Counts the request against
   // the rule it returns.
-  std::optional<FaultRule> take(Operation op, ApiFlavor flavor, std::string_view zone);
+  std::optional<FaultRule> take(Operation op, std::optional<ApiFlavor> flavor,
+                                std::string_view zone);
 
   // {"rules": [rule as given + "skip_remaining", "times_remaining" (-1: forever), "applied"]}
   nlohmann::json to_json() const;

@@ -60,6 +60,22 @@ standin::Store load_seed(const std::optional<std::filesystem::path>& path,
                         *path);
 }
 
+// {"<zone id>": "example.com", ...}
+standin::ZoneNames load_zone_names(const std::optional<std::filesystem::path>& path) {
+  if (!path) return {};
+  const auto doc = read_json_file(*path, "zone names file");
+  standin::ZoneNames names;
+  if (!doc.is_object()) throw StartupError{"zone names file " + path->string() + ": not an object"};
+  for (const auto& [id, name] : doc.items()) {
+    if (!standin::is_valid_zone_id(id) || !name.is_string()) {
+      throw StartupError{"zone names file " + path->string() + ": \"" + id +
+                         "\" must be a zone id with a name"};
+    }
+    names.emplace(id, name.get<std::string>());
+  }
+  return names;
+}
+
 standin::FaultPlan load_faults(const std::optional<std::filesystem::path>& path) {
   if (!path) return {};
   return value_or_throw(standin::FaultPlan::parse(read_json_file(*path, "fault file")),
@@ -212,7 +228,9 @@ int main(int argc, char** argv) {
                               opts.rate_limit,
                               {opts.v1_empty_zone_404},
                               std::chrono::seconds(opts.rate_window_seconds),
-                              {opts.rate_policy_name, opts.rate_policy_documented}},
+                              {opts.rate_policy_name, opts.rate_policy_documented},
+                              load_zone_names(opts.zone_names),
+                              opts.deny_zone_read},
                              clock, sleeper, log, stop.get_token());
     return serve(service, opts, stop);
   } catch (const StartupError& e) {

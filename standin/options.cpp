@@ -34,8 +34,9 @@ using PathOption = std::optional<std::filesystem::path> Options::*;
 
 // Where a flag whose value is a path, stored as given, goes; nullptr for any other flag.
 PathOption path_option(std::string_view flag) {
-  constexpr std::array<std::pair<std::string_view, PathOption>, 4> kPathFlags = {{
+  constexpr std::array<std::pair<std::string_view, PathOption>, 5> kPathFlags = {{
       {"--port-file", &Options::port_file},
+      {"--zone-names", &Options::zone_names},
       {"--seed", &Options::seed},
       {"--faults", &Options::faults},
       {"--request-log", &Options::request_log},
@@ -123,6 +124,10 @@ Parsed<Options> parse_options(const std::vector<std::string>& args, const char* 
       o.rate_policy_documented = true;
       continue;
     }
+    if (flag == "--deny-zone-read") {
+      o.deny_zone_read = true;
+      continue;
+    }
     std::string value;
     if (const auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
       value = flag.substr(eq + 1);
@@ -151,6 +156,7 @@ usage: cf-standin [--listen HOST:PORT] [--port-file PATH] [--seed PATH]
                   [--token TOKEN] [--email E --key K] [--faults PATH]
                   [--request-log PATH] [--rate-limit N [--rate-window SECONDS]]
                   [--rate-policy-name NAME | --rate-policy-documented]
+                  [--zone-names PATH] [--deny-zone-read]
                   [--v1-empty-zone-404] [--help]
 
   --listen HOST:PORT   loopback only: 127.0.0.0/8, [::1] or localhost (default 127.0.0.1:0,
@@ -171,6 +177,9 @@ usage: cf-standin [--listen HOST:PORT] [--port-file PATH] [--seed PATH]
                        policy of its own, as the IETF draft reads it
   --rate-policy-documented  send Cloudflare's documented example policy,
                        Ratelimit-Policy: "burst";q=100;w=60, whatever the real window
+  --zone-names PATH    the zones GET /zones?name= lists: a JSON object of zone id -> name
+                       (a name may repeat)
+  --deny-zone-read     GET /zones answers 403 code 9109, as for a token without Zone:Read
   --v1-empty-zone-404  generation 1 answers a zone without mappings with 404 code 1142, as
                        the reference pages show, instead of the schema's 200 "value": []
 

@@ -26,6 +26,8 @@ struct Options {
   std::optional<std::filesystem::path> seed;
   std::optional<std::filesystem::path> faults;
   std::optional<std::filesystem::path> request_log;
+  std::optional<std::filesystem::path> zone_names;  // {"<zone id>": "example.com", ...}
+  bool deny_zone_read = false;                      // GET /zones answers 403 code 9109
   AcceptedCredentials credentials;
   std::optional<int> rate_limit;             // requests per window
   int rate_window_seconds = 300;             // the window (Cloudflare: 5 minutes)

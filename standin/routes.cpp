@@ -78,6 +78,14 @@ Route match_route(std::string_view method, std::string_view path) {
   if (path.size() > 1 && path.ends_with('/')) path.remove_suffix(1);
   if (!path.starts_with('/')) return {};
   const auto segs = split(path.substr(1), '/');
+  if (segs.size() == 1 && segs[0] == "zones") {  // the zone list, not a mapping route
+    Route route;
+    route.operation = Operation::kZones;
+    route.status =
+        (method == "GET" || method == "HEAD") ? RouteStatus::kMatched : RouteStatus::kWrongMethod;
+    if (route.status != RouteStatus::kMatched) route.operation.reset();
+    return route;
+  }
   if (segs.size() < 4 || segs.size() > 5 || segs[0] != "zones") return {};
 
   Route route;

@@ -147,7 +147,7 @@ StandIn::ApiCall StandIn::begin_api(const HttpCall& http, std::string_view path,
   };
   call.refused = refusal(call, http);
   if (!call.refused) {
-    call.fault = faults_.take(*call.route.operation, *call.route.flavor, call.route.zone);
+    call.fault = faults_.take(*call.route.operation, call.route.flavor, call.route.zone);
     if (call.fault) call.log["fault"] = call.fault->label();
   }
   return call;
@@ -175,7 +175,7 @@ std::optional<HttpAnswer> StandIn::refusal(ApiCall& call, const HttpCall& http) 
                                 std::to_string(std::max(1, call.limit.reset_seconds)));
     return answer;
   }
-  if (!is_valid_zone_id(call.route.zone)) {
+  if (call.route.operation != Operation::kZones && !is_valid_zone_id(call.route.zone)) {
     return api_error({400, 7003,
                       "Could not route to " + std::string(strip_base_prefix(call.path)) +
                           ": perhaps your object identifier is invalid?"});
@@ -197,8 +197,10 @@ HttpAnswer StandIn::run_with_fault(ApiCall& call, const HttpCall& http) {
   const Route& route = call.route;
   const auto& fault = call.fault;
   auto run_handler = [&](const ForcedFailures& forced) {
-    OpResult result =
-        run_operation(store_, route, call.query, http.body, forced, clock_.wall(), options_.quirks);
+    OpResult result = route.operation == Operation::kZones
+                          ? list_zones(options_.zone_names, call.query, options_.deny_zone_read)
+                          : run_operation(store_, route, call.query, http.body, forced,
+                                          clock_.wall(), options_.quirks);
     call.log["succeeded"] = result.succeeded;
     call.log["failed"] = result.failed;
     // The operation's own error codes (e.g. 1164, the zone limit), so a test can see them.

@@ -48,6 +48,8 @@ struct ServiceOptions {
   Quirks quirks;                    // deliberate departures from the schema (api.h)
   std::chrono::seconds rate_window = kCloudflareWindow;  // the window of rate_limit
   RatePolicyHeader rate_policy = {};                     // what Ratelimit-Policy says
+  ZoneNames zone_names = {};    // GET /zones: the account's zones by id (--zone-names)
+  bool deny_zone_read = false;  // GET /zones: 403 code 9109, a token without Zone:Read
 };
 
 class StandIn {

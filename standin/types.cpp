@@ -15,6 +15,7 @@ constexpr std::array kOperationNames = {
     orc::EnumName{Operation::kBatchUpsert, "batch_upsert"},
     orc::EnumName{Operation::kUpsert, "upsert"},
     orc::EnumName{Operation::kSupportedRegions, "supported_regions"},
+    orc::EnumName{Operation::kZones, "zones"},
     orc::EnumName{Operation::kCreate, "create"},
 };
 

@@ -21,11 +21,12 @@ enum class Operation {
   kBatchUpsert,
   kUpsert,
   kSupportedRegions,
-  kCreate  // generation 1 only: POST, refused when the IP already has a mapping
+  kCreate,  // generation 1 only: POST, refused when the IP already has a mapping
+  kZones,   // GET /zones?name=: Cloudflare's zone list (no API generation)
 };
 
 // "list", "get", "delete", "batch_delete", "batch_upsert", "upsert", "supported_regions",
-// "create".
+// "create", "zones".
 std::string_view to_string(Operation op);
 std::optional<Operation> parse_operation(std::string_view name);
 std::optional<ApiFlavor> parse_flavor(std::string_view name);

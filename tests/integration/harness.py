@@ -96,6 +96,9 @@ class StandIn:
         with open(seed_path, "w") as f:
             json.dump(seed_doc, f)
         port_file = os.path.join(workdir, "standin.port")
+        # A second stand-in in the same work dir must not be taken for the first one.
+        if os.path.exists(port_file):
+            os.remove(port_file)
         args = [STANDIN_BIN, "--listen", "127.0.0.1:0", "--port-file", port_file,
                 "--seed", seed_path, "--token", token, *extra_args]
         if faults is not None:

@@ -271,7 +271,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "(got nothing)"},
         ErrorCase{"UnknownZoneKey",
                   "zones:\n  - zone_id: " + Z + "\n    origins: []\n    manage_cidr: []\n",
-                  ":4: zones[0].manage_cidr: unknown key (a zone has zone_id, origins, "
+                  ":4: zones[0].manage_cidr: unknown key (a zone has zone_id or zone, origins, "
                   "manage_cidrs and policy)"},
         ErrorCase{"UnknownPolicy",
                   "zones:\n  - zone_id: " + Z + "\n    origins: []\n    policy: upsert-only\n",

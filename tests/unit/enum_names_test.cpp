@@ -18,9 +18,10 @@ namespace {
 using testing::expect_enum_names;
 
 TEST(EnumNames, Operation) {
-  expect_enum_names(kOperationNames,
-                    {"list", "batch_delete", "get", "batch_upsert", "supported_regions"},
-                    [](Operation v) { return to_string(v); });
+  expect_enum_names(
+      kOperationNames,
+      {"list", "batch_delete", "get", "batch_upsert", "supported_regions", "zone_lookup"},
+      [](Operation v) { return to_string(v); });
 }
 
 TEST(EnumNames, RetryReason) {

@@ -60,6 +60,24 @@ TEST(Metrics, LeaderGaugeAndTransitionsCounter) {
   EXPECT_TRUE(has_line(m.serialize(), "origin_reconciler_leader_transitions_total 3"));
 }
 
+TEST(Metrics, ZoneInfoNamesTheZonesWrittenByName) {
+  Metrics m("1.2.3");
+  const std::string other = "1111111111111111111111111111111a";
+  m.set_zone_names({{kZone, "example.com"}, {other, "example.net"}});
+  std::string text = m.serialize();
+  EXPECT_TRUE(has_line(text, std::string(R"(origin_reconciler_zone_info{zone=")") + kZone +
+                                 R"(",zone_name="example.com"} 1)"))
+      << text;
+  // A renamed zone keeps one series; a zone no longer named has none.
+  m.set_zone_names({{kZone, "example.org"}});
+  text = m.serialize();
+  EXPECT_TRUE(has_line(text, std::string(R"(origin_reconciler_zone_info{zone=")") + kZone +
+                                 R"(",zone_name="example.org"} 1)"))
+      << text;
+  EXPECT_EQ(text.find("example.com"), std::string::npos);
+  EXPECT_EQ(text.find(other), std::string::npos);
+}
+
 TEST(Metrics, DesiredStateHeldGauge) {
   Metrics m("1.0.0");
   m.set_desired_state_held(true);

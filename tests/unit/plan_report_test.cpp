@@ -192,6 +192,11 @@ TEST(ReviewCycle, NamesEveryZoneNotAppliedAsReviewed) {
   EXPECT_EQ(verdicts[1],
             (NotApplied{kC, "the zone is in the plan file but not in the desired state"}));
 
+  // A --zone run leaves the plan's other zones alone.
+  now.zones = {listed(kA, {"10.0.0.8"}, ZoneOutcome::kSuccess)};
+  EXPECT_EQ(review_cycle(now, reviewed, zones({kA}), false).size(), 2u);
+  EXPECT_TRUE(review_cycle(now, reviewed, zones({kA}), false, /*limited=*/true).empty());
+
   // A zone whose listing failed now is reported as failed, not as a difference.
   now.zones = {not_listed(kA), listed(kB, {"10.0.1.1"}), listed(kC, {})};
   EXPECT_TRUE(review_cycle(now, reviewed, zones({kA, kB, kC}), false).empty());

@@ -139,8 +139,13 @@ class StandInHttp final : public HttpClient {
   StandInHttp(SimulatedTime& time, std::stop_token abort)
       : time_(time),
         abort_(std::move(abort)),
-        service_(seed(), standin::FaultPlan{}, {{kToken, std::nullopt, std::nullopt}, {}, {}}, time,
-                 time, log_) {}
+        service_(seed(), standin::FaultPlan{}, options(), time, time, log_) {}
+
+  static standin::ServiceOptions options() {
+    standin::ServiceOptions o;
+    o.credentials.token = kToken;
+    return o;
+  }
 
   // Replaces every zone and mapping (the stand-in's PUT /__admin/state).
   void seed(const nlohmann::json& doc) {

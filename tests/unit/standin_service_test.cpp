@@ -479,3 +479,43 @@ TEST(StandinRateWindow, AScaledDownWindow) {
 
 }  // namespace
 }  // namespace standin
+
+namespace standin {
+namespace {
+
+TEST(StandinZoneList, ExactNamePagedAndTheDeniedAnswer) {
+  const ZoneNames zones = {{"0000000000000000000000000000000a", "example.com"},
+                           {"0000000000000000000000000000000b", "example.com"},
+                           {"0000000000000000000000000000000c", "example.community"}};
+  const OpResult both = list_zones(zones, {{"name", "example.com"}}, false);
+  ASSERT_EQ(both.status, 200);
+  EXPECT_EQ(both.envelope["result"], nlohmann::json::parse(R"([
+              {"id": "0000000000000000000000000000000a", "name": "example.com", "status": "active"},
+              {"id": "0000000000000000000000000000000b", "name": "example.com", "status": "active"}
+            ])"));
+  EXPECT_EQ(both.envelope["result_info"]["total_count"], 2);
+  // Paged like Cloudflare's list: 5 to 50 a page.
+  const ZoneNames many = [] {
+    ZoneNames z;
+    for (int i = 0; i < 7; ++i) z.emplace(std::string(31, '0') + std::to_string(i), "x.example");
+    return z;
+  }();
+  const OpResult second = list_zones(many, {{"page", "2"}, {"per_page", "5"}}, false);
+  EXPECT_EQ(second.envelope["result"].size(), 2u);
+  EXPECT_EQ(second.envelope["result_info"]["total_pages"], 2);
+  EXPECT_EQ(list_zones(many, {{"per_page", "4"}}, false).status, 400);
+  const OpResult denied = list_zones(zones, {{"name", "example.com"}}, true);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(denied.envelope["errors"][0]["code"], 9109);
+}
+
+TEST(StandinZoneList, RoutedAndLoggedAsItsOwnOperation) {
+  const Route r = match_route("GET", "/client/v4/zones");
+  EXPECT_EQ(r.status, RouteStatus::kMatched);
+  EXPECT_EQ(r.operation, Operation::kZones);
+  EXPECT_EQ(match_route("POST", "/client/v4/zones").status, RouteStatus::kWrongMethod);
+  EXPECT_EQ(to_string(Operation::kZones), "zones");
+}
+
+}  // namespace
+}  // namespace standin

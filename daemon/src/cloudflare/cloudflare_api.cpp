@@ -315,7 +315,77 @@ class OriginV2Api final : public ApiBase {
   int page_size_;
 };
 
+// GET /zones?name=: the zone list filtered by exact name, paged like every v4 list.
+class CloudflareZoneDirectory final : public ZoneDirectory {
+ public:
+  CloudflareZoneDirectory(std::string base, const Credentials& c, RequestExecutor& e)
+      : base_(std::move(base)), headers_(request_headers(c)), executor_(e) {}
+
+  Result<std::vector<ZoneRef>> zones_named(const std::string& name) override {
+    std::vector<ZoneRef> out;
+    int total_pages = 1;
+    for (int page = 1; page <= total_pages && page <= kMostPages; ++page) {
+      // The name is a checked zone name (desired_state.h's is_zone_name): letters, digits,
+      // '-' and '.', nothing to escape in a query.
+      const std::string url = base_ + "/zones?name=" + name + "&page=" + std::to_string(page) +
+                              "&per_page=" + std::to_string(kPerPage);
+      auto error = executor_.run(
+          Operation::kZoneLookup, HttpRequest{"GET", url, headers_, {}},
+          [&](const HttpResponse& response) -> std::optional<ApiError> {
+            auto env = parse_envelope(response.body);
+            if (response.status < 200 || response.status > 299 || !env || !env->success) {
+              return classify_failure(response, env);
+            }
+            auto pages = parse_total_pages(env->result_info);
+            if (!env->result.is_array() || !pages) {
+              return malformed_result(response, "zone list");
+            }
+            for (const auto& z : env->result) {
+              if (!z.is_object()) return malformed_result(response, "zone list");
+              const auto id = z.find("id");
+              const auto zone_name = z.find("name");
+              if (id == z.end() || !id->is_string() || zone_name == z.end() ||
+                  !zone_name->is_string()) {
+                return malformed_result(response, "zone list");
+              }
+              // Only the exact name (the filter is exact at Cloudflare; a stand-in or proxy
+              // that matched more must not widen it).
+              if (zone_name->get<std::string>() != name) continue;
+              out.push_back({id->get<std::string>(), zone_name->get<std::string>()});
+            }
+            total_pages = std::max(*pages, 1);
+            return std::nullopt;
+          });
+      if (error) return *error;
+    }
+    for (const auto& z : out) {
+      bool hex = z.id.size() == 32;
+      for (const char c : z.id) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+      if (!hex) {
+        ApiError e;
+        e.kind = ApiError::Kind::kPermanent;
+        e.message = "the zone list names zone '" + shown(z.id, 64) + "', which is not a zone id";
+        return e;
+      }
+    }
+    return out;
+  }
+
+ private:
+  static constexpr int kPerPage = 50;     // Cloudflare's most for /zones
+  static constexpr int kMostPages = 100;  // far beyond any account's zones of one name
+  const std::string base_;
+  const std::vector<std::pair<std::string, std::string>> headers_;
+  RequestExecutor& executor_;
+};
+
 }  // namespace
+
+std::unique_ptr<ZoneDirectory> make_zone_directory(std::string api_base,
+                                                   const Credentials& credentials,
+                                                   RequestExecutor& executor) {
+  return std::make_unique<CloudflareZoneDirectory>(std::move(api_base), credentials, executor);
+}
 
 std::unique_ptr<ZoneApi> make_zone_api(ApiFlavor flavor, std::string api_base,
                                        const Credentials& credentials, int page_size,

@@ -16,6 +16,7 @@
 #include "core/credentials.h"
 #include "core/http.h"
 #include "core/rate_limiter.h"
+#include "core/zone_directory.h"
 
 namespace orc {
 
@@ -58,5 +59,11 @@ std::vector<std::pair<std::string, std::string>> request_headers(const Credentia
 std::unique_ptr<ZoneApi> make_zone_api(ApiFlavor flavor, std::string api_base,
                                        const Credentials& credentials, int page_size,
                                        RequestExecutor& executor);
+
+// Zone names through `GET /zones?name=NAME&page=N&per_page=50` (Cloudflare's zone list, which
+// needs the token's Zone:Read permission), every page read.
+std::unique_ptr<ZoneDirectory> make_zone_directory(std::string api_base,
+                                                   const Credentials& credentials,
+                                                   RequestExecutor& executor);
 
 }  // namespace orc

@@ -26,15 +26,16 @@ struct Mapping {
 };
 
 // The operations, as they are labelled in metrics and logs.
-enum class Operation { kList, kBatchDelete, kGet, kBatchUpsert, kSupportedRegions };
+enum class Operation { kList, kBatchDelete, kGet, kBatchUpsert, kSupportedRegions, kZoneLookup };
 inline constexpr std::array kOperationNames = {
     EnumName{Operation::kList, "list"},
     EnumName{Operation::kBatchDelete, "batch_delete"},
     EnumName{Operation::kGet, "get"},
     EnumName{Operation::kBatchUpsert, "batch_upsert"},
     EnumName{Operation::kSupportedRegions, "supported_regions"},
+    EnumName{Operation::kZoneLookup, "zone_lookup"},
 };
-// list | batch_delete | get | batch_upsert | supported_regions
+// list | batch_delete | get | batch_upsert | supported_regions | zone_lookup (GET /zones?name=)
 std::string_view to_string(Operation op);
 
 enum class RetryReason { kRateLimited, kServerError, kTransport };

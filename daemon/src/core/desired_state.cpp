@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/mark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <iterator>
@@ -78,7 +79,7 @@ class OriginIndex {
 
 class DesiredStateParser {
  public:
-  explicit DesiredStateParser(std::string file) : reader_(std::move(file)) {
+  explicit DesiredStateParser(std::string file) : file_(file), reader_(std::move(file)) {
     document();
     zone();
     origins();
@@ -110,6 +111,7 @@ class DesiredStateParser {
   // zones[i]: its id, origins, manage_cidrs and policy; checked as a whole at its end.
   void zone() {
     zone_map_.key("zone_id", [this](yaml::Reader& r, const yaml::Value& v) { zone_id(r, v); })
+        .key("zone", [this](yaml::Reader& r, const yaml::Value& v) { zone_name(r, v); })
         .key("origins", origins_)
         .key("manage_cidrs", cidrs_)
         .key("policy",
@@ -218,14 +220,45 @@ class DesiredStateParser {
     id_mark_ = v.mark;
   }
 
+  // `zone: example.com`: the zone by name, resolved to its id before it is used.
+  void zone_name(yaml::Reader& r, const yaml::Value& v) {
+    std::string name(v.is_scalar() ? v.text : std::string_view());
+    for (char& c : name) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    if (!name.empty() && name.back() == '.') name.pop_back();  // the root label
+    if (!v.is_scalar() || !is_zone_name(name)) {
+      r.fail_value(v, "must be a zone name like example.com");
+    }
+    zone_.zone_name = std::move(name);
+    zone_.name_at = where(file_, v.mark);
+    name_written_.assign(v.text);
+    name_mark_ = v.mark;
+  }
+
   void end_zone(yaml::Reader& r) {
     const std::size_t i = state_.zones.size();
-    if (!zone_map_.seen("zone_id")) r.fail(zone_map_.mark(), r.path(), "missing zone_id");
+    const bool by_name = zone_map_.seen("zone");
+    if (by_name && zone_map_.seen("zone_id")) {
+      r.fail(name_mark_, r.path() + ".zone",
+             "a zone is named by zone_id or by zone, not both (zone_id " + zone_.zone_id + ")");
+    }
+    if (by_name) {
+      const auto [it, inserted] = zone_names_.try_emplace(*zone_.zone_name, i);
+      if (!inserted) {
+        r.fail(
+            name_mark_, r.path() + ".zone",
+            in_quotes(name_written_) + " is listed twice (first at " + zone_path(it->second) + ")");
+      }
+    } else if (!zone_map_.seen("zone_id")) {
+      r.fail(zone_map_.mark(), r.path(), "missing zone_id");
+    }
     if (!zone_map_.seen("origins")) {
       r.fail(zone_map_.mark(), r.path(),
              "missing origins (write 'origins: []' for a zone that should have no mappings)");
     }
-    const auto [it, inserted] = zone_ids_.try_emplace(zone_.zone_id, i, id_written_);
+    const auto [it, inserted] = by_name ? std::pair(zone_ids_.end(), true)
+                                        : zone_ids_.try_emplace(zone_.zone_id, i, id_written_);
     if (!inserted) {
       const auto& [first, first_written] = it->second;
       const std::string what =
@@ -299,13 +332,14 @@ class DesiredStateParser {
     zone_.manage_cidrs.push_back(unmapped(*prefix));  // ::ffff:10.0.0.0/104 is 10.0.0.0/8
   }
 
+  std::string file_;
   yaml::Reader reader_;
   DesiredState state_;
 
   // The handlers, from the top down.
   yaml::Map top_{{}, "(the only key is zones)"};  // the non-maps: otherwise()
   yaml::Map zone_map_{"must be a map with zone_id and origins",
-                      "(a zone has zone_id, origins, manage_cidrs and policy)"};
+                      "(a zone has zone_id or zone, origins, manage_cidrs and policy)"};
   yaml::Seq zones_{"must be a sequence", zone_map_};
   OriginMap origin_;
   yaml::Seq origins_{"must be a sequence", origin_};
@@ -316,7 +350,10 @@ class DesiredStateParser {
   DesiredZone zone_;
   std::string id_written_;  // its zone_id as written
   YAML::Mark id_mark_;
-  std::vector<DesiredOrigin> origins_read_;  // its origins so far
+  std::string name_written_;  // its zone (name) as written
+  YAML::Mark name_mark_;
+  std::unordered_map<std::string, std::size_t> zone_names_;  // name -> index
+  std::vector<DesiredOrigin> origins_read_;                  // its origins so far
   OriginIndex index_{origins_read_};
   std::vector<int> lines_;                                  // of each origin's address
   std::unordered_map<std::size_t, std::string> spellings_;  // addresses not written canonically
@@ -328,6 +365,93 @@ class DesiredStateParser {
 
 DesiredState parse_desired_state(std::string_view text, const std::filesystem::path& path) {
   return DesiredStateParser(path.string()).parse(text);
+}
+
+bool is_desired_file_name(std::string_view name) {
+  return name.size() > 5 && name.ends_with(".yaml") && name.front() != '.';
+}
+
+DesiredState parse_desired_files(const std::vector<DesiredFilePart>& files) {
+  DesiredState all;
+  struct Place {
+    std::size_t file;
+    std::size_t zone;
+  };
+  std::unordered_map<std::string, Place> ids;
+  std::unordered_map<std::string, Place> names;
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    DesiredState one = parse_desired_state(files[f].text, files[f].path);
+    for (std::size_t i = 0; i < one.zones.size(); ++i) {
+      DesiredZone& z = one.zones[i];
+      auto& index = z.zone_name ? names : ids;
+      const std::string& key = z.zone_name ? *z.zone_name : z.zone_id;
+      const auto [it, inserted] = index.try_emplace(key, Place{f, i});
+      if (!inserted) {
+        const Place first = it->second;
+        throw DesiredStateError(files[f].path.string() + ": " + zone_path(i) + ": zone " + key +
+                                " is also in " + files[first.file].path.string() + " (" +
+                                zone_path(first.zone) + "); a zone belongs to one file");
+      }
+      all.zones.push_back(std::move(z));
+    }
+  }
+  return all;
+}
+
+std::string zone_label(const DesiredZone& zone) {
+  if (!zone.zone_name) return zone.zone_id;
+  if (zone.zone_id.empty()) return *zone.zone_name;
+  return zone.zone_id + " (" + *zone.zone_name + ")";
+}
+
+bool is_zone_name(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t labels = 0;
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    const std::size_t dot = std::min(name.find('.', start), name.size());
+    const std::string_view label = name.substr(start, dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (const char c : label) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    }
+    ++labels;
+    start = dot + 1;
+  }
+  return labels >= 2;
+}
+
+Status select_zones(DesiredState& state, const std::vector<std::string>& selectors,
+                    const std::string& file) {
+  std::vector<bool> used(selectors.size(), false);
+  auto selected = [&](const DesiredZone& z) {
+    bool any = false;
+    for (std::size_t i = 0; i < selectors.size(); ++i) {
+      std::string s = selectors[i];
+      for (char& c : s) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      if (s == z.zone_id || (z.zone_name && s == *z.zone_name)) used[i] = any = true;
+    }
+    return any;
+  };
+  std::vector<DesiredZone> kept;
+  for (auto& z : state.zones) {
+    if (selected(z)) kept.push_back(std::move(z));
+  }
+  std::string unknown;
+  for (std::size_t i = 0; i < selectors.size(); ++i) {
+    if (used[i]) continue;
+    unknown += (unknown.empty() ? "" : ", ") + in_quotes(selectors[i]);
+  }
+  if (!unknown.empty()) {
+    return Error{"--zone " + unknown + ": no such zone in " + file +
+                 " (give a zone_id or zone name it lists)"};
+  }
+  state.zones = std::move(kept);
+  return ok_status();
 }
 
 DesiredState load_desired_state(const std::filesystem::path& path) {

@@ -12,6 +12,7 @@
 #include "core/ip.h"
 #include "core/label.h"
 #include "core/policy.h"
+#include "core/status.h"
 
 namespace orc {
 
@@ -28,10 +29,16 @@ struct DesiredOrigin {
 };
 
 struct DesiredZone {
-  std::string zone_id;                          // 32 hex characters, lower-cased
+  // 32 hex characters, lower-cased. Empty for a zone written by name until the name is
+  // resolved (resolve_zone_names, zone_directory.h): nothing uses a zone before that.
+  std::string zone_id;
   std::vector<DesiredOrigin> origins;           // duplicates (after canonicalization) are an error
   std::vector<Cidr> manage_cidrs;               // unmapped (ip.h); empty: every live IP is in scope
   std::optional<Policy> policy = std::nullopt;  // none: reconcile.policy
+  // `zone: example.com` instead of `zone_id:` (lower-cased), and where it is written
+  // ("desired.yaml:12"), for messages about the name.
+  std::optional<std::string> zone_name = std::nullopt;
+  std::string name_at = {};
 };
 
 struct DesiredState {
@@ -44,5 +51,32 @@ DesiredState parse_desired_state(std::string_view text, const std::filesystem::p
 
 // Reads and parses the file. Throws DesiredStateError (including for an unreadable file).
 DesiredState load_desired_state(const std::filesystem::path& path);
+
+// A directory of desired-state files (reconcile.desired_state naming a directory): every
+// `*.yaml` in it whose name does not start with '.', so hidden files, editor backups
+// (`desired.yaml~`, `.desired.yaml.swp`) and Kubernetes' `..data` links are left out.
+bool is_desired_file_name(std::string_view name);
+
+// Several files read as one desired state, each parsed on its own (its messages name it), their
+// zones one after the other in the order given. A zone in two files (by id, or by name) is an
+// error naming both files. Throws DesiredStateError.
+struct DesiredFilePart {
+  std::filesystem::path path;
+  std::string_view text;
+};
+DesiredState parse_desired_files(const std::vector<DesiredFilePart>& files);
+
+// "023e105f4ecef8ad9ca31a8372d0c353 (example.com)" for a zone written by name, else the id.
+std::string zone_label(const DesiredZone& zone);
+
+// --zone: keeps only the zones `selectors` name (a zone id in any case, or a zone name), in
+// file order. An error naming every selector that matches no zone (nothing is kept then).
+Status select_zones(DesiredState& state, const std::vector<std::string>& selectors,
+                    const std::string& file);
+
+// Whether `name` is a DNS name as Cloudflare spells a zone: lower-case labels of a-z, 0-9 and
+// '-', not starting or ending with '-', 1 to 63 characters each, at least two labels, at most
+// 253 characters in all.
+bool is_zone_name(std::string_view name);
 
 }  // namespace orc

@@ -258,6 +258,7 @@ void log_items(const std::string& zone_id, const std::vector<ItemFailure>& items
 }
 
 void log_report(const ZoneReport& r) {
+  const std::string zone = r.label();
   const auto& p = r.plan;
   const auto& a = r.applied;
   const std::size_t stale = p.changes.deletes.size();
@@ -266,37 +267,37 @@ void log_report(const ZoneReport& r) {
       spdlog::info(
           "zone {}: in line: live={} desired={} stale={} pruned={} already_gone={}{} "
           "requests={} ({:.2f}s)",
-          r.zone_id, p.live, p.desired, stale, a.pruned, a.already_gone, upsert_detail(r, true),
+          zone, p.live, p.desired, stale, a.pruned, a.already_gone, upsert_detail(r, true),
           a.requests, r.seconds);
       break;
     case ZoneOutcome::kDryRun:
-      spdlog::info("zone {}: dry run: live={} desired={} stale={}{} (nothing changed)", r.zone_id,
+      spdlog::info("zone {}: dry run: live={} desired={} stale={}{} (nothing changed)", zone,
                    p.live, p.desired, stale, upsert_detail(r, false));
       break;
     case ZoneOutcome::kBlocked:
       spdlog::warn(
           "zone {}: safety guard blocked the {}: {}; nothing changed (use --force "
           "for one run if this is intended)",
-          r.zone_id, p.changes.updates.empty() ? "prune" : "changes", r.error);
+          zone, p.changes.updates.empty() ? "prune" : "changes", r.error);
       break;
     case ZoneOutcome::kFailure:
       if (r.stopped_by == StopReason::kNotLeader) {  // not a failure of the zone: not an error
         spdlog::warn(
             "zone {}: abandoned: {}: live={} stale={} pruned={} not_deleted={}{}; whichever "
             "instance leads now reconciles it",
-            r.zone_id, r.error, p.live, stale, a.pruned, a.failed.size(), upsert_detail(r, true));
+            zone, r.error, p.live, stale, a.pruned, a.failed.size(), upsert_detail(r, true));
         break;
       }
       spdlog::error(
           "zone {}: reconcile failed: {}: live={} stale={} pruned={} not_deleted={}{}; "
           "will retry next cycle",
-          r.zone_id, r.error, p.live, stale, a.pruned, a.failed.size(), upsert_detail(r, true));
+          zone, r.error, p.live, stale, a.pruned, a.failed.size(), upsert_detail(r, true));
       break;
   }
-  log_items(r.zone_id, a.upsert_failed, "created or updated");
-  log_items(r.zone_id, a.failed, "deleted");
+  log_items(zone, a.upsert_failed, "created or updated");
+  log_items(zone, a.failed, "deleted");
   if (p.unparseable > 0) {
-    spdlog::warn("zone {}: {} live mappings have an IP that does not parse; left alone", r.zone_id,
+    spdlog::warn("zone {}: {} live mappings have an IP that does not parse; left alone", zone,
                  p.unparseable);
   }
 }
@@ -324,6 +325,7 @@ StopReason Reconciler::stop_reason() const {
 ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSettings& settings) {
   ZoneReport report;
   report.zone_id = zone.zone_id;
+  report.zone_name = zone.zone_name;
   report.attempted_at = clock_.wall();
   const MonoTime started = clock_.monotonic();
   auto finish = [&](ZoneOutcome outcome) {

@@ -103,6 +103,9 @@ std::string_view to_string(ZoneOutcome outcome);  // success | failure | blocked
 
 struct ZoneReport {
   std::string zone_id;
+  std::optional<std::string> zone_name;  // when the desired state names the zone by name
+  // "023e… (example.com)" for a named zone, else the id: how logs and reports name it.
+  std::string label() const { return zone_name ? zone_id + " (" + *zone_name + ")" : zone_id; }
   ZoneOutcome outcome = ZoneOutcome::kFailure;
   bool listed = false;  // the live mappings were read (plan counts are meaningful)
   ZonePlan plan;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -24,10 +25,20 @@ struct FileStamp {
   friend bool operator==(const FileStamp&, const FileStamp&) = default;
 };
 
-// A file's contents and the stamp of the very file they were read from.
+// One file of a directory read as a whole (a desired.d/ of several files).
+struct FilePart {
+  std::filesystem::path path;
+  std::size_t size = 0;  // its bytes, in order, within FileContents::text
+  friend bool operator==(const FilePart&, const FilePart&) = default;
+};
+
+// A file's contents and the stamp of the very file they were read from. For a directory: its
+// files' contents one after the other, `parts` saying which file each piece is, and a stamp
+// that changes whenever any of them does (or one is added or removed).
 struct FileContents {
   std::string text;
   FileStamp stamp;
+  std::vector<FilePart> parts = {};  // empty for a single file
 };
 
 // Reads a whole file, refusing more than `limit` bytes (so a mistaken /dev/zero cannot hang

@@ -14,6 +14,7 @@
 #include "core/redact.h"
 #include "core/reviewed_plan.h"
 #include "core/zone_queue.h"
+#include "service/cloudflare_session.h"
 #include "service/desired_condition.h"
 #include "service/plan_report.h"
 #include "status/health.h"
@@ -52,6 +53,14 @@ std::vector<std::string> zone_ids(const DesiredState& desired) {
   std::vector<std::string> ids;
   for (const auto& z : desired.zones) ids.push_back(z.zone_id);
   return ids;
+}
+
+std::map<std::string, std::string> zone_names(const DesiredState& desired) {
+  std::map<std::string, std::string> names;
+  for (const auto& z : desired.zones) {
+    if (z.zone_name) names.emplace(z.zone_id, *z.zone_name);
+  }
+  return names;
 }
 
 // Stuck means: no API answer and no loop step for this long beyond any announced wait.
@@ -103,9 +112,12 @@ struct Daemon::Impl {
   // unreadable (reported).
   std::optional<FileContents> read_if_changed(MonoTime now);
   // What the watch made of the file just read: logged, and acted on; true when taken.
-  bool on_file_step(DesiredWatch::Step step, const std::string& text, bool back, MonoTime now);
+  bool on_file_step(DesiredWatch::Step step, const FileContents& read, bool back, MonoTime now);
   bool reload_on_sighup();
-  bool judge(const std::string& text, MonoTime now);
+  bool judge(const FileContents& read, MonoTime now);
+  // Zones written by name in a new desired state get their ids (the API is asked only for
+  // names not known yet); an error keeps that state out, like a file that does not parse.
+  Status resolve_names(DesiredState& next);
   void take(DesiredState next, const std::string& why);
   void drop_held();
   // The file cannot be read: kept out, reported once per reason (`log` false: the caller did).
@@ -239,6 +251,7 @@ void Daemon::Impl::take(DesiredState next, const std::string& why) {
   zone_count = desired->zones.size();
   set_condition(DesiredCondition::kValid);
   metrics.set_zones(zone_ids(*desired));
+  metrics.set_zone_names(zone_names(*desired));
   spdlog::info("desired state reloaded ({}): {} zones from {}", why, desired->zones.size(),
                config.reconcile.desired_state.string());
 }
@@ -277,12 +290,14 @@ bool Daemon::Impl::reload_on_sighup() {
     file_unreadable(error, /*log=*/false);
     return false;
   }
-  const std::string& text = read->text;
   const FileVersion seen = version_of(*read);
   file_problem.reset();
   DesiredState next;
   try {
-    next = parse_desired_state(text, path);
+    next = parse_desired_contents(*read, path);
+    if (const Status resolved = resolve_names(next); !resolved.ok()) {
+      throw DesiredStateError(resolved.error().message);
+    }
   } catch (const DesiredStateError& e) {
     // SIGHUP says "complete", not "valid": an invalid file is still kept out.
     watch.confirmed_by_operator(seen, /*valid=*/false);
@@ -297,11 +312,22 @@ bool Daemon::Impl::reload_on_sighup() {
   return true;
 }
 
-bool Daemon::Impl::judge(const std::string& text, MonoTime now) {
+Status Daemon::Impl::resolve_names(DesiredState& next) {
+  CloudflareSession session(
+      config, credentials,
+      {deps.http, limiter, deps.sleeper, deps.random, deps.clock, observer, shutdown.get_token()});
+  return resolve_zone_names(next, session.directory(), options.zone_names);
+}
+
+bool Daemon::Impl::judge(const FileContents& read, MonoTime now) {
   const auto& path = config.reconcile.desired_state;
   DesiredState next;
   try {
-    next = parse_desired_state(text, path);
+    next = parse_desired_contents(read, path);
+    if (const Status resolved = resolve_names(next); !resolved.ok()) {
+      throw DesiredStateError(resolved.error().message +
+                              " (a change to the file, or SIGHUP, looks the names up again)");
+    }
   } catch (const DesiredStateError& e) {
     watch.judged(/*valid=*/false, false, now);
     set_condition(DesiredCondition::kInvalid);
@@ -346,7 +372,7 @@ bool Daemon::Impl::poll_desired_file() {
   if (!read) return false;
   const bool back = file_problem.has_value();
   file_problem.reset();
-  return on_file_step(watch.observe(version_of(*read), now), read->text, back, now);
+  return on_file_step(watch.observe(version_of(*read), now), *read, back, now);
 }
 
 std::optional<FileContents> Daemon::Impl::read_if_changed(MonoTime now) {
@@ -365,7 +391,7 @@ std::optional<FileContents> Daemon::Impl::read_if_changed(MonoTime now) {
   return std::move(*read);
 }
 
-bool Daemon::Impl::on_file_step(DesiredWatch::Step step, const std::string& text, bool back,
+bool Daemon::Impl::on_file_step(DesiredWatch::Step step, const FileContents& read, bool back,
                                 MonoTime now) {
   const auto& path = config.reconcile.desired_state;
   const auto settle = format_duration(watch.settle_period());
@@ -408,7 +434,7 @@ bool Daemon::Impl::on_file_step(DesiredWatch::Step step, const std::string& text
     }
     case DesiredWatch::Step::kJudge:
       if (back) spdlog::info("desired state file {} is back", path.string());
-      return judge(text, now);
+      return judge(read, now);
   }
   return false;
 }
@@ -478,6 +504,10 @@ CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
   std::exception_ptr failed;  // rethrown here, as run() would have seen it
   std::stop_source done;
   ZoneQueue queue(desired);
+  // A change taken while the loop waited (a file edited, SIGHUP): the zones it changed go first
+  // in the cycle it starts, as they do when it is taken during a cycle.
+  if (taken_changes && !taken_changes->empty()) queue.changes_first(desired, *taken_changes);
+  taken_changes.reset();
   std::jthread worker = deps.threads.start([&] {
     try {
       report = reconcile_all(cycle, queue);
@@ -558,6 +588,7 @@ int Daemon::Impl::run() {
   zone_count = desired->zones.size();
   set_condition(DesiredCondition::kValid);
   metrics.set_zones(zone_ids(*desired));
+  metrics.set_zone_names(zone_names(*desired));
   const auto budget = limiter.usage();
   metrics.set_api_budget(budget.in_window, budget.limit);
   spdlog::info("API budget: {} requests per 5 minutes ({} per second, {}% kept free)", budget.limit,

@@ -23,6 +23,7 @@
 #include "core/desired_state.h"
 #include "core/http.h"
 #include "core/reconciler.h"
+#include "core/zone_directory.h"
 #include "service/desired_file.h"
 #include "service/desired_watch.h"
 #include "service/leadership.h"
@@ -68,6 +69,9 @@ struct RunOptions {
   bool dry_run = false;  // from the command line or reconcile.dry_run
   bool force = false;    // lift the safety guard for this run
   OnceOutput output;     // --output, --plan-out, --apply-plan
+  // The desired state's zone names resolved at start (name -> id); a reload asks the API only
+  // for names not in it.
+  ZoneNameCache zone_names;
 };
 
 class Daemon {

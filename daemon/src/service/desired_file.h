@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <utility>
 
 #include "core/source_text.h"
@@ -31,5 +32,23 @@ class DesiredStateFile final : public DesiredFileAccess {
  private:
   std::filesystem::path path_;
 };
+
+// A directory of desired-state files (desired.d/): every file is_desired_file_name() accepts,
+// in name order, read as one (FileContents::parts). Its stamp combines the directory's and each
+// file's (through symlinks, as a Kubernetes ConfigMap mount has them), so that a change to any
+// file, or a file added or removed, is a change of the whole that settles like one file does.
+// The whole is at most kMaxDesiredFileBytes.
+class DesiredStateDirectory final : public DesiredFileAccess {
+ public:
+  explicit DesiredStateDirectory(std::filesystem::path path) : path_(std::move(path)) {}
+  StatusOr<FileStamp> stat() override;
+  StatusOr<FileContents> read() override;
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The one for `path`: a directory or a file.
+std::unique_ptr<DesiredFileAccess> desired_access(const std::filesystem::path& path);
 
 }  // namespace orc

@@ -6,8 +6,25 @@
 #include <unordered_set>
 
 #include "core/sha256.h"
+#include "service/desired_file.h"
 
 namespace orc {
+
+namespace {
+
+// A directory's files as one byte string for its checksum: each file's name, size and bytes.
+std::string bundle_of(const FileContents& read) {
+  std::string out;
+  std::size_t at = 0;
+  for (const auto& part : read.parts) {
+    out += part.path.filename().string() + '\0' + std::to_string(part.size) + '\0';
+    out.append(read.text, at, part.size);
+    at += part.size;
+  }
+  return out;
+}
+
+}  // namespace
 
 std::uint64_t content_hash(std::string_view text) {
   return static_cast<std::uint64_t>(std::hash<std::string_view>{}(text));
@@ -17,18 +34,34 @@ FileVersion version_of(const FileContents& read) {
   FileVersion v;
   v.stamp = read.stamp;
   v.hash = content_hash(read.text);
+  // A directory: which file holds which bytes is part of the version too.
+  for (const auto& part : read.parts) {
+    v.hash = v.hash * 1000003u ^ content_hash(part.path.filename().string()) ^ part.size;
+  }
   return v;
 }
 
+DesiredState parse_desired_contents(const FileContents& read, const std::filesystem::path& path) {
+  if (read.parts.empty()) return parse_desired_state(read.text, path);
+  std::vector<DesiredFilePart> files;
+  std::size_t at = 0;
+  for (const auto& part : read.parts) {
+    files.push_back({part.path, std::string_view(read.text).substr(at, part.size)});
+    at += part.size;
+  }
+  return parse_desired_files(files);
+}
+
 DesiredFile read_desired_file(const std::filesystem::path& path) {
-  auto read = read_file(path, kMaxDesiredFileBytes);
+  auto read = desired_access(path)->read();
   if (!read.ok()) {
     throw DesiredStateError(path.string() + ": cannot read: " + read.error().message);
   }
   DesiredFile file;
   file.version = version_of(*read);
-  file.sha256 = "sha256:" + sha256_hex(read->text);
-  file.state = parse_desired_state(read->text, path);
+  // A plan names the bytes it was made from: for a directory, every file's name and bytes.
+  file.sha256 = "sha256:" + sha256_hex(read->parts.empty() ? read->text : bundle_of(*read));
+  file.state = parse_desired_contents(*read, path);
   return file;
 }
 

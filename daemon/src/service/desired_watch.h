@@ -51,9 +51,13 @@ struct DesiredFile {
   std::string sha256;  // "sha256:<64 hex>" of the bytes read: the file's identity in a plan
 };
 
-// Reads and parses the file (a regular file only, see read_file). Throws DesiredStateError
-// naming the file.
+// Reads and parses the file (a regular file only, see read_file), or every desired-state file
+// of a directory (desired_file.h). Throws DesiredStateError naming the file.
 DesiredFile read_desired_file(const std::filesystem::path& path);
+
+// The desired state in what was read: one file, or a directory's files (FileContents::parts).
+// Throws DesiredStateError naming the file.
+DesiredState parse_desired_contents(const FileContents& read, const std::filesystem::path& path);
 
 class DesiredWatch {
  public:

@@ -56,7 +56,7 @@ bool reported(const CycleReport& cycle, const std::string& zone_id) {
 // answers: printed through redact().
 void write_zone_line(std::ostream& out, const ZoneReport& z, bool dry_run, bool cut,
                      const NotApplied* refused) {
-  out << "zone " << z.zone_id << ": "
+  out << "zone " << z.label() << ": "
       << (refused != nullptr ? "not applied"
           : cut              ? "stopped"
                              : to_string(z.outcome));
@@ -164,7 +164,7 @@ PlanDocument plan_document(const CycleReport& cycle, const PlanIdentity& identit
 }
 
 std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocument& reviewed,
-                                     const DesiredState& desired, bool stopped) {
+                                     const DesiredState& desired, bool stopped, bool limited) {
   std::vector<NotApplied> out;
   for (const auto& z : cycle.zones) {
     if (!z.listed || (stopped && cut_short_by_stop(z))) continue;
@@ -173,6 +173,7 @@ std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocumen
     }
   }
   for (const auto& pz : reviewed.zones) {
+    if (limited) break;
     const bool wanted = std::any_of(desired.zones.begin(), desired.zones.end(),
                                     [&](const DesiredZone& d) { return d.zone_id == pz.zone_id; });
     if (!wanted) {
@@ -188,7 +189,7 @@ OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput&
   result.status = once_exit_status(cycle, stopped);
   std::vector<NotApplied> not_applied;
   if (output.reviewed) {
-    not_applied = review_cycle(cycle, *output.reviewed, desired, stopped);
+    not_applied = review_cycle(cycle, *output.reviewed, desired, stopped, output.limited_to_zones);
     if (!not_applied.empty()) result.status = 1;
   }
   const bool wants_plan =

@@ -45,6 +45,8 @@ struct OnceOutput {
   std::shared_ptr<const PlanDocument> reviewed;  // --apply-plan: the reviewed plan, already read
   std::string reviewed_file;                     // its path, for messages
   PlanIdentity identity;                         // what a plan document says about this run
+  // --zone: the run covers some zones only; a reviewed plan's other zones are not this run's.
+  bool limited_to_zones = false;
 };
 
 // The change set a zone's plan asks for.
@@ -57,9 +59,11 @@ PlanDocument plan_document(const CycleReport& cycle, const PlanIdentity& identit
 // The zones of an --apply-plan pass whose plan is not the reviewed one: listed zones whose
 // recomputed change set differs from the file's (the guard's blocks included: the plan is
 // compared before the guard counts), and zones of the plan file the desired state no longer
-// has. Zones the stop cut short and zones whose listing failed are reported as they are.
+// has (unless `limited`: a --zone run leaves the plan's other zones for another run). Zones
+// the stop cut short and zones whose listing failed are reported as they are.
 std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocument& reviewed,
-                                     const DesiredState& desired, bool stopped);
+                                     const DesiredState& desired, bool stopped,
+                                     bool limited = false);
 
 struct OnceResult {
   std::string out;        // for standard output

@@ -165,13 +165,17 @@ Metrics::Metrics(const std::string& version, std::optional<ZoneSeriesMode> zone_
                              "The oldest last successful reconcile among the managed zones "
                              "(Unix time; 0 while a zone has none yet).")
                           .Add({})),
+      zone_info_(family(BuildGauge(), *registry_, "origin_reconciler_zone_info",
+                        "1 for each zone the desired state writes by name: its id (zone) and "
+                        "name (zone_name).")),
       zone_series_setting_(zone_series) {
   build_info_.Add({{"version", version}}).Set(1);
   for (ZoneOutcome o : kOutcomes) {
     fleet_runs_.Add({{"result", std::string(to_string(o))}});
   }
-  for (Operation op : {Operation::kList, Operation::kBatchDelete, Operation::kGet,
-                       Operation::kBatchUpsert, Operation::kSupportedRegions}) {
+  for (Operation op :
+       {Operation::kList, Operation::kBatchDelete, Operation::kGet, Operation::kBatchUpsert,
+        Operation::kSupportedRegions, Operation::kZoneLookup}) {
     api_duration_.Add({{"operation", std::string(to_string(op))}}, kRequestBuckets);
     for (RetryReason r :
          {RetryReason::kRateLimited, RetryReason::kServerError, RetryReason::kTransport}) {
@@ -271,6 +275,26 @@ void Metrics::set_zones(const std::vector<std::string>& zone_ids) {
   }
   zone_series_ = zone_series_for(zone_series_setting_, wanted.size());
   for (const auto& id : wanted) sync_series(id, states_[id]);
+}
+
+void Metrics::set_zone_names(const std::map<std::string, std::string>& names) {
+  std::lock_guard lock(mu_);
+  for (auto it = zone_info_series_.begin(); it != zone_info_series_.end();) {
+    const auto named = names.find(it->first.first);
+    if (named != names.end() && named->second == it->first.second) {
+      ++it;
+      continue;
+    }
+    zone_info_.Remove(it->second);
+    it = zone_info_series_.erase(it);
+  }
+  for (const auto& [id, name] : names) {
+    auto& series = zone_info_series_[{id, name}];
+    if (series == nullptr) {
+      series = &zone_info_.Add({{"zone", id}, {"zone_name", name}});
+      series->Set(1);
+    }
+  }
 }
 
 ZoneSeriesMode Metrics::zone_series() const {

@@ -41,6 +41,10 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   // (created with its totals so far); with none no zone has any. Fleet-wide aggregates are
   // always exported. Series of zones no longer managed are removed.
   void set_zones(const std::vector<std::string>& zone_ids);
+  // Zones the desired state writes by name (zone id -> name): origin_reconciler_zone_info
+  // {zone, zone_name} 1, one series per named zone whatever zone_series says (a join target for
+  // dashboards, not a per-zone series family). Replaces the previous set.
+  void set_zone_names(const std::map<std::string, std::string>& names);
   ZoneSeriesMode zone_series() const;
   void set_desired_state_valid(bool valid);
   // 1 while a desired-state change is held (it would remove too many desired origins).
@@ -112,12 +116,14 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   prometheus::Counter& fleet_prune_failures_;
   prometheus::Counter& fleet_safety_blocks_;
   prometheus::Gauge& oldest_success_;
+  prometheus::Family<prometheus::Gauge>& zone_info_;
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<ZoneSeries>> zones_;  // the zones that have series
   std::optional<ZoneSeriesMode> zone_series_setting_;
   ZoneSeriesMode zone_series_ = ZoneSeriesMode::kAll;
   std::map<std::string, ZoneState> states_;  // every managed zone
+  std::map<std::pair<std::string, std::string>, prometheus::Gauge*> zone_info_series_;
 };
 
 }  // namespace orc
