@@ -271,6 +271,10 @@ class ZonesTest(IntegrationTest):
         self.assertEqual(touched, {ZONE, ZONE_C})
         self.assertEqual(len(self.state(api, ZONE_B)), 20, "a zone not named was changed")
         self.assertEqual(len(self.state(api, ZONE_C)), 18)
+        # The JSON plan names the zone written by name.
+        doc = json.loads(d.run_once("--dry-run", "--output", "json", "--zone", ZONE_C).stdout)
+        self.assertEqual([(z["zone_id"], z.get("zone_name")) for z in doc["zones"]],
+                         [(ZONE_C, "example.org")])
         # A reviewed plan of every zone, applied one zone at a time.
         plan = os.path.join(self.workdir, "plan.json")
         made = d.run_once("--dry-run", "--plan-out", plan)

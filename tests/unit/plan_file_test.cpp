@@ -112,6 +112,30 @@ TEST(PlanDocumentText, RoundTrips) {
   EXPECT_EQ(doc["checksum"], plan_checksum(plan.zones));
 }
 
+TEST(PlanDocumentText, AZoneNameIsCarriedButNotChecksummed) {
+  PlanDocument plan = sample_plan();
+  const std::string checksum = plan.zones[0].checksum;
+  plan.zones[0].zone_name = "example.com";
+  plan.zones[1].zone_name = "example.net";
+  const std::string text = to_json_text(plan);
+  EXPECT_EQ(parse_plan_document(text, "plan.json"), plan);
+  const json doc = json::parse(text);
+  EXPECT_EQ(doc["zones"][0]["zone_name"], "example.com");
+  EXPECT_EQ(doc["zones"][1]["zone_name"], "example.net");
+  EXPECT_EQ(zone_checksum(plan.zones[0].zone_id, plan.zones[0].changes), checksum);
+  EXPECT_FALSE(json::parse(to_json_text(sample_plan()))["zones"][0].contains("zone_name"));
+  json bad = doc;
+  bad["zones"][0]["zone_name"] = "not a name";
+  try {
+    parse_plan_document(bad.dump(), "plan.json");
+    FAIL() << "accepted";
+  } catch (const PlanFileError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "plan.json: zones[0].zone_name: must be a zone name like example.com (got 'not a "
+              "name')");
+  }
+}
+
 TEST(PlanChecksum, PlanChecksumCoversEveryZone) {
   PlanDocument plan = sample_plan();
   const std::string base = plan.checksum;

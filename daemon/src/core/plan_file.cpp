@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/desired_state.h"
 #include "core/sha256.h"
 #include "core/source_text.h"
 
@@ -203,12 +204,19 @@ bool read_zone_head(const Reader& r, const json& v, const std::string& key, Plan
   const json& status_value = v.is_object() && v.contains("status") ? v["status"] : json();
   const bool failed = status_value.is_string() && status_value.get<std::string>() == "failed";
   if (failed) {
-    r.object(v, key, {"zone_id", "status", "reason", "checksum"});
+    r.object(v, key, {"zone_id", "status", "reason", "checksum"}, {"zone_name"});
   } else {
     r.object(v, key,
              {"zone_id", "status", "policy", "counts", "creates", "updates", "deletes",
               "unsupported", "checksum"},
-             {"reason"});
+             {"reason", "zone_name"});
+  }
+  if (v.contains("zone_name")) {
+    z.zone_name = r.string(v["zone_name"], Reader::join(key, "zone_name"));
+    if (!is_zone_name(z.zone_name)) {
+      r.fail(Reader::join(key, "zone_name"), "must be a zone name like example.com",
+             &v["zone_name"]);
+    }
   }
   z.zone_id = r.string(v["zone_id"], Reader::join(key, "zone_id"));
   if (!is_zone_id(z.zone_id)) {
@@ -369,6 +377,7 @@ std::string to_json_text(const PlanDocument& plan) {
   std::size_t planned = 0, blocked = 0, failed = 0, creates = 0, updates = 0, deletes = 0;
   for (const auto& z : plan.zones) {
     json o{{"zone_id", z.zone_id}, {"status", to_string(z.status)}};
+    if (!z.zone_name.empty()) o["zone_name"] = z.zone_name;
     if (!z.reason.empty()) o["reason"] = z.reason;
     switch (z.status) {
       case PlanZoneStatus::kPlanned:

@@ -69,6 +69,9 @@ struct PlanZone {
   // makes a create or update the review did not see, and so another checksum).
   std::vector<Mapping> unsupported;
   std::string checksum;  // "sha256:<64 hex>" (zone_checksum); empty for a failed zone
+  // The zone's name when the desired state writes it by name (`zone: example.com`), for the
+  // reader of the plan; empty otherwise. Not part of the checksum: the id is what is applied.
+  std::string zone_name = {};
   friend bool operator==(const PlanZone&, const PlanZone&) = default;
 };
 

@@ -148,6 +148,7 @@ PlanDocument plan_document(const CycleReport& cycle, const PlanIdentity& identit
     if (!z.listed) {
       zones.push_back(make_plan_zone(z.zone_id, PlanZoneStatus::kFailed,
                                      z.error.empty() ? "not listed" : z.error, {}, {}));
+      zones.back().zone_name = z.zone_name.value_or("");
       continue;
     }
     const bool blocked = z.outcome == ZoneOutcome::kBlocked;
@@ -158,6 +159,7 @@ PlanDocument plan_document(const CycleReport& cycle, const PlanIdentity& identit
                        planned_changes(z.plan));
     pz.policy = z.plan.policy;
     pz.unsupported = z.unsupported;
+    pz.zone_name = z.zone_name.value_or("");
     zones.push_back(std::move(pz));
   }
   return make_plan_document(now, identity, std::move(zones));
