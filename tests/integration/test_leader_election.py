@@ -175,14 +175,15 @@ class LeaderElectionTest(IntegrationTest):
     # -- setting up ----------------------------------------------------------------------------
 
     def cluster(self, live, desired, names=NAMES, timings=FAST, faults=None, batch_size=100,
-                interval="1s", start=True, ca_file=None, notify=False):
+                interval="1s", start=True, ca_file=None, notify=False, identities=None):
         self.cf = self.standin(zones={ZONE: live}, faults=faults)
         self.tap = CfTap(self.cf.base)
         self.addCleanup(self.tap.stop)
         self.desired = desired
         daemons = {}
         for name in names:
-            d = self.replica(name, desired, timings, batch_size, interval, ca_file)
+            d = self.replica(name, desired, timings, batch_size, interval, ca_file,
+                             identity=(identities or {}).get(name))
             daemons[name] = d
         if start:
             for d in daemons.values():
@@ -194,7 +195,10 @@ class LeaderElectionTest(IntegrationTest):
                 d.start(env=env)
         return daemons
 
-    def replica(self, name, desired, timings=FAST, batch_size=100, interval="1s", ca_file=None):
+    def replica(self, name, desired, timings=FAST, batch_size=100, interval="1s", ca_file=None,
+                identity=None):
+        """A daemon known to the tap and the Lease stand-in as `name` (its path prefix and its
+        token), configured with leader_election.identity `identity` (default: `name`)."""
         workdir = os.path.join(self.workdir, name)
         os.makedirs(workdir, exist_ok=True)
         token_file = os.path.join(workdir, "sa-token")
@@ -205,7 +209,7 @@ class LeaderElectionTest(IntegrationTest):
             "reconcile": {"interval": interval, "batch_size": batch_size,
                           "max_delete_fraction": 1},
             "leader_election": {"enabled": True, "namespace": NS, "lease_name": LEASE,
-                                "identity": name, "api_server": self.lease.url,
+                                "identity": identity or name, "api_server": self.lease.url,
                                 "token_file": token_file,
                                 "ca_file": ca_file or self.lease.ca_file, **timings},
         }
@@ -315,6 +319,56 @@ class LeaderElectionTest(IntegrationTest):
         for d in daemons.values():
             self.assertNotIn(self.tokens[d.name], d.log_text())
         self.check_fencing()
+
+    def test_two_replicas_with_one_identity_only_one_acts_and_the_other_names_the_duplicate(self):
+        # A copy-pasted configuration: both daemons say identity replica-a. They are told apart
+        # here by their tokens (the Lease stand-in's "client") and tap prefixes.
+        live = ips(0, 20)
+        daemons = self.cluster(live, live[:10], names=("replica-a", "replica-b"),
+                               identities={"replica-b": "replica-a"})
+        started = time.time()
+        def writer():
+            writers = {c for _t, c, _h in self.lease.holder_history()}
+            return writers.pop() if len(writers) == 1 else None
+        leader = wait_for(writer, 10, "a first write of the Lease")
+        twin = "replica-b" if leader == "replica-a" else "replica-a"
+        daemons[twin].wait_log(r"error.*duplicate identity: another process keeps renewing lease "
+                               r"apps/origin-reconciler as 'replica-a'", timeout=5)
+        detected = time.time()
+        # The window: the twin could only lead by renewing the Lease as its own (at its first
+        # attempt, as before the fix) or by taking it over as expired, which needs the record
+        # unchanged for lease_duration (3 s) by its clock. Two such periods plus a retry_period
+        # each after the duplicate was seen cover both, with 7 listing cycles (interval 1 s)
+        # that the leader runs meanwhile.
+        time.sleep(2 * (LEASE_S + RETRY_S))
+        print(f"\nduplicate logged {detected - started:.2f} s after the start; "
+              f"watched {time.time() - started:.2f} s")
+        for name, d in daemons.items():
+            self.assertIsNone(d.proc.poll(), name)
+        writers = {c for _t, c, _h in self.lease.holder_history()}
+        self.assertEqual(writers, {leader}, "only the leader ever wrote the Lease")
+        self.assertEqual({h for _t, _c, h in self.lease.holder_history()}, {"replica-a"})
+        by_who = {}
+        for r in self.tap.settled_requests(self.cf):
+            by_who[r["who"]] = by_who.get(r["who"], 0) + 1
+        self.assertEqual(list(by_who), [leader], by_who)
+        self.assertGreaterEqual(by_who[leader], 5, by_who)
+        self.assertEqual(self.cf.live(), set(live[:10]))
+        self.assertEqual(daemons[leader].metric("origin_reconciler_leader"), 1)
+        self.assertEqual(daemons[twin].metric("origin_reconciler_leader"), 0)
+        self.assertEqual(daemons[twin].metric("origin_reconciler_leader_duplicate_identity"), 1)
+        self.assertEqual(daemons[leader].metric("origin_reconciler_leader_duplicate_identity"), 0)
+        self.assertNotIn("became leader", daemons[twin].log_text())
+        status, body = http("GET", daemons[twin].status_base + "/healthz")
+        self.assertEqual(json.loads(body)["leadership"], "standby: lease held by replica-a "
+                         "(another process with this identity renews it)", body)
+        # The leader goes: the twin takes over once the Lease expires, and says nothing more
+        # about a duplicate.
+        daemons[leader].proc.send_signal(signal.SIGKILL)
+        daemons[leader].proc.wait()
+        wait_for(lambda: daemons[twin].metric("origin_reconciler_leader") == 1, LEASE_S + 3,
+                 "the twin to take over")
+        self.assertEqual(daemons[twin].metric("origin_reconciler_leader_duplicate_identity"), 0)
 
     def test_sigkill_of_the_leader_another_takes_over_within_lease_duration_and_retry(self):
         live = ips(0, 20)

@@ -185,6 +185,7 @@ std::string Daemon::Impl::metrics_text() {
   metrics.set_api_budget(usage.in_window, usage.limit);
   metrics.set_leader(deps.leadership.leading(), lease != nullptr ? lease->transitions() : 0);
   metrics.set_api_budget_remaining(usage.server_remaining);
+  metrics.set_duplicate_identity(lease != nullptr && lease->duplicate_identity());
   return metrics.serialize();
 }
 

@@ -80,6 +80,9 @@ Millis LeaseLeadership::step() {
   const Attempt attempt = elector_.try_acquire_or_renew();
   const MonoTime now = clock_.monotonic();
   if (attempt.kind != Attempt::Kind::kFailed) contact_ns_ = ns_of(now);
+  if (attempt.kind != Attempt::Kind::kFailed && attempt.kind != Attempt::Kind::kConflict) {
+    duplicate_ = attempt.duplicate_identity;
+  }
 
   if (attempt.kind == Attempt::Kind::kLeading) {
     deadline_ns_ = ns_of(*elector_.leading_until());
@@ -117,7 +120,16 @@ void LeaseLeadership::become_leader() {
 }
 
 void LeaseLeadership::renewal_failed(const Attempt& attempt, MonoTime now) {
-  if (attempt.kind == Attempt::Kind::kHeld) {
+  if (attempt.kind == Attempt::Kind::kHeld && attempt.duplicate_identity) {
+    spdlog::error(
+        "duplicate identity: another process wrote lease {} as '{}', this replica's "
+        "leader_election.identity; identities must be unique per replica",
+        label_, redact(attempt.holder, 256));
+    lose("lease " + label_ + " is now held by another process as '" + redact(attempt.holder, 256) +
+             "'",
+         "standby: lease held by " + redact(attempt.holder, 256) +
+             " (another process with this identity renews it)");
+  } else if (attempt.kind == Attempt::Kind::kHeld) {
     lose("lease " + label_ + " is now held by '" + redact(attempt.holder, 256) + "'",
          "standby: lease held by " + redact(attempt.holder, 256));
   } else if (!elector_.leading_at(now)) {
@@ -133,7 +145,10 @@ void LeaseLeadership::renewal_failed(const Attempt& attempt, MonoTime now) {
 
 void LeaseLeadership::stand_by(const Attempt& attempt) {
   std::string why;
-  if (attempt.kind == Attempt::Kind::kHeld) {
+  if (attempt.kind == Attempt::Kind::kHeld && attempt.duplicate_identity) {
+    why = "lease held by " + redact(attempt.holder, 256) +
+          " (another process with this identity renews it)";
+  } else if (attempt.kind == Attempt::Kind::kHeld) {
     why = "lease held by " + redact(attempt.holder, 256);
   } else if (attempt.kind == Attempt::Kind::kConflict) {
     why = "another replica wrote lease " + label_ + " first (" + attempt.error + ")";
@@ -150,7 +165,13 @@ void LeaseLeadership::stand_by(const Attempt& attempt) {
     }
   }
   if (!log) return;
-  if (attempt.kind == Attempt::Kind::kFailed) {
+  if (attempt.duplicate_identity) {
+    spdlog::error(
+        "duplicate identity: another process keeps renewing lease {} as '{}', this replica's "
+        "leader_election.identity; identities must be unique per replica (set it from the pod "
+        "name or leave it empty); standing by while the other holds it",
+        label_, redact(elector_.settings().identity, 256));
+  } else if (attempt.kind == Attempt::Kind::kFailed) {
     spdlog::warn("standing by: {}; trying again every {}", why,
                  format_duration(elector_.settings().retry_period));
   } else {

@@ -1,7 +1,8 @@
 // Leadership on a Kubernetes Lease: the elector (kube/elector.h) run on its own thread, one
 // attempt every retry_period, and what the rest of the daemon asks of it (leadership.h).
 //
-// Logs: "became leader", "lost leadership: <why>", "standing by: lease held by <who>".
+// Logs: "became leader", "lost leadership: <why>", "standing by: lease held by <who>", and an
+// error when another process renews the Lease under this replica's identity.
 // leading() is judged on the clock at the moment of asking, so a request path that checks it
 // sends nothing once renew_deadline has passed since the last renewal, whatever the thread
 // is doing (it may be stuck in a request to an unreachable API server).
@@ -53,6 +54,8 @@ class LeaseLeadership final : public Leadership {
   // "leader" or "standby: lease held by X" (or why it cannot tell), for STATUS= and /healthz.
   std::string describe() const;
   std::uint64_t transitions() const { return transitions_.load(); }
+  // True while another process keeps renewing the Lease under this replica's identity.
+  bool duplicate_identity() const { return duplicate_.load(); }
 
  private:
   void lose(const std::string& why, const std::string& status = "standby: lost leadership");
@@ -71,6 +74,7 @@ class LeaseLeadership final : public Leadership {
   std::atomic<std::int64_t> deadline_ns_{0};   // monotonic; leading while now < this
   std::atomic<std::int64_t> contact_ns_;       // last useful answer from the API server
   std::atomic<std::uint64_t> transitions_{0};  // times this instance became leader
+  std::atomic<bool> duplicate_{false};         // the last attempt saw our identity renewed
   bool leader_ = false;                        // the role as the thread last decided it
 
   mutable std::mutex mu_;
