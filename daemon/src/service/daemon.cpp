@@ -127,6 +127,7 @@ struct Daemon::Impl {
 
   std::stop_source shutdown;  // request_stop()
   RateLimiter limiter;        // one budget for every cycle
+  ListingMemory listings;     // each zone's last listing, for the sync guards
   Metrics metrics;
   Health health;
   ProgressObserver observer;
@@ -443,6 +444,7 @@ CycleReport Daemon::Impl::reconcile_all(Cancellation& cycle, ZoneQueue& queue) {
                         : options.output.reviewed ? static_cast<PlanApplier&>(reviewed_applier)
                                                   : static_cast<PlanApplier&>(change_applier),
                         deps.clock, cycle, metrics);
+  reconciler.remember_listings(listings);
   return reconciler.run_cycle(
       queue, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency,
               config.reconcile.policy, config.reconcile.max_update_fraction});
