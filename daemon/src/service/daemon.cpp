@@ -77,7 +77,11 @@ struct Daemon::Impl {
         metrics(ORC_VERSION, config.metrics.zone_series),
         health(stall_threshold(config), deps.clock.monotonic()),
         observer(metrics, health, deps.clock),
-        watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {}
+        watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {
+    // Waiting for the budget the API announced (its rate-limit headers, a Retry-After) is a
+    // quiet period it asked for, not a stall: /healthz stays ok and the watchdog fed.
+    limiter.on_announced_wait([this](MonoTime until) { health.quiet_until(until); });
+  }
 
   int run();
   // Before the first cycle: the status server (not for --once), READY=1, and the Lease.
@@ -202,6 +206,14 @@ HealthAnswer Daemon::Impl::health_answer() {
   {
     std::lock_guard lock(wake_mu);
     body["last_cycle"] = last_summary;
+  }
+  if (const auto wait = limiter.announced_wait()) {
+    body["api_wait"] = {
+        {"reason", wait->from_headers ? "rate-limit headers: the API user's budget is spent"
+                                      : "Retry-After of a 429 answer"},
+        {"seconds_left",
+         std::chrono::duration_cast<std::chrono::milliseconds>(wait->until - now).count() /
+             1000.0}};
   }
   body["zones"] = zone_count.load();  // of the desired state in force
   body["desired_state"] = std::string(to_string(condition.load()));
