@@ -370,6 +370,30 @@ class LeaderElectionTest(IntegrationTest):
                  "the twin to take over")
         self.assertEqual(daemons[twin].metric("origin_reconciler_leader_duplicate_identity"), 0)
 
+    def test_a_deeply_nested_lease_answer_is_an_error_not_a_crash(self):
+        # A valid Lease with one field nested 100,000 levels (200 kB), to every GET: the
+        # leader cannot renew and stops at its deadline, the standbys cannot read it, and
+        # every replica keeps running and takes the Lease up again once the answers are sane.
+        live = ips(0, 20)
+        daemons = self.cluster(live, live, names=NAMES[:2])
+        leader = self.leader_of(daemons)
+        current = self.lease.lease(NS, LEASE)
+        deep = (json.dumps(current)[:-1] + ', "extra": ' + "[" * 100000 + "]" * 100000 + "}")
+        self.lease.set_faults([{"method": "GET", "body": deep}])
+        for name, d in daemons.items():
+            d.wait_log(r"HTTP 200: the answer is nested deeper than 64 levels", timeout=5)
+        wait_for(lambda: all(d.metric("origin_reconciler_leader") == 0
+                             for d in daemons.values()), DEADLINE_S + 2, "no leader")
+        # Several more rounds of it: nobody crashes.
+        deep_gets = lambda: len([e for e in self.lease.requests() if e["fault"] == "body"])
+        seen = deep_gets()
+        wait_for(lambda: deep_gets() >= seen + 4, 5, "four more deep answers")
+        for name, d in daemons.items():
+            self.assertIsNone(d.proc.poll(), f"{name} exited: {d.log_text()[-2000:]}")
+        self.lease.set_faults([])
+        self.leader_of(daemons, timeout=LEASE_S + 3)
+        self.check_fencing()
+
     def test_sigkill_of_the_leader_another_takes_over_within_lease_duration_and_retry(self):
         live = ips(0, 20)
         daemons = self.cluster(live, live)

@@ -358,6 +358,29 @@ class PlanFileTest(IntegrationTest):
             self.assertIn(message, run.stderr)
         self.assertEqual(self.api.requests(), [], "nothing is sent for a broken plan file")
 
+    def test_a_deeply_nested_or_non_utf8_plan_file_is_refused_with_a_message(self):
+        d = self.two_zones()
+        self.api.admin("DELETE", "requests")
+        deep = os.path.join(self.workdir, "deep.json")
+        with open(deep, "w") as f:  # 200 kB: a field nested 100,000 levels
+            f.write('{"format": "origin-reconciler-plan", "version": 1, "extra": ' +
+                    "[" * 100000 + "]" * 100000 + "}")
+        run = d.run_once("--apply-plan", deep)
+        self.assertEqual(run.returncode, 2, run.stdout + run.stderr)
+        self.assertIn("deep.json: not a plan document: nested deeper than 64 levels", run.stderr)
+        odd = os.path.join(self.workdir, "odd.json")
+        with open(odd, "wb") as f:
+            f.write(b'{"format": \xff\xfe}')
+        # Bytes, not text: a raw 0xff must be seen as such, not fail the decoding.
+        run = subprocess.run([ORC_BIN, "--config", d.config_path, "--once", "--apply-plan", odd],
+                             capture_output=True, timeout=60, env=d.env())
+        raw = run.stderr
+        self.assertEqual(run.returncode, 2, raw)
+        self.assertIn(b"odd.json: not a plan document: parse error at line 1", raw)
+        self.assertIn(b"\\xff", raw)
+        self.assertNotIn(b"\xff", raw, "a byte that is not UTF-8 reached the terminal raw")
+        self.assertEqual(self.api.requests(), [], "nothing is sent for a broken plan file")
+
     def test_usage_errors(self):
         d = self.two_zones()
         for flags, message in (

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/json_bounds.h"
+#include "core/redact.h"
 #include "core/sha256.h"
 #include "core/source_text.h"
 
@@ -425,13 +427,18 @@ std::string to_json_text(const PlanDocument& plan) {
 namespace {
 
 json parse_json(std::string_view text, const std::string& file) {
+  if (const Status bounded = check_json_bounds(text, {kMaxPlanFileBytes, kMaxJsonDepth});
+      !bounded.ok()) {
+    throw PlanFileError(file + ": not a plan document: " + bounded.error().message);
+  }
   try {
     return json::parse(text);
   } catch (const json::parse_error& e) {
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag.
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag,
+    // and the bytes it quotes escaped (they may be anything).
     std::string what = e.what();
     if (const auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
-    throw PlanFileError(file + ": not a plan document: " + what);
+    throw PlanFileError(file + ": not a plan document: " + redact(what, 300));
   }
 }
 

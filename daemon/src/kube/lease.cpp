@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "core/json_bounds.h"
 #include "core/redact.h"
 
 namespace orc {
@@ -138,6 +139,9 @@ StatusOr<LeaseRecord> read_record(const json& spec) {
 }  // namespace
 
 StatusOr<Lease> parse_lease(std::string_view body) {
+  if (const Status bounded = check_json_bounds(body, kLeaseAnswerBounds); !bounded.ok()) {
+    return Error{"the answer is " + bounded.error().message};
+  }
   json doc = json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return Error{"the answer is not a JSON object"};
   const auto kind = doc.find("kind");
@@ -192,7 +196,8 @@ std::string updated_lease_body(const Lease& current, const LeaseRecord& record) 
 }
 
 std::string status_message(std::string_view body) {
-  const json doc = json::parse(body, nullptr, false);
+  json doc(json::value_t::discarded);
+  if (check_json_bounds(body, kLeaseAnswerBounds).ok()) doc = json::parse(body, nullptr, false);
   const auto is_status = [&] {
     const auto kind = doc.find("kind");
     return kind != doc.end() && kind->is_string() && *kind == "Status";

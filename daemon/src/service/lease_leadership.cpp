@@ -236,7 +236,7 @@ std::string LeaseLeadership::describe() const {
 }
 
 LeaseRuntime::LeaseRuntime(const LeaseSettings& settings)
-    : http(clock, 1024 * 1024, {}, settings.ca_file.string()),
+    : http(clock, kLeaseAnswerBounds.max_bytes, {}, settings.ca_file.string()),
       api(http, settings.endpoint, settings.elector.renew_deadline),
       leadership(api, settings.elector, settings.endpoint.ns + "/" + settings.endpoint.name, clock,
                  waits) {}
