@@ -394,6 +394,28 @@ class LeaderElectionTest(IntegrationTest):
         self.leader_of(daemons, timeout=LEASE_S + 3)
         self.check_fencing()
 
+    def test_the_service_account_token_quoted_by_the_api_server_is_redacted(self):
+        # An API server (or a proxy before it) that quotes the request's Authorization header
+        # in its 401 and 500 answers: the token never reaches the log, /healthz or /metrics.
+        live = ips(0, 10)
+        daemons = self.cluster(live, live, names=NAMES[:1])
+        d = daemons[NAMES[0]]
+        token = self.tokens[NAMES[0]]
+        self.leader_of(daemons)
+        self.lease.set_faults([{"method": "GET", "status": 401, "echo_token": True, "times": 2},
+                               {"status": 500, "echo_token": True}])
+        d.wait_log(r"HTTP 401: InternalError: Internal error occurred: request with "
+                   r"'Bearer \[redacted\]' failed", timeout=5)
+        d.wait_log(r"lost leadership: .*HTTP 500: InternalError: Internal error occurred: "
+                   r"request with 'Bearer \[redacted\]' failed", timeout=DEADLINE_S + 3)
+        body = wait_for(lambda: (lambda b: b if "Bearer [redacted]" in b else None)(
+            http("GET", d.status_base + "/healthz")[1]), RETRY_S + 3,
+            "/healthz to say why the standby cannot reach the Lease")
+        for text, where in ((d.log_text(), "the log"), (body, "/healthz"),
+                            (d.metrics(), "/metrics")):
+            self.assertNotIn(token, text, f"the token in {where}")
+        self.assertTrue([e for e in self.lease.requests() if e["fault"]], "the faults were hit")
+
     def test_sigkill_of_the_leader_another_takes_over_within_lease_duration_and_retry(self):
         live = ips(0, 20)
         daemons = self.cluster(live, live)
