@@ -416,6 +416,26 @@ class LeaderElectionTest(IntegrationTest):
             self.assertNotIn(token, text, f"the token in {where}")
         self.assertTrue([e for e in self.lease.requests() if e["fault"]], "the faults were hit")
 
+    def test_a_lease_duration_beyond_int32_is_not_taken_for_expired(self):
+        # An API server that does not enforce the field's int32: 10^10 seconds would wrap the
+        # expiry arithmetic into the past and make the standby take a Lease that is held.
+        self.lease.put_lease(NS, LEASE, {"holderIdentity": "someone-else",
+                                         "leaseDurationSeconds": 10 ** 10,
+                                         "acquireTime": "2026-12-02T00:00:00.000000Z",
+                                         "renewTime": "2026-12-02T00:00:00.000000Z",
+                                         "leaseTransitions": 0})
+        live = ips(0, 10)
+        daemons = self.cluster(live, live, names=NAMES[:1])
+        d = daemons[NAMES[0]]
+        d.wait_log(r"standing by: lease held by someone-else|became leader", timeout=5)
+        gets = lambda: len([e for e in self.lease.requests() if e["method"] == "GET"])
+        seen = gets()
+        wait_for(lambda: gets() >= seen + 4, 5, "four more attempts")
+        self.assertNotIn("became leader", d.log_text())
+        self.assertEqual([e for e in self.lease.requests() if e["method"] != "GET"], [])
+        self.assertEqual(self.holder(), "someone-else")
+        self.assertEqual(self.tap.requests(), [])
+
     def test_sigkill_of_the_leader_another_takes_over_within_lease_duration_and_retry(self):
         live = ips(0, 20)
         daemons = self.cluster(live, live)

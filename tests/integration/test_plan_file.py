@@ -132,7 +132,8 @@ class PlanFileTest(IntegrationTest):
         validate(doc)
         self.assertIn("would delete 10.20.0.10", run.stdout)
         self.assertIn(f"plan checksum {doc['checksum']}\n", run.stdout)
-        self.assertFalse(os.path.exists(path + ".tmp"))
+        self.assertEqual([f for f in os.listdir(os.path.dirname(path)) if f.endswith(".tmp")],
+                         [])
         self.assertEqual(self.api.requests("batch_delete"), [])
         # The same plan twice: the same checksums (created_at aside, the same document).
         again = json.loads(d.run_once("--dry-run", "--output", "json").stdout)
@@ -380,6 +381,34 @@ class PlanFileTest(IntegrationTest):
         self.assertIn(b"\\xff", raw)
         self.assertNotIn(b"\xff", raw, "a byte that is not UTF-8 reached the terminal raw")
         self.assertEqual(self.api.requests(), [], "nothing is sent for a broken plan file")
+
+    def test_a_plan_dated_beyond_the_clocks_range_is_refused(self):
+        # 2262-04-12 wraps the clock's nanoseconds into the past, 1677-09-21 into the future:
+        # either would pass the age check.
+        d = self.two_zones()
+        _, doc, _ = self.plan(d)
+        self.api.admin("DELETE", "requests")
+        for date in ("2262-04-12T00:00:00Z", "1677-09-21T00:00:00Z"):
+            run = d.run_once("--apply-plan", self.write_plan(dict(doc, created_at=date)))
+            self.assertEqual(run.returncode, 2, run.stdout + run.stderr)
+            self.assertIn(f"created_at: must be a UTC time like 2026-12-02T01:30:00Z "
+                          f"(got '{date}')", run.stderr)
+        self.assertEqual(self.api.requests(), [], "nothing is sent for such a plan")
+
+    def test_plan_out_never_writes_through_a_link_planted_beside_it(self):
+        d = self.two_zones()
+        target = os.path.join(self.workdir, "precious")
+        with open(target, "w") as f:
+            f.write("precious\n")
+        path = os.path.join(self.workdir, "plan.json")
+        os.symlink(target, path + ".tmp")  # where the plan used to be written first
+        run = d.run_once("--dry-run", "--plan-out", path)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        with open(target) as f:
+            self.assertEqual(f.read(), "precious\n", "the link's target was overwritten")
+        with open(path) as f:
+            validate(json.load(f))
+        self.assertTrue(os.path.islink(path + ".tmp"))
 
     def test_usage_errors(self):
         d = self.two_zones()

@@ -319,6 +319,17 @@ TEST_F(ElectorTest, ASecondProcessWithTheSameIdentityDoesNotLead) {
   EXPECT_FALSE(a.leading_at(clock.monotonic()));
 }
 
+TEST_F(ElectorTest, AHugeLeaseDurationNeverExpiresIntoTheHoldersHands) {
+  const auto parsed = parse_lease(
+      R"({"kind":"Lease","metadata":{"resourceVersion":"5"},"spec":{"holderIdentity":"b",)"
+      R"("leaseDurationSeconds":10000000000,"renewTime":"2026-12-02T00:40:00.000001Z"}})");
+  ASSERT_TRUE(parsed.ok());
+  server.store(parsed->record);
+  EXPECT_EQ(a.try_acquire_or_renew().kind, Attempt::Kind::kHeld);
+  clock.advance(std::chrono::hours(24 * 365));
+  EXPECT_EQ(a.try_acquire_or_renew().kind, Attempt::Kind::kHeld);
+}
+
 TEST_F(ElectorTest, ARecordLeftByAnEarlierRunIsTakenOnceExpiredNotCalledADuplicate) {
   server.store(LeaseRecord{"replica-a", 15, "t", "t", 4});
   Attempt seen = a.try_acquire_or_renew();

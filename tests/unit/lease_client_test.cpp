@@ -59,6 +59,20 @@ TEST(ParseLease, ReadsTheRecordAndTheResourceVersion) {
                                         "2026-12-02T00:40:00.000001Z", 3}));
 }
 
+// The API declares leaseDurationSeconds int32; a larger value from a server that does not
+// enforce it is taken as the largest int32, never wrapped into the past.
+TEST(ParseLease, ALeaseDurationBeyondInt32IsClamped) {
+  auto with = [](const std::string& seconds) {
+    return parse_lease(R"({"kind":"Lease","metadata":{"resourceVersion":"1"},)"
+                       R"("spec":{"holderIdentity":"b","leaseDurationSeconds":)" +
+                       seconds + "}}");
+  };
+  EXPECT_EQ(with("10000000000")->record.lease_duration_seconds, 2147483647);
+  EXPECT_EQ(with("9223372036854775807")->record.lease_duration_seconds, 2147483647);
+  EXPECT_EQ(with("-10000000000")->record.lease_duration_seconds, -2147483648LL);
+  EXPECT_EQ(with("15")->record.lease_duration_seconds, 15);
+}
+
 TEST(ParseLease, AnEmptySpecIsAnUnheldLease) {
   const auto lease =
       parse_lease(R"({"kind":"Lease","metadata":{"name":"x","resourceVersion":"1"},"spec":{}})");

@@ -605,6 +605,9 @@ std::optional<WallTime> parse_utc(std::string_view s) {
   const auto y = number(0, 4), mo = number(5, 2), d = number(8, 2);
   const auto h = number(11, 2), mi = number(14, 2), se = number(17, 2);
   if (!y || !mo || !d || !h || !mi || !se) return std::nullopt;
+  // The clock holds nanoseconds since 1970 in 64 bits (1677..2262): a year beyond that would
+  // wrap around and pass any age check. A plan is made now, not in another century.
+  if (*y < kPlanYears.first || *y > kPlanYears.second) return std::nullopt;
   const year_month_day ymd{year{*y}, month{static_cast<unsigned>(*mo)},
                            day{static_cast<unsigned>(*d)}};
   if (!ymd.ok() || *h > 23 || *mi > 59 || *se > 59) return std::nullopt;

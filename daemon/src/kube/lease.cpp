@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 #include "core/json_bounds.h"
@@ -123,7 +125,9 @@ StatusOr<LeaseRecord> read_record(const json& spec) {
   r.holder_identity = std::move(*holder);
   const auto duration = read_integer(spec, "leaseDurationSeconds", r.lease_duration_seconds);
   if (!duration.ok()) return duration.error();
-  r.lease_duration_seconds = *duration;
+  // The API declares it int32; a server that does not enforce that must not make expiry
+  // arithmetic (nanoseconds) wrap into "expired long ago".
+  r.lease_duration_seconds = std::clamp<long long>(*duration, INT32_MIN, INT32_MAX);
   auto acquired = read_time(spec, "acquireTime");
   if (!acquired.ok()) return std::move(acquired).error();
   r.acquire_time = std::move(*acquired);
