@@ -406,8 +406,9 @@ class LeaderElectionTest(IntegrationTest):
                                {"status": 500, "echo_token": True}])
         d.wait_log(r"HTTP 401: InternalError: Internal error occurred: request with "
                    r"'Bearer \[redacted\]' failed", timeout=5)
-        d.wait_log(r"lost leadership: .*HTTP 500: InternalError: Internal error occurred: "
-                   r"request with 'Bearer \[redacted\]' failed", timeout=DEADLINE_S + 3)
+        d.wait_log(r"standing by: cannot reach the lease apps/origin-reconciler: HTTP 500: "
+                   r"InternalError: Internal error occurred: request with 'Bearer \[redacted\]' "
+                   r"failed", timeout=DEADLINE_S + 3)
         body = wait_for(lambda: (lambda b: b if "Bearer [redacted]" in b else None)(
             http("GET", d.status_base + "/healthz")[1]), RETRY_S + 3,
             "/healthz to say why the standby cannot reach the Lease")
