@@ -437,6 +437,29 @@ class LeaderElectionTest(IntegrationTest):
         self.assertEqual(self.holder(), "someone-else")
         self.assertEqual(self.tap.requests(), [])
 
+    def test_sigterm_keeps_its_time_limit_when_the_lease_api_stalls(self):
+        # The defaults (15 s / 10 s / 2 s): a Lease request may take renew_deadline, 10 s. The
+        # API server stops answering; SIGTERM must still end the daemon within the 5 s the
+        # README promises, not 10 s for the renewal in flight and 10 more for the release.
+        timings = {"lease_duration": "15s", "renew_deadline": "10s", "retry_period": "2s"}
+        live = ips(0, 10)
+        daemons = self.cluster(live, live, names=NAMES[:1], timings=timings)
+        d = daemons[NAMES[0]]
+        self.leader_of(daemons)
+        self.lease.set_faults([{"latency_ms": 30000}])
+        # The next renewal starts within retry_period and hangs: the only fixed wait here, as
+        # a request in flight leaves no trace in the stand-in's log until it ends.
+        time.sleep(2.5)
+        stopped_at = time.monotonic()
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait(timeout=30), 0)
+        took = time.monotonic() - stopped_at
+        print(f"\nSIGTERM to exit with the Lease API stalled: {took:.2f} s")
+        self.assertLessEqual(took, 5.5, d.log_text()[-1500:])
+        self.assertIn("could not release lease apps/origin-reconciler: the API server did not "
+                      "answer within 2s; another replica takes over once it expires",
+                      d.log_text())
+
     def test_sigkill_of_the_leader_another_takes_over_within_lease_duration_and_retry(self):
         live = ips(0, 20)
         daemons = self.cluster(live, live)

@@ -47,7 +47,14 @@ void LeaseLeadership::start() {
     while (!stop.stop_requested()) {
       if (!waits_.sleep_for(step(), stop)) break;
     }
+    thread_done_.request_stop();
   });
+}
+
+void LeaseLeadership::on_release(std::function<void()> abort, std::function<void(Millis)> limit) {
+  std::lock_guard lock(mu_);
+  abort_requests_ = std::move(abort);
+  limit_requests_ = std::move(limit);
 }
 
 void LeaseLeadership::on_change(std::function<void()> callback) {
@@ -201,8 +208,16 @@ void LeaseLeadership::release() {
     if (released_) return;
     released_ = true;  // no start() after this
   }
+  bool aborted = false;
   if (thread_.joinable()) {
     interrupt_waits_.request_stop();
+    // A request in flight may hang on an API server that stalls: it gets kReleaseGrace, then
+    // it is aborted, so that the shutdown keeps its time limit.
+    if (abort_requests_ && !thread_done_.stop_requested() &&
+        waits_.sleep_for(kReleaseGrace, thread_done_.get_token())) {
+      abort_requests_();
+      aborted = true;
+    }
     thread_.join();
   }
   const bool was = leader_;
@@ -214,6 +229,16 @@ void LeaseLeadership::release() {
     status_ = "standby: released";
   }
   changed_.notify_all();
+  if (aborted) {
+    if (was) {
+      spdlog::warn(
+          "could not release lease {}: the API server did not answer within {}; another "
+          "replica takes over once it expires",
+          label_, format_duration(kReleaseGrace));
+    }
+    return;
+  }
+  if (limit_requests_) limit_requests_(kReleaseGrace);
   if (const Status released = elector_.release(); released.ok()) {
     if (was) spdlog::info("released lease {}: another replica can take over now", label_);
   } else {
@@ -236,9 +261,15 @@ std::string LeaseLeadership::describe() const {
 }
 
 LeaseRuntime::LeaseRuntime(const LeaseSettings& settings)
-    : http(clock, kLeaseAnswerBounds.max_bytes, {}, settings.ca_file.string()),
+    : http(clock, kLeaseAnswerBounds.max_bytes, abort_requests.get_token(),
+           settings.ca_file.string()),
       api(http, settings.endpoint, settings.elector.renew_deadline),
       leadership(api, settings.elector, settings.endpoint.ns + "/" + settings.endpoint.name, clock,
-                 waits) {}
+                 waits) {
+  const Millis usual = settings.elector.renew_deadline;
+  leadership.on_release(
+      [this] { abort_requests.request_stop(); },
+      [this, usual](Millis limit) { api.set_request_timeout(std::min(limit, usual)); });
+}
 
 }  // namespace orc

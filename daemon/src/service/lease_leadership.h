@@ -44,8 +44,16 @@ class LeaseLeadership final : public Leadership {
   bool await_leading(std::stop_token stop) override;
   std::stop_token cycle_token() const override;
   bool leading() const override;
-  // Stops the thread, then gives the Lease up if this instance holds it.
+  // Stops the thread, then gives the Lease up if this instance holds it. Bounded in time
+  // whatever the API server does: a request in flight gets kReleaseGrace to finish before it
+  // is aborted (then nothing more is sent: the Lease expires on its own), and the release
+  // itself kReleaseGrace to be answered.
   void release() override;
+  static constexpr Millis kReleaseGrace{2000};
+  // How release() cuts the API requests short: `abort` ends a request in flight (and every
+  // later one), `limit` caps the time of the next ones. Without them, release() waits for
+  // requests as they are (tests on a fake API).
+  void on_release(std::function<void()> abort, std::function<void(Millis)> limit);
 
   // Called (on the elector's thread) after this instance became leader or stopped leading.
   void on_change(std::function<void()> callback);
@@ -83,6 +91,9 @@ class LeaseLeadership final : public Leadership {
   std::string status_ = "standby";  // mu_
   std::string last_standby_log_;    // mu_: not repeated while it says the same
   std::function<void()> on_change_;
+  std::function<void()> abort_requests_;
+  std::function<void(Millis)> limit_requests_;
+  std::stop_source thread_done_;  // stopped when the thread's loop ends
   std::jthread thread_;
   bool started_ = false;   // mu_
   bool released_ = false;  // mu_
@@ -95,6 +106,7 @@ struct LeaseRuntime {
   explicit LeaseRuntime(const LeaseSettings& settings);
   SystemClock clock;
   SystemSleeper waits;
+  std::stop_source abort_requests;  // release(): a request the API server does not answer
   CurlHttpClient http;
   LeaseClient api;
   LeaseLeadership leadership;
