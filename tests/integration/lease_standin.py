@@ -137,7 +137,9 @@ class LeaseStandIn:
     def set_faults(self, rules):
         """Rules, first match wins: {"client": name or absent (all), "method": optional,
         "drop": bool, "latency_ms": int (before the request is served), "answer_delay_ms": int
-        (after it is served, before the answer goes out), "status": int, "times": n or -1
+        (after it is served, before the answer goes out), "status": int, "echo_token": bool
+        (with "status": the error message quotes the request's Authorization header), "body":
+        text answered as is with "code" (default 200) instead of serving, "times": n or -1
         (forever, the default)}."""
         with self._mu:
             self._faults = [dict(r, times=r.get("times", -1)) for r in rules]
@@ -195,7 +197,8 @@ class LeaseStandIn:
                  "fault": None, "warnings": 0, "reason": None}
         fault = self._fault_for(client, method) if client is not None else None
         if fault:
-            entry["fault"] = "+".join(k for k in ("drop", "latency_ms", "answer_delay_ms", "status")
+            entry["fault"] = "+".join(k for k in ("drop", "latency_ms", "answer_delay_ms", "status",
+                                                  "body", "echo_token")
                                       if fault.get(k))
             if fault.get("latency_ms"):
                 time.sleep(fault["latency_ms"] / 1000.0)
@@ -213,10 +216,17 @@ class LeaseStandIn:
         try:
             if client is None:
                 raise Reject(401, "Unauthorized", "Unauthorized")
+            if fault and fault.get("status") and fault.get("echo_token"):
+                # A careless server (or proxy) quoting the request's credentials back.
+                raise Reject(fault["status"], "InternalError",
+                             f"Internal error occurred: request with {auth!r} failed")
             if fault and fault.get("status"):
                 raise Reject(fault["status"], "InternalError",
                              "Internal error occurred: injected fault")
-            code, body = self._serve(method, req.path, req.headers, raw, entry, warnings)
+            if fault and fault.get("body") is not None:
+                code, body = fault.get("code", 200), None
+            else:
+                code, body = self._serve(method, req.path, req.headers, raw, entry, warnings)
         except Reject as r:
             code, body = r.code, r.body
             entry["reason"] = r.body["reason"]
@@ -224,7 +234,10 @@ class LeaseStandIn:
             time.sleep(fault["answer_delay_ms"] / 1000.0)  # served already: the answer is late
         entry["status"] = code
         entry["warnings"] = len(warnings)
-        data = json.dumps(body).encode()
+        if fault and fault.get("body") is not None and code == fault.get("code", 200):
+            data = fault["body"].encode()  # exactly this text (Python's json cannot nest deep)
+        else:
+            data = json.dumps(body).encode()
         req.send_response(code)
         req.send_header("Content-Type", "application/json")
         req.send_header("Content-Length", str(len(data)))

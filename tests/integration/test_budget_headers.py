@@ -12,11 +12,16 @@ headers can keep the two under the server's limit, and past it the stand-in lock
 for a whole window, as Cloudflare does.
 """
 
+import http.client as http_client
+import http.server as http_server
+import json
+import os
+import socket
 import threading
 import time
 import unittest
 
-from harness import TOKEN, IntegrationTest, http, ips, max_in_any, wait_for
+from harness import TOKEN, ZONE, Daemon, IntegrationTest, http, ips, max_in_any, wait_for
 
 QUOTA, WINDOW_S = 120, 6
 ZONES = [f"{i:032x}" for i in range(0xc0, 0xc0 + 25)]
@@ -49,6 +54,128 @@ class OtherClient:
     def stop(self):
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+class HeaderTap:
+    """Forwards to the stand-in and adds `headers` to every answer (what an API server that
+    announces its budget sends); counts the requests that went through."""
+
+    def __init__(self, standin_base, headers):
+        target = standin_base.replace("http://", "").split("/", 1)[0]
+        self.requests = []
+        tap = self
+
+        class Handler(http_server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _forward(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                sent = {k: v for k, v in self.headers.items()
+                        if k.lower() in ("authorization", "content-type", "accept")}
+                conn = http_client.HTTPConnection(target, timeout=30)
+                try:
+                    conn.request(self.command, self.path, body=body, headers=sent)
+                    resp = conn.getresponse()
+                    data, status = resp.read(), resp.status
+                    ctype = resp.getheader("Content-Type", "application/json")
+                finally:
+                    conn.close()
+                tap.requests.append((time.monotonic(), self.command, self.path))
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_DELETE = do_POST = do_PUT = do_PATCH = _forward
+
+        class Server(http_server.ThreadingHTTPServer):
+            daemon_threads = True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class Watchdog:
+    """NOTIFY_SOCKET as systemd binds it: the times of every WATCHDOG=1."""
+
+    def __init__(self, path):
+        self.path, self.pings = path, []
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind(path)
+        self._sock.settimeout(0.1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                data = self._sock.recv(4096).decode()
+            except socket.timeout:
+                continue
+            if "WATCHDOG=1" in data.split("\n"):
+                self.pings.append(time.monotonic())
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        self._sock.close()
+
+
+class AnnouncedWaitTest(IntegrationTest):
+    def test_a_day_long_header_wait_is_capped_healthy_and_keeps_the_watchdog_fed(self):
+        # Every answer says the user's budget is spent until a day from now. The daemon waits
+        # (an hour at most, then one request asks again), and the wait is one the API
+        # announced: /healthz stays ok and says why, the watchdog keeps being fed.
+        api = self.standin(zones={ZONE: ips(0, 10)})
+        tap = HeaderTap(api.api_base, {"Ratelimit": '"default";r=0;t=86400',
+                                       "Ratelimit-Policy": '"default";q=1200;w=86400'})
+        self.addCleanup(tap.stop)
+        interval_s, timeout_s, backoff_s = 1, 1, 0.05
+        d = Daemon(self.workdir, tap.base + "/client/v4", {ZONE: ips(0, 8)}, flavor="origin-v2",
+                   config={"cloudflare": {"request_timeout": f"{timeout_s}s"},
+                           "reconcile": {"interval": f"{interval_s}s"}})
+        self._daemons.append(d)
+        watchdog = Watchdog(os.path.join(self.workdir, "notify.sock"))
+        self.addCleanup(watchdog.stop)
+        d.start(env={"NOTIFY_SOCKET": watchdog.path, "WATCHDOG_USEC": "2000000"})
+        wait_for(lambda: tap.requests, 10, "the first listing")
+        answered = tap.requests[0][0]
+        # The daemon calls itself stalled this long after its last progress (the first
+        # listing's answer) beyond any announced wait: 1 min + max(2 x interval, request
+        # timeout + max_backoff). The test watches until 2 s past that.
+        stall_after = 60 + max(2 * interval_s, timeout_s + backoff_s)
+        watch_until = answered + stall_after + 2
+        waits = []
+        while time.monotonic() < watch_until:
+            status, body = http("GET", d.status_base + "/healthz")
+            health = json.loads(body)
+            self.assertEqual(status, 200, f"{time.monotonic() - answered:.1f} s after the "
+                                          f"answer: {body}")
+            self.assertEqual(health["status"], "ok", body)
+            waits.append(health.get("api_wait"))
+            time.sleep(1)
+        self.assertTrue(all(w and w["reason"] == "rate-limit headers: the API user's budget "
+                            "is spent" for w in waits), waits)
+        worst = max(w["seconds_left"] for w in waits)
+        self.assertLessEqual(worst, 3600, "the header wait is capped at one hour")
+        self.assertGreater(worst, 3500)
+        late = [t for t in watchdog.pings if t > answered + stall_after]
+        self.assertTrue(late, f"no WATCHDOG=1 after {stall_after:.1f} s: systemd would kill it")
+        self.assertEqual(len(tap.requests), 1, "nothing more is sent before the reset")
+        self.assertIsNone(d.proc.poll())
 
 
 class BudgetHeadersTest(IntegrationTest):

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import time
 import unittest
 
@@ -157,6 +158,54 @@ class RunningDaemonTest(IntegrationTest):
         records = [json.loads(l) for l in lines]
         self.assertTrue(all({"time", "level", "msg"} <= r.keys() for r in records))
         self.assertTrue(any("cycle done" in r["msg"] for r in records))
+
+
+class SlowScrapersTest(IntegrationTest):
+    def test_idle_scrapers_share_one_copy_of_the_metrics_answer(self):
+        # 2,000 zones with every zone's series: /metrics is a few MB. 40 scrapers ask for it and
+        # never read their answer (a stuck Prometheus, a port scanner): the daemon keeps one
+        # copy for all of them, and /healthz still answers at once.
+        zones = [f"{i:032x}" for i in range(0xa000, 0xa000 + 2000)]
+        api = self.standin(zones={z: ips(0, 1) for z in zones})
+        d = self.daemon(api, {z: ips(0, 1) for z in zones}, flavor="origin-v2",
+                        config={"cloudflare": {"requests_per_second": 0},
+                                "reconcile": {"concurrency": 8},
+                                "metrics": {"zone_series": "all"}})
+        d.start()
+        d.wait_log(r"cycle done: 2000 zones: 2000 ok", timeout=120)
+        size = len(d.metrics())
+
+        def rss_kib():
+            with open(f"/proc/{d.proc.pid}/status") as f:
+                return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+        before = rss_kib()
+        port = int(d.status_base.rsplit(":", 1)[1])
+        scrapers = []
+        for _ in range(40):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(30)
+            s.connect(("127.0.0.1", port))
+            s.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+            scrapers.append(s)
+        try:
+            for s in scrapers:  # each has its answer once the first bytes arrive; none reads on
+                self.assertTrue(s.recv(64).startswith(b"HTTP/1.1 200"))
+            during = rss_kib()
+            started = time.monotonic()
+            status, _ = http("GET", d.status_base + "/healthz")
+            took = time.monotonic() - started
+        finally:
+            for s in scrapers:
+                s.close()
+        print(f"\n/metrics {size / 1e6:.1f} MB; 40 idle scrapers add "
+              f"{(during - before) / 1024:.1f} MB; /healthz in {took * 1000:.0f} ms")
+        self.assertGreater(size, 2_000_000, "the answer is large enough to tell")
+        self.assertLess((during - before) * 1024, 20_000_000,
+                        f"{(during - before) / 1024:.1f} MB more with 40 idle scrapers")
+        self.assertEqual(status, 200)
+        self.assertLess(took, 1.0)
 
 
 class StartupTest(IntegrationTest):

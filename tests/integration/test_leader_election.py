@@ -175,14 +175,15 @@ class LeaderElectionTest(IntegrationTest):
     # -- setting up ----------------------------------------------------------------------------
 
     def cluster(self, live, desired, names=NAMES, timings=FAST, faults=None, batch_size=100,
-                interval="1s", start=True, ca_file=None, notify=False):
+                interval="1s", start=True, ca_file=None, notify=False, identities=None):
         self.cf = self.standin(zones={ZONE: live}, faults=faults)
         self.tap = CfTap(self.cf.base)
         self.addCleanup(self.tap.stop)
         self.desired = desired
         daemons = {}
         for name in names:
-            d = self.replica(name, desired, timings, batch_size, interval, ca_file)
+            d = self.replica(name, desired, timings, batch_size, interval, ca_file,
+                             identity=(identities or {}).get(name))
             daemons[name] = d
         if start:
             for d in daemons.values():
@@ -194,7 +195,10 @@ class LeaderElectionTest(IntegrationTest):
                 d.start(env=env)
         return daemons
 
-    def replica(self, name, desired, timings=FAST, batch_size=100, interval="1s", ca_file=None):
+    def replica(self, name, desired, timings=FAST, batch_size=100, interval="1s", ca_file=None,
+                identity=None):
+        """A daemon known to the tap and the Lease stand-in as `name` (its path prefix and its
+        token), configured with leader_election.identity `identity` (default: `name`)."""
         workdir = os.path.join(self.workdir, name)
         os.makedirs(workdir, exist_ok=True)
         token_file = os.path.join(workdir, "sa-token")
@@ -205,7 +209,7 @@ class LeaderElectionTest(IntegrationTest):
             "reconcile": {"interval": interval, "batch_size": batch_size,
                           "max_delete_fraction": 1},
             "leader_election": {"enabled": True, "namespace": NS, "lease_name": LEASE,
-                                "identity": name, "api_server": self.lease.url,
+                                "identity": identity or name, "api_server": self.lease.url,
                                 "token_file": token_file,
                                 "ca_file": ca_file or self.lease.ca_file, **timings},
         }
@@ -315,6 +319,146 @@ class LeaderElectionTest(IntegrationTest):
         for d in daemons.values():
             self.assertNotIn(self.tokens[d.name], d.log_text())
         self.check_fencing()
+
+    def test_two_replicas_with_one_identity_only_one_acts_and_the_other_names_the_duplicate(self):
+        # A copy-pasted configuration: both daemons say identity replica-a. They are told apart
+        # here by their tokens (the Lease stand-in's "client") and tap prefixes.
+        live = ips(0, 20)
+        daemons = self.cluster(live, live[:10], names=("replica-a", "replica-b"),
+                               identities={"replica-b": "replica-a"})
+        started = time.time()
+        def writer():
+            writers = {c for _t, c, _h in self.lease.holder_history()}
+            return writers.pop() if len(writers) == 1 else None
+        leader = wait_for(writer, 10, "a first write of the Lease")
+        twin = "replica-b" if leader == "replica-a" else "replica-a"
+        daemons[twin].wait_log(r"error.*duplicate identity: another process keeps renewing lease "
+                               r"apps/origin-reconciler as 'replica-a'", timeout=5)
+        detected = time.time()
+        # The window: the twin could only lead by renewing the Lease as its own (at its first
+        # attempt, as before the fix) or by taking it over as expired, which needs the record
+        # unchanged for lease_duration (3 s) by its clock. Two such periods plus a retry_period
+        # each after the duplicate was seen cover both, with 7 listing cycles (interval 1 s)
+        # that the leader runs meanwhile.
+        time.sleep(2 * (LEASE_S + RETRY_S))
+        print(f"\nduplicate logged {detected - started:.2f} s after the start; "
+              f"watched {time.time() - started:.2f} s")
+        for name, d in daemons.items():
+            self.assertIsNone(d.proc.poll(), name)
+        writers = {c for _t, c, _h in self.lease.holder_history()}
+        self.assertEqual(writers, {leader}, "only the leader ever wrote the Lease")
+        self.assertEqual({h for _t, _c, h in self.lease.holder_history()}, {"replica-a"})
+        by_who = {}
+        for r in self.tap.settled_requests(self.cf):
+            by_who[r["who"]] = by_who.get(r["who"], 0) + 1
+        self.assertEqual(list(by_who), [leader], by_who)
+        self.assertGreaterEqual(by_who[leader], 5, by_who)
+        self.assertEqual(self.cf.live(), set(live[:10]))
+        self.assertEqual(daemons[leader].metric("origin_reconciler_leader"), 1)
+        self.assertEqual(daemons[twin].metric("origin_reconciler_leader"), 0)
+        self.assertEqual(daemons[twin].metric("origin_reconciler_leader_duplicate_identity"), 1)
+        self.assertEqual(daemons[leader].metric("origin_reconciler_leader_duplicate_identity"), 0)
+        self.assertNotIn("became leader", daemons[twin].log_text())
+        status, body = http("GET", daemons[twin].status_base + "/healthz")
+        self.assertEqual(json.loads(body)["leadership"], "standby: lease held by replica-a "
+                         "(another process with this identity renews it)", body)
+        # The leader goes: the twin takes over once the Lease expires, and says nothing more
+        # about a duplicate.
+        daemons[leader].proc.send_signal(signal.SIGKILL)
+        daemons[leader].proc.wait()
+        wait_for(lambda: daemons[twin].metric("origin_reconciler_leader") == 1, LEASE_S + 3,
+                 "the twin to take over")
+        self.assertEqual(daemons[twin].metric("origin_reconciler_leader_duplicate_identity"), 0)
+
+    def test_a_deeply_nested_lease_answer_is_an_error_not_a_crash(self):
+        # A valid Lease with one field nested 100,000 levels (200 kB), to every GET: the
+        # leader cannot renew and stops at its deadline, the standbys cannot read it, and
+        # every replica keeps running and takes the Lease up again once the answers are sane.
+        live = ips(0, 20)
+        daemons = self.cluster(live, live, names=NAMES[:2])
+        leader = self.leader_of(daemons)
+        current = self.lease.lease(NS, LEASE)
+        deep = (json.dumps(current)[:-1] + ', "extra": ' + "[" * 100000 + "]" * 100000 + "}")
+        self.lease.set_faults([{"method": "GET", "body": deep}])
+        for name, d in daemons.items():
+            d.wait_log(r"HTTP 200: the answer is nested deeper than 64 levels", timeout=5)
+        wait_for(lambda: all(d.metric("origin_reconciler_leader") == 0
+                             for d in daemons.values()), DEADLINE_S + 2, "no leader")
+        # Several more rounds of it: nobody crashes.
+        deep_gets = lambda: len([e for e in self.lease.requests() if e["fault"] == "body"])
+        seen = deep_gets()
+        wait_for(lambda: deep_gets() >= seen + 4, 5, "four more deep answers")
+        for name, d in daemons.items():
+            self.assertIsNone(d.proc.poll(), f"{name} exited: {d.log_text()[-2000:]}")
+        self.lease.set_faults([])
+        self.leader_of(daemons, timeout=LEASE_S + 3)
+        self.check_fencing()
+
+    def test_the_service_account_token_quoted_by_the_api_server_is_redacted(self):
+        # An API server (or a proxy before it) that quotes the request's Authorization header
+        # in its 401 and 500 answers: the token never reaches the log, /healthz or /metrics.
+        live = ips(0, 10)
+        daemons = self.cluster(live, live, names=NAMES[:1])
+        d = daemons[NAMES[0]]
+        token = self.tokens[NAMES[0]]
+        self.leader_of(daemons)
+        self.lease.set_faults([{"method": "GET", "status": 401, "echo_token": True, "times": 2},
+                               {"status": 500, "echo_token": True}])
+        d.wait_log(r"HTTP 401: InternalError: Internal error occurred: request with "
+                   r"'Bearer \[redacted\]' failed", timeout=5)
+        d.wait_log(r"standing by: cannot reach the lease apps/origin-reconciler: HTTP 500: "
+                   r"InternalError: Internal error occurred: request with 'Bearer \[redacted\]' "
+                   r"failed", timeout=DEADLINE_S + 3)
+        body = wait_for(lambda: (lambda b: b if "Bearer [redacted]" in b else None)(
+            http("GET", d.status_base + "/healthz")[1]), RETRY_S + 3,
+            "/healthz to say why the standby cannot reach the Lease")
+        for text, where in ((d.log_text(), "the log"), (body, "/healthz"),
+                            (d.metrics(), "/metrics")):
+            self.assertNotIn(token, text, f"the token in {where}")
+        self.assertTrue([e for e in self.lease.requests() if e["fault"]], "the faults were hit")
+
+    def test_a_lease_duration_beyond_int32_is_not_taken_for_expired(self):
+        # An API server that does not enforce the field's int32: 10^10 seconds would wrap the
+        # expiry arithmetic into the past and make the standby take a Lease that is held.
+        self.lease.put_lease(NS, LEASE, {"holderIdentity": "someone-else",
+                                         "leaseDurationSeconds": 10 ** 10,
+                                         "acquireTime": "2026-12-02T00:00:00.000000Z",
+                                         "renewTime": "2026-12-02T00:00:00.000000Z",
+                                         "leaseTransitions": 0})
+        live = ips(0, 10)
+        daemons = self.cluster(live, live, names=NAMES[:1])
+        d = daemons[NAMES[0]]
+        d.wait_log(r"standing by: lease held by someone-else|became leader", timeout=5)
+        gets = lambda: len([e for e in self.lease.requests() if e["method"] == "GET"])
+        seen = gets()
+        wait_for(lambda: gets() >= seen + 4, 5, "four more attempts")
+        self.assertNotIn("became leader", d.log_text())
+        self.assertEqual([e for e in self.lease.requests() if e["method"] != "GET"], [])
+        self.assertEqual(self.holder(), "someone-else")
+        self.assertEqual(self.tap.requests(), [])
+
+    def test_sigterm_keeps_its_time_limit_when_the_lease_api_stalls(self):
+        # The defaults (15 s / 10 s / 2 s): a Lease request may take renew_deadline, 10 s. The
+        # API server stops answering; SIGTERM must still end the daemon within the 5 s the
+        # README promises, not 10 s for the renewal in flight and 10 more for the release.
+        timings = {"lease_duration": "15s", "renew_deadline": "10s", "retry_period": "2s"}
+        live = ips(0, 10)
+        daemons = self.cluster(live, live, names=NAMES[:1], timings=timings)
+        d = daemons[NAMES[0]]
+        self.leader_of(daemons)
+        self.lease.set_faults([{"latency_ms": 30000}])
+        # The next renewal starts within retry_period and hangs: the only fixed wait here, as
+        # a request in flight leaves no trace in the stand-in's log until it ends.
+        time.sleep(2.5)
+        stopped_at = time.monotonic()
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait(timeout=30), 0)
+        took = time.monotonic() - stopped_at
+        print(f"\nSIGTERM to exit with the Lease API stalled: {took:.2f} s")
+        self.assertLessEqual(took, 5.5, d.log_text()[-1500:])
+        self.assertIn("could not release lease apps/origin-reconciler: the API server did not "
+                      "answer within 2s; another replica takes over once it expires",
+                      d.log_text())
 
     def test_sigkill_of_the_leader_another_takes_over_within_lease_duration_and_retry(self):
         live = ips(0, 20)

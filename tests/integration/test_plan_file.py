@@ -132,7 +132,8 @@ class PlanFileTest(IntegrationTest):
         validate(doc)
         self.assertIn("would delete 10.20.0.10", run.stdout)
         self.assertIn(f"plan checksum {doc['checksum']}\n", run.stdout)
-        self.assertFalse(os.path.exists(path + ".tmp"))
+        self.assertEqual([f for f in os.listdir(os.path.dirname(path)) if f.endswith(".tmp")],
+                         [])
         self.assertEqual(self.api.requests("batch_delete"), [])
         # The same plan twice: the same checksums (created_at aside, the same document).
         again = json.loads(d.run_once("--dry-run", "--output", "json").stdout)
@@ -357,6 +358,57 @@ class PlanFileTest(IntegrationTest):
             self.assertEqual(run.returncode, 2, run.stdout + run.stderr)
             self.assertIn(message, run.stderr)
         self.assertEqual(self.api.requests(), [], "nothing is sent for a broken plan file")
+
+    def test_a_deeply_nested_or_non_utf8_plan_file_is_refused_with_a_message(self):
+        d = self.two_zones()
+        self.api.admin("DELETE", "requests")
+        deep = os.path.join(self.workdir, "deep.json")
+        with open(deep, "w") as f:  # 200 kB: a field nested 100,000 levels
+            f.write('{"format": "origin-reconciler-plan", "version": 1, "extra": ' +
+                    "[" * 100000 + "]" * 100000 + "}")
+        run = d.run_once("--apply-plan", deep)
+        self.assertEqual(run.returncode, 2, run.stdout + run.stderr)
+        self.assertIn("deep.json: not a plan document: nested deeper than 64 levels", run.stderr)
+        odd = os.path.join(self.workdir, "odd.json")
+        with open(odd, "wb") as f:
+            f.write(b'{"format": \xff\xfe}')
+        # Bytes, not text: a raw 0xff must be seen as such, not fail the decoding.
+        run = subprocess.run([ORC_BIN, "--config", d.config_path, "--once", "--apply-plan", odd],
+                             capture_output=True, timeout=60, env=d.env())
+        raw = run.stderr
+        self.assertEqual(run.returncode, 2, raw)
+        self.assertIn(b"odd.json: not a plan document: parse error at line 1", raw)
+        self.assertIn(b"\\xff", raw)
+        self.assertNotIn(b"\xff", raw, "a byte that is not UTF-8 reached the terminal raw")
+        self.assertEqual(self.api.requests(), [], "nothing is sent for a broken plan file")
+
+    def test_a_plan_dated_beyond_the_clocks_range_is_refused(self):
+        # 2262-04-12 wraps the clock's nanoseconds into the past, 1677-09-21 into the future:
+        # either would pass the age check.
+        d = self.two_zones()
+        _, doc, _ = self.plan(d)
+        self.api.admin("DELETE", "requests")
+        for date in ("2262-04-12T00:00:00Z", "1677-09-21T00:00:00Z"):
+            run = d.run_once("--apply-plan", self.write_plan(dict(doc, created_at=date)))
+            self.assertEqual(run.returncode, 2, run.stdout + run.stderr)
+            self.assertIn(f"created_at: must be a UTC time like 2026-12-02T01:30:00Z "
+                          f"(got '{date}')", run.stderr)
+        self.assertEqual(self.api.requests(), [], "nothing is sent for such a plan")
+
+    def test_plan_out_never_writes_through_a_link_planted_beside_it(self):
+        d = self.two_zones()
+        target = os.path.join(self.workdir, "precious")
+        with open(target, "w") as f:
+            f.write("precious\n")
+        path = os.path.join(self.workdir, "plan.json")
+        os.symlink(target, path + ".tmp")  # where the plan used to be written first
+        run = d.run_once("--dry-run", "--plan-out", path)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        with open(target) as f:
+            self.assertEqual(f.read(), "precious\n", "the link's target was overwritten")
+        with open(path) as f:
+            validate(json.load(f))
+        self.assertTrue(os.path.islink(path + ".tmp"))
 
     def test_usage_errors(self):
         d = self.two_zones()

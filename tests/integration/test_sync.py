@@ -149,6 +149,83 @@ class SyncTest(IntegrationTest):
                 self.assertEqual(state["10.30.0.1"], ("gcp", "us-central1"))
                 self.assertNotIn("10.20.0.11", state, "the deletes still went out")
 
+    @staticmethod
+    def empty_listing(flavor):
+        """A fault answering one listing as an empty zone: generation 1's 404 with code 1142,
+        generation 2's empty page."""
+        if flavor == "cache-v1":
+            return {"status": 404, "body": json.dumps(
+                {"success": False, "errors": [{"code": 1142, "message": "not found"}],
+                 "messages": [], "result": None})}
+        return {"body": json.dumps(
+            {"success": True, "errors": [], "messages": [], "result": [],
+             "result_info": {"page": 1, "per_page": 100, "count": 0, "total_count": 0,
+                             "total_pages": 1}})}
+
+    def test_one_empty_listing_does_not_turn_blocked_updates_into_creates(self):
+        # 20 live on aws, a wrong desired state moving all 20 to gcp: the update guard blocks
+        # it; one empty listing must not make it 20 creates that no guard counts.
+        for flavor in FLAVORS:
+            with self.subTest(flavor=flavor):
+                seed = [mapping(ip, "aws", "us-east-1") for ip in ips(0, 20)]
+                api = self.start_api({ZONE: seed})
+                api.set_faults([{"operation": "list", "times": 1, **self.empty_listing(flavor)}])
+                desired = [mapping(ip, "gcp", "us-central1") for ip in ips(0, 20)]
+                d = self.daemon(api, {ZONE: desired}, flavor=flavor,
+                                config={"reconcile": {"policy": "sync"}})
+                run = d.run_once()
+                self.assertEqual(run.returncode, 3, run.stdout + run.stderr)
+                self.assertIn("the listing is empty, but the plan would create 20; listing "
+                              "again before planning", run.stderr)
+                self.assertIn("would update 20 of 20 live mappings", run.stderr)
+                self.assertEqual(api.requests("batch_upsert"), [])
+                self.assertEqual(self.state(api), {m["ip"]: ("aws", "us-east-1") for m in seed})
+
+    def test_creates_replacing_what_the_last_listing_had_are_guarded_like_updates(self):
+        # The daemon remembers each zone's last listing: when even the second listing of a
+        # cycle is empty, re-creating the 20 mappings elsewhere counts as 20 updates.
+        flavor = "origin-v2"
+        seed = [mapping(ip, "aws", "us-east-1") for ip in ips(0, 20)]
+        api = self.start_api({ZONE: seed})
+        desired = [mapping(ip, "gcp", "us-central1") for ip in ips(0, 20)]
+        d = self.daemon(api, {ZONE: desired}, flavor=flavor,
+                        config={"reconcile": {"policy": "sync", "interval": "1s"}})
+        d.start()
+        d.wait_log(r"safety guard blocked the changes: would update 20 of 20")
+        api.set_faults([{"operation": "list", "times": 2, **self.empty_listing(flavor)}])
+        d.wait_log(r"the listing is empty, but the last listing had 20 mappings; listing again")
+        d.wait_log(r"would update 20 of 20 live mappings .* \(counted against the last listing, "
+                   r"20 mappings: this one has 0 and the plan would re-create them")
+        # And the cycle after it, with a true listing, is blocked as before.
+        d.wait_log(r"safety guard blocked the changes: would update 20 of 20", count=3)
+        self.assertEqual(api.requests("batch_upsert"), [])
+        self.assertEqual(self.state(api), {m["ip"]: ("aws", "us-east-1") for m in seed})
+
+    def test_an_upsert_answer_naming_none_of_the_ips_fails_the_run(self):
+        for flavor in FLAVORS:
+            with self.subTest(flavor=flavor):
+                api = self.start_api({ZONE: [mapping(ip, "aws", "us-east-1")
+                                             for ip in ips(0, 3)]})
+                key = "origin-ip" if flavor == "cache-v1" else "origin_ip"
+                value = {"succeeded": [{key: "10.99.0.1", "vendor": "gcp",
+                                        "region": "us-central1"}], "failed": []}
+                if flavor == "cache-v1":
+                    result = {"id": "origin_public_cloud_region", "editable": True,
+                              "modified_on": None, "value": value}
+                else:
+                    result = value
+                api.set_faults([{"operation": "batch_upsert", "times": -1, "body": json.dumps(
+                    {"success": True, "errors": [], "messages": [], "result": result})}])
+                desired = [mapping(ip, "aws", "us-east-1") for ip in ips(0, 3)]
+                desired.append(mapping("10.30.0.1", "gcp", "us-central1"))
+                d = self.daemon(api, {ZONE: desired}, flavor=flavor,
+                                config={"reconcile": {"policy": "sync"}})
+                run = d.run_once()
+                self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+                self.assertIn("10.30.0.1 was not created or updated: the answer does not name it",
+                              run.stderr)
+                self.assertNotIn("in line", run.stderr + run.stdout)
+
     def test_nothing_is_created_from_an_invalid_desired_state(self):
         api = self.start_api({ZONE: [mapping(ip, "aws", "us-east-1") for ip in ips(0, 10)]})
         for bad in (

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "fakes.h"
+#include "log_capture.h"
 #include "service/lease_leadership.h"
 
 namespace orc {
@@ -18,6 +19,7 @@ namespace {
 using testing::FakeClock;
 using testing::FakeSleeper;
 using ::testing::HasSubstr;
+using testing::LogCapture;
 
 // One Lease in memory, shared by every elector made on it (each "replica" gets a view).
 class FakeLeaseServer {
@@ -29,6 +31,8 @@ class FakeLeaseServer {
   // before an update is applied (to write concurrently).
   bool unreachable = false;
   std::function<void()> before_update;
+  // The next update is applied but its answer is lost (a timeout after the write).
+  bool lose_next_answer = false;
 
   Lease store(const LeaseRecord& record) {
     Lease l;
@@ -66,7 +70,9 @@ class FakeLeaseApi final : public LeaseApi {
       ++s_.conflicts;
       return refused(LeaseOutcome::kConflict, "HTTP 409: Conflict: the object has been modified");
     }
-    return ok(s_.store(record));
+    Lease stored = s_.store(record);
+    if (std::exchange(s_.lose_next_answer, false)) return unreachable();
+    return ok(std::move(stored));
   }
 
  private:
@@ -271,6 +277,87 @@ TEST_F(ElectorTest, TwoCreatorsOneWins) {
   EXPECT_EQ(server.lease->record.holder_identity, "replica-a");
 }
 
+// Two processes configured with one identity: the one that did not write the Lease treats it
+// as another holder's, never renews it as its own.
+TEST_F(ElectorTest, ASecondProcessWithTheSameIdentityDoesNotLead) {
+  Elector twin{api, clock, settings("replica-a")};
+  ASSERT_EQ(a.try_acquire_or_renew().kind, Attempt::Kind::kLeading);
+  Attempt seen = twin.try_acquire_or_renew();
+  EXPECT_EQ(seen.kind, Attempt::Kind::kHeld);
+  EXPECT_EQ(seen.holder, "replica-a");
+  EXPECT_FALSE(seen.duplicate_identity);  // not renewed under our eyes yet
+  for (int i = 0; i < 20; ++i) {          // 40 s: well past lease_duration, renewed all along
+    clock.advance(Millis{2000});
+    ASSERT_EQ(a.try_acquire_or_renew().kind, Attempt::Kind::kLeading);
+    seen = twin.try_acquire_or_renew();
+    EXPECT_EQ(seen.kind, Attempt::Kind::kHeld);
+    EXPECT_TRUE(seen.duplicate_identity);
+    EXPECT_FALSE(twin.leading_at(clock.monotonic()));
+  }
+  EXPECT_EQ(server.lease->record.lease_transitions, 0);
+  // A release by the one that does not hold it sends nothing.
+  const int updates = server.updates;
+  EXPECT_TRUE(twin.release().ok());
+  EXPECT_EQ(server.updates, updates);
+  EXPECT_EQ(server.lease->record.holder_identity, "replica-a");
+  // Once the holder is gone, the twin takes over after lease_duration like anyone else.
+  const int gets = server.gets;
+  clock.advance(Millis{14999});
+  EXPECT_EQ(twin.try_acquire_or_renew().kind, Attempt::Kind::kHeld);
+  clock.advance(Millis{1});
+  const Attempt taken = twin.try_acquire_or_renew();
+  EXPECT_EQ(taken.kind, Attempt::Kind::kLeading);
+  EXPECT_TRUE(taken.acquired);
+  EXPECT_EQ(server.lease->record.lease_transitions, 1);
+  EXPECT_EQ(server.gets, gets + 2);
+  // ... and the first one, back, sees its name written by someone else.
+  clock.advance(Millis{2000});
+  ASSERT_EQ(twin.try_acquire_or_renew().kind, Attempt::Kind::kLeading);
+  const Attempt back = a.try_acquire_or_renew();
+  EXPECT_EQ(back.kind, Attempt::Kind::kHeld);
+  EXPECT_TRUE(back.duplicate_identity);
+  EXPECT_FALSE(a.leading_at(clock.monotonic()));
+}
+
+TEST_F(ElectorTest, AHugeLeaseDurationNeverExpiresIntoTheHoldersHands) {
+  const auto parsed = parse_lease(
+      R"({"kind":"Lease","metadata":{"resourceVersion":"5"},"spec":{"holderIdentity":"b",)"
+      R"("leaseDurationSeconds":10000000000,"renewTime":"2026-12-02T00:40:00.000001Z"}})");
+  ASSERT_TRUE(parsed.ok());
+  server.store(parsed->record);
+  EXPECT_EQ(a.try_acquire_or_renew().kind, Attempt::Kind::kHeld);
+  clock.advance(std::chrono::hours(24 * 365));
+  EXPECT_EQ(a.try_acquire_or_renew().kind, Attempt::Kind::kHeld);
+}
+
+TEST_F(ElectorTest, ARecordLeftByAnEarlierRunIsTakenOnceExpiredNotCalledADuplicate) {
+  server.store(LeaseRecord{"replica-a", 15, "t", "t", 4});
+  Attempt seen = a.try_acquire_or_renew();
+  EXPECT_EQ(seen.kind, Attempt::Kind::kHeld);
+  EXPECT_FALSE(seen.duplicate_identity);
+  clock.advance(Millis{14999});
+  seen = a.try_acquire_or_renew();
+  EXPECT_EQ(seen.kind, Attempt::Kind::kHeld);
+  EXPECT_FALSE(seen.duplicate_identity);
+  clock.advance(Millis{1});
+  const Attempt taken = a.try_acquire_or_renew();
+  EXPECT_EQ(taken.kind, Attempt::Kind::kLeading);
+  EXPECT_TRUE(taken.acquired);
+  EXPECT_EQ(server.lease->record.lease_transitions, 5);
+}
+
+TEST_F(ElectorTest, ARenewalWhoseAnswerWasLostIsStillOurs) {
+  ASSERT_EQ(a.try_acquire_or_renew().kind, Attempt::Kind::kLeading);
+  clock.advance(Millis{2000});
+  server.lose_next_answer = true;
+  EXPECT_EQ(a.try_acquire_or_renew().kind, Attempt::Kind::kFailed);
+  clock.advance(Millis{2000});
+  const Attempt next = a.try_acquire_or_renew();
+  EXPECT_EQ(next.kind, Attempt::Kind::kLeading);
+  EXPECT_FALSE(next.acquired);
+  EXPECT_EQ(server.lease->record.lease_transitions, 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // LeaseLeadership: the elector's consequences, step by step.
 
@@ -335,6 +422,35 @@ TEST_F(LeadershipTest, StepsDownAtOnceWhenAnotherHolderIsSeen) {
   lead.step();
   EXPECT_FALSE(lead.leading());
   EXPECT_EQ(lead.describe(), "standby: lease held by replica-b");
+}
+
+TEST_F(LeadershipTest, ADuplicateIdentityIsAnErrorInTheLogAndAFlag) {
+  LogCapture logs;
+  Elector twin{api, clock, settings("replica-a")};
+  ASSERT_EQ(twin.try_acquire_or_renew().kind, Attempt::Kind::kLeading);
+  lead.step();
+  EXPECT_FALSE(lead.leading());
+  EXPECT_FALSE(lead.duplicate_identity());
+  clock.advance(Millis{2000});
+  ASSERT_EQ(twin.try_acquire_or_renew().kind, Attempt::Kind::kLeading);
+  lead.step();
+  EXPECT_FALSE(lead.leading());
+  EXPECT_TRUE(lead.duplicate_identity());
+  EXPECT_EQ(lead.describe(),
+            "standby: lease held by replica-a (another process with this identity renews it)");
+  EXPECT_THAT(logs.text(), HasSubstr("error duplicate identity: another process keeps "
+                                     "renewing lease apps/origin-reconciler as 'replica-a'"));
+  // Said once, not every retry_period.
+  clock.advance(Millis{2000});
+  ASSERT_EQ(twin.try_acquire_or_renew().kind, Attempt::Kind::kLeading);
+  lead.step();
+  EXPECT_EQ(logs.count("duplicate identity"), 1);
+  // The twin releases: the flag goes, this one leads.
+  ASSERT_TRUE(twin.release().ok());
+  clock.advance(Millis{2000});
+  lead.step();
+  EXPECT_TRUE(lead.leading());
+  EXPECT_FALSE(lead.duplicate_identity());
 }
 
 TEST_F(LeadershipTest, ReleaseGivesTheLeaseUpAndStopsTheCycle) {

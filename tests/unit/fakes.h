@@ -170,6 +170,10 @@ class FakeZoneApi final : public ZoneApi {
     ++list_calls;
     calls.push_back("list");
     if (list_fails.contains(zone)) return list_fails.at(zone);
+    if (empty_lists > 0) {
+      --empty_lists;
+      return std::vector<Mapping>{};
+    }
     std::vector<Mapping> out;
     for (const auto& [ip, where] : zones_[zone]) out.push_back({ip, where.first, where.second});
     return out;
@@ -217,6 +221,7 @@ class FakeZoneApi final : public ZoneApi {
         return e;
       }
     }
+    if (upsert_answers_nothing) return BatchResult{};
     BatchResult r;
     for (const auto& m : items) {
       if (refuse_upsert.contains(m.ip)) {
@@ -254,6 +259,8 @@ class FakeZoneApi final : public ZoneApi {
   }
 
   std::map<std::string, ApiError> list_fails;
+  int empty_lists = 0;                  // the next listings answer empty (a glitch)
+  bool upsert_answers_nothing = false;  // batch upserts answer without any item, write nothing
   std::map<std::string, ApiError> batch_fails;
   std::map<std::string, ApiError> upsert_fails;
   std::map<std::string, std::string> refuse;     // ip -> error text; stays in place

@@ -12,7 +12,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <future>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "fakes.h"
 #include "status/listen_socket.h"
@@ -50,6 +54,12 @@ class Client {
       got.append(buf, static_cast<std::size_t>(n));
     }
     return got;
+  }
+  // What one recv() brings (at most 4 KiB): the start of an answer.
+  std::string receive_some() {
+    char buf[4096];
+    const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
   }
   // True once the server has closed the connection (EOF or reset) within the timeout.
   bool closed_by_server() {
@@ -218,6 +228,47 @@ TEST(StatusServer, AScrapeWaitingTooLongForMetricsIsClosed) {
   EXPECT_TRUE(slow.scrape.closed_by_server());
   slow.release();  // the late text goes nowhere
   EXPECT_TRUE(request(slow.port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
+}
+
+// This process's resident memory in KiB (VmRSS).
+long resident_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+// Scrapers that do not take their answer hold a reference to one shared text, not a copy each:
+// 24 of them waiting on a 16 MiB answer cost about 16 MiB, not 384.
+TEST(StatusServer, SlowScrapersShareOneCopyOfTheMetricsText) {
+  constexpr std::size_t kText = 16u << 20;
+  std::atomic<int> serialized{0};
+  FakeClock clock;
+  StatusServer server(
+      [&] {
+        ++serialized;
+        return std::string(kText, 'm');
+      },
+      [] {
+        return HealthAnswer{true, "{}"};
+      },
+      clock, StatusServerLimits{64, 1024, std::chrono::seconds(10), std::chrono::seconds(10)});
+  const int port = server.start("127.0.0.1", 0);
+  const long before = resident_kib();
+  std::vector<std::unique_ptr<Client>> scrapers;
+  for (int i = 0; i < 24; ++i) {
+    scrapers.push_back(std::make_unique<Client>(port));
+    scrapers.back()->send("GET /metrics HTTP/1.1\r\n\r\n");
+  }
+  // Each has its answer once its first bytes arrive; none reads on.
+  for (auto& s : scrapers) EXPECT_TRUE(s->receive_some().starts_with("HTTP/1.1 200"));
+  const long during = resident_kib();
+  EXPECT_LE(serialized.load(), 24);
+  EXPECT_LT(during - before, 100 * 1024) << "KiB more with 24 slow scrapers: " << during - before;
+  // /healthz is not behind them.
+  EXPECT_TRUE(request(port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
 }
 
 TEST(StatusServer, ABusyPortIsAClearError) {

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/redact.h"
 #include "fakes.h"
 #include "kube/lease_settings.h"
 #include "temp_dir.h"
@@ -56,6 +57,20 @@ TEST(ParseLease, ReadsTheRecordAndTheResourceVersion) {
   EXPECT_EQ(lease->resource_version, "4711");
   EXPECT_EQ(lease->record, (LeaseRecord{"replica-a", 15, "2026-12-02T00:32:29.123456Z",
                                         "2026-12-02T00:40:00.000001Z", 3}));
+}
+
+// The API declares leaseDurationSeconds int32; a larger value from a server that does not
+// enforce it is taken as the largest int32, never wrapped into the past.
+TEST(ParseLease, ALeaseDurationBeyondInt32IsClamped) {
+  auto with = [](const std::string& seconds) {
+    return parse_lease(R"({"kind":"Lease","metadata":{"resourceVersion":"1"},)"
+                       R"("spec":{"holderIdentity":"b","leaseDurationSeconds":)" +
+                       seconds + "}}");
+  };
+  EXPECT_EQ(with("10000000000")->record.lease_duration_seconds, 2147483647);
+  EXPECT_EQ(with("9223372036854775807")->record.lease_duration_seconds, 2147483647);
+  EXPECT_EQ(with("-10000000000")->record.lease_duration_seconds, -2147483648LL);
+  EXPECT_EQ(with("15")->record.lease_duration_seconds, 15);
 }
 
 TEST(ParseLease, AnEmptySpecIsAnUnheldLease) {
@@ -167,6 +182,23 @@ TEST_F(LeaseClientTest, ReadsTheTokenAgainOnEveryRequest) {
   client.get();
   EXPECT_THAT(http.requests()[1].headers, ::testing::Contains(std::pair<std::string, std::string>(
                                               "Authorization", "Bearer tok-2")));
+}
+
+TEST_F(LeaseClientTest, AnAnswerQuotingTheTokenIsRedactedEverywhere) {
+  set_redacted_secrets({});
+  LeaseEndpoint e = endpoint();
+  write("token", "eyJhbGciOiJSUzI1NiJ9.sa-token-payload\n");
+  LeaseClient client(http, e, Millis{2000});
+  http.push(401, R"({"kind":"Status","reason":"Unauthorized","message":"token )"
+                 R"('eyJhbGciOiJSUzI1NiJ9.sa-token-payload' is not valid"})");
+  http.push(500, "upstream said: Bearer eyJhbGciOiJSUzI1NiJ9.sa-token-payload");
+  http.push_transport_error("proxy: eyJhbGciOiJSUzI1NiJ9.sa-token-payload rejected");
+  EXPECT_EQ(client.get().error, "HTTP 401: Unauthorized: token '[redacted]' is not valid");
+  EXPECT_EQ(client.get().error, "HTTP 500: upstream said: Bearer [redacted]");
+  EXPECT_EQ(client.get().error, "no answer from the API server: proxy: [redacted] rejected");
+  // And anything else that logs it later (the log formatter, /healthz) goes through redact().
+  EXPECT_EQ(redact("x eyJhbGciOiJSUzI1NiJ9.sa-token-payload y"), "x [redacted] y");
+  set_redacted_secrets({});
 }
 
 TEST_F(LeaseClientTest, AMissingOrEmptyTokenSendsNothingAndIsNeverShown) {

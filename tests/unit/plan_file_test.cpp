@@ -284,6 +284,16 @@ TEST(PlanTime, FormatAndParse) {
   }
 }
 
+// Dates the clock cannot hold (it wraps past 2262 and before 1678) are refused, not wrapped.
+TEST(PlanTime, YearsOutsideTheClocksRangeAreRefused) {
+  for (const char* bad : {"2262-04-12T00:00:00Z", "1677-09-21T00:00:00Z", "9999-12-31T23:59:59Z",
+                          "0000-01-01T00:00:00Z", "2201-01-01T00:00:00Z", "1969-12-31T23:59:59Z"}) {
+    EXPECT_EQ(parse_utc(bad), std::nullopt) << bad;
+  }
+  EXPECT_TRUE(parse_utc("2200-12-31T23:59:59Z"));
+  EXPECT_TRUE(parse_utc("1970-01-01T00:00:00Z"));
+}
+
 // --- first difference and review ---
 
 TEST(FirstDifference, NoneForTheSameChangesInAnyOrder) {

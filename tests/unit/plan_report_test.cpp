@@ -1,5 +1,7 @@
 // --apply-plan's gate and the --once output around plans: the document of a pass, the review
 // of a pass against the plan file, what is printed and written, and the exit status.
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -277,7 +279,31 @@ TEST_F(WriteWhole, ReplacesTheFileAndLeavesNoTemporary) {
   ASSERT_TRUE(written.ok()) << written.error().message;
   std::ifstream in(file);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "new");
-  EXPECT_FALSE(std::filesystem::exists(file.string() + ".tmp"));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename(), "plan.json") << "left behind: " << entry.path();
+  }
+}
+
+// The temporary file is this process's own name, created new: a link planted there is never
+// followed, and its target is left as it was.
+TEST_F(WriteWhole, NeverWritesThroughALinkPlantedAtItsTemporaryName) {
+  const std::filesystem::path target = write("target", "precious");
+  const std::filesystem::path file = dir_ / "plan.json";
+  const std::filesystem::path planted = file.string() + "." + std::to_string(::getpid()) + ".tmp";
+  std::filesystem::create_symlink(target, planted);
+  const Status written = write_whole(file, "new");
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.error().message, "File exists");
+  std::ifstream in(target);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "precious");
+  EXPECT_FALSE(std::filesystem::exists(file));
+  EXPECT_TRUE(std::filesystem::is_symlink(planted));
+  // The old fixed name is not used at all.
+  std::filesystem::remove(planted);
+  std::filesystem::create_symlink(target, file.string() + ".tmp");
+  ASSERT_TRUE(write_whole(file, "new").ok());
+  std::ifstream again(target);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(again), {}), "precious");
 }
 
 TEST_F(WriteWhole, AFolderThatIsMissingIsAnErrorWithTheReason) {

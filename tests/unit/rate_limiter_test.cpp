@@ -397,6 +397,41 @@ TEST(RequestBudget, NothingLeftWaitsForTheResetThenProbesOnce) {
   EXPECT_EQ(budget.try_start(t0 + seconds(300)), nanoseconds::zero());
 }
 
+// "Nothing left, reset in a day": one request asks again after an hour, like a Retry-After.
+TEST(RequestBudget, AResetADayAwayIsAskedAboutAgainEveryHour) {
+  RequestBudget budget(BudgetLimits{10, seconds(1), 1140, 0.05});
+  ASSERT_EQ(budget.try_start(t0), nanoseconds::zero());
+  budget.observe(t0, t0, told(0, 86400, 1200, 86400));
+  EXPECT_EQ(budget.try_start(t0 + seconds(1)), seconds(3599));
+  const auto wait = budget.announced_wait(t0 + seconds(1));
+  ASSERT_TRUE(wait);
+  EXPECT_TRUE(wait->from_headers);
+  EXPECT_EQ(wait->until, t0 + kMaxAnnouncedWait);
+  EXPECT_EQ(budget.try_start(t0 + kMaxAnnouncedWait), nanoseconds::zero());  // the probe
+  // Its answer did not come (no headers): one more an hour later, not a day.
+  EXPECT_EQ(budget.try_start(t0 + kMaxAnnouncedWait + seconds(1)), seconds(3599));
+  EXPECT_EQ(budget.try_start(t0 + 2 * kMaxAnnouncedWait), nanoseconds::zero());
+}
+
+TEST(RequestBudget, AnnouncedWaitSaysWhichAndNothingWhenNoneHoldsBack) {
+  RequestBudget budget(BudgetLimits{10, seconds(1), 1140, 0.05});
+  EXPECT_FALSE(budget.announced_wait(t0));
+  ASSERT_EQ(budget.try_start(t0), nanoseconds::zero());
+  budget.observe(t0, t0, told(500, 30, 1200, 300));  // plenty left: nothing held back
+  EXPECT_FALSE(budget.announced_wait(t0));
+  budget.rate_limited(t0, seconds(20));
+  auto wait = budget.announced_wait(t0 + seconds(1));
+  ASSERT_TRUE(wait);
+  EXPECT_FALSE(wait->from_headers);
+  EXPECT_EQ(wait->until, t0 + seconds(20));
+  EXPECT_FALSE(budget.announced_wait(t0 + seconds(20)));
+  budget.observe(t0, t0, told(0, 30, 1200, 300));  // and now the headers say nothing is left
+  wait = budget.announced_wait(t0 + seconds(21));
+  ASSERT_TRUE(wait);
+  EXPECT_TRUE(wait->from_headers);
+  EXPECT_EQ(wait->until, t0 + seconds(30));
+}
+
 TEST(RequestBudget, TheOwnBudgetStaysTheCeilingAndOldAnswersAreIgnored) {
   RequestBudget budget(BudgetLimits{1000, seconds(1), 50, 0.05});
   // A generous server (an enterprise quota) does not lift the own cap.
@@ -536,6 +571,30 @@ TEST(RateLimiter, ReadsTheServersBudgetAndReportsWhatRemains) {
   EXPECT_TRUE(limiter.acquire(sleeper.token()));  // waits for the reset: the probe
   ASSERT_EQ(sleeper.sleeps().size(), 1u);
   EXPECT_EQ(sleeper.sleeps()[0], milliseconds(4000));
+}
+
+TEST(RateLimiter, TellsWhenItWaitsOnAnAnnouncedWait) {
+  testing::FakeClock clock;
+  testing::FakeSleeper sleeper(clock);
+  RateLimiter limiter(1000.0, clock, sleeper);
+  std::vector<MonoTime> told_until;
+  limiter.on_announced_wait([&](MonoTime until) { told_until.push_back(until); });
+  const MonoTime sent = clock.monotonic();
+  EXPECT_TRUE(limiter.acquire(sleeper.token()));
+  EXPECT_FALSE(limiter.announced_wait());
+  limiter.observe(sent, told(0, 86400, 1200, 86400));
+  ASSERT_TRUE(limiter.announced_wait());
+  EXPECT_TRUE(limiter.acquire(sleeper.token()));
+  ASSERT_EQ(told_until.size(), 1u);
+  EXPECT_EQ(told_until[0], sent + kMaxAnnouncedWait);
+  ASSERT_EQ(sleeper.sleeps().size(), 1u);
+  EXPECT_EQ(sleeper.sleeps()[0], std::chrono::duration_cast<milliseconds>(kMaxAnnouncedWait));
+  // Its own pacing is not announced by the API: nothing is told.
+  RateLimiter slow(1.0, clock, sleeper);
+  slow.on_announced_wait([&](MonoTime until) { told_until.push_back(until); });
+  EXPECT_TRUE(slow.acquire(sleeper.token()));
+  EXPECT_TRUE(slow.acquire(sleeper.token()));
+  EXPECT_EQ(told_until.size(), 1u);
 }
 
 // The lines logged while `body` runs, one per line.

@@ -739,6 +739,102 @@ TEST_F(ReconcilerTest, TheUpdateGuardBlocksAndForceLiftsIt) {
   EXPECT_EQ(run(applier, {{z}}, loose).zones[0].outcome, ZoneOutcome::kSuccess);
 }
 
+// 20 live on aws us-east-1, a wrong desired state moving all 20 to gcp.
+DesiredZone all_moved_to_gcp(FakeZoneApi& api) {
+  api.seed(kZoneA, range_ips(0, 20));
+  DesiredZone z;
+  z.zone_id = kZoneA;
+  for (const auto& ip : range_ips(0, 20)) z.origins.push_back(origin(ip, "gcp", "us-central1"));
+  return z;
+}
+
+TEST_F(ReconcilerTest, AnEmptyListingIsReadAgainBeforeCreatesArePlanned) {
+  const DesiredZone z = all_moved_to_gcp(api_);
+  api_.empty_lists = 1;  // one glitch: the second listing is true
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  const auto cycle = run(applier, {{z}}, sync_settings());
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kBlocked) << cycle.zones[0].error;
+  EXPECT_NE(cycle.zones[0].error.find("would update 20 of 20"), std::string::npos);
+  EXPECT_EQ(api_.calls, (std::vector<std::string>{"list", "list", "regions"}));
+  EXPECT_TRUE(api_.upserts.empty());
+}
+
+TEST_F(ReconcilerTest, CreatesReplacingWhatTheLastListingHadCountTowardTheUpdateGuard) {
+  const DesiredZone z = all_moved_to_gcp(api_);
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  ListingMemory memory;
+  auto cycle = [&](ReconcileSettings settings) {
+    Reconciler r(api_, applier, clock_, sleeper_.token(), observer_);
+    r.remember_listings(memory);
+    return r.run_cycle({{z}}, settings);
+  };
+  EXPECT_EQ(cycle(sync_settings()).zones[0].outcome, ZoneOutcome::kBlocked);
+  // Both listings of the next cycle come back empty: the 20 creates would rewrite the 20
+  // mappings the zone had a moment ago.
+  api_.empty_lists = 2;
+  const auto glitch = cycle(sync_settings());
+  EXPECT_EQ(glitch.zones[0].outcome, ZoneOutcome::kBlocked) << glitch.zones[0].error;
+  EXPECT_NE(glitch.zones[0].error.find("would update 20 of 20 live mappings"), std::string::npos)
+      << glitch.zones[0].error;
+  EXPECT_NE(glitch.zones[0].error.find("counted against the last listing, 20 mappings: this "
+                                       "one has 0"),
+            std::string::npos)
+      << glitch.zones[0].error;
+  EXPECT_TRUE(api_.upserts.empty());
+  // The doubtful listing is not remembered: the next glitch is caught the same way.
+  api_.empty_lists = 2;
+  EXPECT_EQ(cycle(sync_settings()).zones[0].outcome, ZoneOutcome::kBlocked);
+  EXPECT_TRUE(api_.upserts.empty());
+  // New origins alone are plain creates, never blocked by what the zone had.
+  DesiredZone more = z;
+  for (auto& o : more.origins) o = origin(o.ip, "aws", "us-east-1");
+  more.origins.push_back(origin("192.0.2.1", "gcp", "us-central1"));
+  Reconciler r(api_, applier, clock_, sleeper_.token(), observer_);
+  r.remember_listings(memory);
+  const auto added = r.run_cycle({{more}}, sync_settings());
+  EXPECT_EQ(added.zones[0].outcome, ZoneOutcome::kSuccess) << added.zones[0].error;
+  EXPECT_EQ(api_.live(kZoneA).size(), 21u);
+  // --force lifts it like the guard it is.
+  api_.empty_lists = 2;
+  ReconcileSettings forced = sync_settings();
+  forced.force = true;
+  EXPECT_EQ(cycle(forced).zones[0].outcome, ZoneOutcome::kSuccess);
+}
+
+TEST_F(ReconcilerTest, AnEmptyListingOfAPruneZoneThatHadMappingsIsReadAgain) {
+  api_.seed(kZoneA, range_ips(0, 20));
+  const DesiredZone z = zone_keeping(kZoneA, range_ips(0, 15));
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  ListingMemory memory;
+  Reconciler first(api_, applier, clock_, sleeper_.token(), observer_);
+  first.remember_listings(memory);
+  EXPECT_EQ(first.run_cycle({{z}}, {}).zones[0].outcome, ZoneOutcome::kSuccess);
+  api_.calls.clear();
+  api_.empty_lists = 1;
+  Reconciler second(api_, applier, clock_, sleeper_.token(), observer_);
+  second.remember_listings(memory);
+  const auto cycle = second.run_cycle({{z}}, {});
+  EXPECT_EQ(cycle.zones[0].plan.live, 15u);
+  EXPECT_EQ(api_.calls, (std::vector<std::string>{"list", "list"}));
+}
+
+TEST_F(ReconcilerTest, AnUpsertAnswerNamingNoneOfTheIpsIsAFailedItemForEach) {
+  api_.seed(kZoneA, range_ips(0, 3));
+  DesiredZone z = zone_keeping(kZoneA, range_ips(0, 3));
+  z.origins.push_back(origin("192.0.2.1", "gcp", "us-central1"));
+  z.origins.push_back(origin("192.0.2.2", "gcp", "us-central1"));
+  api_.upsert_answers_nothing = true;
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  const auto cycle = run(applier, {{z}}, sync_settings());
+  const auto& r = cycle.zones[0];
+  EXPECT_EQ(r.outcome, ZoneOutcome::kFailure);
+  ASSERT_EQ(r.applied.upsert_failed.size(), 2u);
+  EXPECT_EQ(r.applied.upsert_failed[0].ip, "192.0.2.1");
+  EXPECT_EQ(r.applied.upsert_failed[0].refusal.message, "the answer does not name it");
+  EXPECT_EQ(r.applied.upserted, 0u);
+  EXPECT_EQ(cycle.exit_status(), 1);
+}
+
 TEST_F(ReconcilerTest, DryRunInSyncSendsNothingButReadsTheRegions) {
   const DesiredZone zone = three_hundred_zone(api_, kZoneA);
   DryRunApplier applier;

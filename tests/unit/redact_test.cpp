@@ -6,7 +6,9 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <sstream>
+#include <thread>
 
 #include "core/api_parse.h"
 #include "service/logging.h"
@@ -143,6 +145,29 @@ TEST_F(WithSecrets, TheOnceReportNeverShowsASecretOrARawNewline) {
   EXPECT_NE(report.find("not deleted 192.0.2.1\\x0azone x: success: [redacted] said no"),
             std::string::npos)
       << report;
+}
+
+TEST(AddedSecrets, AreRedactedKeptForRotationAndSafeWhileOthersLog) {
+  set_redacted_secrets({"fixed-secret-1"});
+  add_redacted_secret("short");  // too short to mask everywhere
+  EXPECT_EQ(redact("short"), "short");
+  for (int i = 0; i < 10; ++i) add_redacted_secret("rotated-token-" + std::to_string(i));
+  add_redacted_secret("rotated-token-9");  // again: kept once
+  EXPECT_EQ(redact("fixed-secret-1 rotated-token-9 rotated-token-2"),
+            "[redacted] [redacted] [redacted]");
+  // The last eight are kept; the start-up ones always.
+  EXPECT_EQ(redact("rotated-token-1"), "rotated-token-1");
+  std::atomic<bool> stop{false};
+  std::thread logger([&] {
+    while (!stop) EXPECT_EQ(redact("a fixed-secret-1 b"), "a [redacted] b");
+  });
+  for (int i = 100; i < 400; ++i) add_redacted_secret("rotated-token-" + std::to_string(i));
+  stop = true;
+  logger.join();
+  EXPECT_EQ(redact("rotated-token-399"), "[redacted]");
+  EXPECT_EQ(redact("rotated-token-9"), "rotated-token-9");  // rotated out long ago
+  set_redacted_secrets({});
+  EXPECT_EQ(redact("rotated-token-399"), "rotated-token-399");
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
 #include "core/api_parse.h"
 
+#include "core/json_bounds.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <limits>
 
 #include "core/backoff.h"
+#include "core/json_bounds.h"
 #include "core/redact.h"
 #include "core/text.h"
 
@@ -59,6 +62,8 @@ bool SupportedRegions::supports(const std::string& vendor, const std::string& re
 }
 
 std::optional<Envelope> parse_envelope(std::string_view body) {
+  // Its size is bounded by the HTTP client (cloudflare.max_response_bytes); its depth here.
+  if (!check_json_bounds(body, {0, kMaxJsonDepth}).ok()) return std::nullopt;
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
   auto success = doc.find("success");

@@ -8,6 +8,8 @@
 #include <set>
 
 #include "core/desired_state.h"
+#include "core/json_bounds.h"
+#include "core/redact.h"
 #include "core/sha256.h"
 #include "core/source_text.h"
 
@@ -434,13 +436,18 @@ std::string to_json_text(const PlanDocument& plan) {
 namespace {
 
 json parse_json(std::string_view text, const std::string& file) {
+  if (const Status bounded = check_json_bounds(text, {kMaxPlanFileBytes, kMaxJsonDepth});
+      !bounded.ok()) {
+    throw PlanFileError(file + ": not a plan document: " + bounded.error().message);
+  }
   try {
     return json::parse(text);
   } catch (const json::parse_error& e) {
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag.
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag,
+    // and the bytes it quotes escaped (they may be anything).
     std::string what = e.what();
     if (const auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
-    throw PlanFileError(file + ": not a plan document: " + what);
+    throw PlanFileError(file + ": not a plan document: " + redact(what, 300));
   }
 }
 
@@ -607,6 +614,9 @@ std::optional<WallTime> parse_utc(std::string_view s) {
   const auto y = number(0, 4), mo = number(5, 2), d = number(8, 2);
   const auto h = number(11, 2), mi = number(14, 2), se = number(17, 2);
   if (!y || !mo || !d || !h || !mi || !se) return std::nullopt;
+  // The clock holds nanoseconds since 1970 in 64 bits (1677..2262): a year beyond that would
+  // wrap around and pass any age check. A plan is made now, not in another century.
+  if (*y < kPlanYears.first || *y > kPlanYears.second) return std::nullopt;
   const year_month_day ymd{year{*y}, month{static_cast<unsigned>(*mo)},
                            day{static_cast<unsigned>(*d)}};
   if (!ymd.ok() || *h > 23 || *mi > 59 || *se > 59) return std::nullopt;

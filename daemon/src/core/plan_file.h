@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/change_set.h"
@@ -148,6 +149,9 @@ std::optional<std::string> review_zone(const PlanDocument& reviewed, const std::
 // Timestamps as plan documents write them: "2026-12-02T01:30:00Z" (UTC, whole seconds). The
 // parser takes exactly that form.
 std::string format_utc(WallTime t);
+// Years a plan's created_at may name (others are refused: outside 1677..2262 the clock's
+// nanoseconds would overflow).
+inline constexpr std::pair<int, int> kPlanYears{1970, 2200};
 std::optional<WallTime> parse_utc(std::string_view text);
 
 }  // namespace orc

@@ -64,20 +64,34 @@ nanoseconds RequestBudget::try_start(MonoTime now) {
   if (n >= cap) earliest = std::max(earliest, starts_[n - cap] + kBudgetWindow);
   // The server's window, shared with other clients (observe()).
   bool probe = false;
-  if (shared_ && in_span(now, shared_->use.window) >= shared_->use.cap) {
-    const int c = shared_->use.cap;
-    MonoTime free_at = MonoTime::max();  // enough of this client's own starts have left
-    if (c > 0) free_at = starts_[n - static_cast<std::size_t>(c)] + shared_->use.window;
-    const MonoTime expires = shared_->sent + shared_->use.window;
-    const MonoTime probe_at = shared_->probed ? MonoTime::max() : shared_->probe_at;
-    const MonoTime next = std::min({free_at, expires, probe_at});
-    probe = next == probe_at && probe_at <= now;
-    earliest = std::max(earliest, next);
+  if (const auto next = shared_block(now)) {
+    probe = *next == shared_->probe_at && shared_->probe_at <= now;
+    earliest = std::max(earliest, *next);
   }
   if (earliest > now) return earliest - now;
-  if (probe) shared_->probed = true;
+  // The probe's answer brings new numbers; without one, ask again after the longest wait.
+  if (probe) shared_->probe_at = now + kMaxAnnouncedWait;
   starts_.push_back(now);
   return nanoseconds::zero();
+}
+
+std::optional<MonoTime> RequestBudget::shared_block(MonoTime now) const {
+  if (!shared_ || now >= shared_->sent + shared_->use.window) return std::nullopt;
+  if (in_span(now, shared_->use.window) < shared_->use.cap) return std::nullopt;
+  const int c = shared_->use.cap;
+  MonoTime free_at = MonoTime::max();  // enough of this client's own starts have left
+  if (c > 0) free_at = starts_[starts_.size() - static_cast<std::size_t>(c)] + shared_->use.window;
+  const MonoTime expires = shared_->sent + shared_->use.window;
+  return std::min({free_at, expires, shared_->probe_at});
+}
+
+std::optional<RequestBudget::AnnouncedWait> RequestBudget::announced_wait(MonoTime now) const {
+  std::optional<AnnouncedWait> out;
+  if (paused_until_ > now) out = AnnouncedWait{paused_until_, false};
+  if (const auto next = shared_block(now); next && *next > now && (!out || *next > out->until)) {
+    out = AnnouncedWait{*next, true};
+  }
+  return out;
 }
 
 int RequestBudget::in_span(MonoTime now, nanoseconds span) const {
@@ -103,7 +117,9 @@ void RequestBudget::observe(MonoTime sent, MonoTime answered, const ServerBudget
   s.use = use;
   const nanoseconds reset =
       server.reset.value_or(std::chrono::duration_cast<std::chrono::seconds>(use.window));
-  s.probe_at = sent + std::max<nanoseconds>(reset, std::chrono::seconds(1));
+  // A reset further away than a Retry-After may be (a day, say) is asked about again after
+  // an hour: the answer to that one request brings the server's numbers as they are then.
+  s.probe_at = sent + std::clamp<nanoseconds>(reset, std::chrono::seconds(1), kMaxAnnouncedWait);
   shared_ = s;
 }
 
@@ -140,6 +156,14 @@ bool RateLimiter::acquire(std::stop_token stop) {
       wait = budget_.try_start(clock_.monotonic());
     }
     if (wait <= nanoseconds::zero()) return true;
+    std::optional<RequestBudget::AnnouncedWait> announced;
+    std::function<void(MonoTime)> tell;
+    {
+      std::lock_guard lock(mu_);
+      announced = budget_.announced_wait(clock_.monotonic());
+      tell = on_announced_wait_;
+    }
+    if (announced && tell) tell(announced->until);
     // Several callers may wake for the same slot: the others ask again and wait on.
     if (!sleeper_.sleep_for(std::chrono::ceil<Millis>(wait), stop)) return false;
   }
@@ -180,6 +204,16 @@ void RateLimiter::observe(MonoTime sent, const std::optional<ServerBudget>& serv
   }
   if (sharing) sharing_logged_ = true;
   if (use->others_at_least == 0) sharing_logged_ = false;
+}
+
+std::optional<RequestBudget::AnnouncedWait> RateLimiter::announced_wait() const {
+  std::lock_guard lock(mu_);
+  return budget_.announced_wait(clock_.monotonic());
+}
+
+void RateLimiter::on_announced_wait(std::function<void(MonoTime until)> callback) {
+  std::lock_guard lock(mu_);
+  on_announced_wait_ = std::move(callback);
 }
 
 RateLimiter::Usage RateLimiter::usage() const {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -21,6 +22,11 @@ namespace orc {
 inline constexpr int kCloudflareWindowQuota = 1200;
 inline constexpr std::chrono::seconds kBudgetWindow{300};
 inline constexpr double kDefaultBudgetHeadroom = 0.05;
+
+// The longest a server's rate-limit headers make every request wait before one more is sent
+// to ask again (a Retry-After is capped the same way, api_parse.h): an answer saying "nothing
+// left, reset in a day" costs at most an hour per probe.
+inline constexpr std::chrono::hours kMaxAnnouncedWait{1};
 
 // requests_per_second 0: no client-side limit (benchmarks against a stand-in on loopback).
 inline constexpr int kUnlimited = 1 << 30;
@@ -89,7 +95,18 @@ class RequestBudget {
   };
   std::optional<SharedUse> shared(MonoTime now) const;
 
+  // A wait the API announced, in force at `now`: a 429's Retry-After, or the server's budget
+  // spent (its headers), whichever ends later; nullopt when neither holds a start back.
+  struct AnnouncedWait {
+    MonoTime until;
+    bool from_headers = false;  // the rate-limit headers, else a Retry-After
+  };
+  std::optional<AnnouncedWait> announced_wait(MonoTime now) const;
+
  private:
+  // When the server's budget (observe()) lets the next start go: nullopt when it does not
+  // hold starts back at `now`.
+  std::optional<MonoTime> shared_block(MonoTime now) const;
   void forget_old(MonoTime now);
   int in_span(MonoTime now, std::chrono::nanoseconds span) const;  // starts in (now-span, now]
 
@@ -97,8 +114,8 @@ class RequestBudget {
   struct Shared {
     MonoTime sent;  // when this client started the request it answered
     SharedUse use;
-    MonoTime probe_at;  // when blocked by `cap`, one start is allowed from then on
-    bool probed = false;
+    MonoTime probe_at;  // when blocked by `cap`, one start is allowed from then on (and one
+                        // more every kMaxAnnouncedWait while no answer brings new numbers)
   };
   std::optional<Shared> shared_;
   std::optional<int> server_remaining_;
@@ -133,12 +150,19 @@ class RateLimiter {
   };
   Usage usage() const;
 
+  // The wait the API announced that holds requests back now (RequestBudget::announced_wait).
+  std::optional<RequestBudget::AnnouncedWait> announced_wait() const;
+  // Called (outside the lock) each time acquire() starts waiting on an announced wait, with
+  // its end: the daemon counts it as an announced quiet period, not a stall.
+  void on_announced_wait(std::function<void(MonoTime until)> callback);
+
  private:
   mutable std::mutex mu_;
   RequestBudget budget_;
   const Clock& clock_;
   Sleeper& sleeper_;
   bool sharing_logged_ = false;  // the "another client" warning is in force
+  std::function<void(MonoTime)> on_announced_wait_;
 };
 
 }  // namespace orc

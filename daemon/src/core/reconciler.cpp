@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/api_parse.h"
 #include "core/ip.h"
@@ -136,6 +137,13 @@ void ChangeSetApplier::upsert(const std::string& zone_id, const std::vector<Mapp
   for (const auto& m : batch) ips.push_back(m.ip);
   MatchedBatch matched = match_batch_answer(ips, result.value());
   warn_about_answer(zone_id, "batch upsert", matched);
+  if (matched.unanswered == ips.size()) {
+    // An answer that names none of the IPs sent says nothing of them: not applied.
+    for (auto& ip : ips) {
+      out.upsert_failed.push_back({std::move(ip), {0, "the answer does not name it"}});
+    }
+    return;
+  }
   out.unrequested += matched.unrequested.size();
   out.upserted += matched.applied.size();
   // An upsert is never "absent"; should an answer say so, the mapping is not as desired.
@@ -318,6 +326,18 @@ void log_unsupported(const std::string& zone_id, const std::vector<Mapping>& hel
 
 }  // namespace
 
+std::optional<ListingMemory::Zone> ListingMemory::last(const std::string& zone_id) const {
+  std::lock_guard lock(mu_);
+  const auto it = zones_.find(zone_id);
+  if (it == zones_.end()) return std::nullopt;
+  return it->second;
+}
+
+void ListingMemory::remember(const std::string& zone_id, Zone zone) {
+  std::lock_guard lock(mu_);
+  zones_[zone_id] = std::move(zone);
+}
+
 StopReason Reconciler::stop_reason() const {
   return cancel_ != nullptr ? cancel_->reason() : StopReason::kShutdown;
 }
@@ -358,8 +378,53 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
     report.error = "listing mappings: " + with_reason(live.error()).describe();
     return finish(ZoneOutcome::kFailure);
   }
-  report.listed = true;
   report.plan = plan_zone(live.value(), zone, policy);
+  const std::optional<ListingMemory::Zone> before = memory_->last(zone.zone_id);
+  // An empty listing where there were mappings, or where the plan would create, may be a
+  // glitch (one empty page, an "empty zone" answer): it is read again before anything is sent.
+  if (live.value().empty() &&
+      ((before && before->live > 0) || !report.plan.changes.creates.empty())) {
+    spdlog::warn("zone {}: the listing is empty, but {}; listing again before planning",
+                 zone.zone_id,
+                 before && before->live > 0
+                     ? fmt::format("the last listing had {} mappings", before->live)
+                     : fmt::format("the plan would create {}", report.plan.changes.creates.size()));
+    live = api_.list(zone.zone_id);
+    if (!live.ok()) {
+      report.error = "listing mappings again (the first listing was empty): " +
+                     with_reason(live.error()).describe();
+      return finish(ZoneOutcome::kFailure);
+    }
+    report.plan = plan_zone(live.value(), zone, policy);
+  }
+  report.listed = true;
+  // Creates that would replace mappings the last listing had (still missing from this one)
+  // are updates in disguise: the update guard counts them against that listing.
+  if (before && !before->mappings.empty() && !report.plan.changes.creates.empty()) {
+    ZonePlan against = plan_zone(before->mappings, zone, policy);
+    std::unordered_set<std::string> created;
+    for (const auto& m : report.plan.changes.creates) created.insert(m.ip);  // canonical form
+    std::unordered_set<std::string> replaced;
+    std::erase_if(against.changes.updates, [&](const MappingUpdate& u) {
+      const auto ip = canonical_origin_ip(u.from.ip);
+      if (!ip || !created.contains(*ip)) return true;
+      replaced.insert(*ip);
+      return false;
+    });
+    against.mismatched_addresses = replaced.size();
+    const GuardDecision then =
+        check_update_safety(against, settings.max_update_fraction, settings.force);
+    if (then.blocked) {
+      report.error = fmt::format(
+          "{} (counted against the last listing, {} mappings: this one has {} and the plan "
+          "would re-create them with another vendor or region)",
+          then.reason, before->live, live.value().size());
+      return finish(ZoneOutcome::kBlocked);  // this listing is not remembered: it is in doubt
+    }
+  }
+  memory_->remember(
+      zone.zone_id,
+      {live.value().size(), policy == Policy::kSync ? live.value() : std::vector<Mapping>{}});
 
   // The zone's own supported regions (they depend on its Tiered Cache). Without them the
   // creates and updates wait; the deletes do not need them and still go out.

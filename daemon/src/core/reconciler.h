@@ -10,6 +10,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/api.h"
@@ -146,6 +147,24 @@ struct ReconcileSettings {
   double max_update_fraction = 0.5;
 };
 
+// What each zone's last listing held, kept across cycles by the daemon (one instance for its
+// life): what "the zone had a moment ago" means to the checks that a glitch (one empty page, a
+// generation-1 "empty zone" answer) cannot turn into a mass rewrite. The mappings themselves
+// are kept only for sync zones, the only ones whose plans create. Thread-safe.
+class ListingMemory {
+ public:
+  struct Zone {
+    std::size_t live = 0;           // mappings listed
+    std::vector<Mapping> mappings;  // sync zones only
+  };
+  std::optional<Zone> last(const std::string& zone_id) const;
+  void remember(const std::string& zone_id, Zone zone);
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Zone> zones_;  // mu_
+};
+
 class Reconciler {
  public:
   Reconciler(ZoneApi& api, PlanApplier& applier, const Clock& clock, std::stop_token stop,
@@ -157,6 +176,12 @@ class Reconciler {
       : Reconciler(api, applier, clock, cancel.get_token(), observer) {
     cancel_ = &cancel;
   }
+
+  // The listings of earlier cycles (without: this cycle's only). An empty listing of a zone
+  // that had mappings, or one that the plan would fill with creates, is listed again before
+  // planning; creates that would replace mappings the last listing had count toward the update
+  // guard as the updates they are.
+  void remember_listings(ListingMemory& memory) { memory_ = &memory; }
 
   ZoneReport reconcile_zone(const DesiredZone& zone, const ReconcileSettings& settings);
 
@@ -179,6 +204,8 @@ class Reconciler {
   std::stop_token stop_;
   const Cancellation* cancel_ = nullptr;  // the reason beside stop_, when given
   ReconcileObserver& observer_;
+  ListingMemory own_memory_;
+  ListingMemory* memory_ = &own_memory_;
 };
 
 }  // namespace orc

@@ -1,14 +1,38 @@
 #include "core/redact.h"
 
 #include <cstdio>
+#include <memory>
+#include <mutex>
 
 namespace orc {
 
 namespace {
 
-std::vector<std::string>& secrets_store() {
-  static std::vector<std::string> secrets;
-  return secrets;
+// The secrets, replaced as a whole under the lock (a credential read again, such as a rotated
+// Kubernetes token, is added while other threads log), read as a snapshot.
+struct SecretsStore {
+  std::mutex mu;
+  std::shared_ptr<const std::vector<std::string>> secrets =
+      std::make_shared<const std::vector<std::string>>();
+  std::vector<std::string> added;  // by add_redacted_secret, oldest first
+  std::vector<std::string> fixed;  // by set_redacted_secrets
+};
+
+SecretsStore& secrets_store() {
+  static SecretsStore store;
+  return store;
+}
+
+std::shared_ptr<const std::vector<std::string>> secrets_now() {
+  SecretsStore& s = secrets_store();
+  std::lock_guard lock(s.mu);
+  return s.secrets;
+}
+
+void publish(SecretsStore& s) {
+  auto all = std::make_shared<std::vector<std::string>>(s.fixed);
+  all->insert(all->end(), s.added.begin(), s.added.end());
+  s.secrets = std::move(all);
 }
 
 // Length of the valid UTF-8 sequence starting at text[i], or 0 if it is not one
@@ -91,11 +115,27 @@ std::string redact_with(std::string_view text, const std::vector<std::string>& s
 }
 
 void set_redacted_secrets(std::vector<std::string> secrets) {
-  secrets_store() = std::move(secrets);
+  SecretsStore& s = secrets_store();
+  std::lock_guard lock(s.mu);
+  s.fixed = std::move(secrets);
+  s.added.clear();
+  publish(s);
+}
+
+void add_redacted_secret(std::string secret) {
+  if (secret.size() < kMinAddedSecretBytes) return;
+  SecretsStore& s = secrets_store();
+  std::lock_guard lock(s.mu);
+  for (const auto& known : s.added) {
+    if (known == secret) return;
+  }
+  s.added.push_back(std::move(secret));
+  if (s.added.size() > kMaxAddedSecrets) s.added.erase(s.added.begin());
+  publish(s);
 }
 
 std::string redact(std::string_view text, std::size_t max_bytes) {
-  return redact_with(text, secrets_store(), max_bytes);
+  return redact_with(text, *secrets_now(), max_bytes);
 }
 
 }  // namespace orc

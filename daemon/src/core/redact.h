@@ -27,8 +27,16 @@ std::string redact_with(std::string_view text, const std::vector<std::string>& s
                         std::size_t max_bytes);
 
 // The process-wide secrets (the API token, or the global key and its email). Set once at
-// start-up, before any other thread exists; later calls replace the set (tests).
+// start-up; later calls replace the set, the added ones included (tests).
 void set_redacted_secrets(std::vector<std::string> secrets);
+
+// Adds one secret read while the daemon runs (the Kubernetes service-account token, read
+// again for every request because it rotates): thread-safe, so it may be called while other
+// threads log. The last kMaxAddedSecrets are kept (a rotated token may still be quoted for a
+// while); values shorter than kMinAddedSecretBytes are not secrets worth masking everywhere.
+inline constexpr std::size_t kMaxAddedSecrets = 8;
+inline constexpr std::size_t kMinAddedSecretBytes = 8;
+void add_redacted_secret(std::string secret);
 
 // redact_with() over the process-wide secrets.
 std::string redact(std::string_view text, std::size_t max_bytes = kMessageCap);

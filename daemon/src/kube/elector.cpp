@@ -15,6 +15,23 @@ void Elector::observe(const Lease& lease, MonoTime at) {
   observed_ = lease;
 }
 
+void Elector::wrote(const LeaseRecord& sent, const LeaseReply& reply) {
+  if (reply.outcome == LeaseOutcome::kOk) {
+    written_version_ = reply.lease.resource_version;
+    unanswered_.reset();
+  } else if (reply.outcome == LeaseOutcome::kFailed) {
+    // No usable answer: the write may or may not have been applied. A record equal to it is
+    // ours (its renewTime, to the microsecond, is this process's).
+    unanswered_ = sent;
+  }
+  // 404/409: refused, nothing written.
+}
+
+bool Elector::written_here(const Lease& lease) const {
+  if (!written_version_.empty() && lease.resource_version == written_version_) return true;
+  return unanswered_ && lease.record == *unanswered_;
+}
+
 Attempt Elector::try_acquire_or_renew() {
   const MonoTime started = clock_.monotonic();
   const std::string now = format_micro_time(clock_.wall());
@@ -28,6 +45,7 @@ Attempt Elector::try_acquire_or_renew() {
   const LeaseReply got = api_.get();
   if (got.outcome == LeaseOutcome::kNotFound) {
     const LeaseReply created = api_.create(mine);
+    wrote(mine, created);
     if (created.outcome != LeaseOutcome::kOk) return failed(created);
     observe(created.lease, clock_.monotonic());
     deadline_ = started + settings_.renew_deadline;
@@ -38,17 +56,25 @@ Attempt Elector::try_acquire_or_renew() {
   }
   if (got.outcome != LeaseOutcome::kOk) return failed(got);
 
+  const bool seen_before = observed_.has_value();
+  const bool changed = seen_before && observed_->record != got.lease.record;
   observe(got.lease, clock_.monotonic());
   const LeaseRecord& old = got.lease.record;
-  const bool ours = old.holder_identity == settings_.identity;
+  const bool same_identity = old.holder_identity == settings_.identity;
+  const bool ours = same_identity && written_here(got.lease);
   if (!old.holder_identity.empty() && !ours &&
       observed_time_ + std::chrono::seconds(old.lease_duration_seconds) > clock_.monotonic()) {
     deadline_.reset();  // whatever we thought: someone else holds it now
     Attempt a;
     a.kind = Attempt::Kind::kHeld;
     a.holder = old.holder_identity;
+    // Renewed under our name by someone else since we last looked: a live duplicate (a record
+    // left by an earlier run of this replica does not change; it just expires).
+    a.duplicate_identity = same_identity && (changed || duplicate_);
+    duplicate_ = a.duplicate_identity;
     return a;
   }
+  duplicate_ = false;
   if (ours) {
     mine.acquire_time = old.acquire_time.empty() ? now : old.acquire_time;
     mine.lease_transitions = old.lease_transitions;
@@ -56,6 +82,7 @@ Attempt Elector::try_acquire_or_renew() {
     mine.lease_transitions = old.lease_transitions + 1;
   }
   const LeaseReply updated = api_.update(got.lease, mine);
+  wrote(mine, updated);
   if (updated.outcome != LeaseOutcome::kOk) return failed(updated);
   observe(updated.lease, clock_.monotonic());
   deadline_ = started + settings_.renew_deadline;
@@ -67,7 +94,10 @@ Attempt Elector::try_acquire_or_renew() {
 
 Status Elector::release() {
   deadline_.reset();
-  if (!observed_ || observed_->record.holder_identity != settings_.identity) return ok_status();
+  if (!observed_ || observed_->record.holder_identity != settings_.identity ||
+      !written_here(*observed_)) {
+    return ok_status();  // not ours to give up (another process may hold it under our name)
+  }
   const std::string now = format_micro_time(clock_.wall());
   LeaseRecord released;
   released.lease_duration_seconds = 1;
@@ -75,6 +105,7 @@ Status Elector::release() {
   released.renew_time = now;
   released.lease_transitions = observed_->record.lease_transitions;
   const LeaseReply reply = api_.update(*observed_, released);
+  wrote(released, reply);
   if (reply.outcome != LeaseOutcome::kOk) return Error{reply.error};
   observe(reply.lease, clock_.monotonic());
   return ok_status();

@@ -6,6 +6,12 @@
 //    Expiry is judged like client-go: from the local monotonic time at which this instance
 //    last saw the record change, plus the record's leaseDurationSeconds, never by comparing
 //    another host's timestamps with our clock.
+//  - Held by our identity but not written by this process (another replica configured with the
+//    same identity, or what a previous run of this one left behind): someone else's, as above.
+//    Ours means the record this process last wrote (its resourceVersion as answered, or the
+//    record itself when the answer was lost), so two replicas sharing an identity never both
+//    lead. When such a record changes while we watch, a live process renews it: a duplicate
+//    identity (Attempt::duplicate_identity).
 //  - Expired, released (no holder) or ours: PUT it with the resourceVersion read, so that a
 //    concurrent writer gets 409 Conflict and loses. leaseTransitions goes up when the holder
 //    changes; acquireTime is kept while we keep it.
@@ -43,6 +49,8 @@ struct Attempt {
   std::string holder;     // kHeld: who
   std::string error;      // kConflict, kFailed: what happened
   bool acquired = false;  // kLeading: the holder changed to us (not a renewal)
+  // kHeld: the holder has our identity and another process keeps renewing the Lease under it.
+  bool duplicate_identity = false;
 };
 
 class Elector {
@@ -54,8 +62,9 @@ class Elector {
   Attempt try_acquire_or_renew();
 
   // Gives the Lease up (holderIdentity cleared, leaseDurationSeconds 1, like client-go's
-  // ReleaseOnCancel) when the last record seen names us. Stops leading before it sends.
-  // An Error saying what happened when the update failed (the Lease then expires on its own).
+  // ReleaseOnCancel) when the last record seen was written by this process. Stops leading before it
+  // sends. An Error saying what happened when the update failed (the Lease then expires on its
+  // own).
   Status release();
 
   bool leading_at(MonoTime now) const { return deadline_ && now < *deadline_; }
@@ -71,6 +80,10 @@ class Elector {
  private:
   Attempt failed(const LeaseReply& reply);
   void observe(const Lease& lease, MonoTime at);
+  // After a create or update of `sent`: remembers what this process wrote.
+  void wrote(const LeaseRecord& sent, const LeaseReply& reply);
+  // The record as read was written by this process (its last write).
+  bool written_here(const Lease& lease) const;
 
   LeaseApi& api_;
   const Clock& clock_;
@@ -78,6 +91,9 @@ class Elector {
   std::optional<Lease> observed_;  // the last Lease seen
   MonoTime observed_time_{};       // when its record was first seen as it is
   std::optional<MonoTime> deadline_;
+  std::string written_version_;            // resourceVersion answered to our last write
+  std::optional<LeaseRecord> unanswered_;  // our last write, when its answer was lost
+  bool duplicate_ = false;                 // the last attempt saw a duplicate identity
 };
 
 }  // namespace orc

@@ -2,8 +2,11 @@
 
 #include <time.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
+#include "core/json_bounds.h"
 #include "core/redact.h"
 
 namespace orc {
@@ -122,7 +125,9 @@ StatusOr<LeaseRecord> read_record(const json& spec) {
   r.holder_identity = std::move(*holder);
   const auto duration = read_integer(spec, "leaseDurationSeconds", r.lease_duration_seconds);
   if (!duration.ok()) return duration.error();
-  r.lease_duration_seconds = *duration;
+  // The API declares it int32; a server that does not enforce that must not make expiry
+  // arithmetic (nanoseconds) wrap into "expired long ago".
+  r.lease_duration_seconds = std::clamp<long long>(*duration, INT32_MIN, INT32_MAX);
   auto acquired = read_time(spec, "acquireTime");
   if (!acquired.ok()) return std::move(acquired).error();
   r.acquire_time = std::move(*acquired);
@@ -138,6 +143,9 @@ StatusOr<LeaseRecord> read_record(const json& spec) {
 }  // namespace
 
 StatusOr<Lease> parse_lease(std::string_view body) {
+  if (const Status bounded = check_json_bounds(body, kLeaseAnswerBounds); !bounded.ok()) {
+    return Error{"the answer is " + bounded.error().message};
+  }
   json doc = json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return Error{"the answer is not a JSON object"};
   const auto kind = doc.find("kind");
@@ -192,7 +200,8 @@ std::string updated_lease_body(const Lease& current, const LeaseRecord& record) 
 }
 
 std::string status_message(std::string_view body) {
-  const json doc = json::parse(body, nullptr, false);
+  json doc(json::value_t::discarded);
+  if (check_json_bounds(body, kLeaseAnswerBounds).ok()) doc = json::parse(body, nullptr, false);
   const auto is_status = [&] {
     const auto kind = doc.find("kind");
     return kind != doc.end() && kind->is_string() && *kind == "Status";

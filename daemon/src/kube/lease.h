@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/json_bounds.h"
 #include "core/status.h"
 
 namespace orc {
@@ -40,7 +41,12 @@ std::string format_micro_time(WallTime t);
 // nullopt for anything else.
 std::optional<WallTime> parse_micro_time(std::string_view text);
 
-// Parses an API answer holding one Lease; an Error saying what is wrong when it is not one.
+// The most a Lease API answer may be: a Lease is a few kB; the HTTP client reads no more than
+// max_bytes, and parsing refuses anything nested deeper than any Lease is.
+inline constexpr JsonBounds kLeaseAnswerBounds{1u << 20, kMaxJsonDepth};
+
+// Parses an API answer holding one Lease; an Error saying what is wrong when it is not one
+// (not JSON, too large or nested too deep: kLeaseAnswerBounds).
 StatusOr<Lease> parse_lease(std::string_view body);
 
 // The spec object of a record (times that are "" left out).

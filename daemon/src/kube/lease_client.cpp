@@ -65,6 +65,9 @@ LeaseReply LeaseClient::send(const char* method, const std::string& url, const s
     reply.error = "the token file " + endpoint_.token_file.string() + " is empty";
     return reply;
   }
+  // Registered before it is sent: an answer (or a transport error) quoting it is redacted
+  // wherever it is shown, like the Cloudflare credentials.
+  add_redacted_secret(token);
   HttpRequest request{method, url, {}, body};
   request.headers.emplace_back("Authorization", "Bearer " + token);
   request.headers.emplace_back("Accept", "application/json");

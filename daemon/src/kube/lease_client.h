@@ -59,6 +59,8 @@ class LeaseClient final : public LeaseApi {
   LeaseReply update(const Lease& current, const LeaseRecord& record) override;
 
   const LeaseEndpoint& endpoint() const { return endpoint_; }
+  // The time each later request may take (not thread-safe: set while no request runs).
+  void set_request_timeout(Millis timeout) { timeout_ = timeout; }
 
  private:
   LeaseReply send(const char* method, const std::string& url, const std::string& body);

@@ -86,7 +86,11 @@ struct Daemon::Impl {
         metrics(ORC_VERSION, config.metrics.zone_series),
         health(stall_threshold(config), deps.clock.monotonic()),
         observer(metrics, health, deps.clock),
-        watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {}
+        watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {
+    // Waiting for the budget the API announced (its rate-limit headers, a Retry-After) is a
+    // quiet period it asked for, not a stall: /healthz stays ok and the watchdog fed.
+    limiter.on_announced_wait([this](MonoTime until) { health.quiet_until(until); });
+  }
 
   int run();
   // Before the first cycle: the status server (not for --once), READY=1, and the Lease.
@@ -139,6 +143,7 @@ struct Daemon::Impl {
 
   std::stop_source shutdown;  // request_stop()
   RateLimiter limiter;        // one budget for every cycle
+  ListingMemory listings;     // each zone's last listing, for the sync guards
   Metrics metrics;
   Health health;
   ProgressObserver observer;
@@ -197,6 +202,7 @@ std::string Daemon::Impl::metrics_text() {
   metrics.set_api_budget(usage.in_window, usage.limit);
   metrics.set_leader(deps.leadership.leading(), lease != nullptr ? lease->transitions() : 0);
   metrics.set_api_budget_remaining(usage.server_remaining);
+  metrics.set_duplicate_identity(lease != nullptr && lease->duplicate_identity());
   return metrics.serialize();
 }
 
@@ -212,6 +218,14 @@ HealthAnswer Daemon::Impl::health_answer() {
   {
     std::lock_guard lock(wake_mu);
     body["last_cycle"] = last_summary;
+  }
+  if (const auto wait = limiter.announced_wait()) {
+    body["api_wait"] = {
+        {"reason", wait->from_headers ? "rate-limit headers: the API user's budget is spent"
+                                      : "Retry-After of a 429 answer"},
+        {"seconds_left",
+         std::chrono::duration_cast<std::chrono::milliseconds>(wait->until - now).count() /
+             1000.0}};
   }
   body["zones"] = zone_count.load();  // of the desired state in force
   body["desired_state"] = std::string(to_string(condition.load()));
@@ -468,6 +482,7 @@ CycleReport Daemon::Impl::reconcile_all(Cancellation& cycle, ZoneQueue& queue) {
                         : options.output.reviewed ? static_cast<PlanApplier&>(reviewed_applier)
                                                   : static_cast<PlanApplier&>(change_applier),
                         deps.clock, cycle, metrics);
+  reconciler.remember_listings(listings);
   return reconciler.run_cycle(
       queue, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency,
               config.reconcile.policy, config.reconcile.max_update_fraction});

@@ -47,7 +47,14 @@ void LeaseLeadership::start() {
     while (!stop.stop_requested()) {
       if (!waits_.sleep_for(step(), stop)) break;
     }
+    thread_done_.request_stop();
   });
+}
+
+void LeaseLeadership::on_release(std::function<void()> abort, std::function<void(Millis)> limit) {
+  std::lock_guard lock(mu_);
+  abort_requests_ = std::move(abort);
+  limit_requests_ = std::move(limit);
 }
 
 void LeaseLeadership::on_change(std::function<void()> callback) {
@@ -80,6 +87,9 @@ Millis LeaseLeadership::step() {
   const Attempt attempt = elector_.try_acquire_or_renew();
   const MonoTime now = clock_.monotonic();
   if (attempt.kind != Attempt::Kind::kFailed) contact_ns_ = ns_of(now);
+  if (attempt.kind != Attempt::Kind::kFailed && attempt.kind != Attempt::Kind::kConflict) {
+    duplicate_ = attempt.duplicate_identity;
+  }
 
   if (attempt.kind == Attempt::Kind::kLeading) {
     deadline_ns_ = ns_of(*elector_.leading_until());
@@ -117,7 +127,16 @@ void LeaseLeadership::become_leader() {
 }
 
 void LeaseLeadership::renewal_failed(const Attempt& attempt, MonoTime now) {
-  if (attempt.kind == Attempt::Kind::kHeld) {
+  if (attempt.kind == Attempt::Kind::kHeld && attempt.duplicate_identity) {
+    spdlog::error(
+        "duplicate identity: another process wrote lease {} as '{}', this replica's "
+        "leader_election.identity; identities must be unique per replica",
+        label_, redact(attempt.holder, 256));
+    lose("lease " + label_ + " is now held by another process as '" + redact(attempt.holder, 256) +
+             "'",
+         "standby: lease held by " + redact(attempt.holder, 256) +
+             " (another process with this identity renews it)");
+  } else if (attempt.kind == Attempt::Kind::kHeld) {
     lose("lease " + label_ + " is now held by '" + redact(attempt.holder, 256) + "'",
          "standby: lease held by " + redact(attempt.holder, 256));
   } else if (!elector_.leading_at(now)) {
@@ -133,7 +152,10 @@ void LeaseLeadership::renewal_failed(const Attempt& attempt, MonoTime now) {
 
 void LeaseLeadership::stand_by(const Attempt& attempt) {
   std::string why;
-  if (attempt.kind == Attempt::Kind::kHeld) {
+  if (attempt.kind == Attempt::Kind::kHeld && attempt.duplicate_identity) {
+    why = "lease held by " + redact(attempt.holder, 256) +
+          " (another process with this identity renews it)";
+  } else if (attempt.kind == Attempt::Kind::kHeld) {
     why = "lease held by " + redact(attempt.holder, 256);
   } else if (attempt.kind == Attempt::Kind::kConflict) {
     why = "another replica wrote lease " + label_ + " first (" + attempt.error + ")";
@@ -150,7 +172,13 @@ void LeaseLeadership::stand_by(const Attempt& attempt) {
     }
   }
   if (!log) return;
-  if (attempt.kind == Attempt::Kind::kFailed) {
+  if (attempt.duplicate_identity) {
+    spdlog::error(
+        "duplicate identity: another process keeps renewing lease {} as '{}', this replica's "
+        "leader_election.identity; identities must be unique per replica (set it from the pod "
+        "name or leave it empty); standing by while the other holds it",
+        label_, redact(elector_.settings().identity, 256));
+  } else if (attempt.kind == Attempt::Kind::kFailed) {
     spdlog::warn("standing by: {}; trying again every {}", why,
                  format_duration(elector_.settings().retry_period));
   } else {
@@ -180,8 +208,16 @@ void LeaseLeadership::release() {
     if (released_) return;
     released_ = true;  // no start() after this
   }
+  bool aborted = false;
   if (thread_.joinable()) {
     interrupt_waits_.request_stop();
+    // A request in flight may hang on an API server that stalls: it gets kReleaseGrace, then
+    // it is aborted, so that the shutdown keeps its time limit.
+    if (abort_requests_ && !thread_done_.stop_requested() &&
+        waits_.sleep_for(kReleaseGrace, thread_done_.get_token())) {
+      abort_requests_();
+      aborted = true;
+    }
     thread_.join();
   }
   const bool was = leader_;
@@ -193,6 +229,16 @@ void LeaseLeadership::release() {
     status_ = "standby: released";
   }
   changed_.notify_all();
+  if (aborted) {
+    if (was) {
+      spdlog::warn(
+          "could not release lease {}: the API server did not answer within {}; another "
+          "replica takes over once it expires",
+          label_, format_duration(kReleaseGrace));
+    }
+    return;
+  }
+  if (limit_requests_) limit_requests_(kReleaseGrace);
   if (const Status released = elector_.release(); released.ok()) {
     if (was) spdlog::info("released lease {}: another replica can take over now", label_);
   } else {
@@ -215,9 +261,15 @@ std::string LeaseLeadership::describe() const {
 }
 
 LeaseRuntime::LeaseRuntime(const LeaseSettings& settings)
-    : http(clock, 1024 * 1024, {}, settings.ca_file.string()),
+    : http(clock, kLeaseAnswerBounds.max_bytes, abort_requests.get_token(),
+           settings.ca_file.string()),
       api(http, settings.endpoint, settings.elector.renew_deadline),
       leadership(api, settings.elector, settings.endpoint.ns + "/" + settings.endpoint.name, clock,
-                 waits) {}
+                 waits) {
+  const Millis usual = settings.elector.renew_deadline;
+  leadership.on_release(
+      [this] { abort_requests.request_stop(); },
+      [this, usual](Millis limit) { api.set_request_timeout(std::min(limit, usual)); });
+}
 
 }  // namespace orc

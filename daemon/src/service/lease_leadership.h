@@ -1,7 +1,8 @@
 // Leadership on a Kubernetes Lease: the elector (kube/elector.h) run on its own thread, one
 // attempt every retry_period, and what the rest of the daemon asks of it (leadership.h).
 //
-// Logs: "became leader", "lost leadership: <why>", "standing by: lease held by <who>".
+// Logs: "became leader", "lost leadership: <why>", "standing by: lease held by <who>", and an
+// error when another process renews the Lease under this replica's identity.
 // leading() is judged on the clock at the moment of asking, so a request path that checks it
 // sends nothing once renew_deadline has passed since the last renewal, whatever the thread
 // is doing (it may be stuck in a request to an unreachable API server).
@@ -43,8 +44,16 @@ class LeaseLeadership final : public Leadership {
   bool await_leading(std::stop_token stop) override;
   std::stop_token cycle_token() const override;
   bool leading() const override;
-  // Stops the thread, then gives the Lease up if this instance holds it.
+  // Stops the thread, then gives the Lease up if this instance holds it. Bounded in time
+  // whatever the API server does: a request in flight gets kReleaseGrace to finish before it
+  // is aborted (then nothing more is sent: the Lease expires on its own), and the release
+  // itself kReleaseGrace to be answered.
   void release() override;
+  static constexpr Millis kReleaseGrace{2000};
+  // How release() cuts the API requests short: `abort` ends a request in flight (and every
+  // later one), `limit` caps the time of the next ones. Without them, release() waits for
+  // requests as they are (tests on a fake API).
+  void on_release(std::function<void()> abort, std::function<void(Millis)> limit);
 
   // Called (on the elector's thread) after this instance became leader or stopped leading.
   void on_change(std::function<void()> callback);
@@ -53,6 +62,8 @@ class LeaseLeadership final : public Leadership {
   // "leader" or "standby: lease held by X" (or why it cannot tell), for STATUS= and /healthz.
   std::string describe() const;
   std::uint64_t transitions() const { return transitions_.load(); }
+  // True while another process keeps renewing the Lease under this replica's identity.
+  bool duplicate_identity() const { return duplicate_.load(); }
 
  private:
   void lose(const std::string& why, const std::string& status = "standby: lost leadership");
@@ -71,6 +82,7 @@ class LeaseLeadership final : public Leadership {
   std::atomic<std::int64_t> deadline_ns_{0};   // monotonic; leading while now < this
   std::atomic<std::int64_t> contact_ns_;       // last useful answer from the API server
   std::atomic<std::uint64_t> transitions_{0};  // times this instance became leader
+  std::atomic<bool> duplicate_{false};         // the last attempt saw our identity renewed
   bool leader_ = false;                        // the role as the thread last decided it
 
   mutable std::mutex mu_;
@@ -79,6 +91,9 @@ class LeaseLeadership final : public Leadership {
   std::string status_ = "standby";  // mu_
   std::string last_standby_log_;    // mu_: not repeated while it says the same
   std::function<void()> on_change_;
+  std::function<void()> abort_requests_;
+  std::function<void(Millis)> limit_requests_;
+  std::stop_source thread_done_;  // stopped when the thread's loop ends
   std::jthread thread_;
   bool started_ = false;   // mu_
   bool released_ = false;  // mu_
@@ -91,6 +106,7 @@ struct LeaseRuntime {
   explicit LeaseRuntime(const LeaseSettings& settings);
   SystemClock clock;
   SystemSleeper waits;
+  std::stop_source abort_requests;  // release(): a request the API server does not answer
   CurlHttpClient http;
   LeaseClient api;
   LeaseLeadership leadership;

@@ -1,5 +1,8 @@
 #include "service/plan_report.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -232,26 +235,32 @@ OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput&
 }
 
 Status write_whole(const std::filesystem::path& path, const std::string& text) {
+  // A name of this process's own, created new (O_EXCL) and never through a link (O_NOFOLLOW):
+  // a symlink or file planted at it makes the write fail instead of overwriting its target.
   std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return Error{std::strerror(errno)};
-    f << text;
-    f.flush();
-    if (!f) {
-      Error error{std::strerror(errno)};
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      return error;
-    }
+  tmp += "." + std::to_string(::getpid()) + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) return Error{std::strerror(errno)};
+  const auto fail = [&](int err) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Error{std::strerror(err)};
+  };
+  for (std::size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(errno);
+    done += static_cast<std::size_t>(n);
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    Error error{ec.message()};
-    std::filesystem::remove(tmp, ec);
-    return error;
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return Error{std::strerror(err)};
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return Error{std::strerror(err)};
   }
   return ok_status();
 }

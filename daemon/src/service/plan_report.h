@@ -78,8 +78,10 @@ struct OnceResult {
 OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
                        const DesiredState& desired, bool stopped, WallTime now);
 
-// Writes the whole file or nothing: `text` goes to PATH.tmp, renamed over `path`. An Error
-// with the system's reason ("No such file or directory") when it cannot (no PATH.tmp is left).
+// Writes the whole file or nothing: `text` goes to PATH.<pid>.tmp, created new and never
+// through a symlink (O_EXCL | O_NOFOLLOW), renamed over `path`. An Error with the system's
+// reason ("No such file or directory", "File exists") when it cannot (no temporary file of
+// its own is left).
 Status write_whole(const std::filesystem::path& path, const std::string& text);
 
 // render_once, then prints, and writes the plan file (whole: a temporary file renamed over

@@ -180,17 +180,24 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-std::string format_response(int status, std::string_view content_type, std::string_view body,
-                            bool keep_alive,
-                            const std::vector<std::pair<std::string, std::string>>& extra) {
+std::string format_response_head(int status, std::string_view content_type,
+                                 std::size_t content_length, bool keep_alive,
+                                 const std::vector<std::pair<std::string, std::string>>& extra) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " ";
   out += reason_phrase(status);
   out += "\r\nContent-Type: ";
   out += content_type;
-  out += "\r\nContent-Length: " + std::to_string(body.size());
+  out += "\r\nContent-Length: " + std::to_string(content_length);
   out += keep_alive ? "\r\n" : "\r\nConnection: close\r\n";
   for (const auto& [name, value] : extra) out += name + ": " + value + "\r\n";
   out += "\r\n";
+  return out;
+}
+
+std::string format_response(int status, std::string_view content_type, std::string_view body,
+                            bool keep_alive,
+                            const std::vector<std::pair<std::string, std::string>>& extra) {
+  std::string out = format_response_head(status, content_type, body.size(), keep_alive, extra);
   out += body;
   return out;
 }

@@ -39,6 +39,11 @@ ParsedRequest parse_request_head(std::string_view buffer, std::size_t max_head_b
 std::string format_response(int status, std::string_view content_type, std::string_view body,
                             bool keep_alive,
                             const std::vector<std::pair<std::string, std::string>>& extra = {});
+// Its head alone (status line and headers, ending in the empty line) for a body of
+// `content_length` bytes sent after it.
+std::string format_response_head(
+    int status, std::string_view content_type, std::size_t content_length, bool keep_alive,
+    const std::vector<std::pair<std::string, std::string>>& extra = {});
 
 std::string_view reason_phrase(int status);
 

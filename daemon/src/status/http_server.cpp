@@ -31,7 +31,10 @@ struct Connection {
   int fd = -1;
   Phase phase = Phase::kReading;
   std::string in;
-  std::string out;
+  std::string out;  // what is being sent: a whole answer, or the head of a shared body
+  // /metrics: one serialization's text, shared by every client it answers (sent after `out`),
+  // so that a client that takes its answer slowly holds a reference, not a copy.
+  std::shared_ptr<const std::string> shared_body;
   std::size_t sent = 0;
   bool close_after = false;
   MonoTime deadline{};
@@ -363,17 +366,23 @@ void StatusServer::Impl::respond(Connection& c, std::string response, bool keep_
 
 void StatusServer::Impl::on_writable(Connection& c, MonoTime now) {
   if (c.phase != Connection::Phase::kWriting) return;
-  while (c.sent < c.out.size()) {
-    const ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+  const std::size_t head = c.out.size();
+  const std::size_t total = head + (c.shared_body ? c.shared_body->size() : 0);
+  while (c.sent < total) {
+    const char* from =
+        c.sent < head ? c.out.data() + c.sent : c.shared_body->data() + (c.sent - head);
+    const std::size_t left = c.sent < head ? head - c.sent : total - c.sent;
+    const ssize_t n = ::send(c.fd, from, left, MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;  // wait for POLLOUT
     if (n <= 0) {
       c.close_after = true;
-      c.sent = c.out.size();
+      c.sent = total;
       break;
     }
     c.sent += static_cast<std::size_t>(n);
   }
   std::string().swap(c.out);
+  c.shared_body.reset();
   c.sent = 0;
   if (c.close_after) {
     drop(c);
@@ -397,7 +406,9 @@ void StatusServer::Impl::take_metrics_results(MonoTime now) {
       Connection& c = it->second;
       const bool keep_alive = !c.close_after;
       if (text) {
-        respond(c, format_response(200, kMetricsType, *text, keep_alive), keep_alive, now);
+        c.shared_body = text;  // one copy for every client of this serialization
+        respond(c, format_response_head(200, kMetricsType, text->size(), keep_alive), keep_alive,
+                now);
       } else {
         respond(c, format_response(500, "text/plain; charset=utf-8", "metrics failed\n", false),
                 false, now);

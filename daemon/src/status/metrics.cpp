@@ -141,6 +141,12 @@ Metrics::Metrics(const std::string& version, std::optional<ZoneSeriesMode> zone_
                                  "origin_reconciler_leader_transitions_total",
                                  "Times this instance became leader.")
                               .Add({})),
+      duplicate_identity_(family(BuildGauge(), *registry_,
+                                 "origin_reconciler_leader_duplicate_identity",
+                                 "1 while another process keeps renewing the Lease under this "
+                                 "replica's leader_election.identity (identities must be "
+                                 "unique), else 0.")
+                              .Add({})),
       zones_by_result_(family(BuildGauge(), *registry_, "origin_reconciler_zones",
                               "Managed zones by the result of their last reconcile (success, "
                               "failure, blocked, dry_run; none: not reconciled yet).")),
@@ -319,6 +325,10 @@ void Metrics::set_leader(bool leading, std::uint64_t transitions) {
   leader_.Set(leading ? 1 : 0);
   const double more = static_cast<double>(transitions) - leader_transitions_.Value();
   if (more > 0) leader_transitions_.Increment(more);
+}
+
+void Metrics::set_duplicate_identity(bool duplicate) {
+  duplicate_identity_.Set(duplicate ? 1 : 0);
 }
 
 void Metrics::set_api_budget_remaining(std::optional<int> remaining) {

@@ -57,6 +57,8 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   // Leader election: whether this instance leads now, and how many times it became leader
   // (the counter follows that total; it never goes down).
   void set_leader(bool leading, std::uint64_t transitions);
+  // 1 while another process keeps renewing the Lease under this replica's identity.
+  void set_duplicate_identity(bool duplicate);
 
   void on_request(Operation op, int status, double seconds) override;
   void on_retry(Operation op, RetryReason reason, Millis delay) override;
@@ -108,6 +110,7 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   prometheus::Family<prometheus::Gauge>& budget_remaining_;
   prometheus::Gauge& leader_;
   prometheus::Counter& leader_transitions_;
+  prometheus::Gauge& duplicate_identity_;
 
   prometheus::Family<prometheus::Gauge>& zones_by_result_;
   prometheus::Family<prometheus::Counter>& fleet_runs_;

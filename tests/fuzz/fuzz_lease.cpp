@@ -1,0 +1,45 @@
+// libFuzzer target: one Lease API answer body through parse_lease, status_message and
+// interpret_lease_answer. None may throw or crash, whatever the nesting (the depth bound of
+// core/json_bounds.h); a Lease read must read back from the update body written for it, and a
+// message made of an answer stays short and printable.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/http.h"
+#include "fuzz_support.h"
+#include "kube/lease.h"
+#include "kube/lease_client.h"
+
+using orc::fuzz::check;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  const auto lease = orc::parse_lease(body);
+  if (lease.ok()) {
+    check(!lease->resource_version.empty(), "a Lease without a resourceVersion was accepted");
+    const std::string written = orc::updated_lease_body(*lease, lease->record);
+    const auto again = orc::parse_lease(written);
+    check(again.ok(), "the update body does not read back: " + written.substr(0, 300));
+    check(again->record == lease->record, "the record changed through the update body");
+    check(again->resource_version == lease->resource_version, "the resourceVersion changed");
+  } else {
+    check(lease.error().message.size() <= 1024, "a parse error longer than 1 KiB");
+  }
+  const std::string message = orc::status_message(body);
+  check(message.size() <= 512, "a status message longer than 512 bytes");
+  for (const char ch : message) {
+    const auto c = static_cast<unsigned char>(ch);
+    check(c >= 0x20 && c != 0x7f, "a status message holds a raw control character");
+  }
+  for (const int status : {200, 201, 404, 409, 500}) {
+    orc::HttpResponse response;
+    response.status = status;
+    response.body = std::string(body);
+    const orc::LeaseReply reply = orc::interpret_lease_answer(response);
+    check(reply.outcome != orc::LeaseOutcome::kOk || status == 200 || status == 201,
+          "a Lease read from an error status");
+  }
+  return 0;
+}
