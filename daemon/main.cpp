@@ -89,6 +89,12 @@ or is not a valid plan (the message names the file, the key and the value); 3 th
 guard blocked a zone and nothing failed.
 )";
 
+// Where a message that ends or refuses the run goes: standard error, with journald's error
+// priority when standard error is the journal (logging.h).
+std::ostream& error_out() {
+  return std::cerr << orc::error_prefix() << "origin-reconciler: ";
+}
+
 const char* real_getenv(const char* name) {
   return std::getenv(name);
 }
@@ -109,8 +115,8 @@ struct Args {
 constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
 
 [[noreturn]] void usage_error(const std::string& message) {
-  std::cerr << "origin-reconciler: " << message << "\n"
-            << "Try 'origin-reconciler --help'.\n";
+  error_out() << message << "\n"
+              << "Try 'origin-reconciler --help'.\n";
   std::exit(kExitUsage);
 }
 
@@ -233,7 +239,7 @@ int check_config(const orc::Config& config, const orc::DesiredState& desired, bo
   }
   for (const auto& w : warnings) {
     if (strict) {
-      std::cerr << "origin-reconciler: " << w << " (an error with --strict)\n";
+      error_out() << w << " (an error with --strict)\n";
     } else {
       std::cout << "warning: " << w << "\n";
     }
@@ -252,26 +258,25 @@ ReviewedPlan read_reviewed_plan(const std::string& file, const orc::PlanIdentity
                                 orc::Millis max_age) {
   const auto read = orc::read_file(file, orc::kMaxPlanFileBytes);
   if (!read.ok()) {
-    std::cerr << "origin-reconciler: " << file
-              << ": cannot read the plan file: " << read.error().message << "\n";
+    error_out() << file << ": cannot read the plan file: " << read.error().message << "\n";
     return {nullptr, kExitUsage};
   }
   orc::PlanDocument plan;
   try {
     plan = orc::parse_plan_document(read->text, file);
   } catch (const orc::PlanFileError& e) {
-    std::cerr << "origin-reconciler: " << e.what() << "\n";
+    error_out() << e.what() << "\n";
     return {nullptr, kExitUsage};
   }
   const orc::SystemClock clock;
   if (const auto problem = orc::plan_age_problem(plan, file, clock.wall(), max_age)) {
-    std::cerr << "origin-reconciler: plan refused, nothing applied: " << *problem << "\n";
+    error_out() << "plan refused, nothing applied: " << *problem << "\n";
     return {nullptr, kExitRefused};
   }
   if (plan.identity.api_flavor != here.api_flavor) {
-    std::cerr << "origin-reconciler: plan refused, nothing applied: " << file
-              << ": api_flavor: the plan was made for another API generation than "
-              << here.api_flavor << " (got '" << plan.identity.api_flavor << "')\n";
+    error_out() << "plan refused, nothing applied: " << file
+                << ": api_flavor: the plan was made for another API generation than "
+                << here.api_flavor << " (got '" << plan.identity.api_flavor << "')\n";
     return {nullptr, kExitRefused};
   }
   spdlog::info("applying the reviewed plan {} (made {} by {}, checksum {}, {} zones)", file,
@@ -307,7 +312,7 @@ orc::StatusOr<Startup, Exit> load_inputs(const Args& args) {
     orc::setup_logging(s.config.log);
     s.desired = orc::read_desired_file(s.config.reconcile.desired_state);
   } catch (const std::exception& e) {
-    std::cerr << "origin-reconciler: " << e.what() << "\n";
+    error_out() << e.what() << "\n";
     return Exit{kExitUsage};
   }
   if (args.check_config) return Exit{check_config(s.config, s.desired.state, args.strict)};
@@ -325,7 +330,7 @@ orc::StatusOr<Startup, Exit> resolve_identity(const Args& args, Startup s) {
       s.lease = orc::resolve_lease_settings(s.config, &real_getenv, host);
     }
   } catch (const orc::ConfigError& e) {
-    std::cerr << "origin-reconciler: " << e.what() << "\n";
+    error_out() << e.what() << "\n";
     return Exit{kExitUsage};
   }
   return s;
@@ -347,8 +352,8 @@ orc::StatusOr<orc::RunOptions, Exit> run_options(const Args& args, const Startup
                              args.force};
   if (args.apply_plan.empty()) return options;
   if (options.dry_run) {
-    std::cerr << "origin-reconciler: --apply-plan applies a plan, but " << s.config.path.string()
-              << ": reconcile.dry_run is true\n";
+    error_out() << "--apply-plan applies a plan, but " << s.config.path.string()
+                << ": reconcile.dry_run is true\n";
     return Exit{kExitUsage};
   }
   const auto reviewed = read_reviewed_plan(args.apply_plan, options.output.identity,

@@ -495,7 +495,7 @@ class ConfigParser {
                one_of(r, v, {"trace", "debug", "info", "warn", "error"}, kWhat);
              })
         .key("format", [&lc](Reader& r, const Value& v) {
-          lc.format = named(r, v, kLogFormatNames, "must be text or json");
+          lc.format = named(r, v, kLogFormatNames, "must be auto, text, json or journal");
         });
   }
 

@@ -27,10 +27,14 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class LogFormat { kText, kJson };
+// How log lines are written (service/logging.h): `auto` is the journal when standard error is
+// connected to it ($JOURNAL_STREAM), else text.
+enum class LogFormat { kAuto, kText, kJson, kJournal };
 inline constexpr std::array kLogFormatNames = {
+    EnumName{LogFormat::kAuto, "auto"},
     EnumName{LogFormat::kText, "text"},
     EnumName{LogFormat::kJson, "json"},
+    EnumName{LogFormat::kJournal, "journal"},
 };
 
 struct CloudflareConfig {
@@ -70,7 +74,7 @@ struct ListenAddress {
 
 struct LogConfig {
   std::string level = "info";  // trace|debug|info|warn|error
-  LogFormat format = LogFormat::kText;
+  LogFormat format = LogFormat::kAuto;
 };
 
 // Kubernetes Lease leader election (README "Leader election"). Empty strings are resolved at

@@ -12,6 +12,7 @@
 
 #include "core/api_parse.h"
 #include "core/ip.h"
+#include "core/log_fields.h"
 #include "core/source_text.h"
 
 namespace orc {
@@ -415,6 +416,7 @@ CycleReport Reconciler::run_cycle(ZoneQueue& queue, const ReconcileSettings& set
     while (!stop_.stop_requested()) {
       auto item = queue.pop();
       if (!item) break;
+      const ScopedLogField zone_field(LogField::kZone, item->zone->zone_id);
       ZoneReport report = reconcile_zone(*item->zone, settings);
       log_report(report);
       observer_.on_zone_done(report);
