@@ -39,6 +39,8 @@ std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& re
     if (!error) return std::nullopt;
     last = std::move(*error);
     if (last.kind != ApiError::Kind::kRetryable) return last;
+    // A stop ends what a retry would have decided (an abandoned transfer fails like this too).
+    if (d_.stop.stop_requested()) return ApiError::cancelled();
     if (attempt == policy_.max_attempts) break;
 
     const Millis delay = last.retry_after.value_or(backoff_.delay(attempt - 1, d_.random));
