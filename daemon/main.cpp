@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@
 #include "core/redact.h"
 #include "core/source_text.h"
 #include "core/status.h"
+#include "service/check_config.h"
 #include "service/daemon.h"
 #include "service/desired_file.h"
 #include "service/desired_watch.h"
@@ -65,7 +67,17 @@ Options:
                    with --apply-plan: refuse a plan file older than this (default 1h;
                    500ms, 30s, 5m, 1h)
   --check-config   validate the configuration and desired state without touching the
-                   network; print one line per zone
+                   network; print one line per zone, and where the token comes from: found
+                   nowhere here, it is checked where the systemd unit takes it from (its
+                   LoadCredential= source file must exist, not be empty, and not be
+                   readable by other users). Exit status 0 valid, 1 valid but the daemon
+                   would refuse to start (no usable token), 2 invalid
+  --credentials-directory DIR
+                   with --check-config: the token as systemd hands it over, in
+                   DIR/cloudflare-api-token ($CREDENTIALS_DIRECTORY inside the unit)
+  --unit [PATH]    with --check-config: the token from the LoadCredential= of the unit
+                   file PATH (default: the installed origin-reconciler.service and its
+                   drop-ins); CLOUDFLARE_* variables of this shell do not count
   --strict         with --check-config: warnings are errors (exit status 2), e.g. a token
                    file that its group or other users can read
   --version        print the version and exit
@@ -106,6 +118,8 @@ struct Args {
   bool force = false;
   bool check_config = false;
   bool strict = false;
+  std::optional<std::filesystem::path> credentials_directory;  // --credentials-directory
+  std::optional<std::filesystem::path> unit;  // --unit [PATH]; empty: the installed unit
   orc::OutputFormat output = orc::OutputFormat::kText;
   std::string plan_out;
   std::string apply_plan;
@@ -124,6 +138,13 @@ constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
 void check_combination(const Args& args) {
   if (args.config.empty()) usage_error("--config needs a path");
   if (args.strict && !args.check_config) usage_error("--strict goes with --check-config");
+  if (args.credentials_directory && !args.check_config) {
+    usage_error("--credentials-directory goes with --check-config");
+  }
+  if (args.unit && !args.check_config) usage_error("--unit goes with --check-config");
+  if (args.unit && args.credentials_directory) {
+    usage_error("--unit and --credentials-directory: one place for the credential, not both");
+  }
   if (args.output == orc::OutputFormat::kJson && !args.dry_run) {
     usage_error("--output json goes with --dry-run (it prints the plan)");
   }
@@ -177,6 +198,16 @@ Args parse_args(int argc, char** argv) {
       args.check_config = true;
     } else if (a == "--strict") {
       args.strict = true;
+    } else if (a == "--unit") {
+      // The unit file is optional: "--unit" alone is the installed unit.
+      args.unit = (i + 1 < argc && argv[i + 1][0] != '-') ? std::filesystem::path(argv[++i])
+                                                          : std::filesystem::path();
+    } else if (a.starts_with("--unit=")) {
+      args.unit = a.substr(std::strlen("--unit="));
+      if (args.unit->empty()) usage_error("--unit= needs a unit file (or give --unit alone)");
+    } else if (valued(a, i, "--credentials-directory", value)) {
+      if (value.empty()) usage_error("--credentials-directory needs a folder");
+      args.credentials_directory = value;
     } else if (valued(a, i, "--output", value)) {
       if (value == "text") {
         args.output = orc::OutputFormat::kText;
@@ -205,46 +236,6 @@ Args parse_args(int argc, char** argv) {
   // The plan document is one pass's plan.
   if (args.output == orc::OutputFormat::kJson || !args.plan_out.empty()) args.once = true;
   return args;
-}
-
-int check_config(const orc::Config& config, const orc::DesiredState& desired, bool strict) {
-  std::cout << "config " << config.path.string() << ": ok (api "
-            << to_string(config.cloudflare.api_flavor) << " at " << config.cloudflare.api_base
-            << ", interval " << orc::format_duration(config.reconcile.interval) << ", batch_size "
-            << config.reconcile.batch_size << ", dry_run "
-            << (config.reconcile.dry_run ? "true" : "false") << ")\n";
-  if (const auto warning = orc::api_flavor_warning(config); !warning.empty()) {
-    std::cout << "warning: " << warning << "\n";
-  }
-  std::cout << "desired state " << config.reconcile.desired_state.string() << ": ok, "
-            << desired.zones.size() << " zones\n";
-  for (const auto& z : desired.zones) {
-    std::cout << "zone " << z.zone_id << ": " << z.origins.size() << " origins kept, ";
-    if (z.manage_cidrs.empty()) {
-      std::cout << "every live IP in scope\n";
-    } else {
-      std::cout << "scope";
-      for (const auto& c : z.manage_cidrs) std::cout << " " << orc::to_string(c);
-      std::cout << "\n";
-    }
-  }
-  std::vector<std::string> warnings;
-  try {
-    const auto creds = orc::resolve_credentials(config, &real_getenv);
-    std::cout << "credentials: " << creds.source << "\n";
-    warnings = creds.warnings;
-  } catch (const orc::ConfigError& e) {
-    // Not fatal here: desired-state changes are often checked where no secret is present.
-    std::cout << "credentials: " << e.what() << " (the daemon would refuse to start)\n";
-  }
-  for (const auto& w : warnings) {
-    if (strict) {
-      error_out() << w << " (an error with --strict)\n";
-    } else {
-      std::cout << "warning: " << w << "\n";
-    }
-  }
-  return strict && !warnings.empty() ? kExitUsage : 0;
 }
 
 struct ReviewedPlan {
@@ -315,7 +306,14 @@ orc::StatusOr<Startup, Exit> load_inputs(const Args& args) {
     error_out() << e.what() << "\n";
     return Exit{kExitUsage};
   }
-  if (args.check_config) return Exit{check_config(s.config, s.desired.state, args.strict)};
+  if (args.check_config) {
+    orc::CheckConfigOptions check;
+    check.strict = args.strict;
+    check.credentials_directory = args.credentials_directory;
+    check.unit = args.unit;
+    check.getenv = &real_getenv;
+    return Exit{orc::check_config(s.config, s.desired.state, check, std::cout, std::cerr)};
+  }
   return s;
 }
 
