@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -165,13 +166,11 @@ void JsonFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_b
   dest.append(std::string_view("\",\"msg\":\""));
   append_escaped(payload_of(msg), dest);
   dest.push_back('"');
-  for (const auto& [field, key] :
-       {std::pair{LogField::kZone, std::string_view("zone")},
-        std::pair{LogField::kOperation, std::string_view("operation")}}) {
-    const std::string_view value = log_field(field);
+  for (const auto& entry : kLogFieldNames) {  // "zone", "operation": the journal's names
+    const std::string_view value = log_field(entry.value);
     if (value.empty()) continue;
     dest.append(std::string_view(",\""));
-    dest.append(key);
+    for (const char c : entry.name) dest.push_back(static_cast<char>(std::tolower(c)));
     dest.append(std::string_view("\":\""));
     append_escaped(value, dest);
     dest.push_back('"');
