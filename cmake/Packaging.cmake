@@ -116,8 +116,10 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 # dpkg-shlibdeps works out the runtime library packages (libyaml-0-2, libcurl4,
 # libspdlog1.10, libfmt9, libprometheus-cpp-core1.0, libsystemd0, ...); CPack prepends them to
 # the Depends listed here. ca-certificates: libcurl only recommends it, HTTPS needs it.
+# procps: the unit's ExecReload=/bin/kill (a minbase system has no kill; the deploy.systemd
+# test found `systemctl reload` failing there).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "ca-certificates")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "ca-certificates, procps")
 
 # CMake 3.25's DEB generator does not mark anything as a conffile by itself (that is
 # debhelper's dh_installdeb, not dpkg): the `conffiles` control file has to be supplied,

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -27,6 +28,7 @@
 #include "core/source_text.h"
 #include "core/status.h"
 #include "core/zone_directory.h"
+#include "service/check_config.h"
 #include "service/cloudflare_session.h"
 #include "service/daemon.h"
 #include "service/desired_file.h"
@@ -76,7 +78,17 @@ Options:
                    and region, sorted, so that reconciling against it changes nothing. Start
                    here to adopt an account that already has mappings
   --check-config   validate the configuration and desired state without touching the
-                   network; print one line per zone
+                   network; print one line per zone, and where the token comes from: found
+                   nowhere here, it is checked where the systemd unit takes it from (its
+                   LoadCredential= source file must exist, not be empty, and not be
+                   readable by other users). Exit status 0 valid, 1 valid but the daemon
+                   would refuse to start (no usable token), 2 invalid
+  --credentials-directory DIR
+                   with --check-config: the token as systemd hands it over, in
+                   DIR/cloudflare-api-token ($CREDENTIALS_DIRECTORY inside the unit)
+  --unit [PATH]    with --check-config: the token from the LoadCredential= of the unit
+                   file PATH (default: the installed origin-reconciler.service and its
+                   drop-ins); CLOUDFLARE_* variables of this shell do not count
   --strict         with --check-config: warnings are errors (exit status 2), e.g. a token
                    file that its group or other users can read
   --version        print the version and exit
@@ -100,6 +112,12 @@ or is not a valid plan (the message names the file, the key and the value); 3 th
 guard blocked a zone and nothing failed.
 )";
 
+// Where a message that ends or refuses the run goes: standard error, with journald's error
+// priority when standard error is the journal (logging.h).
+std::ostream& error_out() {
+  return std::cerr << orc::error_prefix() << "origin-reconciler: ";
+}
+
 const char* real_getenv(const char* name) {
   return std::getenv(name);
 }
@@ -111,6 +129,8 @@ struct Args {
   bool force = false;
   bool check_config = false;
   bool strict = false;
+  std::optional<std::filesystem::path> credentials_directory;  // --credentials-directory
+  std::optional<std::filesystem::path> unit;  // --unit [PATH]; empty: the installed unit
   orc::OutputFormat output = orc::OutputFormat::kText;
   std::string plan_out;
   std::string apply_plan;
@@ -122,8 +142,8 @@ struct Args {
 constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
 
 [[noreturn]] void usage_error(const std::string& message) {
-  std::cerr << "origin-reconciler: " << message << "\n"
-            << "Try 'origin-reconciler --help'.\n";
+  error_out() << message << "\n"
+              << "Try 'origin-reconciler --help'.\n";
   std::exit(kExitUsage);
 }
 
@@ -131,6 +151,13 @@ constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
 void check_combination(const Args& args) {
   if (args.config.empty()) usage_error("--config needs a path");
   if (args.strict && !args.check_config) usage_error("--strict goes with --check-config");
+  if (args.credentials_directory && !args.check_config) {
+    usage_error("--credentials-directory goes with --check-config");
+  }
+  if (args.unit && !args.check_config) usage_error("--unit goes with --check-config");
+  if (args.unit && args.credentials_directory) {
+    usage_error("--unit and --credentials-directory: one place for the credential, not both");
+  }
   if (args.output == orc::OutputFormat::kJson && !args.dry_run) {
     usage_error("--output json goes with --dry-run (it prints the plan)");
   }
@@ -192,6 +219,16 @@ Args parse_args(int argc, char** argv) {
       args.check_config = true;
     } else if (a == "--strict") {
       args.strict = true;
+    } else if (a == "--unit") {
+      // The unit file is optional: "--unit" alone is the installed unit.
+      args.unit = (i + 1 < argc && argv[i + 1][0] != '-') ? std::filesystem::path(argv[++i])
+                                                          : std::filesystem::path();
+    } else if (a.starts_with("--unit=")) {
+      args.unit = a.substr(std::strlen("--unit="));
+      if (args.unit->empty()) usage_error("--unit= needs a unit file (or give --unit alone)");
+    } else if (valued(a, i, "--credentials-directory", value)) {
+      if (value.empty()) usage_error("--credentials-directory needs a folder");
+      args.credentials_directory = value;
     } else if (valued(a, i, "--output", value)) {
       if (value == "text") {
         args.output = orc::OutputFormat::kText;
@@ -230,48 +267,6 @@ Args parse_args(int argc, char** argv) {
   return args;
 }
 
-int check_config(const orc::Config& config, const orc::DesiredState& desired, bool strict) {
-  std::cout << "config " << config.path.string() << ": ok (api "
-            << to_string(config.cloudflare.api_flavor) << " at " << config.cloudflare.api_base
-            << ", interval " << orc::format_duration(config.reconcile.interval) << ", batch_size "
-            << config.reconcile.batch_size << ", dry_run "
-            << (config.reconcile.dry_run ? "true" : "false") << ")\n";
-  if (const auto warning = orc::api_flavor_warning(config); !warning.empty()) {
-    std::cout << "warning: " << warning << "\n";
-  }
-  std::cout << "desired state " << config.reconcile.desired_state.string() << ": ok, "
-            << desired.zones.size() << " zones\n";
-  for (const auto& z : desired.zones) {
-    std::cout << "zone " << orc::zone_label(z)
-              << (z.zone_name ? " (by name, its id looked up at start)" : "") << ": "
-              << z.origins.size() << " origins kept, ";
-    if (z.manage_cidrs.empty()) {
-      std::cout << "every live IP in scope\n";
-    } else {
-      std::cout << "scope";
-      for (const auto& c : z.manage_cidrs) std::cout << " " << orc::to_string(c);
-      std::cout << "\n";
-    }
-  }
-  std::vector<std::string> warnings;
-  try {
-    const auto creds = orc::resolve_credentials(config, &real_getenv);
-    std::cout << "credentials: " << creds.source << "\n";
-    warnings = creds.warnings;
-  } catch (const orc::ConfigError& e) {
-    // Not fatal here: desired-state changes are often checked where no secret is present.
-    std::cout << "credentials: " << e.what() << " (the daemon would refuse to start)\n";
-  }
-  for (const auto& w : warnings) {
-    if (strict) {
-      std::cerr << "origin-reconciler: " << w << " (an error with --strict)\n";
-    } else {
-      std::cout << "warning: " << w << "\n";
-    }
-  }
-  return strict && !warnings.empty() ? kExitUsage : 0;
-}
-
 struct ReviewedPlan {
   std::shared_ptr<const orc::PlanDocument> plan;  // null: refused, exit with `status`
   int status = 0;
@@ -283,26 +278,25 @@ ReviewedPlan read_reviewed_plan(const std::string& file, const orc::PlanIdentity
                                 orc::Millis max_age) {
   const auto read = orc::read_file(file, orc::kMaxPlanFileBytes);
   if (!read.ok()) {
-    std::cerr << "origin-reconciler: " << file
-              << ": cannot read the plan file: " << read.error().message << "\n";
+    error_out() << file << ": cannot read the plan file: " << read.error().message << "\n";
     return {nullptr, kExitUsage};
   }
   orc::PlanDocument plan;
   try {
     plan = orc::parse_plan_document(read->text, file);
   } catch (const orc::PlanFileError& e) {
-    std::cerr << "origin-reconciler: " << e.what() << "\n";
+    error_out() << e.what() << "\n";
     return {nullptr, kExitUsage};
   }
   const orc::SystemClock clock;
   if (const auto problem = orc::plan_age_problem(plan, file, clock.wall(), max_age)) {
-    std::cerr << "origin-reconciler: plan refused, nothing applied: " << *problem << "\n";
+    error_out() << "plan refused, nothing applied: " << *problem << "\n";
     return {nullptr, kExitRefused};
   }
   if (plan.identity.api_flavor != here.api_flavor) {
-    std::cerr << "origin-reconciler: plan refused, nothing applied: " << file
-              << ": api_flavor: the plan was made for another API generation than "
-              << here.api_flavor << " (got '" << plan.identity.api_flavor << "')\n";
+    error_out() << "plan refused, nothing applied: " << file
+                << ": api_flavor: the plan was made for another API generation than "
+                << here.api_flavor << " (got '" << plan.identity.api_flavor << "')\n";
     return {nullptr, kExitRefused};
   }
   spdlog::info("applying the reviewed plan {} (made {} by {}, checksum {}, {} zones)", file,
@@ -338,10 +332,17 @@ orc::StatusOr<Startup, Exit> load_inputs(const Args& args) {
     orc::setup_logging(s.config.log);
     s.desired = orc::read_desired_file(s.config.reconcile.desired_state);
   } catch (const std::exception& e) {
-    std::cerr << "origin-reconciler: " << e.what() << "\n";
+    error_out() << e.what() << "\n";
     return Exit{kExitUsage};
   }
-  if (args.check_config) return Exit{check_config(s.config, s.desired.state, args.strict)};
+  if (args.check_config) {
+    orc::CheckConfigOptions check;
+    check.strict = args.strict;
+    check.credentials_directory = args.credentials_directory;
+    check.unit = args.unit;
+    check.getenv = &real_getenv;
+    return Exit{orc::check_config(s.config, s.desired.state, check, std::cout, std::cerr)};
+  }
   return s;
 }
 
@@ -356,7 +357,7 @@ orc::StatusOr<Startup, Exit> resolve_identity(const Args& args, Startup s) {
       s.lease = orc::resolve_lease_settings(s.config, &real_getenv, host);
     }
   } catch (const orc::ConfigError& e) {
-    std::cerr << "origin-reconciler: " << e.what() << "\n";
+    error_out() << e.what() << "\n";
     return Exit{kExitUsage};
   }
   return s;
@@ -480,8 +481,8 @@ orc::StatusOr<orc::RunOptions, Exit> run_options(const Args& args, const Startup
                              args.force};
   if (args.apply_plan.empty()) return options;
   if (options.dry_run) {
-    std::cerr << "origin-reconciler: --apply-plan applies a plan, but " << s.config.path.string()
-              << ": reconcile.dry_run is true\n";
+    error_out() << "--apply-plan applies a plan, but " << s.config.path.string()
+                << ": reconcile.dry_run is true\n";
     return Exit{kExitUsage};
   }
   const auto reviewed = read_reviewed_plan(args.apply_plan, options.output.identity,

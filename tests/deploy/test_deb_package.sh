@@ -78,6 +78,7 @@ check "Depends names libcurl" depends_on 'libcurl[0-9]'
 check "Depends names libspdlog or libfmt" depends_on '(libspdlog[0-9]|libfmt[0-9])'
 check "Depends names libprometheus-cpp" depends_on 'libprometheus-cpp-core[0-9]'
 check "Depends names ca-certificates" depends_on 'ca-certificates$'
+check "Depends names procps (the unit's ExecReload=/bin/kill)" depends_on 'procps$'
 
 # --- contents ------------------------------------------------------------------------------------
 # "-rwxr-xr-x root/root  123 2024-01-01 00:00 ./usr/bin/origin-reconciler"

@@ -94,7 +94,7 @@ std::string write_config(const orc::Config& c) {
   const std::string listen = host.find(':') == std::string::npos ? host : "[" + host + "]";
   out += "listen: " + yaml_quoted(listen + ":" + std::to_string(c.listen.port)) + "\n";
   out += "log: {level: " + c.log.level +
-         ", format: " + (c.log.format == orc::LogFormat::kJson ? "json" : "text") + "}\n";
+         ", format: " + std::string(orc::enum_name(orc::kLogFormatNames, c.log.format)) + "}\n";
   const auto& le = c.leader_election;
   out += "leader_election:\n";
   out += "  enabled: " + std::string(le.enabled ? "true" : "false") + "\n";

@@ -230,6 +230,27 @@ class BudgetHeadersTest(IntegrationTest):
         wait_for(lambda: d.metric("origin_reconciler_api_budget_remaining") == QUOTA - 20,
                  what="the remaining budget from the last answer's headers")
 
+    def test_a_restart_is_not_another_client(self):
+        # The earlier run's 20 requests are still in the server's window when the next run
+        # starts: its own earlier process, not another client on the token.
+        api = self.standin(zones={z: ips(0, 10) for z in ZONES[:5]},
+                           extra_args=("--rate-limit", str(QUOTA),
+                                       "--rate-window", str(WINDOW_S)))
+        d = self.daemon(api, {z: ips(0, 5) for z in ZONES[:5]},
+                        config={"cloudflare": {"requests_per_second": 20},
+                                "reconcile": {"batch_size": 2, "concurrency": 1,
+                                              "max_delete_fraction": 1}})
+        first = d.run_once()
+        self.assertEqual(first.returncode, 0, first.stderr)
+        ended = time.monotonic()
+        again = d.run_once()
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertEqual(len(api.requests()), 25)  # 20, then one list per zone
+        self.assertNotIn("another client is using", again.stderr)
+        if time.monotonic() - ended < WINDOW_S - 1:  # the earlier requests were still counted
+            self.assertRegex(again.stderr, r"info  API budget: Cloudflare counts 20 requests sent "
+                                           r"before this start in its 6s window")
+
 
 if __name__ == "__main__":
     unittest.main()

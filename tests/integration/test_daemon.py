@@ -83,6 +83,27 @@ class RunningDaemonTest(IntegrationTest):
         self.assertLess(time.monotonic() - started, 5)
         self.assertIn("stopping", d.log_text())
 
+    def test_sigterm_mid_cycle_is_no_error_and_no_failure(self):
+        # One delete a batch; the first is held up in the stand-in, so the stop always finds
+        # the zone with batches left to send (in flight or about to be).
+        api = self.standin(zones={ZONE: ips(0, 10)},
+                           faults=[{"operation": "batch_delete", "latency_ms": 1500}])
+        d = self.daemon(api, {ZONE: ips(0, 7)},
+                        config={"reconcile": {"batch_size": 1}}).start()
+        wait_for(lambda: api.requests("list"), what="the listing")
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait(timeout=15), 0)
+        log = d.log_text()
+        self.assertEqual([line for line in log.splitlines() if " error " in line
+                          or " critical " in line], [], log)
+        self.assertRegex(log, rf"Z info  zone {ZONE}: interrupted: batch delete: no answer: "
+                              r"shutting down: live=10 stale=3 pruned=[01]; not a failure")
+        self.assertIn("cycle done: 1 zones: 0 ok, 0 failed, 0 blocked, 0 dry-run, "
+                      "1 interrupted;", log)
+        self.assertNotIn("will retry next cycle", log)
+        self.assertLessEqual(len(api.requests("batch_delete")), 1)
+        self.assertIn("stopped (exit status 0)", log)
+
     def test_sigint_during_a_slow_request_finishes_it_then_exits(self):
         api = self.standin(zones={ZONE: ips(0, 10)},
                            faults=[{"operation": "batch_delete", "latency_ms": 1000}])

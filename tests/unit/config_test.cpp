@@ -66,7 +66,7 @@ TEST(ParseConfig, EmptyDocumentsGiveAllDefaults) {
     EXPECT_EQ(c.listen.host, "127.0.0.1");
     EXPECT_EQ(c.listen.port, 9464);
     EXPECT_EQ(c.log.level, "info");
-    EXPECT_EQ(c.log.format, LogFormat::kText);
+    EXPECT_EQ(c.log.format, LogFormat::kAuto);
   }
 }
 
@@ -384,6 +384,14 @@ INSTANTIATE_TEST_SUITE_P(Boundaries, ConfigAccepts,
                                                       c) { EXPECT_EQ(c.log.level, "error"); }},
                                            AcceptCase{"log: {format: text}", [](const Config& c) {
                                                         EXPECT_EQ(c.log.format, LogFormat::kText);
+                                                      }},
+                                           AcceptCase{"log: {format: journal}",
+                                                      [](const Config& c) {
+                                                        EXPECT_EQ(c.log.format,
+                                                                  LogFormat::kJournal);
+                                                      }},
+                                           AcceptCase{"log: {format: auto}", [](const Config& c) {
+                                                        EXPECT_EQ(c.log.format, LogFormat::kAuto);
                                                       }}));
 
 // ---------------------------------------------------------------------------------------------
@@ -581,7 +589,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "must be trace, debug, info, warn or error", "'verbose'"},
         RejectCase{"log: {level: INFO}", "log.level", "must be trace, debug, info, warn or error",
                    "'INFO'"},
-        RejectCase{"log: {format: xml}", "log.format", "must be text or json", "'xml'"}));
+        RejectCase{"log: {format: xml}", "log.format", "must be auto, text, json or journal",
+                   "'xml'"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Durations, ConfigRejects,
@@ -886,7 +895,7 @@ TEST_F(LoadConfig, ErrorsInTheFileNameIt) {
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
-              file.string() + ":2: log.format: must be text or json (got 'xml')");
+              file.string() + ":2: log.format: must be auto, text, json or journal (got 'xml')");
   }
 }
 

@@ -6,6 +6,7 @@
 #include "core/api_flavor.h"
 #include "core/cancellation.h"
 #include "core/config.h"
+#include "core/log_fields.h"
 #include "core/plan_file.h"
 #include "core/policy.h"
 #include "core/reconciler.h"
@@ -48,7 +49,7 @@ TEST(EnumNames, StopReason) {
 }
 
 TEST(EnumNames, ZoneOutcome) {
-  expect_enum_names(kZoneOutcomeNames, {"success", "failure", "blocked", "dry_run"},
+  expect_enum_names(kZoneOutcomeNames, {"success", "failure", "blocked", "dry_run", "interrupted"},
                     [](ZoneOutcome v) { return to_string(v); });
 }
 
@@ -58,8 +59,13 @@ TEST(EnumNames, PlanZoneStatus) {
 }
 
 TEST(EnumNames, LogFormat) {
-  expect_enum_names(kLogFormatNames, {"text", "json"},
+  expect_enum_names(kLogFormatNames, {"auto", "text", "json", "journal"},
                     [](LogFormat v) { return enum_name(kLogFormatNames, v); });
+}
+
+TEST(EnumNames, LogField) {
+  expect_enum_names(kLogFieldNames, {"ZONE", "OPERATION"},
+                    [](LogField v) { return enum_name(kLogFieldNames, v); });
 }
 
 TEST(EnumNames, ZoneSeriesMode) {

@@ -324,6 +324,52 @@ TEST(Metrics, FleetAggregatesAnswerIsItWorkingWithoutZoneSeries) {
   EXPECT_TRUE(has_line(text, "origin_reconciler_oldest_success_timestamp_seconds 1700000100"));
 }
 
+TEST(Metrics, AZoneAStopInterruptedIsCountedApartFromFailures) {
+  Metrics m("1.0.0", ZoneSeriesMode::kAll);
+  const std::string a = zone_id(1);
+  const std::string za = "zone=\"" + a + "\"";
+  m.set_zones({a});
+  std::string text = m.serialize();
+  EXPECT_TRUE(
+      has_line(text, "origin_reconciler_reconcile_runs_total{result=\"interrupted\"," + za + "} 0"))
+      << text;
+  m.on_zone_done(report(a, ZoneOutcome::kSuccess));
+  ZoneReport cut = report(a, ZoneOutcome::kInterrupted, 10);
+  cut.stopped_by = StopReason::kShutdown;
+  cut.attempted_at = WallTime(std::chrono::seconds(1700000100));
+  m.on_zone_done(cut);
+  text = m.serialize();
+  EXPECT_TRUE(
+      has_line(text, "origin_reconciler_reconcile_runs_total{result=\"interrupted\"," + za + "} 1"))
+      << text;
+  EXPECT_TRUE(
+      has_line(text, "origin_reconciler_reconcile_runs_total{result=\"failure\"," + za + "} 0"));
+  EXPECT_TRUE(
+      has_line(text, R"(origin_reconciler_fleet_reconcile_runs_total{result="interrupted"} 1)"));
+  EXPECT_FALSE(
+      has_line(text, R"(origin_reconciler_fleet_reconcile_runs_total{result="failure"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_zones{last_result="interrupted"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_zones{last_result="failure"} 0)"));
+  // Not a success either: the last success stays the one before.
+  EXPECT_TRUE(
+      has_line(text, "origin_reconciler_last_success_timestamp_seconds{" + za + "} 1700000000"));
+  EXPECT_TRUE(
+      has_line(text, "origin_reconciler_last_attempt_timestamp_seconds{" + za + "} 1700000100"));
+}
+
+TEST(Metrics, AnInterruptedRunLeavesAZoneInLineOrNotAsItWas) {
+  Metrics m("1.0.0", ZoneSeriesMode::kFailing);
+  const std::string a = zone_id(1), b = zone_id(2);
+  m.set_zones({a, b});
+  m.on_zone_done(report(a, ZoneOutcome::kSuccess));
+  m.on_zone_done(report(b, ZoneOutcome::kFailure));
+  m.on_zone_done(report(a, ZoneOutcome::kInterrupted));
+  m.on_zone_done(report(b, ZoneOutcome::kInterrupted));
+  const std::string text = m.serialize();
+  EXPECT_EQ(text.find(a), std::string::npos) << "in line before the stop: no series";
+  EXPECT_NE(text.find(b), std::string::npos) << "failing before the stop: still failing";
+}
+
 TEST(Metrics, HundredThousandZonesWithFailingSeriesServeUnderAMegabyte) {
   Metrics m("1.0.0");  // unset: failing from 1,000 zones
   std::vector<std::string> ids;

@@ -187,7 +187,7 @@ TEST(ReviewCycle, NamesEveryZoneNotAppliedAsReviewed) {
   CycleReport now;
   now.zones = {listed(kA, {"10.0.0.8"}, ZoneOutcome::kSuccess),
                listed(kB, {"10.0.1.1", "10.0.1.2"}, ZoneOutcome::kBlocked)};
-  const auto verdicts = review_cycle(now, reviewed, zones({kA, kB}), false);
+  const auto verdicts = review_cycle(now, reviewed, zones({kA, kB}));
   ASSERT_EQ(verdicts.size(), 2u);
   EXPECT_EQ(verdicts[0].zone_id, kB) << "blocked by the guard, but also not the reviewed plan";
   EXPECT_THAT(verdicts[0].why, HasSubstr("deletes: 10.0.1.2 is in the plan now"));
@@ -196,12 +196,12 @@ TEST(ReviewCycle, NamesEveryZoneNotAppliedAsReviewed) {
 
   // A --zone run leaves the plan's other zones alone.
   now.zones = {listed(kA, {"10.0.0.8"}, ZoneOutcome::kSuccess)};
-  EXPECT_EQ(review_cycle(now, reviewed, zones({kA}), false).size(), 2u);
-  EXPECT_TRUE(review_cycle(now, reviewed, zones({kA}), false, /*limited=*/true).empty());
+  EXPECT_EQ(review_cycle(now, reviewed, zones({kA})).size(), 2u);
+  EXPECT_TRUE(review_cycle(now, reviewed, zones({kA}), /*limited=*/true).empty());
 
   // A zone whose listing failed now is reported as failed, not as a difference.
   now.zones = {not_listed(kA), listed(kB, {"10.0.1.1"}), listed(kC, {})};
-  EXPECT_TRUE(review_cycle(now, reviewed, zones({kA, kB, kC}), false).empty());
+  EXPECT_TRUE(review_cycle(now, reviewed, zones({kA, kB, kC})).empty());
 }
 
 TEST(RenderOnce, DryRunTextEndsWithTheChecksumAndWritesTheDocument) {

@@ -612,9 +612,12 @@ TEST(RateLimiter, WarnsOfAnotherClientOnlyWhenItsShareIsCertain) {
   testing::FakeSleeper sleeper(clock);
   RateLimiter limiter(1000.0, clock, sleeper);
   const MonoTime first = clock.monotonic();
-  for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(limiter.acquire(sleeper.token()));
+  ASSERT_TRUE(limiter.acquire(sleeper.token()));
+  // Nothing counted from before this start.
+  EXPECT_EQ(logged_by([&] { limiter.observe(first, told(1200 - 1, 300, 1200, 300)); }), "");
+  for (int i = 0; i < 19; ++i) {
     clock.advance(Millis{1});
+    ASSERT_TRUE(limiter.acquire(sleeper.token()));
   }
   // The server counted all 20 when answering the first: ours in flight, not someone else's.
   EXPECT_EQ(logged_by([&] { limiter.observe(first, told(1200 - 20, 300, 1200, 300)); }), "");
@@ -629,6 +632,66 @@ TEST(RateLimiter, WarnsOfAnotherClientOnlyWhenItsShareIsCertain) {
   const std::string gone =
       logged_by([&] { limiter.observe(first, told(1200 - 20, 300, 1200, 300)); });
   EXPECT_NE(gone.find("no other client's requests"), std::string::npos) << gone;
+}
+
+// A restart: Cloudflare still counts what the daemon's earlier process sent on the same token.
+TEST(RequestBudget, RequestsFromBeforeTheFirstStartAreKeptApartUntilTheyHaveLeft) {
+  RequestBudget budget(BudgetLimits{1000, seconds(1), 1140, 0.05});
+  ASSERT_EQ(budget.try_start(t0), nanoseconds::zero());
+  budget.observe(t0, t0, told(1200 - 601, 300, 1200, 300));  // 600 from before the start
+  auto use = *budget.shared(t0);
+  EXPECT_EQ(use.others_at_least, 600);
+  EXPECT_EQ(use.before_start, 600) << "not certainly another client's";
+  EXPECT_EQ(use.cap, 1140 - 600) << "but they are spent all the same";
+  int more = 0;
+  while (budget.try_start(t0 + seconds(1)) == nanoseconds::zero()) ++more;
+  EXPECT_EQ(more, 539);
+  // A minute on, 150 of them have left; someone else sent 50 since.
+  budget.observe(t0 + seconds(60), t0 + seconds(60), told(1200 - 540 - 450 - 50, 240, 1200, 300));
+  use = *budget.shared(t0 + seconds(60));
+  EXPECT_EQ(use.others_at_least, 500);
+  EXPECT_EQ(use.before_start, 500) << "at most 600 are from before, and as many as 500 can be";
+  EXPECT_EQ(use.cap, 1140 - 500);
+  // Two minutes on, 400 have left: the earlier ones are at most 200 now, the other 50 show.
+  budget.observe(t0 + seconds(120), t0 + seconds(120), told(1200 - 540 - 200 - 50, 180, 1200, 300));
+  use = *budget.shared(t0 + seconds(120));
+  EXPECT_EQ(use.before_start, 250) << "the fewest seen since: 500, then 250";
+  budget.observe(t0 + seconds(180), t0 + seconds(180), told(1200 - 540 - 50, 120, 1200, 300));
+  use = *budget.shared(t0 + seconds(180));
+  EXPECT_EQ(use.others_at_least, 50);
+  EXPECT_EQ(use.before_start, 50);
+  // A window after the first start nothing from before it can be counted.
+  // (Our own 540 have left by then too.)
+  budget.observe(t0 + seconds(302), t0 + seconds(302), told(1200 - 50, 300, 1200, 300));
+  use = *budget.shared(t0 + seconds(302));
+  EXPECT_EQ(use.others_at_least, 50);
+  EXPECT_EQ(use.before_start, 0);
+}
+
+TEST(RateLimiter, TheDaemonsEarlierProcessIsNotAnotherClient) {
+  testing::FakeClock clock;
+  testing::FakeSleeper sleeper(clock);
+  RateLimiter limiter(1000.0, clock, sleeper);
+  const MonoTime first = clock.monotonic();
+  ASSERT_TRUE(limiter.acquire(sleeper.token()));
+  // Restarted a minute after the earlier process sent 600 requests on the same token.
+  const std::string said =
+      logged_by([&] { limiter.observe(first, told(1200 - 601, 240, 1200, 300)); });
+  EXPECT_EQ(said.find("another client is using"), std::string::npos) << said;
+  EXPECT_NE(said.find("info API budget: Cloudflare counts 600 requests sent before this start in "
+                      "its 5m window"),
+            std::string::npos)
+      << said;
+  clock.advance(seconds(30));
+  const MonoTime later = clock.monotonic();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(limiter.acquire(sleeper.token()));
+  EXPECT_EQ(logged_by([&] { limiter.observe(later, told(1200 - 701, 210, 1200, 300)); }), "");
+  // Then someone else starts sending: 50 more than ours and the earlier ones.
+  const std::string warned =
+      logged_by([&] { limiter.observe(later, told(1200 - 751, 210, 1200, 300)); });
+  EXPECT_NE(warned.find("another client is using this API user's budget"), std::string::npos)
+      << warned;
+  EXPECT_NE(warned.find("at least 50 of them sent by others"), std::string::npos) << warned;
 }
 
 TEST(RequestBudget, RateZeroIsNoClientSideBudget) {

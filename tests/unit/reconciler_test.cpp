@@ -860,11 +860,38 @@ TEST_F(ReconcilerTest, AStopBeforeTheDeletesSendsNone) {
   ChangeSetApplier applier(stopping, 100, sleeper_.token());
   Reconciler r(stopping, applier, clock_, sleeper_.token(), observer_);
   const auto report = r.reconcile_zone(zone, sync_settings());
-  EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
+  EXPECT_EQ(report.outcome, ZoneOutcome::kInterrupted) << "a stop is not a failure";
+  EXPECT_EQ(report.stopped_by, StopReason::kShutdown);
   ASSERT_TRUE(report.applied.error);
   EXPECT_EQ(report.applied.error->kind, ApiError::Kind::kCancelled);
   EXPECT_EQ(api_.upserts.size(), 1u);
   EXPECT_TRUE(api_.batches.empty());
+}
+
+TEST_F(ReconcilerTest, ItemsRefusedBeforeAStopAreStillAFailure) {
+  api_.seed(kZoneA, range_ips(0, 300));
+  api_.refuse["10.0.0.100"] = "internal error";  // in the first of two batches
+  Cancellation cancel;
+  class StoppingApi : public testing::ForwardingZoneApi {
+   public:
+    StoppingApi(ZoneApi& inner, Cancellation& c) : ForwardingZoneApi(inner), c_(c) {}
+    Result<BatchResult> batch_delete(const std::string& z,
+                                     const std::vector<std::string>& ips) override {
+      c_.request_stop(StopReason::kShutdown);
+      return inner_.batch_delete(z, ips);
+    }
+
+   private:
+    Cancellation& c_;
+  } stopping(api_, cancel);
+  ChangeSetApplier applier(stopping, 100, cancel.get_token());
+  Reconciler r(stopping, applier, clock_, cancel, observer_);
+  const auto report =
+      r.reconcile_zone(zone_keeping(kZoneA, range_ips(0, 100)), {.max_delete_fraction = 1});
+  EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
+  EXPECT_EQ(report.stopped_by, StopReason::kShutdown);
+  EXPECT_EQ(report.applied.failed.size(), 1u);
+  EXPECT_EQ(api_.batches.size(), 1u) << "the second batch is not sent after the stop";
 }
 
 // --- A zone a stop cuts short says why -----------------------------------------------------
@@ -921,29 +948,30 @@ class CutShortTest : public ReconcilerTest {
 TEST_F(CutShortTest, AZoneCutShortByLostLeadershipSaysSoNotShuttingDown) {
   const testing::LogCapture log;
   const ZoneReport report = listing_stopped_for(StopReason::kNotLeader);
-  EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
+  EXPECT_EQ(report.outcome, ZoneOutcome::kInterrupted);
   EXPECT_EQ(report.stopped_by, StopReason::kNotLeader);
   EXPECT_EQ(report.error, "listing mappings: no answer: this instance is no longer the leader");
   EXPECT_EQ(log.lines_with(kZoneA),
             std::vector<std::string>{
                 std::string("warning zone ") + kZoneA +
                 ": abandoned: listing mappings: no answer: this instance is no longer the "
-                "leader: live=0 stale=0 pruned=0 not_deleted=0; whichever instance leads now "
-                "reconciles it"});
+                "leader: live=0 stale=0 pruned=0; whichever instance leads now reconciles it"});
   EXPECT_TRUE(log.lines_with("shutting down").empty());
 }
 
-TEST_F(CutShortTest, AZoneCutShortByTheShutdownSaysShuttingDownAsBefore) {
+TEST_F(CutShortTest, AZoneCutShortByTheShutdownIsInterruptedNotFailed) {
   const testing::LogCapture log;
   const ZoneReport report = listing_stopped_for(StopReason::kShutdown);
+  EXPECT_EQ(report.outcome, ZoneOutcome::kInterrupted);
   EXPECT_EQ(report.stopped_by, StopReason::kShutdown);
   EXPECT_EQ(report.error, "listing mappings: no answer: shutting down");
   EXPECT_EQ(log.lines_with(kZoneA),
-            std::vector<std::string>{std::string("error zone ") + kZoneA +
-                                     ": reconcile failed: listing mappings: no answer: shutting "
-                                     "down: live=0 stale=0 pruned=0 not_deleted=0; will retry "
-                                     "next cycle"});
+            std::vector<std::string>{std::string("info zone ") + kZoneA +
+                                     ": interrupted: listing mappings: no answer: shutting "
+                                     "down: live=0 stale=0 pruned=0; not a failure, the next "
+                                     "start reconciles it"});
   EXPECT_TRUE(log.lines_with("leader").empty());
+  EXPECT_TRUE(log.lines_with("error").empty());
 }
 
 TEST_F(ReconcilerTest, ABatchCutShortByLostLeadershipCarriesTheReason) {
@@ -994,10 +1022,29 @@ TEST(CycleReport, ExitStatusPrecedence) {
   blocked.outcome = ZoneOutcome::kBlocked;
   c.zones.push_back(blocked);
   EXPECT_EQ(c.exit_status(), 3);
+  ZoneReport interrupted;
+  interrupted.outcome = ZoneOutcome::kInterrupted;
+  c.zones.push_back(interrupted);
+  EXPECT_EQ(c.exit_status(), 3) << "a zone a stop interrupted is not a failure";
   ZoneReport failed;
   failed.outcome = ZoneOutcome::kFailure;
   c.zones.push_back(failed);
   EXPECT_EQ(c.exit_status(), 1);
+}
+
+TEST(CycleReport, TheSummaryCountsInterruptedZonesApart) {
+  CycleReport c;
+  ZoneReport ok;
+  ok.outcome = ZoneOutcome::kSuccess;
+  c.zones = {ok};
+  EXPECT_EQ(c.summary(), "1 zones: 1 ok, 0 failed, 0 blocked, 0 dry-run; 0 stale, 0 pruned");
+  ZoneReport cut;
+  cut.outcome = ZoneOutcome::kInterrupted;
+  c.zones.push_back(cut);
+  c.interrupted = true;
+  EXPECT_EQ(c.summary(),
+            "2 zones: 1 ok, 0 failed, 0 blocked, 0 dry-run, 1 interrupted; 0 stale, 0 pruned "
+            "(interrupted)");
 }
 
 }  // namespace

@@ -559,14 +559,21 @@ TEST_F(CutShort, AZoneCutShortByTheRequestCheckSaysSoToo) {
   EXPECT_EQ(log.lines_with("no longer the leader: abandoning this cycle").size(), 1u);
 }
 
-TEST_F(CutShort, AZoneCutShortBySigtermSaysShuttingDownAsBefore) {
+TEST_F(CutShort, AZoneCutShortBySigtermIsInterruptedNotFailed) {
   const testing::LogCapture log;
   FakeLeadership leadership;
   start_fleet(&leadership);
   stop_at(mid_cycle());
-  expect_one_zone_cut_short(log, "error", ": reconcile failed: ", ": no answer: shutting down: ");
+  expect_one_zone_cut_short(log, "info", ": interrupted: ", ": no answer: shutting down: ");
   EXPECT_EQ(log.lines_with("leader"), std::vector<std::string>{})
       << "a zone cut short by SIGTERM reads like lost leadership";
+  for (const auto& line : log.lines()) {
+    EXPECT_NE(line.rfind("error ", 0), 0u) << "an orderly stop logs no error: " << line;
+  }
+  const auto done = log.lines_with("cycle done: ");
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_NE(done[0].find(" 0 failed, 0 blocked, 0 dry-run, 1 interrupted; "), std::string::npos)
+      << done[0];
 }
 
 // Changes first: 20 zones at one request per second make a cycle of about 40 s.

@@ -8,6 +8,7 @@
 
 #include "core/api_parse.h"
 #include "core/ip.h"
+#include "core/log_fields.h"
 #include "core/source_text.h"
 
 namespace orc {
@@ -22,6 +23,7 @@ RequestExecutor::RequestExecutor(Deps deps, RetryPolicy policy, Millis request_t
 
 std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& request,
                                              const Accept& accept) {
+  const ScopedLogField operation(LogField::kOperation, to_string(op));
   ApiError last;
   for (int attempt = 1; attempt <= policy_.max_attempts; ++attempt) {
     if (!d_.limiter.acquire(d_.stop) || (d_.may_send && !d_.may_send())) {
@@ -37,6 +39,8 @@ std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& re
     if (!error) return std::nullopt;
     last = std::move(*error);
     if (last.kind != ApiError::Kind::kRetryable) return last;
+    // A stop ends what a retry would have decided (an abandoned transfer fails like this too).
+    if (d_.stop.stop_requested()) return ApiError::cancelled();
     if (attempt == policy_.max_attempts) break;
 
     const Millis delay = last.retry_after.value_or(backoff_.delay(attempt - 1, d_.random));

@@ -495,7 +495,7 @@ class ConfigParser {
                one_of(r, v, {"trace", "debug", "info", "warn", "error"}, kWhat);
              })
         .key("format", [&lc](Reader& r, const Value& v) {
-          lc.format = named(r, v, kLogFormatNames, "must be text or json");
+          lc.format = named(r, v, kLogFormatNames, "must be auto, text, json or journal");
         });
   }
 
@@ -752,11 +752,10 @@ Credentials resolve_credentials(const Config& config, GetEnv getenv_fn) {
     const fs::path file = fs::path(dir) / "cloudflare-api-token";
     std::error_code ec;
     if (fs::exists(file, ec)) {
-      creds.kind = Credentials::Kind::kToken;
-      creds.token =
-          read_token_file(config, file, "systemd credential cloudflare-api-token", creds.warnings);
-      creds.source = "systemd credential " + file.string();
-      return creds;
+      Credentials found =
+          read_token_credentials(config, file, "systemd credential cloudflare-api-token");
+      found.source = "systemd credential " + file.string();
+      return found;
     }
   }
 
@@ -764,6 +763,25 @@ Credentials resolve_credentials(const Config& config, GetEnv getenv_fn) {
                     "no Cloudflare credentials: set cloudflare.token_file, CLOUDFLARE_API_TOKEN, "
                     "CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY, or provide the systemd credential "
                     "cloudflare-api-token ($CREDENTIALS_DIRECTORY)");
+}
+
+bool credentials_present(const Config& config, GetEnv getenv_fn) {
+  if (config.cloudflare.token_file) return true;
+  for (const char* name : {"CLOUDFLARE_API_TOKEN", "CLOUDFLARE_EMAIL", "CLOUDFLARE_API_KEY"}) {
+    if (!env(getenv_fn, name).empty()) return true;
+  }
+  const std::string dir = env(getenv_fn, "CREDENTIALS_DIRECTORY");
+  std::error_code ec;
+  return !dir.empty() && fs::exists(fs::path(dir) / "cloudflare-api-token", ec);
+}
+
+Credentials read_token_credentials(const Config& config, const fs::path& file,
+                                   const std::string& source) {
+  Credentials creds;
+  creds.kind = Credentials::Kind::kToken;
+  creds.token = read_token_file(config, file, source, creds.warnings);
+  creds.source = source + " " + file.string();
+  return creds;
 }
 
 }  // namespace orc

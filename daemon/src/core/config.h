@@ -27,10 +27,14 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class LogFormat { kText, kJson };
+// How log lines are written (service/logging.h): `auto` is the journal when standard error is
+// connected to it ($JOURNAL_STREAM), else text.
+enum class LogFormat { kAuto, kText, kJson, kJournal };
 inline constexpr std::array kLogFormatNames = {
+    EnumName{LogFormat::kAuto, "auto"},
     EnumName{LogFormat::kText, "text"},
     EnumName{LogFormat::kJson, "json"},
+    EnumName{LogFormat::kJournal, "journal"},
 };
 
 struct CloudflareConfig {
@@ -70,7 +74,7 @@ struct ListenAddress {
 
 struct LogConfig {
   std::string level = "info";  // trace|debug|info|warn|error
-  LogFormat format = LogFormat::kText;
+  LogFormat format = LogFormat::kAuto;
 };
 
 // Kubernetes Lease leader election (README "Leader election"). Empty strings are resolved at
@@ -158,5 +162,14 @@ std::string token_file_exposure(const FileAccess& file, const ProcessIdentity& s
 // `getenv` is injected for tests. Throws ConfigError naming the source, never the secret.
 using GetEnv = const char* (*)(const char*);
 Credentials resolve_credentials(const Config& config, GetEnv getenv_fn);
+// Whether any of those sources is there (set, or for the systemd credential, a file), usable
+// or not: false is exactly when resolve_credentials finds no credentials at all.
+bool credentials_present(const Config& config, GetEnv getenv_fn);
+
+// A token read from `file` as resolve_credentials reads a token file (trimmed, non-empty, one
+// line of text; a warning when others can read it), `source` naming it in messages and in the
+// result's source. Throws ConfigError.
+Credentials read_token_credentials(const Config& config, const std::filesystem::path& file,
+                                   const std::string& source);
 
 }  // namespace orc

@@ -71,6 +71,7 @@ nanoseconds RequestBudget::try_start(MonoTime now) {
   if (earliest > now) return earliest - now;
   // The probe's answer brings new numbers; without one, ask again after the longest wait.
   if (probe) shared_->probe_at = now + kMaxAnnouncedWait;
+  if (!first_start_) first_start_ = now;
   starts_.push_back(now);
   return nanoseconds::zero();
 }
@@ -112,6 +113,13 @@ void RequestBudget::observe(MonoTime sent, MonoTime answered, const ServerBudget
   use.others = std::max(0, counted - in_span(sent, use.window));
   use.others_at_least = std::max(0, counted - in_span(std::max(sent, answered), use.window));
   use.cap = static_cast<int>(std::floor(use.quota * (1.0 - limits_.headroom) + 1e-6)) - use.others;
+  // Requests the server still counts from before this client's first start can be its own
+  // earlier process's. They are at most what any answer since showed beyond the own starts
+  // (they only leave the window), and all have left one server window after that start.
+  if (first_start_ && answered < *first_start_ + use.window) {
+    before_start_ = std::min(before_start_.value_or(use.others), use.others);
+    use.before_start = std::min(use.others_at_least, *before_start_);
+  }
   Shared s;
   s.sent = sent;
   s.use = use;
@@ -189,21 +197,33 @@ void RateLimiter::observe(MonoTime sent, const std::optional<ServerBudget>& serv
   budget_.observe(sent, now, *server);
   const auto use = budget_.shared(now);
   if (!use) return;
-  // Noticeable: more than 1 % of the quota (12 of Cloudflare's 1,200) is certainly not ours.
-  const bool sharing = use->others_at_least * 100 > use->quota;
+  // Counted before this start: maybe this daemon's own earlier process; said once, not blamed.
+  if (use->before_start * 100 > use->quota && !earlier_logged_) {
+    earlier_logged_ = true;
+    spdlog::info(
+        "API budget: Cloudflare counts {} requests sent before this start in its {} window (this "
+        "daemon's earlier run, or another client); they are taken off this run's budget until "
+        "they have left it, at the latest {} after the first request",
+        use->before_start, format_duration(std::chrono::duration_cast<Millis>(use->window)),
+        format_duration(std::chrono::duration_cast<Millis>(use->window)));
+  }
+  // Noticeable: more than 1 % of the quota (12 of Cloudflare's 1,200) is certainly not ours,
+  // nor from before this start.
+  const int others = use->others_at_least - use->before_start;
+  const bool sharing = others * 100 > use->quota;
   if (sharing && !sharing_logged_) {
     spdlog::warn(
         "another client is using this API user's budget: Cloudflare reports {} of {} requests "
         "left in its {} window, at least {} of them sent by others; this daemon now starts at most "
         "{} requests in any {} so that together they stay under the limit",
         server->remaining, use->quota,
-        format_duration(std::chrono::duration_cast<Millis>(use->window)), use->others_at_least,
+        format_duration(std::chrono::duration_cast<Millis>(use->window)), others,
         std::max(0, use->cap), format_duration(std::chrono::duration_cast<Millis>(use->window)));
-  } else if (!sharing && sharing_logged_ && use->others_at_least == 0) {
+  } else if (!sharing && sharing_logged_ && others == 0) {
     spdlog::info("API budget: no other client's requests in Cloudflare's window any more");
   }
   if (sharing) sharing_logged_ = true;
-  if (use->others_at_least == 0) sharing_logged_ = false;
+  if (others == 0) sharing_logged_ = false;
 }
 
 std::optional<RequestBudget::AnnouncedWait> RateLimiter::announced_wait() const {

@@ -81,7 +81,8 @@ class RequestBudget {
   // request may go at the reset the server named (its answer brings fresh numbers); the estimate is
   // dropped once the server's window has passed since `sent` (all it counted has left). An answer
   // older than the one in force is ignored. The own rules above stay in force whatever the server
-  // says.
+  // says. Requests counted that were sent before this client's first start are not its own,
+  // but not certainly another client's either (a restart): SharedUse::before_start.
   void observe(MonoTime sent, MonoTime answered, const ServerBudget& server);
   // As of the last observe(): the server's remaining count, and the starts per server window
   // it leaves this client (nullopt before any answer said, or once that has expired).
@@ -89,8 +90,12 @@ class RequestBudget {
   struct SharedUse {
     int others = 0;           // most requests other clients can have in the server's window
     int others_at_least = 0;  // and the fewest: own requests in flight may explain the rest
-    int cap = 0;              // starts this client may have in any such window (may be <= 0)
-    int quota = 0;            // the server's quota
+    // Of those fewest, how many may have been sent before this client's first start (its own
+    // earlier process, restarted, on the same token): until the server's window has passed
+    // since that start, the fewest "others" any answer since has shown (they only leave).
+    int before_start = 0;
+    int cap = 0;    // starts this client may have in any such window (may be <= 0)
+    int quota = 0;  // the server's quota
     std::chrono::nanoseconds window{};
   };
   std::optional<SharedUse> shared(MonoTime now) const;
@@ -119,6 +124,8 @@ class RequestBudget {
   };
   std::optional<Shared> shared_;
   std::optional<int> server_remaining_;
+  std::optional<MonoTime> first_start_;  // this client's first start
+  std::optional<int> before_start_;      // most requests counted from before it (observe())
 
   BudgetLimits limits_;
   std::deque<MonoTime> starts_;  // ascending; only as many as a rule can still look at
@@ -163,6 +170,7 @@ class RateLimiter {
   Sleeper& sleeper_;
   bool sharing_logged_ = false;  // the "another client" warning is in force
   std::function<void(MonoTime)> on_announced_wait_;
+  bool earlier_logged_ = false;  // the requests from before this start were named
 };
 
 }  // namespace orc

@@ -13,6 +13,7 @@
 
 #include "core/api_parse.h"
 #include "core/ip.h"
+#include "core/log_fields.h"
 #include "core/source_text.h"
 
 namespace orc {
@@ -229,10 +230,15 @@ std::string CycleReport::summary() const {
   const std::string upserts =
       to_upsert == 0 ? std::string()
                      : fmt::format(", {} to create or update, {} upserted", to_upsert, upserted);
-  return fmt::format("{} zones: {} ok, {} failed, {} blocked, {} dry-run; {} stale, {} pruned{}{}",
-                     zones.size(), count(ZoneOutcome::kSuccess), count(ZoneOutcome::kFailure),
-                     count(ZoneOutcome::kBlocked), count(ZoneOutcome::kDryRun), stale, pruned,
-                     upserts, interrupted ? " (interrupted)" : "");
+  // Zones a stop cut short only where there were any: uninterrupted cycles read as they did.
+  const std::size_t cut_short = count(ZoneOutcome::kInterrupted);
+  const std::string cut =
+      cut_short == 0 ? std::string() : fmt::format(", {} interrupted", cut_short);
+  return fmt::format(
+      "{} zones: {} ok, {} failed, {} blocked, {} dry-run{}; {} stale, {} pruned{}{}", zones.size(),
+      count(ZoneOutcome::kSuccess), count(ZoneOutcome::kFailure), count(ZoneOutcome::kBlocked),
+      count(ZoneOutcome::kDryRun), cut, stale, pruned, upserts,
+      interrupted ? " (interrupted)" : "");
 }
 
 namespace {
@@ -288,14 +294,20 @@ void log_report(const ZoneReport& r) {
           "for one run if this is intended)",
           zone, p.changes.updates.empty() ? "prune" : "changes", r.error);
       break;
-    case ZoneOutcome::kFailure:
-      if (r.stopped_by == StopReason::kNotLeader) {  // not a failure of the zone: not an error
+    case ZoneOutcome::kInterrupted:  // not a failure of the zone: not an error
+      if (r.stopped_by == StopReason::kNotLeader) {
         spdlog::warn(
-            "zone {}: abandoned: {}: live={} stale={} pruned={} not_deleted={}{}; whichever "
-            "instance leads now reconciles it",
-            zone, r.error, p.live, stale, a.pruned, a.failed.size(), upsert_detail(r, true));
+            "zone {}: abandoned: {}: live={} stale={} pruned={}{}; whichever instance leads now "
+            "reconciles it",
+            zone, r.error, p.live, stale, a.pruned, upsert_detail(r, true));
         break;
       }
+      spdlog::info(
+          "zone {}: interrupted: {}: live={} stale={} pruned={}{}; not a failure, the next start "
+          "reconciles it",
+          r.zone_id, r.error, p.live, stale, a.pruned, upsert_detail(r, true));
+      break;
+    case ZoneOutcome::kFailure:
       spdlog::error(
           "zone {}: reconcile failed: {}: live={} stale={} pruned={} not_deleted={}{}; "
           "will retry next cycle",
@@ -349,6 +361,11 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
   report.attempted_at = clock_.wall();
   const MonoTime started = clock_.monotonic();
   auto finish = [&](ZoneOutcome outcome) {
+    // Cut short by a stop with nothing failed: interrupted, whatever the step.
+    if (outcome == ZoneOutcome::kFailure && report.stopped_by && report.applied.failed.empty() &&
+        report.applied.upsert_failed.empty()) {
+      outcome = ZoneOutcome::kInterrupted;
+    }
     report.outcome = outcome;
     report.seconds = std::chrono::duration<double>(clock_.monotonic() - started).count();
     return report;
@@ -511,6 +528,7 @@ CycleReport Reconciler::run_cycle(ZoneQueue& queue, const ReconcileSettings& set
     while (!stop_.stop_requested()) {
       auto item = queue.pop();
       if (!item) break;
+      const ScopedLogField zone_field(LogField::kZone, item->zone->zone_id);
       ZoneReport report = reconcile_zone(*item->zone, settings);
       log_report(report);
       observer_.on_zone_done(report);

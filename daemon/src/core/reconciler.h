@@ -93,14 +93,18 @@ class DryRunApplier final : public PlanApplier {
   }
 };
 
-enum class ZoneOutcome { kSuccess, kFailure, kBlocked, kDryRun };
+// kInterrupted: a stop request (a shutdown, or this instance no longer leading; the report's
+// stopped_by says which) cut the zone short before it was done and nothing in it failed: not
+// a failure, the zone is reconciled again by the next cycle or the next leader. A zone where
+// the API refused items before the stop is a failure all the same.
+enum class ZoneOutcome { kSuccess, kFailure, kBlocked, kDryRun, kInterrupted };
 inline constexpr std::array kZoneOutcomeNames = {
-    EnumName{ZoneOutcome::kSuccess, "success"},
-    EnumName{ZoneOutcome::kFailure, "failure"},
-    EnumName{ZoneOutcome::kBlocked, "blocked"},
-    EnumName{ZoneOutcome::kDryRun, "dry_run"},
+    EnumName{ZoneOutcome::kSuccess, "success"},         EnumName{ZoneOutcome::kFailure, "failure"},
+    EnumName{ZoneOutcome::kBlocked, "blocked"},         EnumName{ZoneOutcome::kDryRun, "dry_run"},
+    EnumName{ZoneOutcome::kInterrupted, "interrupted"},
 };
-std::string_view to_string(ZoneOutcome outcome);  // success | failure | blocked | dry_run
+// success | failure | blocked | dry_run | interrupted
+std::string_view to_string(ZoneOutcome outcome);
 
 struct ZoneReport {
   std::string zone_id;
@@ -115,7 +119,7 @@ struct ZoneReport {
   // zone's deletes still went out); the zone fails for them.
   std::vector<Mapping> regions_unknown;
   ApplyResult applied;
-  std::string error;                     // why the zone failed or was blocked
+  std::string error;                     // why the zone failed, was blocked or was interrupted
   std::optional<StopReason> stopped_by;  // the stop that cut the zone short, if one did
   double seconds = 0;
   WallTime attempted_at{};
@@ -128,7 +132,7 @@ struct CycleReport {
   std::size_t count(ZoneOutcome outcome) const;
   std::size_t failed_items() const;  // deletes and upserts not done
   // --once exit status: 1 if any zone failed or any item could not be deleted, created or
-  // updated, else 3 if the guard blocked a zone, else 0.
+  // updated, else 3 if the guard blocked a zone, else 0. Zones a stop interrupted do not count.
   int exit_status() const;
   std::string summary() const;  // one line, for STATUS= and the log
 };

@@ -16,29 +16,6 @@
 
 namespace orc {
 
-bool cut_short_by_stop(const ZoneReport& zone) {
-  if (zone.outcome != ZoneOutcome::kFailure || !zone.applied.failed.empty() ||
-      !zone.applied.upsert_failed.empty()) {
-    return false;
-  }
-  if (zone.applied.error) return zone.applied.error->kind == ApiError::Kind::kCancelled;
-  // A listing abandoned for the stop: the report keeps only the error's text.
-  static const std::string kCancelled = ApiError::cancelled().describe();
-  return zone.error.ends_with(kCancelled);
-}
-
-int once_exit_status(const CycleReport& cycle, bool stopped) {
-  if (!stopped) return cycle.exit_status();
-  bool failed = false;
-  bool blocked = false;
-  for (const auto& z : cycle.zones) {
-    if (!z.applied.failed.empty() || !z.applied.upsert_failed.empty()) failed = true;
-    if (z.outcome == ZoneOutcome::kFailure && !cut_short_by_stop(z)) failed = true;
-    if (z.outcome == ZoneOutcome::kBlocked) blocked = true;
-  }
-  return failed ? 1 : (blocked ? 3 : 0);
-}
-
 namespace {
 
 const NotApplied* refusal_of(const std::vector<NotApplied>* not_applied,
@@ -57,12 +34,12 @@ bool reported(const CycleReport& cycle, const std::string& zone_id) {
 
 // "zone <id>: <outcome> live=... (why)". Errors, IPs and item errors come from the API's
 // answers: printed through redact().
-void write_zone_line(std::ostream& out, const ZoneReport& z, bool dry_run, bool cut,
+void write_zone_line(std::ostream& out, const ZoneReport& z, bool dry_run,
                      const NotApplied* refused) {
   out << "zone " << z.label() << ": "
-      << (refused != nullptr ? "not applied"
-          : cut              ? "stopped"
-                             : to_string(z.outcome));
+      << (refused != nullptr                       ? "not applied"
+          : z.outcome == ZoneOutcome::kInterrupted ? "stopped"
+                                                   : to_string(z.outcome));
   if (z.listed) {
     out << " live=" << z.plan.live << " desired=" << z.plan.desired
         << " stale=" << z.plan.changes.deletes.size();
@@ -116,9 +93,8 @@ std::string format_plan_report(const CycleReport& cycle, bool dry_run, const Des
   std::ostringstream out;
   std::size_t cut_short = 0;
   for (const auto& z : cycle.zones) {
-    const bool cut = stopped && cut_short_by_stop(z);
-    if (cut) ++cut_short;
-    write_zone_line(out, z, dry_run, cut, refusal_of(not_applied, z.zone_id));
+    if (z.outcome == ZoneOutcome::kInterrupted) ++cut_short;
+    write_zone_line(out, z, dry_run, refusal_of(not_applied, z.zone_id));
     if (dry_run || z.outcome == ZoneOutcome::kBlocked) write_changes(out, z.plan, dry_run);
     for (const auto& f : z.applied.failed)
       out << "  not deleted " << redact(f.ip) << ": " << redact(f.refusal.describe()) << "\n";
@@ -169,10 +145,10 @@ PlanDocument plan_document(const CycleReport& cycle, const PlanIdentity& identit
 }
 
 std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocument& reviewed,
-                                     const DesiredState& desired, bool stopped, bool limited) {
+                                     const DesiredState& desired, bool limited) {
   std::vector<NotApplied> out;
   for (const auto& z : cycle.zones) {
-    if (!z.listed || (stopped && cut_short_by_stop(z))) continue;
+    if (!z.listed || z.outcome == ZoneOutcome::kInterrupted) continue;
     if (auto why = review_zone(reviewed, z.zone_id, planned_changes(z.plan))) {
       out.push_back({z.zone_id, *why});
     }
@@ -191,10 +167,10 @@ std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocumen
 OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
                        const DesiredState& desired, bool stopped, WallTime now) {
   OnceResult result;
-  result.status = once_exit_status(cycle, stopped);
+  result.status = cycle.exit_status();
   std::vector<NotApplied> not_applied;
   if (output.reviewed) {
-    not_applied = review_cycle(cycle, *output.reviewed, desired, stopped, output.limited_to_zones);
+    not_applied = review_cycle(cycle, *output.reviewed, desired, output.limited_to_zones);
     if (!not_applied.empty()) result.status = 1;
   }
   const bool wants_plan =

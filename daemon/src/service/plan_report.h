@@ -21,20 +21,13 @@ struct NotApplied {
   friend bool operator==(const NotApplied&, const NotApplied&) = default;
 };
 
-// The --dry-run / --once report printed on standard output. With `stopped` (a SIGTERM or
-// SIGINT cut the pass short), zones the stop cut short are reported as stopped rather than
-// failed, and the zones of `desired` the pass never reached as not started. `not_applied`
+// The --dry-run / --once report printed on standard output. Zones a stop interrupted are
+// reported as stopped; with `stopped` (a SIGTERM or SIGINT cut the pass short) the zones of
+// `desired` the pass never reached are listed as not started. `not_applied`
 // (--apply-plan): those zones are reported as not applied, with why.
 std::string format_plan_report(const CycleReport& cycle, bool dry_run,
                                const DesiredState* desired = nullptr, bool stopped = false,
                                const std::vector<NotApplied>* not_applied = nullptr);
-
-// A zone whose reconcile ended because of a stop request (its next request was not sent).
-bool cut_short_by_stop(const ZoneReport& zone);
-
-// The --once exit status. A clean stop is not a failure: after a stop request, zones cut short
-// or not started do not count; zones that finished (or failed) before it do.
-int once_exit_status(const CycleReport& cycle, bool stopped);
 
 enum class OutputFormat { kText, kJson };
 
@@ -60,10 +53,9 @@ PlanDocument plan_document(const CycleReport& cycle, const PlanIdentity& identit
 // recomputed change set differs from the file's (the guard's blocks included: the plan is
 // compared before the guard counts), and zones of the plan file the desired state no longer
 // has (unless `limited`: a --zone run leaves the plan's other zones for another run). Zones
-// the stop cut short and zones whose listing failed are reported as they are.
+// a stop interrupted and zones whose listing failed are reported as they are.
 std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocument& reviewed,
-                                     const DesiredState& desired, bool stopped,
-                                     bool limited = false);
+                                     const DesiredState& desired, bool limited = false);
 
 struct OnceResult {
   std::string out;        // for standard output
@@ -72,8 +64,9 @@ struct OnceResult {
   int status = 0;         // the exit status
 };
 
-// What a --once pass prints and writes, and its exit status: with a reviewed plan, any zone
-// not applied as reviewed makes it 1. A pass cut short by a stop writes no plan file (a plan
+// What a --once pass prints and writes, and its exit status (CycleReport::exit_status: a
+// clean stop is not a failure): with a reviewed plan, any zone not applied as reviewed makes
+// it 1. A pass cut short by a stop writes no plan file (a plan
 // missing zones is not one to review).
 OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
                        const DesiredState& desired, bool stopped, WallTime now);

@@ -23,8 +23,9 @@ const Histogram::BucketBoundaries kReconcileBuckets{0.05, 0.1, 0.25, 0.5, 1,   2
 const Histogram::BucketBoundaries kRequestBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                   0.5,   1,    2.5,   5,    10,  30};
 
-constexpr std::array<ZoneOutcome, 4> kOutcomes{ZoneOutcome::kSuccess, ZoneOutcome::kFailure,
-                                               ZoneOutcome::kBlocked, ZoneOutcome::kDryRun};
+constexpr std::array<ZoneOutcome, kZoneOutcomeNames.size()> kOutcomes{
+    ZoneOutcome::kSuccess, ZoneOutcome::kFailure, ZoneOutcome::kBlocked, ZoneOutcome::kDryRun,
+    ZoneOutcome::kInterrupted};
 
 std::size_t index(ZoneOutcome o) {
   return static_cast<std::size_t>(o);
@@ -70,7 +71,8 @@ Metrics::Metrics(const std::string& version, std::optional<ZoneSeriesMode> zone_
       build_info_(family(BuildGauge(), *registry_, "origin_reconciler_build_info",
                          "Always 1; the version label says which build is running.")),
       runs_(family(BuildCounter(), *registry_, "origin_reconciler_reconcile_runs_total",
-                   "Zone reconcile runs, by result (success, failure, blocked, dry_run).")),
+                   "Zone reconcile runs, by result (success, failure, blocked, dry_run, "
+                   "interrupted: cut short by a stop, not a failure).")),
       duration_(family(BuildHistogram(), *registry_, "origin_reconciler_reconcile_duration_seconds",
                        "Time to reconcile one zone: list, plan and prune.")),
       last_success_(family(BuildGauge(), *registry_,
@@ -380,7 +382,11 @@ void Metrics::on_zone_done(const ZoneReport& report) {
     fleet_safety_blocks_.Increment();
   }
   // In line: the last run succeeded with every change applied, or a dry run found nothing to
-  // change.
+  // change. A run a stop interrupted says nothing new about it.
+  if (report.outcome == ZoneOutcome::kInterrupted) {
+    sync_series(report.zone_id, st);
+    return;
+  }
   st.in_line = (report.outcome == ZoneOutcome::kSuccess && report.applied.failed.empty() &&
                 report.applied.upsert_failed.empty()) ||
                (report.outcome == ZoneOutcome::kDryRun && report.plan.changes.empty());
@@ -388,7 +394,7 @@ void Metrics::on_zone_done(const ZoneReport& report) {
 }
 
 void Metrics::update_fleet() const {
-  std::array<double, 4> by_result{};
+  std::array<double, kOutcomes.size()> by_result{};
   double never = 0, live = 0, desired = 0, stale = 0;
   double oldest = std::numeric_limits<double>::infinity();
   for (const auto& [id, st] : states_) {

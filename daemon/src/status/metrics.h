@@ -75,7 +75,7 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
     bool in_line = true;              // no series with zone_series failing
     double live = 0, desired = 0, stale = 0, missing = 0, mismatched = 0, unsupported = 0;
     double last_success = 0, last_attempt = 0;
-    std::array<double, 4> runs{};  // by ZoneOutcome
+    std::array<double, kZoneOutcomeNames.size()> runs{};  // by ZoneOutcome
     double pruned = 0, prune_failures = 0, safety_blocks = 0;
     double upserted = 0, upsert_failures = 0;
   };
