@@ -57,6 +57,10 @@ Options:
   --output FORMAT  with --dry-run: text (default) or json, the plan document (see the
                    README, "Plans as JSON"); json implies --once
   --plan-out FILE  with --dry-run: also write the plan document to FILE (implies --once)
+  --detailed-exitcode
+                   with --dry-run: exit status 4 when changes are pending, 0 when there
+                   is nothing to do (1, 2 and 3 keep their meaning and win over 4);
+                   implies --once
   --apply-plan FILE
                    with --once: list every zone again, recompute its plan and apply it only
                    if it is the one FILE holds for that zone (same checksum); otherwise
@@ -86,7 +90,8 @@ SIGTERM/SIGINT); 1 a zone failed or an item could not be deleted, or with --appl
 zone's plan is not the reviewed one, or the plan file is too old, from the future or made
 for another api_flavor; 2 usage or configuration error, or a plan file that cannot be read
 or is not a valid plan (the message names the file, the key and the value); 3 the safety
-guard blocked a zone and nothing failed.
+guard blocked a zone and nothing failed; 4 with --dry-run --detailed-exitcode: changes
+are pending and nothing failed or was blocked.
 )";
 
 const char* real_getenv(const char* name) {
@@ -104,6 +109,7 @@ struct Args {
   std::string plan_out;
   std::string apply_plan;
   std::optional<orc::Millis> plan_max_age;
+  bool detailed_exitcode = false;
 };
 
 constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
@@ -122,6 +128,9 @@ void check_combination(const Args& args) {
     usage_error("--output json goes with --dry-run (it prints the plan)");
   }
   if (!args.plan_out.empty() && !args.dry_run) usage_error("--plan-out goes with --dry-run");
+  if (args.detailed_exitcode && !args.dry_run) {
+    usage_error("--detailed-exitcode goes with --dry-run (it tells whether changes are pending)");
+  }
   if (!args.apply_plan.empty() && !args.once) usage_error("--apply-plan goes with --once");
   if (!args.apply_plan.empty() && args.dry_run) {
     usage_error("--apply-plan applies a plan; it does not go with --dry-run");
@@ -167,6 +176,8 @@ Args parse_args(int argc, char** argv) {
       args.dry_run = true;
     } else if (a == "--force") {
       args.force = true;
+    } else if (a == "--detailed-exitcode") {
+      args.detailed_exitcode = true;
     } else if (a == "--check-config") {
       args.check_config = true;
     } else if (a == "--strict") {
@@ -197,7 +208,9 @@ Args parse_args(int argc, char** argv) {
   }
   check_combination(args);
   // The plan document is one pass's plan.
-  if (args.output == orc::OutputFormat::kJson || !args.plan_out.empty()) args.once = true;
+  if (args.output == orc::OutputFormat::kJson || !args.plan_out.empty() || args.detailed_exitcode) {
+    args.once = true;
+  }
   return args;
 }
 
@@ -339,6 +352,7 @@ orc::StatusOr<orc::RunOptions, Exit> run_options(const Args& args, const Startup
   options.force = args.force;
   options.output.format = args.output;
   options.output.plan_out = args.plan_out;
+  options.output.detailed_exitcode = args.detailed_exitcode;
   options.output.identity = {std::string("origin-reconciler ") + ORC_VERSION,
                              std::string(to_string(s.config.cloudflare.api_flavor)),
                              s.config.path.string(),

@@ -256,6 +256,34 @@ TEST(RenderOnce, ApplyPlanReportsZonesNotAppliedAndExitsOne) {
   EXPECT_THAT(r.out, Not(HasSubstr("not applied")));
 }
 
+TEST(RenderOnce, DetailedExitcodeIsFourWhenChangesArePending) {
+  OnceOutput out;
+  out.detailed_exitcode = true;
+  CycleReport c;
+  c.zones = {listed(kA, {}), listed(kB, {})};
+  EXPECT_EQ(render_once(c, true, out, zones({kA, kB}), false, kNow).status, 0) << "no drift";
+  EXPECT_FALSE(changes_pending(c));
+
+  c.zones[1] = listed(kB, {"10.0.1.1"});
+  EXPECT_TRUE(changes_pending(c));
+  EXPECT_EQ(render_once(c, true, out, zones({kA, kB}), false, kNow).status, kExitChangesPending);
+  ZoneReport creates_only = listed(kB, {});
+  creates_only.plan.changes.creates = {{"192.0.2.10", "gcp", "us-central1"}};
+  c.zones[1] = creates_only;
+  EXPECT_EQ(render_once(c, true, out, zones({kA, kB}), false, kNow).status, kExitChangesPending);
+
+  // Without the option a dry run exits 0 as before; a block (3) and a failure (1) win over 4.
+  OnceOutput plain;
+  EXPECT_EQ(render_once(c, true, plain, zones({kA, kB}), false, kNow).status, 0);
+  c.zones[0] = listed(kA, {"10.0.0.8"}, ZoneOutcome::kBlocked);
+  EXPECT_EQ(render_once(c, true, out, zones({kA, kB}), false, kNow).status, 3);
+  c.zones[0] = not_listed(kA);
+  EXPECT_EQ(render_once(c, true, out, zones({kA, kB}), false, kNow).status, 1);
+  // Not a dry run: the option does not apply.
+  c.zones = {listed(kA, {"10.0.0.8"}, ZoneOutcome::kSuccess)};
+  EXPECT_EQ(render_once(c, false, out, zones({kA}), false, kNow).status, 0);
+}
+
 class WriteWhole : public testing::TempDirTest {};
 
 TEST_F(WriteWhole, ReplacesTheFileAndLeavesNoTemporary) {

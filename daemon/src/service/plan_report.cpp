@@ -182,6 +182,11 @@ std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocumen
   return out;
 }
 
+bool changes_pending(const CycleReport& cycle) {
+  return std::any_of(cycle.zones.begin(), cycle.zones.end(),
+                     [](const ZoneReport& z) { return z.listed && !z.plan.changes.empty(); });
+}
+
 OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
                        const DesiredState& desired, bool stopped, WallTime now) {
   OnceResult result;
@@ -190,6 +195,9 @@ OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput&
   if (output.reviewed) {
     not_applied = review_cycle(cycle, *output.reviewed, desired, stopped);
     if (!not_applied.empty()) result.status = 1;
+  }
+  if (dry_run && output.detailed_exitcode && result.status == 0 && changes_pending(cycle)) {
+    result.status = kExitChangesPending;
   }
   const bool wants_plan =
       output.format == OutputFormat::kJson || !output.plan_out.empty() || dry_run;

@@ -45,7 +45,16 @@ struct OnceOutput {
   std::shared_ptr<const PlanDocument> reviewed;  // --apply-plan: the reviewed plan, already read
   std::string reviewed_file;                     // its path, for messages
   PlanIdentity identity;                         // what a plan document says about this run
+  bool detailed_exitcode = false;                // --detailed-exitcode: 4 when changes are pending
 };
+
+// --dry-run --detailed-exitcode: the exit status when a dry run found changes to make and
+// nothing failed or was blocked (Terraform's `plan -detailed-exitcode`).
+inline constexpr int kExitChangesPending = 4;
+
+// Whether a zone of the pass has a change to make (a create, an update or a delete), blocked
+// zones included.
+bool changes_pending(const CycleReport& cycle);
 
 // The change set a zone's plan asks for.
 ChangeSet planned_changes(const ZonePlan& plan);
@@ -69,8 +78,9 @@ struct OnceResult {
 };
 
 // What a --once pass prints and writes, and its exit status: with a reviewed plan, any zone
-// not applied as reviewed makes it 1. A pass cut short by a stop writes no plan file (a plan
-// missing zones is not one to review).
+// not applied as reviewed makes it 1; with `detailed_exitcode`, a dry run whose status would
+// be 0 is 4 when changes are pending (1, 2 and 3 win over 4). A pass cut short by a stop writes no
+// plan file (a plan missing zones is not one to review).
 OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
                        const DesiredState& desired, bool stopped, WallTime now);
 

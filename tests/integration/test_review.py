@@ -1,0 +1,99 @@
+"""A team's review workflow end to end, against the stand-in: the drift check for CI
+(--dry-run --detailed-exitcode), the plan as Markdown for a merge request, and reviewed plans
+applied again after a partial failure."""
+
+import json
+import os
+import subprocess
+import unittest
+
+from harness import ORC_BIN, ZONE, ZONE_B, IntegrationTest, ips
+
+CHANGES_PENDING = 4
+
+
+def mapping(ip, vendor="aws", region="us-east-1"):
+    return {"ip": ip, "vendor": vendor, "region": region}
+
+
+class DriftCheckTest(IntegrationTest):
+    """--dry-run --detailed-exitcode: 0 nothing to do, 4 changes pending, under both policies;
+    1, 2 and 3 keep their meaning and win over 4."""
+
+    def prune(self, live, desired):
+        self.api = self.standin(zones={ZONE: live})
+        return self.daemon(self.api, {ZONE: desired}, flavor="origin-v2")
+
+    def sync(self, live, desired):
+        self.api = self.standin(seed={"zones": {ZONE: live}})
+        return self.daemon(self.api, {ZONE: desired}, flavor="origin-v2",
+                           config={"reconcile": {"policy": "sync"}})
+
+    def drift(self, d, *flags):
+        run = d.run_once("--dry-run", "--detailed-exitcode", *flags)
+        self.assertEqual([r["operation"] for r in self.api.requests()
+                          if r["operation"].startswith("batch")], [], "a dry run writes nothing")
+        return run
+
+    def test_prune_in_line_is_zero(self):
+        d = self.prune(ips(0, 10), ips(0, 10))
+        run = self.drift(d)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        self.assertIn("stale=0", run.stdout)
+
+    def test_prune_with_stale_mappings_is_four(self):
+        d = self.prune(ips(0, 12), ips(0, 10))
+        run = self.drift(d)
+        self.assertEqual(run.returncode, CHANGES_PENDING, run.stdout + run.stderr)
+        self.assertIn("would delete 10.20.0.11", run.stdout)
+        # Without the option a dry run still exits 0.
+        self.assertEqual(d.run_once("--dry-run").returncode, 0)
+        # The JSON plan carries the same verdict.
+        run = self.drift(d, "--output", "json")
+        self.assertEqual(run.returncode, CHANGES_PENDING, run.stderr)
+        self.assertEqual(json.loads(run.stdout)["summary"]["deletes"], 2)
+
+    def test_sync_in_line_is_zero(self):
+        live = [mapping(ip) for ip in ips(0, 10)]
+        d = self.sync(live, live)
+        run = self.drift(d)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+
+    def test_sync_with_a_create_or_an_update_pending_is_four(self):
+        live = [mapping(ip) for ip in ips(0, 10)]
+        d = self.sync(live, live + [mapping("10.30.0.1", "gcp", "us-central1")])
+        run = self.drift(d)
+        self.assertEqual(run.returncode, CHANGES_PENDING, run.stdout + run.stderr)
+        self.assertIn("would create 10.30.0.1 gcp/us-central1", run.stdout)
+
+        moved = live[:9] + [mapping(live[9]["ip"], "aws", "eu-west-1")]
+        d.write_desired({ZONE: moved})
+        run = self.drift(d)
+        self.assertEqual(run.returncode, CHANGES_PENDING, run.stdout + run.stderr)
+        self.assertIn("would update 10.20.0.9 aws/us-east-1 -> aws/eu-west-1", run.stdout)
+
+    def test_a_block_is_three_and_a_failure_one_not_four(self):
+        d = self.prune(ips(0, 20), ips(0, 10))  # 50 % stale > 30 %
+        run = self.drift(d)
+        self.assertEqual(run.returncode, 3, run.stdout + run.stderr)
+
+        self.api = self.standin(zones={ZONE: ips(0, 12)},
+                                faults=[{"operation": "list", "zone": ZONE_B, "status": 403,
+                                         "times": -1}])
+        d = self.daemon(self.api, {ZONE: ips(0, 10), ZONE_B: ips(0, 1)}, flavor="origin-v2")
+        run = self.drift(d)
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+
+    def test_it_goes_with_dry_run_only_and_implies_once(self):
+        d = self.prune(ips(0, 12), ips(0, 10))
+        run = d.run_once("--detailed-exitcode")
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("--detailed-exitcode goes with --dry-run", run.stderr)
+        run = subprocess.run([ORC_BIN, "--config", d.config_path, "--dry-run",
+                              "--detailed-exitcode"], capture_output=True, text=True,
+                             env=d.env(), timeout=60)
+        self.assertEqual(run.returncode, CHANGES_PENDING, run.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
