@@ -54,8 +54,9 @@ Options:
   --dry-run        change nothing; print per zone the live, desired and stale counts and
                    every IP that would be deleted
   --force          lift the safety guard (reconcile.max_delete_fraction) for this run
-  --output FORMAT  with --dry-run: text (default) or json, the plan document (see the
-                   README, "Plans as JSON"); json implies --once
+  --output FORMAT  with --dry-run: text (default), json (the plan document, see the
+                   README, "Plans as JSON") or markdown (the plan for a merge-request
+                   comment); json and markdown imply --once
   --plan-out FILE  with --dry-run: also write the plan document to FILE (implies --once)
   --detailed-exitcode
                    with --dry-run: exit status 4 when changes are pending, 0 when there
@@ -127,6 +128,9 @@ void check_combination(const Args& args) {
   if (args.output == orc::OutputFormat::kJson && !args.dry_run) {
     usage_error("--output json goes with --dry-run (it prints the plan)");
   }
+  if (args.output == orc::OutputFormat::kMarkdown && !args.dry_run) {
+    usage_error("--output markdown goes with --dry-run (it prints the plan)");
+  }
   if (!args.plan_out.empty() && !args.dry_run) usage_error("--plan-out goes with --dry-run");
   if (args.detailed_exitcode && !args.dry_run) {
     usage_error("--detailed-exitcode goes with --dry-run (it tells whether changes are pending)");
@@ -187,8 +191,10 @@ Args parse_args(int argc, char** argv) {
         args.output = orc::OutputFormat::kText;
       } else if (value == "json") {
         args.output = orc::OutputFormat::kJson;
+      } else if (value == "markdown") {
+        args.output = orc::OutputFormat::kMarkdown;
       } else {
-        usage_error("--output: must be text or json (got '" + orc::shown(value) + "')");
+        usage_error("--output: must be text, json or markdown (got '" + orc::shown(value) + "')");
       }
     } else if (valued(a, i, "--plan-out", value)) {
       if (value.empty()) usage_error("--plan-out needs a file");
@@ -208,7 +214,7 @@ Args parse_args(int argc, char** argv) {
   }
   check_combination(args);
   // The plan document is one pass's plan.
-  if (args.output == orc::OutputFormat::kJson || !args.plan_out.empty() || args.detailed_exitcode) {
+  if (args.output != orc::OutputFormat::kText || !args.plan_out.empty() || args.detailed_exitcode) {
     args.once = true;
   }
   return args;

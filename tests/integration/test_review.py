@@ -4,12 +4,14 @@ applied again after a partial failure."""
 
 import json
 import os
+import re
 import subprocess
 import unittest
 
 from harness import ORC_BIN, ZONE, ZONE_B, IntegrationTest, ips
 
 CHANGES_PENDING = 4
+EXPECTED_DIR = os.path.join(os.path.dirname(__file__), "expected")
 
 
 def mapping(ip, vendor="aws", region="us-east-1"):
@@ -72,11 +74,12 @@ class DriftCheckTest(IntegrationTest):
         self.assertEqual(run.returncode, CHANGES_PENDING, run.stdout + run.stderr)
         self.assertIn("would update 10.20.0.9 aws/us-east-1 -> aws/eu-west-1", run.stdout)
 
-    def test_a_block_is_three_and_a_failure_one_not_four(self):
+    def test_a_block_is_three_not_four(self):
         d = self.prune(ips(0, 20), ips(0, 10))  # 50 % stale > 30 %
         run = self.drift(d)
         self.assertEqual(run.returncode, 3, run.stdout + run.stderr)
 
+    def test_a_failure_is_one_not_four(self):
         self.api = self.standin(zones={ZONE: ips(0, 12)},
                                 faults=[{"operation": "list", "zone": ZONE_B, "status": 403,
                                          "times": -1}])
@@ -93,6 +96,53 @@ class DriftCheckTest(IntegrationTest):
                               "--detailed-exitcode"], capture_output=True, text=True,
                              env=d.env(), timeout=60)
         self.assertEqual(run.returncode, CHANGES_PENDING, run.stderr)
+
+
+class MarkdownPlanTest(IntegrationTest):
+    """--dry-run --output markdown: what a merge-request comment shows, compared with the
+    checked-in example (tests/integration/expected/plan.md). Only what differs from run to run
+    is replaced before the comparison: the time, the version and the work folder."""
+
+    def normalized(self, text, workdir):
+        text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<created_at>", text)
+        text = re.sub(r"origin-reconciler \d+\.\d+\.\d+", "origin-reconciler <version>", text)
+        # mkdtemp's names may hold "_", which the Markdown escapes.
+        return text.replace(workdir.replace("_", "\\_"), "<workdir>").replace(workdir,
+                                                                             "<workdir>")
+
+    def test_a_zone_with_creates_updates_and_deletes_matches_the_example(self):
+        live = [mapping(ip) for ip in ips(0, 12)]
+        desired = live[:9] + [mapping("10.20.0.9", "aws", "eu-west-1"),
+                              mapping("10.30.0.1", "gcp", "us-central1")]
+        self.api = self.standin(seed={"zones": {ZONE: live,
+                                                ZONE_B: [mapping(ip, "gcp", "europe-west1")
+                                                         for ip in ips(0, 3, prefix="10.40")]}})
+        d = self.daemon(self.api, {ZONE: desired, ZONE_B: ips(0, 3, prefix="10.40")},
+                        flavor="origin-v2", config={"reconcile": {"policy": "sync"}})
+        run = d.run_once("--dry-run", "--output", "markdown")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        got = self.normalized(run.stdout, self.workdir)
+        path = os.path.join(EXPECTED_DIR, "plan.md")
+        if os.environ.get("ORC_UPDATE_EXPECTED") == "1":
+            with open(path, "w") as f:
+                f.write(got)
+        with open(path) as f:
+            self.assertEqual(got, f.read())
+        # The checksum is the plan's: the same as the JSON plan's.
+        doc = json.loads(d.run_once("--dry-run", "--output", "json").stdout)
+        self.assertTrue(run.stdout.endswith(f"Plan checksum: `{doc['checksum']}`\n"))
+        self.assertEqual(self.api.requests("batch_upsert") + self.api.requests("batch_delete"),
+                         [])
+
+    def test_markdown_goes_with_dry_run(self):
+        self.api = self.standin(zones={ZONE: ips(0, 2)})
+        d = self.daemon(self.api, {ZONE: ips(0, 2)}, flavor="origin-v2")
+        run = d.run_once("--output", "markdown")
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("--output markdown goes with --dry-run", run.stderr)
+        run = d.run_once("--dry-run", "--output", "yaml")
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("--output: must be text, json or markdown (got 'yaml')", run.stderr)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "core/plan_markdown.h"
 #include "core/redact.h"
 
 namespace orc {
@@ -200,13 +201,15 @@ OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput&
     result.status = kExitChangesPending;
   }
   const bool wants_plan =
-      output.format == OutputFormat::kJson || !output.plan_out.empty() || dry_run;
+      output.format != OutputFormat::kText || !output.plan_out.empty() || dry_run;
   const PlanDocument plan =
       wants_plan ? plan_document(cycle, output.identity, now) : PlanDocument{};
   const std::string json = wants_plan ? to_json_text(plan) : std::string();
 
   if (output.format == OutputFormat::kJson) {
     result.out = json;
+  } else if (output.format == OutputFormat::kMarkdown) {
+    result.out = to_markdown(plan);
   } else {
     std::ostringstream out;
     if (output.reviewed) {

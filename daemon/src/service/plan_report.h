@@ -36,7 +36,7 @@ bool cut_short_by_stop(const ZoneReport& zone);
 // or not started do not count; zones that finished (or failed) before it do.
 int once_exit_status(const CycleReport& cycle, bool stopped);
 
-enum class OutputFormat { kText, kJson };
+enum class OutputFormat { kText, kJson, kMarkdown };
 
 // What a --once pass does with its plan besides acting on it.
 struct OnceOutput {
