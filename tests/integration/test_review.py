@@ -145,5 +145,63 @@ class MarkdownPlanTest(IntegrationTest):
         self.assertIn("--output: must be text, json or markdown (got 'yaml')", run.stderr)
 
 
+class ResumablePlanTest(IntegrationTest):
+    """--apply-plan after a partial failure applies what is left of the reviewed plan, then
+    reports it already applied; a change the review did not see still refuses the zone."""
+
+    def setup_zone(self):
+        # 12 live, 6 desired: 6 deletes, sent two at a time.
+        self.api = self.standin(zones={ZONE: ips(0, 12)})
+        d = self.daemon(self.api, {ZONE: ips(0, 6)}, flavor="origin-v2",
+                        config={"reconcile": {"batch_size": 2, "max_delete_fraction": 0.6}})
+        path = os.path.join(self.workdir, "plan.json")
+        run = d.run_once("--dry-run", "--plan-out", path)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        return d, path
+
+    def test_partial_failure_then_the_remainder_then_already_applied(self):
+        d, path = self.setup_zone()
+        # The second batch delete is refused (403 is not retried): the first two deletes are
+        # made, the last four are not.
+        self.api.set_faults([{"operation": "batch_delete", "zone": ZONE, "skip": 1, "times": 1,
+                              "status": 403}])
+        self.api.admin("DELETE", "requests")
+        first = d.run_once("--apply-plan", path)
+        self.assertEqual(first.returncode, 1, first.stdout + first.stderr)
+        self.assertEqual(len(self.api.live(ZONE)), 10)
+        self.assertEqual(len(self.api.requests("batch_delete")), 2)
+
+        self.api.admin("DELETE", "requests")
+        second = d.run_once("--apply-plan", path)
+        self.assertEqual(second.returncode, 0, second.stdout + second.stderr)
+        self.assertIn("resumed: 4 of the 6 reviewed changes left, the others are in place",
+                      second.stdout)
+        self.assertEqual(self.api.live(ZONE), set(ips(0, 6)))
+        sent = [ip for r in self.api.requests("batch_delete") for ip in r["ips"]]
+        self.assertEqual(len(sent), 4)
+        self.assertFalse(set(sent) & set(ips(0, 6)), "a desired IP was sent in a delete")
+
+        self.api.admin("DELETE", "requests")
+        third = d.run_once("--apply-plan", path)
+        self.assertEqual(third.returncode, 0, third.stdout + third.stderr)
+        self.assertIn("already applied: the 6 changes of the reviewed plan are in place",
+                      third.stdout)
+        self.assertIn("reviewed plan: already applied, nothing was left to send", third.stdout)
+        self.assertEqual(self.api.requests("batch_delete"), [])
+
+    def test_a_change_the_review_did_not_see_still_refuses_the_zone(self):
+        d, path = self.setup_zone()
+        state = self.api.admin("GET", "state")
+        state["zones"][ZONE] = [m for m in state["zones"][ZONE] if m["ip"] != "10.20.0.11"]
+        state["zones"][ZONE].append({"ip": "10.20.0.99", "vendor": "aws", "region": "us-east-1"})
+        self.api.admin("PUT", "state", state)
+        self.api.admin("DELETE", "requests")
+        run = d.run_once("--apply-plan", path)
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn("deletes: 10.20.0.99 is in the plan now but not in the plan file",
+                      run.stdout)
+        self.assertEqual(self.api.requests("batch_delete"), [])
+
+
 if __name__ == "__main__":
     unittest.main()

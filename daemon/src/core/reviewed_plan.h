@@ -1,8 +1,10 @@
 // --apply-plan: only a reviewed plan is carried out. A decorator around whatever applies plans
 // (external-dns's policies are transforms of a plan; this one is a gate): for each zone, the
 // change set recomputed from a fresh listing goes on to the inner applier only if it is the
-// one the plan file holds for that zone (same checksum over the canonical form). Otherwise
-// nothing is sent in that zone and the zone fails with the first difference.
+// one the plan file holds for that zone (same checksum over the canonical form), or a part of
+// it (what a partial application left: every change of it is one the file holds, as it is).
+// Otherwise nothing is sent in that zone and the zone fails with the first change the file
+// does not hold.
 #pragma once
 
 #include <string>

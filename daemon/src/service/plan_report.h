@@ -25,9 +25,12 @@ struct NotApplied {
 // SIGINT cut the pass short), zones the stop cut short are reported as stopped rather than
 // failed, and the zones of `desired` the pass never reached as not started. `not_applied`
 // (--apply-plan): those zones are reported as not applied, with why.
+// `notes` (--apply-plan): a word on zones applied in part or already applied, shown after the
+// zone's counts when it has no error.
 std::string format_plan_report(const CycleReport& cycle, bool dry_run,
                                const DesiredState* desired = nullptr, bool stopped = false,
-                               const std::vector<NotApplied>* not_applied = nullptr);
+                               const std::vector<NotApplied>* not_applied = nullptr,
+                               const std::vector<NotApplied>* notes = nullptr);
 
 // A zone whose reconcile ended because of a stop request (its next request was not sent).
 bool cut_short_by_stop(const ZoneReport& zone);
@@ -69,6 +72,10 @@ PlanDocument plan_document(const CycleReport& cycle, const PlanIdentity& identit
 // has. Zones the stop cut short and zones whose listing failed are reported as they are.
 std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocument& reviewed,
                                      const DesiredState& desired, bool stopped);
+
+// The zones of an --apply-plan pass whose recomputed plan is a part of the reviewed one
+// (resumed), or empty (already applied), with that word (ZoneReview::progress).
+std::vector<NotApplied> review_progress(const CycleReport& cycle, const PlanDocument& reviewed);
 
 struct OnceResult {
   std::string out;        // for standard output
