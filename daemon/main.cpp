@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -54,6 +55,8 @@ Options:
   --dry-run        change nothing; print per zone the live, desired and stale counts and
                    every IP that would be deleted
   --force          lift the safety guard (reconcile.max_delete_fraction) for this run
+  --force-zone ID  lift the safety guards for this zone only (its own thresholds and the
+                   configuration's); may be given more than once
   --output FORMAT  with --dry-run: text (default), json (the plan document, see the
                    README, "Plans as JSON") or markdown (the plan for a merge-request
                    comment); json and markdown imply --once
@@ -111,6 +114,7 @@ struct Args {
   std::string apply_plan;
   std::optional<orc::Millis> plan_max_age;
   bool detailed_exitcode = false;
+  std::vector<std::string> force_zones;  // lower-cased zone ids
 };
 
 constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
@@ -180,6 +184,18 @@ Args parse_args(int argc, char** argv) {
       args.dry_run = true;
     } else if (a == "--force") {
       args.force = true;
+    } else if (valued(a, i, "--force-zone", value)) {
+      std::string id = value;
+      bool hex = id.size() == 32;
+      for (char& c : id) {
+        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) hex = false;
+      }
+      if (!hex) {
+        usage_error("--force-zone: must be a zone id (32 hexadecimal characters) (got '" +
+                    orc::shown(value) + "')");
+      }
+      args.force_zones.push_back(std::move(id));
     } else if (a == "--detailed-exitcode") {
       args.detailed_exitcode = true;
     } else if (a == "--check-config") {
@@ -356,6 +372,15 @@ orc::StatusOr<orc::RunOptions, Exit> run_options(const Args& args, const Startup
   options.once = args.once;
   options.dry_run = args.dry_run || s.config.reconcile.dry_run;
   options.force = args.force;
+  for (const auto& id : args.force_zones) {
+    const auto& zones = s.desired.state.zones;
+    if (std::none_of(zones.begin(), zones.end(), [&](const auto& z) { return z.zone_id == id; })) {
+      std::cerr << "origin-reconciler: --force-zone: " << id << " is not a zone of "
+                << s.config.reconcile.desired_state.string() << "\n";
+      return Exit{kExitUsage};
+    }
+  }
+  options.force_zones = args.force_zones;
   options.output.format = args.output;
   options.output.plan_out = args.plan_out;
   options.output.detailed_exitcode = args.detailed_exitcode;
@@ -388,6 +413,9 @@ void log_start(const Startup& s, const orc::RunOptions& options) {
       s.config.cloudflare.api_base, s.credentials.source,
       orc::format_duration(s.config.reconcile.interval), options.dry_run,
       options.force ? ", safety guard lifted (--force)" : "");
+  for (const auto& id : options.force_zones) {
+    spdlog::info("safety guards lifted for zone {} (--force-zone)", id);
+  }
   if (const auto warning = orc::api_flavor_warning(s.config); !warning.empty()) {
     spdlog::warn("{}", warning);
   }

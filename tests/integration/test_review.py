@@ -203,5 +203,84 @@ class ResumablePlanTest(IntegrationTest):
         self.assertEqual(self.api.requests("batch_delete"), [])
 
 
+ZONE_C = "2222222222222222222222222222222b"
+
+
+class ZoneGuardTest(IntegrationTest):
+    """Per-zone thresholds in the desired state, --force-zone for one zone, and a reviewed plan
+    as the approval of a blocked zone."""
+
+    def three_zones(self):
+        # Each zone would delete 3 of 20 (15 %): under the configuration's 30 %. ZONE and
+        # ZONE_C have their own max_delete_fraction of 10 %, ZONE_B has none.
+        self.api = self.standin(zones={ZONE: ips(0, 20), ZONE_B: ips(0, 20, prefix="10.30"),
+                                       ZONE_C: ips(0, 20, prefix="10.40")})
+        desired = {"zones": [
+            {"zone_id": ZONE, "max_delete_fraction": 0.1, "origins": ips(0, 17)},
+            {"zone_id": ZONE_B, "origins": ips(0, 17, prefix="10.30")},
+            {"zone_id": ZONE_C, "max_delete_fraction": 0.1, "origins": ips(0, 17, prefix="10.40")},
+        ]}
+        return self.daemon(self.api, json.dumps(desired), flavor="origin-v2")
+
+    def deleted_in(self, zone):
+        return [ip for r in self.api.requests("batch_delete") if r["zone"] == zone
+                for ip in r["ips"]]
+
+    def test_own_threshold_blocks_one_zone_and_force_zone_lifts_exactly_one(self):
+        d = self.three_zones()
+        run = d.run_once()
+        self.assertEqual(run.returncode, 3, run.stdout + run.stderr)
+        self.assertIn(f"zone {ZONE}: blocked", run.stdout)
+        self.assertIn(f"zone {ZONE_C}: blocked", run.stdout)
+        self.assertIn("above max_delete_fraction 10.0% (the zone's own threshold)", run.stdout)
+        self.assertIn(f"origin-reconciler --once --force-zone {ZONE}", run.stderr)
+        self.assertEqual(len(self.deleted_in(ZONE_B)), 3, "the global threshold lets ZONE_B go")
+        self.assertEqual(self.deleted_in(ZONE), [])
+        self.assertEqual(self.deleted_in(ZONE_C), [])
+
+        self.api.admin("DELETE", "requests")
+        run = d.run_once("--force-zone", ZONE.upper())
+        self.assertEqual(run.returncode, 3, run.stdout + run.stderr)  # ZONE_C still blocked
+        self.assertIn(f"safety guards lifted for zone {ZONE} (--force-zone)", run.stderr)
+        self.assertEqual(sorted(self.deleted_in(ZONE)), sorted(ips(17, 3)))
+        self.assertEqual(self.deleted_in(ZONE_C), [])
+        self.assertEqual(len(self.api.live(ZONE_C)), 20)
+
+    def test_force_zone_must_name_a_zone_of_the_desired_state(self):
+        d = self.three_zones()
+        run = d.run_once("--force-zone", "3" * 32)
+        self.assertEqual(run.returncode, 2)
+        self.assertIn(f"--force-zone: {'3' * 32} is not a zone of {d.desired_path}", run.stderr)
+        run = d.run_once("--force-zone", "example.com")
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("--force-zone: must be a zone id", run.stderr)
+        self.assertEqual(self.api.requests(), [])
+
+    def test_a_reviewed_plan_that_lists_a_blocked_zones_changes_approves_it(self):
+        d = self.three_zones()
+        path = os.path.join(self.workdir, "plan.json")
+        run = d.run_once("--dry-run", "--plan-out", path)
+        self.assertEqual(run.returncode, 3, run.stdout + run.stderr)
+        with open(path) as f:
+            doc = json.load(f)
+        blocked = doc["zones"][0]
+        self.assertEqual(blocked["status"], "blocked")
+        self.assertIn("apply it (--once --apply-plan plan.json)", blocked["reason"])
+        # Only ZONE's changes are in the reviewed plan as they were: ZONE_C gets a new stale
+        # mapping, so its recomputed plan is not the reviewed one and stays untouched.
+        state = self.api.admin("GET", "state")
+        state["zones"][ZONE_C].append({"ip": "10.40.0.99", "vendor": "aws",
+                                       "region": "us-east-1"})
+        self.api.admin("PUT", "state", state)
+        self.api.admin("DELETE", "requests")
+        run = d.run_once("--apply-plan", path)
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)  # ZONE_C not applied
+        self.assertIn(f"zone {ZONE}: safety guard lifted for this zone (approved by the "
+                      "reviewed plan)", run.stderr)
+        self.assertEqual(sorted(self.deleted_in(ZONE)), sorted(ips(17, 3)))
+        self.assertEqual(len(self.deleted_in(ZONE_B)), 3)
+        self.assertEqual(self.deleted_in(ZONE_C), [])
+
+
 if __name__ == "__main__":
     unittest.main()

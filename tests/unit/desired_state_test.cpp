@@ -89,6 +89,18 @@ TEST(ParseDesiredState, AZoneMayNameItsPolicy) {
   EXPECT_EQ(state.zones[2].policy, std::nullopt) << "none given: the daemon's reconcile.policy";
 }
 
+TEST(ParseDesiredState, AZoneMayHaveItsOwnGuardThresholds) {
+  const std::string text = std::string("zones:\n") + "  - zone_id: " + kZone2 +
+                           "\n    max_delete_fraction: 0.8\n    max_update_fraction: 0\n" +
+                           "    origins: []\n  - zone_id: " + kZone + "\n    origins: []\n";
+  const DesiredState state = parse_desired_state(text, kFile);
+  ASSERT_EQ(state.zones.size(), 2u);
+  EXPECT_EQ(state.zones[0].max_delete_fraction, 0.8);
+  EXPECT_EQ(state.zones[0].max_update_fraction, 0.0);
+  EXPECT_EQ(state.zones[1].max_delete_fraction, std::nullopt) << "none: the configuration's";
+  EXPECT_EQ(state.zones[1].max_update_fraction, std::nullopt);
+}
+
 TEST(ParseDesiredState, EmptyZoneListManagesNothing) {
   EXPECT_TRUE(parse_desired_state("zones: []\n", kFile).zones.empty());
   EXPECT_TRUE(parse_desired_state("# nothing managed for now\nzones: []\n", kFile).zones.empty());
@@ -272,7 +284,15 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"UnknownZoneKey",
                   "zones:\n  - zone_id: " + Z + "\n    origins: []\n    manage_cidr: []\n",
                   ":4: zones[0].manage_cidr: unknown key (a zone has zone_id, origins, "
-                  "manage_cidrs and policy)"},
+                  "manage_cidrs, policy, max_delete_fraction and max_update_fraction)"},
+        ErrorCase{"ZoneFractionAboveOne",
+                  "zones:\n  - zone_id: " + Z + "\n    origins: []\n    max_delete_fraction: 1.5\n",
+                  ":4: zones[0].max_delete_fraction: must be a number between 0 and 1 (got '1.5')"},
+        ErrorCase{
+            "ZoneFractionNotANumber",
+            "zones:\n  - zone_id: " + Z + "\n    origins: []\n    max_update_fraction: half\n",
+            ":4: zones[0].max_update_fraction: must be a number between 0 and 1 (got "
+            "'half')"},
         ErrorCase{"UnknownPolicy",
                   "zones:\n  - zone_id: " + Z + "\n    origins: []\n    policy: upsert-only\n",
                   ":4: zones[0].policy: must be prune or sync (got 'upsert-only')"},

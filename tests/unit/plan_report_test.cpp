@@ -160,6 +160,16 @@ TEST(ReviewedPlanApplier, ComparesCreatesAndUpdatesToo) {
   EXPECT_EQ(inner.calls.size(), 2u);
 }
 
+TEST(ReviewedPlan, ApprovesTheZonesItShowsBlocked) {
+  CycleReport c;
+  c.zones = {listed(kA, {"10.0.0.9"}), listed(kB, {"10.0.1.1"}, ZoneOutcome::kBlocked),
+             not_listed(kC)};
+  PlanDocument plan = reviewed_of(c);
+  EXPECT_EQ(approved_zones(plan), (std::vector<std::string>{kB}));
+  plan.identity.force = true;  // made with --force: every planned zone was reviewed as such
+  EXPECT_EQ(approved_zones(plan), (std::vector<std::string>{kA, kB}));
+}
+
 TEST(FormatPlanReport, DryRunShowsCreatesUpdatesAndDeletes) {
   CycleReport c;
   ZoneReport z = creates_updates_and_deletes();

@@ -206,6 +206,56 @@ TEST_F(ReconcilerTest, SafetyGuardBlocksAndForceLiftsIt) {
   EXPECT_EQ(api_.live(kZoneA).size(), 5u);
 }
 
+TEST_F(ReconcilerTest, AZonesOwnThresholdBlocksItAndForceZoneLiftsItForThatZoneAlone) {
+  // Both zones would delete 3 of 20 (15 %): under the configuration's 30 %, above kZoneA's
+  // own 10 %.
+  api_.seed(kZoneA, range_ips(0, 20));
+  api_.seed(kZoneB, range_ips(100, 120));
+  DesiredZone a = zone_keeping(kZoneA, range_ips(0, 17));
+  a.max_delete_fraction = 0.1;
+  DesiredZone b = zone_keeping(kZoneB, range_ips(100, 117));
+  const DesiredState desired{{a, b}};
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  const auto first = run(applier, desired);
+  EXPECT_EQ(first.zones[0].outcome, ZoneOutcome::kBlocked);
+  EXPECT_NE(first.zones[0].error.find("above max_delete_fraction 10.0% (the zone's own "
+                                      "threshold); to approve these changes for this zone alone: "
+                                      "origin-reconciler --once --force-zone " +
+                                      std::string(kZoneA)),
+            std::string::npos)
+      << first.zones[0].error;
+  EXPECT_EQ(first.zones[1].outcome, ZoneOutcome::kSuccess) << first.zones[1].error;
+  EXPECT_EQ(api_.live(kZoneA).size(), 20u);
+  EXPECT_EQ(api_.live(kZoneB).size(), 17u);
+
+  // --force-zone for kZoneB does nothing for kZoneA; for kZoneA it lifts it.
+  ReconcileSettings other;
+  other.force_zones = {kZoneB};
+  EXPECT_EQ(run(applier, desired, other).zones[0].outcome, ZoneOutcome::kBlocked);
+  ReconcileSettings forced;
+  forced.force_zones = {kZoneA};
+  const auto lifted = run(applier, desired, forced);
+  EXPECT_EQ(lifted.zones[0].outcome, ZoneOutcome::kSuccess) << lifted.zones[0].error;
+  EXPECT_EQ(api_.live(kZoneA).size(), 17u);
+}
+
+TEST_F(ReconcilerTest, AZonesOwnThresholdMayBeLooserAndAReviewApprovesABlock) {
+  api_.seed(kZoneA, range_ips(0, 20));
+  api_.seed(kZoneB, range_ips(100, 120));
+  DesiredZone a = zone_keeping(kZoneA, range_ips(0, 10));  // 50 % stale
+  a.max_delete_fraction = 0.6;
+  DesiredZone b = zone_keeping(kZoneB, range_ips(100, 110));  // 50 % stale, 30 % applies
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  ReconcileSettings approved;
+  approved.approved_zones = {kZoneB};
+  EXPECT_EQ(guard_lifted_by(approved, kZoneB), "approved by the reviewed plan");
+  EXPECT_EQ(guard_lifted_by(approved, kZoneA), "");
+  const auto cycle = run(applier, {{a, b}}, approved);
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kSuccess) << cycle.zones[0].error;
+  EXPECT_EQ(cycle.zones[1].outcome, ZoneOutcome::kSuccess) << cycle.zones[1].error;
+  EXPECT_EQ(api_.live(kZoneB).size(), 10u);
+}
+
 TEST_F(ReconcilerTest, DryRunSendsNothing) {
   api_.seed(kZoneA, range_ips(0, 10));
   DryRunApplier applier;

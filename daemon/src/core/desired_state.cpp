@@ -5,6 +5,8 @@
 
 #include <yaml-cpp/mark.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <iterator>
@@ -117,6 +119,15 @@ class DesiredStateParser {
                // The zone's own policy (policy.h), over reconcile.policy.
                zone_.policy = v.is_scalar() ? parse_policy(v.text) : std::nullopt;
                if (!zone_.policy) r.fail_value(v, "must be prune or sync");
+             })
+        .key("max_delete_fraction",
+             [this](yaml::Reader& r, const yaml::Value& v) {
+               // The zone's own safety guard, over reconcile.max_delete_fraction.
+               zone_.max_delete_fraction = fraction(r, v);
+             })
+        .key("max_update_fraction",
+             [this](yaml::Reader& r, const yaml::Value& v) {
+               zone_.max_update_fraction = fraction(r, v);
              })
         .on_begin([this](yaml::Reader&, const yaml::Value&) {
           zone_ = DesiredZone{};
@@ -243,6 +254,19 @@ class DesiredStateParser {
     state_.zones.push_back(std::move(zone_));
   }
 
+  static double fraction(yaml::Reader& r, const yaml::Value& v) {
+    constexpr const char* kRange = "must be a number between 0 and 1";
+    if (!v.is_scalar()) r.fail_value(v, kRange);
+    const std::string_view s = v.text;
+    double d = 0;
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (s.empty() || ptr != s.data() + s.size() || ec != std::errc() || !std::isfinite(d) ||
+        !(d >= 0 && d <= 1)) {
+      r.fail_value(v, kRange);
+    }
+    return d;
+  }
+
   std::string address(yaml::Reader& r, const yaml::Value& v) {
     if (!v.is_scalar()) r.fail_value(v, "must be an IPv4 or IPv6 address");
     auto ip = canonical_origin_ip(v.text);  // ::ffff:192.0.2.1 is 192.0.2.1
@@ -306,7 +330,8 @@ class DesiredStateParser {
   // The handlers, from the top down.
   yaml::Map top_{{}, "(the only key is zones)"};  // the non-maps: otherwise()
   yaml::Map zone_map_{"must be a map with zone_id and origins",
-                      "(a zone has zone_id, origins, manage_cidrs and policy)"};
+                      "(a zone has zone_id, origins, manage_cidrs, policy, max_delete_fraction and "
+                      "max_update_fraction)"};
   yaml::Seq zones_{"must be a sequence", zone_map_};
   OriginMap origin_;
   yaml::Seq origins_{"must be a sequence", origin_};

@@ -30,6 +30,10 @@ struct DesiredZone {
   std::vector<DesiredOrigin> origins;           // duplicates (after canonicalization) are an error
   std::vector<Cidr> manage_cidrs;               // unmapped (ip.h); empty: every live IP is in scope
   std::optional<Policy> policy = std::nullopt;  // none: reconcile.policy
+  // The zone's own guard thresholds (0 to 1); none: reconcile.max_delete_fraction and
+  // reconcile.max_update_fraction.
+  std::optional<double> max_delete_fraction = std::nullopt;
+  std::optional<double> max_update_fraction = std::nullopt;
 };
 
 struct DesiredState {

@@ -272,10 +272,8 @@ void log_report(const ZoneReport& r) {
                    p.live, p.desired, stale, upsert_detail(r, false));
       break;
     case ZoneOutcome::kBlocked:
-      spdlog::warn(
-          "zone {}: safety guard blocked the {}: {}; nothing changed (use --force "
-          "for one run if this is intended)",
-          r.zone_id, p.changes.updates.empty() ? "prune" : "changes", r.error);
+      spdlog::warn("zone {}: safety guard blocked the {}: {}; nothing changed", r.zone_id,
+                   p.changes.updates.empty() ? "prune" : "changes", r.error);
       break;
     case ZoneOutcome::kFailure:
       if (r.stopped_by == StopReason::kNotLeader) {  // not a failure of the zone: not an error
@@ -314,6 +312,23 @@ void log_unsupported(const std::string& zone_id, const std::vector<Mapping>& hel
 }
 
 }  // namespace
+
+std::string guard_lifted_by(const ReconcileSettings& settings, const std::string& zone_id) {
+  const auto has = [&](const std::vector<std::string>& ids) {
+    return std::find(ids.begin(), ids.end(), zone_id) != ids.end();
+  };
+  if (settings.force) return "--force";
+  if (has(settings.force_zones)) return "--force-zone";
+  if (has(settings.approved_zones)) return "approved by the reviewed plan";
+  return {};
+}
+
+std::string approval_hint(const std::string& zone_id) {
+  return "to approve these changes for this zone alone: origin-reconciler --once --force-zone " +
+         zone_id +
+         ", or review a plan (--dry-run --plan-out plan.json) and apply it (--once --apply-plan "
+         "plan.json)";
+}
 
 Result<SupportedRegions> Reconciler::supported_regions(const std::string& zone_id) {
   std::lock_guard lock(regions_mu_);
@@ -363,12 +378,37 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
     log_unsupported(zone.zone_id, report.unsupported);
   }
 
-  for (const auto& guard :
-       {check_safety(report.plan, settings.max_delete_fraction, settings.force),
-        check_update_safety(report.plan, settings.max_update_fraction, settings.force)}) {
-    if (guard.blocked) {
-      report.error = guard.reason;
+  // The zone's own thresholds, over the configuration's; lifted for this zone alone by
+  // --force-zone or a reviewed plan that lists its changes.
+  const std::string lifted = guard_lifted_by(settings, zone.zone_id);
+  const bool forced = !lifted.empty();
+  const GuardDecision guards[] = {
+      check_safety(report.plan, zone.max_delete_fraction.value_or(settings.max_delete_fraction),
+                   forced),
+      check_update_safety(report.plan,
+                          zone.max_update_fraction.value_or(settings.max_update_fraction), forced)};
+  const bool own[] = {zone.max_delete_fraction.has_value(), zone.max_update_fraction.has_value()};
+  for (std::size_t i = 0; i < std::size(guards); ++i) {
+    if (guards[i].blocked) {
+      report.error = guards[i].reason + (own[i] ? " (the zone's own threshold)" : "") + "; " +
+                     approval_hint(zone.zone_id);
       return finish(ZoneOutcome::kBlocked);
+    }
+  }
+  if (forced && !settings.force) {
+    const bool would_block =
+        check_safety(report.plan, zone.max_delete_fraction.value_or(settings.max_delete_fraction),
+                     false)
+            .blocked ||
+        check_update_safety(report.plan,
+                            zone.max_update_fraction.value_or(settings.max_update_fraction), false)
+            .blocked;
+    if (would_block) {
+      spdlog::warn(
+          "zone {}: safety guard lifted for this zone ({}): applying {} creates, {} "
+          "updates and {} deletes",
+          zone.zone_id, lifted, report.plan.changes.creates.size(),
+          report.plan.changes.updates.size(), report.plan.changes.deletes.size());
     }
   }
 

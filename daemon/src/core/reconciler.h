@@ -135,7 +135,20 @@ struct ReconcileSettings {
   int concurrency = 4;
   Policy policy = Policy::kPrune;  // for zones whose desired state names none
   double max_update_fraction = 0.5;
+  // The guards lifted for these zones only (--force-zone), by zone id.
+  std::vector<std::string> force_zones = {};
+  // --apply-plan: zones the reviewed plan shows blocked (or made with --force), with their
+  // changes listed: the review approves them, so the guards do not block them again. Only
+  // changes the plan holds can reach the API (ReviewedPlanApplier).
+  std::vector<std::string> approved_zones = {};
 };
+
+// Why the guards do not apply to a zone: "" (they apply), "--force", "--force-zone" or
+// "approved by the reviewed plan".
+std::string guard_lifted_by(const ReconcileSettings& settings, const std::string& zone_id);
+
+// What the block of a zone's changes says to do about it: the command that approves them.
+std::string approval_hint(const std::string& zone_id);
 
 class Reconciler {
  public:
