@@ -2,13 +2,14 @@
 (--dry-run --detailed-exitcode), the plan as Markdown for a merge request, and reviewed plans
 applied again after a partial failure."""
 
+import datetime
 import json
 import os
 import re
 import subprocess
 import unittest
 
-from harness import ORC_BIN, ZONE, ZONE_B, IntegrationTest, ips
+from harness import ORC_BIN, ZONE, ZONE_B, IntegrationTest, ips, wait_for
 
 CHANGES_PENDING = 4
 EXPECTED_DIR = os.path.join(os.path.dirname(__file__), "expected")
@@ -280,6 +281,63 @@ class ZoneGuardTest(IntegrationTest):
         self.assertEqual(sorted(self.deleted_in(ZONE)), sorted(ips(17, 3)))
         self.assertEqual(len(self.deleted_in(ZONE_B)), 3)
         self.assertEqual(self.deleted_in(ZONE_C), [])
+
+
+class SuspendTest(IntegrationTest):
+    """A zone's suspend: in the desired state: listed, planned and measured, nothing sent, and
+    reconciled again once its until has passed."""
+
+    def test_a_suspended_zone_sends_nothing_shows_its_drift_and_resumes_after_until(self):
+        self.api = self.standin(zones={ZONE: ips(0, 12), ZONE_B: ips(0, 12, prefix="10.30")})
+        until = (datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+                 + datetime.timedelta(seconds=4))
+        until_text = until.strftime("%Y-%m-%dT%H:%M:%SZ")
+        desired = {"zones": [
+            {"zone_id": ZONE, "origins": ips(0, 10),
+             "suspend": {"reason": "incident 4711", "until": until_text}},
+            {"zone_id": ZONE_B, "origins": ips(0, 10, prefix="10.30")},
+        ]}
+        d = self.daemon(self.api, json.dumps(desired), flavor="origin-v2",
+                        config={"reconcile": {"interval": "1s"}})
+        # A dry run plans it like any zone.
+        run = d.run_once("--dry-run", "--detailed-exitcode")
+        self.assertEqual(run.returncode, 4, run.stdout + run.stderr)
+        self.assertIn("would delete 10.20.0.11", run.stdout)
+
+        d.start()
+        d.wait_log(r"zone " + ZONE + r": suspended \(reason: incident 4711, until "
+                   + until_text + r"\)")
+        wait_for(lambda: d.metric("origin_reconciler_zone_suspended", zone=ZONE) == 1,
+                 what="the suspended gauge")
+        self.assertEqual(d.metric("origin_reconciler_mappings", zone=ZONE, state="stale"), 2)
+        self.assertEqual(d.metric("origin_reconciler_zone_suspended_until_timestamp_seconds",
+                                  zone=ZONE), until.timestamp())
+        self.assertIsNone(d.metric("origin_reconciler_zone_suspended", zone=ZONE_B))
+        wait_for(lambda: len(self.api.live(ZONE_B)) == 10, what="ZONE_B pruned")
+        self.assertEqual([r for r in self.api.requests("batch_delete") if r["zone"] == ZONE], [],
+                         "nothing is sent in a suspended zone")
+        self.assertEqual(len(self.api.live(ZONE)), 12)
+
+        # Its until passes: a warning, the zone is pruned, the gauge drops to 0.
+        d.wait_log(r"zone " + ZONE + r": its suspension \(incident 4711\) ended at "
+                   + until_text, timeout=15)
+        wait_for(lambda: self.api.live(ZONE) == set(ips(0, 10)), timeout=10, what="ZONE pruned")
+        wait_for(lambda: d.metric("origin_reconciler_zone_suspended", zone=ZONE) == 0,
+                 what="the gauge at 0")
+        sent = [ip for r in self.api.requests("batch_delete") if r["zone"] == ZONE
+                for ip in r["ips"]]
+        self.assertEqual(sorted(sent), ["10.20.0.10", "10.20.0.11"])
+
+    def test_suspend_needs_a_reason_and_a_utc_time(self):
+        self.api = self.standin(zones={ZONE: ips(0, 2)})
+        desired = {"zones": [{"zone_id": ZONE, "origins": [],
+                              "suspend": {"reason": "x", "until": "next week"}}]}
+        d = self.daemon(self.api, json.dumps(desired), flavor="origin-v2")
+        run = d.run_once()
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("zones[0].suspend.until: must be a UTC time like 2026-12-24T00:00:00Z "
+                      "(got 'next week')", run.stderr)
+        self.assertEqual(self.api.requests(), [])
 
 
 if __name__ == "__main__":

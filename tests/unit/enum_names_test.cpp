@@ -47,7 +47,7 @@ TEST(EnumNames, StopReason) {
 }
 
 TEST(EnumNames, ZoneOutcome) {
-  expect_enum_names(kZoneOutcomeNames, {"success", "failure", "blocked", "dry_run"},
+  expect_enum_names(kZoneOutcomeNames, {"success", "failure", "blocked", "dry_run", "suspended"},
                     [](ZoneOutcome v) { return to_string(v); });
 }
 

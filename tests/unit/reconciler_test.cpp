@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/plan_file.h"
 #include "fakes.h"
 #include "log_capture.h"
 
@@ -254,6 +255,39 @@ TEST_F(ReconcilerTest, AZonesOwnThresholdMayBeLooserAndAReviewApprovesABlock) {
   EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kSuccess) << cycle.zones[0].error;
   EXPECT_EQ(cycle.zones[1].outcome, ZoneOutcome::kSuccess) << cycle.zones[1].error;
   EXPECT_EQ(api_.live(kZoneB).size(), 10u);
+}
+
+TEST_F(ReconcilerTest, ASuspendedZoneIsListedAndPlannedButSendsNothingUntilItsEnd) {
+  api_.seed(kZoneA, range_ips(0, 12));
+  api_.seed(kZoneB, range_ips(100, 112));
+  DesiredZone a = zone_keeping(kZoneA, range_ips(0, 10));
+  a.suspend = Suspension{"incident 4711", clock_.wall() + std::chrono::hours(1)};
+  const DesiredState desired{{a, zone_keeping(kZoneB, range_ips(100, 110))}};
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  testing::LogCapture logs;
+  const auto cycle = run(applier, desired);
+  const auto& z = cycle.zones[0];
+  EXPECT_EQ(z.outcome, ZoneOutcome::kSuspended);
+  EXPECT_TRUE(z.listed);
+  EXPECT_EQ(z.plan.changes.deletes.size(), 2u) << "the drift is still known";
+  EXPECT_EQ(z.error, "reason: incident 4711, until " + format_utc(*a.suspend->until));
+  EXPECT_EQ(api_.live(kZoneA).size(), 12u) << "nothing sent";
+  EXPECT_EQ(cycle.zones[1].outcome, ZoneOutcome::kSuccess);
+  EXPECT_EQ(api_.live(kZoneB).size(), 10u);
+  EXPECT_EQ(cycle.exit_status(), 0) << "a pause is not a failure";
+  EXPECT_NE(cycle.summary().find(", 1 suspended;"), std::string::npos) << cycle.summary();
+  EXPECT_EQ(logs.count("nothing sent while suspended"), 1);
+
+  // Its until passes: a warning, and the zone is reconciled again.
+  clock_.advance(std::chrono::hours(1));
+  const auto later = run(applier, desired);
+  EXPECT_EQ(later.zones[0].outcome, ZoneOutcome::kSuccess) << later.zones[0].error;
+  EXPECT_EQ(api_.live(kZoneA).size(), 10u);
+  EXPECT_EQ(logs.count("its suspension (incident 4711) ended at"), 1);
+
+  // Without an until it lasts until it is removed.
+  EXPECT_TRUE(active_suspension(DesiredZone{kZoneA, {}, {}, {}, {}, {}, Suspension{"x", {}}},
+                                clock_.wall() + std::chrono::hours(10000)));
 }
 
 TEST_F(ReconcilerTest, DryRunSendsNothing) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/ip.h"
 #include "core/policy.h"
 
@@ -25,6 +26,13 @@ struct DesiredOrigin {
   std::optional<std::string> region;
 };
 
+// A pause of a zone's writes: its listing, plans and drift metrics go on, nothing is sent.
+struct Suspension {
+  std::string reason;             // why, as the operator wrote it (shown, never parsed)
+  std::optional<WallTime> until;  // none: until removed; passed: the zone resumes
+  friend bool operator==(const Suspension&, const Suspension&) = default;
+};
+
 struct DesiredZone {
   std::string zone_id;                          // 32 hex characters, lower-cased
   std::vector<DesiredOrigin> origins;           // duplicates (after canonicalization) are an error
@@ -34,6 +42,7 @@ struct DesiredZone {
   // reconcile.max_update_fraction.
   std::optional<double> max_delete_fraction = std::nullopt;
   std::optional<double> max_update_fraction = std::nullopt;
+  std::optional<Suspension> suspend = std::nullopt;  // suspend: {reason, until}
 };
 
 struct DesiredState {

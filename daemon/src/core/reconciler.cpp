@@ -12,6 +12,7 @@
 
 #include "core/api_parse.h"
 #include "core/ip.h"
+#include "core/plan_file.h"
 #include "core/source_text.h"
 
 namespace orc {
@@ -222,10 +223,15 @@ std::string CycleReport::summary() const {
   const std::string upserts =
       to_upsert == 0 ? std::string()
                      : fmt::format(", {} to create or update, {} upserted", to_upsert, upserted);
-  return fmt::format("{} zones: {} ok, {} failed, {} blocked, {} dry-run; {} stale, {} pruned{}{}",
-                     zones.size(), count(ZoneOutcome::kSuccess), count(ZoneOutcome::kFailure),
-                     count(ZoneOutcome::kBlocked), count(ZoneOutcome::kDryRun), stale, pruned,
-                     upserts, interrupted ? " (interrupted)" : "");
+  // Suspended zones only where there are any: summaries read as they always did otherwise.
+  const std::size_t suspended = count(ZoneOutcome::kSuspended);
+  const std::string paused =
+      suspended == 0 ? std::string() : fmt::format(", {} suspended", suspended);
+  return fmt::format(
+      "{} zones: {} ok, {} failed, {} blocked, {} dry-run{}; {} stale, {} pruned{}{}", zones.size(),
+      count(ZoneOutcome::kSuccess), count(ZoneOutcome::kFailure), count(ZoneOutcome::kBlocked),
+      count(ZoneOutcome::kDryRun), paused, stale, pruned, upserts,
+      interrupted ? " (interrupted)" : "");
 }
 
 namespace {
@@ -271,6 +277,11 @@ void log_report(const ZoneReport& r) {
       spdlog::info("zone {}: dry run: live={} desired={} stale={}{} (nothing changed)", r.zone_id,
                    p.live, p.desired, stale, upsert_detail(r, false));
       break;
+    case ZoneOutcome::kSuspended:
+      spdlog::info(
+          "zone {}: suspended ({}): live={} desired={} stale={}{}; nothing sent while suspended",
+          r.zone_id, r.error, p.live, p.desired, stale, upsert_detail(r, false));
+      break;
     case ZoneOutcome::kBlocked:
       spdlog::warn("zone {}: safety guard blocked the {}: {}; nothing changed", r.zone_id,
                    p.changes.updates.empty() ? "prune" : "changes", r.error);
@@ -313,6 +324,12 @@ void log_unsupported(const std::string& zone_id, const std::vector<Mapping>& hel
 
 }  // namespace
 
+std::optional<Suspension> active_suspension(const DesiredZone& zone, WallTime now) {
+  if (!zone.suspend) return std::nullopt;
+  if (zone.suspend->until && *zone.suspend->until <= now) return std::nullopt;
+  return zone.suspend;
+}
+
 std::string guard_lifted_by(const ReconcileSettings& settings, const std::string& zone_id) {
   const auto has = [&](const std::vector<std::string>& ids) {
     return std::find(ids.begin(), ids.end(), zone_id) != ids.end();
@@ -344,6 +361,7 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
   ZoneReport report;
   report.zone_id = zone.zone_id;
   report.attempted_at = clock_.wall();
+  report.suspension = zone.suspend;
   const MonoTime started = clock_.monotonic();
   auto finish = [&](ZoneOutcome outcome) {
     report.outcome = outcome;
@@ -376,6 +394,19 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
     }
     report.unsupported = hold_back_unsupported(report.plan.changes, regions.value());
     log_unsupported(zone.zone_id, report.unsupported);
+  }
+
+  // Suspended: listed, planned and counted like any zone, but nothing is sent.
+  if (const auto pause = active_suspension(zone, report.attempted_at)) {
+    report.error = "reason: " + pause->reason +
+                   (pause->until ? ", until " + format_utc(*pause->until) : ", no end set");
+    return finish(ZoneOutcome::kSuspended);
+  }
+  if (zone.suspend && zone.suspend->until) {
+    spdlog::warn(
+        "zone {}: its suspension ({}) ended at {}; the zone is reconciled again. Remove suspend: "
+        "from the desired state",
+        zone.zone_id, zone.suspend->reason, format_utc(*zone.suspend->until));
   }
 
   // The zone's own thresholds, over the configuration's; lifted for this zone alone by

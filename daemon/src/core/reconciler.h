@@ -89,14 +89,15 @@ class DryRunApplier final : public PlanApplier {
   }
 };
 
-enum class ZoneOutcome { kSuccess, kFailure, kBlocked, kDryRun };
+// kSuspended: listed and planned, nothing sent (the zone's suspend: in the desired state).
+enum class ZoneOutcome { kSuccess, kFailure, kBlocked, kDryRun, kSuspended };
 inline constexpr std::array kZoneOutcomeNames = {
-    EnumName{ZoneOutcome::kSuccess, "success"},
-    EnumName{ZoneOutcome::kFailure, "failure"},
-    EnumName{ZoneOutcome::kBlocked, "blocked"},
-    EnumName{ZoneOutcome::kDryRun, "dry_run"},
+    EnumName{ZoneOutcome::kSuccess, "success"},     EnumName{ZoneOutcome::kFailure, "failure"},
+    EnumName{ZoneOutcome::kBlocked, "blocked"},     EnumName{ZoneOutcome::kDryRun, "dry_run"},
+    EnumName{ZoneOutcome::kSuspended, "suspended"},
 };
-std::string_view to_string(ZoneOutcome outcome);  // success | failure | blocked | dry_run
+// success | failure | blocked | dry_run | suspended
+std::string_view to_string(ZoneOutcome outcome);
 
 struct ZoneReport {
   std::string zone_id;
@@ -107,6 +108,7 @@ struct ZoneReport {
   ApplyResult applied;
   std::string error;                     // why the zone failed or was blocked
   std::optional<StopReason> stopped_by;  // the stop that cut the zone short, if one did
+  std::optional<Suspension> suspension;  // the zone's suspend: as written, in force or ended
   double seconds = 0;
   WallTime attempted_at{};
 };
@@ -142,6 +144,10 @@ struct ReconcileSettings {
   // changes the plan holds can reach the API (ReviewedPlanApplier).
   std::vector<std::string> approved_zones = {};
 };
+
+// The suspension in force for a zone at `now`: its own, while its `until` has not passed; none
+// when it has none or its `until` has passed (the zone resumes).
+std::optional<Suspension> active_suspension(const DesiredZone& zone, WallTime now);
 
 // Why the guards do not apply to a zone: "" (they apply), "--force", "--force-zone" or
 // "approved by the reviewed plan".

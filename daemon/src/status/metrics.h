@@ -69,7 +69,7 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
     bool in_line = true;              // no series with zone_series failing
     double live = 0, desired = 0, stale = 0, missing = 0, mismatched = 0, unsupported = 0;
     double last_success = 0, last_attempt = 0;
-    std::array<double, 4> runs{};  // by ZoneOutcome
+    std::array<double, kZoneOutcomeNames.size()> runs{};  // by ZoneOutcome
     double pruned = 0, prune_failures = 0, safety_blocks = 0;
     double upserted = 0, upsert_failures = 0;
   };
@@ -112,6 +112,11 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   prometheus::Counter& fleet_prune_failures_;
   prometheus::Counter& fleet_safety_blocks_;
   prometheus::Gauge& oldest_success_;
+  // Zones with a suspend: in the desired state (only those have these series).
+  prometheus::Family<prometheus::Gauge>& suspended_;
+  prometheus::Family<prometheus::Gauge>& suspended_until_;
+  void set_suspension(const ZoneReport& report);       // mu_ held
+  void remove_suspension(const std::string& zone_id);  // mu_ held
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<ZoneSeries>> zones_;  // the zones that have series
