@@ -290,6 +290,24 @@ TEST_F(ReconcilerTest, ASuspendedZoneIsListedAndPlannedButSendsNothingUntilItsEn
                                 clock_.wall() + std::chrono::hours(10000)));
 }
 
+TEST_F(ReconcilerTest, TheDaemonsFreezeSuspendsEveryZoneUntilItsEnd) {
+  api_.seed(kZoneA, range_ips(0, 12));
+  DesiredZone a = zone_keeping(kZoneA, range_ips(0, 10));
+  a.suspend = Suspension{"ended", clock_.wall() - std::chrono::hours(1)};  // its own: ended
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  ReconcileSettings settings;
+  settings.freeze = Suspension{"change freeze", clock_.wall() + std::chrono::minutes(5)};
+  const auto frozen = run(applier, {{a}}, settings);
+  EXPECT_EQ(frozen.zones[0].outcome, ZoneOutcome::kSuspended);
+  EXPECT_EQ(frozen.zones[0].error, "reconcile.suspend, reason: change freeze, until " +
+                                       format_utc(*settings.freeze->until));
+  EXPECT_EQ(api_.live(kZoneA).size(), 12u);
+  clock_.advance(std::chrono::minutes(5));
+  const auto thawed = run(applier, {{a}}, settings);
+  EXPECT_EQ(thawed.zones[0].outcome, ZoneOutcome::kSuccess) << thawed.zones[0].error;
+  EXPECT_EQ(api_.live(kZoneA).size(), 10u);
+}
+
 TEST_F(ReconcilerTest, DryRunSendsNothing) {
   api_.seed(kZoneA, range_ips(0, 10));
   DryRunApplier applier;

@@ -396,17 +396,30 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
     log_unsupported(zone.zone_id, report.unsupported);
   }
 
-  // Suspended: listed, planned and counted like any zone, but nothing is sent.
-  if (const auto pause = active_suspension(zone, report.attempted_at)) {
-    report.error = "reason: " + pause->reason +
-                   (pause->until ? ", until " + format_utc(*pause->until) : ", no end set");
-    return finish(ZoneOutcome::kSuspended);
+  // Suspended: listed, planned and counted like any zone, but nothing is sent: by the zone's own
+  // suspend:, or else by the daemon's reconcile.suspend.
+  DesiredZone frozen;
+  frozen.suspend = settings.freeze;
+  report.suspension = zone.suspend ? zone.suspend : settings.freeze;
+  const struct {
+    const DesiredZone& holder;
+    const char* where;  // what to remove once it ended
+    const char* label;  // how the report names it
+  } pauses[] = {{zone, "suspend: from the desired state", ""},
+                {frozen, "reconcile.suspend from the configuration", "reconcile.suspend, "}};
+  for (const auto& p : pauses) {
+    if (const auto pause = active_suspension(p.holder, report.attempted_at)) {
+      report.error = std::string(p.label) + "reason: " + pause->reason +
+                     (pause->until ? ", until " + format_utc(*pause->until) : ", no end set");
+      return finish(ZoneOutcome::kSuspended);
+    }
   }
-  if (zone.suspend && zone.suspend->until) {
-    spdlog::warn(
-        "zone {}: its suspension ({}) ended at {}; the zone is reconciled again. Remove suspend: "
-        "from the desired state",
-        zone.zone_id, zone.suspend->reason, format_utc(*zone.suspend->until));
+  for (const auto& p : pauses) {
+    if (p.holder.suspend && p.holder.suspend->until) {
+      spdlog::warn(
+          "zone {}: its suspension ({}) ended at {}; the zone is reconciled again. Remove {}",
+          zone.zone_id, p.holder.suspend->reason, format_utc(*p.holder.suspend->until), p.where);
+    }
   }
 
   // The zone's own thresholds, over the configuration's; lifted for this zone alone by

@@ -143,6 +143,8 @@ struct ReconcileSettings {
   // changes listed: the review approves them, so the guards do not block them again. Only
   // changes the plan holds can reach the API (ReviewedPlanApplier).
   std::vector<std::string> approved_zones = {};
+  // reconcile.suspend: every zone's writes paused (a zone's own suspend: goes first).
+  std::optional<Suspension> freeze = std::nullopt;
 };
 
 // The suspension in force for a zone at `now`: its own, while its `until` has not passed; none

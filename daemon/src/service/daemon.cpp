@@ -448,7 +448,8 @@ CycleReport Daemon::Impl::reconcile_all(Cancellation& cycle, ZoneQueue& queue) {
                              config.reconcile.policy,
                              config.reconcile.max_update_fraction,
                              options.force_zones,
-                             {}};
+                             {},
+                             config.reconcile.suspend};
   if (options.output.reviewed) settings.approved_zones = approved_zones(*options.output.reviewed);
   return reconciler.run_cycle(queue, settings);
 }
