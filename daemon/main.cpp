@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -59,9 +60,16 @@ Options:
   --dry-run        change nothing; print per zone the live, desired and stale counts and
                    every IP that would be deleted
   --force          lift the safety guard (reconcile.max_delete_fraction) for this run
-  --output FORMAT  with --dry-run: text (default) or json, the plan document (see the
-                   README, "Plans as JSON"); json implies --once
+  --force-zone ID  lift the safety guards for this zone only (its own thresholds and the
+                   configuration's); may be given more than once
+  --output FORMAT  with --dry-run: text (default), json (the plan document, see the
+                   README, "Plans as JSON") or markdown (the plan for a merge-request
+                   comment); json and markdown imply --once
   --plan-out FILE  with --dry-run: also write the plan document to FILE (implies --once)
+  --detailed-exitcode
+                   with --dry-run: exit status 4 when changes are pending, 0 when there
+                   is nothing to do (1, 2 and 3 keep their meaning and win over 4);
+                   implies --once
   --apply-plan FILE
                    with --once: list every zone again, recompute its plan and apply it only
                    if it is the one FILE holds for that zone (same checksum); otherwise
@@ -109,7 +117,8 @@ SIGTERM/SIGINT); 1 a zone failed or an item could not be deleted, or with --appl
 zone's plan is not the reviewed one, or the plan file is too old, from the future or made
 for another api_flavor; 2 usage or configuration error, or a plan file that cannot be read
 or is not a valid plan (the message names the file, the key and the value); 3 the safety
-guard blocked a zone and nothing failed.
+guard blocked a zone and nothing failed; 4 with --dry-run --detailed-exitcode: changes
+are pending and nothing failed or was blocked.
 )";
 
 // Where a message that ends or refuses the run goes: standard error, with journald's error
@@ -137,6 +146,8 @@ struct Args {
   std::optional<orc::Millis> plan_max_age;
   std::string export_to;           // --export: a path or "-"
   std::vector<std::string> zones;  // --zone, in the order given
+  bool detailed_exitcode = false;
+  std::vector<std::string> force_zones;  // lower-cased zone ids
 };
 
 constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
@@ -161,7 +172,13 @@ void check_combination(const Args& args) {
   if (args.output == orc::OutputFormat::kJson && !args.dry_run) {
     usage_error("--output json goes with --dry-run (it prints the plan)");
   }
+  if (args.output == orc::OutputFormat::kMarkdown && !args.dry_run) {
+    usage_error("--output markdown goes with --dry-run (it prints the plan)");
+  }
   if (!args.plan_out.empty() && !args.dry_run) usage_error("--plan-out goes with --dry-run");
+  if (args.detailed_exitcode && !args.dry_run) {
+    usage_error("--detailed-exitcode goes with --dry-run (it tells whether changes are pending)");
+  }
   if (!args.apply_plan.empty() && !args.once) usage_error("--apply-plan goes with --once");
   if (!args.apply_plan.empty() && args.dry_run) {
     usage_error("--apply-plan applies a plan; it does not go with --dry-run");
@@ -215,6 +232,20 @@ Args parse_args(int argc, char** argv) {
       args.dry_run = true;
     } else if (a == "--force") {
       args.force = true;
+    } else if (valued(a, i, "--force-zone", value)) {
+      std::string id = value;
+      bool hex = id.size() == 32;
+      for (char& c : id) {
+        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) hex = false;
+      }
+      if (!hex) {
+        usage_error("--force-zone: must be a zone id (32 hexadecimal characters) (got '" +
+                    orc::shown(value) + "')");
+      }
+      args.force_zones.push_back(std::move(id));
+    } else if (a == "--detailed-exitcode") {
+      args.detailed_exitcode = true;
     } else if (a == "--check-config") {
       args.check_config = true;
     } else if (a == "--strict") {
@@ -234,8 +265,10 @@ Args parse_args(int argc, char** argv) {
         args.output = orc::OutputFormat::kText;
       } else if (value == "json") {
         args.output = orc::OutputFormat::kJson;
+      } else if (value == "markdown") {
+        args.output = orc::OutputFormat::kMarkdown;
       } else {
-        usage_error("--output: must be text or json (got '" + orc::shown(value) + "')");
+        usage_error("--output: must be text, json or markdown (got '" + orc::shown(value) + "')");
       }
     } else if (valued(a, i, "--plan-out", value)) {
       if (value.empty()) usage_error("--plan-out needs a file");
@@ -261,7 +294,9 @@ Args parse_args(int argc, char** argv) {
   }
   check_combination(args);
   // The plan document is one pass's plan.
-  if (args.output == orc::OutputFormat::kJson || !args.plan_out.empty()) args.once = true;
+  if (args.output != orc::OutputFormat::kText || !args.plan_out.empty() || args.detailed_exitcode) {
+    args.once = true;
+  }
   // A run limited to some zones is a one-off look or change, never the service.
   if (!args.zones.empty() && args.export_to.empty()) args.once = true;
   return args;
@@ -470,9 +505,19 @@ orc::StatusOr<orc::RunOptions, Exit> run_options(const Args& args, const Startup
   options.once = args.once;
   options.dry_run = args.dry_run || s.config.reconcile.dry_run;
   options.force = args.force;
+  for (const auto& id : args.force_zones) {
+    const auto& zones = s.desired.state.zones;
+    if (std::none_of(zones.begin(), zones.end(), [&](const auto& z) { return z.zone_id == id; })) {
+      std::cerr << "origin-reconciler: --force-zone: " << id << " is not a zone of "
+                << s.config.reconcile.desired_state.string() << "\n";
+      return Exit{kExitUsage};
+    }
+  }
+  options.force_zones = args.force_zones;
   options.output.format = args.output;
   options.output.plan_out = args.plan_out;
   options.output.limited_to_zones = !args.zones.empty();
+  options.output.detailed_exitcode = args.detailed_exitcode;
   options.output.identity = {std::string("origin-reconciler ") + ORC_VERSION,
                              std::string(to_string(s.config.cloudflare.api_flavor)),
                              s.config.path.string(),
@@ -502,6 +547,9 @@ void log_start(const Startup& s, const orc::RunOptions& options) {
       s.config.cloudflare.api_base, s.credentials.source,
       orc::format_duration(s.config.reconcile.interval), options.dry_run,
       options.force ? ", safety guard lifted (--force)" : "");
+  for (const auto& id : options.force_zones) {
+    spdlog::info("safety guards lifted for zone {} (--force-zone)", id);
+  }
   if (const auto warning = orc::api_flavor_warning(s.config); !warning.empty()) {
     spdlog::warn("{}", warning);
   }

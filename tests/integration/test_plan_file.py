@@ -174,17 +174,22 @@ class PlanFileTest(IntegrationTest):
         self.assertEqual(len(self.api.live(ZONE)), 13)
         self.assertEqual(self.api.live(ZONE_B), set(ips(0, 9, prefix="10.30")))
 
-    def test_apply_plan_refuses_when_a_stale_mapping_is_gone(self):
+    def test_apply_plan_applies_what_is_left_when_a_stale_mapping_is_gone(self):
         d = self.two_zones()
         path, _, _ = self.plan(d)
+        # Someone removed one of the two stale mappings after the review: what is left is a
+        # part of the reviewed plan, and is applied.
         state = self.api.admin("GET", "state")
         state["zones"][ZONE] = [m for m in state["zones"][ZONE] if m["ip"] != "10.20.0.10"]
         self.api.admin("PUT", "state", state)
+        self.api.admin("DELETE", "requests")
         run = d.run_once("--apply-plan", path)
-        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
-        self.assertIn("deletes: 10.20.0.10 is in the plan file but not in the plan now",
-                      run.stdout)
-        self.assertEqual([r["zone"] for r in self.api.requests("batch_delete")], [ZONE_B])
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        self.assertIn("resumed: 1 of the 2 reviewed changes left", run.stdout)
+        sent = self.api.requests("batch_delete")
+        self.assertEqual(sorted((r["zone"], tuple(r["ips"])) for r in sent),
+                         sorted([(ZONE, ("10.20.0.11",)), (ZONE_B, ("10.30.0.9",))]))
+        self.assertEqual(self.api.live(ZONE), set(ips(0, 10)))
 
     def test_apply_plan_refuses_zones_the_file_does_not_plan(self):
         d = self.two_zones()
@@ -415,7 +420,7 @@ class PlanFileTest(IntegrationTest):
         for flags, message in (
                 (["--apply-plan", "p.json", "--dry-run"], "does not go with --dry-run"),
                 (["--output", "json"], "--output json goes with --dry-run"),
-                (["--output", "yaml", "--dry-run"], "--output: must be text or json (got 'yaml')"),
+                (["--output", "yaml", "--dry-run"], "--output: must be text, json or markdown (got 'yaml')"),
                 (["--plan-out", "p.json"], "--plan-out goes with --dry-run"),
                 (["--plan-max-age", "1h"], "--plan-max-age goes with --apply-plan"),
                 (["--apply-plan", "p.json", "--plan-max-age", "soon"],

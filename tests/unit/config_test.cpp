@@ -1,4 +1,5 @@
 #include "core/config.h"
+#include "core/plan_file.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -117,6 +118,24 @@ log: {level: debug, format: json}
   EXPECT_EQ(c.listen.port, 9100);
   EXPECT_EQ(c.log.level, "debug");
   EXPECT_EQ(c.log.format, LogFormat::kJson);
+}
+
+TEST(ParseConfig, AWholeDaemonFreezeNeedsAReason) {
+  EXPECT_EQ(parse_config("", kFile).reconcile.suspend, std::nullopt);
+  const Config c = parse_config(
+      "reconcile:\n  suspend: {reason: \"change freeze\", until: 2026-12-27T08:00:00Z}\n", kFile);
+  ASSERT_TRUE(c.reconcile.suspend);
+  EXPECT_EQ(c.reconcile.suspend->reason, "change freeze");
+  EXPECT_EQ(c.reconcile.suspend->until, parse_utc("2026-12-27T08:00:00Z"));
+  EXPECT_EQ(parse_config("reconcile: {suspend: {reason: x}}\n", kFile).reconcile.suspend->until,
+            std::nullopt);
+  EXPECT_EQ(parse_error("reconcile:\n  suspend: {until: 2026-12-27T08:00:00Z}\n"),
+            std::string(kFile) +
+                ":2: reconcile.suspend: needs a reason (suspend: {reason: \"...\", until: "
+                "\"2026-12-24T00:00:00Z\"})");
+  EXPECT_THAT(parse_error("reconcile:\n  suspend: {reason: x, until: soon}\n"),
+              HasSubstr("reconcile.suspend.until: must be a UTC time like 2026-12-24T00:00:00Z "
+                        "(got 'soon')"));
 }
 
 TEST(ParseConfig, KeysLeftOutKeepTheirDefaults) {

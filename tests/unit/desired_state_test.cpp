@@ -1,4 +1,5 @@
 #include "core/desired_state.h"
+#include "core/plan_file.h"
 
 #include "desired_fixture.h"
 #include "temp_dir.h"
@@ -87,6 +88,35 @@ TEST(ParseDesiredState, AZoneMayNameItsPolicy) {
   EXPECT_EQ(state.zones[0].policy, Policy::kSync);
   EXPECT_EQ(state.zones[1].policy, Policy::kPrune);
   EXPECT_EQ(state.zones[2].policy, std::nullopt) << "none given: the daemon's reconcile.policy";
+}
+
+TEST(ParseDesiredState, AZoneMayHaveItsOwnGuardThresholds) {
+  const std::string text = std::string("zones:\n") + "  - zone_id: " + kZone2 +
+                           "\n    max_delete_fraction: 0.8\n    max_update_fraction: 0\n" +
+                           "    origins: []\n  - zone_id: " + kZone + "\n    origins: []\n";
+  const DesiredState state = parse_desired_state(text, kFile);
+  ASSERT_EQ(state.zones.size(), 2u);
+  EXPECT_EQ(state.zones[0].max_delete_fraction, 0.8);
+  EXPECT_EQ(state.zones[0].max_update_fraction, 0.0);
+  EXPECT_EQ(state.zones[1].max_delete_fraction, std::nullopt) << "none: the configuration's";
+  EXPECT_EQ(state.zones[1].max_update_fraction, std::nullopt);
+}
+
+TEST(ParseDesiredState, AZoneMayBeSuspendedWithAReasonAndAnEnd) {
+  const std::string text = std::string("zones:\n") + "  - zone_id: " + kZone2 +
+                           "\n    suspend: {reason: \"incident 4711\", until: "
+                           "\"2026-12-24T00:00:00Z\"}\n    origins: []\n  - zone_id: " +
+                           kZone + "\n    suspend:\n      reason: migration\n    origins: []\n" +
+                           "  - zone_id: fedcba9876543210fedcba9876543210\n    origins: []\n";
+  const DesiredState state = parse_desired_state(text, kFile);
+  ASSERT_EQ(state.zones.size(), 3u);
+  ASSERT_TRUE(state.zones[0].suspend);
+  EXPECT_EQ(state.zones[0].suspend->reason, "incident 4711");
+  EXPECT_EQ(state.zones[0].suspend->until, parse_utc("2026-12-24T00:00:00Z"));
+  ASSERT_TRUE(state.zones[1].suspend);
+  EXPECT_EQ(state.zones[1].suspend->reason, "migration");
+  EXPECT_EQ(state.zones[1].suspend->until, std::nullopt) << "until removed";
+  EXPECT_EQ(state.zones[2].suspend, std::nullopt);
 }
 
 TEST(ParseDesiredState, EmptyZoneListManagesNothing) {
@@ -272,7 +302,28 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"UnknownZoneKey",
                   "zones:\n  - zone_id: " + Z + "\n    origins: []\n    manage_cidr: []\n",
                   ":4: zones[0].manage_cidr: unknown key (a zone has zone_id or zone, origins, "
-                  "manage_cidrs and policy)"},
+                  "manage_cidrs, policy, max_delete_fraction, max_update_fraction and "
+                  "suspend)"},
+        ErrorCase{"SuspendWithoutReason",
+                  "zones:\n  - zone_id: " + Z +
+                      "\n    origins: []\n    suspend: {until: "
+                      "2026-12-24T00:00:00Z}\n",
+                  ":4: zones[0].suspend: needs a reason (suspend: {reason: \"...\", until: "
+                  "\"2026-12-24T00:00:00Z\"})"},
+        ErrorCase{"SuspendUntilNotATime",
+                  "zones:\n  - zone_id: " + Z +
+                      "\n    origins: []\n    suspend: {reason: x, "
+                      "until: tomorrow}\n",
+                  ":4: zones[0].suspend.until: must be a UTC time like 2026-12-24T00:00:00Z (got "
+                  "'tomorrow')"},
+        ErrorCase{"ZoneFractionAboveOne",
+                  "zones:\n  - zone_id: " + Z + "\n    origins: []\n    max_delete_fraction: 1.5\n",
+                  ":4: zones[0].max_delete_fraction: must be a number between 0 and 1 (got '1.5')"},
+        ErrorCase{
+            "ZoneFractionNotANumber",
+            "zones:\n  - zone_id: " + Z + "\n    origins: []\n    max_update_fraction: half\n",
+            ":4: zones[0].max_update_fraction: must be a number between 0 and 1 (got "
+            "'half')"},
         ErrorCase{"UnknownPolicy",
                   "zones:\n  - zone_id: " + Z + "\n    origins: []\n    policy: upsert-only\n",
                   ":4: zones[0].policy: must be prune or sync (got 'upsert-only')"},

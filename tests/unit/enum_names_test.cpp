@@ -49,7 +49,8 @@ TEST(EnumNames, StopReason) {
 }
 
 TEST(EnumNames, ZoneOutcome) {
-  expect_enum_names(kZoneOutcomeNames, {"success", "failure", "blocked", "dry_run", "interrupted"},
+  expect_enum_names(kZoneOutcomeNames,
+                    {"success", "failure", "blocked", "dry_run", "interrupted", "suspended"},
                     [](ZoneOutcome v) { return to_string(v); });
 }
 

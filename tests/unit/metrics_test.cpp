@@ -86,6 +86,41 @@ TEST(Metrics, DesiredStateHeldGauge) {
   EXPECT_TRUE(has_line(m.serialize(), "origin_reconciler_desired_state_held 0"));
 }
 
+TEST(Metrics, ASuspendedZoneShowsItsDriftAndItsSuspension) {
+  Metrics m("1.0.0");
+  m.set_zones({kZone});
+  ZoneReport r = listed_zone(ZoneOutcome::kSuspended);
+  r.plan.live = 12;
+  r.plan.desired = 10;
+  r.plan.changes.deletes = {"10.0.0.1", "10.0.0.2"};
+  r.suspension = Suspension{"incident", WallTime(std::chrono::seconds(1800000000))};
+  m.on_zone_done(r);
+  const std::string z = std::string("zone=\"") + kZone + "\"";
+  std::string text = m.serialize();
+  EXPECT_TRUE(has_line(text, "origin_reconciler_zone_suspended{" + z + "} 1")) << text;
+  EXPECT_TRUE(has_line(
+      text, "origin_reconciler_zone_suspended_until_timestamp_seconds{" + z + "} 1800000000"));
+  EXPECT_TRUE(has_line(text, "origin_reconciler_mappings{state=\"stale\"," + z + "} 2"));
+  EXPECT_TRUE(
+      has_line(text, R"(origin_reconciler_reconcile_runs_total{result="suspended",)" + z + "} 1"));
+
+  // Its until passed, the stanza still there: 0, the until kept (the alert looks at it).
+  r.outcome = ZoneOutcome::kSuccess;
+  m.on_zone_done(r);
+  text = m.serialize();
+  EXPECT_TRUE(has_line(text, "origin_reconciler_zone_suspended{" + z + "} 0"));
+  EXPECT_TRUE(has_line(
+      text, "origin_reconciler_zone_suspended_until_timestamp_seconds{" + z + "} 1800000000"));
+
+  // The stanza removed: no series.
+  r.suspension.reset();
+  m.on_zone_done(r);
+  text = m.serialize();
+  EXPECT_EQ(text.find("origin_reconciler_zone_suspended{"), std::string::npos);
+  EXPECT_EQ(text.find("origin_reconciler_zone_suspended_until_timestamp_seconds{"),
+            std::string::npos);
+}
+
 TEST(Metrics, ZoneReportsAndRequestsAreCounted) {
   Metrics m("1.0.0");
   ZoneReport r = listed_zone(ZoneOutcome::kSuccess);

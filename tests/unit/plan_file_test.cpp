@@ -323,19 +323,58 @@ TEST(FirstDifference, DeletesInFileOnly) {
             "deletes: 10.0.0.1 is in the plan file but not in the plan now");
 }
 
-TEST(ReviewZone, ApprovesOnlyTheSameChanges) {
+TEST(ReviewZone, ApprovesTheReviewedChangesOrAPartOfThem) {
   const PlanDocument plan = sample_plan();
   EXPECT_EQ(review_zone(plan, kZone, sample_changes()), std::nullopt);
+  // What a partial application leaves: a part of the reviewed plan, applied.
   ChangeSet now = sample_changes();
   now.deletes.pop_back();
+  EXPECT_EQ(review_zone(plan, kZone, now), std::nullopt);
+  // A change the file does not hold: refused, naming it.
+  now.deletes.push_back("10.0.0.7");
   EXPECT_EQ(review_zone(plan, kZone, now),
-            "the plan now differs from the plan file: deletes: 10.0.0.1 is in the plan file but "
-            "not in the plan now");
+            "the plan now differs from the plan file: deletes: 10.0.0.7 is in the plan now but "
+            "not in the plan file");
   EXPECT_EQ(review_zone(plan, "2222222222222222222222222222222b", {}),
             "the zone is not in the plan file");
   EXPECT_EQ(review_zone(plan, kZoneB, {}),
             "the plan file holds no plan for the zone: it could not be listed when the plan was "
             "made (listing mappings: HTTP 503)");
+}
+
+TEST(ReviewZone, CountsWhatIsLeftOfTheReviewedPlan) {
+  const PlanDocument plan = sample_plan();
+  const ChangeSet all = sample_changes();
+  const std::size_t total = all.creates.size() + all.updates.size() + all.deletes.size();
+  ASSERT_GE(total, 3u);
+  ZoneReview r = review_zone_changes(plan, kZone, all);
+  EXPECT_FALSE(r.refusal);
+  EXPECT_EQ(r.reviewed, total);
+  EXPECT_EQ(r.left, total);
+  EXPECT_EQ(r.progress(), "") << "the plan as reviewed: nothing to say";
+
+  ChangeSet part = all;
+  part.creates.clear();
+  r = review_zone_changes(plan, kZone, part);
+  EXPECT_FALSE(r.refusal);
+  EXPECT_EQ(r.left, total - all.creates.size());
+  EXPECT_EQ(r.progress(), "resumed: " + std::to_string(r.left) + " of the " +
+                              std::to_string(total) +
+                              " reviewed changes left, the others are in place");
+
+  r = review_zone_changes(plan, kZone, {});
+  EXPECT_FALSE(r.refusal);
+  EXPECT_EQ(r.progress(), "already applied: the " + std::to_string(total) +
+                              " changes of the reviewed plan are in place");
+
+  // An update whose live side moved since the review is not a part of it.
+  ChangeSet moved = part;
+  ASSERT_FALSE(moved.updates.empty());
+  moved.updates[0].from.region = "somewhere-else-1";
+  r = review_zone_changes(plan, kZone, moved);
+  ASSERT_TRUE(r.refusal);
+  EXPECT_THAT(*r.refusal, ::testing::HasSubstr("updates: the plan file has "));
+  EXPECT_EQ(r.progress(), "");
 }
 
 }  // namespace

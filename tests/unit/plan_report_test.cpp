@@ -158,10 +158,26 @@ TEST(ReviewedPlanApplier, ComparesCreatesAndUpdatesToo) {
             "not applied: the plan now differs from the plan file: updates: the plan file has "
             "10.0.0.5 aws/us-east-1 -> aws/eu-west-1, the plan now 10.0.0.5 aws/us-west-2 -> "
             "aws/eu-west-1");
+  // What a partial application left: applied, just that.
   ChangeSet fewer = z.plan.changes;
   fewer.creates.clear();
+  EXPECT_FALSE(gate.apply(kA, planned(fewer)).error);
+  ASSERT_EQ(inner.calls.size(), 2u);
+  EXPECT_EQ(inner.calls[1].second, fewer);
+  // A create the review did not see: refused, even beside a part of the plan.
+  fewer.creates = {{"192.0.2.11", "gcp", "us-central1"}};
   EXPECT_TRUE(gate.apply(kA, planned(fewer)).error);
-  EXPECT_EQ(inner.calls.size(), 1u);
+  EXPECT_EQ(inner.calls.size(), 2u);
+}
+
+TEST(ReviewedPlan, ApprovesTheZonesItShowsBlocked) {
+  CycleReport c;
+  c.zones = {listed(kA, {"10.0.0.9"}), listed(kB, {"10.0.1.1"}, ZoneOutcome::kBlocked),
+             not_listed(kC)};
+  PlanDocument plan = reviewed_of(c);
+  EXPECT_EQ(approved_zones(plan), (std::vector<std::string>{kB}));
+  plan.identity.force = true;  // made with --force: every planned zone was reviewed as such
+  EXPECT_EQ(approved_zones(plan), (std::vector<std::string>{kA, kB}));
 }
 
 TEST(FormatPlanReport, DryRunShowsCreatesUpdatesAndDeletes) {
@@ -251,7 +267,7 @@ TEST(RenderOnce, ApplyPlanReportsZonesNotAppliedAndExitsOne) {
 
   CycleReport now;
   now.zones = {listed(kA, {"10.0.0.8"}, ZoneOutcome::kSuccess),
-               listed(kB, {}, ZoneOutcome::kSuccess)};
+               listed(kB, {"10.0.1.2"}, ZoneOutcome::kSuccess)};
   OnceResult r = render_once(now, false, out, zones({kA, kB}), false, kNow);
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.out, HasSubstr("plan file plan.json: made 2026-12-02T01:00:00Z by "
@@ -259,9 +275,9 @@ TEST(RenderOnce, ApplyPlanReportsZonesNotAppliedAndExitsOne) {
                                out.reviewed->checksum + "\n"));
   EXPECT_THAT(r.out, HasSubstr(std::string("zone ") + kA + ": success"));
   EXPECT_THAT(r.out, HasSubstr(std::string("zone ") + kB +
-                               ": not applied live=10 desired=10 stale=0 pruned=0"));
-  EXPECT_THAT(r.out, HasSubstr("(the plan now differs from the plan file: deletes: 10.0.1.1 is "
-                               "in the plan file but not in the plan now)\n"));
+                               ": not applied live=10 desired=9 stale=1 pruned=0"));
+  EXPECT_THAT(r.out, HasSubstr("(the plan now differs from the plan file: deletes: 10.0.1.2 is "
+                               "in the plan now but not in the plan file)\n"));
   EXPECT_THAT(r.out, HasSubstr("reviewed plan: 1 zones not applied"));
   EXPECT_THAT(r.out, Not(HasSubstr("plan checksum")));
 
@@ -269,6 +285,62 @@ TEST(RenderOnce, ApplyPlanReportsZonesNotAppliedAndExitsOne) {
   r = render_once(now, false, out, zones({kA, kB}), false, kNow);
   EXPECT_EQ(r.status, 0);
   EXPECT_THAT(r.out, Not(HasSubstr("not applied")));
+  EXPECT_THAT(r.out, Not(HasSubstr("already applied")));
+}
+
+TEST(RenderOnce, ApplyPlanResumesAPartAndSaysWhenAllIsApplied) {
+  CycleReport planned;
+  planned.zones = {listed(kA, {"10.0.0.8", "10.0.0.9"}), listed(kB, {"10.0.1.1"})};
+  OnceOutput out;
+  out.reviewed = std::make_shared<const PlanDocument>(reviewed_of(planned));
+  out.reviewed_file = "plan.json";
+
+  // A first application stopped half way: kA has one delete left, kB is done.
+  CycleReport now;
+  now.zones = {listed(kA, {"10.0.0.9"}, ZoneOutcome::kSuccess),
+               listed(kB, {}, ZoneOutcome::kSuccess)};
+  OnceResult r = render_once(now, false, out, zones({kA, kB}), false, kNow);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("(resumed: 1 of the 2 reviewed changes left, the others are in "
+                               "place)\n"));
+  EXPECT_THAT(r.out, HasSubstr(std::string("zone ") + kB +
+                               ": success live=10 desired=10 stale=0 pruned=0 already_gone=0 "
+                               "not_deleted=0 requests=0 (already applied: the 1 changes of the "
+                               "reviewed plan are in place)\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("reviewed plan: already applied")));
+
+  now.zones[0] = listed(kA, {}, ZoneOutcome::kSuccess);
+  r = render_once(now, false, out, zones({kA, kB}), false, kNow);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("reviewed plan: already applied, nothing was left to send\n"));
+}
+
+TEST(RenderOnce, DetailedExitcodeIsFourWhenChangesArePending) {
+  OnceOutput out;
+  out.detailed_exitcode = true;
+  CycleReport c;
+  c.zones = {listed(kA, {}), listed(kB, {})};
+  EXPECT_EQ(render_once(c, true, out, zones({kA, kB}), false, kNow).status, 0) << "no drift";
+  EXPECT_FALSE(changes_pending(c));
+
+  c.zones[1] = listed(kB, {"10.0.1.1"});
+  EXPECT_TRUE(changes_pending(c));
+  EXPECT_EQ(render_once(c, true, out, zones({kA, kB}), false, kNow).status, kExitChangesPending);
+  ZoneReport creates_only = listed(kB, {});
+  creates_only.plan.changes.creates = {{"192.0.2.10", "gcp", "us-central1"}};
+  c.zones[1] = creates_only;
+  EXPECT_EQ(render_once(c, true, out, zones({kA, kB}), false, kNow).status, kExitChangesPending);
+
+  // Without the option a dry run exits 0 as before; a block (3) and a failure (1) win over 4.
+  OnceOutput plain;
+  EXPECT_EQ(render_once(c, true, plain, zones({kA, kB}), false, kNow).status, 0);
+  c.zones[0] = listed(kA, {"10.0.0.8"}, ZoneOutcome::kBlocked);
+  EXPECT_EQ(render_once(c, true, out, zones({kA, kB}), false, kNow).status, 3);
+  c.zones[0] = not_listed(kA);
+  EXPECT_EQ(render_once(c, true, out, zones({kA, kB}), false, kNow).status, 1);
+  // Not a dry run: the option does not apply.
+  c.zones = {listed(kA, {"10.0.0.8"}, ZoneOutcome::kSuccess)};
+  EXPECT_EQ(render_once(c, false, out, zones({kA}), false, kNow).status, 0);
 }
 
 class WriteWhole : public testing::TempDirTest {};

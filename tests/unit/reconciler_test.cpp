@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/plan_file.h"
 #include "fakes.h"
 #include "log_capture.h"
 
@@ -204,6 +205,107 @@ TEST_F(ReconcilerTest, SafetyGuardBlocksAndForceLiftsIt) {
       run(applier, desired, {.max_delete_fraction = 0.3, .force = true, .concurrency = 1});
   EXPECT_EQ(forced.zones[0].outcome, ZoneOutcome::kSuccess);
   EXPECT_EQ(api_.live(kZoneA).size(), 5u);
+}
+
+TEST_F(ReconcilerTest, AZonesOwnThresholdBlocksItAndForceZoneLiftsItForThatZoneAlone) {
+  // Both zones would delete 3 of 20 (15 %): under the configuration's 30 %, above kZoneA's
+  // own 10 %.
+  api_.seed(kZoneA, range_ips(0, 20));
+  api_.seed(kZoneB, range_ips(100, 120));
+  DesiredZone a = zone_keeping(kZoneA, range_ips(0, 17));
+  a.max_delete_fraction = 0.1;
+  DesiredZone b = zone_keeping(kZoneB, range_ips(100, 117));
+  const DesiredState desired{{a, b}};
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  const auto first = run(applier, desired);
+  EXPECT_EQ(first.zones[0].outcome, ZoneOutcome::kBlocked);
+  EXPECT_NE(first.zones[0].error.find("above max_delete_fraction 10.0% (the zone's own "
+                                      "threshold); to approve these changes for this zone alone: "
+                                      "origin-reconciler --once --force-zone " +
+                                      std::string(kZoneA)),
+            std::string::npos)
+      << first.zones[0].error;
+  EXPECT_EQ(first.zones[1].outcome, ZoneOutcome::kSuccess) << first.zones[1].error;
+  EXPECT_EQ(api_.live(kZoneA).size(), 20u);
+  EXPECT_EQ(api_.live(kZoneB).size(), 17u);
+
+  // --force-zone for kZoneB does nothing for kZoneA; for kZoneA it lifts it.
+  ReconcileSettings other;
+  other.force_zones = {kZoneB};
+  EXPECT_EQ(run(applier, desired, other).zones[0].outcome, ZoneOutcome::kBlocked);
+  ReconcileSettings forced;
+  forced.force_zones = {kZoneA};
+  const auto lifted = run(applier, desired, forced);
+  EXPECT_EQ(lifted.zones[0].outcome, ZoneOutcome::kSuccess) << lifted.zones[0].error;
+  EXPECT_EQ(api_.live(kZoneA).size(), 17u);
+}
+
+TEST_F(ReconcilerTest, AZonesOwnThresholdMayBeLooserAndAReviewApprovesABlock) {
+  api_.seed(kZoneA, range_ips(0, 20));
+  api_.seed(kZoneB, range_ips(100, 120));
+  DesiredZone a = zone_keeping(kZoneA, range_ips(0, 10));  // 50 % stale
+  a.max_delete_fraction = 0.6;
+  DesiredZone b = zone_keeping(kZoneB, range_ips(100, 110));  // 50 % stale, 30 % applies
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  ReconcileSettings approved;
+  approved.approved_zones = {kZoneB};
+  EXPECT_EQ(guard_lifted_by(approved, kZoneB), "approved by the reviewed plan");
+  EXPECT_EQ(guard_lifted_by(approved, kZoneA), "");
+  const auto cycle = run(applier, {{a, b}}, approved);
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kSuccess) << cycle.zones[0].error;
+  EXPECT_EQ(cycle.zones[1].outcome, ZoneOutcome::kSuccess) << cycle.zones[1].error;
+  EXPECT_EQ(api_.live(kZoneB).size(), 10u);
+}
+
+TEST_F(ReconcilerTest, ASuspendedZoneIsListedAndPlannedButSendsNothingUntilItsEnd) {
+  api_.seed(kZoneA, range_ips(0, 12));
+  api_.seed(kZoneB, range_ips(100, 112));
+  DesiredZone a = zone_keeping(kZoneA, range_ips(0, 10));
+  a.suspend = Suspension{"incident 4711", clock_.wall() + std::chrono::hours(1)};
+  const DesiredState desired{{a, zone_keeping(kZoneB, range_ips(100, 110))}};
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  testing::LogCapture logs;
+  const auto cycle = run(applier, desired);
+  const auto& z = cycle.zones[0];
+  EXPECT_EQ(z.outcome, ZoneOutcome::kSuspended);
+  EXPECT_TRUE(z.listed);
+  EXPECT_EQ(z.plan.changes.deletes.size(), 2u) << "the drift is still known";
+  EXPECT_EQ(z.error, "reason: incident 4711, until " + format_utc(*a.suspend->until));
+  EXPECT_EQ(api_.live(kZoneA).size(), 12u) << "nothing sent";
+  EXPECT_EQ(cycle.zones[1].outcome, ZoneOutcome::kSuccess);
+  EXPECT_EQ(api_.live(kZoneB).size(), 10u);
+  EXPECT_EQ(cycle.exit_status(), 0) << "a pause is not a failure";
+  EXPECT_NE(cycle.summary().find(", 1 suspended;"), std::string::npos) << cycle.summary();
+  EXPECT_EQ(logs.count("nothing sent while suspended"), 1);
+
+  // Its until passes: a warning, and the zone is reconciled again.
+  clock_.advance(std::chrono::hours(1));
+  const auto later = run(applier, desired);
+  EXPECT_EQ(later.zones[0].outcome, ZoneOutcome::kSuccess) << later.zones[0].error;
+  EXPECT_EQ(api_.live(kZoneA).size(), 10u);
+  EXPECT_EQ(logs.count("its suspension (incident 4711) ended at"), 1);
+
+  // Without an until it lasts until it is removed.
+  EXPECT_TRUE(active_suspension(DesiredZone{kZoneA, {}, {}, {}, {}, {}, Suspension{"x", {}}},
+                                clock_.wall() + std::chrono::hours(10000)));
+}
+
+TEST_F(ReconcilerTest, TheDaemonsFreezeSuspendsEveryZoneUntilItsEnd) {
+  api_.seed(kZoneA, range_ips(0, 12));
+  DesiredZone a = zone_keeping(kZoneA, range_ips(0, 10));
+  a.suspend = Suspension{"ended", clock_.wall() - std::chrono::hours(1)};  // its own: ended
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  ReconcileSettings settings;
+  settings.freeze = Suspension{"change freeze", clock_.wall() + std::chrono::minutes(5)};
+  const auto frozen = run(applier, {{a}}, settings);
+  EXPECT_EQ(frozen.zones[0].outcome, ZoneOutcome::kSuspended);
+  EXPECT_EQ(frozen.zones[0].error, "reconcile.suspend, reason: change freeze, until " +
+                                       format_utc(*settings.freeze->until));
+  EXPECT_EQ(api_.live(kZoneA).size(), 12u);
+  clock_.advance(std::chrono::minutes(5));
+  const auto thawed = run(applier, {{a}}, settings);
+  EXPECT_EQ(thawed.zones[0].outcome, ZoneOutcome::kSuccess) << thawed.zones[0].error;
+  EXPECT_EQ(api_.live(kZoneA).size(), 10u);
 }
 
 TEST_F(ReconcilerTest, DryRunSendsNothing) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/ip.h"
+#include "core/plan_file.h"
 #include "core/yaml_reader.h"
 
 namespace orc {
@@ -448,8 +449,30 @@ class ConfigParser {
              [&rc](Reader& r, const Value& v) {
                rc.settle_period = duration(r, v, Millis{100}, Millis{10 * 60 * 1000});
              })
-        .key("hold_confirm_period", [&rc](Reader& r, const Value& v) {
-          rc.hold_confirm_period = duration(r, v, Millis{1000}, Millis{24 * 60 * 60 * 1000});
+        .key("hold_confirm_period",
+             [&rc](Reader& r, const Value& v) {
+               rc.hold_confirm_period = duration(r, v, Millis{1000}, Millis{24 * 60 * 60 * 1000});
+             })
+        .key("suspend", suspend_);
+    // reconcile.suspend: the whole daemon's freeze, with a required reason.
+    suspend_
+        .key("reason",
+             [&rc](Reader& r, const Value& v) {
+               if (!v.is_scalar() || v.text.empty()) r.fail_value(v, "must be a non-empty string");
+               rc.suspend->reason.assign(v.text);
+             })
+        .key("until",
+             [&rc](Reader& r, const Value& v) {
+               rc.suspend->until = v.is_scalar() ? parse_utc(v.text) : std::nullopt;
+               if (!rc.suspend->until)
+                 r.fail_value(v, "must be a UTC time like 2026-12-24T00:00:00Z");
+             })
+        .on_begin([&rc](Reader&, const Value&) { rc.suspend = Suspension{}; })
+        .on_end([this](Reader& r) {
+          if (!suspend_.seen("reason")) {
+            r.fail(suspend_.mark(), r.path(),
+                   "needs a reason (suspend: {reason: \"...\", until: \"2026-12-24T00:00:00Z\"})");
+          }
         });
   }
 
@@ -598,6 +621,7 @@ class ConfigParser {
   yaml::Map cloudflare_;
   yaml::Map reconcile_;
   yaml::Map retry_;
+  yaml::Map suspend_{"must be a map with reason and until", "(suspend has reason and until)"};
   yaml::Map log_;
   yaml::Map leader_;
   yaml::Map metrics_;

@@ -14,6 +14,7 @@
 #include "core/api_flavor.h"
 #include "core/backoff.h"
 #include "core/credentials.h"
+#include "core/desired_state.h"
 #include "core/duration.h"
 #include "core/enum_names.h"
 #include "core/policy.h"
@@ -65,6 +66,8 @@ struct ReconcileConfig {
   // A change removing more than max_delete_fraction of a zone's desired origins waits until
   // it has been unchanged this long, or for SIGHUP (1s..24h).
   Millis hold_confirm_period{10 * 60 * 1000};
+  // reconcile.suspend: {reason, until}: every zone's writes paused, as a zone's suspend: does.
+  std::optional<Suspension> suspend;
 };
 
 struct ListenAddress {

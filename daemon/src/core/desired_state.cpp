@@ -1,11 +1,14 @@
 #include "core/desired_state.h"
 
+#include "core/plan_file.h"
 #include "core/source_text.h"
 #include "core/yaml_reader.h"
 
 #include <yaml-cpp/mark.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <iterator>
@@ -85,6 +88,7 @@ class DesiredStateParser {
     origins();
     origin();
     manage_cidrs();
+    suspend();
   }
 
   DesiredState parse(std::string_view text) {
@@ -120,6 +124,16 @@ class DesiredStateParser {
                zone_.policy = v.is_scalar() ? parse_policy(v.text) : std::nullopt;
                if (!zone_.policy) r.fail_value(v, "must be prune or sync");
              })
+        .key("max_delete_fraction",
+             [this](yaml::Reader& r, const yaml::Value& v) {
+               // The zone's own safety guard, over reconcile.max_delete_fraction.
+               zone_.max_delete_fraction = fraction(r, v);
+             })
+        .key("max_update_fraction",
+             [this](yaml::Reader& r, const yaml::Value& v) {
+               zone_.max_update_fraction = fraction(r, v);
+             })
+        .key("suspend", suspend_)
         .on_begin([this](yaml::Reader&, const yaml::Value&) {
           zone_ = DesiredZone{};
           id_written_.clear();
@@ -175,6 +189,31 @@ class DesiredStateParser {
             r.fail_value(origin_.region->value(), r.path() + ".region", "needs a vendor as well");
           }
           add_origin(r);
+        });
+  }
+
+  // zones[i].suspend: {reason, until}; the reason is required, so that a pause says why.
+  void suspend() {
+    suspend_
+        .key("reason",
+             [this](yaml::Reader& r, const yaml::Value& v) {
+               if (!v.is_scalar() || v.text.empty()) r.fail_value(v, "must be a non-empty string");
+               suspension_.reason.assign(v.text);
+             })
+        .key("until",
+             [this](yaml::Reader& r, const yaml::Value& v) {
+               suspension_.until = v.is_scalar() ? parse_utc(v.text) : std::nullopt;
+               if (!suspension_.until) {
+                 r.fail_value(v, "must be a UTC time like 2026-12-24T00:00:00Z");
+               }
+             })
+        .on_begin([this](yaml::Reader&, const yaml::Value&) { suspension_ = Suspension{}; })
+        .on_end([this](yaml::Reader& r) {
+          if (!suspend_.seen("reason")) {
+            r.fail(suspend_.mark(), r.path(),
+                   "needs a reason (suspend: {reason: \"...\", until: \"2026-12-24T00:00:00Z\"})");
+          }
+          zone_.suspend = suspension_;
         });
   }
 
@@ -276,6 +315,19 @@ class DesiredStateParser {
     state_.zones.push_back(std::move(zone_));
   }
 
+  static double fraction(yaml::Reader& r, const yaml::Value& v) {
+    constexpr const char* kRange = "must be a number between 0 and 1";
+    if (!v.is_scalar()) r.fail_value(v, kRange);
+    const std::string_view s = v.text;
+    double d = 0;
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (s.empty() || ptr != s.data() + s.size() || ec != std::errc() || !std::isfinite(d) ||
+        !(d >= 0 && d <= 1)) {
+      r.fail_value(v, kRange);
+    }
+    return d;
+  }
+
   std::string address(yaml::Reader& r, const yaml::Value& v) {
     if (!v.is_scalar()) r.fail_value(v, "must be an IPv4 or IPv6 address");
     auto ip = canonical_origin_ip(v.text);  // ::ffff:192.0.2.1 is 192.0.2.1
@@ -339,12 +391,15 @@ class DesiredStateParser {
   // The handlers, from the top down.
   yaml::Map top_{{}, "(the only key is zones)"};  // the non-maps: otherwise()
   yaml::Map zone_map_{"must be a map with zone_id and origins",
-                      "(a zone has zone_id or zone, origins, manage_cidrs and policy)"};
+                      "(a zone has zone_id or zone, origins, manage_cidrs, policy, "
+                      "max_delete_fraction, max_update_fraction and suspend)"};
   yaml::Seq zones_{"must be a sequence", zone_map_};
   OriginMap origin_;
   yaml::Seq origins_{"must be a sequence", origin_};
   yaml::Scalar cidr_{[this](yaml::Reader& r, const yaml::Value& v) { cidr(r, v); }};
   yaml::Seq cidrs_{"must be a sequence of CIDR ranges", cidr_};
+  yaml::Map suspend_{"must be a map with reason and until", "(suspend has reason and until)"};
+  Suspension suspension_;  // the zone's suspend: being read
 
   // The zone being read.
   DesiredZone zone_;

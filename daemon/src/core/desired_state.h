@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/ip.h"
 #include "core/label.h"
 #include "core/policy.h"
@@ -28,6 +29,13 @@ struct DesiredOrigin {
   Label region;
 };
 
+// A pause of a zone's writes: its listing, plans and drift metrics go on, nothing is sent.
+struct Suspension {
+  std::string reason;             // why, as the operator wrote it (shown, never parsed)
+  std::optional<WallTime> until;  // none: until removed; passed: the zone resumes
+  friend bool operator==(const Suspension&, const Suspension&) = default;
+};
+
 struct DesiredZone {
   // 32 hex characters, lower-cased. Empty for a zone written by name until the name is
   // resolved (resolve_zone_names, zone_directory.h): nothing uses a zone before that.
@@ -35,6 +43,11 @@ struct DesiredZone {
   std::vector<DesiredOrigin> origins;           // duplicates (after canonicalization) are an error
   std::vector<Cidr> manage_cidrs;               // unmapped (ip.h); empty: every live IP is in scope
   std::optional<Policy> policy = std::nullopt;  // none: reconcile.policy
+  // The zone's own guard thresholds (0 to 1); none: reconcile.max_delete_fraction and
+  // reconcile.max_update_fraction.
+  std::optional<double> max_delete_fraction = std::nullopt;
+  std::optional<double> max_update_fraction = std::nullopt;
+  std::optional<Suspension> suspend = std::nullopt;  // suspend: {reason, until}
   // `zone: example.com` instead of `zone_id:` (lower-cased), and where it is written
   // ("desired.yaml:12"), for messages about the name.
   std::optional<std::string> zone_name = std::nullopt;

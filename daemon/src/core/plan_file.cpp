@@ -100,6 +100,25 @@ std::optional<std::string> first_in(const char* what, const std::vector<T>& revi
   return std::nullopt;
 }
 
+// Both sorted by key_of. The first entry of `now` that `reviewed` does not hold as it is.
+template <class T>
+std::optional<std::string> first_unreviewed(const char* what, const std::vector<T>& reviewed,
+                                            const std::vector<T>& now) {
+  std::size_t i = 0;
+  for (const T& item : now) {
+    while (i < reviewed.size() && key_of(reviewed[i]) < key_of(item)) ++i;
+    if (i == reviewed.size() || key_of(item) < key_of(reviewed[i])) {
+      return std::string(what) + ": " + describe(item) +
+             " is in the plan now but not in the plan file";
+    }
+    if (!(reviewed[i] == item)) {
+      return std::string(what) + ": the plan file has " + describe(reviewed[i]) +
+             ", the plan now " + describe(item);
+    }
+  }
+  return std::nullopt;
+}
+
 // --- strict reading ---------------------------------------------------------------------
 
 std::string shown_json(const json& v) {
@@ -565,21 +584,61 @@ std::optional<std::string> first_difference(const ChangeSet& reviewed, const Cha
   return first_in("deletes", a.deletes, b.deletes);
 }
 
-std::optional<std::string> review_zone(const PlanDocument& reviewed, const std::string& zone_id,
-                                       const ChangeSet& now) {
+std::optional<std::string> first_unreviewed_change(const ChangeSet& reviewed,
+                                                   const ChangeSet& now) {
+  const ChangeSet a = canonical_order(reviewed);
+  const ChangeSet b = canonical_order(now);
+  if (auto d = first_unreviewed("creates", a.creates, b.creates)) return d;
+  if (auto d = first_unreviewed("updates", a.updates, b.updates)) return d;
+  return first_unreviewed("deletes", a.deletes, b.deletes);
+}
+
+namespace {
+
+std::size_t change_count(const ChangeSet& c) {
+  return c.creates.size() + c.updates.size() + c.deletes.size();
+}
+
+}  // namespace
+
+ZoneReview review_zone_changes(const PlanDocument& reviewed, const std::string& zone_id,
+                               const ChangeSet& now) {
+  ZoneReview out;
   const auto it = std::find_if(reviewed.zones.begin(), reviewed.zones.end(),
                                [&](const PlanZone& z) { return z.zone_id == zone_id; });
-  if (it == reviewed.zones.end()) return "the zone is not in the plan file";
-  if (it->status == PlanZoneStatus::kFailed) {
-    return "the plan file holds no plan for the zone: it could not be listed when the plan was "
-           "made (" +
-           it->reason + ")";
+  if (it == reviewed.zones.end()) {
+    out.refusal = "the zone is not in the plan file";
+    return out;
   }
-  if (zone_checksum(zone_id, now) == it->checksum) return std::nullopt;
-  const auto diff = first_difference(it->changes, now);
-  return "the plan now differs from the plan file: " +
-         diff.value_or("the checksums differ (" + it->checksum + " in the file, " +
-                       zone_checksum(zone_id, now) + " now)");
+  if (it->status == PlanZoneStatus::kFailed) {
+    out.refusal =
+        "the plan file holds no plan for the zone: it could not be listed when the plan was "
+        "made (" +
+        it->reason + ")";
+    return out;
+  }
+  out.reviewed = change_count(it->changes);
+  out.left = change_count(now);
+  if (zone_checksum(zone_id, now) == it->checksum) return out;
+  if (auto unreviewed = first_unreviewed_change(it->changes, now)) {
+    out.refusal = "the plan now differs from the plan file: " + *unreviewed;
+  }
+  return out;
+}
+
+std::optional<std::string> review_zone(const PlanDocument& reviewed, const std::string& zone_id,
+                                       const ChangeSet& now) {
+  return review_zone_changes(reviewed, zone_id, now).refusal;
+}
+
+std::string ZoneReview::progress() const {
+  if (refusal || left == reviewed) return {};
+  if (left == 0) {
+    return "already applied: the " + std::to_string(reviewed) +
+           " changes of the reviewed plan are in place";
+  }
+  return "resumed: " + std::to_string(left) + " of the " + std::to_string(reviewed) +
+         " reviewed changes left, the others are in place";
 }
 
 std::string format_utc(WallTime t) {

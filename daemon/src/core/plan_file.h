@@ -140,9 +140,31 @@ std::optional<std::string> plan_age_problem(const PlanDocument& plan, const std:
 // in canonical order: "deletes: 10.0.0.7 is in the plan file but not in the plan now".
 std::optional<std::string> first_difference(const ChangeSet& reviewed, const ChangeSet& now);
 
-// Whether `now`, the change set recomputed for `zone_id`, is the one the reviewed plan holds
-// for that zone (same checksum): nullopt, or why not (the zone is not in the file, its listing
-// had failed when the plan was made, or the first difference).
+// The first change of `now` that `reviewed` does not hold as it is (both in any order), or
+// nullopt when `now` is a subset of `reviewed`: creates first, then updates, then deletes, each
+// in canonical order: "deletes: 10.0.0.9 is in the plan now but not in the plan file".
+std::optional<std::string> first_unreviewed_change(const ChangeSet& reviewed, const ChangeSet& now);
+
+// What the reviewed plan says about the change set recomputed for a zone.
+struct ZoneReview {
+  // Why the zone may not be applied: it is not in the file, its listing had failed when the
+  // plan was made, or `now` holds a change the file does not (the first one); nullopt: apply.
+  std::optional<std::string> refusal;
+  std::size_t reviewed = 0;  // changes the file holds for the zone
+  std::size_t left = 0;      // of those, still to make now
+  // "" when the plan is the reviewed one; "resumed: 2 of the 5 reviewed changes left, ..." or
+  // "already applied: ..." when a part (or all) of it is in place already.
+  std::string progress() const;
+};
+
+// Whether `now`, the change set recomputed for `zone_id`, may be applied under the reviewed
+// plan: it is the plan the file holds for that zone (same checksum), or a part of it (what a
+// partial application leaves: each create, update and delete of `now` is one the file holds,
+// as it is). An empty `now` is "already applied".
+ZoneReview review_zone_changes(const PlanDocument& reviewed, const std::string& zone_id,
+                               const ChangeSet& now);
+
+// review_zone_changes(...).refusal.
 std::optional<std::string> review_zone(const PlanDocument& reviewed, const std::string& zone_id,
                                        const ChangeSet& now);
 

@@ -14,6 +14,7 @@
 #include "core/api_parse.h"
 #include "core/ip.h"
 #include "core/log_fields.h"
+#include "core/plan_file.h"
 #include "core/source_text.h"
 
 namespace orc {
@@ -230,10 +231,12 @@ std::string CycleReport::summary() const {
   const std::string upserts =
       to_upsert == 0 ? std::string()
                      : fmt::format(", {} to create or update, {} upserted", to_upsert, upserted);
-  // Zones a stop cut short only where there were any: uninterrupted cycles read as they did.
+  // Zones a stop cut short, and suspended zones, only where there were any: other cycles read
+  // as they did.
   const std::size_t cut_short = count(ZoneOutcome::kInterrupted);
-  const std::string cut =
-      cut_short == 0 ? std::string() : fmt::format(", {} interrupted", cut_short);
+  const std::size_t suspended = count(ZoneOutcome::kSuspended);
+  std::string cut = cut_short == 0 ? std::string() : fmt::format(", {} interrupted", cut_short);
+  if (suspended > 0) cut += fmt::format(", {} suspended", suspended);
   return fmt::format(
       "{} zones: {} ok, {} failed, {} blocked, {} dry-run{}; {} stale, {} pruned{}{}", zones.size(),
       count(ZoneOutcome::kSuccess), count(ZoneOutcome::kFailure), count(ZoneOutcome::kBlocked),
@@ -288,11 +291,14 @@ void log_report(const ZoneReport& r) {
       spdlog::info("zone {}: dry run: live={} desired={} stale={}{} (nothing changed)", zone,
                    p.live, p.desired, stale, upsert_detail(r, false));
       break;
+    case ZoneOutcome::kSuspended:
+      spdlog::info(
+          "zone {}: suspended ({}): live={} desired={} stale={}{}; nothing sent while suspended",
+          r.zone_id, r.error, p.live, p.desired, stale, upsert_detail(r, false));
+      break;
     case ZoneOutcome::kBlocked:
-      spdlog::warn(
-          "zone {}: safety guard blocked the {}: {}; nothing changed (use --force "
-          "for one run if this is intended)",
-          zone, p.changes.updates.empty() ? "prune" : "changes", r.error);
+      spdlog::warn("zone {}: safety guard blocked the {}: {}; nothing changed", zone,
+                   p.changes.updates.empty() ? "prune" : "changes", r.error);
       break;
     case ZoneOutcome::kInterrupted:  // not a failure of the zone: not an error
       if (r.stopped_by == StopReason::kNotLeader) {
@@ -350,6 +356,29 @@ void ListingMemory::remember(const std::string& zone_id, Zone zone) {
   zones_[zone_id] = std::move(zone);
 }
 
+std::optional<Suspension> active_suspension(const DesiredZone& zone, WallTime now) {
+  if (!zone.suspend) return std::nullopt;
+  if (zone.suspend->until && *zone.suspend->until <= now) return std::nullopt;
+  return zone.suspend;
+}
+
+std::string guard_lifted_by(const ReconcileSettings& settings, const std::string& zone_id) {
+  const auto has = [&](const std::vector<std::string>& ids) {
+    return std::find(ids.begin(), ids.end(), zone_id) != ids.end();
+  };
+  if (settings.force) return "--force";
+  if (has(settings.force_zones)) return "--force-zone";
+  if (has(settings.approved_zones)) return "approved by the reviewed plan";
+  return {};
+}
+
+std::string approval_hint(const std::string& zone_id) {
+  return "to approve these changes for this zone alone: origin-reconciler --once --force-zone " +
+         zone_id +
+         ", or review a plan (--dry-run --plan-out plan.json) and apply it (--once --apply-plan "
+         "plan.json)";
+}
+
 StopReason Reconciler::stop_reason() const {
   return cancel_ != nullptr ? cancel_->reason() : StopReason::kShutdown;
 }
@@ -359,6 +388,7 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
   report.zone_id = zone.zone_id;
   report.zone_name = zone.zone_name;
   report.attempted_at = clock_.wall();
+  report.suspension = zone.suspend;
   const MonoTime started = clock_.monotonic();
   auto finish = [&](ZoneOutcome outcome) {
     // Cut short by a stop with nothing failed: interrupted, whatever the step.
@@ -460,12 +490,63 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
     }
   }
 
-  for (const auto& guard :
-       {check_safety(report.plan, settings.max_delete_fraction, settings.force),
-        check_update_safety(report.plan, settings.max_update_fraction, settings.force)}) {
-    if (guard.blocked) {
-      report.error = guard.reason;
+  // Suspended: listed, planned and counted like any zone, but nothing is sent: by the zone's own
+  // suspend:, or else by the daemon's reconcile.suspend.
+  DesiredZone frozen;
+  frozen.suspend = settings.freeze;
+  report.suspension = zone.suspend ? zone.suspend : settings.freeze;
+  const struct {
+    const DesiredZone& holder;
+    const char* where;  // what to remove once it ended
+    const char* label;  // how the report names it
+  } pauses[] = {{zone, "suspend: from the desired state", ""},
+                {frozen, "reconcile.suspend from the configuration", "reconcile.suspend, "}};
+  for (const auto& p : pauses) {
+    if (const auto pause = active_suspension(p.holder, report.attempted_at)) {
+      report.error = std::string(p.label) + "reason: " + pause->reason +
+                     (pause->until ? ", until " + format_utc(*pause->until) : ", no end set");
+      return finish(ZoneOutcome::kSuspended);
+    }
+  }
+  for (const auto& p : pauses) {
+    if (p.holder.suspend && p.holder.suspend->until) {
+      spdlog::warn(
+          "zone {}: its suspension ({}) ended at {}; the zone is reconciled again. Remove {}",
+          zone.zone_id, p.holder.suspend->reason, format_utc(*p.holder.suspend->until), p.where);
+    }
+  }
+
+  // The zone's own thresholds, over the configuration's; lifted for this zone alone by
+  // --force-zone or a reviewed plan that lists its changes.
+  const std::string lifted = guard_lifted_by(settings, zone.zone_id);
+  const bool forced = !lifted.empty();
+  const GuardDecision guards[] = {
+      check_safety(report.plan, zone.max_delete_fraction.value_or(settings.max_delete_fraction),
+                   forced),
+      check_update_safety(report.plan,
+                          zone.max_update_fraction.value_or(settings.max_update_fraction), forced)};
+  const bool own[] = {zone.max_delete_fraction.has_value(), zone.max_update_fraction.has_value()};
+  for (std::size_t i = 0; i < std::size(guards); ++i) {
+    if (guards[i].blocked) {
+      report.error = guards[i].reason + (own[i] ? " (the zone's own threshold)" : "") + "; " +
+                     approval_hint(zone.zone_id);
       return finish(ZoneOutcome::kBlocked);
+    }
+  }
+  if (forced && !settings.force) {
+    const bool would_block =
+        check_safety(report.plan, zone.max_delete_fraction.value_or(settings.max_delete_fraction),
+                     false)
+            .blocked ||
+        check_update_safety(report.plan,
+                            zone.max_update_fraction.value_or(settings.max_update_fraction), false)
+            .blocked;
+    if (would_block) {
+      spdlog::warn(
+          "zone {}: safety guard lifted for this zone ({}): applying {} creates, {} "
+          "updates and {} deletes",
+          zone.zone_id, lifted, report.plan.changes.creates.size(),
+          report.plan.changes.updates.size(), report.plan.changes.deletes.size());
     }
   }
 

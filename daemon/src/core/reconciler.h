@@ -97,13 +97,17 @@ class DryRunApplier final : public PlanApplier {
 // stopped_by says which) cut the zone short before it was done and nothing in it failed: not
 // a failure, the zone is reconciled again by the next cycle or the next leader. A zone where
 // the API refused items before the stop is a failure all the same.
-enum class ZoneOutcome { kSuccess, kFailure, kBlocked, kDryRun, kInterrupted };
+// kSuspended: listed and planned, nothing sent (the zone's suspend: in the desired state).
+enum class ZoneOutcome { kSuccess, kFailure, kBlocked, kDryRun, kInterrupted, kSuspended };
 inline constexpr std::array kZoneOutcomeNames = {
-    EnumName{ZoneOutcome::kSuccess, "success"},         EnumName{ZoneOutcome::kFailure, "failure"},
-    EnumName{ZoneOutcome::kBlocked, "blocked"},         EnumName{ZoneOutcome::kDryRun, "dry_run"},
+    EnumName{ZoneOutcome::kSuccess, "success"},
+    EnumName{ZoneOutcome::kFailure, "failure"},
+    EnumName{ZoneOutcome::kBlocked, "blocked"},
+    EnumName{ZoneOutcome::kDryRun, "dry_run"},
     EnumName{ZoneOutcome::kInterrupted, "interrupted"},
+    EnumName{ZoneOutcome::kSuspended, "suspended"},
 };
-// success | failure | blocked | dry_run | interrupted
+// success | failure | blocked | dry_run | interrupted | suspended
 std::string_view to_string(ZoneOutcome outcome);
 
 struct ZoneReport {
@@ -121,6 +125,7 @@ struct ZoneReport {
   ApplyResult applied;
   std::string error;                     // why the zone failed, was blocked or was interrupted
   std::optional<StopReason> stopped_by;  // the stop that cut the zone short, if one did
+  std::optional<Suspension> suspension;  // the zone's suspend: as written, in force or ended
   double seconds = 0;
   WallTime attempted_at{};
 };
@@ -149,6 +154,14 @@ struct ReconcileSettings {
   int concurrency = 4;
   Policy policy = Policy::kPrune;  // for zones whose desired state names none
   double max_update_fraction = 0.5;
+  // The guards lifted for these zones only (--force-zone), by zone id.
+  std::vector<std::string> force_zones = {};
+  // --apply-plan: zones the reviewed plan shows blocked (or made with --force), with their
+  // changes listed: the review approves them, so the guards do not block them again. Only
+  // changes the plan holds can reach the API (ReviewedPlanApplier).
+  std::vector<std::string> approved_zones = {};
+  // reconcile.suspend: every zone's writes paused (a zone's own suspend: goes first).
+  std::optional<Suspension> freeze = std::nullopt;
 };
 
 // What each zone's last listing held, kept across cycles by the daemon (one instance for its
@@ -168,6 +181,16 @@ class ListingMemory {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Zone> zones_;  // mu_
 };
+// The suspension in force for a zone at `now`: its own, while its `until` has not passed; none
+// when it has none or its `until` has passed (the zone resumes).
+std::optional<Suspension> active_suspension(const DesiredZone& zone, WallTime now);
+
+// Why the guards do not apply to a zone: "" (they apply), "--force", "--force-zone" or
+// "approved by the reviewed plan".
+std::string guard_lifted_by(const ReconcileSettings& settings, const std::string& zone_id);
+
+// What the block of a zone's changes says to do about it: the command that approves them.
+std::string approval_hint(const std::string& zone_id);
 
 class Reconciler {
  public:

@@ -2,6 +2,17 @@
 
 namespace orc {
 
+std::vector<std::string> approved_zones(const PlanDocument& reviewed) {
+  std::vector<std::string> out;
+  for (const auto& z : reviewed.zones) {
+    if (z.status == PlanZoneStatus::kBlocked ||
+        (reviewed.identity.force && z.status == PlanZoneStatus::kPlanned)) {
+      out.push_back(z.zone_id);
+    }
+  }
+  return out;
+}
+
 ApplyResult ReviewedPlanApplier::apply(const std::string& zone_id, const ZonePlan& plan) {
   if (auto why = review_zone(reviewed_, zone_id, plan.changes)) {
     ApplyResult refused;

@@ -11,7 +11,8 @@ namespace {
 
 bool same_zone(const DesiredZone& a, const DesiredZone& b) {
   if (a.origins.size() != b.origins.size() || a.manage_cidrs != b.manage_cidrs ||
-      a.policy != b.policy) {
+      a.policy != b.policy || a.max_delete_fraction != b.max_delete_fraction ||
+      a.max_update_fraction != b.max_update_fraction || a.suspend != b.suspend) {
     return false;
   }
   auto key = [](const DesiredOrigin& o) { return std::tie(o.ip, o.vendor, o.region); };

@@ -483,9 +483,16 @@ CycleReport Daemon::Impl::reconcile_all(Cancellation& cycle, ZoneQueue& queue) {
                                                   : static_cast<PlanApplier&>(change_applier),
                         deps.clock, cycle, metrics);
   reconciler.remember_listings(listings);
-  return reconciler.run_cycle(
-      queue, {config.reconcile.max_delete_fraction, options.force, config.reconcile.concurrency,
-              config.reconcile.policy, config.reconcile.max_update_fraction});
+  ReconcileSettings settings{config.reconcile.max_delete_fraction,
+                             options.force,
+                             config.reconcile.concurrency,
+                             config.reconcile.policy,
+                             config.reconcile.max_update_fraction,
+                             options.force_zones,
+                             {},
+                             config.reconcile.suspend};
+  if (options.output.reviewed) settings.approved_zones = approved_zones(*options.output.reviewed);
+  return reconciler.run_cycle(queue, settings);
 }
 
 void Daemon::Impl::changes_first(ZoneQueue& queue) {

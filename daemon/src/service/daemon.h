@@ -66,9 +66,10 @@ struct DaemonDeps {
 
 struct RunOptions {
   bool once = false;
-  bool dry_run = false;  // from the command line or reconcile.dry_run
-  bool force = false;    // lift the safety guard for this run
-  OnceOutput output;     // --output, --plan-out, --apply-plan
+  bool dry_run = false;                  // from the command line or reconcile.dry_run
+  bool force = false;                    // lift the safety guard for this run
+  std::vector<std::string> force_zones;  // --force-zone: lift it for these zones only
+  OnceOutput output;                     // --output, --plan-out, --apply-plan
   // The desired state's zone names resolved at start (name -> id); a reload asks the API only
   // for names not in it.
   ZoneNameCache zone_names;

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "core/plan_markdown.h"
 #include "core/redact.h"
 
 namespace orc {
@@ -27,6 +28,14 @@ const NotApplied* refusal_of(const std::vector<NotApplied>* not_applied,
   return nullptr;
 }
 
+// Every zone of the pass was listed and had nothing left, and the reviewed plan had changes.
+bool already_applied(const CycleReport& cycle, const std::vector<NotApplied>& progress) {
+  const bool nothing_left = std::all_of(cycle.zones.begin(), cycle.zones.end(), [](const auto& z) {
+    return z.listed && z.plan.changes.empty() && z.outcome == ZoneOutcome::kSuccess;
+  });
+  return nothing_left && !progress.empty();
+}
+
 bool reported(const CycleReport& cycle, const std::string& zone_id) {
   return std::any_of(cycle.zones.begin(), cycle.zones.end(),
                      [&](const ZoneReport& z) { return z.zone_id == zone_id; });
@@ -35,7 +44,7 @@ bool reported(const CycleReport& cycle, const std::string& zone_id) {
 // "zone <id>: <outcome> live=... (why)". Errors, IPs and item errors come from the API's
 // answers: printed through redact().
 void write_zone_line(std::ostream& out, const ZoneReport& z, bool dry_run,
-                     const NotApplied* refused) {
+                     const NotApplied* refused, const NotApplied* note) {
   out << "zone " << z.label() << ": "
       << (refused != nullptr                       ? "not applied"
           : z.outcome == ZoneOutcome::kInterrupted ? "stopped"
@@ -53,6 +62,8 @@ void write_zone_line(std::ostream& out, const ZoneReport& z, bool dry_run,
     out << " (" << redact(refused->why, kLogLineCap) << ")";
   } else if (!z.error.empty()) {
     out << " (" << redact(z.error, kLogLineCap) << ")";
+  } else if (note != nullptr) {
+    out << " (" << note->why << ")";
   }
   out << "\n";
 }
@@ -89,12 +100,14 @@ std::size_t write_not_started(std::ostream& out, const CycleReport& cycle,
 }  // namespace
 
 std::string format_plan_report(const CycleReport& cycle, bool dry_run, const DesiredState* desired,
-                               bool stopped, const std::vector<NotApplied>* not_applied) {
+                               bool stopped, const std::vector<NotApplied>* not_applied,
+                               const std::vector<NotApplied>* notes) {
   std::ostringstream out;
   std::size_t cut_short = 0;
   for (const auto& z : cycle.zones) {
     if (z.outcome == ZoneOutcome::kInterrupted) ++cut_short;
-    write_zone_line(out, z, dry_run, refusal_of(not_applied, z.zone_id));
+    write_zone_line(out, z, dry_run, refusal_of(not_applied, z.zone_id),
+                    refusal_of(notes, z.zone_id));
     if (dry_run || z.outcome == ZoneOutcome::kBlocked) write_changes(out, z.plan, dry_run);
     for (const auto& f : z.applied.failed)
       out << "  not deleted " << redact(f.ip) << ": " << redact(f.refusal.describe()) << "\n";
@@ -164,23 +177,45 @@ std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocumen
   return out;
 }
 
+bool changes_pending(const CycleReport& cycle) {
+  return std::any_of(cycle.zones.begin(), cycle.zones.end(),
+                     [](const ZoneReport& z) { return z.listed && !z.plan.changes.empty(); });
+}
+
+std::vector<NotApplied> review_progress(const CycleReport& cycle, const PlanDocument& reviewed) {
+  std::vector<NotApplied> out;
+  for (const auto& z : cycle.zones) {
+    if (!z.listed) continue;
+    const ZoneReview review = review_zone_changes(reviewed, z.zone_id, planned_changes(z.plan));
+    if (std::string word = review.progress(); !word.empty()) out.push_back({z.zone_id, word});
+  }
+  return out;
+}
+
 OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
                        const DesiredState& desired, bool stopped, WallTime now) {
   OnceResult result;
   result.status = cycle.exit_status();
   std::vector<NotApplied> not_applied;
+  std::vector<NotApplied> progress;
   if (output.reviewed) {
+    progress = review_progress(cycle, *output.reviewed);
     not_applied = review_cycle(cycle, *output.reviewed, desired, output.limited_to_zones);
     if (!not_applied.empty()) result.status = 1;
   }
+  if (dry_run && output.detailed_exitcode && result.status == 0 && changes_pending(cycle)) {
+    result.status = kExitChangesPending;
+  }
   const bool wants_plan =
-      output.format == OutputFormat::kJson || !output.plan_out.empty() || dry_run;
+      output.format != OutputFormat::kText || !output.plan_out.empty() || dry_run;
   const PlanDocument plan =
       wants_plan ? plan_document(cycle, output.identity, now) : PlanDocument{};
   const std::string json = wants_plan ? to_json_text(plan) : std::string();
 
   if (output.format == OutputFormat::kJson) {
     result.out = json;
+  } else if (output.format == OutputFormat::kMarkdown) {
+    result.out = to_markdown(plan);
   } else {
     std::ostringstream out;
     if (output.reviewed) {
@@ -190,12 +225,16 @@ OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput&
           << "\n";
     }
     out << format_plan_report(cycle, dry_run, &desired, stopped,
-                              output.reviewed ? &not_applied : nullptr);
+                              output.reviewed ? &not_applied : nullptr,
+                              output.reviewed ? &progress : nullptr);
     if (dry_run) out << "plan checksum " << plan.checksum << "\n";
     if (output.reviewed && !not_applied.empty()) {
       out << "reviewed plan: " << not_applied.size()
           << " zones not applied, nothing was sent in them; review a new plan (--dry-run "
              "--plan-out)\n";
+    }
+    if (output.reviewed && not_applied.empty() && !stopped && already_applied(cycle, progress)) {
+      out << "reviewed plan: already applied, nothing was left to send\n";
     }
     result.out = out.str();
   }

@@ -25,11 +25,14 @@ struct NotApplied {
 // reported as stopped; with `stopped` (a SIGTERM or SIGINT cut the pass short) the zones of
 // `desired` the pass never reached are listed as not started. `not_applied`
 // (--apply-plan): those zones are reported as not applied, with why.
+// `notes` (--apply-plan): a word on zones applied in part or already applied, shown after the
+// zone's counts when it has no error.
 std::string format_plan_report(const CycleReport& cycle, bool dry_run,
                                const DesiredState* desired = nullptr, bool stopped = false,
-                               const std::vector<NotApplied>* not_applied = nullptr);
+                               const std::vector<NotApplied>* not_applied = nullptr,
+                               const std::vector<NotApplied>* notes = nullptr);
 
-enum class OutputFormat { kText, kJson };
+enum class OutputFormat { kText, kJson, kMarkdown };
 
 // What a --once pass does with its plan besides acting on it.
 struct OnceOutput {
@@ -40,7 +43,16 @@ struct OnceOutput {
   PlanIdentity identity;                         // what a plan document says about this run
   // --zone: the run covers some zones only; a reviewed plan's other zones are not this run's.
   bool limited_to_zones = false;
+  bool detailed_exitcode = false;  // --detailed-exitcode: 4 when changes are pending
 };
+
+// --dry-run --detailed-exitcode: the exit status when a dry run found changes to make and
+// nothing failed or was blocked (Terraform's `plan -detailed-exitcode`).
+inline constexpr int kExitChangesPending = 4;
+
+// Whether a zone of the pass has a change to make (a create, an update or a delete), blocked
+// zones included.
+bool changes_pending(const CycleReport& cycle);
 
 // The change set a zone's plan asks for.
 ChangeSet planned_changes(const ZonePlan& plan);
@@ -57,6 +69,10 @@ PlanDocument plan_document(const CycleReport& cycle, const PlanIdentity& identit
 std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocument& reviewed,
                                      const DesiredState& desired, bool limited = false);
 
+// The zones of an --apply-plan pass whose recomputed plan is a part of the reviewed one
+// (resumed), or empty (already applied), with that word (ZoneReview::progress).
+std::vector<NotApplied> review_progress(const CycleReport& cycle, const PlanDocument& reviewed);
+
 struct OnceResult {
   std::string out;        // for standard output
   std::string plan_file;  // the document for --plan-out; empty: nothing to write
@@ -66,7 +82,8 @@ struct OnceResult {
 
 // What a --once pass prints and writes, and its exit status (CycleReport::exit_status: a
 // clean stop is not a failure): with a reviewed plan, any zone not applied as reviewed makes
-// it 1. A pass cut short by a stop writes no plan file (a plan
+// it 1; with `detailed_exitcode`, a dry run whose status would be 0 is 4 when changes are
+// pending (1, 2 and 3 win over 4). A pass cut short by a stop writes no plan file (a plan
 // missing zones is not one to review).
 OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
                        const DesiredState& desired, bool stopped, WallTime now);

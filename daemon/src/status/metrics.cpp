@@ -24,8 +24,8 @@ const Histogram::BucketBoundaries kRequestBuckets{0.005, 0.01, 0.025, 0.05, 0.1,
                                                   0.5,   1,    2.5,   5,    10,  30};
 
 constexpr std::array<ZoneOutcome, kZoneOutcomeNames.size()> kOutcomes{
-    ZoneOutcome::kSuccess, ZoneOutcome::kFailure, ZoneOutcome::kBlocked, ZoneOutcome::kDryRun,
-    ZoneOutcome::kInterrupted};
+    ZoneOutcome::kSuccess, ZoneOutcome::kFailure,     ZoneOutcome::kBlocked,
+    ZoneOutcome::kDryRun,  ZoneOutcome::kInterrupted, ZoneOutcome::kSuspended};
 
 std::size_t index(ZoneOutcome o) {
   return static_cast<std::size_t>(o);
@@ -72,7 +72,7 @@ Metrics::Metrics(const std::string& version, std::optional<ZoneSeriesMode> zone_
                          "Always 1; the version label says which build is running.")),
       runs_(family(BuildCounter(), *registry_, "origin_reconciler_reconcile_runs_total",
                    "Zone reconcile runs, by result (success, failure, blocked, dry_run, "
-                   "interrupted: cut short by a stop, not a failure).")),
+                   "interrupted: cut short by a stop, not a failure; suspended).")),
       duration_(family(BuildHistogram(), *registry_, "origin_reconciler_reconcile_duration_seconds",
                        "Time to reconcile one zone: list, plan and prune.")),
       last_success_(family(BuildGauge(), *registry_,
@@ -151,7 +151,7 @@ Metrics::Metrics(const std::string& version, std::optional<ZoneSeriesMode> zone_
                               .Add({})),
       zones_by_result_(family(BuildGauge(), *registry_, "origin_reconciler_zones",
                               "Managed zones by the result of their last reconcile (success, "
-                              "failure, blocked, dry_run; none: not reconciled yet).")),
+                              "failure, blocked, dry_run, suspended; none: not reconciled yet).")),
       fleet_runs_(family(BuildCounter(), *registry_, "origin_reconciler_fleet_reconcile_runs_total",
                          "Zone reconcile runs of all zones, by result.")),
       fleet_mappings_(family(BuildGauge(), *registry_, "origin_reconciler_fleet_mappings",
@@ -176,6 +176,13 @@ Metrics::Metrics(const std::string& version, std::optional<ZoneSeriesMode> zone_
       zone_info_(family(BuildGauge(), *registry_, "origin_reconciler_zone_info",
                         "1 for each zone the desired state writes by name: its id (zone) and "
                         "name (zone_name).")),
+      suspended_(family(BuildGauge(), *registry_, "origin_reconciler_zone_suspended",
+                        "Zones with suspend: in the desired state: 1 while the suspension is in "
+                        "force (nothing is sent), 0 once its until has passed.")),
+      suspended_until_(family(BuildGauge(), *registry_,
+                              "origin_reconciler_zone_suspended_until_timestamp_seconds",
+                              "The until of a zone's suspend: (Unix time), for zones that set "
+                              "one.")),
       zone_series_setting_(zone_series) {
   build_info_.Add({{"version", version}}).Set(1);
   for (ZoneOutcome o : kOutcomes) {
@@ -279,6 +286,7 @@ void Metrics::set_zones(const std::vector<std::string>& zone_ids) {
       continue;
     }
     remove_series(it->first);
+    remove_suspension(it->first);
     it = states_.erase(it);
   }
   zone_series_ = zone_series_for(zone_series_setting_, wanted.size());
@@ -358,9 +366,12 @@ void Metrics::on_zone_done(const ZoneReport& report) {
   reconcile_duration_.Observe(report.seconds);
   fleet_runs_.Add({{"result", std::string(to_string(report.outcome))}}).Increment();
   st.last_attempt = unix_seconds(report.attempted_at);
-  if (report.outcome == ZoneOutcome::kSuccess || report.outcome == ZoneOutcome::kDryRun) {
+  // A suspended zone was listed and planned: the reconciler works, the operator paused it.
+  if (report.outcome == ZoneOutcome::kSuccess || report.outcome == ZoneOutcome::kDryRun ||
+      report.outcome == ZoneOutcome::kSuspended) {
     st.last_success = unix_seconds(report.attempted_at);
   }
+  set_suspension(report);
   if (report.listed) {  // a zone that failed before listing keeps its last known counts
     st.live = static_cast<double>(report.plan.live);
     st.desired = static_cast<double>(report.plan.desired);
@@ -387,10 +398,32 @@ void Metrics::on_zone_done(const ZoneReport& report) {
     sync_series(report.zone_id, st);
     return;
   }
-  st.in_line = (report.outcome == ZoneOutcome::kSuccess && report.applied.failed.empty() &&
-                report.applied.upsert_failed.empty()) ||
-               (report.outcome == ZoneOutcome::kDryRun && report.plan.changes.empty());
+  st.in_line =
+      (report.outcome == ZoneOutcome::kSuccess && report.applied.failed.empty() &&
+       report.applied.upsert_failed.empty()) ||
+      ((report.outcome == ZoneOutcome::kDryRun || report.outcome == ZoneOutcome::kSuspended) &&
+       report.plan.changes.empty());
   sync_series(report.zone_id, st);
+}
+
+void Metrics::set_suspension(const ZoneReport& report) {
+  const std::string& zone_id = report.zone_id;
+  if (!report.suspension) {
+    remove_suspension(zone_id);
+    return;
+  }
+  suspended_.Add({{"zone", zone_id}}).Set(report.outcome == ZoneOutcome::kSuspended ? 1 : 0);
+  if (report.suspension->until) {
+    suspended_until_.Add({{"zone", zone_id}}).Set(unix_seconds(*report.suspension->until));
+  } else if (suspended_until_.Has({{"zone", zone_id}})) {
+    suspended_until_.Remove(&suspended_until_.Add({{"zone", zone_id}}));
+  }
+}
+
+void Metrics::remove_suspension(const std::string& zone_id) {
+  for (auto* f : {&suspended_, &suspended_until_}) {
+    if (f->Has({{"zone", zone_id}})) f->Remove(&f->Add({{"zone", zone_id}}));
+  }
 }
 
 void Metrics::update_fleet() const {

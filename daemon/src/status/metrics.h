@@ -120,6 +120,11 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   prometheus::Counter& fleet_safety_blocks_;
   prometheus::Gauge& oldest_success_;
   prometheus::Family<prometheus::Gauge>& zone_info_;
+  // Zones with a suspend: in the desired state (only those have these series).
+  prometheus::Family<prometheus::Gauge>& suspended_;
+  prometheus::Family<prometheus::Gauge>& suspended_until_;
+  void set_suspension(const ZoneReport& report);       // mu_ held
+  void remove_suspension(const std::string& zone_id);  // mu_ held
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<ZoneSeries>> zones_;  // the zones that have series
