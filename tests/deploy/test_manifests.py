@@ -115,6 +115,10 @@ METRICS = {
     "origin_reconciler_fleet_prune_failures_total": "counter",
     "origin_reconciler_fleet_safety_blocks_total": "counter",
     "origin_reconciler_oldest_success_timestamp_seconds": "gauge",
+    "origin_reconciler_leader_duplicate_identity": "gauge",
+    "origin_reconciler_zone_info": "gauge",
+    "origin_reconciler_zone_suspended": "gauge",
+    "origin_reconciler_zone_suspended_until_timestamp_seconds": "gauge",
 }
 # What the daemon's Lease client sends (daemon/src/kube/lease_client.cpp), as RBAC verbs.
 LEASE_CLIENT = ROOT / "daemon" / "src" / "kube" / "lease_client.cpp"

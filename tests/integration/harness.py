@@ -83,6 +83,37 @@ def http(method, url, body=None, headers=None, timeout=10):
         return e.code, e.read().decode()
 
 
+class OtherClient:
+    """Another tool on the same token: one generation-1 list request of `zone` every `period`
+    seconds until stopped, steady, never catching up: a thread held up on a loaded machine
+    would otherwise send its missed requests in a burst, which is not the client a test
+    describes. `statuses` are the answers' HTTP statuses."""
+
+    def __init__(self, api_base, zone, period, token=TOKEN):
+        self.url = f"{api_base}/zones/{zone}/cache/origin_cloud_regions"
+        self.period = period
+        self.token = token
+        self.statuses = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            status, _ = http("GET", self.url, headers={"Authorization": f"Bearer {self.token}"})
+            self.statuses.append(status)
+            next_at = max(next_at + self.period, time.monotonic())
+            self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 class StandIn:
     """The Cloudflare API stand-in, seeded with {zone: [ip, ...]} or a seed document."""
 

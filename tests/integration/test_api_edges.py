@@ -2,11 +2,9 @@
 regions that belong to one zone, and the rate-limit headers of Cloudflare's limits page."""
 
 import json
-import threading
-import time
 import unittest
 
-from harness import TOKEN, ZONE, ZONE_B, IntegrationTest, http, ips, max_in_any
+from harness import ZONE, ZONE_B, IntegrationTest, OtherClient, ips, max_in_any
 
 FLAVORS = ("cache-v1", "origin-v2")
 LIMIT = 3500  # mappings a zone can hold
@@ -119,33 +117,6 @@ class SupportedRegionsPerZoneTest(IntegrationTest):
         # Each zone asked for its own table, once.
         regions = api.requests("supported_regions")
         self.assertEqual(sorted(r["zone"] for r in regions), sorted([ZONE, ZONE_B]))
-
-
-class OtherClient:
-    """Another tool on the same token: one list request every `period` seconds until stopped."""
-
-    def __init__(self, api_base, zone, period):
-        self.url = f"{api_base}/zones/{zone}/cache/origin_cloud_regions"
-        self.period = period
-        self.statuses = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        next_at = time.monotonic()
-        while not self._stop.is_set():
-            status, _ = http("GET", self.url, headers={"Authorization": f"Bearer {TOKEN}"})
-            self.statuses.append(status)
-            next_at = max(next_at + self.period, time.monotonic())  # steady, no catching up
-            self._stop.wait(max(0.0, next_at - time.monotonic()))
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 class DocumentedRateLimitHeadersTest(IntegrationTest):

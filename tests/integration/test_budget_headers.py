@@ -21,39 +21,12 @@ import threading
 import time
 import unittest
 
-from harness import TOKEN, ZONE, Daemon, IntegrationTest, http, ips, max_in_any, wait_for
+from harness import (TOKEN, ZONE, Daemon, IntegrationTest, OtherClient, http, ips, max_in_any,
+                     wait_for)
 
 QUOTA, WINDOW_S = 120, 6
 ZONES = [f"{i:032x}" for i in range(0xc0, 0xc0 + 25)]
 OTHER_ZONE = "c" * 32  # what the second client lists; not managed by the daemon
-
-
-class OtherClient:
-    """Another tool on the same token: one list request every 100 ms until stopped."""
-
-    def __init__(self, api_base):
-        self.url = f"{api_base}/zones/{OTHER_ZONE}/cache/origin_cloud_regions"
-        self.statuses = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        next_at = time.monotonic()
-        while not self._stop.is_set():
-            status, _ = http("GET", self.url, headers={"Authorization": f"Bearer {TOKEN}"})
-            self.statuses.append(status)
-            # Steady, never catching up: a thread held up on a loaded machine would otherwise
-            # send its missed requests in a burst, which is not the client this test describes.
-            next_at = max(next_at + 0.1, time.monotonic())
-            self._stop.wait(max(0.0, next_at - time.monotonic()))
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 class HeaderTap:
@@ -185,7 +158,7 @@ class BudgetHeadersTest(IntegrationTest):
         api = self.standin(zones={z: ips(0, 10) for z in ZONES},
                            extra_args=("--rate-limit", str(QUOTA),
                                        "--rate-window", str(WINDOW_S)))
-        other = OtherClient(api.api_base).start()
+        other = OtherClient(api.api_base, OTHER_ZONE, 0.1).start()
         try:
             time.sleep(WINDOW_S)  # the second client fills its half of the window first
             d = self.daemon(api, {z: ips(0, 5) for z in ZONES},

@@ -3,9 +3,8 @@
 namespace orc {
 
 CloudflareSession::CloudflareSession(const Config& config, const Credentials& credentials,
-                                     SessionEdges e)
-    : executor_({e.http, e.limiter, e.sleeper, e.random, e.clock, e.observer, e.stop},
-                config.reconcile.retry, config.cloudflare.request_timeout),
+                                     RequestExecutor::Deps edges)
+    : executor_(std::move(edges), config.reconcile.retry, config.cloudflare.request_timeout),
       zones_(make_zone_api(config.cloudflare.api_flavor, config.cloudflare.api_base, credentials,
                            config.cloudflare.page_size, executor_)),
       directory_(make_zone_directory(config.cloudflare.api_base, credentials, executor_)) {}

@@ -12,19 +12,11 @@
 
 namespace orc {
 
-struct SessionEdges {
-  HttpClient& http;
-  RateLimiter& limiter;
-  Sleeper& sleeper;
-  RandomSource& random;
-  const Clock& clock;
-  ApiObserver& observer;
-  std::stop_token stop = {};
-};
-
 class CloudflareSession {
  public:
-  CloudflareSession(const Config& config, const Credentials& credentials, SessionEdges edges);
+  // `edges`: the executor's (its `may_send` is not needed here and may stay empty).
+  CloudflareSession(const Config& config, const Credentials& credentials,
+                    RequestExecutor::Deps edges);
   ZoneApi& zones() { return *zones_; }
   ZoneDirectory& directory() { return *directory_; }
 
