@@ -177,7 +177,9 @@ class BudgetHeadersTest(IntegrationTest):
         self.assertEqual(set(other.statuses), {200})
         self.assertLessEqual(max_in_any([r["mono_ms"] for r in log], WINDOW_S * 1000), QUOTA)
         # The daemon kept to what the other client left: 114 (the quota less 5 %) less its 60.
-        self.assertLessEqual(max_in_any([r["mono_ms"] for r in ours], WINDOW_S * 1000), 54 + 4)
+        # The stand-in sees arrivals, not starts: besides the 4 requests in flight, a request
+        # started just before a window can arrive inside it on a loaded machine (2 more).
+        self.assertLessEqual(max_in_any([r["mono_ms"] for r in ours], WINDOW_S * 1000), 54 + 6)
         for z in ZONES:
             self.assertEqual(api.live(z), set(ips(0, 5)), z)
         self.assertIn("another client is using this API user's budget", d.log_text())
