@@ -6,7 +6,7 @@ import socket
 import time
 import unittest
 
-from harness import TOKEN, ZONE, IntegrationTest, http, ips, wait_for
+from harness import SANITIZED, TOKEN, ZONE, IntegrationTest, http, ips, wait_for
 
 FAST_SETTLE = {"reconcile": {"settle_period": "200ms"}}
 
@@ -223,8 +223,11 @@ class SlowScrapersTest(IntegrationTest):
         print(f"\n/metrics {size / 1e6:.1f} MB; 40 idle scrapers add "
               f"{(during - before) / 1024:.1f} MB; /healthz in {took * 1000:.0f} ms")
         self.assertGreater(size, 2_000_000, "the answer is large enough to tell")
-        self.assertLess((during - before) * 1024, 20_000_000,
-                        f"{(during - before) / 1024:.1f} MB more with 40 idle scrapers")
+        # Under ASan the allocator's quarantine keeps freed blocks resident: the bound is the
+        # release build's (the other checks hold in both).
+        if not SANITIZED:
+            self.assertLess((during - before) * 1024, 20_000_000,
+                            f"{(during - before) / 1024:.1f} MB more with 40 idle scrapers")
         self.assertEqual(status, 200)
         self.assertLess(took, 1.0)
 
