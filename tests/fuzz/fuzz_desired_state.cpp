@@ -52,7 +52,7 @@ void check_invariants(const orc::DesiredState& state) {
 }
 
 // The state as a desired-state file: origins without vendor in the short scalar form.
-std::string write(const orc::DesiredState& state) {
+std::string write_state(const orc::DesiredState& state) {
   if (state.zones.empty()) return "zones: []\n";
   std::string out = "zones:\n";
   for (const auto& zone : state.zones) {
@@ -98,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto parse = [](std::string_view t) {
     return orc::parse_desired_state(t, std::string(kFile));
   };
-  orc::fuzz::check_round_trip<orc::DesiredStateError>(text, kFile, parse, check_invariants, write,
-                                                      same, "the state");
+  orc::fuzz::check_round_trip<orc::DesiredStateError>(text, kFile, parse, check_invariants,
+                                                      write_state, same, "the state");
   return 0;
 }
