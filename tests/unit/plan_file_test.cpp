@@ -242,6 +242,16 @@ INSTANTIATE_TEST_SUITE_P(
                    "plan.json: (document): must be a JSON object (got '[]')"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST(PlanReaderText, ANumberTooLargeIsNotAPlanNotACrash) {
+  try {
+    parse_plan_document("{\"version\": 1e99999}", "plan.json");
+    FAIL() << "accepted";
+  } catch (const PlanFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("plan.json: not a plan document: "), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(PlanReaderText, NotJsonSaysWhere) {
   try {
     parse_plan_document("{\"format\": ", "plan.json");

@@ -461,7 +461,7 @@ json parse_json(std::string_view text, const std::string& file) {
   }
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number too large
     // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag,
     // and the bytes it quotes escaped (they may be anything).
     std::string what = e.what();
