@@ -39,6 +39,9 @@ TEST(MicroTime, ReadsWhatItWritesAndOffsets) {
   EXPECT_EQ(parse_micro_time(format_micro_time(t)), t);
   EXPECT_EQ(parse_micro_time("2026-12-02T02:32:29.000007+02:00"), t);
   EXPECT_EQ(parse_micro_time("2024-02-29T00:00:00.000000Z").has_value(), true);
+  // Beyond the clock's range (its nanoseconds overflow past 2262): not a time.
+  EXPECT_EQ(parse_micro_time("8570-01-01T00:00:00.000001Z"), std::nullopt);
+  EXPECT_EQ(parse_micro_time("1969-12-31T23:59:59.000000Z"), std::nullopt);
 }
 
 TEST(MicroTime, RefusesWhatTheApiServerRefuses) {

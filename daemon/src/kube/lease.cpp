@@ -65,6 +65,8 @@ std::optional<WallTime> parse_micro_time(std::string_view s) {
     return std::nullopt;
   }
   if (day > kDays[month - 1] + (month == 2 && is_leap(year) ? 1 : 0)) return std::nullopt;
+  // The clock's nanoseconds overflow past 2262; no Lease time outside this range is real.
+  if (year < 1970 || year > 2200) return std::nullopt;
   const std::string_view zone = s.substr(26);
   int offset_minutes = 0;
   if (zone == "Z") {
