@@ -92,6 +92,7 @@ class LeaseStandIn:
         self._rv = 1000
         self._log = []
         self._faults = []
+        self._held = 0  # requests waiting out a latency fault now
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_file, key_file)
         standin = self
@@ -164,6 +165,11 @@ class LeaseStandIn:
                              "creationTimestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
                 "spec": spec}
 
+    def held(self):
+        """How many requests are waiting out a latency fault now (received, not yet served)."""
+        with self._mu:
+            return self._held
+
     def holder_history(self):
         """[(wall time answered, client, holder)] of every successful write, in order."""
         return [(e["time_done"], e["client"], e["holder"]) for e in self.requests()
@@ -201,7 +207,11 @@ class LeaseStandIn:
                                                   "body", "echo_token")
                                       if fault.get(k))
             if fault.get("latency_ms"):
+                with self._mu:
+                    self._held += 1
                 time.sleep(fault["latency_ms"] / 1000.0)
+                with self._mu:
+                    self._held -= 1
             if fault.get("drop"):
                 entry["time_done"] = time.time()
                 with self._mu:

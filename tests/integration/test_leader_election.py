@@ -447,9 +447,8 @@ class LeaderElectionTest(IntegrationTest):
         d = daemons[NAMES[0]]
         self.leader_of(daemons)
         self.lease.set_faults([{"latency_ms": 30000}])
-        # The next renewal starts within retry_period and hangs: the only fixed wait here, as
-        # a request in flight leaves no trace in the stand-in's log until it ends.
-        time.sleep(2.5)
+        # The next renewal starts within retry_period and hangs in the stand-in.
+        wait_for(self.lease.held, 10, "a Lease renewal held by the stalled API")
         stopped_at = time.monotonic()
         d.signal(signal.SIGTERM)
         self.assertEqual(d.wait(timeout=30), 0)
