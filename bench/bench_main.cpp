@@ -7,9 +7,9 @@
 #include <benchmark/benchmark.h>
 #include <yaml-cpp/yaml.h>
 
-#include "core/desired_state.h"
-#include "core/plan.h"
+#include "config/desired_state_parser.h"
 #include "desired_fixture.h"
+#include "model/plan.h"
 
 namespace {
 

@@ -21,14 +21,14 @@
 #include <thread>
 #include <vector>
 
-#include "cloudflare/curl_http.h"
-#include "core/config.h"
-#include "core/desired_state.h"
-#include "core/plan_file.h"
-#include "core/redact.h"
-#include "core/source_text.h"
-#include "core/status.h"
-#include "core/zone_directory.h"
+#include "base/redact.h"
+#include "base/source_text.h"
+#include "base/status.h"
+#include "config/config.h"
+#include "model/desired_state.h"
+#include "model/plan_file.h"
+#include "net/curl_http.h"
+#include "reconcile/zone_directory.h"
 #include "service/check_config.h"
 #include "service/cloudflare_session.h"
 #include "service/daemon.h"

@@ -4,7 +4,7 @@
 #include <array>
 #include <cctype>
 
-#include "core/enum_names.h"
+#include "base/enum_names.h"
 
 namespace standin {
 namespace {

@@ -16,7 +16,7 @@
 #include <thread>
 #include <utility>
 
-#include "core/clock.h"
+#include "base/clock.h"
 #include "envelope.h"
 #include "options.h"
 #include "seed.h"

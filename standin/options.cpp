@@ -4,7 +4,7 @@
 #include <charconv>
 #include <utility>
 
-#include "core/ip.h"
+#include "model/ip.h"
 
 namespace standin {
 namespace {

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "core/clock.h"  // orc::MonoTime
+#include "base/clock.h"  // orc::MonoTime
 
 namespace standin {
 

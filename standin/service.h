@@ -15,7 +15,7 @@
 
 #include "api.h"
 #include "auth.h"
-#include "core/clock.h"
+#include "base/clock.h"
 #include "faults.h"
 #include "rate_window.h"
 #include "request_log.h"

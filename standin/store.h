@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/clock.h"  // orc::WallTime
-#include "core/ip.h"
+#include "base/clock.h"  // orc::WallTime
+#include "model/ip.h"
 
 namespace standin {
 

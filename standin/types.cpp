@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "core/enum_names.h"
+#include "base/enum_names.h"
 
 namespace standin {
 namespace {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <utility>
 
-#include "core/api_flavor.h"  // orc::ApiFlavor and its names ("cache-v1", "origin-v2")
+#include "model/api_flavor.h"  // orc::ApiFlavor and its names ("cache-v1", "origin-v2")
 
 namespace standin {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/api_parse.h"
+#include "cloudflare/api_parse.h"
 #include "fuzz_support.h"
 
 namespace {

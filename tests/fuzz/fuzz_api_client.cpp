@@ -26,10 +26,10 @@
 #include <vector>
 
 #include "cloudflare/cloudflare_api.h"
-#include "core/api.h"
-#include "core/rate_limiter.h"
 #include "fakes.h"
 #include "fuzz_support.h"
+#include "net/rate_limiter.h"
+#include "reconcile/zone_api.h"
 
 namespace {
 

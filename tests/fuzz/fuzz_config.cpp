@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/config.h"
-#include "core/duration.h"
+#include "base/duration.h"
+#include "config/config.h"
 #include "fuzz_support.h"
 
 namespace {

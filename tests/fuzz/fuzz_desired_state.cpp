@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "core/desired_state.h"
-#include "core/ip.h"
+#include "config/desired_state_parser.h"
 #include "fuzz_support.h"
+#include "model/ip.h"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/ip.h"
 #include "fuzz_support.h"
+#include "model/ip.h"
 
 namespace {
 

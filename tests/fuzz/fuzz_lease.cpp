@@ -7,10 +7,10 @@
 #include <string>
 #include <string_view>
 
-#include "core/http.h"
 #include "fuzz_support.h"
 #include "kube/lease.h"
 #include "kube/lease_client.h"
+#include "net/http.h"
 
 using orc::fuzz::check;
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/plan_file.h"
 #include "fuzz_support.h"
+#include "model/plan_file.h"
 
 using orc::fuzz::check;
 

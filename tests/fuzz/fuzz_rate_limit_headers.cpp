@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "core/rate_limit_headers.h"
-#include "core/rate_limiter.h"
 #include "fuzz_support.h"
+#include "net/rate_limit_headers.h"
+#include "net/rate_limiter.h"
 
 using orc::fuzz::check;
 

@@ -1,4 +1,4 @@
-#include "core/api_parse.h"
+#include "cloudflare/api_parse.h"
 
 #include <gtest/gtest.h>
 

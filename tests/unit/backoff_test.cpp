@@ -1,4 +1,4 @@
-#include "core/backoff.h"
+#include "net/backoff.h"
 
 #include <gtest/gtest.h>
 

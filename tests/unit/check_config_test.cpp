@@ -11,7 +11,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "core/systemd_unit.h"
+#include "config/systemd_unit.h"
 #include "temp_dir.h"
 
 namespace orc {

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/reconciler.h"
 #include "fakes.h"
+#include "reconcile/reconciler.h"
 
 namespace orc {
 namespace {
@@ -326,6 +326,7 @@ TEST_F(ApiTest, BatchUpsertOverTheZoneLimitFailsAsAWhole) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ApiError::Kind::kPermanent);
   EXPECT_TRUE(r.error().has_code(1164));
+  EXPECT_TRUE(r.error().zone_full);
   EXPECT_EQ(http_.requests().size(), 1u);
 }
 

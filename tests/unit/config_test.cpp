@@ -1,5 +1,5 @@
-#include "core/config.h"
-#include "core/plan_file.h"
+#include "config/config.h"
+#include "model/plan_file.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

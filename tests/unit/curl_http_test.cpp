@@ -1,10 +1,10 @@
 // The libcurl client's rules that do not need a network: which requests may use a proxy, and
 // the answer size limit's configuration key.
-#include "cloudflare/curl_http.h"
+#include "net/curl_http.h"
 
 #include <gtest/gtest.h>
 
-#include "core/config.h"
+#include "config/config.h"
 
 namespace orc {
 namespace {

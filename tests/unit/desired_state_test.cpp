@@ -1,5 +1,5 @@
-#include "core/desired_state.h"
-#include "core/plan_file.h"
+#include "config/desired_state_parser.h"
+#include "model/plan_file.h"
 
 #include "desired_fixture.h"
 #include "temp_dir.h"

@@ -2,15 +2,15 @@
 // table's names, byte for byte, and that each reads back.
 #include <gtest/gtest.h>
 
-#include "core/api.h"
-#include "core/api_flavor.h"
-#include "core/cancellation.h"
-#include "core/config.h"
-#include "core/log_fields.h"
-#include "core/plan_file.h"
-#include "core/policy.h"
-#include "core/reconciler.h"
+#include "base/cancellation.h"
+#include "base/log_fields.h"
+#include "config/config.h"
 #include "enum_names_check.h"
+#include "model/api_flavor.h"
+#include "model/plan_file.h"
+#include "model/policy.h"
+#include "reconcile/reconciler.h"
+#include "reconcile/zone_api.h"
 #include "service/desired_condition.h"
 
 namespace orc {

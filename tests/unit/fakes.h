@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "cloudflare/cloudflare_api.h"
-#include "core/api.h"
-#include "core/clock.h"
-#include "core/http.h"
-#include "core/ip.h"
+#include "model/ip.h"
+#include "net/http.h"
+#include "reconcile/zone_api.h"
 
 namespace orc::testing {
 
@@ -216,6 +216,7 @@ class FakeZoneApi final : public ZoneApi {
         e.kind = ApiError::Kind::kPermanent;
         e.http_status = 400;
         e.codes = {1164};
+        e.zone_full = true;
         e.message = "[1164] Zone limit reached";
         ++limit_refusals;
         return e;

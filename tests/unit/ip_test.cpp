@@ -1,4 +1,4 @@
-#include "core/ip.h"
+#include "model/ip.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -1,14 +1,14 @@
 // The one size and depth bound on JSON read from outside, and the readers that use it.
-#include "core/json_bounds.h"
+#include "base/json_bounds.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "core/api_parse.h"
-#include "core/plan_file.h"
+#include "cloudflare/api_parse.h"
 #include "kube/lease.h"
+#include "model/plan_file.h"
 
 namespace orc {
 namespace {

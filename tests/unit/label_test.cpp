@@ -1,4 +1,4 @@
-#include "core/label.h"
+#include "model/label.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/desired_state.h"
+#include "model/desired_state.h"
 
 namespace orc {
 namespace {

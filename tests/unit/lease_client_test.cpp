@@ -5,7 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/redact.h"
+#include "base/redact.h"
 #include "fakes.h"
 #include "kube/lease_settings.h"
 #include "temp_dir.h"

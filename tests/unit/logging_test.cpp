@@ -14,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/log_fields.h"
-#include "core/redact.h"
+#include "base/log_fields.h"
+#include "base/redact.h"
 
 namespace orc {
 namespace {

@@ -1,5 +1,5 @@
 // The plan document: canonical form and checksum, strict reading, age, first difference.
-#include "core/plan_file.h"
+#include "model/plan_file.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

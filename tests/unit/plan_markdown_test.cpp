@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "core/plan_markdown.h"
+#include "model/plan_markdown.h"
 #include "zone_ids.h"
 
 namespace orc {

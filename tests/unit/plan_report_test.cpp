@@ -12,7 +12,7 @@
 #include <iterator>
 #include <string>
 
-#include "core/reviewed_plan.h"
+#include "reconcile/reviewed_plan.h"
 #include "service/plan_report.h"
 #include "temp_dir.h"
 #include "zone_ids.h"

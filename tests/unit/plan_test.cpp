@@ -1,4 +1,4 @@
-#include "core/plan.h"
+#include "model/plan.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "core/rate_limit_headers.h"
+#include "net/rate_limit_headers.h"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,10 @@
-#include "core/reconciler.h"
+#include "reconcile/reconciler.h"
 
 #include <gtest/gtest.h>
 
-#include "core/plan_file.h"
 #include "fakes.h"
 #include "log_capture.h"
+#include "model/plan_file.h"
 
 namespace orc {
 namespace {
@@ -733,6 +733,7 @@ TEST_F(ReconcilerTest, AFailedUpsertRequestSendsNoDeletes) {
   denied.http_status = 400;
   denied.codes = {1164};
   denied.message = "[1164] Zone limit reached";
+  denied.zone_full = true;  // as the Cloudflare layer reads code 1164
   api_.upsert_fails[kZoneA] = denied;
   ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone}}, sync_settings());

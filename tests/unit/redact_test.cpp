@@ -1,6 +1,6 @@
 // The one redaction point: secrets replaced, control characters and bad UTF-8 escaped,
 // messages capped; and the log formatters (text and JSON) applying it to every line.
-#include "core/redact.h"
+#include "base/redact.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -10,7 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/api_parse.h"
+#include "cloudflare/api_parse.h"
 #include "service/logging.h"
 #include "service/plan_report.h"
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
-#include "core/desired_state.h"
+#include "config/config.h"
+#include "config/desired_state_parser.h"
 #include "fakes.h"
 #include "log_capture.h"
 #include "seed.h"

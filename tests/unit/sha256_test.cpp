@@ -1,6 +1,6 @@
 // SHA-256 against the FIPS 180-4 examples (and the long message of FIPS 180-2), and around the
 // padding's boundaries, where a one-off in the length or the second block shows.
-#include "core/sha256.h"
+#include "base/sha256.h"
 
 #include <gtest/gtest.h>
 

@@ -22,7 +22,7 @@
 #include <stop_token>
 #include <thread>
 
-#include "core/clock.h"
+#include "base/clock.h"
 #include "service/daemon.h"
 
 namespace orc::testing {

@@ -1,4 +1,4 @@
-#include "core/source_text.h"
+#include "base/source_text.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -11,7 +11,7 @@
 #include <fstream>
 #include <string>
 
-#include "core/text.h"
+#include "base/text.h"
 #include "temp_dir.h"
 
 namespace orc {

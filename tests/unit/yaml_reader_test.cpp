@@ -1,4 +1,4 @@
-#include "core/yaml_reader.h"
+#include "config/yaml_reader.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

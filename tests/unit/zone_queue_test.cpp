@@ -1,5 +1,5 @@
 // The cycle's work queue (core/zone_queue.h): changes first, the rest behind them.
-#include "core/zone_queue.h"
+#include "model/zone_queue.h"
 
 #include <gtest/gtest.h>
 

@@ -4,9 +4,9 @@
 
 #include <map>
 
-#include "core/desired_state.h"
-#include "core/export.h"
-#include "core/zone_directory.h"
+#include "config/desired_state_parser.h"
+#include "model/export.h"
+#include "reconcile/zone_directory.h"
 #include "service/desired_file.h"
 #include "service/desired_watch.h"
 #include "temp_dir.h"

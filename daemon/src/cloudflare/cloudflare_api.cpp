@@ -6,10 +6,10 @@
 #include <stdexcept>
 #include <unordered_set>
 
-#include "core/api_parse.h"
-#include "core/ip.h"
-#include "core/log_fields.h"
-#include "core/source_text.h"
+#include "base/log_fields.h"
+#include "base/source_text.h"
+#include "cloudflare/api_parse.h"
+#include "model/ip.h"
 
 namespace orc {
 

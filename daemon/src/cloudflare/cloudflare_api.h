@@ -9,14 +9,14 @@
 #include <stop_token>
 #include <string>
 
-#include "core/api.h"
-#include "core/api_flavor.h"
-#include "core/backoff.h"
-#include "core/clock.h"
-#include "core/credentials.h"
-#include "core/http.h"
-#include "core/rate_limiter.h"
-#include "core/zone_directory.h"
+#include "base/clock.h"
+#include "config/credentials.h"
+#include "model/api_flavor.h"
+#include "net/backoff.h"
+#include "net/http.h"
+#include "net/rate_limiter.h"
+#include "reconcile/zone_api.h"
+#include "reconcile/zone_directory.h"
 
 namespace orc {
 

@@ -24,9 +24,9 @@
 #include <optional>
 #include <string>
 
-#include "core/clock.h"
-#include "core/duration.h"
-#include "core/status.h"
+#include "base/clock.h"
+#include "base/duration.h"
+#include "base/status.h"
 #include "kube/lease_client.h"
 
 namespace orc {

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <cstdio>
 
-#include "core/json_bounds.h"
-#include "core/redact.h"
+#include "base/json_bounds.h"
+#include "base/redact.h"
 
 namespace orc {
 

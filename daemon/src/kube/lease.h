@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "core/clock.h"
-#include "core/json_bounds.h"
-#include "core/status.h"
+#include "base/clock.h"
+#include "base/json_bounds.h"
+#include "base/status.h"
 
 namespace orc {
 

@@ -1,8 +1,8 @@
 #include "kube/lease_client.h"
 
-#include "core/redact.h"
-#include "core/source_text.h"
-#include "core/text.h"
+#include "base/redact.h"
+#include "base/source_text.h"
+#include "base/text.h"
 
 namespace orc {
 

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <string>
 
-#include "core/duration.h"
-#include "core/http.h"
+#include "base/duration.h"
 #include "kube/lease.h"
+#include "net/http.h"
 
 namespace orc {
 

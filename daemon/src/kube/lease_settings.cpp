@@ -1,7 +1,7 @@
 #include "kube/lease_settings.h"
 
-#include "core/source_text.h"
-#include "core/text.h"
+#include "base/source_text.h"
+#include "base/text.h"
 
 namespace orc {
 

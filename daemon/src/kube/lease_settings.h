@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "core/config.h"
+#include "config/config.h"
 #include "kube/elector.h"
 #include "kube/lease_client.h"
 

@@ -7,11 +7,11 @@
 #include <system_error>
 #include <vector>
 
-#include "core/api_flavor.h"
-#include "core/duration.h"
-#include "core/ip.h"
-#include "core/source_text.h"
-#include "core/systemd_unit.h"
+#include "base/duration.h"
+#include "base/source_text.h"
+#include "config/systemd_unit.h"
+#include "model/api_flavor.h"
+#include "model/ip.h"
 
 namespace fs = std::filesystem;
 

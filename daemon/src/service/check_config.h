@@ -9,8 +9,8 @@
 #include <optional>
 #include <ostream>
 
-#include "core/config.h"
-#include "core/desired_state.h"
+#include "config/config.h"
+#include "model/desired_state.h"
 
 namespace orc {
 

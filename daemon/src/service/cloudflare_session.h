@@ -7,8 +7,8 @@
 #include <stop_token>
 
 #include "cloudflare/cloudflare_api.h"
-#include "core/config.h"
-#include "core/zone_directory.h"
+#include "config/config.h"
+#include "reconcile/zone_directory.h"
 
 namespace orc {
 

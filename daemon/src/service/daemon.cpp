@@ -9,11 +9,11 @@
 #include <sstream>
 #include <utility>
 
+#include "base/cancellation.h"
+#include "base/redact.h"
 #include "cloudflare/cloudflare_api.h"
-#include "core/cancellation.h"
-#include "core/redact.h"
-#include "core/reviewed_plan.h"
-#include "core/zone_queue.h"
+#include "model/zone_queue.h"
+#include "reconcile/reviewed_plan.h"
 #include "service/cloudflare_session.h"
 #include "service/desired_condition.h"
 #include "service/plan_report.h"

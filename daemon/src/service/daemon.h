@@ -18,12 +18,12 @@
 #include <string>
 #include <thread>
 
-#include "core/clock.h"
-#include "core/config.h"
-#include "core/desired_state.h"
-#include "core/http.h"
-#include "core/reconciler.h"
-#include "core/zone_directory.h"
+#include "base/clock.h"
+#include "config/config.h"
+#include "model/desired_state.h"
+#include "net/http.h"
+#include "reconcile/reconciler.h"
+#include "reconcile/zone_directory.h"
 #include "service/desired_file.h"
 #include "service/desired_watch.h"
 #include "service/leadership.h"

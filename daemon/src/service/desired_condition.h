@@ -5,7 +5,7 @@
 #include <array>
 #include <string_view>
 
-#include "core/enum_names.h"
+#include "base/enum_names.h"
 
 namespace orc {
 

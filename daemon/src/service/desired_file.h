@@ -8,7 +8,7 @@
 #include <memory>
 #include <utility>
 
-#include "core/source_text.h"
+#include "base/source_text.h"
 #include "service/desired_watch.h"
 
 namespace orc {

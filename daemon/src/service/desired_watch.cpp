@@ -5,7 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "core/sha256.h"
+#include "base/sha256.h"
 #include "service/desired_file.h"
 
 namespace orc {

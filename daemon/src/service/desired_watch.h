@@ -21,10 +21,10 @@
 #include <string_view>
 #include <vector>
 
-#include "core/clock.h"
-#include "core/desired_state.h"
-#include "core/duration.h"
-#include "core/source_text.h"
+#include "base/clock.h"
+#include "base/duration.h"
+#include "base/source_text.h"
+#include "config/desired_state_parser.h"
 
 namespace orc {
 

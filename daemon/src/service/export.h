@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/export.h"
+#include "model/export.h"
 #include "service/cloudflare_session.h"
 
 namespace orc {

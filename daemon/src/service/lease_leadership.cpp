@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "core/redact.h"
+#include "base/redact.h"
 
 namespace orc {
 

@@ -17,11 +17,11 @@
 #include <string>
 #include <thread>
 
-#include "cloudflare/curl_http.h"
-#include "core/clock.h"
+#include "base/clock.h"
 #include "kube/elector.h"
 #include "kube/lease_client.h"
 #include "kube/lease_settings.h"
+#include "net/curl_http.h"
 #include "service/leadership.h"
 
 namespace orc {

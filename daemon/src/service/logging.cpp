@@ -16,8 +16,8 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "core/log_fields.h"
-#include "core/redact.h"
+#include "base/log_fields.h"
+#include "base/redact.h"
 
 namespace orc {
 

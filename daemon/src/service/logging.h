@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/config.h"
+#include "config/config.h"
 
 namespace orc {
 

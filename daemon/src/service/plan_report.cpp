@@ -12,8 +12,8 @@
 #include <sstream>
 #include <system_error>
 
-#include "core/plan_markdown.h"
-#include "core/redact.h"
+#include "base/redact.h"
+#include "model/plan_markdown.h"
 
 namespace orc {
 

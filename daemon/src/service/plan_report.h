@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "core/desired_state.h"
-#include "core/plan_file.h"
-#include "core/reconciler.h"
-#include "core/status.h"
+#include "base/status.h"
+#include "model/desired_state.h"
+#include "model/plan_file.h"
+#include "reconcile/reconciler.h"
 
 namespace orc {
 

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <mutex>
 
-#include "core/clock.h"
+#include "base/clock.h"
 
 namespace orc {
 

@@ -4,8 +4,8 @@
 #include <cctype>
 #include <charconv>
 
-#include "core/status.h"
-#include "core/text.h"
+#include "base/status.h"
+#include "base/text.h"
 
 namespace orc {
 

@@ -20,7 +20,7 @@
 #include <memory>
 #include <string>
 
-#include "core/clock.h"
+#include "base/clock.h"
 
 namespace orc {
 

@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "core/api.h"
-#include "core/config.h"
-#include "core/reconciler.h"
+#include "config/config.h"
+#include "reconcile/reconciler.h"
+#include "reconcile/zone_api.h"
 
 namespace orc {
 

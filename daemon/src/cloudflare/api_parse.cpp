@@ -1,0 +1,475 @@
+#include "cloudflare/api_parse.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <limits>
+
+#include "base/json_bounds.h"
+#include "base/redact.h"
+#include "base/text.h"
+#include "net/backoff.h"
+#include "net/http_date.h"
+
+namespace orc {
+
+using nlohmann::json;
+
+namespace {
+
+// Whether Cloudflare's envelope carried `code`: the one way codes are checked.
+bool contains_code(const std::vector<int>& codes, int code) {
+  return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+}  // namespace
+
+std::optional<Envelope> parse_envelope(std::string_view body) {
+  // Its size is bounded by the HTTP client (cloudflare.max_response_bytes); its depth here.
+  if (!check_json_bounds(body, {0, kMaxJsonDepth}).ok()) return std::nullopt;
+  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+  auto success = doc.find("success");
+  if (success == doc.end() || !success->is_boolean()) return std::nullopt;
+
+  Envelope env;
+  env.success = success->get<bool>();
+  if (auto errors = doc.find("errors"); errors != doc.end() && errors->is_array()) {
+    for (const auto& e : *errors) {
+      if (!e.is_object()) continue;
+      std::string part;
+      if (auto code = e.find("code"); code != e.end() && code->is_number_integer()) {
+        env.codes.push_back(code->get<int>());
+        part = "[" + std::to_string(code->get<int>()) + "] ";
+      }
+      if (auto msg = e.find("message"); msg != e.end() && msg->is_string()) {
+        part += msg->get<std::string>();
+      }
+      if (!env.messages.empty()) env.messages += "; ";
+      env.messages += part;
+    }
+  }
+  if (auto r = doc.find("result"); r != doc.end()) env.result = std::move(*r);
+  if (auto ri = doc.find("result_info"); ri != doc.end()) env.result_info = std::move(*ri);
+  env.messages = redact(env.messages);
+  return env;
+}
+
+namespace {
+
+// The start of a body that is not a usable envelope, as it may be quoted in a message.
+constexpr std::size_t kQuotedBodyBytes = 120;
+std::string quoted_body(const HttpResponse& response) {
+  return redact(response.body, kQuotedBodyBytes);
+}
+
+std::optional<Millis> retry_after_of(const HttpResponse& response) {
+  const std::string* value = response.header("retry-after");
+  if (value == nullptr) return std::nullopt;
+  return retry_after_delay(*value, answer_time(response));
+}
+
+}  // namespace
+
+ApiError classify_failure(const HttpResponse& response, const std::optional<Envelope>& envelope) {
+  ApiError err;
+  err.http_status = response.status;
+  if (envelope) {
+    err.codes = envelope->codes;
+    err.message = envelope->messages;
+    err.zone_full = contains_code(err.codes, kCodeZoneLimit);
+  }
+  const int s = response.status;
+  if (s == 0) {
+    // An answer over the size limit would be just as large next time: not retried.
+    err.kind = response.too_large ? ApiError::Kind::kPermanent : ApiError::Kind::kRetryable;
+    err.reason = RetryReason::kTransport;
+    err.message =
+        response.transport_error.empty() ? "transport error" : redact(response.transport_error);
+  } else if (s == 429) {
+    err.kind = ApiError::Kind::kRetryable;
+    err.reason = RetryReason::kRateLimited;
+    err.retry_after = retry_after_of(response);
+    if (err.message.empty()) err.message = "rate limited";
+  } else if (s >= 500 && s <= 599) {
+    err.kind = ApiError::Kind::kRetryable;
+    err.reason = RetryReason::kServerError;
+    err.retry_after = retry_after_of(response);
+    if (err.message.empty()) err.message = "server error: " + quoted_body(response);
+  } else if (s >= 200 && s <= 299) {
+    err.kind = ApiError::Kind::kRetryable;
+    err.reason = RetryReason::kServerError;
+    if (!envelope) {
+      err.message = "malformed answer (not a JSON envelope): '" + quoted_body(response) + "'";
+    } else if (err.message.empty()) {
+      err.message = "answer says success=false without an error";
+    } else {
+      err.message = "answer says success=false: " + err.message;
+    }
+  } else {
+    err.kind = ApiError::Kind::kPermanent;
+    if (err.message.empty()) err.message = quoted_body(response);
+  }
+  return err;
+}
+
+ApiError malformed_result(const HttpResponse& response, std::string what) {
+  ApiError err;
+  err.kind = ApiError::Kind::kRetryable;
+  err.reason = RetryReason::kServerError;
+  err.http_status = response.status;
+  err.message = "unexpected answer: " + std::move(what);
+  return err;
+}
+
+namespace {
+
+const std::string* string_field(const json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_string()) return nullptr;
+  return it->get_ptr<const std::string*>();
+}
+
+}  // namespace
+
+std::optional<std::vector<Mapping>> parse_mappings(const json& array, std::string_view ip_key) {
+  if (!array.is_array()) return std::nullopt;
+  std::vector<Mapping> out;
+  out.reserve(array.size());
+  for (const auto& item : array) {
+    if (!item.is_object()) return std::nullopt;
+    const std::string* ip = string_field(item, ip_key);
+    if (ip == nullptr) return std::nullopt;
+    Mapping m;
+    m.ip = *ip;
+    if (const auto* v = string_field(item, "vendor")) m.vendor = *v;
+    if (const auto* r = string_field(item, "region")) m.region = *r;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+namespace {
+
+// The SAX reader behind parse_list_answer. Duplicate keys behave as in nlohmann's tree (the
+// last one wins), so the answers it accepts are exactly those the tree-based path accepts.
+class ListSax final : public nlohmann::json_sax<json> {
+ public:
+  ListSax(std::string_view ip_key, ListShape shape, ListAnswer& out)
+      : ip_key_(ip_key), shape_(shape), out_(out) {}
+
+  bool null() override { return scalar(Scalar::kOther); }
+  bool boolean(bool value) override { return scalar(value ? Scalar::kTrue : Scalar::kFalse); }
+  bool number_integer(number_integer_t value) override {
+    integer_ = value;
+    return scalar(Scalar::kInteger);
+  }
+  bool number_unsigned(number_unsigned_t value) override {
+    integer_ = value > static_cast<number_unsigned_t>(std::numeric_limits<long long>::max())
+                   ? std::numeric_limits<long long>::max()
+                   : static_cast<long long>(value);
+    return scalar(Scalar::kInteger);
+  }
+  bool number_float(number_float_t, const string_t&) override { return scalar(Scalar::kOther); }
+  bool string(string_t& value) override {
+    text_ = &value;
+    return scalar(Scalar::kString);
+  }
+  bool binary(binary_t&) override { return scalar(Scalar::kOther); }
+
+  bool start_object(std::size_t) override { return open(true); }
+  bool start_array(std::size_t) override { return open(false); }
+  bool key(string_t& key) override {
+    frames_.back().key = std::move(key);
+    return true;
+  }
+  bool end_object() override {
+    const Frame f = std::move(frames_.back());
+    frames_.pop_back();
+    if (f.role == Role::kItem) {
+      if (!item_has_ip_) {
+        result_ok_ = false;
+      } else if (out_.mappings.size() == kMaxListItems) {
+        return stop("more than " + std::to_string(kMaxListItems) + " mappings");
+      } else {
+        out_.mappings.push_back(std::move(item_));
+      }
+    } else if (f.role == Role::kRoot) {
+      root_done_ = true;
+    }
+    return true;
+  }
+  bool end_array() override {
+    frames_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+  // Whether the whole text was one envelope of a successful, well-formed list.
+  bool usable() const {
+    return root_done_ && success_ && result_seen_ && result_ok_ &&
+           (shape_ == ListShape::kResultValue || pages_.has_value());
+  }
+  std::optional<int> pages() const { return pages_; }
+
+ private:
+  enum class Role : std::uint8_t { kRoot, kResultObject, kList, kItem, kResultInfo, kSkip };
+  enum class Scalar : std::uint8_t { kTrue, kFalse, kInteger, kString, kOther };
+  struct Frame {
+    Role role;
+    std::string key;  // objects: the key whose value comes next
+  };
+
+  bool stop(std::string why) {
+    out_.limit = std::move(why);
+    return false;
+  }
+
+  // The role of a map or an array opened under the current position.
+  bool open(bool is_object) {
+    if (frames_.size() == static_cast<std::size_t>(kMaxListDepth)) {
+      return stop("nested deeper than " + std::to_string(kMaxListDepth) + " levels");
+    }
+    Role role = Role::kSkip;
+    if (frames_.empty()) {
+      role = is_object ? Role::kRoot : Role::kSkip;
+    } else {
+      const Frame& parent = frames_.back();
+      switch (parent.role) {
+        case Role::kRoot:
+          if (parent.key == "success") {
+            success_ = false;  // not a boolean: not an envelope
+          } else if (parent.key == "result") {
+            begin_result();
+            if (shape_ == ListShape::kResultArray) {
+              result_ok_ = !is_object;
+              role = is_object ? Role::kSkip : Role::kList;
+            } else {
+              role = is_object ? Role::kResultObject : Role::kSkip;
+            }
+          } else if (parent.key == "result_info") {
+            pages_.reset();
+            role = is_object ? Role::kResultInfo : Role::kSkip;
+          }
+          break;
+        case Role::kResultObject:
+          if (parent.key == "value") {
+            out_.mappings.clear();
+            result_ok_ = !is_object;
+            role = is_object ? Role::kSkip : Role::kList;
+          }
+          break;
+        case Role::kList:
+          if (is_object) {
+            role = Role::kItem;
+            item_ = Mapping{};
+            item_has_ip_ = false;
+          } else {
+            result_ok_ = false;
+          }
+          break;
+        case Role::kItem:
+          if (parent.key == ip_key_) item_has_ip_ = false;
+          if (parent.key == "vendor") item_.vendor.clear();
+          if (parent.key == "region") item_.region.clear();
+          break;
+        case Role::kResultInfo:
+          if (parent.key == "total_pages") pages_.reset();
+          break;
+        case Role::kSkip:
+          break;
+      }
+    }
+    frames_.push_back(Frame{role, {}});
+    return true;
+  }
+
+  // "result" read (again): what an earlier one said no longer counts.
+  void begin_result() {
+    result_seen_ = true;
+    // cache-v1: a result object without "value" has no list.
+    result_ok_ = false;
+    out_.mappings.clear();
+  }
+
+  bool scalar(Scalar kind) {
+    if (frames_.empty()) return true;  // a bare scalar: not an envelope
+    const Frame& f = frames_.back();
+    switch (f.role) {
+      case Role::kRoot:
+        if (f.key == "success") {
+          success_ = kind == Scalar::kTrue;
+        } else if (f.key == "result") {
+          begin_result();
+        } else if (f.key == "result_info") {
+          pages_.reset();
+        }
+        break;
+      case Role::kResultObject:
+        if (f.key == "value") {
+          out_.mappings.clear();
+          result_ok_ = false;
+        }
+        break;
+      case Role::kList:
+        result_ok_ = false;  // an item that is not an object
+        break;
+      case Role::kItem:
+        if (f.key == ip_key_) {
+          item_has_ip_ = kind == Scalar::kString;
+          if (item_has_ip_) item_.ip = std::move(*text_);
+        } else if (f.key == "vendor") {
+          if (kind == Scalar::kString) {
+            item_.vendor = std::move(*text_);
+          } else {
+            item_.vendor.clear();
+          }
+        } else if (f.key == "region") {
+          if (kind == Scalar::kString) {
+            item_.region = std::move(*text_);
+          } else {
+            item_.region.clear();
+          }
+        }
+        break;
+      case Role::kResultInfo:
+        if (f.key == "total_pages") {
+          pages_.reset();
+          if (kind == Scalar::kInteger && integer_ >= 0 && integer_ <= 100000) {
+            pages_ = static_cast<int>(integer_);
+          }
+        }
+        break;
+      case Role::kSkip:
+        break;
+    }
+    return true;
+  }
+
+  std::string_view ip_key_;
+  ListShape shape_;
+  ListAnswer& out_;
+  std::vector<Frame> frames_;
+  bool root_done_ = false;
+  bool success_ = false;
+  bool result_seen_ = false;
+  bool result_ok_ = false;
+  std::optional<int> pages_;
+  Mapping item_;
+  bool item_has_ip_ = false;
+  long long integer_ = 0;
+  string_t* text_ = nullptr;
+};
+
+}  // namespace
+
+ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape) {
+  ListAnswer out;
+  ListSax sax(ip_key, shape, out);
+  const bool read = json::sax_parse(body, &sax);
+  out.usable = read && out.limit.empty() && sax.usable();
+  if (out.usable) {
+    out.total_pages = sax.pages();
+  } else {
+    out.mappings.clear();
+    out.mappings.shrink_to_fit();
+  }
+  return out;
+}
+
+namespace {
+
+// A failed item's "error": a string, or an object {"code", "message"}.
+Refusal refusal_of(const json& item) {
+  Refusal r;
+  auto it = item.find("error");
+  if (it == item.end()) {
+    r.message = "(no error given)";
+  } else if (it->is_string()) {
+    r.message = redact(it->get<std::string>());
+  } else if (it->is_object()) {
+    if (auto code = it->find("code"); code != it->end() && code->is_number_integer()) {
+      const auto value = code->get<long long>();
+      if (value > 0 && value < 1000000) r.code = static_cast<int>(value);
+    }
+    if (const std::string* msg = string_field(*it, "message")) r.message = redact(*msg);
+  }
+  if (r.message.empty()) r.message = "(no error given)";
+  return r;
+}
+
+}  // namespace
+
+std::optional<BatchResult> parse_batch_result(const json& value, std::string_view ip_key,
+                                              Operation op) {
+  if (!value.is_object()) return std::nullopt;
+  auto succeeded = value.find("succeeded");
+  auto failed = value.find("failed");
+  if (succeeded == value.end() || !succeeded->is_array()) return std::nullopt;
+  if (failed == value.end() || !failed->is_array()) return std::nullopt;
+
+  BatchResult out;
+  for (const auto& item : *succeeded) {
+    const std::string* ip = item.is_object() ? string_field(item, ip_key) : nullptr;
+    if (ip == nullptr) return std::nullopt;
+    out.items.push_back({*ip, ItemOutcome::applied()});
+  }
+  for (const auto& item : *failed) {
+    const std::string* ip = item.is_object() ? string_field(item, ip_key) : nullptr;
+    if (ip == nullptr) return std::nullopt;
+    Refusal why = refusal_of(item);
+    const bool gone = op == Operation::kBatchDelete &&
+                      (why.code == kCodeSettingMissing || why.code == kCodeNoMapping ||
+                       says_not_found(why.message));
+    out.items.push_back({*ip, gone ? ItemOutcome::absent() : ItemOutcome::refused(std::move(why))});
+  }
+  return out;
+}
+
+std::optional<SupportedRegions> parse_supported_regions(const json& result) {
+  if (!result.is_object()) return std::nullopt;
+  auto vendors = result.find("vendors");
+  if (vendors == result.end() || !vendors->is_object()) return std::nullopt;
+  SupportedRegions out;
+  for (const auto& [vendor, regions] : vendors->items()) {
+    if (!regions.is_array()) return std::nullopt;
+    auto& names = out.by_vendor[vendor];
+    for (const auto& region : regions) {
+      const std::string* name = region.is_object() ? string_field(region, "name") : nullptr;
+      if (name != nullptr && !name->empty()) names.insert(*name);
+    }
+  }
+  return out;
+}
+
+std::optional<int> parse_total_pages(const json& result_info) {
+  if (!result_info.is_object()) return std::nullopt;
+  auto it = result_info.find("total_pages");
+  if (it == result_info.end() || !it->is_number_integer()) return std::nullopt;
+  const auto pages = it->get<long long>();
+  if (pages < 0 || pages > 100000) return std::nullopt;
+  return static_cast<int>(pages);
+}
+
+bool says_no_mapping(const HttpResponse& response, const std::optional<Envelope>& envelope) {
+  if (response.status != 404 || !envelope) return false;
+  return contains_code(envelope->codes, kCodeSettingMissing) ||
+         contains_code(envelope->codes, kCodeNoMapping);
+}
+
+bool says_zone_empty(const HttpResponse& response, const std::optional<Envelope>& envelope) {
+  if (response.status != 404 || !envelope) return false;
+  return contains_code(envelope->codes, kCodeSettingMissing);
+}
+
+bool says_not_found(std::string_view item_error) {
+  std::string lower(item_error);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("not found") != std::string::npos ||
+         lower.find("does not exist") != std::string::npos;
+}
+
+}  // namespace orc

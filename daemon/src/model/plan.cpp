@@ -1,0 +1,213 @@
+#include "model/plan.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace orc {
+
+namespace {
+
+bool in_scope(const DesiredZone& desired, const IpAddress& ip) {
+  if (desired.manage_cidrs.empty()) return true;
+  for (const auto& cidr : desired.manage_cidrs) {
+    if (cidr.contains(ip)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view to_string(Policy policy) {
+  return enum_name(kPolicyNames, policy);
+}
+
+std::optional<Policy> parse_policy(std::string_view text) {
+  return enum_from_name(kPolicyNames, text);
+}
+
+namespace {
+
+// Each kept address (canonical origin form) and the desired origin naming vendor and region
+// for it, or null when none does. The parser already folds desired origins; folding again
+// keeps any other source honest.
+using KeptOrigins = std::unordered_map<std::string, const DesiredOrigin*>;
+
+KeptOrigins kept_origins(const DesiredZone& desired) {
+  KeptOrigins keep;
+  keep.reserve(desired.origins.size());
+  for (const auto& o : desired.origins) {
+    const DesiredOrigin* named = o.vendor && o.region ? &o : nullptr;
+    auto [it, inserted] = keep.try_emplace(canonical_origin_ip(o.ip).value_or(o.ip), named);
+    if (!inserted && it->second == nullptr) it->second = named;
+  }
+  return keep;
+}
+
+// The live mappings against what is kept: counts, updates (sync) and deletes. Returns the
+// canonical origin form of every parseable live address.
+std::unordered_set<std::string> plan_live(const std::vector<Mapping>& live,
+                                          const DesiredZone& desired, const KeptOrigins& keep,
+                                          ZonePlan& plan) {
+  const bool sync = plan.policy == Policy::kSync;
+  std::unordered_set<std::string> seen;     // canonical origin form of every parseable entry
+  std::unordered_set<std::string> doomed;   // canonical origin form of the stale ones
+  std::unordered_set<std::string> planned;  // RFC 5952 form of each spelling in deletes
+  std::unordered_set<std::string> updated;  // RFC 5952 form of each spelling in updates
+  std::unordered_set<std::string> drifted;  // canonical origin form of the mismatched ones
+  seen.reserve(live.size());
+  for (const auto& m : live) {
+    const auto ip = parse_ip(m.ip);
+    if (!ip) {
+      ++plan.unparseable;
+      continue;
+    }
+    const IpAddress origin = unmapped(*ip);
+    const std::string key = to_string(origin);
+    const bool scoped = in_scope(desired, origin);
+    if (seen.insert(key).second && scoped) ++plan.in_scope_addresses;
+    if (auto kept = keep.find(key); kept != keep.end()) {
+      const DesiredOrigin* want = kept->second;
+      if (want == nullptr || !scoped) continue;
+      if (m.vendor == *want->vendor && m.region == *want->region) continue;
+      if (!updated.insert(to_string(*ip)).second) continue;
+      ++plan.mismatched;
+      drifted.insert(key);
+      if (sync) plan.changes.updates.push_back({m, {m.ip, *want->vendor, *want->region}});
+      continue;
+    }
+    if (!scoped) {
+      ++plan.out_of_scope;
+      continue;
+    }
+    if (planned.insert(to_string(*ip)).second) {
+      plan.changes.deletes.push_back(m.ip);
+      doomed.insert(key);
+    }
+  }
+  plan.live_addresses = seen.size();
+  plan.stale_addresses = doomed.size();
+  plan.mismatched_addresses = drifted.size();
+  return seen;
+}
+
+// Desired origins naming vendor and region that no live mapping has: missing, and created
+// under sync.
+void plan_missing(const DesiredZone& desired, const std::unordered_set<std::string>& seen,
+                  ZonePlan& plan) {
+  std::unordered_set<std::string> created;
+  for (const auto& o : desired.origins) {
+    if (!o.vendor || !o.region) continue;
+    const std::string key = canonical_origin_ip(o.ip).value_or(o.ip);
+    if (seen.contains(key) || !created.insert(key).second) continue;
+    const auto ip = parse_ip(key);
+    if (!ip || !in_scope(desired, *ip)) continue;
+    ++plan.missing;
+    if (plan.policy == Policy::kSync) plan.changes.creates.push_back({key, *o.vendor, *o.region});
+  }
+}
+
+}  // namespace
+
+ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired, Policy policy) {
+  ZonePlan plan;
+  plan.policy = policy;
+  plan.live = live.size();
+  plan.desired = desired.origins.size();
+  const std::unordered_set<std::string> seen =
+      plan_live(live, desired, kept_origins(desired), plan);
+  plan_missing(desired, seen, plan);
+  return plan;
+}
+
+GuardDecision check_safety(const ZonePlan& plan, double max_fraction, bool force) {
+  if (force || plan.live_addresses < kGuardMinLive || plan.changes.deletes.empty()) return {};
+  // stale_addresses <= in_scope_addresses, and both are at least 1 here; max() guards a
+  // hand-made plan against a division by zero.
+  const double fraction = static_cast<double>(plan.stale_addresses) /
+                          static_cast<double>(std::max<std::size_t>(plan.in_scope_addresses, 1));
+  if (fraction <= max_fraction) return {};
+  char buf[200];
+  std::snprintf(buf, sizeof(buf),
+                "would delete %zu of %zu live mappings (%.1f%%, counting distinct addresses in "
+                "scope), above max_delete_fraction %.1f%%",
+                plan.stale_addresses, plan.in_scope_addresses, fraction * 100.0,
+                max_fraction * 100.0);
+  return {true, buf};
+}
+
+GuardDecision check_update_safety(const ZonePlan& plan, double max_fraction, bool force) {
+  if (force || plan.live_addresses < kGuardMinLive || plan.changes.updates.empty()) return {};
+  const double fraction = static_cast<double>(plan.mismatched_addresses) /
+                          static_cast<double>(std::max<std::size_t>(plan.in_scope_addresses, 1));
+  if (fraction <= max_fraction) return {};
+  char buf[200];
+  std::snprintf(buf, sizeof(buf),
+                "would update %zu of %zu live mappings (%.1f%%, counting distinct addresses in "
+                "scope), above max_update_fraction %.1f%%",
+                plan.mismatched_addresses, plan.in_scope_addresses, fraction * 100.0,
+                max_fraction * 100.0);
+  return {true, buf};
+}
+
+std::vector<Batch> schedule_batches(const ChangeSet& changes, std::size_t live,
+                                    std::size_t batch_size, std::size_t limit) {
+  std::vector<Mapping> upserts = changes.creates;
+  upserts.reserve(changes.upserts());
+  for (const auto& u : changes.updates) upserts.push_back(u.to);
+  auto upsert_chunks = chunk(upserts, batch_size);
+  auto delete_chunks = chunk(changes.deletes, batch_size);
+
+  std::vector<Batch> out;
+  out.reserve(upsert_chunks.size() + delete_chunks.size());
+  std::size_t next_delete = 0;
+  auto send_delete = [&] {
+    Batch b;
+    b.kind = Batch::Kind::kDelete;
+    b.deletes = std::move(delete_chunks[next_delete++]);
+    live -= std::min(live, b.deletes.size());
+    out.push_back(std::move(b));
+  };
+  std::size_t creates_left = changes.creates.size();
+  for (auto& items : upsert_chunks) {
+    Batch b;
+    b.kind = Batch::Kind::kUpsert;
+    b.creates = std::min(creates_left, items.size());
+    creates_left -= b.creates;
+    b.upserts = std::move(items);
+    while (live + b.creates > limit && next_delete < delete_chunks.size()) send_delete();
+    live += b.creates;
+    out.push_back(std::move(b));
+  }
+  while (next_delete < delete_chunks.size()) send_delete();
+  return out;
+}
+
+std::vector<Mapping> hold_back_all_upserts(ChangeSet& changes) {
+  std::vector<Mapping> held = std::move(changes.creates);
+  changes.creates.clear();
+  held.reserve(held.size() + changes.updates.size());
+  for (auto& u : changes.updates) held.push_back(std::move(u.to));
+  changes.updates.clear();
+  return held;
+}
+
+std::vector<Mapping> hold_back_unsupported(ChangeSet& changes, const SupportedRegions& regions) {
+  std::vector<Mapping> held;
+  auto unsupported = [&](const Mapping& m) { return !regions.supports(m.vendor, m.region); };
+  std::erase_if(changes.creates, [&](const Mapping& m) {
+    if (!unsupported(m)) return false;
+    held.push_back(m);
+    return true;
+  });
+  std::erase_if(changes.updates, [&](const MappingUpdate& u) {
+    if (!unsupported(u.to)) return false;
+    held.push_back(u.to);
+    return true;
+  });
+  return held;
+}
+
+}  // namespace orc

@@ -1,0 +1,28 @@
+#include "reconcile/reviewed_plan.h"
+
+namespace orc {
+
+std::vector<std::string> approved_zones(const PlanDocument& reviewed) {
+  std::vector<std::string> out;
+  for (const auto& z : reviewed.zones) {
+    if (z.status == PlanZoneStatus::kBlocked ||
+        (reviewed.identity.force && z.status == PlanZoneStatus::kPlanned)) {
+      out.push_back(z.zone_id);
+    }
+  }
+  return out;
+}
+
+ApplyResult ReviewedPlanApplier::apply(const std::string& zone_id, const ZonePlan& plan) {
+  if (auto why = review_zone(reviewed_, zone_id, plan.changes)) {
+    ApplyResult refused;
+    ApiError error;
+    error.kind = ApiError::Kind::kPermanent;
+    error.message = std::string(kNotReviewed) + *why;
+    refused.error = std::move(error);
+    return refused;
+  }
+  return inner_.apply(zone_id, plan);
+}
+
+}  // namespace orc
