@@ -190,6 +190,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "plan.json: force: must be true or false (got 'yes')"},
         ReaderCase{"zone_unknown_key", [](json& d) { d["zones"][0]["note"] = 1; },
                    "plan.json: zones[0].note: unknown key"},
+        ReaderCase{"unknown_key_with_a_newline", [](json& d) { d["zones"][0]["no\nte"] = 1; },
+                   "plan.json: zones[0].no\\x0ate: unknown key"},
         ReaderCase{"zone_id", [](json& d) { d["zones"][0]["zone_id"] = "ABC"; },
                    "plan.json: zones[0].zone_id: must be 32 lower-case hex characters (got "
                    "'ABC')"},

@@ -142,7 +142,7 @@ class Reader {
     if (!v.is_object()) fail(key, "must be an object", &v);
     for (const auto& [name, _] : v.items()) {
       if (required.contains(name) || optional.contains(name)) continue;
-      fail(join(key, name), "unknown key");
+      fail(join(key, shown(name, 80)), "unknown key");  // a key may hold any bytes
     }
     for (const auto& name : required) {
       if (!v.contains(name)) fail(join(key, name), "missing");
