@@ -26,8 +26,8 @@ std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& re
   const ScopedLogField operation(LogField::kOperation, to_string(op));
   ApiError last;
   for (int attempt = 1; attempt <= policy_.max_attempts; ++attempt) {
-    if (!d_.limiter.acquire(d_.stop) || (d_.may_send && !d_.may_send())) {
-      return ApiError::cancelled();
+    if (!d_.limiter.acquire(d_.stop.token()) || (d_.may_send && !d_.may_send())) {
+      return ApiError::cancelled(d_.stop);
     }
     const MonoTime started = d_.clock.monotonic();
     const HttpResponse response = d_.http.perform(request, timeout_);
@@ -40,7 +40,7 @@ std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& re
     last = std::move(*error);
     if (last.kind != ApiError::Kind::kRetryable) return last;
     // A stop ends what a retry would have decided (an abandoned transfer fails like this too).
-    if (d_.stop.stop_requested()) return ApiError::cancelled();
+    if (d_.stop.stop_requested()) return ApiError::cancelled(d_.stop);
     if (attempt == policy_.max_attempts) break;
 
     const Millis delay = last.retry_after.value_or(backoff_.delay(attempt - 1, d_.random));
@@ -49,8 +49,8 @@ std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& re
                  last.describe(), attempt, policy_.max_attempts, format_duration(delay));
     // Cloudflare's budget is per user: a 429 holds back every zone, not only this one.
     if (last.reason == RetryReason::kRateLimited) d_.limiter.pause_for(delay);
-    if (!d_.sleeper.sleep_for(delay, d_.stop)) {
-      return ApiError::cancelled();
+    if (!d_.sleeper.sleep_for(delay, d_.stop.token())) {
+      return ApiError::cancelled(d_.stop);
     }
   }
   last.message += " (gave up after " + std::to_string(policy_.max_attempts) + " attempts)";

@@ -9,6 +9,7 @@
 #include <stop_token>
 #include <string>
 
+#include "base/cancellation.h"
 #include "base/clock.h"
 #include "config/credentials.h"
 #include "model/api_flavor.h"
@@ -30,8 +31,8 @@ class RequestExecutor {
     const Clock& clock;
     ApiObserver& observer;
     // The cycle's cancellation: checked before each request, and it cuts short the waits for
-    // the budget and between retries (ApiError::cancelled()).
-    std::stop_token stop = {};
+    // the budget and between retries (ApiError::cancelled, with the stop's reason).
+    StopView stop = {};
     // Asked right before every request is sent; false abandons it as cancelled (an instance
     // that no longer leads sends nothing). Empty: always allowed.
     std::function<bool()> may_send = {};

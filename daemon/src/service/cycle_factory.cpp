@@ -30,7 +30,7 @@ CycleFactory::CycleFactory(const Config& config, const Credentials& credentials,
                 .freeze = config.reconcile.suspend} {}
 
 CycleReport CycleFactory::run(Cancellation& cycle, ZoneQueue& queue) const {
-  const std::stop_token stop = cycle.get_token();
+  const StopView stop(cycle);  // its reason goes into the errors made where it is seen
   auto leading_or_abandon = [this, &cycle] {
     if (edges_.leadership.leading()) return true;
     if (cycle.request_stop(StopReason::kNotLeader)) {
@@ -58,7 +58,7 @@ CycleReport CycleFactory::run(Cancellation& cycle, ZoneQueue& queue) const {
       applier = &reviewed_applier.emplace(change_applier, *output_.reviewed);
       break;
   }
-  Reconciler reconciler(*api, *applier, edges_.clock, cycle, edges_.observer);
+  Reconciler reconciler(*api, *applier, edges_.clock, stop, edges_.observer);
   reconciler.remember_listings(edges_.listings);
   return reconciler.run_cycle(queue, settings_);
 }
