@@ -1153,3 +1153,35 @@ TEST(CycleReport, TheSummaryCountsInterruptedZonesApart) {
 
 }  // namespace
 }  // namespace orc
+
+namespace orc {
+namespace {
+
+// An exception in a zone's work (here from the API layer) is carried out of the cycle like any
+// other, whether the zone ran on the calling thread or on a worker: never std::terminate.
+class ThrowingApi : public testing::ForwardingZoneApi {
+ public:
+  using ForwardingZoneApi::ForwardingZoneApi;
+  Result<std::vector<Mapping>> list(const std::string& zone) override {
+    if (zone == kZoneB) throw std::runtime_error("listing " + zone + " broke");
+    return ForwardingZoneApi::list(zone);
+  }
+};
+
+TEST_F(ReconcilerTest, AnExceptionInAZoneLeavesTheCycleAtAnyConcurrency) {
+  for (const int concurrency : {1, 4}) {
+    api_.seed(kZoneA, range_ips(0, 10));
+    api_.seed(kZoneB, range_ips(0, 10));
+    ThrowingApi api(api_);
+    ChangeSetApplier applier(api, 100, sleeper_.token());
+    Reconciler r(api, applier, clock_, sleeper_.token(), observer_);
+    DesiredState desired{
+        {zone_keeping(kZoneA, range_ips(0, 8)), zone_keeping(kZoneB, range_ips(0, 8))}};
+    ReconcileSettings settings;
+    settings.concurrency = concurrency;
+    EXPECT_THROW(r.run_cycle(desired, settings), std::runtime_error) << concurrency;
+  }
+}
+
+}  // namespace
+}  // namespace orc

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -611,17 +612,29 @@ CycleReport Reconciler::run_cycle(const DesiredState& desired, const ReconcileSe
 CycleReport Reconciler::run_cycle(ZoneQueue& queue, const ReconcileSettings& settings) {
   std::mutex mu;
   std::vector<std::pair<std::size_t, ZoneReport>> finished;  // mu
+  // The first exception of any worker (mu): the others stop taking zones, and it is rethrown
+  // here once all have ended, whatever the concurrency, as the loop expects from a cycle.
+  std::exception_ptr thrown;
 
   auto worker = [&] {
-    while (!stop_.stop_requested()) {
-      auto item = queue.pop();
-      if (!item) break;
-      const ScopedLogField zone_field(LogField::kZone, item->zone->zone_id);
-      ZoneReport report = reconcile_zone(*item->zone, settings);
-      log_report(report);
-      observer_.on_zone_done(report);
+    try {
+      while (!stop_.stop_requested()) {
+        {
+          std::lock_guard lock(mu);
+          if (thrown) return;
+        }
+        auto item = queue.pop();
+        if (!item) break;
+        const ScopedLogField zone_field(LogField::kZone, item->zone->zone_id);
+        ZoneReport report = reconcile_zone(*item->zone, settings);
+        log_report(report);
+        observer_.on_zone_done(report);
+        std::lock_guard lock(mu);
+        finished.emplace_back(item->order, std::move(report));
+      }
+    } catch (...) {
       std::lock_guard lock(mu);
-      finished.emplace_back(item->order, std::move(report));
+      if (!thrown) thrown = std::current_exception();
     }
   };
 
@@ -634,6 +647,7 @@ CycleReport Reconciler::run_cycle(ZoneQueue& queue, const ReconcileSettings& set
     pool.reserve(threads);
     for (std::size_t t = 0; t < threads; ++t) pool.emplace_back(worker);
   }
+  if (thrown) std::rethrow_exception(thrown);
 
   // Zones a stop request kept us from starting are not reported as results.
   std::sort(finished.begin(), finished.end(),
