@@ -445,6 +445,23 @@ TEST_F(ApiTest, StopDuringBackoffCancels) {
   EXPECT_EQ(http_.requests().size(), 1u);
 }
 
+// The executor makes the cancelled error where it sees the stop, with the stop's reason: nobody
+// patches it later.
+TEST_F(ApiTest, ACancelledRequestCarriesTheReasonOfTheStop) {
+  RetryPolicy policy;
+  Cancellation cycle;
+  RequestExecutor executor({http_, limiter_, sleeper_, random_, clock_, observer_, cycle}, policy,
+                           milliseconds(30000));
+  const auto api = make_zone_api(ApiFlavor::kCacheV1, kBase, creds_, 100, executor);
+  cycle.request_stop(StopReason::kNotLeader);
+  const auto r = api->list(kZone);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ApiError::Kind::kCancelled);
+  EXPECT_EQ(r.error().stopped_by, StopReason::kNotLeader);
+  EXPECT_EQ(r.error().message, "this instance is no longer the leader");
+  EXPECT_TRUE(http_.requests().empty());
+}
+
 TEST_F(ApiTest, GetTellsAbsentFromPresent) {
   auto api = make(ApiFlavor::kCacheV1);
   http_.push(404, fail(1163, "no mapping"));

@@ -66,7 +66,7 @@ TEST(ParseConfig, EmptyDocumentsGiveAllDefaults) {
     EXPECT_EQ(c.reconcile.hold_confirm_period, Millis{600000});
     EXPECT_EQ(c.listen.host, "127.0.0.1");
     EXPECT_EQ(c.listen.port, 9464);
-    EXPECT_EQ(c.log.level, "info");
+    EXPECT_EQ(c.log.level, LogLevel::kInfo);
     EXPECT_EQ(c.log.format, LogFormat::kAuto);
   }
 }
@@ -116,7 +116,7 @@ log: {level: debug, format: json}
   EXPECT_EQ(c.reconcile.hold_confirm_period, Millis{900000});
   EXPECT_EQ(c.listen.host, "0.0.0.0");
   EXPECT_EQ(c.listen.port, 9100);
-  EXPECT_EQ(c.log.level, "debug");
+  EXPECT_EQ(c.log.level, LogLevel::kDebug);
   EXPECT_EQ(c.log.format, LogFormat::kJson);
 }
 
@@ -392,15 +392,15 @@ INSTANTIATE_TEST_SUITE_P(Boundaries, ConfigAccepts,
                                            AcceptCase{
                                                "log: {level: trace}",
                                                [](const Config&
-                                                      c) { EXPECT_EQ(c.log.level, "trace"); }},
+                                                      c) { EXPECT_EQ(c.log.level, LogLevel::kTrace); }},
                                            AcceptCase{
                                                "log: {level: warn}",
                                                [](const Config&
-                                                      c) { EXPECT_EQ(c.log.level, "warn"); }},
+                                                      c) { EXPECT_EQ(c.log.level, LogLevel::kWarn); }},
                                            AcceptCase{
                                                "log: {level: error}",
                                                [](const Config&
-                                                      c) { EXPECT_EQ(c.log.level, "error"); }},
+                                                      c) { EXPECT_EQ(c.log.level, LogLevel::kError); }},
                                            AcceptCase{"log: {format: text}", [](const Config& c) {
                                                         EXPECT_EQ(c.log.format, LogFormat::kText);
                                                       }},

@@ -493,13 +493,13 @@ TEST_F(LeadershipTest, ApiHealthFollowsTheLastUsefulAnswer) {
   server.unreachable = true;
   clock.advance(Millis{60000});
   lead.step();
-  EXPECT_TRUE(lead.api_healthy(clock.monotonic()));  // exactly lease_duration x 4
+  EXPECT_TRUE(lead.healthy(clock.monotonic()));  // exactly lease_duration x 4
   clock.advance(Millis{1});
   lead.step();
-  EXPECT_FALSE(lead.api_healthy(clock.monotonic()));
+  EXPECT_FALSE(lead.healthy(clock.monotonic()));
   server.unreachable = false;
   lead.step();
-  EXPECT_TRUE(lead.api_healthy(clock.monotonic()));
+  EXPECT_TRUE(lead.healthy(clock.monotonic()));
 }
 
 }  // namespace

@@ -128,7 +128,7 @@ TEST(Metrics, ZoneReportsAndRequestsAreCounted) {
   r.plan.desired = 750;
   r.plan.changes.deletes.assign(250, "x");
   r.applied.pruned = 248;
-  r.applied.failed = {{"192.0.2.1", {0, "internal"}}, {"192.0.2.2", {0, "internal"}}};
+  r.applied.delete_failed = {{"192.0.2.1", {0, "internal"}}, {"192.0.2.2", {0, "internal"}}};
   r.attempted_at = WallTime(std::chrono::seconds(1700000000));
   r.seconds = 1.5;
   m.on_zone_done(r);
@@ -306,7 +306,7 @@ TEST(Metrics, FailingZonesGetSeriesWithTheirTotalsAndLoseThemWhenInLine) {
   EXPECT_TRUE(
       has_line(m.serialize(), "origin_reconciler_safety_blocks_total{zone=\"" + b + "\"} 1"));
   ZoneReport partial = report(b, ZoneOutcome::kSuccess, 2);
-  partial.applied.failed = {{"192.0.2.1", {0, "internal"}}};
+  partial.applied.delete_failed = {{"192.0.2.1", {0, "internal"}}};
   m.on_zone_done(partial);
   EXPECT_NE(m.serialize().find(b), std::string::npos);
   m.on_zone_done(report(b, ZoneOutcome::kDryRun, 2));

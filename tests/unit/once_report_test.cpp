@@ -24,7 +24,7 @@ ZoneReport listing_cancelled(const char* zone) {
   ZoneReport z = done(zone, ZoneOutcome::kInterrupted);
   z.listed = false;
   z.stopped_by = StopReason::kShutdown;
-  z.error = "listing mappings: " + ApiError::cancelled().describe();
+  z.error = "listing mappings: " + ApiError::cancelled(StopView{}).describe();
   return z;
 }
 
@@ -32,9 +32,9 @@ ZoneReport listing_cancelled(const char* zone) {
 ZoneReport delete_cancelled(const char* zone) {
   ZoneReport z = done(zone, ZoneOutcome::kInterrupted);
   z.stopped_by = StopReason::kShutdown;
-  z.applied.error = ApiError::cancelled();
+  z.applied.error = ApiError::cancelled(StopView{});
   z.applied.pruned = 100;
-  z.error = "batch delete: " + ApiError::cancelled().describe();
+  z.error = "batch delete: " + ApiError::cancelled(StopView{}).describe();
   return z;
 }
 
@@ -74,7 +74,7 @@ TEST(OnceExitStatus, FailuresAndBlocksBeforeTheStopStillCount) {
   EXPECT_EQ(once_status(c, true), 3);
   ZoneReport items = done(kA, ZoneOutcome::kFailure);
   items.stopped_by = StopReason::kShutdown;  // the API refused items, then the stop came
-  items.applied.failed.push_back({"192.0.2.1", {1000, "internal"}});
+  items.applied.delete_failed.push_back({"192.0.2.1", {1000, "internal"}});
   c.zones = {items};
   EXPECT_EQ(once_status(c, true), 1);
 }

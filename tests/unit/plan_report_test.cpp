@@ -123,21 +123,22 @@ TEST(ReviewedPlanApplier, PassesOnlyTheReviewedChanges) {
   ReviewedPlanApplier gate(inner, reviewed);
 
   // Same changes, another order: applied.
-  EXPECT_FALSE(gate.apply(kA, planned(deletes({"10.0.0.9", "10.0.0.8"}))).error);
+  EXPECT_FALSE(gate.apply(kA, planned(deletes({"10.0.0.9", "10.0.0.8"}))).not_reviewed);
   ASSERT_EQ(inner.calls.size(), 1u);
   EXPECT_EQ(inner.calls[0].second.deletes, (std::vector<std::string>{"10.0.0.9", "10.0.0.8"}));
 
   // One more delete: nothing reaches the inner applier.
   const ApplyResult more = gate.apply(kA, planned(deletes({"10.0.0.8", "10.0.0.9", "10.0.0.7"})));
-  ASSERT_TRUE(more.error);
-  EXPECT_EQ(more.error->message,
-            "not applied: the plan now differs from the plan file: deletes: 10.0.0.7 is in the "
+  ASSERT_TRUE(more.not_reviewed);
+  EXPECT_FALSE(more.error);  // not an API error: its own kind
+  EXPECT_EQ(*more.not_reviewed,
+            "the plan now differs from the plan file: deletes: 10.0.0.7 is in the "
             "plan now but not in the plan file");
   EXPECT_EQ(more.requests, 0u);
   // A zone the file could not plan, and one it does not know: refused too, even with nothing
   // to do.
-  EXPECT_TRUE(gate.apply(kB, planned({})).error);
-  EXPECT_TRUE(gate.apply(kC, planned({})).error);
+  EXPECT_TRUE(gate.apply(kB, planned({})).not_reviewed);
+  EXPECT_TRUE(gate.apply(kC, planned({})).not_reviewed);
   EXPECT_EQ(inner.calls.size(), 1u);
 }
 
@@ -148,25 +149,25 @@ TEST(ReviewedPlanApplier, ComparesCreatesAndUpdatesToo) {
   const PlanDocument reviewed = reviewed_of(c);
   RecordingApplier inner;
   ReviewedPlanApplier gate(inner, reviewed);
-  EXPECT_FALSE(gate.apply(kA, planned(z.plan.changes)).error);
+  EXPECT_FALSE(gate.apply(kA, planned(z.plan.changes)).not_reviewed);
 
   ChangeSet moved = z.plan.changes;
   moved.updates[0].from.region = "us-west-2";  // the live mapping moved since the review
   const ApplyResult r = gate.apply(kA, planned(moved));
-  ASSERT_TRUE(r.error);
-  EXPECT_EQ(r.error->message,
-            "not applied: the plan now differs from the plan file: updates: the plan file has "
+  ASSERT_TRUE(r.not_reviewed);
+  EXPECT_EQ(*r.not_reviewed,
+            "the plan now differs from the plan file: updates: the plan file has "
             "10.0.0.5 aws/us-east-1 -> aws/eu-west-1, the plan now 10.0.0.5 aws/us-west-2 -> "
             "aws/eu-west-1");
   // What a partial application left: applied, just that.
   ChangeSet fewer = z.plan.changes;
   fewer.creates.clear();
-  EXPECT_FALSE(gate.apply(kA, planned(fewer)).error);
+  EXPECT_FALSE(gate.apply(kA, planned(fewer)).not_reviewed);
   ASSERT_EQ(inner.calls.size(), 2u);
   EXPECT_EQ(inner.calls[1].second, fewer);
   // A create the review did not see: refused, even beside a part of the plan.
   fewer.creates = {{"192.0.2.11", "gcp", "us-central1"}};
-  EXPECT_TRUE(gate.apply(kA, planned(fewer)).error);
+  EXPECT_TRUE(gate.apply(kA, planned(fewer)).not_reviewed);
   EXPECT_EQ(inner.calls.size(), 2u);
 }
 
@@ -321,10 +322,10 @@ TEST(RenderOnce, DetailedExitcodeIsFourWhenChangesArePending) {
   CycleReport c;
   c.zones = {listed(kA, {}), listed(kB, {})};
   EXPECT_EQ(render_once(c, true, out, zones({kA, kB}), false, kNow).status, 0) << "no drift";
-  EXPECT_FALSE(changes_pending(c));
+  EXPECT_FALSE(c.changes_pending());
 
   c.zones[1] = listed(kB, {"10.0.1.1"});
-  EXPECT_TRUE(changes_pending(c));
+  EXPECT_TRUE(c.changes_pending());
   EXPECT_EQ(render_once(c, true, out, zones({kA, kB}), false, kNow).status, kExitChangesPending);
   ZoneReport creates_only = listed(kB, {});
   creates_only.plan.changes.creates = {{"192.0.2.10", "gcp", "us-central1"}};

@@ -149,9 +149,9 @@ TEST_F(ReconcilerTest, ItemsTheApiRefusesAreReportedNotPruned) {
   const auto& z = cycle.zones[0];
   EXPECT_EQ(z.outcome, ZoneOutcome::kFailure);
   EXPECT_EQ(z.applied.pruned, 2u);
-  ASSERT_EQ(z.applied.failed.size(), 1u);
-  EXPECT_EQ(z.applied.failed[0].ip, "10.0.0.8");
-  EXPECT_EQ(z.applied.failed[0].refusal, (Refusal{0, "internal error"}));
+  ASSERT_EQ(z.applied.delete_failed.size(), 1u);
+  EXPECT_EQ(z.applied.delete_failed[0].ip, "10.0.0.8");
+  EXPECT_EQ(z.applied.delete_failed[0].refusal, (Refusal{0, "internal error"}));
   EXPECT_EQ(api_.gets, std::vector<std::string>{"10.0.0.8"});  // checked, still there
   EXPECT_EQ(cycle.exit_status(), 1);
 }
@@ -512,7 +512,7 @@ TEST_F(ReconcilerTest, UnrequestedIpsInAnAnswerAreNeitherCountedNorChecked) {
   EXPECT_EQ(z.outcome, ZoneOutcome::kSuccess) << z.error;
   EXPECT_EQ(z.applied.pruned, 2u);  // not 5
   EXPECT_EQ(z.applied.unrequested, 6u);
-  EXPECT_TRUE(z.applied.failed.empty());
+  EXPECT_TRUE(z.applied.delete_failed.empty());
   EXPECT_TRUE(api_.gets.empty()) << "no follow-up check of an IP nobody asked to delete";
 }
 
@@ -987,13 +987,13 @@ TEST_F(ReconcilerTest, ItemsRefusedBeforeAStopAreStillAFailure) {
    private:
     Cancellation& c_;
   } stopping(api_, cancel);
-  ChangeSetApplier applier(stopping, 100, cancel.get_token());
+  ChangeSetApplier applier(stopping, 100, cancel);
   Reconciler r(stopping, applier, clock_, cancel, observer_);
   const auto report =
       r.reconcile_zone(zone_keeping(kZoneA, range_ips(0, 100)), {.max_delete_fraction = 1});
   EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
   EXPECT_EQ(report.stopped_by, StopReason::kShutdown);
-  EXPECT_EQ(report.applied.failed.size(), 1u);
+  EXPECT_EQ(report.applied.delete_failed.size(), 1u);
   EXPECT_EQ(api_.batches.size(), 1u) << "the second batch is not sent after the stop";
 }
 
@@ -1018,14 +1018,15 @@ TEST(Cancellation, TheReasonIsSetBeforeTheTokenIsSeenStopped) {
   EXPECT_EQ(seen, StopReason::kNotLeader);
 }
 
-// A listing given up for a stop, as the request executor gives it up: it sees only the token.
+// A listing given up for a stop, as the request executor gives it up: with the reason of the
+// cycle's cancellation.
 class ListingStoppedFor : public testing::ForwardingZoneApi {
  public:
   ListingStoppedFor(ZoneApi& inner, Cancellation& cancel, StopReason why)
       : ForwardingZoneApi(inner), cancel_(cancel), why_(why) {}
   Result<std::vector<Mapping>> list(const std::string&) override {
     cancel_.request_stop(why_);
-    return ApiError::cancelled();
+    return ApiError::cancelled(cancel_);
   }
 
  private:
@@ -1040,7 +1041,7 @@ class CutShortTest : public ReconcilerTest {
     api_.seed(kZoneA, range_ips(0, 10));
     Cancellation cancel;
     ListingStoppedFor api(api_, cancel, why);
-    ChangeSetApplier applier(api, 100, cancel.get_token());
+    ChangeSetApplier applier(api, 100, cancel);
     Reconciler r(api, applier, clock_, cancel, observer_);
     auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 8))}}, {});
     EXPECT_EQ(cycle.zones.size(), 1u);
@@ -1091,7 +1092,7 @@ TEST_F(ReconcilerTest, ABatchCutShortByLostLeadershipCarriesTheReason) {
    private:
     Cancellation& c_;
   } losing(api_, cancel);
-  ChangeSetApplier applier(losing, 100, cancel.get_token());
+  ChangeSetApplier applier(losing, 100, cancel);
   Reconciler r(losing, applier, clock_, cancel, observer_);
   const auto report = r.reconcile_zone(zone, sync_settings());
   ASSERT_TRUE(report.applied.error);
@@ -1111,7 +1112,7 @@ TEST_F(ReconcilerTest, AZoneThatFailsOnItsOwnHasNoStopReason) {
   down.message = "Connection refused";
   api_.list_fails[kZoneA] = down;
   Cancellation cancel;
-  ChangeSetApplier applier(api_, 100, cancel.get_token());
+  ChangeSetApplier applier(api_, 100, cancel);
   Reconciler r(api_, applier, clock_, cancel, observer_);
   const auto report = r.reconcile_zone(zone_keeping(kZoneA, range_ips(0, 8)), {});
   EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
@@ -1148,6 +1149,38 @@ TEST(CycleReport, TheSummaryCountsInterruptedZonesApart) {
   EXPECT_EQ(c.summary(),
             "2 zones: 1 ok, 0 failed, 0 blocked, 0 dry-run, 1 interrupted; 0 stale, 0 pruned "
             "(interrupted)");
+}
+
+}  // namespace
+}  // namespace orc
+
+namespace orc {
+namespace {
+
+// An exception in a zone's work (here from the API layer) is carried out of the cycle like any
+// other, whether the zone ran on the calling thread or on a worker: never std::terminate.
+class ThrowingApi : public testing::ForwardingZoneApi {
+ public:
+  using ForwardingZoneApi::ForwardingZoneApi;
+  Result<std::vector<Mapping>> list(const std::string& zone) override {
+    if (zone == kZoneB) throw std::runtime_error("listing " + zone + " broke");
+    return ForwardingZoneApi::list(zone);
+  }
+};
+
+TEST_F(ReconcilerTest, AnExceptionInAZoneLeavesTheCycleAtAnyConcurrency) {
+  for (const int concurrency : {1, 4}) {
+    api_.seed(kZoneA, range_ips(0, 10));
+    api_.seed(kZoneB, range_ips(0, 10));
+    ThrowingApi api(api_);
+    ChangeSetApplier applier(api, 100, sleeper_.token());
+    Reconciler r(api, applier, clock_, sleeper_.token(), observer_);
+    DesiredState desired{
+        {zone_keeping(kZoneA, range_ips(0, 8)), zone_keeping(kZoneB, range_ips(0, 8))}};
+    ReconcileSettings settings;
+    settings.concurrency = concurrency;
+    EXPECT_THROW(r.run_cycle(desired, settings), std::runtime_error) << concurrency;
+  }
 }
 
 }  // namespace

@@ -136,7 +136,7 @@ TEST_F(WithSecrets, TheOnceReportNeverShowsASecretOrARawNewline) {
   z.zone_id = "023e105f4ecef8ad9ca31a8372d0c353";
   z.outcome = ZoneOutcome::kFailure;
   z.error = "listing mappings: HTTP 400: Bearer tok-SECRET-123\nforged";
-  z.applied.failed.push_back({"192.0.2.1\nzone x: success", {0, "key-abc said no"}});
+  z.applied.delete_failed.push_back({"192.0.2.1\nzone x: success", {0, "key-abc said no"}});
   cycle.zones.push_back(z);
   const std::string report = format_plan_report(cycle, false);
   EXPECT_EQ(report.find("tok-SECRET-123"), std::string::npos) << report;

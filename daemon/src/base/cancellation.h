@@ -55,4 +55,25 @@ class Cancellation {
   std::atomic<int> reason_{kNone};
 };
 
+// A stop token with the reason of its stop: what the request executor and the applier are
+// given, so that the error they make where they see the stop names why ("shutting down", "no
+// longer the leader") and nobody patches it later. A bare std::stop_token converts to one
+// whose reason is the shutdown.
+class StopView {
+ public:
+  StopView() = default;
+  StopView(std::stop_token token) : token_(std::move(token)) {}  // implicit: a plain stop
+  StopView(const Cancellation& cancel) : token_(cancel.get_token()), cancel_(&cancel) {}
+
+  const std::stop_token& token() const { return token_; }
+  bool stop_requested() const { return token_.stop_requested(); }
+  StopReason reason() const {
+    return cancel_ != nullptr ? cancel_->reason() : StopReason::kShutdown;
+  }
+
+ private:
+  std::stop_token token_;
+  const Cancellation* cancel_ = nullptr;
+};
+
 }  // namespace orc

@@ -10,8 +10,8 @@
 //   an Error.
 // - Exceptions only for start-up errors that end the process with a message and status 2,
 //   and for programming errors:
-//   - ConfigError (config.h; also from lease_settings.h and an unknown log level in
-//     logging.h) and DesiredStateError (desired_state_parser.h, desired_watch.h's
+//   - ConfigError (config.h; also from lease_settings.h) and DesiredStateError
+//   (desired_state_parser.h, desired_watch.h's
 //     read_desired_file). The parsers throw them from the StatusOr they get from the layers
 //     below; past start-up, only the daemon's desired-state reloads catch DesiredStateError
 //     (and keep the state in force).
@@ -49,6 +49,7 @@ class [[nodiscard]] StatusOr {
                 "StatusOr needs distinct value and error types");
 
  public:
+  using value_type = T;
   StatusOr(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(implicit)
   StatusOr(E error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(implicit)
 

@@ -21,13 +21,14 @@ RequestExecutor::RequestExecutor(Deps deps, RetryPolicy policy, Millis request_t
       backoff_(policy.initial_backoff, policy.max_backoff),
       timeout_(request_timeout) {}
 
-std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& request,
-                                             const Accept& accept) {
+std::optional<ApiError> RequestExecutor::attempts(
+    Operation op, const HttpRequest& request,
+    const std::function<std::optional<ApiError>(const HttpResponse&)>& accept) {
   const ScopedLogField operation(LogField::kOperation, to_string(op));
   ApiError last;
   for (int attempt = 1; attempt <= policy_.max_attempts; ++attempt) {
-    if (!d_.limiter.acquire(d_.stop) || (d_.may_send && !d_.may_send())) {
-      return ApiError::cancelled();
+    if (!d_.limiter.acquire(d_.stop.token()) || (d_.may_send && !d_.may_send())) {
+      return ApiError::cancelled(d_.stop);
     }
     const MonoTime started = d_.clock.monotonic();
     const HttpResponse response = d_.http.perform(request, timeout_);
@@ -40,7 +41,7 @@ std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& re
     last = std::move(*error);
     if (last.kind != ApiError::Kind::kRetryable) return last;
     // A stop ends what a retry would have decided (an abandoned transfer fails like this too).
-    if (d_.stop.stop_requested()) return ApiError::cancelled();
+    if (d_.stop.stop_requested()) return ApiError::cancelled(d_.stop);
     if (attempt == policy_.max_attempts) break;
 
     const Millis delay = last.retry_after.value_or(backoff_.delay(attempt - 1, d_.random));
@@ -49,8 +50,8 @@ std::optional<ApiError> RequestExecutor::run(Operation op, const HttpRequest& re
                  last.describe(), attempt, policy_.max_attempts, format_duration(delay));
     // Cloudflare's budget is per user: a 429 holds back every zone, not only this one.
     if (last.reason == RetryReason::kRateLimited) d_.limiter.pause_for(delay);
-    if (!d_.sleeper.sleep_for(delay, d_.stop)) {
-      return ApiError::cancelled();
+    if (!d_.sleeper.sleep_for(delay, d_.stop.token())) {
+      return ApiError::cancelled(d_.stop);
     }
   }
   last.message += " (gave up after " + std::to_string(policy_.max_attempts) + " attempts)";
@@ -98,7 +99,8 @@ class ApiBase : public ZoneApi {
 
   // The common acceptance rule: a 2xx answer with "success": true, handed to `use`.
   template <class Use>
-  static std::optional<ApiError> accept_success(const HttpResponse& response, Use&& use) {
+  static auto accept_success(const HttpResponse& response, Use&& use)
+      -> std::invoke_result_t<Use&, const Envelope&> {
     auto env = parse_envelope(response.body);
     if (response.status < 200 || response.status > 299 || !env || !env->success) {
       return classify_failure(response, env);
@@ -126,19 +128,15 @@ class ApiBase : public ZoneApi {
   }
 
   Result<SupportedRegions> supported_regions(const std::string& zone_id) override {
-    SupportedRegions out;
-    auto error = executor_.run(
+    return executor_.run(
         Operation::kSupportedRegions, request("GET", collection(zone_id) + "/supported_regions"),
         [&](const HttpResponse& response) {
-          return accept_success(response, [&](const Envelope& env) -> std::optional<ApiError> {
+          return accept_success(response, [&](const Envelope& env) -> Result<SupportedRegions> {
             auto parsed = parse_supported_regions(env.result);
             if (!parsed) return malformed_result(response, "supported regions");
-            out = std::move(*parsed);
-            return std::nullopt;
+            return std::move(*parsed);
           });
         });
-    if (error) return *error;
-    return out;
   }
 
   Result<Presence> get(const std::string& zone_id, const std::string& ip_text) override {
@@ -152,51 +150,43 @@ class ApiBase : public ZoneApi {
       return e;
     }
     const std::string& ip = *canonical;
-    Presence presence = Presence::kPresent;
-    auto error = executor_.run(Operation::kGet, request("GET", collection(zone_id) + "/" + ip),
-                               [&](const HttpResponse& response) -> std::optional<ApiError> {
-                                 // Both generations: 404 with 1142 or 1163 is "no mapping".
-                                 if (says_no_mapping(response, parse_envelope(response.body))) {
-                                   presence = Presence::kAbsent;
-                                   return std::nullopt;
-                                 }
-                                 return accept_success(
-                                     response, [](const Envelope&) { return std::nullopt; });
-                               });
-    if (error) return *error;
-    return presence;
+    return executor_.run(Operation::kGet, request("GET", collection(zone_id) + "/" + ip),
+                         [&](const HttpResponse& response) -> Result<Presence> {
+                           // Both generations: 404 with 1142 or 1163 is "no mapping".
+                           if (says_no_mapping(response, parse_envelope(response.body))) {
+                             return Presence::kAbsent;
+                           }
+                           return accept_success(response, [](const Envelope&) -> Result<Presence> {
+                             return Presence::kPresent;
+                           });
+                         });
   }
 
  protected:
   Result<BatchResult> send_batch(Operation op, const HttpRequest& req, const char* what) {
-    BatchResult out;
-    auto error = executor_.run(op, req, [&](const HttpResponse& response) {
-      return accept_success(response, [&](const Envelope& env) -> std::optional<ApiError> {
+    return executor_.run(op, req, [&](const HttpResponse& response) {
+      return accept_success(response, [&](const Envelope& env) -> Result<BatchResult> {
         auto parsed = parse_batch_result(batch_value(env.result), ip_key_, op);
         if (!parsed) return malformed_result(response, what);
-        out = std::move(*parsed);
-        return std::nullopt;
+        return std::move(*parsed);
       });
     });
-    if (error) return *error;
-    return out;
   }
 
+  // One page of a listing: its mappings, and the page count it gives (paged answers).
+  struct ListPage {
+    std::vector<Mapping> mappings;
+    int total_pages = 0;
+  };
   // A 2xx list answer read without a tree (parse_list_answer): the page when it is a usable
   // one, an error when a limit stopped the reading (such an answer is not read again into a
   // tree), nullopt for anything else, which the tree-based path then reads and describes.
-  struct FastList {
-    bool usable = false;
-    std::vector<Mapping> mappings;
-    std::optional<int> total_pages;
-    std::optional<ApiError> error;
-  };
-  std::optional<FastList> list_fast(const HttpResponse& response, ListShape shape) const {
+  std::optional<Result<ListPage>> list_fast(const HttpResponse& response, ListShape shape) const {
     if (response.status < 200 || response.status > 299) return std::nullopt;
     ListAnswer answer = parse_list_answer(response.body, ip_key_, shape);
-    if (answer.usable) return FastList{true, std::move(answer.mappings), answer.total_pages, {}};
+    if (answer.usable) return ListPage{std::move(answer.mappings), answer.total_pages.value_or(0)};
     if (answer.limit.empty()) return std::nullopt;
-    return FastList{false, {}, {}, malformed_result(response, "mapping list: " + answer.limit)};
+    return malformed_result(response, "mapping list: " + answer.limit);
   }
 
   // Where the {"succeeded", "failed"} object sits in a batch answer's result.
@@ -219,32 +209,25 @@ class CacheV1Api final : public ApiBase {
       : ApiBase(std::move(base), c, e, "/cache/origin_cloud_regions", "origin-ip", "PATCH", "ip") {}
 
   Result<std::vector<Mapping>> list(const std::string& zone_id) override {
-    std::vector<Mapping> out;
-    auto error = executor_.run(Operation::kList, request("GET", collection(zone_id)),
-                               [&](const HttpResponse& response) -> std::optional<ApiError> {
-                                 // An empty zone: 200 with "value": [] (below), or 404/1142 where
-                                 // the setting record disappeared with the zone's last mapping.
-                                 // Either way nothing to prune.
-                                 if (auto fast = list_fast(response, ListShape::kResultValue)) {
-                                   if (!fast->usable) return *fast->error;
-                                   out = std::move(fast->mappings);
-                                   return std::nullopt;
-                                 }
-                                 if (says_zone_empty(response, parse_envelope(response.body))) {
-                                   out.clear();
-                                   return std::nullopt;
-                                 }
-                                 return accept_success(
-                                     response, [&](const Envelope& e) -> std::optional<ApiError> {
-                                       auto parsed = parse_mappings(value_of(e.result), ip_key_);
-                                       if (!parsed)
-                                         return malformed_result(response, "mapping list");
-                                       out = std::move(*parsed);
-                                       return std::nullopt;
-                                     });
-                               });
-    if (error) return *error;
-    return out;
+    using Mappings = Result<std::vector<Mapping>>;
+    return executor_.run(Operation::kList, request("GET", collection(zone_id)),
+                         [&](const HttpResponse& response) -> Mappings {
+                           // An empty zone: 200 with "value": [] (below), or 404/1142 where the
+                           // setting record disappeared with the zone's last mapping. Either way
+                           // nothing to prune.
+                           if (auto fast = list_fast(response, ListShape::kResultValue)) {
+                             if (!fast->ok()) return std::move(*fast).error();
+                             return std::move(fast->value().mappings);
+                           }
+                           if (says_zone_empty(response, parse_envelope(response.body))) {
+                             return std::vector<Mapping>{};
+                           }
+                           return accept_success(response, [&](const Envelope& e) -> Mappings {
+                             auto parsed = parse_mappings(value_of(e.result), ip_key_);
+                             if (!parsed) return malformed_result(response, "mapping list");
+                             return std::move(*parsed);
+                           });
+                         });
   }
 
  private:
@@ -269,28 +252,20 @@ class OriginV2Api final : public ApiBase {
     std::unordered_set<std::string> seen;  // a mapping added mid-listing can shift pages
     int total_pages = 1;
     for (int page = 1; page <= total_pages; ++page) {
-      std::vector<Mapping> items;
-      int pages_said = 0;
       const std::string url = collection(zone_id) + "?page=" + std::to_string(page) +
                               "&per_page=" + std::to_string(page_size_);
-      auto error =
+      auto read =
           executor_.run(Operation::kList, request("GET", url), [&](const HttpResponse& response) {
-            if (auto fast = list_fast(response, ListShape::kResultArray)) {
-              if (!fast->usable) return fast->error;
-              items = std::move(fast->mappings);
-              pages_said = *fast->total_pages;
-              return std::optional<ApiError>();
-            }
-            return accept_success(response, [&](const Envelope& e) -> std::optional<ApiError> {
+            if (auto fast = list_fast(response, ListShape::kResultArray)) return std::move(*fast);
+            return accept_success(response, [&](const Envelope& e) -> Result<ListPage> {
               auto parsed = parse_mappings(e.result, ip_key_);
               auto pages = parse_total_pages(e.result_info);
               if (!parsed || !pages) return malformed_result(response, "mapping list page");
-              items = std::move(*parsed);
-              pages_said = *pages;
-              return std::nullopt;
+              return ListPage{std::move(*parsed), *pages};
             });
           });
-      if (error) return *error;
+      if (!read.ok()) return std::move(read).error();
+      auto& [items, pages_said] = read.value();
       // Page 1 fixes the page count. A later page that says otherwise (the zone changed while
       // it was read, or the answers are wrong) means this listing cannot be known complete:
       // a shrinking count would otherwise end it early and leave mappings unseen.
@@ -333,9 +308,13 @@ class CloudflareZoneDirectory final : public ZoneDirectory {
       // '-' and '.', nothing to escape in a query.
       const std::string url = base_ + "/zones?name=" + name + "&page=" + std::to_string(page) +
                               "&per_page=" + std::to_string(kPerPage);
-      auto error = executor_.run(
+      struct ZonePage {
+        std::vector<ZoneRef> zones;  // those of exactly this name
+        int total_pages = 0;
+      };
+      auto read = executor_.run(
           Operation::kZoneLookup, HttpRequest{"GET", url, headers_, {}},
-          [&](const HttpResponse& response) -> std::optional<ApiError> {
+          [&](const HttpResponse& response) -> Result<ZonePage> {
             auto env = parse_envelope(response.body);
             if (response.status < 200 || response.status > 299 || !env || !env->success) {
               return classify_failure(response, env);
@@ -344,6 +323,7 @@ class CloudflareZoneDirectory final : public ZoneDirectory {
             if (!env->result.is_array() || !pages) {
               return malformed_result(response, "zone list");
             }
+            ZonePage got{{}, *pages};
             for (const auto& z : env->result) {
               if (!z.is_object()) return malformed_result(response, "zone list");
               const auto id = z.find("id");
@@ -355,12 +335,13 @@ class CloudflareZoneDirectory final : public ZoneDirectory {
               // Only the exact name (the filter is exact at Cloudflare; a stand-in or proxy
               // that matched more must not widen it).
               if (zone_name->get<std::string>() != name) continue;
-              out.push_back({id->get<std::string>(), zone_name->get<std::string>()});
+              got.zones.push_back({id->get<std::string>(), zone_name->get<std::string>()});
             }
-            total_pages = std::max(*pages, 1);
-            return std::nullopt;
+            return got;
           });
-      if (error) return *error;
+      if (!read.ok()) return std::move(read).error();
+      for (auto& z : read->zones) out.push_back(std::move(z));
+      total_pages = std::max(read->total_pages, 1);
     }
     for (const auto& z : out) {
       bool hex = z.id.size() == 32;

@@ -8,7 +8,9 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <type_traits>
 
+#include "base/cancellation.h"
 #include "base/clock.h"
 #include "config/credentials.h"
 #include "model/api_flavor.h"
@@ -30,21 +32,37 @@ class RequestExecutor {
     const Clock& clock;
     ApiObserver& observer;
     // The cycle's cancellation: checked before each request, and it cuts short the waits for
-    // the budget and between retries (ApiError::cancelled()).
-    std::stop_token stop = {};
+    // the budget and between retries (ApiError::cancelled, with the stop's reason).
+    StopView stop = {};
     // Asked right before every request is sent; false abandons it as cancelled (an instance
     // that no longer leads sends nothing). Empty: always allowed.
     std::function<bool()> may_send = {};
   };
   RequestExecutor(Deps deps, RetryPolicy policy, Millis request_timeout);
 
-  // Interprets one answer: returns nullopt when it was accepted (the callback stored what it
-  // needed), or the error. Retryable errors are retried, with full-jitter backoff or the
-  // answer's Retry-After, up to max_attempts; the last error is returned.
-  using Accept = std::function<std::optional<ApiError>(const HttpResponse&)>;
-  std::optional<ApiError> run(Operation op, const HttpRequest& request, const Accept& accept);
+  // Sends `request` and reads each answer with `parse` (a function from HttpResponse to a
+  // Result<T>): the value of the first answer it accepts, or the error. Retryable errors are
+  // retried, with full-jitter backoff or the answer's Retry-After, up to max_attempts; the
+  // last error is returned.
+  template <class Parse>
+  auto run(Operation op, const HttpRequest& request, Parse&& parse)
+      -> std::invoke_result_t<Parse&, const HttpResponse&> {
+    std::optional<typename std::invoke_result_t<Parse&, const HttpResponse&>::value_type> value;
+    auto error = attempts(op, request, [&](const HttpResponse& response) {
+      auto read = parse(response);
+      if (!read.ok()) return std::optional<ApiError>(std::move(read).error());
+      value.emplace(std::move(read).value());
+      return std::optional<ApiError>();
+    });
+    if (error) return std::move(*error);
+    return std::move(*value);
+  }
 
  private:
+  std::optional<ApiError> attempts(
+      Operation op, const HttpRequest& request,
+      const std::function<std::optional<ApiError>(const HttpResponse&)>& accept);
+
   Deps d_;
   RetryPolicy policy_;
   Backoff backoff_;

@@ -252,18 +252,6 @@ Millis duration(yaml::Reader& r, const yaml::Value& v, Millis lo, Millis hi) {
   return *d;
 }
 
-// One of `names` (the message lists them), as its index.
-std::size_t one_of(yaml::Reader& r, const yaml::Value& v,
-                   std::initializer_list<std::string_view> names, const char* what) {
-  const std::string s = string(r, v, what);
-  std::size_t i = 0;
-  for (const std::string_view name : names) {
-    if (s == name) return i;
-    ++i;
-  }
-  r.fail_value(v, what);
-}
-
 // The enumerator `table` names by the value (`what` lists the names).
 template <typename Table>
 typename Table::value_type::enum_type named(yaml::Reader& r, const yaml::Value& v,
@@ -513,9 +501,7 @@ class ConfigParser {
     using yaml::Value;
     log_.key("level",
              [&lc](Reader& r, const Value& v) {
-               constexpr const char* kWhat = "must be trace, debug, info, warn or error";
-               lc.level = string(r, v, kWhat);
-               one_of(r, v, {"trace", "debug", "info", "warn", "error"}, kWhat);
+               lc.level = named(r, v, kLogLevelNames, "must be trace, debug, info, warn or error");
              })
         .key("format", [&lc](Reader& r, const Value& v) {
           lc.format = named(r, v, kLogFormatNames, "must be auto, text, json or journal");

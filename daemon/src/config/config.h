@@ -38,6 +38,14 @@ inline constexpr std::array kLogFormatNames = {
     EnumName{LogFormat::kJournal, "journal"},
 };
 
+// The least severe log lines written (log.level).
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+inline constexpr std::array kLogLevelNames = {
+    EnumName{LogLevel::kTrace, "trace"}, EnumName{LogLevel::kDebug, "debug"},
+    EnumName{LogLevel::kInfo, "info"},   EnumName{LogLevel::kWarn, "warn"},
+    EnumName{LogLevel::kError, "error"},
+};
+
 struct CloudflareConfig {
   std::string api_base = "https://api.cloudflare.com/client/v4";  // no trailing slash kept
   ApiFlavor api_flavor = ApiFlavor::kOriginV2;      // cache-v1 reached end of life on 2026-10-01
@@ -76,7 +84,7 @@ struct ListenAddress {
 };
 
 struct LogConfig {
-  std::string level = "info";  // trace|debug|info|warn|error
+  LogLevel level = LogLevel::kInfo;
   LogFormat format = LogFormat::kAuto;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -82,7 +83,9 @@ MatchedBatch match_batch_answer(const std::vector<std::string>& requested,
 
 namespace {
 
-void warn_about_answer(const std::string& zone_id, std::string_view what, const MatchedBatch& m) {
+void warn_about_answer(const std::string& zone_id, Operation op, const MatchedBatch& m) {
+  const bool deleting = op == Operation::kBatchDelete;
+  const std::string_view what = deleting ? "batch delete" : "batch upsert";
   if (!m.unrequested.empty()) {
     std::string quoted;
     for (std::size_t i = 0; i < m.unrequested.size() && i < kUnrequestedShown; ++i) {
@@ -99,7 +102,7 @@ void warn_about_answer(const std::string& zone_id, std::string_view what, const 
     spdlog::warn(
         "zone {}: the {} answer does not mention {} of the IPs requested; not counted "
         "as {} (the next listing shows where they stand)",
-        zone_id, what, m.unanswered, what == "batch delete" ? "pruned" : "upserted");
+        zone_id, what, m.unanswered, deleting ? "pruned" : "upserted");
   }
 }
 
@@ -121,7 +124,7 @@ ApplyResult ChangeSetApplier::apply(const std::string& zone_id, const ZonePlan& 
 void ChangeSetApplier::upsert(const std::string& zone_id, const std::vector<Mapping>& batch,
                               ApplyResult& out) {
   if (stop_.stop_requested()) {
-    out.error = ApiError::cancelled();
+    out.error = ApiError::cancelled(stop_);
     out.error_operation = Operation::kBatchUpsert;
     return;
   }
@@ -137,7 +140,7 @@ void ChangeSetApplier::upsert(const std::string& zone_id, const std::vector<Mapp
   ips.reserve(batch.size());
   for (const auto& m : batch) ips.push_back(m.ip);
   MatchedBatch matched = match_batch_answer(ips, result.value());
-  warn_about_answer(zone_id, "batch upsert", matched);
+  warn_about_answer(zone_id, Operation::kBatchUpsert, matched);
   if (matched.unanswered == ips.size()) {
     // An answer that names none of the IPs sent says nothing of them: not applied.
     for (auto& ip : ips) {
@@ -157,7 +160,7 @@ void ChangeSetApplier::upsert(const std::string& zone_id, const std::vector<Mapp
 void ChangeSetApplier::remove(const std::string& zone_id, const std::vector<std::string>& batch,
                               ApplyResult& out) {
   if (stop_.stop_requested()) {
-    out.error = ApiError::cancelled();
+    out.error = ApiError::cancelled(stop_);
     out.error_operation = Operation::kBatchDelete;
     return;
   }
@@ -170,7 +173,7 @@ void ChangeSetApplier::remove(const std::string& zone_id, const std::vector<std:
   }
   // Only what was asked for counts, and only a requested IP is ever checked.
   MatchedBatch matched = match_batch_answer(batch, result.value());
-  warn_about_answer(zone_id, "batch delete", matched);
+  warn_about_answer(zone_id, Operation::kBatchDelete, matched);
   out.unrequested += matched.unrequested.size();
   out.pruned += matched.applied.size();
   // The batch is not transactional: another actor may have removed the mapping already.
@@ -179,7 +182,7 @@ void ChangeSetApplier::remove(const std::string& zone_id, const std::vector<std:
     // The path gets the RFC 5952 form of the IP we requested, never text from the answer.
     const auto path_ip = canonicalize_ip(item.ip);
     if (!path_ip) {  // the plan sends only addresses; kept as a failure should that change
-      out.failed.push_back(std::move(item));
+      out.delete_failed.push_back(std::move(item));
       continue;
     }
     auto presence = api_.get(zone_id, *path_ip);
@@ -190,7 +193,7 @@ void ChangeSetApplier::remove(const std::string& zone_id, const std::vector<std:
     if (!presence.ok()) {
       item.refusal.message += " (follow-up check failed: " + presence.error().describe() + ")";
     }
-    out.failed.push_back(std::move(item));
+    out.delete_failed.push_back(std::move(item));
   }
 }
 
@@ -205,13 +208,21 @@ std::size_t CycleReport::count(ZoneOutcome outcome) const {
 
 std::size_t CycleReport::failed_items() const {
   std::size_t n = 0;
-  for (const auto& z : zones) n += z.applied.failed.size() + z.applied.upsert_failed.size();
+  for (const auto& z : zones) n += z.applied.delete_failed.size() + z.applied.upsert_failed.size();
   return n;
 }
 
-int CycleReport::exit_status() const {
-  if (count(ZoneOutcome::kFailure) > 0 || failed_items() > 0) return 1;
+bool CycleReport::changes_pending() const {
+  return std::any_of(zones.begin(), zones.end(),
+                     [](const ZoneReport& z) { return z.listed && !z.plan.changes.empty(); });
+}
+
+int CycleReport::exit_status(ExitRules rules) const {
+  if (count(ZoneOutcome::kFailure) > 0 || failed_items() > 0 || rules.reviewed_plan_refused) {
+    return 1;
+  }
   if (count(ZoneOutcome::kBlocked) > 0) return 3;
+  if (rules.drift_check && changes_pending()) return kExitChangesPending;
   return 0;
 }
 
@@ -316,11 +327,11 @@ void log_report(const ZoneReport& r) {
       spdlog::error(
           "zone {}: reconcile failed: {}: live={} stale={} pruned={} not_deleted={}{}; "
           "will retry next cycle",
-          zone, r.error, p.live, stale, a.pruned, a.failed.size(), upsert_detail(r, true));
+          zone, r.error, p.live, stale, a.pruned, a.delete_failed.size(), upsert_detail(r, true));
       break;
   }
   log_items(zone, a.upsert_failed, "created or updated");
-  log_items(zone, a.failed, "deleted");
+  log_items(zone, a.delete_failed, "deleted");
   if (p.unparseable > 0) {
     spdlog::warn("zone {}: {} live mappings have an IP that does not parse; left alone", zone,
                  p.unparseable);
@@ -378,10 +389,6 @@ std::string approval_hint(const std::string& zone_id) {
          "plan.json)";
 }
 
-StopReason Reconciler::stop_reason() const {
-  return cancel_ != nullptr ? cancel_->reason() : StopReason::kShutdown;
-}
-
 ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSettings& settings) {
   ZoneReport report;
   report.zone_id = zone.zone_id;
@@ -391,20 +398,18 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
   const MonoTime started = clock_.monotonic();
   auto finish = [&](ZoneOutcome outcome) {
     // Cut short by a stop with nothing failed: interrupted, whatever the step.
-    if (outcome == ZoneOutcome::kFailure && report.stopped_by && report.applied.failed.empty() &&
-        report.applied.upsert_failed.empty()) {
+    if (outcome == ZoneOutcome::kFailure && report.stopped_by &&
+        report.applied.delete_failed.empty() && report.applied.upsert_failed.empty()) {
       outcome = ZoneOutcome::kInterrupted;
     }
     report.outcome = outcome;
     report.seconds = std::chrono::duration<double>(clock_.monotonic() - started).count();
     return report;
   };
-  // An error made where a stop was seen (a wait, a request not sent) knows only the token:
-  // it is given the stop's reason here.
-  auto with_reason = [&](const ApiError& e) {
-    if (e.kind != ApiError::Kind::kCancelled) return e;
-    report.stopped_by = stop_reason();
-    return ApiError::cancelled(*report.stopped_by);
+  // An error made where a stop was seen carries the stop's reason: the zone reports it.
+  auto noted = [&](const ApiError& e) -> const ApiError& {
+    if (e.kind == ApiError::Kind::kCancelled) report.stopped_by = e.stopped_by;
+    return e;
   };
 
   // A zone cannot hold more than Cloudflare's limit: a sync towards more could never converge.
@@ -421,7 +426,7 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
   // List everything before changing anything.
   auto live = api_.list(zone.zone_id);
   if (!live.ok()) {
-    report.error = "listing mappings: " + with_reason(live.error()).describe();
+    report.error = "listing mappings: " + noted(live.error()).describe();
     return finish(ZoneOutcome::kFailure);
   }
   report.plan = plan_zone(live.value(), zone, policy);
@@ -437,8 +442,8 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
                      : fmt::format("the plan would create {}", report.plan.changes.creates.size()));
     live = api_.list(zone.zone_id);
     if (!live.ok()) {
-      report.error = "listing mappings again (the first listing was empty): " +
-                     with_reason(live.error()).describe();
+      report.error =
+          "listing mappings again (the first listing was empty): " + noted(live.error()).describe();
       return finish(ZoneOutcome::kFailure);
     }
     report.plan = plan_zone(live.value(), zone, policy);
@@ -481,7 +486,7 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
       report.unsupported = hold_back_unsupported(report.plan.changes, regions.value());
       log_unsupported(zone.zone_id, report.unsupported);
     } else if (regions.error().kind == ApiError::Kind::kCancelled) {
-      report.error = "reading supported regions: " + with_reason(regions.error()).describe();
+      report.error = "reading supported regions: " + noted(regions.error()).describe();
       return finish(ZoneOutcome::kFailure);
     } else {
       regions_error = regions.error();
@@ -551,8 +556,12 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
 
   report.applied = applier_.apply(zone.zone_id, report.plan);
   if (report.applied.dry_run && !regions_error) return finish(ZoneOutcome::kDryRun);
+  if (report.applied.not_reviewed) {
+    report.error = "not applied: " + *report.applied.not_reviewed;
+    return finish(ZoneOutcome::kFailure);
+  }
   if (report.applied.error) {
-    report.applied.error = with_reason(*report.applied.error);
+    noted(*report.applied.error);
     const bool upserting = report.applied.error_operation == Operation::kBatchUpsert;
     const ApiError& e = *report.applied.error;
     if (upserting && e.zone_full) {
@@ -569,7 +578,7 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
     }
     return finish(ZoneOutcome::kFailure);
   }
-  const std::size_t not_deleted = report.applied.failed.size();
+  const std::size_t not_deleted = report.applied.delete_failed.size();
   const std::size_t not_upserted = report.applied.upsert_failed.size();
   if (regions_error) {
     report.error = fmt::format(
@@ -603,17 +612,29 @@ CycleReport Reconciler::run_cycle(const DesiredState& desired, const ReconcileSe
 CycleReport Reconciler::run_cycle(ZoneQueue& queue, const ReconcileSettings& settings) {
   std::mutex mu;
   std::vector<std::pair<std::size_t, ZoneReport>> finished;  // mu
+  // The first exception of any worker (mu): the others stop taking zones, and it is rethrown
+  // here once all have ended, whatever the concurrency, as the loop expects from a cycle.
+  std::exception_ptr thrown;
 
   auto worker = [&] {
-    while (!stop_.stop_requested()) {
-      auto item = queue.pop();
-      if (!item) break;
-      const ScopedLogField zone_field(LogField::kZone, item->zone->zone_id);
-      ZoneReport report = reconcile_zone(*item->zone, settings);
-      log_report(report);
-      observer_.on_zone_done(report);
+    try {
+      while (!stop_.stop_requested()) {
+        {
+          std::lock_guard lock(mu);
+          if (thrown) return;
+        }
+        auto item = queue.pop();
+        if (!item) break;
+        const ScopedLogField zone_field(LogField::kZone, item->zone->zone_id);
+        ZoneReport report = reconcile_zone(*item->zone, settings);
+        log_report(report);
+        observer_.on_zone_done(report);
+        std::lock_guard lock(mu);
+        finished.emplace_back(item->order, std::move(report));
+      }
+    } catch (...) {
       std::lock_guard lock(mu);
-      finished.emplace_back(item->order, std::move(report));
+      if (!thrown) thrown = std::current_exception();
     }
   };
 
@@ -626,6 +647,7 @@ CycleReport Reconciler::run_cycle(ZoneQueue& queue, const ReconcileSettings& set
     pool.reserve(threads);
     for (std::size_t t = 0; t < threads; ++t) pool.emplace_back(worker);
   }
+  if (thrown) std::rethrow_exception(thrown);
 
   // Zones a stop request kept us from starting are not reported as results.
   std::sort(finished.begin(), finished.end(),

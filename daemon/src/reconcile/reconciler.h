@@ -25,16 +25,22 @@ namespace orc {
 
 struct ApplyResult {
   bool dry_run = false;
-  std::size_t requests = 0;                // batch requests sent, upserts and deletes
-  std::size_t upsert_requests = 0;         // of those, batch upserts
-  std::size_t upserted = 0;                // created or updated by our requests
-  std::vector<ItemFailure> upsert_failed;  // creates and updates the API refused
-  std::size_t pruned = 0;                  // deleted by our requests
-  std::size_t already_gone = 0;            // not deleted by us, but the API says no mapping is left
-  std::vector<ItemFailure> failed;  // deletes still there (or that could not be confirmed gone)
-  std::size_t unrequested = 0;      // answer entries naming an IP no request asked for: ignored
-  std::optional<ApiError> error;    // a whole request failed; the rest of the plan was not sent
-  Operation error_operation = Operation::kBatchDelete;  // the request that failed
+  std::size_t requests = 0;         // batch requests sent, upserts and deletes
+  std::size_t upsert_requests = 0;  // of those, batch upserts
+  // Batch upserts: created or updated by our requests, and the items the API refused.
+  std::size_t upserted = 0;
+  std::vector<ItemFailure> upsert_failed;
+  // Batch deletes: deleted by our requests; not deleted by us, but the API says no mapping is
+  // left; and still there (or not confirmed gone).
+  std::size_t pruned = 0;
+  std::size_t already_gone = 0;
+  std::vector<ItemFailure> delete_failed;
+  std::size_t unrequested = 0;  // answer entries naming an IP no request asked for: ignored
+  // A whole request failed (which one: error_operation); the rest of the plan was not sent.
+  std::optional<ApiError> error;
+  Operation error_operation = Operation::kBatchDelete;
+  // --apply-plan: the zone's plan now differs from the reviewed one (why); nothing was sent.
+  std::optional<std::string> not_reviewed;
 };
 
 // A batch answer matched against the request it answers. Every list holds requested IPs only,
@@ -71,7 +77,7 @@ class PlanApplier {
 // API refused is checked with a GET: gone is as good as deleted.
 class ChangeSetApplier final : public PlanApplier {
  public:
-  ChangeSetApplier(ZoneApi& api, std::size_t batch_size, std::stop_token stop)
+  ChangeSetApplier(ZoneApi& api, std::size_t batch_size, StopView stop)
       : api_(api), batch_size_(batch_size), stop_(stop) {}
   ApplyResult apply(const std::string& zone_id, const ZonePlan& plan) override;
 
@@ -81,7 +87,7 @@ class ChangeSetApplier final : public PlanApplier {
 
   ZoneApi& api_;
   std::size_t batch_size_;
-  std::stop_token stop_;
+  StopView stop_;
 };
 
 class DryRunApplier final : public PlanApplier {
@@ -130,15 +136,31 @@ struct ZoneReport {
   WallTime attempted_at{};
 };
 
+// The --once exit status when a dry run with --detailed-exitcode finds changes pending and
+// nothing failed or was blocked (Terraform's `plan -detailed-exitcode`).
+inline constexpr int kExitChangesPending = 4;
+
+// What a --once pass adds to the cycle's own outcomes (CycleReport::exit_status).
+struct ExitRules {
+  bool reviewed_plan_refused = false;  // --apply-plan: a zone not applied as reviewed
+  bool drift_check = false;            // --dry-run --detailed-exitcode
+};
+
 struct CycleReport {
   std::vector<ZoneReport> zones;  // in desired-state order
   bool interrupted = false;       // a stop request cut the cycle short
 
   std::size_t count(ZoneOutcome outcome) const;
   std::size_t failed_items() const;  // deletes and upserts not done
-  // --once exit status: 1 if any zone failed or any item could not be deleted, created or
-  // updated, else 3 if the guard blocked a zone, else 0. Zones a stop interrupted do not count.
-  int exit_status() const;
+  // Whether a zone has a change to make (a create, an update or a delete), blocked zones
+  // included.
+  bool changes_pending() const;
+  // The exit status of a --once pass, every rule of it here: 1 if any zone failed, any item
+  // could not be deleted, created or updated, or the reviewed plan was not applied
+  // (`reviewed_plan_refused`); else 3 if the guard blocked a zone; else 4
+  // (kExitChangesPending) for a dry run with --detailed-exitcode (`drift_check`) when changes
+  // are pending; else 0. Zones a stop interrupted do not count.
+  int exit_status(ExitRules rules = {}) const;
   std::string summary() const;  // one line, for STATUS= and the log
 };
 
@@ -194,15 +216,10 @@ std::string approval_hint(const std::string& zone_id);
 
 class Reconciler {
  public:
-  Reconciler(ZoneApi& api, PlanApplier& applier, const Clock& clock, std::stop_token stop,
+  // Under `stop` (a Cancellation's, whose reason a zone cut short reports, or a plain token).
+  Reconciler(ZoneApi& api, PlanApplier& applier, const Clock& clock, StopView stop,
              ReconcileObserver& observer)
-      : api_(api), applier_(applier), clock_(clock), stop_(stop), observer_(observer) {}
-  // Under `cancel`'s token; a zone it cuts short reports the reason of the stop.
-  Reconciler(ZoneApi& api, PlanApplier& applier, const Clock& clock, const Cancellation& cancel,
-             ReconcileObserver& observer)
-      : Reconciler(api, applier, clock, cancel.get_token(), observer) {
-    cancel_ = &cancel;
-  }
+      : api_(api), applier_(applier), clock_(clock), stop_(std::move(stop)), observer_(observer) {}
 
   // The listings of earlier cycles (without: this cycle's only). An empty listing of a zone
   // that had mappings, or one that the plan would fill with creates, is listed again before
@@ -222,14 +239,10 @@ class Reconciler {
   CycleReport run_cycle(ZoneQueue& queue, const ReconcileSettings& settings);
 
  private:
-  // Why the stop was requested: the Cancellation's reason, or kShutdown without one.
-  StopReason stop_reason() const;
-
   ZoneApi& api_;
   PlanApplier& applier_;
   const Clock& clock_;
-  std::stop_token stop_;
-  const Cancellation* cancel_ = nullptr;  // the reason beside stop_, when given
+  StopView stop_;
   ReconcileObserver& observer_;
   ListingMemory own_memory_;
   ListingMemory* memory_ = &own_memory_;

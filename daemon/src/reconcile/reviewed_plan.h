@@ -15,9 +15,6 @@
 
 namespace orc {
 
-// The ApplyResult error of a zone whose recomputed plan is not the reviewed one starts with this.
-inline constexpr std::string_view kNotReviewed = "not applied: ";
-
 // The zones whose changes the reviewed plan approves past the safety guards: those it shows
 // blocked (a reviewer saw the changes listed as blocked and approved the plan), or every
 // planned zone of a plan made with --force.

@@ -12,9 +12,11 @@ std::string_view to_string(RetryReason reason) {
   return enum_name(kRetryReasonNames, reason);
 }
 
-ApiError ApiError::cancelled(StopReason why) {
+ApiError ApiError::cancelled(const StopView& stop) {
+  const StopReason why = stop.reason();
   ApiError e;
   e.kind = Kind::kCancelled;
+  e.stopped_by = why;
   e.message = std::string(orc::describe(why));
   return e;
 }

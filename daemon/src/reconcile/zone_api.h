@@ -52,11 +52,12 @@ struct ApiError {
   std::vector<int> codes;                          // Cloudflare error codes from the envelope
   std::string message;                             // for people; never holds credentials
   std::optional<Millis> retry_after;
+  StopReason stopped_by = StopReason::kShutdown;  // kCancelled: the stop's reason
   bool zone_full = false;  // the zone holds its maximum of mappings (the API layer decides)
 
-  // Given up for a stop request: no answer, and the stop's reason as the message ("shutting
-  // down" unless a reason is given).
-  static ApiError cancelled(StopReason why = StopReason::kShutdown);
+  // Given up for a stop request: no answer, and the stop's reason (`stop.reason()`) kept and
+  // given as the message.
+  static ApiError cancelled(const StopView& stop);
   bool has_code(int code) const;
   std::string describe() const;  // "HTTP 403 [10000] Authentication error"
 };

@@ -57,9 +57,12 @@ void LeaseLeadership::on_release(std::function<void()> abort, std::function<void
   limit_requests_ = std::move(limit);
 }
 
-void LeaseLeadership::on_change(std::function<void()> callback) {
-  std::lock_guard lock(mu_);
-  on_change_ = std::move(callback);
+void LeaseLeadership::start(LeadershipCallbacks callbacks) {
+  {
+    std::lock_guard lock(mu_);
+    callbacks_ = std::move(callbacks);
+  }
+  start();
 }
 
 void LeaseLeadership::lose(const std::string& why, const std::string& status) {
@@ -71,7 +74,7 @@ void LeaseLeadership::lose(const std::string& why, const std::string& status) {
     cycle_.request_stop();
     status_ = status;
     last_standby_log_.clear();
-    notify = on_change_;
+    notify = callbacks_.on_stopped_leading;
   }
   spdlog::warn("lost leadership: {}; no further Cloudflare request, standing by", why);
   changed_.notify_all();
@@ -117,7 +120,7 @@ void LeaseLeadership::become_leader() {
     cycle_ = std::stop_source();
     status_ = "leader";
     last_standby_log_.clear();
-    notify = on_change_;
+    notify = callbacks_.on_started_leading;
   }
   const auto record = elector_.observed_record();
   spdlog::info("became leader: lease {} held by '{}' (lease transitions {})", label_,
@@ -247,7 +250,7 @@ void LeaseLeadership::release() {
   }
 }
 
-bool LeaseLeadership::api_healthy(MonoTime now) const {
+bool LeaseLeadership::healthy(MonoTime now) const {
   const auto limit =
       std::chrono::duration_cast<std::chrono::nanoseconds>(elector_.settings().lease_duration * 4)
           .count();

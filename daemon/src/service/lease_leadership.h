@@ -37,11 +37,13 @@ class LeaseLeadership final : public Leadership {
   // Starts the thread (one attempt at once, then every retry_period). Idempotent;
   // await_leading() calls it too. Nothing starts after release().
   void start();
+  void start(LeadershipCallbacks callbacks) override;
   // One attempt and its consequences (logs, role, cycle token); returns how long to wait
   // before the next. The thread calls it; tests call it directly.
   Millis step();
 
-  bool await_leading(std::stop_token stop) override;
+  // Blocks until this instance leads, or until `stop` is requested (false).
+  bool await_leading(std::stop_token stop);
   std::stop_token cycle_token() const override;
   bool leading() const override;
   // Stops the thread, then gives the Lease up if this instance holds it. Bounded in time
@@ -55,15 +57,13 @@ class LeaseLeadership final : public Leadership {
   // requests as they are (tests on a fake API).
   void on_release(std::function<void()> abort, std::function<void(Millis)> limit);
 
-  // Called (on the elector's thread) after this instance became leader or stopped leading.
-  void on_change(std::function<void()> callback);
+  bool elects() const override { return true; }
   // False once the API server has not answered usefully for lease_duration x 4.
-  bool api_healthy(MonoTime now) const;
-  // "leader" or "standby: lease held by X" (or why it cannot tell), for STATUS= and /healthz.
-  std::string describe() const;
-  std::uint64_t transitions() const { return transitions_.load(); }
-  // True while another process keeps renewing the Lease under this replica's identity.
-  bool duplicate_identity() const { return duplicate_.load(); }
+  bool healthy(MonoTime now) const override;
+  // "leader" or "standby: lease held by X" (or why it cannot tell).
+  std::string describe() const override;
+  std::uint64_t transitions() const override { return transitions_.load(); }
+  bool duplicate_identity() const override { return duplicate_.load(); }
 
  private:
   void lose(const std::string& why, const std::string& status = "standby: lost leadership");
@@ -90,7 +90,7 @@ class LeaseLeadership final : public Leadership {
   std::stop_source cycle_;          // mu_: stopped when a term ends
   std::string status_ = "standby";  // mu_
   std::string last_standby_log_;    // mu_: not repeated while it says the same
-  std::function<void()> on_change_;
+  LeadershipCallbacks callbacks_;
   std::function<void()> abort_requests_;
   std::function<void(Millis)> limit_requests_;
   std::stop_source thread_done_;  // stopped when the thread's loop ends

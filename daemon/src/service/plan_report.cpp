@@ -56,7 +56,7 @@ void write_zone_line(std::ostream& out, const ZoneReport& z, bool dry_run,
   }
   if (!dry_run) {
     out << " pruned=" << z.applied.pruned << " already_gone=" << z.applied.already_gone
-        << " not_deleted=" << z.applied.failed.size() << " requests=" << z.applied.requests;
+        << " not_deleted=" << z.applied.delete_failed.size() << " requests=" << z.applied.requests;
   }
   if (refused != nullptr) {
     out << " (" << redact(refused->why, kLogLineCap) << ")";
@@ -109,7 +109,7 @@ std::string format_plan_report(const CycleReport& cycle, bool dry_run, const Des
     write_zone_line(out, z, dry_run, refusal_of(not_applied, z.zone_id),
                     refusal_of(notes, z.zone_id));
     if (dry_run || z.outcome == ZoneOutcome::kBlocked) write_changes(out, z.plan, dry_run);
-    for (const auto& f : z.applied.failed)
+    for (const auto& f : z.applied.delete_failed)
       out << "  not deleted " << redact(f.ip) << ": " << redact(f.refusal.describe()) << "\n";
   }
   if (not_applied != nullptr) {
@@ -177,11 +177,6 @@ std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocumen
   return out;
 }
 
-bool changes_pending(const CycleReport& cycle) {
-  return std::any_of(cycle.zones.begin(), cycle.zones.end(),
-                     [](const ZoneReport& z) { return z.listed && !z.plan.changes.empty(); });
-}
-
 std::vector<NotApplied> review_progress(const CycleReport& cycle, const PlanDocument& reviewed) {
   std::vector<NotApplied> out;
   for (const auto& z : cycle.zones) {
@@ -195,17 +190,14 @@ std::vector<NotApplied> review_progress(const CycleReport& cycle, const PlanDocu
 OnceResult render_once(const CycleReport& cycle, bool dry_run, const OnceOutput& output,
                        const DesiredState& desired, bool stopped, WallTime now) {
   OnceResult result;
-  result.status = cycle.exit_status();
   std::vector<NotApplied> not_applied;
   std::vector<NotApplied> progress;
   if (output.reviewed) {
     progress = review_progress(cycle, *output.reviewed);
     not_applied = review_cycle(cycle, *output.reviewed, desired, output.limited_to_zones);
-    if (!not_applied.empty()) result.status = 1;
   }
-  if (dry_run && output.detailed_exitcode && result.status == 0 && changes_pending(cycle)) {
-    result.status = kExitChangesPending;
-  }
+  result.status = cycle.exit_status({.reviewed_plan_refused = !not_applied.empty(),
+                                     .drift_check = dry_run && output.detailed_exitcode});
   const bool wants_plan =
       output.format != OutputFormat::kText || !output.plan_out.empty() || dry_run;
   const PlanDocument plan =

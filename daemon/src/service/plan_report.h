@@ -46,14 +46,6 @@ struct OnceOutput {
   bool detailed_exitcode = false;  // --detailed-exitcode: 4 when changes are pending
 };
 
-// --dry-run --detailed-exitcode: the exit status when a dry run found changes to make and
-// nothing failed or was blocked (Terraform's `plan -detailed-exitcode`).
-inline constexpr int kExitChangesPending = 4;
-
-// Whether a zone of the pass has a change to make (a create, an update or a delete), blocked
-// zones included.
-bool changes_pending(const CycleReport& cycle);
-
 // The change set a zone's plan asks for.
 ChangeSet planned_changes(const ZonePlan& plan);
 

@@ -4,6 +4,12 @@
 
 namespace orc {
 
+std::chrono::milliseconds stall_threshold(const Config& c) {
+  const auto per_request = c.cloudflare.request_timeout + c.reconcile.retry.max_backoff;
+  return std::max<std::chrono::milliseconds>(2 * c.reconcile.interval, per_request) +
+         std::chrono::minutes(1);
+}
+
 void Health::progress(MonoTime now) {
   std::lock_guard lock(mu_);
   last_progress_ = std::max(last_progress_, now);

@@ -7,8 +7,13 @@
 #include <mutex>
 
 #include "base/clock.h"
+#include "config/config.h"
 
 namespace orc {
+
+// Stuck means: no API answer and no loop step for this long beyond any announced wait: twice
+// the interval, or one request's timeout and longest backoff, plus a minute.
+std::chrono::milliseconds stall_threshold(const Config& config);
 
 class Health {
  public:

@@ -383,7 +383,7 @@ void Metrics::on_zone_done(const ZoneReport& report) {
   st.upserted += static_cast<double>(report.applied.upserted);
   st.upsert_failures += static_cast<double>(report.applied.upsert_failed.size());
   const auto pruned = static_cast<double>(report.applied.pruned);
-  const auto failed = static_cast<double>(report.applied.failed.size());
+  const auto failed = static_cast<double>(report.applied.delete_failed.size());
   st.pruned += pruned;
   st.prune_failures += failed;
   fleet_pruned_.Increment(pruned);
@@ -399,7 +399,7 @@ void Metrics::on_zone_done(const ZoneReport& report) {
     return;
   }
   st.in_line =
-      (report.outcome == ZoneOutcome::kSuccess && report.applied.failed.empty() &&
+      (report.outcome == ZoneOutcome::kSuccess && report.applied.delete_failed.empty() &&
        report.applied.upsert_failed.empty()) ||
       ((report.outcome == ZoneOutcome::kDryRun || report.outcome == ZoneOutcome::kSuspended) &&
        report.plan.changes.empty());
