@@ -18,7 +18,9 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/redact.h"
@@ -212,9 +214,29 @@ Args parse_args(int argc, char** argv) {
     }
     return false;
   };
+  // The options that only turn something on.
+  constexpr std::pair<std::string_view, bool Args::*> kSwitches[] = {
+      {"--once", &Args::once},
+      {"--dry-run", &Args::dry_run},
+      {"--force", &Args::force},
+      {"--detailed-exitcode", &Args::detailed_exitcode},
+      {"--check-config", &Args::check_config},
+      {"--strict", &Args::strict},
+  };
+  // True when `a` is one of them (and turns it on).
+  auto switched = [&](const std::string& a) {
+    for (const auto& [name, field] : kSwitches) {
+      if (a == name) {
+        args.*field = true;
+        return true;
+      }
+    }
+    return false;
+  };
   std::string value;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (switched(a)) continue;
     if (a == "--help" || a == "-h") {
       std::cout << kHelp;
       std::exit(0);
@@ -226,12 +248,6 @@ Args parse_args(int argc, char** argv) {
       args.config = argv[++i];
     } else if (a.starts_with("--config=")) {
       args.config = a.substr(std::strlen("--config="));
-    } else if (a == "--once") {
-      args.once = true;
-    } else if (a == "--dry-run") {
-      args.dry_run = true;
-    } else if (a == "--force") {
-      args.force = true;
     } else if (valued(a, i, "--force-zone", value)) {
       std::string id = value;
       bool hex = id.size() == 32;
@@ -244,12 +260,6 @@ Args parse_args(int argc, char** argv) {
                     orc::shown(value) + "')");
       }
       args.force_zones.push_back(std::move(id));
-    } else if (a == "--detailed-exitcode") {
-      args.detailed_exitcode = true;
-    } else if (a == "--check-config") {
-      args.check_config = true;
-    } else if (a == "--strict") {
-      args.strict = true;
     } else if (a == "--unit") {
       // The unit file is optional: "--unit" alone is the installed unit.
       args.unit = (i + 1 < argc && argv[i + 1][0] != '-') ? std::filesystem::path(argv[++i])

@@ -257,18 +257,15 @@ class Reader::Events {
         live(Event{Event::Type::kAlias, false, mark, std::string(name)}, {});
         break;
       }
-      case YAML_SEQUENCE_START_EVENT: {
-        const YAML::Mark mark = mark_of(e.start_mark);
-        const std::string_view anchor = anchor_of(e.data.sequence_start.anchor);
-        define(anchor, mark);
-        live(Event{Event::Type::kSequenceStart, false, mark, {}}, anchor);
-        break;
-      }
+      case YAML_SEQUENCE_START_EVENT:
       case YAML_MAPPING_START_EVENT: {
+        const bool sequence = e.type == YAML_SEQUENCE_START_EVENT;
+        const Event::Type type = sequence ? Event::Type::kSequenceStart : Event::Type::kMapStart;
         const YAML::Mark mark = mark_of(e.start_mark);
-        const std::string_view anchor = anchor_of(e.data.mapping_start.anchor);
+        const std::string_view anchor =
+            anchor_of(sequence ? e.data.sequence_start.anchor : e.data.mapping_start.anchor);
         define(anchor, mark);
-        live(Event{Event::Type::kMapStart, false, mark, {}}, anchor);
+        live(Event{type, false, mark, {}}, anchor);
         break;
       }
       case YAML_SEQUENCE_END_EVENT:

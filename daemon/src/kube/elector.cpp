@@ -44,15 +44,7 @@ Attempt Elector::try_acquire_or_renew() {
 
   const LeaseReply got = api_.get();
   if (got.outcome == LeaseOutcome::kNotFound) {
-    const LeaseReply created = api_.create(mine);
-    wrote(mine, created);
-    if (created.outcome != LeaseOutcome::kOk) return failed(created);
-    observe(created.lease, clock_.monotonic());
-    deadline_ = started + settings_.renew_deadline;
-    Attempt a;
-    a.kind = Attempt::Kind::kLeading;
-    a.acquired = true;
-    return a;
+    return after_write(mine, api_.create(mine), started, true);
   }
   if (got.outcome != LeaseOutcome::kOk) return failed(got);
 
@@ -81,14 +73,18 @@ Attempt Elector::try_acquire_or_renew() {
   } else {
     mine.lease_transitions = old.lease_transitions + 1;
   }
-  const LeaseReply updated = api_.update(got.lease, mine);
-  wrote(mine, updated);
-  if (updated.outcome != LeaseOutcome::kOk) return failed(updated);
-  observe(updated.lease, clock_.monotonic());
+  return after_write(mine, api_.update(got.lease, mine), started, !ours);
+}
+
+Attempt Elector::after_write(const LeaseRecord& sent, const LeaseReply& reply, MonoTime started,
+                             bool acquired) {
+  wrote(sent, reply);
+  if (reply.outcome != LeaseOutcome::kOk) return failed(reply);
+  observe(reply.lease, clock_.monotonic());
   deadline_ = started + settings_.renew_deadline;
   Attempt a;
   a.kind = Attempt::Kind::kLeading;
-  a.acquired = !ours;
+  a.acquired = acquired;
   return a;
 }
 

@@ -82,6 +82,10 @@ class Elector {
   void observe(const Lease& lease, MonoTime at);
   // After a create or update of `sent`: remembers what this process wrote.
   void wrote(const LeaseRecord& sent, const LeaseReply& reply);
+  // The attempt a create or update of `sent` (begun at `started`) makes: leading until the
+  // renew deadline when it was accepted, `acquired` when the Lease was not ours before.
+  Attempt after_write(const LeaseRecord& sent, const LeaseReply& reply, MonoTime started,
+                      bool acquired);
   // The record as read was written by this process (its last write).
   bool written_here(const Lease& lease) const;
 

@@ -109,6 +109,26 @@ void plan_missing(const DesiredZone& desired, const std::unordered_set<std::stri
   }
 }
 
+// The safety guard for one kind of change (`verb`, limited by the setting `setting`): blocks
+// when `changed` distinct addresses are more than `max_fraction` of those in scope.
+GuardDecision check_fraction(const ZonePlan& plan, bool any_changes, std::size_t changed,
+                             const char* verb, const char* setting, double max_fraction,
+                             bool force) {
+  if (force || plan.live_addresses < kGuardMinLive || !any_changes) return {};
+  // The changed addresses are in scope, so changed <= in_scope_addresses, and both are at
+  // least 1 here; max() guards a hand-made plan against a division by zero.
+  const double fraction = static_cast<double>(changed) /
+                          static_cast<double>(std::max<std::size_t>(plan.in_scope_addresses, 1));
+  if (fraction <= max_fraction) return {};
+  char buf[200];
+  std::snprintf(buf, sizeof(buf),
+                "would %s %zu of %zu live mappings (%.1f%%, counting distinct addresses in "
+                "scope), above %s %.1f%%",
+                verb, changed, plan.in_scope_addresses, fraction * 100.0, setting,
+                max_fraction * 100.0);
+  return {true, buf};
+}
+
 }  // namespace
 
 ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired, Policy policy) {
@@ -123,33 +143,13 @@ ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired,
 }
 
 GuardDecision check_safety(const ZonePlan& plan, double max_fraction, bool force) {
-  if (force || plan.live_addresses < kGuardMinLive || plan.changes.deletes.empty()) return {};
-  // stale_addresses <= in_scope_addresses, and both are at least 1 here; max() guards a
-  // hand-made plan against a division by zero.
-  const double fraction = static_cast<double>(plan.stale_addresses) /
-                          static_cast<double>(std::max<std::size_t>(plan.in_scope_addresses, 1));
-  if (fraction <= max_fraction) return {};
-  char buf[200];
-  std::snprintf(buf, sizeof(buf),
-                "would delete %zu of %zu live mappings (%.1f%%, counting distinct addresses in "
-                "scope), above max_delete_fraction %.1f%%",
-                plan.stale_addresses, plan.in_scope_addresses, fraction * 100.0,
-                max_fraction * 100.0);
-  return {true, buf};
+  return check_fraction(plan, !plan.changes.deletes.empty(), plan.stale_addresses, "delete",
+                        "max_delete_fraction", max_fraction, force);
 }
 
 GuardDecision check_update_safety(const ZonePlan& plan, double max_fraction, bool force) {
-  if (force || plan.live_addresses < kGuardMinLive || plan.changes.updates.empty()) return {};
-  const double fraction = static_cast<double>(plan.mismatched_addresses) /
-                          static_cast<double>(std::max<std::size_t>(plan.in_scope_addresses, 1));
-  if (fraction <= max_fraction) return {};
-  char buf[200];
-  std::snprintf(buf, sizeof(buf),
-                "would update %zu of %zu live mappings (%.1f%%, counting distinct addresses in "
-                "scope), above max_update_fraction %.1f%%",
-                plan.mismatched_addresses, plan.in_scope_addresses, fraction * 100.0,
-                max_fraction * 100.0);
-  return {true, buf};
+  return check_fraction(plan, !plan.changes.updates.empty(), plan.mismatched_addresses, "update",
+                        "max_update_fraction", max_fraction, force);
 }
 
 std::vector<Batch> schedule_batches(const ChangeSet& changes, std::size_t live,

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 namespace orc {
 namespace {
@@ -59,15 +61,27 @@ StatusOr<std::uint64_t> directory_device(const std::filesystem::path& dir) {
   return static_cast<std::uint64_t>(st.st_dev);
 }
 
+// A directory's desired-state files, in name order, and the device it is on.
+struct DirectoryListing {
+  std::uint64_t device = 0;
+  std::vector<std::filesystem::path> files;
+};
+
+StatusOr<DirectoryListing> list_directory(const std::filesystem::path& dir) {
+  const auto device = directory_device(dir);
+  if (!device.ok()) return device.error();
+  auto files = desired_files(dir);
+  if (!files.ok()) return files.error();
+  return DirectoryListing{*device, std::move(*files)};
+}
+
 }  // namespace
 
 StatusOr<FileStamp> DesiredStateDirectory::stat() {
-  const auto device = directory_device(path_);
-  if (!device.ok()) return device.error();
-  const auto files = desired_files(path_);
-  if (!files.ok()) return files.error();
-  StampOfAll all(*device);
-  for (const auto& f : *files) {
+  const auto listing = list_directory(path_);
+  if (!listing.ok()) return listing.error();
+  StampOfAll all(listing->device);
+  for (const auto& f : listing->files) {
     const auto s = stat_file(f);
     if (!s.ok()) return Error{f.filename().string() + ": " + s.error().message};
     all.add(f, *s);
@@ -76,13 +90,11 @@ StatusOr<FileStamp> DesiredStateDirectory::stat() {
 }
 
 StatusOr<FileContents> DesiredStateDirectory::read() {
-  const auto device = directory_device(path_);
-  if (!device.ok()) return device.error();
-  const auto files = desired_files(path_);
-  if (!files.ok()) return files.error();
-  StampOfAll all(*device);
+  const auto listing = list_directory(path_);
+  if (!listing.ok()) return listing.error();
+  StampOfAll all(listing->device);
   FileContents out;
-  for (const auto& f : *files) {
+  for (const auto& f : listing->files) {
     auto one = read_file(f, kMaxDesiredFileBytes - std::min(kMaxDesiredFileBytes, out.text.size()));
     if (!one.ok()) return Error{f.filename().string() + ": " + one.error().message};
     all.add(f, one->stamp);
