@@ -5,6 +5,7 @@ and the daemon's status server binds 127.0.0.1:0 and logs the port it got.
 Binaries come from the environment (set by ctest): ORC_BIN and STANDIN_BIN.
 """
 
+import calendar
 import json
 import os
 import re
@@ -46,6 +47,13 @@ def max_in_any(times_ms, span_ms):
             j += 1
         best = max(best, j - i)
     return best
+
+
+def iso_seconds(text):
+    """A log time ("2026-03-01T12:00:00.123Z": the stand-in's, the daemon's) as Unix seconds."""
+    m = re.match(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?Z$", text)
+    y, mo, d, h, mi, s = (int(x) for x in m.groups()[:6])
+    return calendar.timegm((y, mo, d, h, mi, s)) + float(m.group(7) or 0)
 
 
 def wait_for(predicate, timeout=10.0, what="condition"):

@@ -13,14 +13,13 @@ import http.client as http_client
 import http.server as http_server
 import json
 import os
-import re
 import signal
 import socket
 import threading
 import time
 import unittest
 
-from harness import (IntegrationTest, Daemon, ZONE, http, ips, wait_for)
+from harness import (IntegrationTest, Daemon, ZONE, http, ips, iso_seconds, wait_for)
 from lease_standin import LeaseStandIn, make_ca
 
 NS = "apps"
@@ -696,14 +695,6 @@ class LeaderElectionTest(IntegrationTest):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(self.cf.live(), set(live[:10]))
         self.assertEqual(self.lease.requests(), [])
-
-
-def iso_seconds(text):
-    """The stand-in's log time ("2026-03-01T12:00:00.123Z") as Unix seconds."""
-    import calendar
-    m = re.match(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?Z$", text)
-    y, mo, d, h, mi, s = (int(x) for x in m.groups()[:6])
-    return calendar.timegm((y, mo, d, h, mi, s)) + float(m.group(7) or 0)
 
 
 if __name__ == "__main__":
