@@ -635,7 +635,8 @@ class LeaderElectionTest(IntegrationTest):
         with open(d.token_file + ".tmp", "w") as f:
             f.write("rotated-token-xyz\n")
         os.replace(d.token_file + ".tmp", d.token_file)
-        # Renewals keep working: the stand-in now knows the client by the new token only.
+        # Renewals keep working: the stand-in now knows the client by the new token only. Two
+        # answered since the rotation: the first may have been on its way with the old one.
         wait_for(lambda: len([w for w in self.lease.holder_history()
                               if w[1] == d.name and w[0] > rotated_at]) >= 2,
                  DEADLINE_S + 3, "two renewals with the new token")
