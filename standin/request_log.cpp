@@ -14,14 +14,33 @@ void RequestLog::append(nlohmann::json entry) {
   if (entries_.size() > max_entries_) entries_.pop_front();
 }
 
-nlohmann::json RequestLog::entries() const {
+void RequestLog::received(nlohmann::json entry) {
+  entry["event"] = "received";
+  received_.push_back(std::move(entry));
+  if (received_.size() > max_entries_) received_.pop_front();
+}
+
+namespace {
+
+nlohmann::json array_of(const std::deque<nlohmann::json>& entries) {
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& e : entries_) arr.push_back(e);
+  for (const auto& e : entries) arr.push_back(e);
   return arr;
+}
+
+}  // namespace
+
+nlohmann::json RequestLog::entries() const {
+  return array_of(entries_);
+}
+
+nlohmann::json RequestLog::received_entries() const {
+  return array_of(received_);
 }
 
 void RequestLog::clear() {
   entries_.clear();
+  received_.clear();
 }
 
 }  // namespace standin

@@ -110,7 +110,7 @@ HttpAnswer StandIn::handle(const HttpCall& http) {
 
   if (path.starts_with("/__admin/")) {
     std::lock_guard lock(mu_);
-    return handle_admin(http, path);
+    return handle_admin(http, path, query);
   }
   ApiCall call = begin_api(http, path, query);
   if (call.fault && call.fault->latency_ms > 0) {
@@ -150,6 +150,12 @@ StandIn::ApiCall StandIn::begin_api(const HttpCall& http, std::string_view path,
     call.fault = faults_.take(*call.route.operation, call.route.flavor, call.route.zone);
     if (call.fault) call.log["fault"] = call.fault->label();
   }
+  // The arrival, before any latency is waited out; what the answer says comes with the entry
+  // of the answered request.
+  json arrival = call.log;
+  arrival.erase("succeeded");
+  arrival.erase("failed");
+  log_.received(std::move(arrival));
   return call;
 }
 
@@ -233,7 +239,8 @@ HttpAnswer StandIn::run_with_fault(ApiCall& call, const HttpCall& http) {
   return answer;
 }
 
-HttpAnswer StandIn::handle_admin(const HttpCall& http, std::string_view path) {
+HttpAnswer StandIn::handle_admin(const HttpCall& http, std::string_view path,
+                                 std::string_view query) {
   const bool get = http.method == "GET" || http.method == "HEAD";
   const bool put = http.method == "PUT";
   if (path == "/__admin/healthz") {
@@ -259,7 +266,15 @@ HttpAnswer StandIn::handle_admin(const HttpCall& http, std::string_view path) {
       return json_answer(200, faults_.to_json());
     }
   } else if (path == "/__admin/requests") {
-    if (get) return json_answer(200, log_.entries());
+    if (get) {
+      const auto params = parse_query(query);
+      const auto event = params.find("event");
+      if (event == params.end() || event->second == "answered") {
+        return json_answer(200, log_.entries());
+      }
+      if (event->second == "received") return json_answer(200, log_.received_entries());
+      return admin_error(400, "event must be received or answered");
+    }
     if (http.method == "DELETE") {
       log_.clear();
       return json_answer(200, {{"cleared", true}});

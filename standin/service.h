@@ -1,9 +1,10 @@
 // The stand-in as one object: every HTTP request goes through handle(), which routes it to the
 // Cloudflare API (authentication, rate limit, fault rules, the operation, the request log) or
 // to the /__admin/ endpoints. One lock guards all state; a fault's latency is waited out
-// between choosing the fault and running the operation, without the lock, so other requests
-// (and other actors' changes) proceed meanwhile. Independent of the HTTP library: main.cpp
-// turns httplib requests into HttpCall and HttpAnswer back into responses.
+// between choosing the fault (and logging the arrival) and running the operation, without the
+// lock, so other requests (and other actors' changes) proceed meanwhile. Independent of the
+// HTTP library: main.cpp turns httplib requests into HttpCall and HttpAnswer back into
+// responses.
 #pragma once
 
 #include <mutex>
@@ -66,13 +67,14 @@ class StandIn {
  private:
   struct ApiCall;  // one API request on its way through handle()
 
-  // Under the lock: the checks in front of the operation and the choice of a fault rule.
+  // Under the lock: the checks in front of the operation, the choice of a fault rule and the
+  // arrival's log entry.
   ApiCall begin_api(const HttpCall& http, std::string_view path, std::string_view query);
   std::optional<HttpAnswer> refusal(ApiCall& call, const HttpCall& http);
   // Under the lock: the operation (or the fault's answer), the headers and the log entry.
   HttpAnswer finish_api(ApiCall& call, const HttpCall& http);
   HttpAnswer run_with_fault(ApiCall& call, const HttpCall& http);
-  HttpAnswer handle_admin(const HttpCall& call, std::string_view path);
+  HttpAnswer handle_admin(const HttpCall& call, std::string_view path, std::string_view query);
 
   ServiceOptions options_;
   const orc::Clock& clock_;

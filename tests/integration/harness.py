@@ -5,6 +5,7 @@ and the daemon's status server binds 127.0.0.1:0 and logs the port it got.
 Binaries come from the environment (set by ctest): ORC_BIN and STANDIN_BIN.
 """
 
+import calendar
 import json
 import os
 import re
@@ -46,6 +47,13 @@ def max_in_any(times_ms, span_ms):
             j += 1
         best = max(best, j - i)
     return best
+
+
+def iso_seconds(text):
+    """A log time ("2026-03-01T12:00:00.123Z": the stand-in's, the daemon's) as Unix seconds."""
+    m = re.match(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?Z$", text)
+    y, mo, d, h, mi, s = (int(x) for x in m.groups()[:6])
+    return calendar.timegm((y, mo, d, h, mi, s)) + float(m.group(7) or 0)
 
 
 def wait_for(predicate, timeout=10.0, what="condition"):
@@ -166,8 +174,25 @@ class StandIn:
         return {m["ip"] for m in self.admin("GET", "state")["zones"].get(zone, [])}
 
     def requests(self, operation=None):
+        """The answered requests (one entry each), oldest first."""
         log = self.admin("GET", "requests")
         return [r for r in log if operation is None or r.get("operation") == operation]
+
+    def received(self, operation=None, zone=None):
+        """The requests that have arrived, answered or not (a latency fault holds a request
+        between the two), oldest first; never counted in `requests()`."""
+        log = self.admin("GET", "requests?event=received")
+        return [r for r in log if operation in (None, r.get("operation"))
+                and zone in (None, r.get("zone"))]
+
+    def wait_received(self, operation=None, zone=None, match=None, count=1, timeout=10.0):
+        """Waits until `count` requests of `operation` for `zone` (None: any) that `match` (a
+        predicate on the entry, optional) have arrived; returns those arrivals."""
+        def arrived():
+            got = [r for r in self.received(operation, zone) if match is None or match(r)]
+            return got if len(got) >= count else None
+        what = " ".join(x for x in (operation or "request", zone and f"of zone {zone}") if x)
+        return wait_for(arrived, timeout, what=f"{count} x {what} received by the stand-in")
 
     def set_faults(self, rules):
         self.admin("PUT", "faults", {"rules": rules})

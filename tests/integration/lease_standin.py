@@ -18,7 +18,10 @@ real API server is:
 
 Fault injection (`set_faults`): per client or for all, `drop` (close the connection without an
 answer: the API server unreachable), `latency_ms` (slow answers), `status` (e.g. 500).
-The request log (`requests()`) holds one entry per request with wall and monotonic times.
+The request log (`requests()`) holds one entry per request with wall and monotonic times,
+written once the request is answered (or dropped). Each request's arrival is logged apart
+(`received()`, entries marked "event": "received"), before any fault holds it, so a test can
+wait for a request that is held; `handshake_failures()` counts connections refused by TLS.
 """
 
 import http.server
@@ -91,6 +94,8 @@ class LeaseStandIn:
         self._leases = {}
         self._rv = 1000
         self._log = []
+        self._received = []
+        self._handshake_failures = 0
         self._faults = []
         self._held = 0  # requests waiting out a latency fault now
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -118,8 +123,17 @@ class LeaseStandIn:
         class Server(http.server.ThreadingHTTPServer):
             daemon_threads = True
 
+            def get_request(self):
+                conn, addr = self.socket.accept()
+                try:
+                    return context.wrap_socket(conn, server_side=True), addr
+                except OSError:  # ssl.SSLError included: the client did not trust us
+                    conn.close()
+                    with standin._mu:
+                        standin._handshake_failures += 1
+                    raise
+
         self._server = Server(("127.0.0.1", 0), Handler)
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         self.url = f"https://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -148,6 +162,19 @@ class LeaseStandIn:
     def requests(self):
         with self._mu:
             return [dict(e) for e in self._log]
+
+    def received(self, client=None, method=None):
+        """The arrivals of requests (from `client`, with `method`), oldest first: logged before
+        any fault holds or drops them, each {"event": "received", "time", "mono", "client",
+        "method", "path", "fault"}."""
+        with self._mu:
+            return [dict(e) for e in self._received
+                    if client in (None, e["client"]) and method in (None, e["method"])]
+
+    def handshake_failures(self):
+        """Connections closed at the TLS handshake (a client that does not trust our CA)."""
+        with self._mu:
+            return self._handshake_failures
 
     def lease(self, ns, name):
         with self._mu:
@@ -206,6 +233,10 @@ class LeaseStandIn:
             entry["fault"] = "+".join(k for k in ("drop", "latency_ms", "answer_delay_ms", "status",
                                                   "body", "echo_token")
                                       if fault.get(k))
+        with self._mu:
+            self._received.append({"event": "received", **{k: entry[k] for k in (
+                "time", "mono", "client", "method", "path", "fault")}})
+        if fault:
             if fault.get("latency_ms"):
                 with self._mu:
                     self._held += 1

@@ -111,42 +111,40 @@ class AnnouncedWaitTest(IntegrationTest):
     def test_a_day_long_header_wait_is_capped_healthy_and_keeps_the_watchdog_fed(self):
         # Every answer says the user's budget is spent until a day from now. The daemon waits
         # (an hour at most, then one request asks again), and the wait is one the API
-        # announced: /healthz stays ok and says why, the watchdog keeps being fed.
+        # announced: /healthz stays ok and says why, the watchdog keeps being fed. That it
+        # stays so past the stall threshold (a minute and more without an answer), and that
+        # the hour ends in one request, is shown in simulated time (service_loop_test.cpp);
+        # here the real binary reads the real headers and reports the wait.
         api = self.standin(zones={ZONE: ips(0, 10)})
         tap = HeaderTap(api.api_base, {"Ratelimit": '"default";r=0;t=86400',
                                        "Ratelimit-Policy": '"default";q=1200;w=86400'})
         self.addCleanup(tap.stop)
-        interval_s, timeout_s, backoff_s = 1, 1, 0.05
         d = Daemon(self.workdir, tap.base + "/client/v4", {ZONE: ips(0, 8)}, flavor="origin-v2",
-                   config={"cloudflare": {"request_timeout": f"{timeout_s}s"},
-                           "reconcile": {"interval": f"{interval_s}s"}})
+                   config={"cloudflare": {"request_timeout": "1s"},
+                           "reconcile": {"interval": "1s"}})
         self._daemons.append(d)
         watchdog = Watchdog(os.path.join(self.workdir, "notify.sock"))
         self.addCleanup(watchdog.stop)
-        d.start(env={"NOTIFY_SOCKET": watchdog.path, "WATCHDOG_USEC": "2000000"})
+        d.start(env={"NOTIFY_SOCKET": watchdog.path, "WATCHDOG_USEC": "1000000"})
         wait_for(lambda: tap.requests, 10, "the first listing")
         answered = tap.requests[0][0]
-        # The daemon calls itself stalled this long after its last progress (the first
-        # listing's answer) beyond any announced wait: 1 min + max(2 x interval, request
-        # timeout + max_backoff). The test watches until 2 s past that.
-        stall_after = 60 + max(2 * interval_s, timeout_s + backoff_s)
-        watch_until = answered + stall_after + 2
-        waits = []
-        while time.monotonic() < watch_until:
+
+        def waiting():
             status, body = http("GET", d.status_base + "/healthz")
-            health = json.loads(body)
-            self.assertEqual(status, 200, f"{time.monotonic() - answered:.1f} s after the "
-                                          f"answer: {body}")
-            self.assertEqual(health["status"], "ok", body)
-            waits.append(health.get("api_wait"))
-            time.sleep(1)
-        self.assertTrue(all(w and w["reason"] == "rate-limit headers: the API user's budget "
-                            "is spent" for w in waits), waits)
-        worst = max(w["seconds_left"] for w in waits)
-        self.assertLessEqual(worst, 3600, "the header wait is capped at one hour")
-        self.assertGreater(worst, 3500)
-        late = [t for t in watchdog.pings if t > answered + stall_after]
-        self.assertTrue(late, f"no WATCHDOG=1 after {stall_after:.1f} s: systemd would kill it")
+            return (status, json.loads(body)) if "api_wait" in json.loads(body) else None
+        status, health = wait_for(waiting, 10, "/healthz to report the wait")
+        self.assertEqual(status, 200, health)
+        self.assertEqual(health["status"], "ok", health)
+        self.assertEqual(health["api_wait"]["reason"],
+                         "rate-limit headers: the API user's budget is spent")
+        left = health["api_wait"]["seconds_left"]
+        self.assertLessEqual(left, 3600, "the header wait is capped at one hour")
+        self.assertGreater(left, 3500)
+        # Fed while it waits: pings (every 0.5 s here) go on after the answer.
+        wait_for(lambda: len([t for t in watchdog.pings if t > answered]) >= 3, 10,
+                 "three WATCHDOG=1 during the wait")
+        status, body = http("GET", d.status_base + "/healthz")
+        self.assertEqual((status, json.loads(body)["status"]), (200, "ok"), body)
         self.assertEqual(len(tap.requests), 1, "nothing more is sent before the reset")
         self.assertIsNone(d.proc.poll())
 
@@ -160,7 +158,9 @@ class BudgetHeadersTest(IntegrationTest):
                                        "--rate-window", str(WINDOW_S)))
         other = OtherClient(api.api_base, OTHER_ZONE, 0.1).start()
         try:
-            time.sleep(WINDOW_S)  # the second client fills its half of the window first
+            # The second client fills its half of the window first (a window at its pace).
+            wait_for(lambda: len([r for r in api.requests() if r["zone"] == OTHER_ZONE])
+                     >= QUOTA // 2, 3 * WINDOW_S, "the second client's half of the window")
             d = self.daemon(api, {z: ips(0, 5) for z in ZONES},
                             config={"cloudflare": {"requests_per_second": 20},
                                     "reconcile": {"batch_size": 2, "concurrency": 4,

@@ -108,8 +108,7 @@ class RunningDaemonTest(IntegrationTest):
         api = self.standin(zones={ZONE: ips(0, 10)},
                            faults=[{"operation": "batch_delete", "latency_ms": 1000}])
         d = self.daemon(api, {ZONE: ips(0, 8)}).start()
-        wait_for(lambda: api.requests("list"), what="the listing")
-        time.sleep(0.2)  # the batch delete is now held up in the stand-in
+        api.wait_received("batch_delete")  # now held up in the stand-in
         d.signal(signal.SIGINT)
         self.assertEqual(d.wait(timeout=10), 0)
         # The request in flight was completed, not cut half-way: the daemon read its answer

@@ -48,6 +48,7 @@ class NotifySocket:
         self.sock.settimeout(0.05)
         self.lock = threading.Lock()
         self.messages = []  # (monotonic time, sender pid, assignment), one per assignment
+        self.found_empty = 0.0  # monotonic time the receiver last found nothing to read
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -58,6 +59,8 @@ class NotifySocket:
             try:
                 data, ancdata, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(creds_size))
             except socket.timeout:
+                with self.lock:
+                    self.found_empty = time.monotonic()
                 continue
             except OSError:
                 return
@@ -86,6 +89,14 @@ class NotifySocket:
 
     def wait(self, predicate, timeout=10.0, what="a notification"):
         return wait_for(lambda: predicate(self.snapshot()), timeout, what)
+
+    def wait_read_to_end(self, since, timeout=5.0):
+        """Waits until the socket has been found empty after `since` (a monotonic time): every
+        datagram sent before then has been read."""
+        def empty_since():
+            with self.lock:
+                return self.found_empty > since
+        wait_for(empty_since, timeout, "the notify socket read to the end")
 
     def close(self):
         self._stop.set()
@@ -183,7 +194,7 @@ class SystemdNotifyTest(IntegrationTest):
         t_term = time.monotonic()
         d.signal(signal.SIGTERM)
         self.assertEqual(d.wait(timeout=10), 0, d.log_text())
-        time.sleep(0.1)  # let the receiver drain the socket
+        ns.wait_read_to_end(time.monotonic())  # the daemon has exited: nothing more comes
         after_term = [a for t, _, a in ns.snapshot() if t >= t_term]
         print(f"notify after SIGTERM: {after_term}")
         self.assertIn("STOPPING=1", after_term)
@@ -201,17 +212,18 @@ class SystemdNotifyTest(IntegrationTest):
         d.start(env={"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": str(WATCHDOG_USEC)})
         ns.wait(lambda m: [1 for _, _, a in m if a.startswith("STATUS=last cycle")],
                 what="the first cycle's STATUS=")
-        # Watch 0.8 s of the loop between cycles (interval 2 s): systemd kills the service
+        # Eight pings of the loop between cycles (interval 2 s): systemd kills the service
         # when two pings are more than WATCHDOG_USEC apart. (The cadence over hours, and no
         # pings once stalled, are unit-tested in simulated time: service_loop_test.cpp.)
         t0 = time.monotonic()
-        time.sleep(0.8)
-        pings = ns.times_of("WATCHDOG=1", since=t0)
+        pings = ns.wait(lambda m: (lambda p: p[:8] if len(p) >= 8 else None)(
+            [t for t, _, a in m if a == "WATCHDOG=1" and t >= t0]), what="eight WATCHDOG=1")
         in_first_half = [t for t in pings if t < t0 + 0.5]
-        edges = [t0] + pings + [t0 + 0.8]
+        edges = [t0] + pings
         max_gap = max(b - a for a, b in zip(edges, edges[1:]))
-        print(f"\nwatchdog: {len(in_first_half)} pings in 0.5 s, {len(pings)} in 0.8 s, "
-              f"longest gap {max_gap * 1000:.0f} ms (WATCHDOG_USEC {WATCHDOG_USEC // 1000} ms)")
+        print(f"\nwatchdog: {len(in_first_half)} pings in 0.5 s, {len(pings)} in "
+              f"{pings[-1] - t0:.2f} s, longest gap {max_gap * 1000:.0f} ms "
+              f"(WATCHDOG_USEC {WATCHDOG_USEC // 1000} ms)")
         self.assertGreaterEqual(
             len(in_first_half), 3,
             f"WATCHDOG_USEC={WATCHDOG_USEC}: expected a WATCHDOG=1 every ~"
@@ -224,13 +236,15 @@ class SystemdNotifyTest(IntegrationTest):
     def test_no_watchdog_pings_for_another_pid(self):
         # WATCHDOG_PID names some other process: the watchdog is not this daemon's to ping.
         api = self.standin(zones={ZONE: ips(0, 10)})
-        d = self.daemon(api, {ZONE: ips(0, 8)}, config={"reconcile": {"interval": "2s"}})
+        d = self.daemon(api, {ZONE: ips(0, 8)}, config={"reconcile": {"interval": "1s"}})
         ns = self.notify_socket()
         d.start(env={"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": str(WATCHDOG_USEC),
                      "WATCHDOG_PID": str(os.getpid())})
-        ns.wait(lambda m: [1 for _, _, a in m if a.startswith("STATUS=last cycle")],
-                what="the first cycle's STATUS=")
-        time.sleep(0.6)  # six pings' worth at WATCHDOG_USEC / 2
+        # The loop through a whole interval, ten pings' worth at WATCHDOG_USEC / 2: from the
+        # first cycle's STATUS= to the second one's.
+        ns.wait(lambda m: [1 for _, _, a in m if a.startswith("STATUS=last cycle")][1:],
+                what="the second cycle's STATUS=")
+        ns.wait_read_to_end(time.monotonic())
         print(f"\nwatchdog for WATCHDOG_PID={os.getpid()} (not the daemon): "
               f"{ns.assignments().count('WATCHDOG=1')} pings")
         self.assertIn("READY=1", ns.assignments())

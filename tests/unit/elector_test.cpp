@@ -487,6 +487,22 @@ TEST(LeaseLeadershipThread, AwaitLeadingStartsTheElectorAndReleaseStopsIt) {
   EXPECT_EQ(server.creates, 1);
 }
 
+// Standing by is healthy for as long as it lasts: only the API server's silence counts, not
+// how long another replica has held the Lease.
+TEST_F(LeadershipTest, AStandbyThatReadsTheLeaseStaysHealthy) {
+  Elector other{api, clock, settings("replica-b")};
+  ASSERT_EQ(other.try_acquire_or_renew().kind, Attempt::Kind::kLeading);
+  for (int i = 0; i < 50; ++i) {  // 100 s, beyond lease_duration x 4 (60 s)
+    EXPECT_EQ(lead.step(), Millis{2000});
+    EXPECT_FALSE(lead.leading());
+    EXPECT_TRUE(lead.api_healthy(clock.monotonic())) << "after " << 2 * i << " s";
+    clock.advance(Millis{2000});
+    ASSERT_EQ(other.try_acquire_or_renew().kind, Attempt::Kind::kLeading);
+  }
+  EXPECT_EQ(lead.describe(), "standby: lease held by replica-b");
+  EXPECT_EQ(lead.transitions(), 0u);
+}
+
 TEST_F(LeadershipTest, ApiHealthFollowsTheLastUsefulAnswer) {
   server.store(LeaseRecord{"replica-b", 15, "t", "t", 2});
   lead.step();

@@ -158,6 +158,13 @@ class StandInHttp final : public HttpClient {
     hang_ = on;
   }
 
+  // Headers every answer carries from now on, in place of the stand-in's own of those names
+  // (lower case): an API server announcing its budget.
+  void announce(std::map<std::string, std::string> headers) {
+    std::lock_guard lock(mu_);
+    announced_ = std::move(headers);
+  }
+
   HttpResponse perform(const HttpRequest& request, Millis) override {
     std::size_t index = 0;
     bool hang = false;
@@ -193,6 +200,7 @@ class StandInHttp final : public HttpClient {
     }
     response.received_at = time_.wall();
     std::lock_guard lock(mu_);
+    for (const auto& [name, value] : announced_) response.headers[name] = value;
     sent_[index].ended = time_.monotonic();
     return response;
   }
@@ -234,6 +242,7 @@ class StandInHttp final : public HttpClient {
   standin::StandIn service_;
   mutable std::mutex mu_;
   bool hang_ = false;
+  std::map<std::string, std::string> announced_;
   std::vector<Sent> sent_;
 };
 
@@ -483,6 +492,34 @@ TEST_F(ServiceLoop, WatchdogIsPingedWhileHealthyAndNotOnceStalled) {
   EXPECT_GE(last, hung + seconds(80));
   EXPECT_LE(last, hung + seconds(10) + seconds(91));
   EXPECT_EQ(http_.sent("GET").back().at, http_.sent().back().at);
+}
+
+// Every answer says the API user's budget is spent until a day from now: the wait is capped at
+// an hour and ends in one request asking again, and all along it is a wait the API announced,
+// not a stall: the watchdog (pinged only while healthy) is fed long past the stall threshold.
+TEST_F(ServiceLoop, ADayLongHeaderWaitIsCappedAtAnHourAndKeepsTheWatchdogFed) {
+  http_.announce({{"ratelimit", R"("default";r=0;t=86400)"},
+                  {"ratelimit-policy", R"("default";q=1200;w=86400)"}});
+  Config config = loop_config();
+  config.reconcile.interval = seconds(1);
+  config.cloudflare.request_timeout = seconds(1);
+  // Stalled after max(2 x 1 s, 1 s + 1 s) + 1 min = 62 s without progress, but for the wait.
+  start(config, std::chrono::seconds(2));
+  time_.advance_to(t0() + minutes(61));
+
+  const auto sent = http_.sent();
+  ASSERT_EQ(sent.size(), 2u);  // the listing, then the delete it held back for an hour
+  EXPECT_EQ(sent[0].method, "GET");
+  EXPECT_EQ(sent[1].method, "DELETE");
+  EXPECT_GE(sent[1].at - sent[0].ended, minutes(60) - seconds(1));
+  EXPECT_LE(sent[1].at - sent[0].ended, minutes(60));
+  const auto pings = notifier_->times("watchdog");
+  ASSERT_FALSE(pings.empty());
+  EXPECT_LE(pings.front() - t0(), seconds(2) + seconds(1));
+  for (std::size_t i = 1; i < pings.size(); ++i) {
+    ASSERT_LE(pings[i] - pings[i - 1], seconds(2) + seconds(1)) << "ping " << i;
+  }
+  EXPECT_GE(pings.back(), sent[1].at);
 }
 
 TEST_F(ServiceLoop, AnInstanceThatStopsLeadingSendsNothingMore) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <sstream>
 
 #include "fakes.h"
@@ -326,6 +327,79 @@ TEST_F(StandinService, LatencyIsWaitedOutBeforeTheOperation) {
   EXPECT_EQ(log_entries()[0]["mono_ms"], 0);
   EXPECT_EQ(call("DELETE", v1("/192.0.2.1")).status, 404);  // spent: no second wait
   EXPECT_EQ(sleeper_.sleeps().size(), 1u);
+}
+
+// Waits nothing: runs `during` where a latency fault holds the request, so a test sees what
+// another client of the stand-in sees meanwhile.
+class LookingSleeper final : public orc::Sleeper {
+ public:
+  std::function<void()> during;
+  bool sleep_for(orc::Millis, std::stop_token stop) override {
+    if (during) during();
+    return !stop.stop_requested();
+  }
+};
+
+TEST_F(StandinService, LogsTheArrivalOfAHeldRequestBeforeItsAnswer) {
+  LookingSleeper sleeper;
+  std::ostringstream file;
+  RequestLog log(&file);
+  ServiceOptions options;
+  options.credentials.token = kToken;
+  StandIn held(seed(), FaultPlan{}, options, clock_, sleeper, log);
+  auto admin = [&](const std::string& target) {
+    const auto answer = held.handle({"GET", target, {}, ""});
+    EXPECT_EQ(answer.status, 200) << answer.body;
+    return json::parse(answer.body);
+  };
+  ASSERT_EQ(held.handle({"PUT",
+                         "/__admin/faults",
+                         {},
+                         R"({"rules": [{"operation": "batch_delete", "latency_ms": 1500}]})"})
+                .status,
+            200);
+  json received_meanwhile, answered_meanwhile;
+  sleeper.during = [&] {
+    received_meanwhile = admin("/__admin/requests?event=received");
+    answered_meanwhile = admin("/__admin/requests");
+  };
+  clock_.advance(std::chrono::milliseconds(700));
+  const auto deleted = held.handle(
+      {"DELETE", v1("/batch"), {std::string("Bearer ") + kToken, "", ""}, R"(["192.0.2.1"])"});
+  ASSERT_EQ(deleted.status, 200);
+
+  // While held: the arrival only, with what is known before the operation runs.
+  EXPECT_EQ(answered_meanwhile, json::array());
+  ASSERT_EQ(received_meanwhile.size(), 1u);
+  const auto& r = received_meanwhile[0];
+  EXPECT_EQ(r["event"], "received");
+  EXPECT_EQ(r["mono_ms"], 700);
+  EXPECT_EQ(r["method"], "DELETE");
+  EXPECT_EQ(r["operation"], "batch_delete");
+  EXPECT_EQ(r["zone"], kZone);
+  EXPECT_EQ(r["fault"], "latency");
+  EXPECT_EQ(r["ips"], json::array({"192.0.2.1"}));
+  EXPECT_EQ(r["auth"], "token");
+  EXPECT_FALSE(r.contains("status"));
+  EXPECT_FALSE(r.contains("succeeded"));
+
+  // Answered: the entry as before (no "event"), the arrival still listed apart, and only the
+  // answered entry in the file.
+  const json answered = admin("/__admin/requests");
+  ASSERT_EQ(answered.size(), 1u);
+  EXPECT_FALSE(answered[0].contains("event"));
+  EXPECT_EQ(answered[0]["seq"], 1);
+  EXPECT_EQ(answered[0]["status"], 200);
+  EXPECT_EQ(answered[0]["succeeded"], 1);
+  EXPECT_EQ(admin("/__admin/requests?event=answered"), answered);
+  EXPECT_EQ(admin("/__admin/requests?event=received").size(), 1u);
+  const std::string lines = file.str();
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 1);
+  EXPECT_EQ(lines.find("received"), std::string::npos);
+
+  EXPECT_EQ(held.handle({"GET", "/__admin/requests?event=sent", {}, ""}).status, 400);
+  EXPECT_EQ(held.handle({"DELETE", "/__admin/requests", {}, ""}).status, 200);
+  EXPECT_EQ(admin("/__admin/requests?event=received"), json::array());
 }
 
 TEST_F(StandinService, SuccessFalseAndRawBody) {
