@@ -311,16 +311,28 @@ struct ReviewedPlan {
 // is sent: not older than `max_age`, made for the same API generation.
 ReviewedPlan read_reviewed_plan(const std::string& file, const orc::PlanIdentity& here,
                                 orc::Millis max_age) {
-  const auto read = orc::read_file(file, orc::kMaxPlanFileBytes);
-  if (!read.ok()) {
-    error_out() << file << ": cannot read the plan file: " << read.error().message << "\n";
+  // Read as it is parsed: the file's text is never held whole.
+  auto opened = orc::FileStream::open(file, orc::kMaxPlanFileBytes);
+  if (!opened.ok()) {
+    error_out() << file << ": cannot read the plan file: " << opened.error().message << "\n";
     return {nullptr, kExitUsage};
   }
+  orc::FileStream& in = **opened;
   orc::PlanDocument plan;
+  std::optional<std::string> refused;
   try {
-    plan = orc::parse_plan_document(read->text, file);
+    plan = orc::parse_plan_document(in.stream(), file);
   } catch (const orc::PlanFileError& e) {
-    error_out() << e.what() << "\n";
+    refused = e.what();
+  }
+  // A read that failed part way (or a file that grew past the bound) cut the text short: that,
+  // not what the parser made of the part it got, is the problem.
+  if (in.error()) {
+    error_out() << file << ": cannot read the plan file: " << in.error()->message << "\n";
+    return {nullptr, kExitUsage};
+  }
+  if (refused) {
+    error_out() << *refused << "\n";
     return {nullptr, kExitUsage};
   }
   const orc::SystemClock clock;
