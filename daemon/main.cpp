@@ -29,6 +29,7 @@
 #include "core/source_text.h"
 #include "core/status.h"
 #include "core/zone_directory.h"
+#include "service/budget_file.h"
 #include "service/check_config.h"
 #include "service/cloudflare_session.h"
 #include "service/daemon.h"
@@ -398,6 +399,7 @@ orc::StatusOr<Startup, Exit> load_inputs(const Args& args) {
 orc::StatusOr<Startup, Exit> resolve_identity(const Args& args, Startup s) {
   try {
     s.credentials = orc::resolve_credentials(s.config, &real_getenv);
+    s.config.state_directory = orc::state_directory(s.config, &real_getenv);
     if (s.config.leader_election.enabled && !args.once) {
       char host[256] = {0};
       if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
@@ -433,6 +435,16 @@ orc::StatusOr<Startup, Exit> resolve_zones(const Args& args, Startup s, orc::Zon
   if (orc::needs_lookup(s.desired.state, names)) {
     orc::curl_global_setup();
     OneOffClient client(s.config, s.credentials);
+    // The service's lookups wait, as its cycles do, for a reset the last run's answers named;
+    // systemd is told the start takes that long.
+    const auto notifier = orc::make_systemd_notifier();
+    if (!args.once && s.config.state_directory) {
+      orc::keep_budget_in(*s.config.state_directory, client.limiter, client.clock);
+      client.limiter.on_announced_wait([&](orc::MonoTime until) {
+        notifier->extend_timeout(std::chrono::duration_cast<std::chrono::microseconds>(
+            until - client.clock.monotonic() + std::chrono::seconds(30)));
+      });
+    }
     const orc::Status resolved =
         orc::resolve_zone_names(s.desired.state, client.session.directory(), names);
     if (!resolved.ok()) {
