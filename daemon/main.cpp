@@ -31,6 +31,7 @@
 #include "model/plan_file.h"
 #include "net/curl_http.h"
 #include "reconcile/zone_directory.h"
+#include "service/budget_file.h"
 #include "service/check_config.h"
 #include "service/cloudflare_session.h"
 #include "service/daemon.h"
@@ -321,16 +322,28 @@ struct ReviewedPlan {
 // is sent: not older than `max_age`, made for the same API generation.
 ReviewedPlan read_reviewed_plan(const std::string& file, const orc::PlanIdentity& here,
                                 orc::Millis max_age) {
-  const auto read = orc::read_file(file, orc::kMaxPlanFileBytes);
-  if (!read.ok()) {
-    error_out() << file << ": cannot read the plan file: " << read.error().message << "\n";
+  // Read as it is parsed: the file's text is never held whole.
+  auto opened = orc::FileStream::open(file, orc::kMaxPlanFileBytes);
+  if (!opened.ok()) {
+    error_out() << file << ": cannot read the plan file: " << opened.error().message << "\n";
     return {nullptr, kExitUsage};
   }
+  orc::FileStream& in = **opened;
   orc::PlanDocument plan;
+  std::optional<std::string> refused;
   try {
-    plan = orc::parse_plan_document(read->text, file);
+    plan = orc::parse_plan_document(in.stream(), file);
   } catch (const orc::PlanFileError& e) {
-    error_out() << e.what() << "\n";
+    refused = e.what();
+  }
+  // A read that failed part way (or a file that grew past the bound) cut the text short: that,
+  // not what the parser made of the part it got, is the problem.
+  if (in.error()) {
+    error_out() << file << ": cannot read the plan file: " << in.error()->message << "\n";
+    return {nullptr, kExitUsage};
+  }
+  if (refused) {
+    error_out() << *refused << "\n";
     return {nullptr, kExitUsage};
   }
   const orc::SystemClock clock;
@@ -396,6 +409,7 @@ orc::StatusOr<Startup, Exit> load_inputs(const Args& args) {
 orc::StatusOr<Startup, Exit> resolve_identity(const Args& args, Startup s) {
   try {
     s.credentials = orc::resolve_credentials(s.config, &real_getenv);
+    s.config.state_directory = orc::state_directory(s.config, &real_getenv);
     if (s.config.leader_election.enabled && !args.once) {
       char host[256] = {0};
       if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
@@ -431,6 +445,16 @@ orc::StatusOr<Startup, Exit> resolve_zones(const Args& args, Startup s, orc::Zon
   if (orc::needs_lookup(s.desired.state, names)) {
     orc::curl_global_setup();
     OneOffClient client(s.config, s.credentials);
+    // The service's lookups wait, as its cycles do, for a reset the last run's answers named;
+    // systemd is told the start takes that long.
+    const auto notifier = orc::make_systemd_notifier();
+    if (!args.once && s.config.state_directory) {
+      orc::keep_budget_in(*s.config.state_directory, client.limiter, client.clock);
+      client.limiter.on_announced_wait([&](orc::MonoTime until) {
+        notifier->extend_timeout(std::chrono::duration_cast<std::chrono::microseconds>(
+            until - client.clock.monotonic() + std::chrono::seconds(30)));
+      });
+    }
     const orc::Status resolved =
         orc::resolve_zone_names(s.desired.state, client.session.directory(), names);
     if (!resolved.ok()) {

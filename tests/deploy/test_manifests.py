@@ -79,6 +79,7 @@ CONFIG_SCHEMA = {
         "ca_file": str,
     },
     "metrics": {"zone_series": ("all", "failing", "none")},
+    "state_directory": str,
 }
 DURATION = re.compile(r"^\d+(\.\d+)?(ms|s|m|h)$")
 ZONE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -447,6 +448,18 @@ class Manifests(unittest.TestCase):
             matching = [i for i in items if i["path"] == name]
             self.assertEqual(len(matching), 1, f"no secret item is mounted as {name!r}")
             self.assertIn(matching[0]["key"], keys, "the mounted secret key is not in the Secret")
+
+    def test_state_directory_is_a_writable_volume_of_the_pod(self):
+        # The daemon keeps the API user's budget there across restarts of the sidecar; the
+        # root file system is read-only, so it must be a volume, and one the sidecar may write.
+        state = self.config_yaml().get("state_directory")
+        self.assertIsNotNone(state, "config.yaml must set state_directory")
+        self.assertTrue(posixpath.isabs(state), "state_directory should be absolute")
+        vol = self.volume(lambda v: "emptyDir" in v, "emptyDir")
+        mount = self.mount_of(vol["name"])
+        self.assertEqual(mount["mountPath"].rstrip("/"), state.rstrip("/"))
+        self.assertNotIn("subPath", mount)
+        self.assertIsNot(mount.get("readOnly"), True, "the state directory must be writable")
 
     def test_secret_example_is_only_a_template(self):
         resources = self.kustomization.get("resources", [])

@@ -396,7 +396,7 @@ class SystemdTest(unittest.TestCase):
         deadline_for("the desired state valid again",
                      lambda: self.metric("origin_reconciler_desired_state_valid") == 1, 20)
 
-    def test_06_nothing_is_writable_for_the_service_user(self):
+    def test_06_nothing_but_its_state_directory_is_writable_for_the_service_user(self):
         pid = self.show("MainPID")
         status = self.sh(f"cat /proc/{pid}/status").stdout
         uid = next(l.split()[1] for l in status.splitlines() if l.startswith("Uid:"))
@@ -409,6 +409,11 @@ class SystemdTest(unittest.TestCase):
                               f"/bin/sh -c 'touch {path.rstrip('/')}/.orc-probe'", check=False)
                 self.assertNotEqual(run.returncode, 0, f"{path} is writable for the service")
                 self.assertIn("Read-only file system", run.stderr)
+        # But for its state directory, where it keeps the API user's budget across restarts.
+        run = self.sh(f"nsenter --target {pid} --mount --setuid {uid} --setgid {gid} -- "
+                      f"/bin/sh -c 'touch /var/lib/origin-reconciler/.orc-probe && "
+                      f"rm /var/lib/origin-reconciler/.orc-probe'", check=False)
+        self.assertEqual(run.returncode, 0, f"the state directory is not writable: {run.stderr}")
 
     def test_07_the_watchdog_kills_a_hung_daemon_and_systemd_restarts_it(self):
         self.sh(f"mkdir -p /etc/systemd/system/{UNIT}.d")  # as `systemctl edit` would
@@ -467,6 +472,9 @@ class SystemdTest(unittest.TestCase):
         self.assertNotEqual(self.sh("test -e /etc/origin-reconciler/config.yaml", check=False)
                             .returncode, 0)
         self.assertNotEqual(self.sh("dpkg-query -W origin-reconciler", check=False).returncode, 0)
+        for state in ("/var/lib/origin-reconciler", "/var/lib/private/origin-reconciler"):
+            self.assertNotEqual(self.sh(f"test -e {state}", check=False).returncode, 0,
+                                f"purge leaves {state}")
         # The token is the operator's file: left alone.
         self.assertEqual(self.sh("test -f /etc/origin-reconciler/cloudflare-api-token",
                                  check=False).returncode, 0)

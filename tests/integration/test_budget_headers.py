@@ -227,5 +227,92 @@ class BudgetHeadersTest(IntegrationTest):
                                            r"before this start in its 6s window")
 
 
+
+class RestartTest(IntegrationTest):
+    """What the API said of the user's budget outlives the process (state_directory)."""
+
+    RESET_S = 6
+
+    def setUp(self):
+        super().setUp()
+        self.api = self.standin(zones={ZONE: ips(0, 10)})
+        # The headers every answer carries; changed in place as the server's numbers change.
+        self.headers = {"Ratelimit": f'"default";r=0;t={self.RESET_S}',
+                        "Ratelimit-Policy": '"default";q=1200;w=300'}
+        self.tap = HeaderTap(self.api.api_base, self.headers)
+        self.addCleanup(self.tap.stop)
+        self.state = os.path.join(self.workdir, "state")
+        os.mkdir(self.state)
+        self.saved = os.path.join(self.state, "api-budget.json")
+        self.d = Daemon(self.workdir, self.tap.base + "/client/v4", {ZONE: ips(0, 8)},
+                        flavor="origin-v2", config={"state_directory": self.state})
+        self._daemons.append(self.d)
+
+    def test_a_restart_waits_for_the_reset_the_last_answer_named(self):
+        # The first listing's answer says "nothing left, reset in 6 s": the daemon keeps that in
+        # its state directory. Stopped and started again at once, the new process sends nothing
+        # before that reset (it says why on /healthz), then goes on.
+        self.d.start()
+        wait_for(lambda: self.tap.requests, 10, "the first listing")
+        answered = self.tap.requests[0][0]  # the server's reset counts from here
+        wait_for(lambda: os.path.exists(self.saved), 10, "the budget in the state directory")
+        with open(self.saved) as f:
+            kept = json.load(f)
+        self.assertEqual(kept["answer"]["remaining"], 0)
+        self.assertEqual(kept["answer"]["reset_seconds"], self.RESET_S)
+        self.d.stop()
+        self.assertEqual(len(self.tap.requests), 1, "the deletes waited for the reset")
+        self.headers["Ratelimit"] = '"default";r=1199;t=300'  # the budget is back after it
+
+        self.d.start()
+        self.d.wait_log(r"api-budget\.json: the last run's answers hold requests back: nothing "
+                        r"is sent to the API for \d")
+        status, body = http("GET", self.d.status_base + "/healthz")
+        health = json.loads(body)
+        self.assertEqual((status, health["status"]), (200, "ok"), body)
+        self.assertEqual(health["api_wait"]["reason"],
+                         "rate-limit headers: the API user's budget is spent")
+        self.assertLessEqual(health["api_wait"]["seconds_left"], self.RESET_S)
+        wait_for(lambda: self.api.live() == set(ips(0, 8)), 30, "the prune after the reset")
+        after = [t for t, _, _ in self.tap.requests[1:]]
+        self.assertGreaterEqual(len(after), 2, "a listing and a delete after the restart")
+        self.assertGreaterEqual(min(after) - answered, self.RESET_S,
+                                "a request went before the reset the last answer named")
+        wait_for(lambda: not os.path.exists(self.saved), 10,
+                 "the kept budget removed once an answer says there is room again")
+
+    def test_a_kept_budget_that_is_not_one_of_ours_is_ignored_or_capped(self):
+        # Not JSON, too large, or from another program: a warning naming the file, and the
+        # daemon goes on as without one.
+        self.headers["Ratelimit"] = '"default";r=1199;t=300'
+        for text, why in (("{not json", "not JSON"),
+                          (" " * 100_000, "larger than 4096 bytes"),
+                          ('{"format": "x", "version": 1}', "format: must be")):
+            with open(self.saved, "w") as f:
+                f.write(text)
+            self.d.start()
+            self.d.wait_log(r"cycle done: 1 zones: 1 ok")
+            self.assertIn(f"{self.saved}: ignored, ", self.d.log_text())
+            self.assertIn(why, self.d.log_text())
+            self.d.stop()
+            self.api.admin("PUT", "state", {"zones": {ZONE: [
+                {"ip": ip, "vendor": "aws", "region": "us-east-1"} for ip in ips(0, 10)]}})
+        # "Nothing left until a day from now", from an answer dated a year ahead: an hour at
+        # most, as the headers' own wait is capped.
+        ahead_ms = int((time.time() + 365 * 86400) * 1000)
+        with open(self.saved, "w") as f:
+            json.dump({"format": "origin-reconciler-api-budget", "version": 1,
+                       "answer": {"at_ms": ahead_ms, "remaining": 0, "reset_seconds": 86400,
+                                  "quota": 1200, "window_seconds": 86400}}, f)
+        before = len(self.tap.requests)
+        self.d.start()
+        self.d.wait_log(r"the last run's answers hold requests back: nothing is sent to the API "
+                        r"for (59m\d+s|1h)")
+        _, body = http("GET", self.d.status_base + "/healthz")
+        wait = json.loads(body)["api_wait"]
+        self.assertLessEqual(wait["seconds_left"], 3600)
+        self.assertGreater(wait["seconds_left"], 3500)
+        self.assertEqual(len(self.tap.requests), before, "nothing is sent meanwhile")
+
 if __name__ == "__main__":
     unittest.main()

@@ -4,15 +4,17 @@ python3-jsonschema (Debian's package; scripts/install-deps installs it)."""
 
 import copy
 import datetime
+import hashlib
 import json
 import os
 import re
 import subprocess
+import tempfile
 import unittest
 
 import jsonschema
 
-from harness import ORC_BIN, ZONE, ZONE_B, IntegrationTest, ips
+from harness import ORC_BIN, SANITIZED, ZONE, ZONE_B, IntegrationTest, ips
 
 SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "schemas", "plan.schema.json")
 ZONE_C = "2222222222222222222222222222222b"
@@ -32,6 +34,63 @@ def validate(doc):
 def utc(delta):
     t = datetime.datetime.now(datetime.timezone.utc) + delta
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def canonical(value):
+    """The canonical text of the plan format: compact, keys sorted, ASCII only."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def sha256(text):
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def large_plan(zones, per_zone, created_at):
+    """A valid sync plan of `zones` zones, each with `per_zone` changes (a third each creates
+    of IPv6 origins, updates and deletes), checksums computed here from the format's
+    definition, written as --plan-out writes (indented by two)."""
+    out, totals = [], {"creates": 0, "updates": 0, "deletes": 0}
+    n = per_zone // 3
+    for z in range(zones):
+        zone_id = f"{0xb000 + z:032x}"
+        creates = sorted(({"ip": f"2001:db8:{z:x}:{i:x}::{i:x}", "vendor": "gcp",
+                           "region": "us-central1"} for i in range(n)), key=lambda m: m["ip"])
+        updates = sorted(({"from": {"ip": f"10.{z % 256}.{i // 256}.{i % 256}", "vendor": "aws",
+                                    "region": "us-east-1"},
+                           "to": {"ip": f"10.{z % 256}.{i // 256}.{i % 256}", "vendor": "aws",
+                                  "region": "eu-west-1"}} for i in range(n)),
+                         key=lambda u: u["from"]["ip"])
+        deletes = sorted(f"172.{16 + z % 16}.{i // 256}.{i % 256}" for i in range(n))
+        checksum = sha256(canonical({"creates": creates, "deletes": deletes, "updates": updates,
+                                     "zone_id": zone_id}))
+        out.append({"zone_id": zone_id, "status": "planned", "policy": "sync",
+                    "counts": {"live": 2 * n, "desired": 2 * n, "out_of_scope": 0,
+                               "unparseable": 0, "creates": n, "updates": n, "deletes": n},
+                    "creates": creates, "updates": updates, "deletes": deletes,
+                    "unsupported": [], "checksum": checksum})
+        for k in totals:
+            totals[k] += n
+    doc = {"format": "origin-reconciler-plan", "version": 1,
+           "generator": "origin-reconciler 0.1.0", "created_at": created_at,
+           "api_flavor": "origin-v2", "config": "config.yaml",
+           "desired_state": {"path": "desired.yaml", "sha256": "sha256:" + "0" * 64},
+           "force": False,
+           "summary": {"zones": zones, "planned": zones, "blocked": 0, "failed": 0, **totals},
+           "zones": out,
+           "checksum": sha256(canonical([{"checksum": z["checksum"], "zone_id": z["zone_id"]}
+                                         for z in out]))}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def run_measured(args, env, timeout=120):
+    """Runs `args` under GNU time: (exit status, stderr, the process's peak resident set in
+    bytes). Not os.wait4: a child's ru_maxrss starts from the memory of the process that forked
+    it (this one, which made the plan), which GNU time, small, does not add."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        run = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", report.name, *args],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, errors="replace", timeout=timeout)
+        return run.returncode, run.stderr, int(report.read().split()[-1]) * 1024
 
 
 class PlanFileTest(IntegrationTest):
@@ -414,6 +473,46 @@ class PlanFileTest(IntegrationTest):
         with open(path) as f:
             validate(json.load(f))
         self.assertTrue(os.path.islink(path + ".tmp"))
+
+    def test_a_large_plan_is_read_in_memory_about_its_size(self):
+        # A plan of 60 zones x 3,500 changes (about 30 MB as --plan-out writes it), two hours
+        # old: read whole and checked (every checksum) before the age refuses it, so the peak
+        # is the reading's. Before the reader was streamed, it built a tree of the whole
+        # document: 6 to 13 times the file.
+        api = self.standin(zones={})
+        d = self.daemon(api, {ZONE: []}, flavor="origin-v2")
+        created = utc(datetime.timedelta(hours=-2))
+        sizes, peaks = {}, {}
+        for name, zones, per_zone in (("tiny", 1, 3), ("large", 60, 3500)):
+            path = os.path.join(self.workdir, name + ".json")
+            with open(path, "w") as f:
+                f.write(large_plan(zones, per_zone, created))
+            sizes[name] = os.path.getsize(path)
+            status, err, peaks[name] = run_measured(
+                [ORC_BIN, "--config", d.config_path, "--once", "--apply-plan", path], d.env())
+            self.assertEqual(status, 1, err)
+            self.assertIn(f"{name}.json: created_at: the plan is", err)
+            self.assertIn("older than --plan-max-age 1h", err)
+        grown = peaks["large"] - peaks["tiny"]
+        print(f"\nplan of {sizes['large'] / 1e6:.1f} MB: peak RSS {peaks['large'] / 1e6:.1f} MB, "
+              f"{grown / 1e6:.1f} MB above a tiny plan's ({grown / sizes['large']:.2f} x the file)")
+        self.assertGreater(sizes["large"], 25_000_000)
+        if not SANITIZED:  # the sanitizers' shadow memory and quarantine are not the reader's
+            self.assertLess(grown, 2 * sizes["large"],
+                            "reading the plan took more than twice the file's size")
+        # As strict at that size: one changed byte is found by its zone's checksum.
+        path = os.path.join(self.workdir, "large.json")
+        with open(path, "r+") as f:
+            text = f.read()
+            at = text.index('"172.24.')
+            f.seek(at + 1)
+            f.write("9")
+        status, err, _ = run_measured(
+            [ORC_BIN, "--config", d.config_path, "--once", "--apply-plan", path], d.env())
+        self.assertEqual(status, 2, err)
+        self.assertRegex(err, r"large\.json: zones\[\d+\]\.checksum: does not match the zone's "
+                              r"changes \(computed sha256:[0-9a-f]{64}\): the file was edited")
+        self.assertEqual(api.requests(), [], "nothing is sent for a plan that is refused")
 
     def test_usage_errors(self):
         d = self.two_zones()

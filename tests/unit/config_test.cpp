@@ -1343,6 +1343,23 @@ TEST(ParseConfig, MetricsZoneSeries) {
   EXPECT_EQ(to_string(ZoneSeriesMode::kFailing), "failing");
 }
 
+TEST(ParseConfig, StateDirectoryFromTheFileElseFromSystemd) {
+  fake_env().clear();
+  EXPECT_EQ(state_directory(parse_config("", "/etc/orc/config.yaml"), fake_getenv), std::nullopt);
+  fake_env()["STATE_DIRECTORY"] = "/var/lib/origin-reconciler:/var/lib/other";
+  EXPECT_EQ(state_directory(parse_config("", "/etc/orc/config.yaml"), fake_getenv),
+            fs::path("/var/lib/origin-reconciler"));
+  const Config c = parse_config("state_directory: state", "/etc/orc/config.yaml");
+  EXPECT_EQ(c.state_directory, fs::path("/etc/orc/state"));
+  EXPECT_EQ(state_directory(c, fake_getenv), fs::path("/etc/orc/state"));
+  fake_env()["STATE_DIRECTORY"] = "";
+  EXPECT_EQ(state_directory(parse_config("", "/etc/orc/config.yaml"), fake_getenv), std::nullopt);
+  fake_env().clear();
+  EXPECT_EQ(parse_error("state_directory: ''"), std::string(kFile) +
+                                                    ":1: state_directory: must not be empty (got "
+                                                    "'')");
+}
+
 TEST(ParseConfig, RateZeroOnlyAgainstALoopbackStandIn) {
   const Config c = parse_config(
       "cloudflare: {requests_per_second: 0, api_base: 'http://127.0.0.1:8080/client/v4'}", kFile);

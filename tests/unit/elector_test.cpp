@@ -495,7 +495,7 @@ TEST_F(LeadershipTest, AStandbyThatReadsTheLeaseStaysHealthy) {
   for (int i = 0; i < 50; ++i) {  // 100 s, beyond lease_duration x 4 (60 s)
     EXPECT_EQ(lead.step(), Millis{2000});
     EXPECT_FALSE(lead.leading());
-    EXPECT_TRUE(lead.api_healthy(clock.monotonic())) << "after " << 2 * i << " s";
+    EXPECT_TRUE(lead.healthy(clock.monotonic())) << "after " << 2 * i << " s";
     clock.advance(Millis{2000});
     ASSERT_EQ(other.try_acquire_or_renew().kind, Attempt::Kind::kLeading);
   }

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <future>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,12 @@ using testing::FakeClock;
 // test instead of hanging it.
 class Client {
  public:
-  explicit Client(int port) {
+  // `receive_buffer`: SO_RCVBUF, for a client that takes little; 0 leaves the default.
+  explicit Client(int port, int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
+    }
     timeval tv{5, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     sockaddr_in a{};
@@ -185,8 +190,10 @@ TEST(StatusServer, AtTheCapTheOldestIdleConnectionMakesRoom) {
 // A status server whose /metrics answer ("late\n") waits until release() is called.
 struct SlowMetricsServer {
   std::promise<void> released;
+  std::atomic<int> serialized{0};
   FakeClock clock;
-  StatusServer server{[done = released.get_future().share()] {
+  StatusServer server{[this, done = released.get_future().share()] {
+                        ++serialized;
                         done.wait();
                         return std::string("late\n");
                       },
@@ -228,6 +235,64 @@ TEST(StatusServer, AScrapeWaitingTooLongForMetricsIsClosed) {
   EXPECT_TRUE(slow.scrape.closed_by_server());
   slow.release();  // the late text goes nowhere
   EXPECT_TRUE(request(slow.port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
+}
+
+TEST(StatusServer, ScrapesThatArriveWhileOneIsPreparedShareItsAnswer) {
+  SlowMetricsServer slow;
+  slow.start_scrape();
+  std::vector<std::unique_ptr<Client>> more;
+  for (int i = 0; i < 3; ++i) {
+    more.push_back(std::make_unique<Client>(slow.port));
+    more.back()->send("GET /metrics HTTP/1.1\r\n\r\n");
+  }
+  // Once a connection opened after them is answered, the server has read their requests.
+  EXPECT_TRUE(request(slow.port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
+  slow.release();
+  EXPECT_TRUE(slow.scrape.receive().ends_with("late\n"));
+  for (auto& c : more) EXPECT_TRUE(c->receive().ends_with("late\n"));
+  EXPECT_EQ(slow.serialized.load(), 1) << "one serialization for the scrapes of one generation";
+  // A scrape after that one is answered gets a serialization of its own.
+  EXPECT_TRUE(request(slow.port, "GET /metrics HTTP/1.1\r\n\r\n").ends_with("late\n"));
+  EXPECT_EQ(slow.serialized.load(), 2);
+}
+
+// Bytes queued in the kernel for sending on the TCP sockets of local port `port` (tx_queue of
+// /proc/self/net/tcp).
+std::size_t queued_bytes(int port) {
+  std::ifstream tcp("/proc/self/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // the header
+  std::size_t total = 0;
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    if (std::stoi(local.substr(local.find(':') + 1), nullptr, 16) != port) continue;
+    total += std::stoul(queues.substr(0, queues.find(':')), nullptr, 16);
+  }
+  return total;
+}
+
+TEST(StatusServer, AScraperThatTakesNothingPinsOnlyASmallSendBuffer) {
+  FakeClock clock;
+  StatusServer server([] { return std::string(8u << 20, 'm'); },
+                      [] {
+                        return HealthAnswer{true, "{}"};
+                      },
+                      clock);
+  const int port = server.start("127.0.0.1", 0);
+  std::vector<std::unique_ptr<Client>> scrapers;
+  for (int i = 0; i < 4; ++i) {
+    scrapers.push_back(std::make_unique<Client>(port, 4096));
+    scrapers.back()->send("GET /metrics HTTP/1.1\r\n\r\n");
+  }
+  for (auto& s : scrapers) EXPECT_TRUE(s->receive_some().starts_with("HTTP/1.1 200"));
+  // Answered in a later turn of the server's loop than the writes to the scrapers.
+  EXPECT_TRUE(request(port, "GET /healthz HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200"));
+  const std::size_t queued = queued_bytes(port);
+  EXPECT_GT(queued, 0u);
+  EXPECT_LE(queued, 4u * 2 * StatusServerLimits{}.send_buffer_bytes)
+      << "bytes queued for 4 scrapers that take nothing";
 }
 
 // This process's resident memory in KiB (VmRSS).

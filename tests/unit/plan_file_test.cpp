@@ -5,6 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "base/sha256.h"
+#include "base/source_text.h"
 
 namespace orc {
 namespace {
@@ -60,6 +66,44 @@ TEST(PlanCanonical, NonAsciiIsEscaped) {
   ChangeSet c;
   c.creates = {{"192.0.2.1", "aws", "r\xc3\xa9gion"}};
   EXPECT_THAT(canonical_zone(kZone, c), HasSubstr(R"("region":"r\u00e9gion")"));
+}
+
+TEST(PlanCanonical, IsTheCompactDumpOfTheZonesTreeForAnyBytes) {
+  // Written a value at a time; the definition is nlohmann's dump of the tree (keys sorted,
+  // ASCII only, bytes that are not UTF-8 replaced).
+  const std::vector<std::string> odd = {"q\"b\\s/\x01\x1f\x7f",
+                                        "\xc3\xa9\xe2\x98\x83\xf0\x9f\x98\x80",
+                                        "\xff\xfe",
+                                        "cut\xe2\x82",
+                                        "",
+                                        "10.0.0.1"};
+  ChangeSet c;
+  for (const std::string& s : odd) {
+    c.creates.push_back({s + "c", s, s});
+    c.updates.push_back({{s + "u", "aws", s}, {s + "u", s, "r"}});
+    c.deletes.push_back(s + "d");
+  }
+  auto mapping = [](const Mapping& m) {
+    return json{{"ip", m.ip}, {"vendor", m.vendor}, {"region", m.region}};
+  };
+  const ChangeSet sorted = canonical_order(c);
+  json tree{{"zone_id", kZone},
+            {"creates", json::array()},
+            {"updates", json::array()},
+            {"deletes", sorted.deletes}};
+  for (const auto& m : sorted.creates) tree["creates"].push_back(mapping(m));
+  for (const auto& u : sorted.updates) {
+    tree["updates"].push_back({{"from", mapping(u.from)}, {"to", mapping(u.to)}});
+  }
+  EXPECT_EQ(canonical_zone(kZone, c), tree.dump(-1, ' ', true, json::error_handler_t::replace));
+
+  const PlanDocument plan = sample_plan();
+  json list = json::array();
+  for (const auto& z : plan.zones) {
+    list.push_back({{"zone_id", z.zone_id},
+                    {"checksum", z.status == PlanZoneStatus::kFailed ? json() : json(z.checksum)}});
+  }
+  EXPECT_EQ(plan_checksum(plan.zones), "sha256:" + sha256_hex(list.dump(-1, ' ', true)));
 }
 
 // Pinned: SHA-256 of the canonical text above, computed independently (Python's hashlib), as
@@ -260,6 +304,124 @@ TEST(PlanReaderText, NotJsonSaysWhere) {
     FAIL() << "accepted";
   } catch (const PlanFileError& e) {
     EXPECT_THAT(e.what(), HasSubstr("plan.json: not a plan document: parse error at line 1"));
+  }
+}
+
+// --- the streaming reader: the same checks and messages as a reader of the whole tree ---
+
+// The message reading `text` gives, or "" when it reads.
+std::string error_of(const std::string& text) {
+  try {
+    parse_plan_document(text, "plan.json");
+  } catch (const PlanFileError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A value as a message quotes it: the start of its canonical text.
+std::string quoted(const json& v) {
+  return shown(v.dump(-1, ' ', true, json::error_handler_t::replace), 80);
+}
+
+TEST(PlanReaderText, AValueInTheWrongPlaceIsQuotedAsItsWholeTextWouldBe) {
+  // The reader keeps of such a value only what a message can quote: a long array, a large
+  // object whose keys come out of order, long keys, deep nesting, and every length around the
+  // point where the quote is cut.
+  std::vector<json> values;
+  json many = json::array();
+  for (int i = 0; i < 10'000; ++i) many.push_back(i);
+  values.push_back(many);
+  json keys = json::object();
+  for (int i = 9'999; i >= 0; --i) keys["k" + std::to_string(i * 7'919 % 10'007)] = {i, "v"};
+  values.push_back(keys);
+  values.push_back({{std::string(300, 'b'), 1}, {std::string(300, 'a'), {1, 2}}});
+  values.push_back({{"\xc3\xa9" + std::string(200, 'z'), 1}, {"\xc3\xa9", "\xe2\x98\x83"}});
+  json deep = "x";
+  for (int i = 0; i < 50; ++i) deep = i % 2 ? json{{"b", 1}, {"a", deep}} : json{deep, 1};
+  values.push_back(deep);
+  for (std::size_t n = 70; n < 90; ++n) {
+    values.push_back({std::string(n, 'x')});
+    values.push_back({{"k", std::string(n - 5, 'x')}});
+    values.push_back({{"a", std::string(n - 40, 'x')}, {"b", std::string(30, 'y')}, {"c", 1}});
+    values.push_back({1, std::string(n - 10, 'x'), 2});
+  }
+  for (const json& value : values) {
+    json doc = json::parse(to_json_text(sample_plan()));
+    doc["zones"][0]["deletes"][1] = value;
+    EXPECT_EQ(error_of(doc.dump()),
+              "plan.json: zones[0].deletes[1]: must be a string (got '" + quoted(value) + "')");
+    doc = json::parse(to_json_text(sample_plan()));
+    doc["version"] = value;
+    EXPECT_EQ(
+        error_of(doc.dump()),
+        "plan.json: version: this origin-reconciler reads version 1 (got '" + quoted(value) + "')");
+  }
+}
+
+// The sample document's text with zones written first, then the other keys.
+std::string zones_first(const json& doc) {
+  json rest = doc;
+  rest.erase("zones");
+  return R"({"zones":)" + doc["zones"].dump() + "," + rest.dump().substr(1);
+}
+
+TEST(PlanReaderText, ProblemsAreReportedInTheOrderOfTheChecksNotOfTheText) {
+  json doc = json::parse(to_json_text(sample_plan()));
+  doc["zones"][0]["deletes"][1] = 5;
+  doc["format"] = "terraform";
+  // The zone's problem comes first in the text; the format is checked first.
+  EXPECT_EQ(error_of(zones_first(doc)),
+            "plan.json: format: must be 'origin-reconciler-plan' (got 'terraform')");
+  // A syntax error anywhere comes before everything else.
+  std::string cut = zones_first(doc);
+  cut.pop_back();
+  EXPECT_THAT(error_of(cut), HasSubstr("plan.json: not a plan document: parse error at line 1"));
+  doc["format"] = "origin-reconciler-plan";
+  // In a zone: its id before its lists, whatever the order of the keys.
+  doc["zones"][0]["zone_id"] = "ABC";
+  EXPECT_EQ(error_of(zones_first(doc)),
+            "plan.json: zones[0].zone_id: must be 32 lower-case hex characters (got 'ABC')");
+  doc["zones"][0]["zone_id"] = kZone;
+  // Zones before the summary, and the first zone with a problem.
+  doc["summary"]["deletes"] = 7;
+  doc["zones"][1]["reason"] = 3;
+  EXPECT_EQ(error_of(zones_first(doc)),
+            "plan.json: zones[0].deletes[1]: must be a string (got '5')");
+  EXPECT_EQ(error_of(doc.dump()), "plan.json: zones[0].deletes[1]: must be a string (got '5')");
+  doc["zones"][0]["deletes"][1] = "10.0.0.2";
+  EXPECT_EQ(error_of(doc.dump()), "plan.json: zones[1].reason: must be a string (got '3')");
+  doc["zones"][1]["reason"] = "listing mappings: HTTP 503";
+  EXPECT_EQ(error_of(zones_first(doc)),
+            "plan.json: summary.deletes: does not match the zones (they hold 2) (got '7')");
+}
+
+TEST(PlanReaderText, AKeyGivenTwiceTakesItsLastValueAsATreeDoes) {
+  const std::string text = json::parse(to_json_text(sample_plan())).dump();
+  const std::string real = R"("deletes":["10.0.0.1","10.0.0.2"])";
+  ASSERT_NE(text.find(real), std::string::npos);
+  std::string before = text;
+  before.replace(before.find(real), real.size(), R"("deletes":["10.0.0.9"],)" + real);
+  EXPECT_EQ(parse_plan_document(before, "plan.json"), sample_plan());
+  std::string after = text;
+  after.replace(after.find(real), real.size(), real + R"(,"deletes":["10.0.0.9"])");
+  EXPECT_THAT(error_of(after), HasSubstr("plan.json: zones[0].counts.deletes: does not match the 1 "
+                                         "deletes listed (got '2')"));
+  std::string zones_twice = text;
+  zones_twice.insert(1, R"("zones":[{"zone_id":5}],)");
+  EXPECT_EQ(parse_plan_document(zones_twice, "plan.json"), sample_plan());
+}
+
+TEST(PlanReaderText, AStreamReadsAsTheTextDoes) {
+  const PlanDocument plan = sample_plan();
+  std::istringstream in(to_json_text(plan));
+  EXPECT_EQ(parse_plan_document(in, "plan.json"), plan);
+  std::istringstream cut(to_json_text(plan).substr(0, 100));
+  try {
+    parse_plan_document(cut, "plan.json");
+    FAIL() << "accepted";
+  } catch (const PlanFileError& e) {
+    EXPECT_EQ(std::string(e.what()), error_of(to_json_text(plan).substr(0, 100)));
   }
 }
 

@@ -573,6 +573,146 @@ TEST(RateLimiter, ReadsTheServersBudgetAndReportsWhatRemains) {
   EXPECT_EQ(sleeper.sleeps()[0], milliseconds(4000));
 }
 
+// --- the server's numbers across a restart ---------------------------------------------
+
+const WallTime w0{seconds(1'796'000'000)};  // the wall clock at t0
+
+TEST(RequestBudget, TheResetCountsFromTheAnswer) {
+  RequestBudget budget(BudgetLimits{10, seconds(1), 1140, 0.05});
+  ASSERT_EQ(budget.try_start(t0), nanoseconds::zero());
+  budget.observe(t0, t0 + milliseconds(300), told(0, 5, 1200, 300));
+  EXPECT_EQ(budget.try_start(t0 + seconds(5)), milliseconds(300));
+  EXPECT_EQ(budget.try_start(t0 + milliseconds(5300)), nanoseconds::zero());
+}
+
+TEST(RequestBudget, WhatHoldsStartsBackIsSavedAndNothingElse) {
+  RequestBudget budget(BudgetLimits{10, seconds(1), 1140, 0.05});
+  EXPECT_FALSE(budget.saved(t0, w0));
+  ASSERT_EQ(budget.try_start(t0), nanoseconds::zero());
+  budget.observe(t0, t0, told(600, 300, 1200, 300));  // another client, but room left
+  EXPECT_FALSE(budget.saved(t0, w0));
+  budget.observe(t0 + seconds(1), t0 + seconds(2), told(0, 5, 1200, 300));
+  auto saved = budget.saved(t0 + seconds(3), w0 + seconds(3));
+  ASSERT_TRUE(saved);
+  ASSERT_TRUE(saved->answer);
+  EXPECT_EQ(saved->answer->at, w0 + seconds(2));  // when the answer was read
+  EXPECT_EQ(saved->answer->server, told(0, 5, 1200, 300));
+  EXPECT_FALSE(saved->paused_until);
+  budget.rate_limited(t0 + seconds(3), seconds(20));
+  saved = budget.saved(t0 + seconds(4), w0 + seconds(4));
+  ASSERT_TRUE(saved);
+  EXPECT_EQ(saved->paused_until, w0 + seconds(23));
+  // Once neither holds anything back (the answer's window is over), nothing is worth keeping.
+  EXPECT_TRUE(budget.saved(t0 + seconds(300), w0 + seconds(300)));
+  EXPECT_FALSE(budget.saved(t0 + seconds(301), w0 + seconds(301)));
+}
+
+// A second process, started 2 s after the answer said "nothing left, reset in 5 s": it sends
+// nothing for the 3 s left, then one request asks again.
+TEST(RequestBudget, ARestartWaitsForTheResetTheSavedAnswerNamed) {
+  RequestBudget first(BudgetLimits{10, seconds(1), 1140, 0.05});
+  ASSERT_EQ(first.try_start(t0), nanoseconds::zero());
+  first.observe(t0, t0, told(0, 5, 1200, 300));
+  const auto saved = first.saved(t0, w0);
+  ASSERT_TRUE(saved);
+
+  const MonoTime t1{std::chrono::hours(7)};  // the new process's monotonic clock
+  RequestBudget second(BudgetLimits{10, seconds(1), 1140, 0.05});
+  second.restore(t1, w0 + seconds(2), *saved);
+  EXPECT_EQ(second.try_start(t1), seconds(3));
+  const auto wait = second.announced_wait(t1);
+  ASSERT_TRUE(wait);
+  EXPECT_TRUE(wait->from_headers);
+  EXPECT_EQ(wait->until, t1 + seconds(3));
+  EXPECT_EQ(second.server_remaining(), 0);
+  EXPECT_EQ(second.try_start(t1 + seconds(3)), nanoseconds::zero());  // the probe
+  EXPECT_GT(second.try_start(t1 + seconds(4)), nanoseconds::zero());  // then its answer
+}
+
+TEST(RequestBudget, ARestoredWaitIsCappedLikeTheHeadersWait) {
+  const MonoTime t1{std::chrono::hours(7)};
+  SavedBudget saved;
+  saved.answer = SavedBudget::Answer{w0, told(0, 86400, 1200, 86400)};
+  // Ten minutes after the answer: the hour from the answer is what is left, not the day.
+  RequestBudget later(BudgetLimits{10, seconds(1), 1140, 0.05});
+  later.restore(t1, w0 + std::chrono::minutes(10), saved);
+  EXPECT_EQ(later.try_start(t1), std::chrono::minutes(50));
+  // An answer dated a day from now (a clock set back, or a file not written here) came now:
+  // an hour at most.
+  saved.answer->at = w0 + std::chrono::hours(24);
+  RequestBudget future(BudgetLimits{10, seconds(1), 1140, 0.05});
+  future.restore(t1, w0, saved);
+  EXPECT_EQ(future.try_start(t1), kMaxAnnouncedWait);
+  // A 429's pause saved as ending in a day waits an hour, as a Retry-After is capped.
+  SavedBudget paused;
+  paused.paused_until = w0 + std::chrono::hours(24);
+  RequestBudget pause(BudgetLimits{10, seconds(1), 1140, 0.05});
+  pause.restore(t1, w0, paused);
+  EXPECT_EQ(pause.try_start(t1), kMaxAnnouncedWait);
+  const auto wait = pause.announced_wait(t1);
+  ASSERT_TRUE(wait);
+  EXPECT_FALSE(wait->from_headers);
+}
+
+TEST(RequestBudget, ASavedBudgetWhoseWindowHasPassedHoldsNothingBack) {
+  const MonoTime t1{std::chrono::hours(7)};
+  SavedBudget saved;
+  saved.answer = SavedBudget::Answer{w0, told(0, 5, 1200, 300)};
+  saved.paused_until = w0 + seconds(30);
+  RequestBudget budget(BudgetLimits{10, seconds(1), 1140, 0.05});
+  budget.restore(t1, w0 + seconds(300), saved);
+  EXPECT_EQ(budget.try_start(t1), nanoseconds::zero());
+  EXPECT_FALSE(budget.announced_wait(t1));
+  EXPECT_FALSE(budget.server_remaining());
+  // Within the window, but past its reset and its pause: the probe may go at once.
+  RequestBudget recent(BudgetLimits{10, seconds(1), 1140, 0.05});
+  recent.restore(t1, w0 + seconds(60), saved);
+  EXPECT_EQ(recent.try_start(t1), nanoseconds::zero());
+}
+
+TEST(RateLimiter, TellsWhatIsWorthKeepingWhenItChanges) {
+  testing::FakeClock clock;
+  testing::FakeSleeper sleeper(clock);
+  RateLimiter limiter(1000.0, clock, sleeper);
+  std::vector<std::optional<SavedBudget>> told_saved;
+  limiter.on_saved_budget([&](const std::optional<SavedBudget>& s) { told_saved.push_back(s); });
+  const MonoTime sent = clock.monotonic();
+  ASSERT_TRUE(limiter.acquire(sleeper.token()));
+  limiter.observe(sent, told(900, 300, 1200, 300));  // room left: nothing to keep, as before
+  EXPECT_TRUE(told_saved.empty());
+  limiter.observe(sent, told(0, 4, 1200, 300));
+  ASSERT_EQ(told_saved.size(), 1u);
+  ASSERT_TRUE(told_saved[0] && told_saved[0]->answer);
+  EXPECT_EQ(told_saved[0]->answer->at, clock.wall());
+  EXPECT_EQ(told_saved[0]->answer->server, told(0, 4, 1200, 300));
+  limiter.observe(sent, told(0, 4, 1200, 300));  // the same again: nothing new to keep
+  EXPECT_EQ(told_saved.size(), 1u);
+  ASSERT_TRUE(limiter.acquire(sleeper.token()));  // the probe, after the reset
+  limiter.observe(clock.monotonic(), told(1100, 300, 1200, 300));
+  ASSERT_EQ(told_saved.size(), 2u);
+  EXPECT_FALSE(told_saved[1]) << "nothing holds starts back any more: nothing to keep";
+  limiter.pause_for(std::chrono::seconds(30));
+  ASSERT_EQ(told_saved.size(), 3u);
+  ASSERT_TRUE(told_saved[2]);
+  EXPECT_EQ(told_saved[2]->paused_until, clock.wall() + seconds(30));
+}
+
+TEST(RateLimiter, ARestoredBudgetHoldsTheFirstRequestBack) {
+  testing::FakeClock clock;
+  testing::FakeSleeper sleeper(clock);
+  RateLimiter limiter(1000.0, clock, sleeper);
+  std::vector<MonoTime> told_until;
+  limiter.on_announced_wait([&](MonoTime until) { told_until.push_back(until); });
+  SavedBudget saved;
+  saved.answer = SavedBudget::Answer{clock.wall() - seconds(1), told(0, 5, 1200, 300)};
+  limiter.restore(saved);
+  const MonoTime start = clock.monotonic();
+  ASSERT_TRUE(limiter.acquire(sleeper.token()));
+  EXPECT_EQ(clock.monotonic() - start, seconds(4));
+  ASSERT_EQ(told_until.size(), 1u);
+  EXPECT_EQ(told_until[0], start + seconds(4));
+}
+
 TEST(RateLimiter, TellsWhenItWaitsOnAnAnnouncedWait) {
   testing::FakeClock clock;
   testing::FakeSleeper sleeper(clock);

@@ -255,6 +255,7 @@ class RecordingNotifier final : public ServiceNotifier {
   void stopping() override { record("stopping"); }
   void status(const std::string&) override {}
   void watchdog() override { record("watchdog"); }
+  void extend_timeout(std::chrono::microseconds) override { record("extend_timeout"); }
   std::optional<std::chrono::microseconds> watchdog_interval() const override { return watchdog_; }
 
   std::vector<MonoTime> times(const std::string& what) const {

@@ -9,7 +9,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <utility>
 
 #include "base/text.h"
 #include "temp_dir.h"
@@ -99,6 +101,43 @@ TEST_F(ReadFile, MissingFilesAndSizeLimits) {
   const fs::path p = write("big", std::string(101, 'x'));
   EXPECT_EQ(error_of(p, 100), "larger than 100 bytes");
   EXPECT_EQ(error_of(p, 101), "");
+}
+
+// What a FileStream gives, read to its end, and its error ("" when none).
+std::pair<std::string, std::string> read_stream(FileStream& in) {
+  std::string text((std::istreambuf_iterator<char>(in.stream())), std::istreambuf_iterator<char>());
+  return {text, in.error() ? in.error()->message : ""};
+}
+
+TEST_F(ReadFile, AFileStreamGivesTheFileABufferAtATime) {
+  std::string content;
+  for (int i = 0; i < 200'000; ++i) content += static_cast<char>('a' + i % 26);  // 4 buffers
+  const auto opened = FileStream::open(write("f", content), 1 << 20);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(read_stream(**opened), std::pair(content, std::string()));
+}
+
+TEST_F(ReadFile, AFileStreamRefusesWhatReadFileRefuses) {
+  ASSERT_EQ(::mkfifo((dir_ / "fifo").c_str(), 0600), 0);
+  const fs::path big = write("big", std::string(101, 'x'));
+  for (const auto& [path, why] : {std::pair{dir_ / "fifo", "is a FIFO, not a regular file"},
+                                  std::pair{dir_, "is a directory, not a regular file"},
+                                  std::pair{dir_ / "nope", "No such file or directory"},
+                                  std::pair{big, "larger than 100 bytes"}}) {
+    const auto opened = FileStream::open(path, 100);
+    ASSERT_FALSE(opened.ok()) << path;
+    EXPECT_EQ(opened.error().message, why) << path;
+  }
+}
+
+TEST_F(ReadFile, AFileThatGrowsPastTheLimitAsItIsReadEndsTheStreamWithAnError) {
+  const fs::path p = write("f", std::string(100, 'x'));
+  const auto opened = FileStream::open(p, 100);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  std::ofstream(p, std::ios::app) << std::string(70'000, 'y');
+  const auto [text, error] = read_stream(**opened);
+  EXPECT_EQ(error, "larger than 100 bytes");
+  EXPECT_LE(text.size(), 100u);
 }
 
 TEST(Trim, OwsIsSpacesAndTabsOnly) {

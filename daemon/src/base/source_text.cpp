@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
+#include <streambuf>
 #include <system_error>
+#include <utility>
 
 namespace orc {
 
@@ -45,8 +48,10 @@ namespace {
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
+  Fd& operator=(Fd&&) = delete;
   ~Fd() {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -64,34 +69,112 @@ Error too_large(std::size_t limit) {
   return Error{"larger than " + std::to_string(limit) + " bytes"};
 }
 
-}  // namespace
+// A regular file, opened, and its stat() as opened.
+struct OpenedFile {
+  Fd fd;
+  struct stat st;
+};
 
-StatusOr<FileContents> read_file(const std::filesystem::path& path, std::size_t limit) {
+// Opens `path` for reading if it is a regular file of at most `limit` bytes.
+StatusOr<OpenedFile> open_regular(const std::filesystem::path& path, std::size_t limit) {
   // Look before opening: opening a device or a FIFO can have effects of its own.
   if (auto before = stat_file(path); !before.ok()) return std::move(before).error();
   // O_NONBLOCK: should a FIFO be swapped in between the stat and the open, the open does not
   // wait for a writer; the fstat below then refuses it.
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-  if (fd.get() < 0) return os_error();
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return os_error();
-  if (const char* why = not_regular(st.st_mode)) return Error{why};
-  if (st.st_size > 0 && static_cast<std::uint64_t>(st.st_size) > limit) return too_large(limit);
+  OpenedFile out{Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)), {}};
+  if (out.fd.get() < 0) return os_error();
+  if (::fstat(out.fd.get(), &out.st) != 0) return os_error();
+  if (const char* why = not_regular(out.st.st_mode)) return Error{why};
+  if (out.st.st_size > 0 && static_cast<std::uint64_t>(out.st.st_size) > limit) {
+    return too_large(limit);
+  }
+  return out;
+}
+
+// read(2) that retries when a signal interrupts it.
+ssize_t read_some(int fd, char* buf, std::size_t size) {
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, size);
+    if (n >= 0 || errno != EINTR) return n;
+  }
+}
+
+}  // namespace
+
+StatusOr<FileContents> read_file(const std::filesystem::path& path, std::size_t limit) {
+  auto opened = open_regular(path, limit);
+  if (!opened.ok()) return std::move(opened).error();
+  const int fd = opened->fd.get();
+  const struct stat& st = opened->st;
   FileContents out;
   if (st.st_size > 0) out.text.reserve(static_cast<std::size_t>(st.st_size));
   char buf[65536];
   for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return os_error();
-    }
+    const ssize_t n = read_some(fd, buf, sizeof(buf));
+    if (n < 0) return os_error();
     if (n == 0) break;
     if (out.text.size() + static_cast<std::size_t>(n) > limit) return too_large(limit);
     out.text.append(buf, static_cast<std::size_t>(n));
   }
   out.stamp = stamp_from(st);
   return out;
+}
+
+namespace {
+
+// The bytes of an open file, a buffer at a time; the stream ends early, with `error` set, when
+// a read fails or the file holds more than `limit` bytes.
+class FileBuffer final : public std::streambuf {
+ public:
+  FileBuffer(Fd fd, std::size_t limit) : fd_(std::move(fd)), limit_(limit) {}
+  const std::optional<Error>& error() const { return error_; }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (error_) return traits_type::eof();
+    const ssize_t n = read_some(fd_.get(), buf_.data(), buf_.size());
+    if (n < 0) {
+      error_ = os_error();
+      return traits_type::eof();
+    }
+    if (n == 0) return traits_type::eof();
+    read_ += static_cast<std::size_t>(n);
+    if (read_ > limit_) {
+      error_ = too_large(limit_);
+      return traits_type::eof();
+    }
+    setg(buf_.data(), buf_.data(), buf_.data() + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  Fd fd_;
+  std::size_t limit_;
+  std::size_t read_ = 0;
+  std::optional<Error> error_;
+  std::array<char, 65536> buf_{};
+};
+
+class OpenFileStream final : public FileStream {
+ public:
+  OpenFileStream(Fd fd, std::size_t limit) : buffer_(std::move(fd), limit), stream_(&buffer_) {}
+  std::istream& stream() override { return stream_; }
+  const std::optional<Error>& error() const override { return buffer_.error(); }
+
+ private:
+  FileBuffer buffer_;
+  std::istream stream_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<FileStream>> FileStream::open(const std::filesystem::path& path,
+                                                       std::size_t limit) {
+  auto opened = open_regular(path, limit);
+  if (!opened.ok()) return std::move(opened).error();
+  return std::unique_ptr<FileStream>(
+      std::make_unique<OpenFileStream>(std::move(opened->fd), limit));
 }
 
 std::string shown(std::string_view value, std::size_t max_chars) {

@@ -5,6 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <istream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +48,23 @@ struct FileContents {
 // and the file is opened non-blocking, so nothing the path names can hang the daemon.
 // The error is the OS reason, the file type or the size problem.
 StatusOr<FileContents> read_file(const std::filesystem::path& path, std::size_t limit);
+
+// A file opened as read_file opens it (the same refusals, with the same messages), read a
+// buffer at a time through stream(), for a reader that keeps only what it makes of the text:
+// the file is never held whole. A read that fails, or a file found longer than `limit` as it is
+// read, ends the stream early and sets error(): look at it once reading is over, whether the
+// reader succeeded or not.
+class FileStream {
+ public:
+  static StatusOr<std::unique_ptr<FileStream>> open(const std::filesystem::path& path,
+                                                    std::size_t limit);
+  FileStream() = default;
+  FileStream(const FileStream&) = delete;
+  FileStream& operator=(const FileStream&) = delete;
+  virtual ~FileStream() = default;
+  virtual std::istream& stream() = 0;
+  virtual const std::optional<Error>& error() const = 0;
+};
 
 // The stamp of a regular file (through symlinks). An error when it cannot be stat()ed
 // (missing, a dangling link, no access) or is not a regular file.

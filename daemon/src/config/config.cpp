@@ -333,7 +333,9 @@ class ConfigParser {
              })
         .key("log", log_)
         .key("leader_election", leader_)
-        .key("metrics", metrics_);
+        .key("metrics", metrics_)
+        .key("state_directory",
+             [this, &c](Reader& r, const Value& v) { c.state_directory = file_path(r, v); });
     cloudflare(c.cloudflare);
     reconcile(c.reconcile);
     retry(c.reconcile.retry);
@@ -773,6 +775,15 @@ Credentials resolve_credentials(const Config& config, GetEnv getenv_fn) {
                     "no Cloudflare credentials: set cloudflare.token_file, CLOUDFLARE_API_TOKEN, "
                     "CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY, or provide the systemd credential "
                     "cloudflare-api-token ($CREDENTIALS_DIRECTORY)");
+}
+
+std::optional<fs::path> state_directory(const Config& config, GetEnv getenv_fn) {
+  if (config.state_directory) return config.state_directory;
+  const char* env = getenv_fn("STATE_DIRECTORY");
+  if (env == nullptr) return std::nullopt;
+  const std::string first = std::string(env).substr(0, std::string(env).find(':'));
+  if (first.empty()) return std::nullopt;
+  return fs::path(first);
 }
 
 bool credentials_present(const Config& config, GetEnv getenv_fn) {

@@ -127,6 +127,10 @@ struct Config {
   LogConfig log;
   LeaderElectionConfig leader_election;
   MetricsConfig metrics;
+  // state_directory: where the service keeps what must outlive a restart (the API user's
+  // budget as the last answers said, core/budget_state.h); made absolute against the config
+  // dir. Unset: $STATE_DIRECTORY (state_directory()).
+  std::optional<std::filesystem::path> state_directory;
 };
 
 // Parses configuration text. `path` is used in messages and to resolve relative paths.
@@ -176,6 +180,10 @@ Credentials resolve_credentials(const Config& config, GetEnv getenv_fn);
 // Whether any of those sources is there (set, or for the systemd credential, a file), usable
 // or not: false is exactly when resolve_credentials finds no credentials at all.
 bool credentials_present(const Config& config, GetEnv getenv_fn);
+
+// The service's state directory: state_directory, else $STATE_DIRECTORY (set by systemd's
+// StateDirectory=; the first of a colon-separated list), else none (nothing is kept).
+std::optional<std::filesystem::path> state_directory(const Config& config, GetEnv getenv_fn);
 
 // A token read from `file` as resolve_credentials reads a token file (trimmed, non-empty, one
 // line of text; a warning when others can read it), `source` naming it in messages and in the

@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "base/json_bounds.h"
 #include "base/redact.h"
@@ -20,7 +18,6 @@ using nlohmann::json;
 namespace {
 
 constexpr std::string_view kSha256Prefix = "sha256:";
-const std::set<std::string> kVendors = {"aws", "azure", "gcp", "oci"};
 
 // Compact, keys sorted (nlohmann's objects are ordered maps), ASCII only: the canonical text.
 std::string canonical_dump(const json& j) {
@@ -119,223 +116,6 @@ std::optional<std::string> first_unreviewed(const char* what, const std::vector<
   return std::nullopt;
 }
 
-// --- strict reading ---------------------------------------------------------------------
-
-std::string shown_json(const json& v) {
-  return shown(v.is_string() ? v.get<std::string>() : canonical_dump(v), 80);
-}
-
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const std::string& key, const std::string& problem,
-                         const json* value = nullptr) const {
-    std::string msg = file_ + ": " + key + ": " + problem;
-    if (value != nullptr) msg += " (got '" + shown_json(*value) + "')";
-    throw PlanFileError(msg);
-  }
-
-  // The object at `key`, with exactly the keys `required` plus any of `optional`.
-  const json& object(const json& v, const std::string& key, std::set<std::string> required,
-                     const std::set<std::string>& optional = {}) const {
-    if (!v.is_object()) fail(key, "must be an object", &v);
-    for (const auto& [name, _] : v.items()) {
-      if (required.contains(name) || optional.contains(name)) continue;
-      fail(join(key, shown(name, 80)), "unknown key");  // a key may hold any bytes
-    }
-    for (const auto& name : required) {
-      if (!v.contains(name)) fail(join(key, name), "missing");
-    }
-    return v;
-  }
-
-  std::string string(const json& v, const std::string& key, bool non_empty = true) const {
-    if (!v.is_string()) fail(key, "must be a string", &v);
-    std::string s = v.get<std::string>();
-    if (non_empty && s.empty()) fail(key, "must not be empty", &v);
-    return s;
-  }
-
-  std::size_t count(const json& v, const std::string& key) const {
-    if (!v.is_number_unsigned()) fail(key, "must be a whole number, 0 or more", &v);
-    return v.get<std::size_t>();
-  }
-
-  bool boolean(const json& v, const std::string& key) const {
-    if (!v.is_boolean()) fail(key, "must be true or false", &v);
-    return v.get<bool>();
-  }
-
-  const json& array(const json& v, const std::string& key) const {
-    if (!v.is_array()) fail(key, "must be an array", &v);
-    return v;
-  }
-
-  std::string checksum(const json& v, const std::string& key) const {
-    const std::string s = string(v, key);
-    const bool ok =
-        s.size() == kSha256Prefix.size() + 64 && s.starts_with(kSha256Prefix) &&
-        std::all_of(s.begin() + static_cast<std::ptrdiff_t>(kSha256Prefix.size()), s.end(),
-                    [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-    if (!ok) fail(key, "must be 'sha256:' and 64 lower-case hex digits", &v);
-    return s;
-  }
-
-  Mapping mapping(const json& v, const std::string& key, bool known_vendor = true) const {
-    object(v, key, {"ip", "vendor", "region"});
-    Mapping m;
-    m.ip = string(v["ip"], join(key, "ip"));
-    m.vendor = string(v["vendor"], join(key, "vendor"));
-    if (known_vendor && !kVendors.contains(m.vendor)) {
-      fail(join(key, "vendor"), "must be one of aws, azure, gcp, oci", &v["vendor"]);
-    }
-    m.region = string(v["region"], join(key, "region"));
-    return m;
-  }
-
-  static std::string join(const std::string& key, const std::string& name) {
-    return key.empty() ? name : key + "." + name;
-  }
-  static std::string at(const std::string& key, std::size_t i) {
-    return key + "[" + std::to_string(i) + "]";
-  }
-
- private:
-  std::string file_;
-};
-
-PlanZoneStatus zone_status(const Reader& r, const json& v, const std::string& key) {
-  const std::string s = r.string(v, key);
-  for (auto st : {PlanZoneStatus::kPlanned, PlanZoneStatus::kBlocked, PlanZoneStatus::kFailed}) {
-    if (s == to_string(st)) return st;
-  }
-  r.fail(key, "must be planned, blocked or failed", &v);
-}
-
-bool is_zone_id(const std::string& s) {
-  return s.size() == 32 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
-// A zone's keys, its id, and its status with the reason a blocked or failed zone gives.
-// True for a failed zone, which has nothing more to read.
-bool read_zone_head(const Reader& r, const json& v, const std::string& key, PlanZone& z) {
-  const json& status_value = v.is_object() && v.contains("status") ? v["status"] : json();
-  const bool failed = status_value.is_string() && status_value.get<std::string>() == "failed";
-  if (failed) {
-    r.object(v, key, {"zone_id", "status", "reason", "checksum"}, {"zone_name"});
-  } else {
-    r.object(v, key,
-             {"zone_id", "status", "policy", "counts", "creates", "updates", "deletes",
-              "unsupported", "checksum"},
-             {"reason", "zone_name"});
-  }
-  if (v.contains("zone_name")) {
-    z.zone_name = r.string(v["zone_name"], Reader::join(key, "zone_name"));
-    if (!is_zone_name(z.zone_name)) {
-      r.fail(Reader::join(key, "zone_name"), "must be a zone name like example.com",
-             &v["zone_name"]);
-    }
-  }
-  z.zone_id = r.string(v["zone_id"], Reader::join(key, "zone_id"));
-  if (!is_zone_id(z.zone_id)) {
-    r.fail(Reader::join(key, "zone_id"), "must be 32 lower-case hex characters", &v["zone_id"]);
-  }
-  z.status = zone_status(r, v["status"], Reader::join(key, "status"));
-  if (v.contains("reason")) z.reason = r.string(v["reason"], Reader::join(key, "reason"));
-  if (z.status != PlanZoneStatus::kPlanned && z.reason.empty()) {
-    r.fail(Reader::join(key, "reason"), "missing (a blocked or failed zone says why)");
-  }
-  if (failed && !v["checksum"].is_null()) {
-    r.fail(Reader::join(key, "checksum"), "must be null for a failed zone", &v["checksum"]);
-  }
-  return failed;
-}
-
-// creates, updates (from -> to) and deletes, as listed.
-ChangeSet read_changes(const Reader& r, const json& v, const std::string& key) {
-  ChangeSet changes;
-  const std::string crkey = Reader::join(key, "creates");
-  const json& creates = r.array(v["creates"], crkey);
-  for (std::size_t i = 0; i < creates.size(); ++i) {
-    changes.creates.push_back(r.mapping(creates[i], Reader::at(crkey, i)));
-  }
-  const std::string upkey = Reader::join(key, "updates");
-  const json& updates = r.array(v["updates"], upkey);
-  for (std::size_t i = 0; i < updates.size(); ++i) {
-    const std::string ukey = Reader::at(upkey, i);
-    r.object(updates[i], ukey, {"from", "to"});
-    changes.updates.push_back({r.mapping(updates[i]["from"], Reader::join(ukey, "from")),
-                               r.mapping(updates[i]["to"], Reader::join(ukey, "to"))});
-  }
-  const std::string dkey = Reader::join(key, "deletes");
-  const json& deletes = r.array(v["deletes"], dkey);
-  for (std::size_t i = 0; i < deletes.size(); ++i) {
-    changes.deletes.push_back(r.string(deletes[i], Reader::at(dkey, i)));
-  }
-  return changes;
-}
-
-// counts: what the listing held.
-PlanCounts read_counts(const Reader& r, const json& v, const std::string& key) {
-  const std::string ckey = Reader::join(key, "counts");
-  const json& c =
-      r.object(v["counts"], ckey,
-               {"live", "desired", "out_of_scope", "unparseable", "creates", "updates", "deletes"});
-  PlanCounts counts;
-  counts.live = r.count(c["live"], Reader::join(ckey, "live"));
-  counts.desired = r.count(c["desired"], Reader::join(ckey, "desired"));
-  counts.out_of_scope = r.count(c["out_of_scope"], Reader::join(ckey, "out_of_scope"));
-  counts.unparseable = r.count(c["unparseable"], Reader::join(ckey, "unparseable"));
-  return counts;
-}
-
-// counts of creates, updates and deletes: as many as are listed.
-void check_listed_counts(const Reader& r, const json& v, const std::string& key,
-                         const ChangeSet& changes) {
-  const std::string ckey = Reader::join(key, "counts");
-  const json& c = v["counts"];
-  const std::pair<const char*, std::size_t> listed[] = {{"creates", changes.creates.size()},
-                                                        {"updates", changes.updates.size()},
-                                                        {"deletes", changes.deletes.size()}};
-  for (const auto& [name, size] : listed) {
-    const std::string k = Reader::join(ckey, name);
-    if (r.count(c[name], k) != size) {
-      r.fail(k, "does not match the " + std::to_string(size) + " " + name + " listed", &c[name]);
-    }
-  }
-}
-
-PlanZone read_zone(const Reader& r, const json& v, const std::string& key) {
-  PlanZone z;
-  if (read_zone_head(r, v, key, z)) return z;  // failed: nothing was planned
-
-  const std::string pkey = Reader::join(key, "policy");
-  const auto policy = parse_policy(r.string(v["policy"], pkey));
-  if (!policy) r.fail(pkey, "must be prune or sync", &v["policy"]);
-  z.policy = *policy;
-  const std::string unkey = Reader::join(key, "unsupported");
-  const json& unsupported = r.array(v["unsupported"], unkey);
-  for (std::size_t i = 0; i < unsupported.size(); ++i) {
-    z.unsupported.push_back(r.mapping(unsupported[i], Reader::at(unkey, i), false));
-  }
-  z.counts = read_counts(r, v, key);
-  z.changes = read_changes(r, v, key);
-  check_listed_counts(r, v, key, z.changes);
-
-  z.checksum = r.checksum(v["checksum"], Reader::join(key, "checksum"));
-  const std::string computed = zone_checksum(z.zone_id, z.changes);
-  if (computed != z.checksum) {
-    r.fail(Reader::join(key, "checksum"),
-           "does not match the zone's changes (computed " + computed + "): the file was edited",
-           &v["checksum"]);
-  }
-  z.changes = canonical_order(std::move(z.changes));
-  return z;
-}
-
 }  // namespace
 
 std::string_view to_string(PlanZoneStatus status) {
@@ -350,10 +130,67 @@ ChangeSet canonical_order(ChangeSet c) {
   return c;
 }
 
+namespace {
+
+bool in_canonical_order(const ChangeSet& c) {
+  auto by_key = [](const auto& a, const auto& b) { return key_of(a) < key_of(b); };
+  return std::is_sorted(c.creates.begin(), c.creates.end(), by_key) &&
+         std::is_sorted(c.updates.begin(), c.updates.end(), by_key) &&
+         std::is_sorted(c.deletes.begin(), c.deletes.end());
+}
+
+// The canonical text written a value at a time, as canonical_dump would write the whole tree
+// (keys in order, a string as nlohmann writes it), so that a plan of any size takes no more
+// than its text to checksum.
+class CanonicalText {
+ public:
+  CanonicalText& raw(std::string_view text) {
+    out_ += text;
+    return *this;
+  }
+  CanonicalText& string(const std::string& s) {
+    scratch_ = s;
+    out_ += canonical_dump(scratch_);
+    return *this;
+  }
+  CanonicalText& mapping(const Mapping& m) {
+    return raw(R"({"ip":)")
+        .string(m.ip)
+        .raw(R"(,"region":)")
+        .string(m.region)
+        .raw(R"(,"vendor":)")
+        .string(m.vendor)
+        .raw("}");
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+  json scratch_;
+};
+
+// canonical_zone of changes already in canonical order.
+std::string canonical_text(const std::string& zone_id, const ChangeSet& c) {
+  CanonicalText out;
+  out.raw(R"({"creates":[)");
+  for (std::size_t i = 0; i < c.creates.size(); ++i)
+    out.raw(i > 0 ? "," : "").mapping(c.creates[i]);
+  out.raw(R"(],"deletes":[)");
+  for (std::size_t i = 0; i < c.deletes.size(); ++i) out.raw(i > 0 ? "," : "").string(c.deletes[i]);
+  out.raw(R"(],"updates":[)");
+  for (std::size_t i = 0; i < c.updates.size(); ++i) {
+    out.raw(i > 0 ? "," : "").raw(R"({"from":)").mapping(c.updates[i].from);
+    out.raw(R"(,"to":)").mapping(c.updates[i].to).raw("}");
+  }
+  out.raw(R"(],"zone_id":)").string(zone_id).raw("}");
+  return out.take();
+}
+
+}  // namespace
+
 std::string canonical_zone(const std::string& zone_id, const ChangeSet& changes) {
-  json j = changes_json(canonical_order(changes));
-  j["zone_id"] = zone_id;
-  return canonical_dump(j);
+  if (in_canonical_order(changes)) return canonical_text(zone_id, changes);
+  return canonical_text(zone_id, canonical_order(changes));
 }
 
 std::string zone_checksum(const std::string& zone_id, const ChangeSet& changes) {
@@ -361,13 +198,19 @@ std::string zone_checksum(const std::string& zone_id, const ChangeSet& changes) 
 }
 
 std::string plan_checksum(const std::vector<PlanZone>& zones) {
-  json list = json::array();
-  for (const auto& z : zones) {
-    list.push_back(
-        json{{"zone_id", z.zone_id},
-             {"checksum", z.status == PlanZoneStatus::kFailed ? json(nullptr) : json(z.checksum)}});
+  CanonicalText out;
+  out.raw("[");
+  for (std::size_t i = 0; i < zones.size(); ++i) {
+    const PlanZone& z = zones[i];
+    out.raw(i > 0 ? "," : "").raw(R"({"checksum":)");
+    if (z.status == PlanZoneStatus::kFailed) {
+      out.raw("null");
+    } else {
+      out.string(z.checksum);
+    }
+    out.raw(R"(,"zone_id":)").string(z.zone_id).raw("}");
   }
-  return checksum_of(canonical_dump(list));
+  return checksum_of(out.raw("]").take());
 }
 
 PlanZone make_plan_zone(std::string zone_id, PlanZoneStatus status, std::string reason,
@@ -450,115 +293,6 @@ std::string to_json_text(const PlanDocument& plan) {
            {"zones", std::move(zones)},
            {"checksum", plan.checksum}};
   return doc.dump(2, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace) + "\n";
-}
-
-namespace {
-
-json parse_json(std::string_view text, const std::string& file) {
-  if (const Status bounded = check_json_bounds(text, {kMaxPlanFileBytes, kMaxJsonDepth});
-      !bounded.ok()) {
-    throw PlanFileError(file + ": not a plan document: " + bounded.error().message);
-  }
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number too large
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag,
-    // and the bytes it quotes escaped (they may be anything).
-    std::string what = e.what();
-    if (const auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
-    throw PlanFileError(file + ": not a plan document: " + redact(what, 300));
-  }
-}
-
-// The format and version first: a document of another kind or version says so before
-// anything else is judged.
-void check_format(const Reader& r, const json& doc) {
-  if (!doc.is_object()) r.fail("(document)", "must be a JSON object", &doc);
-  if (!doc.contains("format")) r.fail("format", "missing (not a plan document)");
-  if (doc["format"] != kPlanFormat) {
-    r.fail("format", "must be '" + std::string(kPlanFormat) + "'", &doc["format"]);
-  }
-  if (!doc.contains("version")) r.fail("version", "missing");
-  if (!doc["version"].is_number_integer() || doc["version"].get<std::int64_t>() != kPlanVersion) {
-    r.fail("version", "this origin-reconciler reads version " + std::to_string(kPlanVersion),
-           &doc["version"]);
-  }
-  r.object(doc, "",
-           {"format", "version", "generator", "created_at", "api_flavor", "config", "desired_state",
-            "force", "summary", "zones", "checksum"});
-}
-
-// Who made the plan, when, and from which configuration and desired state.
-void read_identity(const Reader& r, const json& doc, PlanDocument& plan) {
-  plan.identity.generator = r.string(doc["generator"], "generator");
-  const std::string created = r.string(doc["created_at"], "created_at");
-  const auto at = parse_utc(created);
-  if (!at) r.fail("created_at", "must be a UTC time like 2026-12-02T01:30:00Z", &doc["created_at"]);
-  plan.created_at = *at;
-  plan.identity.api_flavor = r.string(doc["api_flavor"], "api_flavor");
-  if (plan.identity.api_flavor != "origin-v2" && plan.identity.api_flavor != "cache-v1") {
-    r.fail("api_flavor", "must be origin-v2 or cache-v1", &doc["api_flavor"]);
-  }
-  plan.identity.config = r.string(doc["config"], "config");
-  const json& ds = r.object(doc["desired_state"], "desired_state", {"path", "sha256"});
-  plan.identity.desired_state = r.string(ds["path"], "desired_state.path");
-  plan.identity.desired_sha256 = r.checksum(ds["sha256"], "desired_state.sha256");
-  plan.identity.force = r.boolean(doc["force"], "force");
-}
-
-std::vector<PlanZone> read_zones(const Reader& r, const json& doc) {
-  const json& zones = r.array(doc["zones"], "zones");
-  std::vector<PlanZone> out;
-  std::set<std::string> seen;
-  for (std::size_t i = 0; i < zones.size(); ++i) {
-    PlanZone z = read_zone(r, zones[i], Reader::at("zones", i));
-    if (!seen.insert(z.zone_id).second) {
-      r.fail(Reader::at("zones", i) + ".zone_id", "appears twice", &zones[i]["zone_id"]);
-    }
-    out.push_back(std::move(z));
-  }
-  return out;
-}
-
-// summary: the zones by status and their changes, as the zones hold them.
-void check_summary(const Reader& r, const json& doc, const std::vector<PlanZone>& zones) {
-  const json& summary =
-      r.object(doc["summary"], "summary",
-               {"zones", "planned", "blocked", "failed", "creates", "updates", "deletes"});
-  std::map<std::string, std::size_t> expected = {
-      {"zones", zones.size()}, {"planned", 0}, {"blocked", 0}, {"failed", 0},
-      {"creates", 0},          {"updates", 0}, {"deletes", 0}};
-  for (const auto& z : zones) {
-    ++expected[std::string(to_string(z.status))];
-    expected["creates"] += z.changes.creates.size();
-    expected["updates"] += z.changes.updates.size();
-    expected["deletes"] += z.changes.deletes.size();
-  }
-  for (const auto& [name, want] : expected) {
-    if (r.count(summary[name], "summary." + name) != want) {
-      r.fail("summary." + name, "does not match the zones (they hold " + std::to_string(want) + ")",
-             &summary[name]);
-    }
-  }
-}
-
-}  // namespace
-
-PlanDocument parse_plan_document(std::string_view text, const std::string& file) {
-  const json doc = parse_json(text, file);
-  const Reader r(file);
-  check_format(r, doc);
-  PlanDocument plan;
-  read_identity(r, doc, plan);
-  plan.zones = read_zones(r, doc);
-  check_summary(r, doc, plan.zones);
-  plan.checksum = r.checksum(doc["checksum"], "checksum");
-  const std::string computed = plan_checksum(plan.zones);
-  if (computed != plan.checksum) {
-    r.fail("checksum", "does not match the zones (computed " + computed + "): the file was edited",
-           &doc["checksum"]);
-  }
-  return plan;
 }
 
 std::optional<std::string> plan_age_problem(const PlanDocument& plan, const std::string& file,

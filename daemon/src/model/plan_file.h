@@ -3,11 +3,12 @@
 // deletes), counts and a checksum: SHA-256 over the zone's canonical form, so that a plan
 // recomputed later can be compared with the reviewed one. Pure functions over values: the
 // clock is handed in, files are read and written by the caller. The format is described in
-// the README ("Plans as JSON") and by schemas/plan.schema.json.
+// the README ("Plans as JSON") and by schemas/plan.schema.json. The reader is plan_reader.cpp.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <iosfwd>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -127,8 +128,14 @@ std::string to_json_text(const PlanDocument& plan);
 
 // Reads a document strictly: every key known and of its type, counts that match the lists,
 // zone ids unique, every checksum matching the content. `file` names the file in messages:
-// "plan.json: zones[0].deletes[2]: must be a string (got 5)". Throws PlanFileError.
+// "plan.json: zones[0].deletes[2]: must be a string (got 5)". Throws PlanFileError. The text
+// is read as it is parsed, with nlohmann's SAX parser, straight into the document's own
+// structures: the memory taken is about what the document holds (kMaxJsonDepth levels at
+// most), never a tree of the whole text.
 PlanDocument parse_plan_document(std::string_view text, const std::string& file);
+// The same, from a stream read a piece at a time (a FileStream, which bounds the size), so that
+// not even the text is held whole.
+PlanDocument parse_plan_document(std::istream& in, const std::string& file);
 
 // Why a plan made at `plan.created_at` may not be applied at `now` with `max_age`, or nullopt:
 // older than max_age, or made more than kPlanClockSkew in the future.

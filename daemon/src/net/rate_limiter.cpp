@@ -122,13 +122,45 @@ void RequestBudget::observe(MonoTime sent, MonoTime answered, const ServerBudget
   }
   Shared s;
   s.sent = sent;
+  s.answered = std::max(sent, answered);
+  s.server = server;
   s.use = use;
   const nanoseconds reset =
       server.reset.value_or(std::chrono::duration_cast<std::chrono::seconds>(use.window));
-  // A reset further away than a Retry-After may be (a day, say) is asked about again after
-  // an hour: the answer to that one request brings the server's numbers as they are then.
-  s.probe_at = sent + std::clamp<nanoseconds>(reset, std::chrono::seconds(1), kMaxAnnouncedWait);
+  // The server's reset counts from its answer, which came no later than it was read. One
+  // further away than a Retry-After may be (a day, say) is asked about again after an hour:
+  // the answer to that one request brings the server's numbers as they are then.
+  s.probe_at =
+      s.answered + std::clamp<nanoseconds>(reset, std::chrono::seconds(1), kMaxAnnouncedWait);
   shared_ = s;
+}
+
+std::optional<SavedBudget> RequestBudget::saved(MonoTime now, WallTime wall) const {
+  const auto at_wall = [&](MonoTime t) {
+    return wall + std::chrono::duration_cast<WallTime::duration>(t - now);
+  };
+  SavedBudget out;
+  if (shared_ && shared_block(now)) {
+    out.answer = SavedBudget::Answer{at_wall(shared_->answered), shared_->server};
+  }
+  if (paused_until_ > now) out.paused_until = at_wall(paused_until_);
+  if (!out.answer && !out.paused_until) return std::nullopt;
+  return out;
+}
+
+void RequestBudget::restore(MonoTime now, WallTime wall, const SavedBudget& saved) {
+  if (saved.answer) {
+    // An answer from the future (a clock set back since, or a file not written here) came now.
+    const auto age = std::max(wall - saved.answer->at, WallTime::duration::zero());
+    // One a whole server window old is over: everything it counted has left the window.
+    if (age < saved.answer->server.window.value_or(kBudgetWindow)) {
+      const MonoTime at = now - std::chrono::duration_cast<nanoseconds>(age);
+      observe(at, at, saved.answer->server);
+    }
+  }
+  if (saved.paused_until && *saved.paused_until > wall) {
+    rate_limited(now, std::min<nanoseconds>(*saved.paused_until - wall, kMaxAnnouncedWait));
+  }
 }
 
 std::optional<RequestBudget::SharedUse> RequestBudget::shared(MonoTime now) const {
@@ -178,23 +210,57 @@ bool RateLimiter::acquire(std::stop_token stop) {
 }
 
 void RateLimiter::pause_for(Millis d) {
-  std::lock_guard lock(mu_);
-  const MonoTime now = clock_.monotonic();
-  const bool was_shrunk = budget_.shrunk(now);
-  budget_.rate_limited(now, d);
-  if (!was_shrunk) {
-    spdlog::warn(
-        "API budget halved to {} requests per 5 minutes after a 429 answer (another client "
-        "shares the limit); all requests wait {}, full budget again 5m after that",
-        budget_.window_limit(now), format_duration(d));
+  decltype(saved_change()) change;
+  {
+    std::lock_guard lock(mu_);
+    const MonoTime now = clock_.monotonic();
+    const bool was_shrunk = budget_.shrunk(now);
+    budget_.rate_limited(now, d);
+    if (!was_shrunk) {
+      spdlog::warn(
+          "API budget halved to {} requests per 5 minutes after a 429 answer (another client "
+          "shares the limit); all requests wait {}, full budget again 5m after that",
+          budget_.window_limit(now), format_duration(d));
+    }
+    change = saved_change();
   }
+  if (change) change->first(change->second);
+}
+
+auto RateLimiter::saved_change() -> std::optional<
+    std::pair<std::function<void(const std::optional<SavedBudget>&)>, std::optional<SavedBudget>>> {
+  if (!on_saved_) return std::nullopt;
+  std::optional<SavedBudget> now = budget_.saved(clock_.monotonic(), clock_.wall());
+  if (now == last_saved_) return std::nullopt;
+  last_saved_ = now;
+  return std::pair{on_saved_, std::move(now)};
+}
+
+void RateLimiter::restore(const SavedBudget& saved) {
+  std::lock_guard lock(mu_);
+  budget_.restore(clock_.monotonic(), clock_.wall(), saved);
+  last_saved_ = budget_.saved(clock_.monotonic(), clock_.wall());
+}
+
+void RateLimiter::on_saved_budget(std::function<void(const std::optional<SavedBudget>&)> callback) {
+  std::lock_guard lock(mu_);
+  on_saved_ = std::move(callback);
 }
 
 void RateLimiter::observe(MonoTime sent, const std::optional<ServerBudget>& server) {
   if (!server) return;
-  std::lock_guard lock(mu_);
+  decltype(saved_change()) change;
+  {
+    std::lock_guard lock(mu_);
+    observe_locked(sent, *server);
+    change = saved_change();
+  }
+  if (change) change->first(change->second);
+}
+
+void RateLimiter::observe_locked(MonoTime sent, const ServerBudget& server) {
   const MonoTime now = clock_.monotonic();
-  budget_.observe(sent, now, *server);
+  budget_.observe(sent, now, server);
   const auto use = budget_.shared(now);
   if (!use) return;
   // Counted before this start: maybe this daemon's own earlier process; said once, not blamed.
@@ -216,7 +282,7 @@ void RateLimiter::observe(MonoTime sent, const std::optional<ServerBudget>& serv
         "another client is using this API user's budget: Cloudflare reports {} of {} requests "
         "left in its {} window, at least {} of them sent by others; this daemon now starts at most "
         "{} requests in any {} so that together they stay under the limit",
-        server->remaining, use->quota,
+        server.remaining, use->quota,
         format_duration(std::chrono::duration_cast<Millis>(use->window)), others,
         std::max(0, use->cap), format_duration(std::chrono::duration_cast<Millis>(use->window)));
   } else if (!sharing && sharing_logged_ && others == 0) {

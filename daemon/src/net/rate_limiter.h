@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/duration.h"
+#include "net/budget_state.h"
 #include "net/rate_limit_headers.h"
 
 namespace orc {
@@ -108,6 +109,17 @@ class RequestBudget {
   };
   std::optional<AnnouncedWait> announced_wait(MonoTime now) const;
 
+  // What is worth keeping across a restart at `now` (`wall`: the wall clock at that moment):
+  // the last answer's numbers while they hold starts back, and a 429's pause while it runs;
+  // nullopt when neither does. Times are rounded up to the millisecond, never early.
+  std::optional<SavedBudget> saved(MonoTime now, WallTime wall) const;
+  // A budget an earlier process saved, taken at the start (`now`, `wall`: the clocks then): its
+  // answer is observed as if it had come at its time (one that lies in the future came now; one
+  // a whole server window old is over), and its pause waits out what is left of it, at most
+  // kMaxAnnouncedWait. The wait that follows is capped as the headers' is: one start may go at
+  // most kMaxAnnouncedWait after the answer.
+  void restore(MonoTime now, WallTime wall, const SavedBudget& saved);
+
  private:
   // When the server's budget (observe()) lets the next start go: nullopt when it does not
   // hold starts back at `now`.
@@ -117,7 +129,9 @@ class RequestBudget {
 
   // The estimate from the last answer that carried rate-limit headers.
   struct Shared {
-    MonoTime sent;  // when this client started the request it answered
+    MonoTime sent;        // when this client started the request it answered
+    MonoTime answered;    // and read its answer: the server's reset counts from no earlier
+    ServerBudget server;  // what the headers said
     SharedUse use;
     MonoTime probe_at;  // when blocked by `cap`, one start is allowed from then on (and one
                         // more every kMaxAnnouncedWait while no answer brings new numbers)
@@ -163,6 +177,14 @@ class RateLimiter {
   // its end: the daemon counts it as an announced quiet period, not a stall.
   void on_announced_wait(std::function<void(MonoTime until)> callback);
 
+  // A budget saved by an earlier process (RequestBudget::restore, on the clock's time now).
+  void restore(const SavedBudget& saved);
+  // Called (outside the lock, on the thread of the answer) whenever what is worth keeping
+  // across a restart changes (RequestBudget::saved): an answer's headers or a 429 begin to
+  // hold starts back (a SavedBudget to keep), or an answer says they no longer do (nullopt:
+  // nothing to keep).
+  void on_saved_budget(std::function<void(const std::optional<SavedBudget>&)> callback);
+
  private:
   mutable std::mutex mu_;
   RequestBudget budget_;
@@ -171,6 +193,15 @@ class RateLimiter {
   bool sharing_logged_ = false;  // the "another client" warning is in force
   std::function<void(MonoTime)> on_announced_wait_;
   bool earlier_logged_ = false;  // the requests from before this start were named
+  std::function<void(const std::optional<SavedBudget>&)> on_saved_;
+  std::optional<SavedBudget> last_saved_;  // as last told to on_saved_ (or restored)
+  // observe() under mu_: the budget, and the log lines about other clients.
+  void observe_locked(MonoTime sent, const ServerBudget& server);
+  // What to keep now, when it differs from what was last told (mu_ held); the callback to tell
+  // it to is returned with it, to be called once the lock is released.
+  std::optional<
+      std::pair<std::function<void(const std::optional<SavedBudget>&)>, std::optional<SavedBudget>>>
+  saved_change();
 };
 
 }  // namespace orc

@@ -8,6 +8,7 @@
 
 #include "base/cancellation.h"
 #include "model/zone_queue.h"
+#include "service/budget_file.h"
 #include "service/cloudflare_session.h"
 #include "service/cycle_factory.h"
 #include "service/desired_state_source.h"
@@ -239,6 +240,14 @@ int Daemon::Impl::run() {
   metrics.set_api_budget(budget.in_window, budget.limit);
   spdlog::info("API budget: {} requests per 5 minutes ({} per second, {}% kept free)", budget.limit,
                config.cloudflare.requests_per_second, config.cloudflare.budget_headroom * 100);
+  // The API user's budget as the last run's answers left it: before the first request. Not
+  // for --once, a one-off run by a person.
+  if (!options.once && config.state_directory) {
+    keep_budget_in(*config.state_directory, limiter, deps.clock);
+  } else if (!options.once) {
+    spdlog::info(
+        "no state_directory: a restart does not know what the API said of the user's budget");
+  }
 
   start_serving();
 

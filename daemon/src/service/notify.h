@@ -17,6 +17,9 @@ class ServiceNotifier {
   virtual void stopping() = 0;                       // STOPPING=1
   virtual void status(const std::string& line) = 0;  // STATUS=<line>
   virtual void watchdog() = 0;                       // WATCHDOG=1
+  // EXTEND_TIMEOUT_USEC=<d>: the start (or stop) may take `d` more from now, for a wait the
+  // API announced before the service is ready.
+  virtual void extend_timeout(std::chrono::microseconds d) = 0;
   // Half of WATCHDOG_USEC when the watchdog is enabled for this process; nullopt otherwise.
   virtual std::optional<std::chrono::microseconds> watchdog_interval() const = 0;
 };

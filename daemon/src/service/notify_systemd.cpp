@@ -5,9 +5,11 @@
 // The environment is left as it is (unset_environment=0), so the decision stays stable.
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <ctime>
+#include <string>
 
 #include "service/notify.h"
 
@@ -57,6 +59,10 @@ class SystemdNotifier final : public ServiceNotifier {
   }
 
   void watchdog() override { send("WATCHDOG=1"); }
+
+  void extend_timeout(std::chrono::microseconds d) override {
+    send("EXTEND_TIMEOUT_USEC=" + std::to_string(std::max<std::int64_t>(0, d.count())));
+  }
 
   std::optional<std::chrono::microseconds> watchdog_interval() const override {
     return watchdog_interval_;

@@ -41,8 +41,10 @@ struct Connection {
   MonoTime last_active{};  // the oldest idle connection is the first to go when full
 };
 
-// Serializes /metrics on its own thread. Requests that arrive while one serialization runs
-// share the next one.
+// Serializes /metrics on its own thread, once per scrape generation: the requests waiting
+// when a serialization starts and those that arrive while it runs all get its text (data
+// collected a moment before the latest of them arrived), so that a burst of scrapes costs one
+// serialization and one copy of the text, however many clients take part.
 class MetricsSerializer {
  public:
   using Done = std::function<void(std::vector<std::uint64_t>, std::shared_ptr<std::string>)>;
@@ -79,6 +81,10 @@ class MetricsSerializer {
       } catch (const std::exception&) {
         text.reset();
       }
+      lock.lock();
+      ids.insert(ids.end(), waiting_.begin(), waiting_.end());  // arrived meanwhile
+      waiting_.clear();
+      lock.unlock();
       done_(std::move(ids), std::move(text));
       lock.lock();
     }
@@ -277,6 +283,12 @@ void StatusServer::Impl::accept_new(MonoTime now) {
     if (connections.size() >= limits.max_connections) {
       ::close(fd);  // every connection is busy answering: refuse this one
       continue;
+    }
+    // A client that does not take its answer leaves at most this much queued in the kernel
+    // (left alone, Linux lets a send buffer grow to 4 MiB: 157 MB for 40 idle scrapers).
+    const int send_buffer = static_cast<int>(limits.send_buffer_bytes);
+    if (send_buffer > 0) {
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof(send_buffer));
     }
     Connection c;
     c.fd = fd;

@@ -11,7 +11,11 @@
 //   - an answer must be taken by the client within write_timeout (and /metrics serialized
 //     within it too);
 //   - at most max_connections at once; a new one beyond that closes the connection that has
-//     been waiting longest for a request (the oldest idle one).
+//     been waiting longest for a request (the oldest idle one);
+//   - a connection's kernel send buffer is send_buffer_bytes (the kernel doubles it for its
+//     bookkeeping), so an answer a client does not take pins that much socket memory;
+//   - /metrics is serialized once for every scrape waiting or arriving while it runs, and
+//     the text is shared by the connections it answers.
 #pragma once
 
 #include <chrono>
@@ -34,6 +38,8 @@ struct StatusServerLimits {
   std::size_t max_head_bytes = 8192;
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds write_timeout{10000};
+  // SO_SNDBUF of each connection; 0 leaves the kernel's default (which grows to 4 MiB).
+  std::size_t send_buffer_bytes = 64 * 1024;
 };
 
 class StatusServer {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <limits>
 #include <set>
+#include <sstream>
 
 namespace orc {
 
@@ -456,7 +457,17 @@ std::string Metrics::serialize() const {
     std::lock_guard lock(mu_);
     update_fleet();
   }
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  const std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  // Written into a string the size of the last answer and a little more, which it takes over:
+  // no copy of the text at the end, and no doubling of a stream's buffer on the way (each
+  // leaves memory behind that a large answer does not give back).
+  std::string text;
+  text.reserve(last_size_.load() + last_size_.load() / 8);
+  std::ostringstream out(std::move(text));
+  prometheus::TextSerializer().Serialize(out, families);
+  text = std::move(out).str();
+  last_size_.store(text.size());
+  return text;
 }
 
 }  // namespace orc

@@ -9,6 +9,7 @@
 #include <prometheus/registry.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -127,6 +128,7 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   void remove_suspension(const std::string& zone_id);  // mu_ held
 
   mutable std::mutex mu_;
+  mutable std::atomic<std::size_t> last_size_{0};             // of the last serialization's text
   std::map<std::string, std::unique_ptr<ZoneSeries>> zones_;  // the zones that have series
   std::optional<ZoneSeriesMode> zone_series_setting_;
   ZoneSeriesMode zone_series_ = ZoneSeriesMode::kAll;
