@@ -133,9 +133,20 @@ TEST(ParseConfig, AWholeDaemonFreezeNeedsAReason) {
             std::string(kFile) +
                 ":2: reconcile.suspend: needs a reason (suspend: {reason: \"...\", until: "
                 "\"2026-12-24T00:00:00Z\"})");
-  EXPECT_THAT(parse_error("reconcile:\n  suspend: {reason: x, until: soon}\n"),
-              HasSubstr("reconcile.suspend.until: must be a UTC time like 2026-12-24T00:00:00Z "
-                        "(got 'soon')"));
+  EXPECT_EQ(parse_error("reconcile:\n  suspend: {reason: x, until: soon}\n"),
+            std::string(kFile) +
+                ":2: reconcile.suspend.until: must be an RFC 3339 time like 2026-12-24T00:00:00Z "
+                "or 2026-12-24T01:00:00+01:00: the date must be YYYY-MM-DD (got 'soon')");
+  EXPECT_EQ(parse_error("reconcile:\n  suspend: {reason: x, until: 2026-12-27T25:00:00Z}\n"),
+            std::string(kFile) +
+                ":2: reconcile.suspend.until: must be an RFC 3339 time like 2026-12-24T00:00:00Z "
+                "or 2026-12-24T01:00:00+01:00: hour 25 is not 00 to 23 (got "
+                "'2026-12-27T25:00:00Z')");
+  // An offset, and fractional seconds, as RFC 3339 writes them.
+  EXPECT_EQ(
+      parse_config("reconcile: {suspend: {reason: x, until: 2026-12-27T09:00:00.5+01:00}}\n", kFile)
+          .reconcile.suspend->until,
+      *parse_utc("2026-12-27T08:00:00Z") + std::chrono::milliseconds(500));
 }
 
 TEST(ParseConfig, KeysLeftOutKeepTheirDefaults) {

@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include "core/rfc3339.h"
 #include "core/source_text.h"
 #include "core/text.h"
 
@@ -18,7 +19,6 @@
 #include <vector>
 
 #include "core/ip.h"
-#include "core/plan_file.h"
 #include "core/yaml_reader.h"
 
 namespace orc {
@@ -40,6 +40,17 @@ std::string api_flavor_warning(const Config& config) {
 namespace {
 
 constexpr std::size_t kMaxConfigBytes = 16u << 20;
+
+// reconcile.suspend.until: an RFC 3339 time, in UTC or with an offset (rfc3339.h), as a zone's
+// suspend: takes it.
+WallTime suspension_end(yaml::Reader& r, const yaml::Value& v) {
+  const std::string must = "must be " + std::string(kRfc3339Example);
+  if (!v.is_scalar()) r.fail_value(v, must);
+  const auto t = parse_rfc3339(v.text);
+  if (!t.ok()) r.fail_value(v, must + ": " + t.error().message);
+  return *t;
+}
+
 constexpr std::size_t kMaxTokenBytes = 64u << 10;
 
 bool has_control_char(std::string_view s) {
@@ -462,11 +473,7 @@ class ConfigParser {
                rc.suspend->reason.assign(v.text);
              })
         .key("until",
-             [&rc](Reader& r, const Value& v) {
-               rc.suspend->until = v.is_scalar() ? parse_utc(v.text) : std::nullopt;
-               if (!rc.suspend->until)
-                 r.fail_value(v, "must be a UTC time like 2026-12-24T00:00:00Z");
-             })
+             [&rc](Reader& r, const Value& v) { rc.suspend->until = suspension_end(r, v); })
         .on_begin([&rc](Reader&, const Value&) { rc.suspend = Suspension{}; })
         .on_end([this](Reader& r) {
           if (!suspend_.seen("reason")) {
