@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -60,8 +61,10 @@ Options:
   --dry-run        change nothing; print per zone the live, desired and stale counts and
                    every IP that would be deleted
   --force          lift the safety guard (reconcile.max_delete_fraction) for this run
-  --force-zone ID  lift the safety guards for this zone only (its own thresholds and the
-                   configuration's); may be given more than once
+  --force-zone ID|NAME
+                   lift the safety guards for this zone only (its own thresholds and the
+                   configuration's): its zone_id, or its name as the desired state writes
+                   it with zone:; may be given more than once, ids and names mixed
   --output FORMAT  with --dry-run: text (default), json (the plan document, see the
                    README, "Plans as JSON") or markdown (the plan for a merge-request
                    comment); json and markdown imply --once
@@ -147,7 +150,7 @@ struct Args {
   std::string export_to;           // --export: a path or "-"
   std::vector<std::string> zones;  // --zone, in the order given
   bool detailed_exitcode = false;
-  std::vector<std::string> force_zones;  // lower-cased zone ids
+  std::vector<std::string> force_zones;  // zone ids or names, as given
 };
 
 constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
@@ -233,17 +236,17 @@ Args parse_args(int argc, char** argv) {
     } else if (a == "--force") {
       args.force = true;
     } else if (valued(a, i, "--force-zone", value)) {
-      std::string id = value;
-      bool hex = id.size() == 32;
-      for (char& c : id) {
-        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) hex = false;
+      std::string lower = value;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const bool id =
+          lower.size() == 32 && lower.find_first_not_of("0123456789abcdef") == std::string::npos;
+      if (!id && !orc::is_zone_name(lower)) {
+        usage_error(
+            "--force-zone: must be a zone id (32 hexadecimal characters) or a zone name "
+            "(got '" +
+            orc::shown(value) + "')");
       }
-      if (!hex) {
-        usage_error("--force-zone: must be a zone id (32 hexadecimal characters) (got '" +
-                    orc::shown(value) + "')");
-      }
-      args.force_zones.push_back(std::move(id));
+      args.force_zones.push_back(value);
     } else if (a == "--detailed-exitcode") {
       args.detailed_exitcode = true;
     } else if (a == "--check-config") {
@@ -505,15 +508,14 @@ orc::StatusOr<orc::RunOptions, Exit> run_options(const Args& args, const Startup
   options.once = args.once;
   options.dry_run = args.dry_run || s.config.reconcile.dry_run;
   options.force = args.force;
-  for (const auto& id : args.force_zones) {
-    const auto& zones = s.desired.state.zones;
-    if (std::none_of(zones.begin(), zones.end(), [&](const auto& z) { return z.zone_id == id; })) {
-      std::cerr << "origin-reconciler: --force-zone: " << id << " is not a zone of "
-                << s.config.reconcile.desired_state.string() << "\n";
-      return Exit{kExitUsage};
-    }
+  // Ids, or names the desired state writes with zone: (resolved by now), mixed.
+  auto forced = orc::zone_ids_named(s.desired.state, args.force_zones, "--force-zone",
+                                    s.config.reconcile.desired_state.string());
+  if (!forced.ok()) {
+    std::cerr << "origin-reconciler: " << forced.error().message << "\n";
+    return Exit{kExitUsage};
   }
-  options.force_zones = args.force_zones;
+  options.force_zones = std::move(*forced);
   options.output.format = args.output;
   options.output.plan_out = args.plan_out;
   options.output.limited_to_zones = !args.zones.empty();
@@ -548,7 +550,11 @@ void log_start(const Startup& s, const orc::RunOptions& options) {
       orc::format_duration(s.config.reconcile.interval), options.dry_run,
       options.force ? ", safety guard lifted (--force)" : "");
   for (const auto& id : options.force_zones) {
-    spdlog::info("safety guards lifted for zone {} (--force-zone)", id);
+    const auto& zones = s.desired.state.zones;
+    const auto it = std::find_if(zones.begin(), zones.end(),
+                                 [&](const orc::DesiredZone& z) { return z.zone_id == id; });
+    spdlog::info("safety guards lifted for zone {} (--force-zone)",
+                 it == zones.end() ? id : orc::zone_label(*it));
   }
   if (const auto warning = orc::api_flavor_warning(s.config); !warning.empty()) {
     spdlog::warn("{}", warning);
