@@ -1306,6 +1306,33 @@ TEST(ParseConfig, LeaderElectionValuesAreCheckedStrictly) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// events
+
+TEST(ParseConfig, EventsFollowLeaderElectionUnlessSet) {
+  EXPECT_FALSE(events_enabled(parse_config("", kFile)));
+  EXPECT_EQ(parse_config("", kFile).events.enabled, std::nullopt);
+  EXPECT_TRUE(events_enabled(parse_config("leader_election: {enabled: true}\n", kFile)));
+  EXPECT_FALSE(events_enabled(
+      parse_config("leader_election: {enabled: true}\nevents: {enabled: false}\n", kFile)));
+  EXPECT_TRUE(events_enabled(parse_config("events:\n  enabled: true\n", kFile)));
+  EXPECT_FALSE(events_enabled(parse_config("events: {enabled: false}\n", kFile)));
+  EXPECT_FALSE(events_enabled(parse_config("events:\n", kFile))) << "an empty section";
+}
+
+TEST(ParseConfig, EventsValuesAreCheckedStrictly) {
+  EXPECT_EQ(parse_error("log: {level: info}\nevents:\n  enabled: yes\n"),
+            std::string(kFile) + ":3: events.enabled: must be true or false (got 'yes')");
+  EXPECT_EQ(parse_error("events:\n  enabled: \"true\"\n"),
+            std::string(kFile) +
+                ":2: events.enabled: must be true or false, not a quoted string (got "
+                "'true')");
+  EXPECT_EQ(parse_error("events:\n  enable: true\n"),
+            std::string(kFile) + ":2: events.enable: unknown key");
+  EXPECT_EQ(parse_error("events: true\n"),
+            std::string(kFile) + ":1: events: must be a map (got 'true')");
+}
+
 TEST(LeaderElectionNames, EachCheckIsAStatusWithTheReason) {
   EXPECT_TRUE(check_dns1123_label("apps-2").ok());
   EXPECT_TRUE(check_dns1123_subdomain("edge.origin-reconciler").ok());

@@ -334,6 +334,10 @@ Status check_lease_identity(std::string_view identity) {
   return ok_status();
 }
 
+bool events_enabled(const Config& config) {
+  return config.events.enabled.value_or(config.leader_election.enabled);
+}
+
 StatusOr<std::string> check_server_url(std::string_view url) {
   return check_api_base(url);
 }
@@ -356,13 +360,16 @@ class ConfigParser {
              })
         .key("log", log_)
         .key("leader_election", leader_)
-        .key("metrics", metrics_);
+        .key("metrics", metrics_)
+        .key("events", events_);
     cloudflare(c.cloudflare);
     reconcile(c.reconcile);
     retry(c.reconcile.retry);
     log(c.log);
     leader_election(c.leader_election);
     metrics(c.metrics);
+    events_.key("enabled",
+                [&c](yaml::Reader& r, const yaml::Value& v) { c.events.enabled = boolean(r, v); });
   }
 
   void parse(std::string_view text) {
@@ -632,6 +639,7 @@ class ConfigParser {
   yaml::Map log_;
   yaml::Map leader_;
   yaml::Map metrics_;
+  yaml::Map events_;
   yaml::Kept requests_per_second_;
   yaml::Kept lease_duration_;
   yaml::Kept renew_deadline_;
