@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -39,6 +40,7 @@
 #include "service/leadership.h"
 #include "service/logging.h"
 #include "service/notify.h"
+#include "service/zone_events.h"
 
 namespace {
 
@@ -354,7 +356,8 @@ struct Startup {
   orc::Config config;
   orc::DesiredFile desired;
   orc::Credentials credentials;
-  std::optional<orc::LeaseSettings> lease;  // leader election on, and not --once
+  std::optional<orc::LeaseSettings> lease;   // leader election on, and not --once
+  std::optional<orc::EventSettings> events;  // Kubernetes Events on, and not --once
 };
 
 // A start that ends here, with this exit status (its message already written).
@@ -389,10 +392,14 @@ orc::StatusOr<Startup, Exit> load_inputs(const Args& args) {
 orc::StatusOr<Startup, Exit> resolve_identity(const Args& args, Startup s) {
   try {
     s.credentials = orc::resolve_credentials(s.config, &real_getenv);
+    char host[256] = {0};
+    if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
     if (s.config.leader_election.enabled && !args.once) {
-      char host[256] = {0};
-      if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
       s.lease = orc::resolve_lease_settings(s.config, &real_getenv, host);
+    }
+    // Events are the service's: a one-off --once run by a person records none.
+    if (orc::events_enabled(s.config) && !args.once) {
+      s.events = orc::resolve_event_settings(s.config, &real_getenv, host);
     }
   } catch (const orc::ConfigError& e) {
     error_out() << e.what() << "\n";
@@ -607,9 +614,23 @@ int run_daemon(Startup s, const orc::RunOptions& options, const sigset_t& signal
   orc::SystemThreads threads;
   std::unique_ptr<orc::LeaseRuntime> lease;
   if (s.lease) lease = std::make_unique<orc::LeaseRuntime>(*s.lease);
+  // Kubernetes Events on their own thread; a held desired-state change is the leader's to tell.
+  std::unique_ptr<orc::EventsRuntime> events;
+  if (s.events) {
+    const orc::EventSource& pod = s.events->source;
+    spdlog::info("kubernetes events: recorded on pod {}/{}{} through {}", pod.ns, pod.pod,
+                 pod.pod_uid.empty() ? " (no $POD_UID: kubectl get events shows them, kubectl "
+                                       "describe pod does not)"
+                                     : "",
+                 s.events->endpoint.api_server);
+    std::function<bool()> leading;
+    if (lease) leading = [l = lease.get()] { return l->leadership.leading(); };
+    events = std::make_unique<orc::EventsRuntime>(*s.events, std::move(leading));
+  }
   orc::Daemon daemon(std::move(s.config), std::move(s.credentials), std::move(s.desired), options,
                      {clock, sleeper, random, http, abort_transfers, *desired_file, *notifier,
-                      lease ? static_cast<orc::Leadership&>(lease->leadership) : always, threads});
+                      lease ? static_cast<orc::Leadership&>(lease->leadership) : always, threads,
+                      events ? &events->sink : nullptr});
   std::atomic<bool> done{false};
   std::thread signal_thread([&] { take_signals(signals, daemon, done); });
   // However run() ends (a listen address that cannot be bound throws), the signal thread is
@@ -618,6 +639,7 @@ int run_daemon(Startup s, const orc::RunOptions& options, const sigset_t& signal
     const int status = daemon.run();
     done = true;
     signal_thread.join();
+    if (events) events->close();  // what is queued, within its grace
     return status;
   } catch (...) {
     done = true;

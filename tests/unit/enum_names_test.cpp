@@ -11,6 +11,7 @@
 #include "core/policy.h"
 #include "core/reconciler.h"
 #include "enum_names_check.h"
+#include "kube/event.h"
 #include "service/desired_condition.h"
 
 namespace orc {
@@ -72,6 +73,11 @@ TEST(EnumNames, LogField) {
 TEST(EnumNames, ZoneSeriesMode) {
   expect_enum_names(kZoneSeriesModeNames, {"all", "failing", "none"},
                     [](ZoneSeriesMode v) { return to_string(v); });
+}
+
+TEST(EnumNames, EventType) {
+  expect_enum_names(kEventTypeNames, {"Normal", "Warning"},
+                    [](EventType v) { return to_string(v); });
 }
 
 TEST(EnumNames, DesiredCondition) {

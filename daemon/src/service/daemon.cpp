@@ -86,6 +86,7 @@ struct Daemon::Impl {
         metrics(ORC_VERSION, config.metrics.zone_series),
         health(stall_threshold(config), deps.clock.monotonic()),
         observer(metrics, health, deps.clock),
+        zone_observers({&metrics, deps.outcomes}),
         watch(config.reconcile.settle_period, config.reconcile.hold_confirm_period, d.version) {
     // Waiting for the budget the API announced (its rate-limit headers, a Retry-After) is a
     // quiet period it asked for, not a stall: /healthz stays ok and the watchdog fed.
@@ -147,6 +148,7 @@ struct Daemon::Impl {
   Metrics metrics;
   Health health;
   ProgressObserver observer;
+  ReconcileFanOut zone_observers;  // the metrics, and the outcome sink when there is one
   std::unique_ptr<StatusServer> server;
 
   DesiredWatch watch;
@@ -203,6 +205,7 @@ std::string Daemon::Impl::metrics_text() {
   metrics.set_leader(deps.leadership.leading(), lease != nullptr ? lease->transitions() : 0);
   metrics.set_api_budget_remaining(usage.server_remaining);
   metrics.set_duplicate_identity(lease != nullptr && lease->duplicate_identity());
+  if (deps.outcomes != nullptr) metrics.set_events(deps.outcomes->event_counts());
   return metrics.serialize();
 }
 
@@ -358,6 +361,7 @@ bool Daemon::Impl::judge(const FileContents& read, MonoTime now) {
       take(std::move(next), "file changed");
       return true;
     case DesiredWatch::Verdict::kHold:
+      if (deps.outcomes != nullptr) deps.outcomes->on_change_held(shrinks, watch.confirm_period());
       held_state = std::move(next);
       set_condition(DesiredCondition::kHeld);
       spdlog::warn(
@@ -481,7 +485,7 @@ CycleReport Daemon::Impl::reconcile_all(Cancellation& cycle, ZoneQueue& queue) {
                         options.dry_run           ? static_cast<PlanApplier&>(dry_run_applier)
                         : options.output.reviewed ? static_cast<PlanApplier&>(reviewed_applier)
                                                   : static_cast<PlanApplier&>(change_applier),
-                        deps.clock, cycle, metrics);
+                        deps.clock, cycle, zone_observers);
   reconciler.remember_listings(listings);
   ReconcileSettings settings{config.reconcile.max_delete_fraction,
                              options.force,
