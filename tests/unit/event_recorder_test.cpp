@@ -258,8 +258,9 @@ TEST_F(EventRecorderTest, CloseSendsWhatIsQueuedWithinTheGraceThenDropsTheRest) 
   // 0 ms, 400 ms, 800 ms (its timeout the 200 ms left): two sent, the third cut short.
   ASSERT_EQ(calls.size(), 3u);
   EXPECT_EQ(calls[2].timeout, 200ms);
-  EXPECT_EQ(r.counts().created, 2u);
-  EXPECT_EQ(log_.count("shutdown: 2 kubernetes events not recorded"), 1) << log_.text();
+  EXPECT_EQ(r.counts(), (EventCounts{.created = 2}));
+  EXPECT_EQ(log_.count("shutdown: 3 kubernetes events not recorded"), 1) << log_.text();
+  EXPECT_EQ(log_.count("warning"), 0) << "no warning about what the shutdown cut short";
   r.record(note("after"));
   EXPECT_EQ(api_.calls().size(), 3u) << "nothing is taken after close";
 }
@@ -274,6 +275,7 @@ TEST_F(EventRecorderTest, CloseAbortsARequestThatIgnoresItsTimeout) {
   r.close();
   EXPECT_EQ(now() - start, 1000ms) << "aborted at the end of the grace";
   EXPECT_TRUE(api_.abort.stop_requested());
+  EXPECT_EQ(log_.count("shutdown: 1 kubernetes events not recorded"), 1) << log_.text();
 }
 
 TEST_F(EventRecorderTest, CloseCutsARetrysWaitShort) {
@@ -285,7 +287,29 @@ TEST_F(EventRecorderTest, CloseCutsARetrysWaitShort) {
   r.close();
   EXPECT_EQ(now(), start) << "no wait left at shutdown";
   EXPECT_EQ(api_.calls().size(), 1u);
-  EXPECT_EQ(r.counts().failed, 1u);
+  EXPECT_EQ(r.counts().failed, 0u);
+  EXPECT_EQ(log_.count("shutdown: 1 kubernetes events not recorded"), 1) << log_.text();
+}
+
+TEST_F(EventRecorderTest, AfterTheStopDeadlineNothingIsSentWhateverTheShutdownDoes) {
+  api_.latency = 3s;  // slower than the time left
+  EventRecorder& r = recorder();
+  const MonoTime stop = now();
+  r.stop_by(stop + 2s);  // the stop request: 2 s left of the daemon's shutdown grace
+  r.stop_by(stop + 4s);  // a later deadline does not extend it
+  r.record(note("zone a: failed"));
+  time_.advance(2500ms);
+  auto calls = api_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].timeout, 2000ms) << "the request ends by the deadline";
+  EXPECT_EQ(r.counts().failed, 1u) << "no time left to try again";
+  r.record(note("zone b: failed"));  // the last cycle's outcome, after the deadline
+  time_.advance(1s);
+  EXPECT_EQ(api_.calls().size(), 1u);
+  const MonoTime closing = now();
+  r.close();
+  EXPECT_EQ(now(), closing) << "the grace is over already";
+  EXPECT_EQ(log_.count("shutdown: 1 kubernetes events not recorded"), 1) << log_.text();
 }
 
 TEST_F(EventRecorderTest, CloseWhileIdleReturnsAtOnce) {

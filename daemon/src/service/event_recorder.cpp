@@ -82,10 +82,17 @@ void EventRecorder::run() {
 
 std::optional<Millis> EventRecorder::next_timeout() {
   std::lock_guard lock(mu_);
-  if (!closing_) return limits_.request_timeout;
-  const auto left = std::chrono::duration_cast<Millis>(*close_deadline_ - clock_.monotonic());
+  const std::optional<MonoTime> end = closing_ ? close_deadline_ : stop_by_;
+  if (!end) return limits_.request_timeout;
+  const auto left = std::chrono::duration_cast<Millis>(*end - clock_.monotonic());
   if (left <= Millis(0)) return std::nullopt;
   return std::min(limits_.request_timeout, left);
+}
+
+void EventRecorder::stop_by(MonoTime deadline) {
+  std::lock_guard lock(mu_);
+  if (!stop_by_ || deadline < *stop_by_) stop_by_ = deadline;
+  if (closing_ && *stop_by_ < *close_deadline_) close_deadline_ = stop_by_;
 }
 
 void EventRecorder::deliver(const EventNote& note) {
@@ -126,10 +133,20 @@ void EventRecorder::deliver(const EventNote& note) {
       return;
     }
     if (!reply.retryable || attempt >= limits_.attempts) break;
-    if (!sleeper_.sleep_for(wait, stop_waits_.get_token())) break;  // closing
+    if (const auto left = next_timeout(); !left || *left <= wait) break;  // no time for it
+    if (!sleeper_.sleep_for(wait, stop_waits_.get_token())) break;        // closing
     wait *= 2;
   }
   if (!c.patch) correlator_.not_stored(c.key);
+  {
+    // Cut short by the shutdown (its grace over, the transfer aborted): one line at close says
+    // how many were not recorded, rather than a warning about each.
+    std::lock_guard lock(mu_);
+    if (closing_) {
+      ++dropped_at_close_;
+      return;
+    }
+  }
   count_failure(c.record, reply.error);
 }
 
@@ -156,18 +173,22 @@ void EventRecorder::count_failure(const EventRecord& record, const std::string& 
 }
 
 void EventRecorder::close() {
+  Millis grace{0};
   {
     std::lock_guard lock(mu_);
     if (closing_) return;
     closing_ = true;
     close_deadline_ = clock_.monotonic() + limits_.close_grace;
+    if (stop_by_ && *stop_by_ < *close_deadline_) close_deadline_ = stop_by_;
+    grace = std::max(Millis(0),
+                     std::chrono::duration_cast<Millis>(*close_deadline_ - clock_.monotonic()));
     wake_.request_stop();
     if (!thread_.joinable()) return;
   }
   stop_waits_.request_stop();
   // The thread sends what is queued within the grace; a request it is still waiting on then is
   // aborted, so that a stalled API server cannot hold the shutdown.
-  if (sleeper_.sleep_for(limits_.close_grace, done_.get_token()) && abort_) abort_();
+  if (sleeper_.sleep_for(grace, done_.get_token()) && abort_) abort_();
   thread_.join();
   std::size_t dropped = 0;
   {

@@ -14,7 +14,9 @@
 //   more there were). Nothing here ever fails a cycle.
 // - close() (at shutdown) stops taking notes and sends what is queued for at most
 //   `close_grace`, each request limited to the grace left; then a request still in flight is
-//   aborted (on_close) and whatever is left is dropped, with one log line.
+//   aborted (on_close) and whatever is left is dropped, with one log line. stop_by() (at the
+//   stop request) sets a time nothing is sent after, however the rest of the shutdown goes, so
+//   that Events never stretch the shutdown past what the daemon promises.
 //
 // Every wait is on the injected Sleeper (the thread's idle wait is cut short by record()), so
 // tests run it on simulated time.
@@ -61,8 +63,12 @@ class EventRecorder {
   void start(ThreadStarter& threads);
   // Queues one Event; never blocks. Thread-safe. Ignored after close().
   void record(EventNote note);
-  // Sends what is queued for at most close_grace, then stops the thread. Idempotent.
+  // Sends what is queued for at most close_grace (and not after stop_by's time), then stops
+  // the thread. Idempotent.
   void close();
+  // Nothing is sent after `deadline` (requests end by it, waits past it are not waited);
+  // notes are still taken until close(). Thread-safe; the earliest deadline given holds.
+  void stop_by(MonoTime deadline);
   // How close() aborts a request still in flight when the grace is over (the HTTP client's
   // abort). Set before start().
   void on_close(std::function<void()> abort);
@@ -88,7 +94,8 @@ class EventRecorder {
   EventCounts counts_;                      // mu_
   std::stop_source wake_;                   // mu_: stopped when a note is queued or at close
   bool closing_ = false;                    // mu_
-  std::optional<MonoTime> close_deadline_;  // mu_
+  std::optional<MonoTime> close_deadline_;  // mu_: close_grace, or stop_by's if earlier
+  std::optional<MonoTime> stop_by_;         // mu_
   std::size_t dropped_at_close_ = 0;        // mu_
   std::stop_source stop_waits_;             // close(): a retry's wait ends at once
   std::stop_source done_;                   // stopped when the thread's loop has ended

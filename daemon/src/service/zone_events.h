@@ -64,6 +64,8 @@ struct EventsRuntime {
   EventsRuntime(const EventSettings& settings, std::function<bool()> leading);
   ~EventsRuntime();
   void close() { recorder.close(); }
+  // At the stop request: no Event is sent after `deadline`.
+  void stop_by(MonoTime deadline) { recorder.stop_by(deadline); }
 
   SystemClock clock;
   SystemSleeper sleeper;
