@@ -399,7 +399,14 @@ orc::StatusOr<Startup, Exit> resolve_identity(const Args& args, Startup s) {
     }
     // Events are the service's: a one-off --once run by a person records none.
     if (orc::events_enabled(s.config) && !args.once) {
-      s.events = orc::resolve_event_settings(s.config, &real_getenv, host);
+      try {
+        s.events = orc::resolve_event_settings(s.config, &real_getenv, host);
+      } catch (const orc::ConfigError& e) {
+        // Asked for: a start-up error. On only because leader election is: replicas outside a
+        // pod still elect their leader, without Events.
+        if (s.config.events.enabled) throw;
+        spdlog::warn("{}; no Kubernetes Events are recorded", e.what());
+      }
     }
   } catch (const orc::ConfigError& e) {
     error_out() << e.what() << "\n";
@@ -579,8 +586,9 @@ sigset_t block_signals() {
 }
 
 // The signal thread: SIGHUP re-reads the desired state, a first SIGTERM or SIGINT stops
-// cleanly, a second one exits at once. Runs until `done`.
-void take_signals(const sigset_t& signals, orc::Daemon& daemon, const std::atomic<bool>& done) {
+// cleanly (and calls `on_stop`), a second one exits at once. Runs until `done`.
+void take_signals(const sigset_t& signals, orc::Daemon& daemon, const std::atomic<bool>& done,
+                  const std::function<void()>& on_stop) {
   const timespec tick{0, 200 * 1000 * 1000};
   int stops = 0;
   while (!done) {
@@ -595,6 +603,7 @@ void take_signals(const sigset_t& signals, orc::Daemon& daemon, const std::atomi
       }
       spdlog::info("{}: finishing the requests in flight, then stopping", strsignal(sig));
       daemon.request_stop();
+      if (on_stop) on_stop();
     }
   }
 }
@@ -632,7 +641,13 @@ int run_daemon(Startup s, const orc::RunOptions& options, const sigset_t& signal
                       lease ? static_cast<orc::Leadership&>(lease->leadership) : always, threads,
                       events ? &events->sink : nullptr});
   std::atomic<bool> done{false};
-  std::thread signal_thread([&] { take_signals(signals, daemon, done); });
+  // Events left to send at a stop go out within the shutdown grace the README promises,
+  // however long the cycle and the Lease's release take: nothing is sent later than that.
+  std::function<void()> on_stop;
+  if (events) {
+    on_stop = [&events, &clock] { events->stop_by(clock.monotonic() + orc::kShutdownGrace); };
+  }
+  std::thread signal_thread([&] { take_signals(signals, daemon, done, on_stop); });
   // However run() ends (a listen address that cannot be bound throws), the signal thread is
   // joined first: a joinable std::thread destroyed by an exception aborts the process.
   try {
