@@ -245,6 +245,21 @@ class EventsTest(IntegrationTest):
         self.counted("ZoneBlocked", ZONE_B, 2)
         self.assertEqual(self.kube.requests("leases"), [], "no leader election")
 
+    def test_check_config_names_the_file_line_key_and_value_of_a_bad_events_setting(self):
+        api, desired = self.fleet()
+        d = self.reconciler(api, desired)
+        with open(d.config_path) as f:
+            text = f.read()
+        # JSON is YAML: a plain (unquoted) scalar on a line of its own is the mistake.
+        with open(d.config_path, "w") as f:
+            f.write(text.rstrip()[:-1] + ',\n"events": {\n"enabled": maybe}}\n')
+        run = subprocess.run([ORC_BIN, "--config", d.config_path, "--check-config"],
+                             capture_output=True, text=True, timeout=30, env=d.env(POD_ENV))
+        self.assertEqual(run.returncode, 2, run.stdout + run.stderr)
+        line = text.rstrip()[:-1].count("\n") + 3
+        self.assertIn(f"{d.config_path}:{line}: events.enabled: must be true or false (got "
+                      f"'maybe')", run.stderr)
+
     def test_events_on_outside_a_pod_is_a_start_up_error_naming_what_is_missing(self):
         if os.path.exists("/var/run/secrets/kubernetes.io/serviceaccount/namespace"):
             self.skipTest("this machine runs in a pod: its namespace file is there")
