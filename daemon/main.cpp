@@ -9,10 +9,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -41,6 +43,7 @@
 #include "service/leadership.h"
 #include "service/logging.h"
 #include "service/notify.h"
+#include "service/zone_events.h"
 
 namespace {
 
@@ -63,8 +66,10 @@ Options:
   --dry-run        change nothing; print per zone the live, desired and stale counts and
                    every IP that would be deleted
   --force          lift the safety guard (reconcile.max_delete_fraction) for this run
-  --force-zone ID  lift the safety guards for this zone only (its own thresholds and the
-                   configuration's); may be given more than once
+  --force-zone ID|NAME
+                   lift the safety guards for this zone only (its own thresholds and the
+                   configuration's): its zone_id, or its name as the desired state writes
+                   it with zone:; may be given more than once, ids and names mixed
   --output FORMAT  with --dry-run: text (default), json (the plan document, see the
                    README, "Plans as JSON") or markdown (the plan for a merge-request
                    comment); json and markdown imply --once
@@ -150,7 +155,7 @@ struct Args {
   std::string export_to;           // --export: a path or "-"
   std::vector<std::string> zones;  // --zone, in the order given
   bool detailed_exitcode = false;
-  std::vector<std::string> force_zones;  // lower-cased zone ids
+  std::vector<std::string> force_zones;  // zone ids or names, as given
 };
 
 constexpr orc::Millis kDefaultPlanMaxAge = std::chrono::hours(1);
@@ -250,17 +255,17 @@ Args parse_args(int argc, char** argv) {
     } else if (a.starts_with("--config=")) {
       args.config = a.substr(std::strlen("--config="));
     } else if (valued(a, i, "--force-zone", value)) {
-      std::string id = value;
-      bool hex = id.size() == 32;
-      for (char& c : id) {
-        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) hex = false;
+      std::string lower = value;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const bool id =
+          lower.size() == 32 && lower.find_first_not_of("0123456789abcdef") == std::string::npos;
+      if (!id && !orc::is_zone_name(lower)) {
+        usage_error(
+            "--force-zone: must be a zone id (32 hexadecimal characters) or a zone name "
+            "(got '" +
+            orc::shown(value) + "')");
       }
-      if (!hex) {
-        usage_error("--force-zone: must be a zone id (32 hexadecimal characters) (got '" +
-                    orc::shown(value) + "')");
-      }
-      args.force_zones.push_back(std::move(id));
+      args.force_zones.push_back(value);
     } else if (a == "--unit") {
       // The unit file is optional: "--unit" alone is the installed unit.
       args.unit = (i + 1 < argc && argv[i + 1][0] != '-') ? std::filesystem::path(argv[++i])
@@ -374,7 +379,8 @@ struct Startup {
   orc::Config config;
   orc::DesiredFile desired;
   orc::Credentials credentials;
-  std::optional<orc::LeaseSettings> lease;  // leader election on, and not --once
+  std::optional<orc::LeaseSettings> lease;   // leader election on, and not --once
+  std::optional<orc::EventSettings> events;  // Kubernetes Events on, and not --once
 };
 
 // A start that ends here, with this exit status (its message already written).
@@ -410,10 +416,21 @@ orc::StatusOr<Startup, Exit> resolve_identity(const Args& args, Startup s) {
   try {
     s.credentials = orc::resolve_credentials(s.config, &real_getenv);
     s.config.state_directory = orc::state_directory(s.config, &real_getenv);
+    char host[256] = {0};
+    if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
     if (s.config.leader_election.enabled && !args.once) {
-      char host[256] = {0};
-      if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
       s.lease = orc::resolve_lease_settings(s.config, &real_getenv, host);
+    }
+    // Events are the service's: a one-off --once run by a person records none.
+    if (orc::events_enabled(s.config) && !args.once) {
+      try {
+        s.events = orc::resolve_event_settings(s.config, &real_getenv, host);
+      } catch (const orc::ConfigError& e) {
+        // Asked for: a start-up error. On only because leader election is: replicas outside a
+        // pod still elect their leader, without Events.
+        if (s.config.events.enabled) throw;
+        spdlog::warn("{}; no Kubernetes Events are recorded", e.what());
+      }
     }
   } catch (const orc::ConfigError& e) {
     error_out() << e.what() << "\n";
@@ -539,15 +556,14 @@ orc::StatusOr<orc::RunOptions, Exit> run_options(const Args& args, const Startup
   options.once = args.once;
   options.dry_run = args.dry_run || s.config.reconcile.dry_run;
   options.force = args.force;
-  for (const auto& id : args.force_zones) {
-    const auto& zones = s.desired.state.zones;
-    if (std::none_of(zones.begin(), zones.end(), [&](const auto& z) { return z.zone_id == id; })) {
-      std::cerr << "origin-reconciler: --force-zone: " << id << " is not a zone of "
-                << s.config.reconcile.desired_state.string() << "\n";
-      return Exit{kExitUsage};
-    }
+  // Ids, or names the desired state writes with zone: (resolved by now), mixed.
+  auto forced = orc::zone_ids_named(s.desired.state, args.force_zones, "--force-zone",
+                                    s.config.reconcile.desired_state.string());
+  if (!forced.ok()) {
+    std::cerr << "origin-reconciler: " << forced.error().message << "\n";
+    return Exit{kExitUsage};
   }
-  options.force_zones = args.force_zones;
+  options.force_zones = std::move(*forced);
   options.output.format = args.output;
   options.output.plan_out = args.plan_out;
   options.output.limited_to_zones = !args.zones.empty();
@@ -582,7 +598,11 @@ void log_start(const Startup& s, const orc::RunOptions& options) {
       orc::format_duration(s.config.reconcile.interval), options.dry_run,
       options.force ? ", safety guard lifted (--force)" : "");
   for (const auto& id : options.force_zones) {
-    spdlog::info("safety guards lifted for zone {} (--force-zone)", id);
+    const auto& zones = s.desired.state.zones;
+    const auto it = std::find_if(zones.begin(), zones.end(),
+                                 [&](const orc::DesiredZone& z) { return z.zone_id == id; });
+    spdlog::info("safety guards lifted for zone {} (--force-zone)",
+                 it == zones.end() ? id : orc::zone_label(*it));
   }
   if (const auto warning = orc::api_flavor_warning(s.config); !warning.empty()) {
     spdlog::warn("{}", warning);
@@ -600,8 +620,9 @@ sigset_t block_signals() {
 }
 
 // The signal thread: SIGHUP re-reads the desired state, a first SIGTERM or SIGINT stops
-// cleanly, a second one exits at once. Runs until `done`.
-void take_signals(const sigset_t& signals, orc::Daemon& daemon, const std::atomic<bool>& done) {
+// cleanly (and calls `on_stop`), a second one exits at once. Runs until `done`.
+void take_signals(const sigset_t& signals, orc::Daemon& daemon, const std::atomic<bool>& done,
+                  const std::function<void()>& on_stop) {
   const timespec tick{0, 200 * 1000 * 1000};
   int stops = 0;
   while (!done) {
@@ -616,6 +637,7 @@ void take_signals(const sigset_t& signals, orc::Daemon& daemon, const std::atomi
       }
       spdlog::info("{}: finishing the requests in flight, then stopping", strsignal(sig));
       daemon.request_stop();
+      if (on_stop) on_stop();
     }
   }
 }
@@ -635,17 +657,38 @@ int run_daemon(Startup s, const orc::RunOptions& options, const sigset_t& signal
   orc::SystemThreads threads;
   std::unique_ptr<orc::LeaseRuntime> lease;
   if (s.lease) lease = std::make_unique<orc::LeaseRuntime>(*s.lease);
+  // Kubernetes Events on their own thread; a held desired-state change is the leader's to tell.
+  std::unique_ptr<orc::EventsRuntime> events;
+  if (s.events) {
+    const orc::EventSource& pod = s.events->source;
+    spdlog::info("kubernetes events: recorded on pod {}/{}{} through {}", pod.ns, pod.pod,
+                 pod.pod_uid.empty() ? " (no $POD_UID: kubectl get events shows them, kubectl "
+                                       "describe pod does not)"
+                                     : "",
+                 s.events->endpoint.api_server);
+    std::function<bool()> leading;
+    if (lease) leading = [l = lease.get()] { return l->leadership.leading(); };
+    events = std::make_unique<orc::EventsRuntime>(*s.events, std::move(leading));
+  }
   orc::Daemon daemon(std::move(s.config), std::move(s.credentials), std::move(s.desired), options,
                      {clock, sleeper, random, http, abort_transfers, *desired_file, *notifier,
-                      lease ? static_cast<orc::Leadership&>(lease->leadership) : always, threads});
+                      lease ? static_cast<orc::Leadership&>(lease->leadership) : always, threads,
+                      events ? &events->sink : nullptr});
   std::atomic<bool> done{false};
-  std::thread signal_thread([&] { take_signals(signals, daemon, done); });
+  // Events left to send at a stop go out within the shutdown grace the README promises,
+  // however long the cycle and the Lease's release take: nothing is sent later than that.
+  std::function<void()> on_stop;
+  if (events) {
+    on_stop = [&events, &clock] { events->stop_by(clock.monotonic() + orc::kShutdownGrace); };
+  }
+  std::thread signal_thread([&] { take_signals(signals, daemon, done, on_stop); });
   // However run() ends (a listen address that cannot be bound throws), the signal thread is
   // joined first: a joinable std::thread destroyed by an exception aborts the process.
   try {
     const int status = daemon.run();
     done = true;
     signal_thread.join();
+    if (events) events->close();  // what is queued, within its grace
     return status;
   } catch (...) {
     done = true;

@@ -80,6 +80,7 @@ CONFIG_SCHEMA = {
     },
     "metrics": {"zone_series": ("all", "failing", "none")},
     "state_directory": str,
+    "events": {"enabled": bool},
 }
 DURATION = re.compile(r"^\d+(\.\d+)?(ms|s|m|h)$")
 ZONE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -120,9 +121,12 @@ METRICS = {
     "origin_reconciler_zone_info": "gauge",
     "origin_reconciler_zone_suspended": "gauge",
     "origin_reconciler_zone_suspended_until_timestamp_seconds": "gauge",
+    "origin_reconciler_events_sent_total": "counter",
+    "origin_reconciler_events_dropped_total": "counter",
 }
-# What the daemon's Lease client sends (daemon/src/kube/lease_client.cpp), as RBAC verbs.
+# What the daemon's Lease and Event clients send (daemon/src/kube/), as RBAC verbs.
 LEASE_CLIENT = ROOT / "daemon" / "src" / "kube" / "lease_client.cpp"
+EVENT_CLIENT = ROOT / "daemon" / "src" / "kube" / "event_client.cpp"
 HTTP_VERB = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch",
              "DELETE": "delete"}
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -565,24 +569,49 @@ class Manifests(unittest.TestCase):
         env = {e["name"]: e for e in self.sidecar().get("env", [])}
         self.assertEqual(env["POD_NAME"]["valueFrom"], {"fieldRef": {"fieldPath": "metadata.name"}})
 
+    def test_events_are_recorded_on_the_pod(self):
+        # On (with leader election by default; written out here), about this Pod: its name and
+        # uid from the downward API (kubectl describe pod matches Events on the uid), its
+        # namespace from the service account's namespace file, which the projected volume holds.
+        self.assertIs(self.config_yaml().get("events", {}).get("enabled", True), True)
+        self.assertIs(self.config_yaml().get("leader_election", {}).get("enabled"), True)
+        env = {e["name"]: e for e in self.sidecar().get("env", [])}
+        self.assertEqual(env["POD_NAME"]["valueFrom"], {"fieldRef": {"fieldPath": "metadata.name"}})
+        self.assertEqual(env["POD_UID"]["valueFrom"], {"fieldRef": {"fieldPath": "metadata.uid"}})
+        if "POD_NAMESPACE" in env:
+            self.assertEqual(env["POD_NAMESPACE"]["valueFrom"],
+                             {"fieldRef": {"fieldPath": "metadata.namespace"}})
+        volume = self.volume(lambda v: "projected" in v, "projected")
+        self.assertIn({"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}},
+                      [i for s in volume["projected"]["sources"]
+                       for i in s.get("downwardAPI", {}).get("items", [])])
+        self.assertEqual(self.mount_of(volume["name"])["mountPath"], SA_DIR)
+
     def test_rbac_grants_exactly_what_the_daemon_uses(self):
         methods = set(re.findall(r'send\("([A-Z]+)"', LEASE_CLIENT.read_text(encoding="utf-8")))
         self.assertEqual(methods, {"GET", "POST", "PUT"}, "the Lease client's requests changed")
-        used = {HTTP_VERB[m] for m in methods}
+        used = {("coordination.k8s.io", "leases"): {HTTP_VERB[m] for m in methods}}
+        methods = set(re.findall(r'send\("([A-Z]+)"', EVENT_CLIENT.read_text(encoding="utf-8")))
+        self.assertEqual(methods, {"POST", "PATCH"}, "the Event client's requests changed")
+        used[("", "events")] = {HTTP_VERB[m] for m in methods}
+        self.assertEqual(used[("", "events")], {"create", "patch"})
         role = self.only("Role")
-        granted = set()
+        granted = {}
         for rule in role["rules"]:
-            self.assertEqual(rule["apiGroups"], ["coordination.k8s.io"], rule)
-            self.assertEqual(rule["resources"], ["leases"], rule)
+            self.assertEqual(len(rule["apiGroups"]), 1, rule)
+            self.assertEqual(len(rule["resources"]), 1, rule)
+            target = (rule["apiGroups"][0], rule["resources"][0])
+            self.assertIn(target, used, f"a rule for something the daemon never touches: {rule}")
             self.assertNotIn("*", rule["verbs"], rule)
             names = rule.get("resourceNames")
             for verb in rule["verbs"]:
-                if verb == "create":
-                    # Kubernetes authorizes a create before the object has a name.
-                    self.assertIsNone(names, "resourceNames cannot restrict create")
+                if target[1] == "events" or verb == "create":
+                    # Kubernetes authorizes a create before the object has a name, and each
+                    # Event's name is made when it is first recorded.
+                    self.assertIsNone(names, f"resourceNames cannot restrict {verb} on {target}")
                 else:
                     self.assertEqual(names, [self.lease_name()], f"{verb} on one Lease only")
-                granted.add(verb)
+                granted.setdefault(target, set()).add(verb)
         self.assertEqual(granted, used)
         binding = self.only("RoleBinding")
         self.assertEqual(binding["roleRef"], {"apiGroup": "rbac.authorization.k8s.io",

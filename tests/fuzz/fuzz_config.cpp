@@ -107,6 +107,9 @@ std::string write_config(const orc::Config& c) {
   out += "  api_server: " + yaml_quoted(le.api_server) + "\n";
   out += "  token_file: " + yaml_quoted(le.token_file.string()) + "\n";
   out += "  ca_file: " + yaml_quoted(le.ca_file.string()) + "\n";
+  if (c.events.enabled) {
+    out += "events: {enabled: " + std::string(*c.events.enabled ? "true" : "false") + "}\n";
+  }
   return out;
 }
 
@@ -132,7 +135,8 @@ bool same(const orc::Config& a, const orc::Config& b) {
          p.retry.initial_backoff == q.retry.initial_backoff &&
          p.retry.max_backoff == q.retry.max_backoff && a.listen.host == b.listen.host &&
          a.listen.port == b.listen.port && a.log.level == b.log.level &&
-         a.log.format == b.log.format && same_election(a.leader_election, b.leader_election);
+         a.log.format == b.log.format && same_election(a.leader_election, b.leader_election) &&
+         a.events.enabled == b.events.enabled;
 }
 
 }  // namespace

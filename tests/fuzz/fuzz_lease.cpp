@@ -1,13 +1,15 @@
-// libFuzzer target: one Lease API answer body through parse_lease, status_message and
-// interpret_lease_answer. None may throw or crash, whatever the nesting (the depth bound of
-// core/json_bounds.h); a Lease read must read back from the update body written for it, and a
-// message made of an answer stays short and printable.
+// libFuzzer target: one Kubernetes API answer body through parse_lease, status_message,
+// interpret_lease_answer and interpret_event_answer (the events API's answers). None may throw
+// or crash, whatever the nesting (the depth bound of core/json_bounds.h); a Lease read must read
+// back from the update body written for it, an Event read has a name, and a message made of an
+// answer stays short and printable.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "fuzz_support.h"
+#include "kube/event.h"
 #include "kube/lease.h"
 #include "kube/lease_client.h"
 #include "net/http.h"
@@ -40,6 +42,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const orc::LeaseReply reply = orc::interpret_lease_answer(response);
     check(reply.outcome != orc::LeaseOutcome::kOk || status == 200 || status == 201,
           "a Lease read from an error status");
+    const orc::EventReply event = orc::interpret_event_answer(response);
+    if (event.outcome == orc::EventOutcome::kOk) {
+      check(status == 200 || status == 201, "an Event read from an error status");
+      check(!event.name.empty(), "an Event without a name was accepted");
+    } else {
+      check(event.error.size() <= 600, "an events API error longer than 600 bytes");
+      for (const char ch : event.error) {
+        const auto c = static_cast<unsigned char>(ch);
+        check(c >= 0x20 && c != 0x7f, "an events API error holds a raw control character");
+      }
+    }
   }
   return 0;
 }

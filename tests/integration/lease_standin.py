@@ -1,4 +1,5 @@
-"""A stand-in for the Kubernetes API server's coordination.k8s.io/v1 Lease endpoints.
+"""A stand-in for the Kubernetes API server's coordination.k8s.io/v1 Lease endpoints and its
+core/v1 events endpoints.
 
 Runs in the test process (a thread), over HTTPS on 127.0.0.1 only, with a certificate signed by
 a certificate authority made at test time with the `openssl` command. It is strict where the
@@ -16,12 +17,28 @@ real API server is:
   leaseTransitions >= 0, Content-Type application/json; unknown fields are accepted with a
   Warning header (the API server's default field validation) and counted in the log.
 
+Events (`/api/v1/namespaces/NS/events[/NAME]`), as the API server validates a core/v1 Event:
+
+- GET (one, or the list), POST, PATCH; no PUT or DELETE (the daemon is granted create and
+  patch only);
+- POST: Content-Type application/json, kind Event, apiVersion v1, metadata.name a DNS-1123
+  subdomain, no resourceVersion, the namespace of the URL (metadata.namespace and
+  involvedObject.namespace must match it: "does not match event.namespace"), involvedObject
+  with kind and name, type Normal or Warning, a reason (at most 128 characters), a message of
+  at most 1024 bytes, count >= 1, firstTimestamp and lastTimestamp as RFC 3339 seconds; an
+  existing name is 409 AlreadyExists;
+- PATCH: application/strategic-merge-patch+json or application/merge-patch+json (anything
+  else 415), an unknown name 404 NotFound; the patch is merged (null removes a key) and the
+  result validated like a POST; involvedObject, reason, type and source may not change (422).
+
 Fault injection (`set_faults`): per client or for all, `drop` (close the connection without an
-answer: the API server unreachable), `latency_ms` (slow answers), `status` (e.g. 500).
+answer: the API server unreachable), `latency_ms` (slow answers), `status` (e.g. 500); a rule
+applies to Lease requests only unless its "resource" says "events" (or "*": both).
 The request log (`requests()`) holds one entry per request with wall and monotonic times,
-written once the request is answered (or dropped). Each request's arrival is logged apart
-(`received()`, entries marked "event": "received"), before any fault holds it, so a test can
-wait for a request that is held; `handshake_failures()` counts connections refused by TLS.
+written once the request is answered (or dropped); it lists Lease requests unless asked for
+`resource="events"` (or None: all). Each request's arrival is logged apart (`received()`,
+entries marked "event": "received"), before any fault holds it, so a test can wait for a
+request that is held; `handshake_failures()` counts connections refused by TLS.
 """
 
 import http.server
@@ -38,6 +55,11 @@ import uuid
 GROUP = "coordination.k8s.io"
 API_VERSION = "coordination.k8s.io/v1"
 PATH = re.compile(r"^/apis/coordination\.k8s\.io/v1/namespaces/([^/]+)/leases(?:/([^/]+))?$")
+EVENTS_PATH = re.compile(r"^/api/v1/namespaces/([^/]+)/events(?:/([^/]+))?$")
+TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+EVENT_TYPES = ("Normal", "Warning")
+PATCH_TYPES = ("application/strategic-merge-patch+json", "application/merge-patch+json")
+IMMUTABLE_EVENT_FIELDS = ("involvedObject", "reason", "type", "source")
 MICRO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 SPEC_FIELDS = {"holderIdentity": str, "leaseDurationSeconds": int, "acquireTime": str,
@@ -66,19 +88,33 @@ def make_ca(workdir, name="ca"):
     return ca_crt, crt, key
 
 
-def status_body(code, reason, message, name=None):
+def status_body(code, reason, message, name=None, kind="leases"):
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": message, "reason": reason, "code": code}
     if name is not None:
-        body["details"] = {"name": name, "group": GROUP, "kind": "leases"}
+        body["details"] = {"name": name, "group": GROUP if kind == "leases" else "",
+                           "kind": kind}
     return body
 
 
 class Reject(Exception):
-    def __init__(self, code, reason, message, name=None):
+    def __init__(self, code, reason, message, name=None, kind="leases"):
         super().__init__(message)
-        self.body = status_body(code, reason, message, name)
+        self.body = status_body(code, reason, message, name, kind)
         self.code = code
+
+
+def merge_patch(target, patch):
+    """RFC 7386 (and, for the scalar fields an Event has, a strategic merge patch too)."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = merge_patch(out.get(k), v)
+    return out
 
 
 class LeaseStandIn:
@@ -92,6 +128,7 @@ class LeaseStandIn:
         self._mu = threading.Lock()
         self._tokens = dict(tokens)
         self._leases = {}
+        self._events = {}
         self._rv = 1000
         self._log = []
         self._received = []
@@ -116,6 +153,9 @@ class LeaseStandIn:
 
             def do_PUT(self):
                 standin._handle(self, "PUT")
+
+            def do_PATCH(self):
+                standin._handle(self, "PATCH")
 
             def do_DELETE(self):
                 standin._handle(self, "DELETE")
@@ -151,6 +191,7 @@ class LeaseStandIn:
 
     def set_faults(self, rules):
         """Rules, first match wins: {"client": name or absent (all), "method": optional,
+        "resource": "leases" (the default), "events" or "*",
         "drop": bool, "latency_ms": int (before the request is served), "answer_delay_ms": int
         (after it is served, before the answer goes out), "status": int, "echo_token": bool
         (with "status": the error message quotes the request's Authorization header), "body":
@@ -159,17 +200,27 @@ class LeaseStandIn:
         with self._mu:
             self._faults = [dict(r, times=r.get("times", -1)) for r in rules]
 
-    def requests(self):
+    def requests(self, resource="leases"):
+        """The log of requests to `resource` ("leases", "events"; None: every request)."""
         with self._mu:
-            return [dict(e) for e in self._log]
+            return [dict(e) for e in self._log if resource is None or e["resource"] == resource]
 
-    def received(self, client=None, method=None):
-        """The arrivals of requests (from `client`, with `method`), oldest first: logged before
-        any fault holds or drops them, each {"event": "received", "time", "mono", "client",
-        "method", "path", "fault"}."""
+    def events(self, ns=None):
+        """The Events stored (of namespace `ns`), oldest first."""
+        with self._mu:
+            out = [json.loads(json.dumps(o)) for (n, _), o in self._events.items()
+                   if ns is None or n == ns]
+        return sorted(out, key=lambda e: int(e["metadata"]["resourceVersion"]))
+
+    def received(self, client=None, method=None, resource="leases"):
+        """The arrivals of requests (from `client`, with `method`, to `resource` as requests()
+        takes it), oldest first: logged before any fault holds or drops them, each
+        {"event": "received", "time", "mono", "client", "method", "path", "resource",
+        "fault"}."""
         with self._mu:
             return [dict(e) for e in self._received
-                    if client in (None, e["client"]) and method in (None, e["method"])]
+                    if client in (None, e["client"]) and method in (None, e["method"])
+                    and resource in (None, e["resource"])]
 
     def handshake_failures(self):
         """Connections closed at the TLS handshake (a client that does not trust our CA)."""
@@ -204,12 +255,14 @@ class LeaseStandIn:
 
     # -- the API ---------------------------------------------------------------------------------
 
-    def _fault_for(self, client, method):
+    def _fault_for(self, client, method, resource):
         with self._mu:
             for rule in self._faults:
                 if rule.get("client") not in (None, client):
                     continue
                 if rule.get("method") not in (None, method):
+                    continue
+                if rule.get("resource", "leases") not in ("*", resource):
                     continue
                 if rule["times"] == 0:
                     continue
@@ -225,17 +278,19 @@ class LeaseStandIn:
         auth = req.headers.get("Authorization", "")
         with self._mu:
             client = next((c for c, t in self._tokens.items() if auth == "Bearer " + t), None)
+        resource = "events" if EVENTS_PATH.match(req.path.split("?", 1)[0]) else "leases"
         entry = {"time": arrived, "mono": arrived_mono, "client": client, "method": method,
-                 "path": req.path, "status": None, "holder": None, "rv_sent": None,
-                 "fault": None, "warnings": 0, "reason": None}
-        fault = self._fault_for(client, method) if client is not None else None
+                 "path": req.path, "resource": resource, "status": None, "holder": None,
+                 "rv_sent": None, "fault": None, "warnings": 0, "reason": None,
+                 "event": None, "count": None, "content_type": req.headers.get("Content-Type")}
+        fault = self._fault_for(client, method, resource) if client is not None else None
         if fault:
             entry["fault"] = "+".join(k for k in ("drop", "latency_ms", "answer_delay_ms", "status",
                                                   "body", "echo_token")
                                       if fault.get(k))
         with self._mu:
             self._received.append({"event": "received", **{k: entry[k] for k in (
-                "time", "mono", "client", "method", "path", "fault")}})
+                "time", "mono", "client", "method", "path", "resource", "fault")}})
         if fault:
             if fault.get("latency_ms"):
                 with self._mu:
@@ -266,6 +321,8 @@ class LeaseStandIn:
                              "Internal error occurred: injected fault")
             if fault and fault.get("body") is not None:
                 code, body = fault.get("code", 200), None
+            elif resource == "events":
+                code, body = self._serve_events(method, req.path, req.headers, raw, entry)
             else:
                 code, body = self._serve(method, req.path, req.headers, raw, entry, warnings)
         except Reject as r:
@@ -435,3 +492,140 @@ class LeaseStandIn:
                                          f"spec.leaseTransitions: Invalid value: must be greater "
                                          f"than or equal to 0", name)
         return obj
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def _serve_events(self, method, path, headers, raw, entry):
+        path = path.split("?", 1)[0]
+        ns, name = EVENTS_PATH.match(path).groups()
+        entry["event"] = name
+        if method == "GET":
+            with self._mu:
+                if name is None:
+                    items = [json.loads(json.dumps(o)) for (n, _), o in self._events.items()
+                             if n == ns]
+                    return 200, {"kind": "EventList", "apiVersion": "v1",
+                                 "metadata": {"resourceVersion": str(self._rv)}, "items": items}
+                obj = self._events.get((ns, name))
+                if obj is None:
+                    raise Reject(404, "NotFound", f'events "{name}" not found', name, "events")
+                return 200, json.loads(json.dumps(obj))
+        if method == "POST" and name is None:
+            ctype = headers.get("Content-Type", "").split(";")[0].strip()
+            if ctype != "application/json":
+                raise Reject(415, "UnsupportedMediaType",
+                             "the body of the request was in an unknown format - accepted media "
+                             "types include: application/json")
+            obj = self._decode(raw)
+            self._validate_event(obj, ns)
+            if obj["metadata"].get("resourceVersion"):
+                raise Reject(500, "InternalError",
+                             "resourceVersion should not be set on objects to be created")
+            entry["event"] = obj["metadata"]["name"]
+            entry["count"] = obj.get("count")
+            with self._mu:
+                key = (ns, obj["metadata"]["name"])
+                if key in self._events:
+                    raise Reject(409, "AlreadyExists", f'events "{key[1]}" already exists',
+                                 key[1], "events")
+                return 201, self._store_event(key, obj, None)
+        if method == "PATCH" and name is not None:
+            ctype = headers.get("Content-Type", "").split(";")[0].strip()
+            if ctype not in PATCH_TYPES:
+                raise Reject(415, "UnsupportedMediaType",
+                             f"the body of the request was in an unknown format - accepted media "
+                             f"types include: {', '.join(PATCH_TYPES)}, "
+                             f"application/json-patch+json, application/apply-patch+yaml")
+            patch = self._decode(raw)
+            if not isinstance(patch, dict):
+                raise Reject(400, "BadRequest", "error decoding the patch: not an object")
+            entry["count"] = patch.get("count")
+            with self._mu:
+                current = self._events.get((ns, name))
+                if current is None:
+                    raise Reject(404, "NotFound", f'events "{name}" not found', name, "events")
+                merged = merge_patch(json.loads(json.dumps(current)), patch)
+            self._validate_event(merged, ns, url_name=name)
+            for field in IMMUTABLE_EVENT_FIELDS:
+                if merged.get(field) != current.get(field):
+                    raise Reject(422, "Invalid", f'Event "{name}" is invalid: {field}: Invalid '
+                                                 f"value: field is immutable", name, "events")
+            with self._mu:
+                if (ns, name) not in self._events:
+                    raise Reject(404, "NotFound", f'events "{name}" not found', name, "events")
+                return 200, self._store_event((ns, name), merged, current)
+        raise Reject(405, "MethodNotAllowed", "the server does not allow this method on the "
+                                              "requested resource")
+
+    @staticmethod
+    def _decode(raw):
+        try:
+            return json.loads(raw)
+        except ValueError as e:
+            raise Reject(400, "BadRequest", f"error decoding the body: {e}")
+
+    def _store_event(self, key, obj, current):
+        """Stores an Event (the lock held) and returns a copy."""
+        self._rv += 1
+        meta = dict(obj["metadata"])
+        meta["namespace"] = key[0]
+        meta["resourceVersion"] = str(self._rv)
+        if current is None:
+            meta["uid"] = str(uuid.uuid4())
+            meta["creationTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        else:
+            meta["uid"] = current["metadata"]["uid"]
+            meta["creationTimestamp"] = current["metadata"]["creationTimestamp"]
+        stored = dict(obj, kind="Event", apiVersion="v1", metadata=meta)
+        self._events[key] = stored
+        return json.loads(json.dumps(stored))
+
+    def _validate_event(self, obj, ns, url_name=None):
+        def invalid(what):
+            name = obj.get("metadata", {}).get("name") if isinstance(obj, dict) else None
+            raise Reject(422, "Invalid", f'Event "{name}" is invalid: {what}', name, "events")
+
+        if not isinstance(obj, dict):
+            raise Reject(400, "BadRequest", "error decoding the body: not an object")
+        if obj.get("kind", "Event") != "Event" or obj.get("apiVersion", "v1") != "v1":
+            raise Reject(400, "BadRequest",
+                         f"the API version in the data ({obj.get('apiVersion')}) does not match "
+                         f"the expected API version (v1)")
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
+            invalid("metadata.name: Required value: name or generateName is required")
+        name = meta["name"]
+        if url_name is not None and name != url_name:
+            raise Reject(400, "BadRequest", f"the name of the object ({name}) does not match the "
+                                            f"name on the URL ({url_name})")
+        if len(name) > 253 or not DNS_SUBDOMAIN.match(name):
+            invalid(f"metadata.name: Invalid value: {name!r}: a lowercase RFC 1123 subdomain")
+        if meta.get("namespace", ns) != ns:
+            raise Reject(400, "BadRequest", "the namespace of the provided object does not match "
+                                            "the namespace sent on the request")
+        involved = obj.get("involvedObject")
+        if not isinstance(involved, dict):
+            invalid("involvedObject: Required value")
+        if involved.get("namespace") != ns:
+            invalid(f"involvedObject.namespace: Invalid value: {involved.get('namespace')!r}: "
+                    f"does not match event.namespace")
+        for k in ("kind", "name"):
+            if not isinstance(involved.get(k), str) or not involved[k]:
+                invalid(f"involvedObject.{k}: Required value")
+        if obj.get("type") not in EVENT_TYPES:
+            invalid(f"type: Unsupported value: {obj.get('type')!r}: supported values: "
+                    f"\"Normal\", \"Warning\"")
+        reason = obj.get("reason")
+        if not isinstance(reason, str) or not reason or len(reason) > 128:
+            invalid("reason: Invalid value: must be 1 to 128 characters")
+        message = obj.get("message", "")
+        if not isinstance(message, str) or len(message.encode()) > 1024:
+            invalid("message: Too long: may not be longer than 1024")
+        count = obj.get("count")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            invalid(f"count: Invalid value: {count!r}: must be a whole number >= 1")
+        for k in ("firstTimestamp", "lastTimestamp"):
+            v = obj.get(k)
+            if not isinstance(v, str) or not TIME.match(v):
+                raise Reject(400, "BadRequest", f'error decoding the body: parsing time "{v}" as '
+                                                f'"2006-01-02T15:04:05Z07:00"')

@@ -251,11 +251,49 @@ class ZoneGuardTest(IntegrationTest):
         d = self.three_zones()
         run = d.run_once("--force-zone", "3" * 32)
         self.assertEqual(run.returncode, 2)
-        self.assertIn(f"--force-zone: {'3' * 32} is not a zone of {d.desired_path}", run.stderr)
-        run = d.run_once("--force-zone", "example.com")
+        self.assertIn(f"--force-zone '{'3' * 32}': no such zone in {d.desired_path} (give a "
+                      "zone_id or zone name it lists)", run.stderr)
+        # A name the desired state does not write with zone: (its zones are written by id).
+        run = d.run_once("--force-zone", ZONE, "--force-zone", "example.com")
         self.assertEqual(run.returncode, 2)
-        self.assertIn("--force-zone: must be a zone id", run.stderr)
+        self.assertIn(f"--force-zone 'example.com': no such zone in {d.desired_path}", run.stderr)
+        run = d.run_once("--force-zone", "not a zone!")
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("--force-zone: must be a zone id (32 hexadecimal characters) or a zone name "
+                      "(got 'not a zone!')", run.stderr)
         self.assertEqual(self.api.requests(), [])
+
+    def test_force_zone_takes_names_and_ids_mixed(self):
+        # ZONE and ZONE_C are written by name; each has its own 10 % threshold that blocks the
+        # deletion of 3 of its 20 mappings.
+        names = os.path.join(self.workdir, "zone-names.json")
+        with open(names, "w") as f:
+            json.dump({ZONE: "example.com", ZONE_C: "example.org"}, f)
+        self.api = self.standin(zones={ZONE: ips(0, 20), ZONE_B: ips(0, 20, prefix="10.30"),
+                                       ZONE_C: ips(0, 20, prefix="10.40")},
+                                extra_args=("--zone-names", names))
+        desired = {"zones": [
+            {"zone": "example.com", "max_delete_fraction": 0.1, "origins": ips(0, 17)},
+            {"zone_id": ZONE_B, "max_delete_fraction": 0.1, "origins": ips(0, 17, prefix="10.30")},
+            {"zone": "example.org", "max_delete_fraction": 0.1,
+             "origins": ips(0, 17, prefix="10.40")},
+        ]}
+        d = self.daemon(self.api, json.dumps(desired), flavor="origin-v2")
+        run = d.run_once("--force-zone", "EXAMPLE.com", "--force-zone", ZONE_B)
+        self.assertEqual(run.returncode, 3, run.stdout + run.stderr)  # example.org still blocked
+        self.assertIn(f"safety guards lifted for zone {ZONE} (example.com) (--force-zone)",
+                      run.stderr)
+        self.assertIn(f"safety guards lifted for zone {ZONE_B} (--force-zone)", run.stderr)
+        self.assertEqual(sorted(self.deleted_in(ZONE)), sorted(ips(17, 3)))
+        self.assertEqual(sorted(self.deleted_in(ZONE_B)), sorted(ips(17, 3, prefix="10.30")))
+        self.assertEqual(self.deleted_in(ZONE_C), [])
+        self.assertIn(f"zone {ZONE_C} (example.org): blocked", run.stdout)
+        # A name no zone of the desired state has: refused before anything is sent in a zone.
+        self.api.admin("DELETE", "requests")
+        run = d.run_once("--force-zone", "example.net")
+        self.assertEqual(run.returncode, 2, run.stderr)
+        self.assertIn(f"--force-zone 'example.net': no such zone in {d.desired_path}", run.stderr)
+        self.assertEqual({r["operation"] for r in self.api.requests()} - {"zones"}, set())
 
     def test_a_reviewed_plan_that_lists_a_blocked_zones_changes_approves_it(self):
         d = self.three_zones()

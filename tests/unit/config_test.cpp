@@ -133,9 +133,20 @@ TEST(ParseConfig, AWholeDaemonFreezeNeedsAReason) {
             std::string(kFile) +
                 ":2: reconcile.suspend: needs a reason (suspend: {reason: \"...\", until: "
                 "\"2026-12-24T00:00:00Z\"})");
-  EXPECT_THAT(parse_error("reconcile:\n  suspend: {reason: x, until: soon}\n"),
-              HasSubstr("reconcile.suspend.until: must be a UTC time like 2026-12-24T00:00:00Z "
-                        "(got 'soon')"));
+  EXPECT_EQ(parse_error("reconcile:\n  suspend: {reason: x, until: soon}\n"),
+            std::string(kFile) +
+                ":2: reconcile.suspend.until: must be an RFC 3339 time like 2026-12-24T00:00:00Z "
+                "or 2026-12-24T01:00:00+01:00: the date must be YYYY-MM-DD (got 'soon')");
+  EXPECT_EQ(parse_error("reconcile:\n  suspend: {reason: x, until: 2026-12-27T25:00:00Z}\n"),
+            std::string(kFile) +
+                ":2: reconcile.suspend.until: must be an RFC 3339 time like 2026-12-24T00:00:00Z "
+                "or 2026-12-24T01:00:00+01:00: hour 25 is not 00 to 23 (got "
+                "'2026-12-27T25:00:00Z')");
+  // An offset, and fractional seconds, as RFC 3339 writes them.
+  EXPECT_EQ(
+      parse_config("reconcile: {suspend: {reason: x, until: 2026-12-27T09:00:00.5+01:00}}\n", kFile)
+          .reconcile.suspend->until,
+      *parse_utc("2026-12-27T08:00:00Z") + std::chrono::milliseconds(500));
 }
 
 TEST(ParseConfig, KeysLeftOutKeepTheirDefaults) {
@@ -1293,6 +1304,33 @@ TEST(ParseConfig, LeaderElectionValuesAreCheckedStrictly) {
                 StartsWith(std::string(kFile) + ":3: "))
         << line;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// events
+
+TEST(ParseConfig, EventsFollowLeaderElectionUnlessSet) {
+  EXPECT_FALSE(events_enabled(parse_config("", kFile)));
+  EXPECT_EQ(parse_config("", kFile).events.enabled, std::nullopt);
+  EXPECT_TRUE(events_enabled(parse_config("leader_election: {enabled: true}\n", kFile)));
+  EXPECT_FALSE(events_enabled(
+      parse_config("leader_election: {enabled: true}\nevents: {enabled: false}\n", kFile)));
+  EXPECT_TRUE(events_enabled(parse_config("events:\n  enabled: true\n", kFile)));
+  EXPECT_FALSE(events_enabled(parse_config("events: {enabled: false}\n", kFile)));
+  EXPECT_FALSE(events_enabled(parse_config("events:\n", kFile))) << "an empty section";
+}
+
+TEST(ParseConfig, EventsValuesAreCheckedStrictly) {
+  EXPECT_EQ(parse_error("log: {level: info}\nevents:\n  enabled: yes\n"),
+            std::string(kFile) + ":3: events.enabled: must be true or false (got 'yes')");
+  EXPECT_EQ(parse_error("events:\n  enabled: \"true\"\n"),
+            std::string(kFile) +
+                ":2: events.enabled: must be true or false, not a quoted string (got "
+                "'true')");
+  EXPECT_EQ(parse_error("events:\n  enable: true\n"),
+            std::string(kFile) + ":2: events.enable: unknown key");
+  EXPECT_EQ(parse_error("events: true\n"),
+            std::string(kFile) + ":1: events: must be a map (got 'true')");
 }
 
 TEST(LeaderElectionNames, EachCheckIsAStatusWithTheReason) {

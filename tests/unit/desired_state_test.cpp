@@ -119,6 +119,19 @@ TEST(ParseDesiredState, AZoneMayBeSuspendedWithAReasonAndAnEnd) {
   EXPECT_EQ(state.zones[2].suspend, std::nullopt);
 }
 
+TEST(ParseDesiredState, SuspendUntilTakesRfc3339OffsetsAndFractions) {
+  const std::string text = std::string("zones:\n") + "  - zone_id: " + kZone2 +
+                           "\n    suspend: {reason: a, until: 2026-12-24T01:00:00+01:00}" +
+                           "\n    origins: []\n  - zone_id: " + kZone +
+                           "\n    suspend: {reason: b, until: \"2026-12-23T18:30:00.250-05:30\"}"
+                           "\n    origins: []\n";
+  const DesiredState state = parse_desired_state(text, kFile);
+  ASSERT_EQ(state.zones.size(), 2u);
+  EXPECT_EQ(state.zones[0].suspend->until, parse_utc("2026-12-24T00:00:00Z"));
+  EXPECT_EQ(state.zones[1].suspend->until,
+            *parse_utc("2026-12-24T00:00:00Z") + std::chrono::milliseconds(250));
+}
+
 TEST(ParseDesiredState, EmptyZoneListManagesNothing) {
   EXPECT_TRUE(parse_desired_state("zones: []\n", kFile).zones.empty());
   EXPECT_TRUE(parse_desired_state("# nothing managed for now\nzones: []\n", kFile).zones.empty());
@@ -314,8 +327,29 @@ INSTANTIATE_TEST_SUITE_P(
                   "zones:\n  - zone_id: " + Z +
                       "\n    origins: []\n    suspend: {reason: x, "
                       "until: tomorrow}\n",
-                  ":4: zones[0].suspend.until: must be a UTC time like 2026-12-24T00:00:00Z (got "
-                  "'tomorrow')"},
+                  ":4: zones[0].suspend.until: must be an RFC 3339 time like "
+                  "2026-12-24T00:00:00Z or 2026-12-24T01:00:00+01:00: the date must be "
+                  "YYYY-MM-DD (got 'tomorrow')"},
+        ErrorCase{"SuspendUntilOffsetWithoutColon",
+                  "zones:\n  - zone_id: " + Z +
+                      "\n    origins: []\n    suspend: {reason: x, "
+                      "until: \"2026-12-24T01:00:00+0100\"}\n",
+                  ":4: zones[0].suspend.until: must be an RFC 3339 time like "
+                  "2026-12-24T00:00:00Z or 2026-12-24T01:00:00+01:00: the offset must be +HH:MM "
+                  "or -HH:MM, as in +01:00 or -05:30 (got '2026-12-24T01:00:00+0100')"},
+        ErrorCase{"SuspendUntilNoTimeZone",
+                  "zones:\n  - zone_id: " + Z +
+                      "\n    origins: []\n    suspend: {reason: x, "
+                      "until: 2026-12-24T00:00:00}\n",
+                  ":4: zones[0].suspend.until: must be an RFC 3339 time like "
+                  "2026-12-24T00:00:00Z or 2026-12-24T01:00:00+01:00: the time zone is missing: "
+                  "end with Z (UTC) or an offset like +01:00 (got '2026-12-24T00:00:00')"},
+        ErrorCase{"SuspendUntilAMap",
+                  "zones:\n  - zone_id: " + Z +
+                      "\n    origins: []\n    suspend: {reason: x, "
+                      "until: {at: noon}}\n",
+                  ":4: zones[0].suspend.until: must be an RFC 3339 time like "
+                  "2026-12-24T00:00:00Z or 2026-12-24T01:00:00+01:00 (got a map)"},
         ErrorCase{"ZoneFractionAboveOne",
                   "zones:\n  - zone_id: " + Z + "\n    origins: []\n    max_delete_fraction: 1.5\n",
                   ":4: zones[0].max_delete_fraction: must be a number between 0 and 1 (got '1.5')"},

@@ -6,6 +6,7 @@
 #include "base/log_fields.h"
 #include "config/config.h"
 #include "enum_names_check.h"
+#include "kube/event.h"
 #include "model/api_flavor.h"
 #include "model/plan_file.h"
 #include "model/policy.h"
@@ -72,6 +73,11 @@ TEST(EnumNames, LogField) {
 TEST(EnumNames, ZoneSeriesMode) {
   expect_enum_names(kZoneSeriesModeNames, {"all", "failing", "none"},
                     [](ZoneSeriesMode v) { return to_string(v); });
+}
+
+TEST(EnumNames, EventType) {
+  expect_enum_names(kEventTypeNames, {"Normal", "Warning"},
+                    [](EventType v) { return to_string(v); });
 }
 
 TEST(EnumNames, DesiredCondition) {

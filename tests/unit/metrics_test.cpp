@@ -60,6 +60,27 @@ TEST(Metrics, LeaderGaugeAndTransitionsCounter) {
   EXPECT_TRUE(has_line(m.serialize(), "origin_reconciler_leader_transitions_total 3"));
 }
 
+TEST(Metrics, EventCountersFollowTheRecordersTotalsOnceThereAreEvents) {
+  Metrics m("1.0.0");
+  // A daemon without Events has no such series (prometheus-cpp leaves an empty family out).
+  EXPECT_EQ(m.serialize().find("origin_reconciler_events_"), std::string::npos);
+  m.set_events({});
+  std::string text = m.serialize();
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_events_sent_total{operation="create"} 0)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_events_dropped_total{reason="failed"} 0)"));
+  m.set_events({.created = 3, .patched = 2, .queue_full = 1, .rate_limited = 4, .failed = 5});
+  m.set_events({.created = 2});  // a total never goes down
+  text = m.serialize();
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_events_sent_total{operation="create"} 3)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_events_sent_total{operation="patch"} 2)"));
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_events_dropped_total{reason="queue_full"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_events_dropped_total{reason="rate_limited"} 4)"));
+  EXPECT_TRUE(has_line(text, R"(origin_reconciler_events_dropped_total{reason="failed"} 5)"));
+  EXPECT_NE(text.find("# TYPE origin_reconciler_events_sent_total counter"), std::string::npos);
+}
+
 TEST(Metrics, ZoneInfoNamesTheZonesWrittenByName) {
   Metrics m("1.2.3");
   const std::string other = "1111111111111111111111111111111a";

@@ -331,7 +331,7 @@ class ServiceLoop : public ::testing::Test {
     credentials.token = kToken;
     daemon_.emplace(std::move(config), credentials, file_.parsed(), RunOptions{},
                     DaemonDeps{time_, time_, random_, http_, abort_, file_, *notifier_,
-                               leadership != nullptr ? *leadership : always_, time_});
+                               leadership != nullptr ? *leadership : always_, time_, outcomes_});
     loop_ = time_.start([this] {
       status_ = daemon_->run();
       ended_at_ = time_.monotonic();
@@ -363,6 +363,7 @@ class ServiceLoop : public ::testing::Test {
   testing::FixedRandom random_{0.5};
   AlwaysLeader always_;
   std::optional<RecordingNotifier> notifier_;
+  OutcomeSink* outcomes_ = nullptr;  // what start() hands the loop as its outcome sink
   std::optional<Daemon> daemon_;
   std::jthread loop_;
   int status_ = -1;
@@ -433,6 +434,52 @@ TEST_F(ServiceLoop, AHeldChangeWaitsUntilSighupConfirmsIt) {
   stop_at(t0() + seconds(110));
   EXPECT_EQ(http_.deleted_at("10.0.0.3"), sighup);  // a cycle at once, with the held change
   EXPECT_EQ(notifier_->times("reloading"), std::vector<MonoTime>{sighup});
+}
+
+// What the loop tells its outcome sink (Kubernetes Events in the daemon).
+class RecordingSink final : public OutcomeSink {
+ public:
+  void on_zone_done(const ZoneReport& report) override {
+    std::lock_guard lock(mu_);
+    zones_.push_back(report.zone_id + " " + std::string(to_string(report.outcome)));
+  }
+  void on_change_held(const std::vector<ZoneShrink>& shrinks, Millis confirm_period) override {
+    std::lock_guard lock(mu_);
+    for (const auto& s : shrinks) {
+      held_.push_back(s.zone_id + " " + std::to_string(s.removed) + " of " +
+                      std::to_string(s.before) + " for " + format_duration(confirm_period));
+    }
+  }
+  EventCounts event_counts() const override { return {}; }
+  std::vector<std::string> zones() const {
+    std::lock_guard lock(mu_);
+    return zones_;
+  }
+  std::vector<std::string> held() const {
+    std::lock_guard lock(mu_);
+    return held_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> zones_;
+  std::vector<std::string> held_;
+};
+
+TEST_F(ServiceLoop, EachZoneOutcomeAndEachHeldChangeReachTheOutcomeSink) {
+  RecordingSink sink;
+  outcomes_ = &sink;
+  Config config = loop_config();
+  config.reconcile.max_delete_fraction = 0.3;  // removing 1 of 3 origins is held
+  start(config);
+  time_.advance_to(t0() + seconds(10) + milliseconds(500));
+  file_.write(desired_yaml({"10.0.0.1", "10.0.0.2"}));
+  time_.advance_to(t0() + seconds(70));  // settled and held; a second cycle ran at 60 s
+  stop_at(t0() + seconds(80));
+  const std::string zone = kZone;
+  EXPECT_EQ(sink.zones(), (std::vector<std::string>{zone + " success", zone + " success"}));
+  EXPECT_EQ(sink.held(), std::vector<std::string>{zone + " 1 of 3 for 10m"})
+      << "once, when the change was judged";
 }
 
 TEST_F(ServiceLoop, SigtermLetsRequestsRunForTheGraceThenAbortsThemAndExits) {

@@ -232,6 +232,35 @@ TEST(SelectZones, ByIdInAnyCaseOrByName) {
   EXPECT_EQ(t.zones.size(), 1u);
 }
 
+TEST(ZoneIdsNamed, IdsAndNamesMixedGiveIdsInTheOrderGivenEachOnce) {
+  DesiredZone n = named("example.com", 2);
+  n.zone_id = kB;
+  const DesiredState s{{by_id(kA), n, by_id("2222222222222222222222222222222c")}};
+  const auto ids =
+      zone_ids_named(s, {"Example.COM", "2222222222222222222222222222222C", std::string(kB)},
+                     "--force-zone", "d.yaml");
+  ASSERT_TRUE(ids.ok()) << ids.error().message;
+  EXPECT_EQ(*ids, (std::vector<std::string>{kB, "2222222222222222222222222222222c"}))
+      << "example.com and its id are one zone";
+  const auto none = zone_ids_named(s, {}, "--force-zone", "d.yaml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST(ZoneIdsNamed, AnUnknownZoneIsAnErrorNamingIt) {
+  DesiredZone n = named("example.com", 2);
+  n.zone_id = kB;
+  const DesiredState s{{by_id(kA), n}};
+  // A zone written by id is not known by its name: the desired state does not say it.
+  const auto st =
+      zone_ids_named(s, {"example.com", "other.example", kA, "3333333333333333333333333333333d"},
+                     "--force-zone", "d.yaml");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "--force-zone 'other.example', '3333333333333333333333333333333d': no such zone in "
+            "d.yaml (give a zone_id or zone name it lists)");
+}
+
 TEST(DesiredFiles, NamesAndTheSameZoneInTwoFiles) {
   for (const char* yes : {"team-a.yaml", "x.yaml"}) EXPECT_TRUE(is_desired_file_name(yes)) << yes;
   for (const char* no : {".team.yaml", "team.yaml~", "team.yml", "..data", ".yaml", "team.yaml.swp",

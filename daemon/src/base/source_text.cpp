@@ -194,4 +194,12 @@ std::string shown(std::string_view value, std::size_t max_chars) {
   return out;
 }
 
+std::string in_quotes(std::string_view value) {
+  // Built by appending: GCC 12 warns falsely (-Wrestrict) about "'" + std::string&&.
+  std::string out(1, '\'');
+  out += shown(value);
+  out += '\'';
+  return out;
+}
+
 }  // namespace orc

@@ -74,4 +74,7 @@ StatusOr<FileStamp> stat_file(const std::filesystem::path& path);
 // `max_chars` characters with "...".
 std::string shown(std::string_view value, std::size_t max_chars = 120);
 
+// shown(value) between single quotes, as messages quote a value: '10.0.0.300'.
+std::string in_quotes(std::string_view value);
+
 }  // namespace orc

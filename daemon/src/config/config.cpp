@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include "base/rfc3339.h"
 #include "base/source_text.h"
 #include "base/text.h"
 
@@ -40,6 +41,17 @@ std::string api_flavor_warning(const Config& config) {
 namespace {
 
 constexpr std::size_t kMaxConfigBytes = 16u << 20;
+
+// reconcile.suspend.until: an RFC 3339 time, in UTC or with an offset (rfc3339.h), as a zone's
+// suspend: takes it.
+WallTime suspension_end(yaml::Reader& r, const yaml::Value& v) {
+  const std::string must = "must be " + std::string(kRfc3339Example);
+  if (!v.is_scalar()) r.fail_value(v, must);
+  const auto t = parse_rfc3339(v.text);
+  if (!t.ok()) r.fail_value(v, must + ": " + t.error().message);
+  return *t;
+}
+
 constexpr std::size_t kMaxTokenBytes = 64u << 10;
 
 bool has_control_char(std::string_view s) {
@@ -311,6 +323,10 @@ Status check_lease_identity(std::string_view identity) {
   return ok_status();
 }
 
+bool events_enabled(const Config& config) {
+  return config.events.enabled.value_or(config.leader_election.enabled);
+}
+
 StatusOr<std::string> check_server_url(std::string_view url) {
   return check_api_base(url);
 }
@@ -335,13 +351,16 @@ class ConfigParser {
         .key("leader_election", leader_)
         .key("metrics", metrics_)
         .key("state_directory",
-             [this, &c](Reader& r, const Value& v) { c.state_directory = file_path(r, v); });
+             [this, &c](Reader& r, const Value& v) { c.state_directory = file_path(r, v); })
+        .key("events", events_);
     cloudflare(c.cloudflare);
     reconcile(c.reconcile);
     retry(c.reconcile.retry);
     log(c.log);
     leader_election(c.leader_election);
     metrics(c.metrics);
+    events_.key("enabled",
+                [&c](yaml::Reader& r, const yaml::Value& v) { c.events.enabled = boolean(r, v); });
   }
 
   void parse(std::string_view text) {
@@ -452,11 +471,7 @@ class ConfigParser {
                rc.suspend->reason.assign(v.text);
              })
         .key("until",
-             [&rc](Reader& r, const Value& v) {
-               rc.suspend->until = v.is_scalar() ? parse_utc(v.text) : std::nullopt;
-               if (!rc.suspend->until)
-                 r.fail_value(v, "must be a UTC time like 2026-12-24T00:00:00Z");
-             })
+             [&rc](Reader& r, const Value& v) { rc.suspend->until = suspension_end(r, v); })
         .on_begin([&rc](Reader&, const Value&) { rc.suspend = Suspension{}; })
         .on_end([this](Reader& r) {
           if (!suspend_.seen("reason")) {
@@ -613,6 +628,7 @@ class ConfigParser {
   yaml::Map log_;
   yaml::Map leader_;
   yaml::Map metrics_;
+  yaml::Map events_;
   yaml::Kept requests_per_second_;
   yaml::Kept lease_duration_;
   yaml::Kept renew_deadline_;

@@ -119,6 +119,13 @@ struct MetricsConfig {
   std::optional<ZoneSeriesMode> zone_series;
 };
 
+// Kubernetes Events about the zones' outcomes, on the daemon's own Pod (README "Kubernetes
+// Events"). They reach the API server the Lease does: leader_election.api_server, token_file
+// and ca_file (their defaults come from the pod whether or not leader election is on).
+struct EventsConfig {
+  std::optional<bool> enabled;  // unset: on exactly when leader election is
+};
+
 struct Config {
   std::filesystem::path path;  // the file it came from (absolute)
   CloudflareConfig cloudflare;
@@ -128,10 +135,14 @@ struct Config {
   LeaderElectionConfig leader_election;
   MetricsConfig metrics;
   // state_directory: where the service keeps what must outlive a restart (the API user's
-  // budget as the last answers said, core/budget_state.h); made absolute against the config
+  // budget as the last answers said, net/budget_state.h); made absolute against the config
   // dir. Unset: $STATE_DIRECTORY (state_directory()).
   std::optional<std::filesystem::path> state_directory;
+  EventsConfig events;
 };
+
+// Whether the daemon records Kubernetes Events: events.enabled, or else leader_election.enabled.
+bool events_enabled(const Config& config);
 
 // Parses configuration text. `path` is used in messages and to resolve relative paths.
 // Throws ConfigError.

@@ -1,5 +1,6 @@
 #include "config/desired_state_parser.h"
 
+#include "base/rfc3339.h"
 #include "base/source_text.h"
 #include "config/yaml_reader.h"
 #include "model/plan_file.h"
@@ -24,12 +25,14 @@ namespace {
 
 constexpr std::size_t kMaxDesiredStateBytes = 256u << 20;
 
-std::string in_quotes(std::string_view value) {
-  // Built by appending: GCC 12 warns falsely (-Wrestrict) about "'" + std::string&&.
-  std::string out(1, '\'');
-  out += shown(value);
-  out += '\'';
-  return out;
+// A suspension's until: an RFC 3339 time, in UTC or with an offset (rfc3339.h); the message
+// says what is wrong with any other value.
+WallTime until(yaml::Reader& r, const yaml::Value& v) {
+  const std::string must = "must be " + std::string(kRfc3339Example);
+  if (!v.is_scalar()) r.fail_value(v, must);
+  const auto t = parse_rfc3339(v.text);
+  if (!t.ok()) r.fail_value(v, must + ": " + t.error().message);
+  return *t;
 }
 
 // ", line 7" for a position, "" for none.
@@ -201,12 +204,7 @@ class DesiredStateParser {
                suspension_.reason.assign(v.text);
              })
         .key("until",
-             [this](yaml::Reader& r, const yaml::Value& v) {
-               suspension_.until = v.is_scalar() ? parse_utc(v.text) : std::nullopt;
-               if (!suspension_.until) {
-                 r.fail_value(v, "must be a UTC time like 2026-12-24T00:00:00Z");
-               }
-             })
+             [this](yaml::Reader& r, const yaml::Value& v) { suspension_.until = until(r, v); })
         .on_begin([this](yaml::Reader&, const yaml::Value&) { suspension_ = Suspension{}; })
         .on_end([this](yaml::Reader& r) {
           if (!suspend_.seen("reason")) {

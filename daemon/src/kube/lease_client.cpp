@@ -1,16 +1,9 @@
 #include "kube/lease_client.h"
 
 #include "base/redact.h"
-#include "base/source_text.h"
-#include "base/text.h"
+#include "kube/kube_request.h"
 
 namespace orc {
-
-namespace {
-
-constexpr std::size_t kMaxTokenBytes = 64u << 10;
-
-}  // namespace
 
 std::string leases_url(const LeaseEndpoint& e) {
   return e.api_server + "/apis/coordination.k8s.io/v1/namespaces/" + e.ns + "/leases";
@@ -44,36 +37,14 @@ LeaseReply interpret_lease_answer(const HttpResponse& response) {
 }
 
 LeaseReply LeaseClient::send(const char* method, const std::string& url, const std::string& body) {
-  const auto content = read_file(endpoint_.token_file, kMaxTokenBytes);
-  if (!content.ok()) {
+  auto response = send_kube_request(http_, endpoint_.token_file, method, url, body,
+                                    "application/json", timeout_);
+  if (!response.ok()) {
     LeaseReply reply;
-    reply.error = "cannot read the token file " + endpoint_.token_file.string() + ": " +
-                  content.error().message;
+    reply.error = response.error().message;
     return reply;
   }
-  const std::string token(trim_space(content->text));
-  for (const char c : token) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      LeaseReply reply;
-      reply.error = "the token in " + endpoint_.token_file.string() +
-                    " contains control characters (not shown)";
-      return reply;
-    }
-  }
-  if (token.empty()) {
-    LeaseReply reply;
-    reply.error = "the token file " + endpoint_.token_file.string() + " is empty";
-    return reply;
-  }
-  // Registered before it is sent: an answer (or a transport error) quoting it is redacted
-  // wherever it is shown, like the Cloudflare credentials.
-  add_redacted_secret(token);
-  HttpRequest request{method, url, {}, body};
-  request.headers.emplace_back("Authorization", "Bearer " + token);
-  request.headers.emplace_back("Accept", "application/json");
-  request.headers.emplace_back("User-Agent", std::string("origin-reconciler/") + ORC_VERSION);
-  if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
-  return interpret_lease_answer(http_.perform(request, timeout_));
+  return interpret_lease_answer(*response);
 }
 
 LeaseReply LeaseClient::get() {

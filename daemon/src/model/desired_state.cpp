@@ -31,17 +31,40 @@ bool is_zone_name(std::string_view name) {
   return labels >= 2;
 }
 
+namespace {
+
+// Whether `selector` (a zone id in any case, or a zone name) names `zone`.
+bool names_zone(std::string selector, const DesiredZone& zone) {
+  for (char& c : selector) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return selector == zone.zone_id || (zone.zone_name && selector == *zone.zone_name);
+}
+
+// The error for selectors that name no zone of the state: "OPTION 'a', 'b': no such zone in
+// FILE (...)", or none when `used` says each named one.
+std::optional<Error> unknown_selectors(const std::vector<std::string>& selectors,
+                                       const std::vector<bool>& used, const std::string& option,
+                                       const std::string& file) {
+  std::string unknown;
+  for (std::size_t i = 0; i < selectors.size(); ++i) {
+    if (used[i]) continue;
+    unknown += (unknown.empty() ? "" : ", ") + in_quotes(selectors[i]);
+  }
+  if (unknown.empty()) return std::nullopt;
+  return Error{option + " " + unknown + ": no such zone in " + file +
+               " (give a zone_id or zone name it lists)"};
+}
+
+}  // namespace
+
 Status select_zones(DesiredState& state, const std::vector<std::string>& selectors,
                     const std::string& file) {
   std::vector<bool> used(selectors.size(), false);
   auto selected = [&](const DesiredZone& z) {
     bool any = false;
     for (std::size_t i = 0; i < selectors.size(); ++i) {
-      std::string s = selectors[i];
-      for (char& c : s) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      }
-      if (s == z.zone_id || (z.zone_name && s == *z.zone_name)) used[i] = any = true;
+      if (names_zone(selectors[i], z)) used[i] = any = true;
     }
     return any;
   };
@@ -49,20 +72,26 @@ Status select_zones(DesiredState& state, const std::vector<std::string>& selecto
   for (auto& z : state.zones) {
     if (selected(z)) kept.push_back(std::move(z));
   }
-  std::string unknown;
-  for (std::size_t i = 0; i < selectors.size(); ++i) {
-    if (used[i]) continue;
-    if (!unknown.empty()) unknown += ", ";
-    unknown += '\'';
-    unknown += shown(selectors[i]);
-    unknown += '\'';
-  }
-  if (!unknown.empty()) {
-    return Error{"--zone " + unknown + ": no such zone in " + file +
-                 " (give a zone_id or zone name it lists)"};
-  }
+  if (auto unknown = unknown_selectors(selectors, used, "--zone", file)) return *unknown;
   state.zones = std::move(kept);
   return ok_status();
+}
+
+StatusOr<std::vector<std::string>> zone_ids_named(const DesiredState& state,
+                                                  const std::vector<std::string>& selectors,
+                                                  const std::string& option,
+                                                  const std::string& file) {
+  std::vector<bool> used(selectors.size(), false);
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < selectors.size(); ++i) {
+    for (const auto& z : state.zones) {
+      if (!names_zone(selectors[i], z)) continue;
+      used[i] = true;
+      if (std::find(ids.begin(), ids.end(), z.zone_id) == ids.end()) ids.push_back(z.zone_id);
+    }
+  }
+  if (auto unknown = unknown_selectors(selectors, used, option, file)) return *unknown;
+  return ids;
 }
 
 }  // namespace orc

@@ -59,6 +59,15 @@ std::string zone_label(const DesiredZone& zone);
 Status select_zones(DesiredState& state, const std::vector<std::string>& selectors,
                     const std::string& file);
 
+// --force-zone: the ids of the zones of `state` that `selectors` name (a zone id in any case,
+// or a zone name as the desired state writes it with zone:, resolved already), in the order
+// given, each once. An error naming every selector that matches no zone, as `option` ("--force-
+// zone") and `file` (the desired state) say.
+StatusOr<std::vector<std::string>> zone_ids_named(const DesiredState& state,
+                                                  const std::vector<std::string>& selectors,
+                                                  const std::string& option,
+                                                  const std::string& file);
+
 // Whether `name` is a DNS name as Cloudflare spells a zone: lower-case labels of a-z, 0-9 and
 // '-', not starting or ending with '-', 1 to 63 characters each, at least two labels, at most
 // 253 characters in all.

@@ -375,20 +375,6 @@ std::string ZoneReview::progress() const {
          " reviewed changes left, the others are in place";
 }
 
-std::string format_utc(WallTime t) {
-  using namespace std::chrono;
-  const auto secs = floor<seconds>(t);
-  const auto day = floor<days>(secs);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{secs - day};
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
-  return buf;
-}
-
 std::optional<WallTime> parse_utc(std::string_view s) {
   using namespace std::chrono;
   // YYYY-MM-DDTHH:MM:SSZ, exactly.

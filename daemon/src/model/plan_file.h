@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/duration.h"
 #include "base/enum_names.h"
+#include "base/rfc3339.h"
 #include "model/change_set.h"
 #include "model/policy.h"
 
@@ -175,9 +176,8 @@ ZoneReview review_zone_changes(const PlanDocument& reviewed, const std::string& 
 std::optional<std::string> review_zone(const PlanDocument& reviewed, const std::string& zone_id,
                                        const ChangeSet& now);
 
-// Timestamps as plan documents write them: "2026-12-02T01:30:00Z" (UTC, whole seconds). The
-// parser takes exactly that form.
-std::string format_utc(WallTime t);
+// Timestamps as plan documents write them: format_utc (base/rfc3339.h), "2026-12-02T01:30:00Z"
+// (UTC, whole seconds). The parser takes exactly that form.
 // Years a plan's created_at may name (others are refused: outside 1677..2262 the clock's
 // nanoseconds would overflow).
 inline constexpr std::pair<int, int> kPlanYears{1970, 2200};

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -168,6 +169,23 @@ class ReconcileObserver {
  public:
   virtual ~ReconcileObserver() = default;
   virtual void on_zone_done(const ZoneReport& report) = 0;
+};
+
+// Each zone's report to several observers, in order (the metrics, and Kubernetes Events when
+// the daemon records them); null ones are left out.
+class ReconcileFanOut final : public ReconcileObserver {
+ public:
+  explicit ReconcileFanOut(std::initializer_list<ReconcileObserver*> observers) {
+    for (ReconcileObserver* o : observers) {
+      if (o != nullptr) observers_.push_back(o);
+    }
+  }
+  void on_zone_done(const ZoneReport& report) override {
+    for (ReconcileObserver* o : observers_) o->on_zone_done(report);
+  }
+
+ private:
+  std::vector<ReconcileObserver*> observers_;
 };
 
 struct ReconcileSettings {

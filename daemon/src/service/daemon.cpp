@@ -33,7 +33,7 @@ struct Daemon::Impl {
         metrics(ORC_VERSION, config.metrics.zone_series),
         health(stall_threshold(config), deps.clock.monotonic()),
         observer(metrics, health, deps.clock),
-        view(metrics, health, limiter, deps.leadership, deps.clock),
+        view(metrics, health, limiter, deps.leadership, deps.clock, deps.outcomes),
         watchdog(deps.notifier, health, deps.clock, kPollStep),
         wakeup(deps.clock, deps.sleeper),
         source({config.reconcile.desired_state, config.reconcile.settle_period,
@@ -45,13 +45,19 @@ struct Daemon::Impl {
                                             deps.clock, observer, shutdown.get_token()});
                  return resolve_zone_names(next, session.directory(), options.zone_names);
                }),
+        zone_observers({&metrics, deps.outcomes}),
         cycles(config, credentials, options.dry_run, options.output, options.force_zones,
                options.force,
-               {deps.http, limiter, deps.sleeper, deps.random, deps.clock, observer, metrics,
+               {deps.http, limiter, deps.sleeper, deps.random, deps.clock, observer, zone_observers,
                 listings, deps.leadership}) {
     // Waiting for the budget the API announced (its rate-limit headers, a Retry-After) is a
     // quiet period it asked for, not a stall: /healthz stays ok and the watchdog fed.
     limiter.on_announced_wait([this](MonoTime until) { health.quiet_until(until); });
+    if (deps.outcomes != nullptr) {
+      source.on_change_held([sink = deps.outcomes](const auto& shrinks, Millis confirm) {
+        sink->on_change_held(shrinks, confirm);
+      });
+    }
   }
 
   int run();
@@ -82,6 +88,7 @@ struct Daemon::Impl {
   Watchdog watchdog;
   Wakeup wakeup;  // signals, leadership changes and the end of a cycle
   DesiredStateSource source;
+  ReconcileFanOut zone_observers;  // the metrics, and the outcome sink when there is one
   CycleFactory cycles;
   std::unique_ptr<StatusServer> server;
 

@@ -29,6 +29,7 @@
 #include "service/leadership.h"
 #include "service/lease_leadership.h"
 #include "service/notify.h"
+#include "service/outcome_sink.h"
 #include "service/plan_report.h"
 
 namespace orc {
@@ -62,6 +63,7 @@ struct DaemonDeps {
   ServiceNotifier& notifier;
   Leadership& leadership;
   ThreadStarter& threads;
+  OutcomeSink* outcomes = nullptr;  // Kubernetes Events of zone outcomes, or none
 };
 
 struct RunOptions {

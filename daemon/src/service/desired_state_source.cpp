@@ -122,6 +122,7 @@ std::optional<DesiredStateSource::Update> DesiredStateSource::judge(const FileCo
     case DesiredWatch::Verdict::kUse:
       return take(std::move(next), "file changed");
     case DesiredWatch::Verdict::kHold:
+      if (on_held_) on_held_(shrinks, watch_.confirm_period());
       held_ = std::move(next);
       condition_ = DesiredCondition::kHeld;
       spdlog::warn(

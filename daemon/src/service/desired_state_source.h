@@ -51,6 +51,11 @@ class DesiredStateSource {
   // When a settle or confirmation period ends: the loop looks again then.
   std::optional<MonoTime> due() const { return watch_.due(); }
 
+  // Told of each valid change held because it would shrink these zones too much (it takes
+  // effect once unchanged for the confirm period, or with SIGHUP). Must not block.
+  using HeldHook = std::function<void(const std::vector<ZoneShrink>& shrinks, Millis confirm)>;
+  void on_change_held(HeldHook hook) { on_held_ = std::move(hook); }
+
  private:
   std::optional<FileContents> read_if_changed(MonoTime now);
   std::optional<Update> on_file_step(DesiredWatch::Step step, const FileContents& read, bool back,
@@ -70,6 +75,7 @@ class DesiredStateSource {
   std::optional<DesiredState> held_;         // a valid change waiting for confirmation
   std::optional<std::string> file_problem_;  // why the file cannot be read, once reported
   DesiredCondition condition_ = DesiredCondition::kValid;
+  HeldHook on_held_;
 };
 
 }  // namespace orc

@@ -202,6 +202,7 @@ std::vector<ZoneShrink> removals_beyond(const DesiredState& in_force, const Desi
     for (const auto& o : new_zone.origins) kept.insert(o.ip);
     ZoneShrink s;
     s.zone_id = old_zone.zone_id;
+    s.zone_name = old_zone.zone_name;
     s.before = old_zone.origins.size();
     for (const auto& o : old_zone.origins) {
       if (!kept.contains(o.ip)) ++s.removed;

@@ -125,6 +125,7 @@ struct ZoneShrink {
   std::size_t removed = 0;  // of those, not in the new desired state
   bool removes_too_much = false;
   bool scope_widened = false;  // the new scope covers addresses the old one did not
+  std::optional<std::string> zone_name = std::nullopt;  // when the desired state names it
 };
 
 // Zones present in both states (a zone left out of the file is no longer managed, so nothing

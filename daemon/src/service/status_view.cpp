@@ -46,6 +46,7 @@ std::string StatusView::metrics_text() {
   metrics_.set_leader(leadership_.leading(), leadership_.transitions());
   metrics_.set_api_budget_remaining(usage.server_remaining);
   metrics_.set_duplicate_identity(leadership_.duplicate_identity());
+  if (outcomes_ != nullptr) metrics_.set_events(outcomes_->event_counts());
   return metrics_.serialize();
 }
 

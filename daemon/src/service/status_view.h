@@ -14,6 +14,7 @@
 #include "reconcile/zone_api.h"
 #include "service/desired_condition.h"
 #include "service/leadership.h"
+#include "service/outcome_sink.h"
 #include "status/health.h"
 #include "status/http_server.h"
 #include "status/metrics.h"
@@ -37,12 +38,13 @@ class ProgressObserver final : public ApiObserver {
 class StatusView {
  public:
   StatusView(Metrics& metrics, Health& health, RateLimiter& limiter, Leadership& leadership,
-             const Clock& clock)
+             const Clock& clock, const OutcomeSink* outcomes = nullptr)
       : metrics_(metrics),
         health_(health),
         limiter_(limiter),
         leadership_(leadership),
-        clock_(clock) {}
+        clock_(clock),
+        outcomes_(outcomes) {}
 
   void desired_state(const DesiredState& state);  // its zones, their names and count
   void condition(DesiredCondition c);
@@ -57,6 +59,7 @@ class StatusView {
   RateLimiter& limiter_;
   Leadership& leadership_;
   const Clock& clock_;
+  const OutcomeSink* outcomes_;  // Kubernetes Events' counts, when they are recorded
   std::atomic<std::size_t> zone_count_{0};
   std::atomic<DesiredCondition> condition_{DesiredCondition::kValid};
   std::mutex mu_;

@@ -150,6 +150,13 @@ Metrics::Metrics(const std::string& version, std::optional<ZoneSeriesMode> zone_
                                  "replica's leader_election.identity (identities must be "
                                  "unique), else 0.")
                               .Add({})),
+      events_sent_(family(BuildCounter(), *registry_, "origin_reconciler_events_sent_total",
+                          "Kubernetes Events recorded on the pod, by operation (create: a new "
+                          "Event; patch: a repeat's count).")),
+      events_dropped_(family(BuildCounter(), *registry_, "origin_reconciler_events_dropped_total",
+                             "Kubernetes Events not recorded, by reason (queue_full, "
+                             "rate_limited: the spam filter's budget, failed: the API server "
+                             "refused or did not answer).")),
       zones_by_result_(family(BuildGauge(), *registry_, "origin_reconciler_zones",
                               "Managed zones by the result of their last reconcile (success, "
                               "failure, blocked, dry_run, suspended; none: not reconciled yet).")),
@@ -340,6 +347,18 @@ void Metrics::set_leader(bool leading, std::uint64_t transitions) {
 
 void Metrics::set_duplicate_identity(bool duplicate) {
   duplicate_identity_.Set(duplicate ? 1 : 0);
+}
+
+void Metrics::set_events(const EventCounts& counts) {
+  const auto follow = [](Counter& counter, std::uint64_t total) {
+    const double more = static_cast<double>(total) - counter.Value();
+    if (more > 0) counter.Increment(more);
+  };
+  follow(events_sent_.Add({{"operation", "create"}}), counts.created);
+  follow(events_sent_.Add({{"operation", "patch"}}), counts.patched);
+  follow(events_dropped_.Add({{"reason", "queue_full"}}), counts.queue_full);
+  follow(events_dropped_.Add({{"reason", "rate_limited"}}), counts.rate_limited);
+  follow(events_dropped_.Add({{"reason", "failed"}}), counts.failed);
 }
 
 void Metrics::set_api_budget_remaining(std::optional<int> remaining) {

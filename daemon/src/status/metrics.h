@@ -30,6 +30,16 @@ namespace orc {
 inline constexpr std::size_t kZoneSeriesAllBelow = 1000;
 ZoneSeriesMode zone_series_for(std::optional<ZoneSeriesMode> setting, std::size_t zones);
 
+// Kubernetes Events (service/event_recorder.h) so far: sent, and dropped by why.
+struct EventCounts {
+  std::uint64_t created = 0;       // POSTed: a new Event
+  std::uint64_t patched = 0;       // PATCHed: a repeat's count and lastTimestamp
+  std::uint64_t queue_full = 0;    // dropped: the queue was full
+  std::uint64_t rate_limited = 0;  // dropped: the spam filter's budget was spent
+  std::uint64_t failed = 0;        // dropped: the API server refused it or did not answer
+  friend bool operator==(const EventCounts&, const EventCounts&) = default;
+};
+
 class Metrics final : public ApiObserver, public ReconcileObserver {
  public:
   // `zone_series`: metrics.zone_series (unset: by the number of zones, zone_series_for).
@@ -60,6 +70,9 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   void set_leader(bool leading, std::uint64_t transitions);
   // 1 while another process keeps renewing the Lease under this replica's identity.
   void set_duplicate_identity(bool duplicate);
+  // Kubernetes Events sent and dropped (the counters follow these totals); the series appear
+  // with the first call, so a daemon without Events has none.
+  void set_events(const EventCounts& counts);
 
   void on_request(Operation op, int status, double seconds) override;
   void on_retry(Operation op, RetryReason reason, Millis delay) override;
@@ -112,6 +125,8 @@ class Metrics final : public ApiObserver, public ReconcileObserver {
   prometheus::Gauge& leader_;
   prometheus::Counter& leader_transitions_;
   prometheus::Gauge& duplicate_identity_;
+  prometheus::Family<prometheus::Counter>& events_sent_;
+  prometheus::Family<prometheus::Counter>& events_dropped_;
 
   prometheus::Family<prometheus::Gauge>& zones_by_result_;
   prometheus::Family<prometheus::Counter>& fleet_runs_;

@@ -1,0 +1,25 @@
+// One request to the Kubernetes API server as the daemon's service account: the bearer token
+// read from its file for every request (projected service account tokens rotate), registered
+// with core/redact before it is sent (an answer or a transport error quoting it is redacted
+// wherever it is shown), and never part of a message. The Lease client and the Event client
+// both send through it.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "base/duration.h"
+#include "base/status.h"
+#include "net/http.h"
+
+namespace orc {
+
+// Sends `method` `url` with `body` (Content-Type `content_type` when there is a body) and the
+// token of `token_file`. An Error, with nothing sent, when the token cannot be read, is empty
+// or holds control characters (the message names the file, never the token).
+StatusOr<HttpResponse> send_kube_request(HttpClient& http, const std::filesystem::path& token_file,
+                                         const std::string& method, const std::string& url,
+                                         const std::string& body, const std::string& content_type,
+                                         Millis timeout);
+
+}  // namespace orc
