@@ -366,15 +366,16 @@ class SuspendTest(IntegrationTest):
                 for ip in r["ips"]]
         self.assertEqual(sorted(sent), ["10.20.0.10", "10.20.0.11"])
 
-    def test_suspend_needs_a_reason_and_a_utc_time(self):
+    def test_suspend_needs_a_reason_and_an_rfc3339_time(self):
         self.api = self.standin(zones={ZONE: ips(0, 2)})
         desired = {"zones": [{"zone_id": ZONE, "origins": [],
                               "suspend": {"reason": "x", "until": "next week"}}]}
         d = self.daemon(self.api, json.dumps(desired), flavor="origin-v2")
         run = d.run_once()
         self.assertEqual(run.returncode, 2)
-        self.assertIn("zones[0].suspend.until: must be a UTC time like 2026-12-24T00:00:00Z "
-                      "(got 'next week')", run.stderr)
+        self.assertIn("zones[0].suspend.until: must be an RFC 3339 time like "
+                      "2026-12-24T00:00:00Z or 2026-12-24T01:00:00+01:00: the date must be "
+                      "YYYY-MM-DD (got 'next week')", run.stderr)
         self.assertEqual(self.api.requests(), [])
 
 
