@@ -352,8 +352,8 @@ ReviewedPlan read_reviewed_plan(const std::string& file, const orc::PlanIdentity
     return {nullptr, kExitUsage};
   }
   const orc::SystemClock clock;
-  if (const auto problem = orc::plan_age_problem(plan, file, clock.wall(), max_age)) {
-    error_out() << "plan refused, nothing applied: " << *problem << "\n";
+  if (const orc::Status age = orc::check_plan_age(plan, file, clock.wall(), max_age); !age.ok()) {
+    error_out() << "plan refused, nothing applied: " << age.error().message << "\n";
     return {nullptr, kExitRefused};
   }
   if (plan.identity.api_flavor != here.api_flavor) {

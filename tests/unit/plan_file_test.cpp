@@ -15,6 +15,11 @@
 namespace orc {
 namespace {
 
+// A refusal as text: "" when there is none.
+std::string why_not(const Status& s) {
+  return s.ok() ? "" : s.error().message;
+}
+
 using nlohmann::json;
 using ::testing::HasSubstr;
 
@@ -430,9 +435,9 @@ TEST(PlanReaderText, AStreamReadsAsTheTextDoes) {
 TEST(PlanAge, FreshUpToMaxAgeThenRefused) {
   const PlanDocument plan = sample_plan();  // 01:00:00
   const Millis hour = std::chrono::hours(1);
-  EXPECT_EQ(plan_age_problem(plan, "plan.json", at("2026-12-02T01:00:00Z"), hour), std::nullopt);
-  EXPECT_EQ(plan_age_problem(plan, "plan.json", at("2026-12-02T02:00:00Z"), hour), std::nullopt);
-  EXPECT_EQ(plan_age_problem(plan, "plan.json", at("2026-12-02T02:00:01Z"), hour),
+  EXPECT_EQ(why_not(check_plan_age(plan, "plan.json", at("2026-12-02T01:00:00Z"), hour)), "");
+  EXPECT_EQ(why_not(check_plan_age(plan, "plan.json", at("2026-12-02T02:00:00Z"), hour)), "");
+  EXPECT_EQ(why_not(check_plan_age(plan, "plan.json", at("2026-12-02T02:00:01Z"), hour)),
             "plan.json: created_at: the plan is 3601s old, older than --plan-max-age 1h (got "
             "'2026-12-02T01:00:00Z'); make a new plan with --dry-run --plan-out");
 }
@@ -440,8 +445,8 @@ TEST(PlanAge, FreshUpToMaxAgeThenRefused) {
 TEST(PlanAge, FromTheFutureBeyondTheSkewIsRefused) {
   const PlanDocument plan = sample_plan();
   const Millis hour = std::chrono::hours(1);
-  EXPECT_EQ(plan_age_problem(plan, "plan.json", at("2026-12-02T00:59:00Z"), hour), std::nullopt);
-  EXPECT_EQ(plan_age_problem(plan, "plan.json", at("2026-12-02T00:58:59Z"), hour),
+  EXPECT_EQ(why_not(check_plan_age(plan, "plan.json", at("2026-12-02T00:59:00Z"), hour)), "");
+  EXPECT_EQ(why_not(check_plan_age(plan, "plan.json", at("2026-12-02T00:58:59Z"), hour)),
             "plan.json: created_at: lies in the future, the clock here says "
             "2026-12-02T00:58:59Z (got '2026-12-02T01:00:00Z')");
 }
@@ -499,19 +504,19 @@ TEST(FirstDifference, DeletesInFileOnly) {
 
 TEST(ReviewZone, ApprovesTheReviewedChangesOrAPartOfThem) {
   const PlanDocument plan = sample_plan();
-  EXPECT_EQ(review_zone(plan, kZone, sample_changes()), std::nullopt);
+  EXPECT_EQ(why_not(review_zone(plan, kZone, sample_changes())), "");
   // What a partial application leaves: a part of the reviewed plan, applied.
   ChangeSet now = sample_changes();
   now.deletes.pop_back();
-  EXPECT_EQ(review_zone(plan, kZone, now), std::nullopt);
+  EXPECT_EQ(why_not(review_zone(plan, kZone, now)), "");
   // A change the file does not hold: refused, naming it.
   now.deletes.push_back("10.0.0.7");
-  EXPECT_EQ(review_zone(plan, kZone, now),
+  EXPECT_EQ(why_not(review_zone(plan, kZone, now)),
             "the plan now differs from the plan file: deletes: 10.0.0.7 is in the plan now but "
             "not in the plan file");
-  EXPECT_EQ(review_zone(plan, "2222222222222222222222222222222b", {}),
+  EXPECT_EQ(why_not(review_zone(plan, "2222222222222222222222222222222b", {})),
             "the zone is not in the plan file");
-  EXPECT_EQ(review_zone(plan, kZoneB, {}),
+  EXPECT_EQ(why_not(review_zone(plan, kZoneB, {})),
             "the plan file holds no plan for the zone: it could not be listed when the plan was "
             "made (listing mappings: HTTP 503)");
 }
@@ -522,7 +527,7 @@ TEST(ReviewZone, CountsWhatIsLeftOfTheReviewedPlan) {
   const std::size_t total = all.creates.size() + all.updates.size() + all.deletes.size();
   ASSERT_GE(total, 3u);
   ZoneReview r = review_zone_changes(plan, kZone, all);
-  EXPECT_FALSE(r.refusal);
+  EXPECT_TRUE(r.verdict.ok());
   EXPECT_EQ(r.reviewed, total);
   EXPECT_EQ(r.left, total);
   EXPECT_EQ(r.progress(), "") << "the plan as reviewed: nothing to say";
@@ -530,14 +535,14 @@ TEST(ReviewZone, CountsWhatIsLeftOfTheReviewedPlan) {
   ChangeSet part = all;
   part.creates.clear();
   r = review_zone_changes(plan, kZone, part);
-  EXPECT_FALSE(r.refusal);
+  EXPECT_TRUE(r.verdict.ok());
   EXPECT_EQ(r.left, total - all.creates.size());
   EXPECT_EQ(r.progress(), "resumed: " + std::to_string(r.left) + " of the " +
                               std::to_string(total) +
                               " reviewed changes left, the others are in place");
 
   r = review_zone_changes(plan, kZone, {});
-  EXPECT_FALSE(r.refusal);
+  EXPECT_TRUE(r.verdict.ok());
   EXPECT_EQ(r.progress(), "already applied: the " + std::to_string(total) +
                               " changes of the reviewed plan are in place");
 
@@ -546,8 +551,8 @@ TEST(ReviewZone, CountsWhatIsLeftOfTheReviewedPlan) {
   ASSERT_FALSE(moved.updates.empty());
   moved.updates[0].from.region = "somewhere-else-1";
   r = review_zone_changes(plan, kZone, moved);
-  ASSERT_TRUE(r.refusal);
-  EXPECT_THAT(*r.refusal, ::testing::HasSubstr("updates: the plan file has "));
+  ASSERT_FALSE(r.verdict.ok());
+  EXPECT_THAT(r.verdict.error().message, ::testing::HasSubstr("updates: the plan file has "));
   EXPECT_EQ(r.progress(), "");
 }
 

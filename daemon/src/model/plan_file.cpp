@@ -295,19 +295,20 @@ std::string to_json_text(const PlanDocument& plan) {
   return doc.dump(2, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace) + "\n";
 }
 
-std::optional<std::string> plan_age_problem(const PlanDocument& plan, const std::string& file,
-                                            WallTime now, Millis max_age) {
+Status check_plan_age(const PlanDocument& plan, const std::string& file, WallTime now,
+                      Millis max_age) {
   const auto age = std::chrono::floor<std::chrono::seconds>(now - plan.created_at);
   const std::string got = " (got '" + format_utc(plan.created_at) + "')";
   if (plan.created_at > now + kPlanClockSkew) {
-    return file + ": created_at: lies in the future, the clock here says " + format_utc(now) + got;
+    return Error{file + ": created_at: lies in the future, the clock here says " + format_utc(now) +
+                 got};
   }
   if (age > max_age) {
-    return file + ": created_at: the plan is " + format_duration(age) +
-           " old, older than --plan-max-age " + format_duration(max_age) + got +
-           "; make a new plan with --dry-run --plan-out";
+    return Error{file + ": created_at: the plan is " + format_duration(age) +
+                 " old, older than --plan-max-age " + format_duration(max_age) + got +
+                 "; make a new plan with --dry-run --plan-out"};
   }
-  return std::nullopt;
+  return ok_status();
 }
 
 std::optional<std::string> first_difference(const ChangeSet& reviewed, const ChangeSet& now) {
@@ -341,32 +342,31 @@ ZoneReview review_zone_changes(const PlanDocument& reviewed, const std::string& 
   const auto it = std::find_if(reviewed.zones.begin(), reviewed.zones.end(),
                                [&](const PlanZone& z) { return z.zone_id == zone_id; });
   if (it == reviewed.zones.end()) {
-    out.refusal = "the zone is not in the plan file";
+    out.verdict = Error{"the zone is not in the plan file"};
     return out;
   }
   if (it->status == PlanZoneStatus::kFailed) {
-    out.refusal =
+    out.verdict = Error{
         "the plan file holds no plan for the zone: it could not be listed when the plan was "
         "made (" +
-        it->reason + ")";
+        it->reason + ")"};
     return out;
   }
   out.reviewed = change_count(it->changes);
   out.left = change_count(now);
   if (zone_checksum(zone_id, now) == it->checksum) return out;
   if (auto unreviewed = first_unreviewed_change(it->changes, now)) {
-    out.refusal = "the plan now differs from the plan file: " + *unreviewed;
+    out.verdict = Error{"the plan now differs from the plan file: " + *unreviewed};
   }
   return out;
 }
 
-std::optional<std::string> review_zone(const PlanDocument& reviewed, const std::string& zone_id,
-                                       const ChangeSet& now) {
-  return review_zone_changes(reviewed, zone_id, now).refusal;
+Status review_zone(const PlanDocument& reviewed, const std::string& zone_id, const ChangeSet& now) {
+  return review_zone_changes(reviewed, zone_id, now).verdict;
 }
 
 std::string ZoneReview::progress() const {
-  if (refusal || left == reviewed) return {};
+  if (!verdict.ok() || left == reviewed) return {};
   if (left == 0) {
     return "already applied: the " + std::to_string(reviewed) +
            " changes of the reviewed plan are in place";

@@ -20,6 +20,7 @@
 #include "base/duration.h"
 #include "base/enum_names.h"
 #include "base/rfc3339.h"
+#include "base/status.h"
 #include "model/change_set.h"
 #include "model/policy.h"
 
@@ -138,10 +139,10 @@ PlanDocument parse_plan_document(std::string_view text, const std::string& file)
 // not even the text is held whole.
 PlanDocument parse_plan_document(std::istream& in, const std::string& file);
 
-// Why a plan made at `plan.created_at` may not be applied at `now` with `max_age`, or nullopt:
+// Whether a plan made at `plan.created_at` may be applied at `now` with `max_age`; if not, why:
 // older than max_age, or made more than kPlanClockSkew in the future.
-std::optional<std::string> plan_age_problem(const PlanDocument& plan, const std::string& file,
-                                            WallTime now, Millis max_age);
+Status check_plan_age(const PlanDocument& plan, const std::string& file, WallTime now,
+                      Millis max_age);
 
 // The first difference between a reviewed change set and a recomputed one (both in any order),
 // or nullopt when they hold the same changes. Creates first, then updates, then deletes, each
@@ -155,9 +156,9 @@ std::optional<std::string> first_unreviewed_change(const ChangeSet& reviewed, co
 
 // What the reviewed plan says about the change set recomputed for a zone.
 struct ZoneReview {
-  // Why the zone may not be applied: it is not in the file, its listing had failed when the
-  // plan was made, or `now` holds a change the file does not (the first one); nullopt: apply.
-  std::optional<std::string> refusal;
+  // Ok: apply. Otherwise why the zone may not be applied: it is not in the file, its listing
+  // had failed when the plan was made, or `now` holds a change the file does not (the first).
+  Status verdict;
   std::size_t reviewed = 0;  // changes the file holds for the zone
   std::size_t left = 0;      // of those, still to make now
   // "" when the plan is the reviewed one; "resumed: 2 of the 5 reviewed changes left, ..." or
@@ -172,9 +173,8 @@ struct ZoneReview {
 ZoneReview review_zone_changes(const PlanDocument& reviewed, const std::string& zone_id,
                                const ChangeSet& now);
 
-// review_zone_changes(...).refusal.
-std::optional<std::string> review_zone(const PlanDocument& reviewed, const std::string& zone_id,
-                                       const ChangeSet& now);
+// review_zone_changes(...).verdict.
+Status review_zone(const PlanDocument& reviewed, const std::string& zone_id, const ChangeSet& now);
 
 // Timestamps as plan documents write them: format_utc (base/rfc3339.h), "2026-12-02T01:30:00Z"
 // (UTC, whole seconds). The parser takes exactly that form.

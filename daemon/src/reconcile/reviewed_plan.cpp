@@ -14,9 +14,9 @@ std::vector<std::string> approved_zones(const PlanDocument& reviewed) {
 }
 
 ApplyResult ReviewedPlanApplier::apply(const std::string& zone_id, const ZonePlan& plan) {
-  if (auto why = review_zone(reviewed_, zone_id, plan.changes)) {
+  if (Status verdict = review_zone(reviewed_, zone_id, plan.changes); !verdict.ok()) {
     ApplyResult refused;
-    refused.not_reviewed = std::move(*why);
+    refused.not_reviewed = std::move(verdict).error().message;
     return refused;
   }
   return inner_.apply(zone_id, plan);

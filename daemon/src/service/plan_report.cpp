@@ -162,8 +162,9 @@ std::vector<NotApplied> review_cycle(const CycleReport& cycle, const PlanDocumen
   std::vector<NotApplied> out;
   for (const auto& z : cycle.zones) {
     if (!z.listed || z.outcome == ZoneOutcome::kInterrupted) continue;
-    if (auto why = review_zone(reviewed, z.zone_id, planned_changes(z.plan))) {
-      out.push_back({z.zone_id, *why});
+    if (const Status verdict = review_zone(reviewed, z.zone_id, planned_changes(z.plan));
+        !verdict.ok()) {
+      out.push_back({z.zone_id, verdict.error().message});
     }
   }
   for (const auto& pz : reviewed.zones) {
