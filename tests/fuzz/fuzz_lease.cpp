@@ -40,15 +40,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     response.status = status;
     response.body = std::string(body);
     const orc::LeaseReply reply = orc::interpret_lease_answer(response);
-    check(reply.outcome != orc::LeaseOutcome::kOk || status == 200 || status == 201,
-          "a Lease read from an error status");
+    check(!reply.ok() || status == 200 || status == 201, "a Lease read from an error status");
     const orc::EventReply event = orc::interpret_event_answer(response);
-    if (event.outcome == orc::EventOutcome::kOk) {
+    if (event.ok()) {
       check(status == 200 || status == 201, "an Event read from an error status");
-      check(!event.name.empty(), "an Event without a name was accepted");
+      check(!event->name.empty(), "an Event without a name was accepted");
     } else {
-      check(event.error.size() <= 600, "an events API error longer than 600 bytes");
-      for (const char ch : event.error) {
+      const std::string& error = event.error().message;
+      check(error.size() <= 600, "an events API error longer than 600 bytes");
+      for (const char ch : error) {
         const auto c = static_cast<unsigned char>(ch);
         check(c >= 0x20 && c != 0x7f, "an events API error holds a raw control character");
       }

@@ -53,13 +53,13 @@ class FakeLeaseApi final : public LeaseApi {
   LeaseReply get() override {
     ++s_.gets;
     if (s_.unreachable) return unreachable();
-    if (!s_.lease) return refused(LeaseOutcome::kNotFound, "HTTP 404: NotFound");
+    if (!s_.lease) return refused(KubeError::Kind::kNotFound, "HTTP 404: NotFound");
     return ok(*s_.lease);
   }
   LeaseReply create(const LeaseRecord& record) override {
     ++s_.creates;
     if (s_.unreachable) return unreachable();
-    if (s_.lease) return refused(LeaseOutcome::kConflict, "HTTP 409: AlreadyExists");
+    if (s_.lease) return refused(KubeError::Kind::kConflict, "HTTP 409: AlreadyExists");
     return ok(s_.store(record));
   }
   LeaseReply update(const Lease& current, const LeaseRecord& record) override {
@@ -68,7 +68,8 @@ class FakeLeaseApi final : public LeaseApi {
     if (auto f = std::exchange(s_.before_update, nullptr)) f();
     if (!s_.lease || current.resource_version != s_.lease->resource_version) {
       ++s_.conflicts;
-      return refused(LeaseOutcome::kConflict, "HTTP 409: Conflict: the object has been modified");
+      return refused(KubeError::Kind::kConflict,
+                     "HTTP 409: Conflict: the object has been modified");
     }
     Lease stored = s_.store(record);
     if (std::exchange(s_.lose_next_answer, false)) return unreachable();
@@ -76,22 +77,13 @@ class FakeLeaseApi final : public LeaseApi {
   }
 
  private:
-  static LeaseReply ok(Lease lease) {
-    LeaseReply r;
-    r.outcome = LeaseOutcome::kOk;
-    r.lease = std::move(lease);
-    return r;
-  }
-  static LeaseReply refused(LeaseOutcome outcome, std::string error) {
-    LeaseReply r;
-    r.outcome = outcome;
-    r.error = std::move(error);
-    return r;
+  static LeaseReply ok(Lease lease) { return lease; }
+  static LeaseReply refused(KubeError::Kind kind, std::string error) {
+    return KubeError{kind, std::move(error)};
   }
   static LeaseReply unreachable() {
-    LeaseReply r;
-    r.error = "no answer from the API server: Connection refused";
-    return r;
+    return KubeError{KubeError::Kind::kFailed, "no answer from the API server: Connection refused",
+                     /*retryable=*/true};
   }
   FakeLeaseServer& s_;
 };
@@ -239,7 +231,7 @@ TEST_F(ElectorTest, AConcurrentWriterWinsTheRaceAndTheLoserDoesNotLead) {
   // Between b's GET and its PUT, a takes the Lease: b's resourceVersion is stale.
   server.before_update = [&] {
     FakeLeaseApi other(server);
-    LeaseReply got = other.get();
+    ASSERT_TRUE(other.get().ok());
     LeaseRecord mine{"replica-a", 15, "t", "t", 4};
     server.store(mine);
   };

@@ -24,21 +24,14 @@ using namespace std::chrono_literals;
 constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
 
 EventReply stored(const EventRecord& r) {
-  EventReply reply;
-  reply.outcome = EventOutcome::kOk;
-  reply.name = r.name;
-  reply.count = r.count;
-  return reply;
+  return StoredEvent{r.name, r.count};
 }
 
 EventReply refused(int status, bool retryable) {
-  EventReply reply;
-  reply.outcome = status == 404   ? EventOutcome::kNotFound
-                  : status == 409 ? EventOutcome::kConflict
-                                  : EventOutcome::kFailed;
-  reply.retryable = retryable;
-  reply.error = "HTTP " + std::to_string(status) + ": InternalError: injected";
-  return reply;
+  return KubeError{status == 404   ? KubeError::Kind::kNotFound
+                   : status == 409 ? KubeError::Kind::kConflict
+                                   : KubeError::Kind::kFailed,
+                   "HTTP " + std::to_string(status) + ": InternalError: injected", retryable};
 }
 
 // The events API on simulated time: every request is logged; each takes `latency` (cut at its
@@ -80,10 +73,8 @@ class FakeEventApi final : public EventApi {
       const Millis wait = ignores_timeout ? latency : std::min(latency, timeout);
       const bool full = time_.sleep_for(wait, abort.get_token());
       if (!full || wait < latency) {
-        EventReply late;
-        late.retryable = true;
-        late.error = "no answer from the API server: Operation timed out";
-        return late;
+        return KubeError{KubeError::Kind::kFailed,
+                         "no answer from the API server: Operation timed out", /*retryable=*/true};
       }
     }
     return answer ? answer(method, r) : stored(r);

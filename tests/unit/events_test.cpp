@@ -11,6 +11,7 @@
 #include "kube/event_client.h"
 #include "kube/event_correlator.h"
 #include "kube/lease_settings.h"
+#include "kube_reply.h"
 #include "model/plan_file.h"
 #include "temp_dir.h"
 
@@ -96,31 +97,30 @@ TEST(InterpretEventAnswer, ClassifiesEveryKindOfAnswer) {
   r.status = 201;
   r.body = R"({"kind":"Event","metadata":{"name":"app.1","resourceVersion":"9"},"count":2})";
   EventReply reply = interpret_event_answer(r);
-  EXPECT_EQ(reply.outcome, EventOutcome::kOk);
-  EXPECT_EQ(reply.name, "app.1");
-  EXPECT_EQ(reply.count, 2);
+  ASSERT_EQ(testing::kind_of(reply), "ok");
+  EXPECT_EQ(reply->name, "app.1");
+  EXPECT_EQ(reply->count, 2);
 
-  const std::pair<int, EventOutcome> statuses[] = {
-      {404, EventOutcome::kNotFound}, {409, EventOutcome::kConflict}, {403, EventOutcome::kFailed},
-      {422, EventOutcome::kFailed},   {429, EventOutcome::kFailed},   {500, EventOutcome::kFailed},
-      {503, EventOutcome::kFailed}};
-  for (const auto& [status, outcome] : statuses) {
+  const std::pair<int, std::string> statuses[] = {
+      {404, "not found"}, {409, "conflict"}, {403, "failed"}, {422, "failed"},
+      {429, "failed"},    {500, "failed"},   {503, "failed"}};
+  for (const auto& [status, kind] : statuses) {
     r = {};
     r.status = status;
     r.body = R"({"kind":"Status","reason":"X","message":"m"})";
     reply = interpret_event_answer(r);
-    EXPECT_EQ(reply.outcome, outcome) << status;
-    EXPECT_EQ(reply.retryable, status == 429 || status >= 500) << status;
-    EXPECT_EQ(reply.error, "HTTP " + std::to_string(status) + ": X: m");
+    EXPECT_EQ(testing::kind_of(reply), kind) << status;
+    EXPECT_EQ(testing::retryable(reply), status == 429 || status >= 500) << status;
+    EXPECT_EQ(testing::message_of(reply), "HTTP " + std::to_string(status) + ": X: m");
   }
   r = {};
   r.transport_error = "Connection refused";
   reply = interpret_event_answer(r);
-  EXPECT_EQ(reply.outcome, EventOutcome::kFailed);
-  EXPECT_TRUE(reply.retryable);
-  EXPECT_EQ(reply.error, "no answer from the API server: Connection refused");
+  EXPECT_EQ(testing::kind_of(reply), "failed");
+  EXPECT_TRUE(testing::retryable(reply));
+  EXPECT_EQ(testing::message_of(reply), "no answer from the API server: Connection refused");
   r.too_large = true;
-  EXPECT_FALSE(interpret_event_answer(r).retryable) << "the same answer would come back";
+  EXPECT_FALSE(testing::retryable(interpret_event_answer(r))) << "the same answer would come back";
 
   for (const char* body : {"not json", R"({"kind":"Lease","metadata":{"name":"a"}})",
                            R"({"kind":"Event","metadata":{}})", "[]"}) {
@@ -128,8 +128,8 @@ TEST(InterpretEventAnswer, ClassifiesEveryKindOfAnswer) {
     r.status = 200;
     r.body = body;
     reply = interpret_event_answer(r);
-    EXPECT_EQ(reply.outcome, EventOutcome::kFailed) << body;
-    EXPECT_EQ(reply.error, "HTTP 200: the answer is not an Event") << body;
+    EXPECT_EQ(testing::kind_of(reply), "failed") << body;
+    EXPECT_EQ(testing::message_of(reply), "HTTP 200: the answer is not an Event") << body;
   }
 }
 
@@ -151,9 +151,9 @@ TEST_F(EventClientTest, PostsNewEventsAndPatchesRepeatsWithTheToken) {
   r.name = "app-7d9f-x2k4q.1";
   r.note = warning("ZoneFailed", "zone x: failed");
   r.first_timestamp = r.last_timestamp = kWall;
-  EXPECT_EQ(client.create(r, 2000ms).outcome, EventOutcome::kOk);
+  EXPECT_EQ(testing::kind_of(client.create(r, 2000ms)), "ok");
   r.count = 2;
-  EXPECT_EQ(client.patch(r, 2000ms).outcome, EventOutcome::kOk);
+  EXPECT_EQ(testing::kind_of(client.patch(r, 2000ms)), "ok");
   const auto& sent = http.requests();
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[0].method, "POST");
@@ -182,10 +182,12 @@ TEST_F(EventClientTest, TheTokenIsRedactedWhereverAnAnswerQuotesItAndNeverSentWh
   EventRecord r;
   r.name = "a.1";
   const EventReply reply = client.create(r, 1000ms);
-  EXPECT_EQ(reply.error, "HTTP 500: InternalError: request with 'Bearer [redacted]' failed");
-  EXPECT_TRUE(reply.retryable);
+  EXPECT_EQ(testing::message_of(reply),
+            "HTTP 500: InternalError: request with 'Bearer [redacted]' failed");
+  EXPECT_TRUE(testing::retryable(reply));
   std::filesystem::remove(e.token_file);
-  EXPECT_THAT(client.patch(r, 1000ms).error, HasSubstr("cannot read the token file"));
+  EXPECT_THAT(testing::message_of(client.patch(r, 1000ms)),
+              HasSubstr("cannot read the token file"));
   EXPECT_EQ(http.requests().size(), 1u) << "nothing sent without a token";
   set_redacted_secrets({});
 }

@@ -8,6 +8,7 @@
 #include "base/redact.h"
 #include "fakes.h"
 #include "kube/lease_settings.h"
+#include "kube_reply.h"
 #include "temp_dir.h"
 
 namespace orc {
@@ -151,12 +152,12 @@ TEST_F(LeaseClientTest, SendsTheRequestsOfTheLeaseApiWithTheToken) {
   http.push(201, kLease);
   http.push(409,
             R"({"kind":"Status","reason":"Conflict","message":"the object has been modified"})");
-  EXPECT_EQ(client.get().outcome, LeaseOutcome::kNotFound);
+  EXPECT_EQ(testing::kind_of(client.get()), "not found");
   const LeaseReply created = client.create({"replica-a", 15, "", "", 0});
-  EXPECT_EQ(created.outcome, LeaseOutcome::kOk);
-  const LeaseReply conflict = client.update(created.lease, {"replica-a", 15, "", "", 0});
-  EXPECT_EQ(conflict.outcome, LeaseOutcome::kConflict);
-  EXPECT_EQ(conflict.error, "HTTP 409: Conflict: the object has been modified");
+  EXPECT_EQ(testing::kind_of(created), "ok");
+  const LeaseReply conflict = client.update(created.value(), {"replica-a", 15, "", "", 0});
+  EXPECT_EQ(testing::kind_of(conflict), "conflict");
+  EXPECT_EQ(testing::message_of(conflict), "HTTP 409: Conflict: the object has been modified");
 
   const auto& sent = http.requests();
   ASSERT_EQ(sent.size(), 3u);
@@ -180,9 +181,9 @@ TEST_F(LeaseClientTest, ReadsTheTokenAgainOnEveryRequest) {
   LeaseClient client(http, endpoint(), Millis{2000});
   http.push(200, kLease);
   http.push(200, kLease);
-  client.get();
+  EXPECT_TRUE(client.get().ok());
   write("token", "tok-2");  // rotated
-  client.get();
+  EXPECT_TRUE(client.get().ok());
   EXPECT_THAT(http.requests()[1].headers, ::testing::Contains(std::pair<std::string, std::string>(
                                               "Authorization", "Bearer tok-2")));
 }
@@ -196,9 +197,11 @@ TEST_F(LeaseClientTest, AnAnswerQuotingTheTokenIsRedactedEverywhere) {
                  R"('eyJhbGciOiJSUzI1NiJ9.sa-token-payload' is not valid"})");
   http.push(500, "upstream said: Bearer eyJhbGciOiJSUzI1NiJ9.sa-token-payload");
   http.push_transport_error("proxy: eyJhbGciOiJSUzI1NiJ9.sa-token-payload rejected");
-  EXPECT_EQ(client.get().error, "HTTP 401: Unauthorized: token '[redacted]' is not valid");
-  EXPECT_EQ(client.get().error, "HTTP 500: upstream said: Bearer [redacted]");
-  EXPECT_EQ(client.get().error, "no answer from the API server: proxy: [redacted] rejected");
+  EXPECT_EQ(testing::message_of(client.get()),
+            "HTTP 401: Unauthorized: token '[redacted]' is not valid");
+  EXPECT_EQ(testing::message_of(client.get()), "HTTP 500: upstream said: Bearer [redacted]");
+  EXPECT_EQ(testing::message_of(client.get()),
+            "no answer from the API server: proxy: [redacted] rejected");
   // And anything else that logs it later (the log formatter, /healthz) goes through redact().
   EXPECT_EQ(redact("x eyJhbGciOiJSUzI1NiJ9.sa-token-payload y"), "x [redacted] y");
   set_redacted_secrets({});
@@ -208,31 +211,33 @@ TEST_F(LeaseClientTest, AMissingOrEmptyTokenSendsNothingAndIsNeverShown) {
   LeaseEndpoint e = endpoint();
   LeaseClient client(http, e, Millis{2000});
   write("token", " \n");
-  EXPECT_THAT(client.get().error, HasSubstr("is empty"));
+  EXPECT_THAT(testing::message_of(client.get()), HasSubstr("is empty"));
   write("token", "secret\x01value");
-  EXPECT_THAT(client.get().error,
+  EXPECT_THAT(testing::message_of(client.get()),
               ::testing::AllOf(HasSubstr("control characters"), Not(HasSubstr("secret"))));
   std::filesystem::remove(e.token_file);
-  EXPECT_THAT(client.get().error, HasSubstr("cannot read the token file"));
+  EXPECT_THAT(testing::message_of(client.get()), HasSubstr("cannot read the token file"));
   EXPECT_TRUE(http.requests().empty());
 }
 
 TEST(InterpretLeaseAnswer, ClassifiesEveryKindOfAnswer) {
   HttpResponse r;
   r.transport_error = "SSL certificate problem: unable to get local issuer certificate";
-  EXPECT_EQ(interpret_lease_answer(r).outcome, LeaseOutcome::kFailed);
-  EXPECT_THAT(interpret_lease_answer(r).error, HasSubstr("no answer from the API server: SSL"));
+  EXPECT_EQ(testing::kind_of(interpret_lease_answer(r)), "failed");
+  EXPECT_THAT(testing::message_of(interpret_lease_answer(r)),
+              HasSubstr("no answer from the API server: SSL"));
   r = {};
   r.status = 500;
   r.body = R"({"kind":"Status","reason":"InternalError","message":"etcd\nleader changed"})";
-  EXPECT_EQ(interpret_lease_answer(r).outcome, LeaseOutcome::kFailed);
-  EXPECT_EQ(interpret_lease_answer(r).error, "HTTP 500: InternalError: etcd\\x0aleader changed");
+  EXPECT_EQ(testing::kind_of(interpret_lease_answer(r)), "failed");
+  EXPECT_EQ(testing::message_of(interpret_lease_answer(r)),
+            "HTTP 500: InternalError: etcd\\x0aleader changed");
   r.status = 200;
   r.body = "not json";
-  EXPECT_EQ(interpret_lease_answer(r).outcome, LeaseOutcome::kFailed);
+  EXPECT_EQ(testing::kind_of(interpret_lease_answer(r)), "failed");
   r.status = 401;
   r.body = "Unauthorized";
-  EXPECT_EQ(interpret_lease_answer(r).error, "HTTP 401: Unauthorized");
+  EXPECT_EQ(testing::message_of(interpret_lease_answer(r)), "HTTP 401: Unauthorized");
 }
 
 // ---------------------------------------------------------------------------------------------

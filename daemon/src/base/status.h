@@ -2,19 +2,21 @@
 // error, never both, and [[nodiscard]] so that a failure cannot be dropped by accident.
 //
 // Which error style is used where (this is the only place that says so):
-// - StatusOr<T, E> for every operation that can fail at run time: reading and stat()ing
-//   files (source_text.h), the YAML reader (yaml_reader.h), every API call (api.h's
-//   Result<T> is StatusOr<T, ApiError>, whose kind says whether retrying can help), the
-//   Lease answers and the Lease's release (kube/), writing the plan file (plan_report.h), and
-//   the checks of leader election's names (config.h). Status is StatusOr<void>: success or
-//   an Error.
+// - StatusOr<T, E> for every operation that can fail at run time, and Status (StatusOr<void>:
+//   success or an Error) for every "ok, or why not": reading and stat()ing files
+//   (source_text.h), the YAML reader (yaml_reader.h), every Cloudflare call (zone_api.h's
+//   Result<T> is StatusOr<T, ApiError>, whose kind says whether retrying can help; the request
+//   executor returns it from the parse of a good answer), every Kubernetes API answer (kube/:
+//   StatusOr<Lease, KubeError> and StatusOr<StoredEvent, KubeError>, whose kind is what the
+//   caller acts on) and the Lease's release, a reviewed plan's age and each zone's review
+//   (plan_file.h), writing the plan file (plan_report.h), and the checks of leader election's
+//   names (config.h).
 // - Exceptions only for start-up errors that end the process with a message and status 2,
 //   and for programming errors:
 //   - ConfigError (config.h; also from lease_settings.h) and DesiredStateError
-//   (desired_state_parser.h, desired_watch.h's
-//     read_desired_file). The parsers throw them from the StatusOr they get from the layers
-//     below; past start-up, only the daemon's desired-state reloads catch DesiredStateError
-//     (and keep the state in force).
+//     (desired_state_parser.h, desired_watch.h's read_desired_file). The parsers throw them from
+//     the StatusOr they get from the layers below; past start-up, only the daemon's desired-state
+//     reloads catch DesiredStateError (and keep the state in force).
 //   - PlanFileError (plan_file.h): the file given to --apply-plan is not a plan document;
 //     the command ends (status 2) before any request is sent.
 //   - ListenError (listen_socket.h): the status server cannot bind or set up its socket.

@@ -2,11 +2,10 @@
 
 namespace orc {
 
-Attempt Elector::failed(const LeaseReply& reply) {
+Attempt Elector::failed(const KubeError& error) {
   Attempt a;
-  a.kind =
-      reply.outcome == LeaseOutcome::kConflict ? Attempt::Kind::kConflict : Attempt::Kind::kFailed;
-  a.error = reply.error;
+  a.kind = error.is(KubeError::Kind::kConflict) ? Attempt::Kind::kConflict : Attempt::Kind::kFailed;
+  a.error = error.message;
   return a;
 }
 
@@ -16,10 +15,10 @@ void Elector::observe(const Lease& lease, MonoTime at) {
 }
 
 void Elector::wrote(const LeaseRecord& sent, const LeaseReply& reply) {
-  if (reply.outcome == LeaseOutcome::kOk) {
-    written_version_ = reply.lease.resource_version;
+  if (reply.ok()) {
+    written_version_ = reply->resource_version;
     unanswered_.reset();
-  } else if (reply.outcome == LeaseOutcome::kFailed) {
+  } else if (reply.error().is(KubeError::Kind::kFailed)) {
     // No usable answer: the write may or may not have been applied. A record equal to it is
     // ours (its renewTime, to the microsecond, is this process's).
     unanswered_ = sent;
@@ -43,17 +42,17 @@ Attempt Elector::try_acquire_or_renew() {
   mine.renew_time = now;
 
   const LeaseReply got = api_.get();
-  if (got.outcome == LeaseOutcome::kNotFound) {
+  if (!got.ok() && got.error().is(KubeError::Kind::kNotFound)) {
     return after_write(mine, api_.create(mine), started, true);
   }
-  if (got.outcome != LeaseOutcome::kOk) return failed(got);
+  if (!got.ok()) return failed(got.error());
 
   const bool seen_before = observed_.has_value();
-  const bool changed = seen_before && observed_->record != got.lease.record;
-  observe(got.lease, clock_.monotonic());
-  const LeaseRecord& old = got.lease.record;
+  const bool changed = seen_before && observed_->record != got->record;
+  observe(*got, clock_.monotonic());
+  const LeaseRecord& old = got->record;
   const bool same_identity = old.holder_identity == settings_.identity;
-  const bool ours = same_identity && written_here(got.lease);
+  const bool ours = same_identity && written_here(*got);
   if (!old.holder_identity.empty() && !ours &&
       observed_time_ + std::chrono::seconds(old.lease_duration_seconds) > clock_.monotonic()) {
     deadline_.reset();  // whatever we thought: someone else holds it now
@@ -73,14 +72,14 @@ Attempt Elector::try_acquire_or_renew() {
   } else {
     mine.lease_transitions = old.lease_transitions + 1;
   }
-  return after_write(mine, api_.update(got.lease, mine), started, !ours);
+  return after_write(mine, api_.update(*got, mine), started, !ours);
 }
 
 Attempt Elector::after_write(const LeaseRecord& sent, const LeaseReply& reply, MonoTime started,
                              bool acquired) {
   wrote(sent, reply);
-  if (reply.outcome != LeaseOutcome::kOk) return failed(reply);
-  observe(reply.lease, clock_.monotonic());
+  if (!reply.ok()) return failed(reply.error());
+  observe(*reply, clock_.monotonic());
   deadline_ = started + settings_.renew_deadline;
   Attempt a;
   a.kind = Attempt::Kind::kLeading;
@@ -102,8 +101,8 @@ Status Elector::release() {
   released.lease_transitions = observed_->record.lease_transitions;
   const LeaseReply reply = api_.update(*observed_, released);
   wrote(released, reply);
-  if (reply.outcome != LeaseOutcome::kOk) return Error{reply.error};
-  observe(reply.lease, clock_.monotonic());
+  if (!reply.ok()) return Error{reply.error().message};
+  observe(*reply, clock_.monotonic());
   return ok_status();
 }
 

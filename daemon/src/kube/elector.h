@@ -78,7 +78,7 @@ class Elector {
   const ElectorSettings& settings() const { return settings_; }
 
  private:
-  Attempt failed(const LeaseReply& reply);
+  Attempt failed(const KubeError& error);
   void observe(const Lease& lease, MonoTime at);
   // After a create or update of `sent`: remembers what this process wrote.
   void wrote(const LeaseRecord& sent, const LeaseReply& reply);

@@ -5,7 +5,6 @@
 #include <cstdio>
 
 #include "base/json_bounds.h"
-#include "base/redact.h"
 #include "base/rfc3339.h"
 #include "kube/lease.h"
 
@@ -69,44 +68,27 @@ std::string event_patch_body(const EventRecord& record) {
 }
 
 EventReply interpret_event_answer(const HttpResponse& response) {
-  EventReply reply;
-  if (response.status == 0) {
-    reply.retryable = !response.too_large;
-    reply.error =
-        "no answer from the API server: " +
-        redact(response.transport_error.empty() ? "transport error" : response.transport_error);
-    return reply;
+  if (response.status != 200 && response.status != 201) return kube_error(response);
+  json doc(json::value_t::discarded);
+  if (check_json_bounds(response.body, kEventAnswerBounds).ok()) {
+    doc = json::parse(response.body, nullptr, false);
   }
-  const std::string status = "HTTP " + std::to_string(response.status);
-  if (response.status == 200 || response.status == 201) {
-    json doc(json::value_t::discarded);
-    if (check_json_bounds(response.body, kEventAnswerBounds).ok()) {
-      doc = json::parse(response.body, nullptr, false);
-    }
-    const auto field = [&](const json& obj, const char* key) -> const json* {
-      if (!obj.is_object()) return nullptr;
-      const auto it = obj.find(key);
-      return it == obj.end() ? nullptr : &*it;
-    };
-    const json* kind = field(doc, "kind");
-    const json* meta = field(doc, "metadata");
-    const json* name = meta != nullptr ? field(*meta, "name") : nullptr;
-    const json* count = field(doc, "count");
-    if (kind == nullptr || !kind->is_string() || *kind != "Event" || name == nullptr ||
-        !name->is_string() || name->get<std::string>().empty()) {
-      reply.error = status + ": the answer is not an Event";
-      return reply;
-    }
-    reply.outcome = EventOutcome::kOk;
-    reply.name = name->get<std::string>();
-    reply.count = count != nullptr && count->is_number_integer() ? count->get<long long>() : 0;
-    return reply;
+  const auto field = [&](const json& obj, const char* key) -> const json* {
+    if (!obj.is_object()) return nullptr;
+    const auto it = obj.find(key);
+    return it == obj.end() ? nullptr : &*it;
+  };
+  const json* kind = field(doc, "kind");
+  const json* meta = field(doc, "metadata");
+  const json* name = meta != nullptr ? field(*meta, "name") : nullptr;
+  const json* count = field(doc, "count");
+  if (kind == nullptr || !kind->is_string() || *kind != "Event" || name == nullptr ||
+      !name->is_string() || name->get<std::string>().empty()) {
+    return KubeError{KubeError::Kind::kFailed,
+                     "HTTP " + std::to_string(response.status) + ": the answer is not an Event"};
   }
-  if (response.status == 404) reply.outcome = EventOutcome::kNotFound;
-  if (response.status == 409) reply.outcome = EventOutcome::kConflict;
-  reply.retryable = response.status == 429 || response.status >= 500;
-  reply.error = status + ": " + status_message(response.body);
-  return reply;
+  return StoredEvent{name->get<std::string>(),
+                     count != nullptr && count->is_number_integer() ? count->get<long long>() : 0};
 }
 
 }  // namespace orc

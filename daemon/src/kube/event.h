@@ -11,6 +11,8 @@
 
 #include "base/clock.h"
 #include "base/enum_names.h"
+#include "base/status.h"
+#include "kube/kube_request.h"
 #include "net/http.h"
 
 namespace orc {
@@ -66,20 +68,15 @@ std::string event_patch_body(const EventRecord& record);
 // Content-Type of the PATCH body.
 inline constexpr const char* kEventPatchType = "application/strategic-merge-patch+json";
 
-enum class EventOutcome {
-  kOk,        // 200/201 with an Event
-  kNotFound,  // 404: no such Event (expired: the API server keeps Events an hour by default)
-  kConflict,  // 409: an Event of that name exists
-  kFailed,    // no answer, another status, or not an Event
+// What the API server stored: the Event's name and count.
+struct StoredEvent {
+  std::string name;
+  long long count = 0;
 };
 
-struct EventReply {
-  EventOutcome outcome = EventOutcome::kFailed;
-  bool retryable = false;  // no answer, 429 or 5xx: the same request may succeed later
-  std::string name;        // kOk: the stored Event's name and count
-  long long count = 0;
-  std::string error;  // otherwise: what happened, printable, never the token
-};
+// The stored Event a 200/201 answer describes, or why there is none (a 404 to a patch: the
+// Event expired, the API server keeps them an hour by default; a 409 to a create: it exists).
+using EventReply = StatusOr<StoredEvent, KubeError>;
 
 // Interprets one answer of the events API (a create or a patch).
 EventReply interpret_event_answer(const HttpResponse& response);

@@ -16,11 +16,7 @@ EventReply EventClient::send(const char* method, const std::string& url, const s
                              const char* content_type, Millis timeout) {
   auto response =
       send_kube_request(http_, endpoint_.token_file, method, url, body, content_type, timeout);
-  if (!response.ok()) {
-    EventReply reply;
-    reply.error = response.error().message;
-    return reply;
-  }
+  if (!response.ok()) return KubeError{KubeError::Kind::kFailed, response.error().message};
   return interpret_event_answer(*response);
 }
 

@@ -3,6 +3,7 @@
 #include "base/redact.h"
 #include "base/source_text.h"
 #include "base/text.h"
+#include "kube/lease.h"
 
 namespace orc {
 
@@ -38,6 +39,22 @@ StatusOr<HttpResponse> send_kube_request(HttpClient& http, const std::filesystem
   request.headers.emplace_back("User-Agent", std::string("origin-reconciler/") + ORC_VERSION);
   if (!body.empty()) request.headers.emplace_back("Content-Type", content_type);
   return http.perform(request, timeout);
+}
+
+KubeError kube_error(const HttpResponse& response) {
+  KubeError e;
+  if (response.status == 0) {
+    e.retryable = !response.too_large;  // an answer too large would be too large again
+    e.message =
+        "no answer from the API server: " +
+        redact(response.transport_error.empty() ? "transport error" : response.transport_error);
+    return e;
+  }
+  if (response.status == 404) e.kind = KubeError::Kind::kNotFound;
+  if (response.status == 409) e.kind = KubeError::Kind::kConflict;
+  e.retryable = response.status == 429 || response.status >= 500;
+  e.message = "HTTP " + std::to_string(response.status) + ": " + status_message(response.body);
+  return e;
 }
 
 }  // namespace orc

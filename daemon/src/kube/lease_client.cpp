@@ -1,6 +1,5 @@
 #include "kube/lease_client.h"
 
-#include "base/redact.h"
 #include "kube/kube_request.h"
 
 namespace orc {
@@ -14,36 +13,19 @@ std::string lease_url(const LeaseEndpoint& e) {
 }
 
 LeaseReply interpret_lease_answer(const HttpResponse& response) {
-  LeaseReply reply;
-  if (response.status == 0) {
-    reply.error =
-        "no answer from the API server: " +
-        redact(response.transport_error.empty() ? "transport error" : response.transport_error);
-    return reply;
+  if (response.status != 200 && response.status != 201) return kube_error(response);
+  auto lease = parse_lease(response.body);
+  if (!lease.ok()) {
+    return KubeError{KubeError::Kind::kFailed,
+                     "HTTP " + std::to_string(response.status) + ": " + lease.error().message};
   }
-  if (response.status == 200 || response.status == 201) {
-    if (auto lease = parse_lease(response.body); lease.ok()) {
-      reply.outcome = LeaseOutcome::kOk;
-      reply.lease = std::move(*lease);
-    } else {
-      reply.error = "HTTP " + std::to_string(response.status) + ": " + lease.error().message;
-    }
-    return reply;
-  }
-  if (response.status == 404) reply.outcome = LeaseOutcome::kNotFound;
-  if (response.status == 409) reply.outcome = LeaseOutcome::kConflict;
-  reply.error = "HTTP " + std::to_string(response.status) + ": " + status_message(response.body);
-  return reply;
+  return std::move(*lease);
 }
 
 LeaseReply LeaseClient::send(const char* method, const std::string& url, const std::string& body) {
   auto response = send_kube_request(http_, endpoint_.token_file, method, url, body,
                                     "application/json", timeout_);
-  if (!response.ok()) {
-    LeaseReply reply;
-    reply.error = response.error().message;
-    return reply;
-  }
+  if (!response.ok()) return KubeError{KubeError::Kind::kFailed, response.error().message};
   return interpret_lease_answer(*response);
 }
 

@@ -7,23 +7,15 @@
 #include <string>
 
 #include "base/duration.h"
+#include "base/status.h"
+#include "kube/kube_request.h"
 #include "kube/lease.h"
 #include "net/http.h"
 
 namespace orc {
 
-enum class LeaseOutcome {
-  kOk,        // 200/201 with a Lease
-  kNotFound,  // 404: no such Lease
-  kConflict,  // 409: someone else wrote it first (stale resourceVersion, or it exists)
-  kFailed,    // no answer, another status, or not a Lease
-};
-
-struct LeaseReply {
-  LeaseOutcome outcome = LeaseOutcome::kFailed;
-  Lease lease;        // kOk
-  std::string error;  // otherwise: what happened, printable, never the token
-};
+// The Lease a 200/201 answer holds, or why there is none.
+using LeaseReply = StatusOr<Lease, KubeError>;
 
 // What the elector needs of the API: an interface so that its tests run on a fake.
 class LeaseApi {

@@ -108,7 +108,7 @@ void EventRecorder::deliver(const EventNote& note) {
     return;
   }
   Millis wait = limits_.retry_wait;
-  EventReply reply;
+  EventReply reply = KubeError{};  // each attempt's answer; the last one says why it failed
   for (int attempt = 1;; ++attempt) {
     auto timeout = next_timeout();
     if (!timeout) {
@@ -120,19 +120,19 @@ void EventRecorder::deliver(const EventNote& note) {
     reply = c.patch ? api_.patch(c.record, *timeout) : api_.create(c.record, *timeout);
     // The API server no longer has it (Events expire): create it again, with the count so
     // far. Or it has it already (the answer to an earlier create was lost): patch it.
-    const bool gone = c.patch && reply.outcome == EventOutcome::kNotFound;
-    const bool there = !c.patch && reply.outcome == EventOutcome::kConflict;
+    const bool gone = c.patch && !reply.ok() && reply.error().is(KubeError::Kind::kNotFound);
+    const bool there = !c.patch && !reply.ok() && reply.error().is(KubeError::Kind::kConflict);
     if ((gone || there) && (timeout = next_timeout())) {
       c.patch = there;
       reply = c.patch ? api_.patch(c.record, *timeout) : api_.create(c.record, *timeout);
     }
-    if (reply.outcome == EventOutcome::kOk) {
-      correlator_.stored(c.key, reply.name);
+    if (reply.ok()) {
+      correlator_.stored(c.key, reply->name);
       std::lock_guard lock(mu_);
       ++(c.patch ? counts_.patched : counts_.created);
       return;
     }
-    if (!reply.retryable || attempt >= limits_.attempts) break;
+    if (!reply.error().retryable || attempt >= limits_.attempts) break;
     if (const auto left = next_timeout(); !left || *left <= wait) break;  // no time for it
     if (!sleeper_.sleep_for(wait, stop_waits_.get_token())) break;        // closing
     wait *= 2;
@@ -147,7 +147,7 @@ void EventRecorder::deliver(const EventNote& note) {
       return;
     }
   }
-  count_failure(c.record, reply.error);
+  count_failure(c.record, reply.error().message);
 }
 
 void EventRecorder::count_failure(const EventRecord& record, const std::string& error) {
