@@ -6,6 +6,8 @@ Binaries come from the environment (set by ctest): ORC_BIN and STANDIN_BIN.
 """
 
 import calendar
+import http.client as http_client
+import http.server as http_server
 import json
 import os
 import re
@@ -89,6 +91,61 @@ def http(method, url, body=None, headers=None, timeout=10):
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+
+
+class QuietHandler(http_server.BaseHTTPRequestHandler):
+    """A request handler for the tests' own servers: HTTP/1.1, as the API servers the daemon
+    talks to speak it, and no access log on standard error."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+
+class LoopbackServer:
+    """An HTTP server on a free loopback port: `handler` (a BaseHTTPRequestHandler class)
+    answers each request on a thread of its own until stop(). `server_class` may be a
+    ThreadingHTTPServer that does more (wraps connections in TLS, say)."""
+
+    def __init__(self, handler, server_class=http_server.ThreadingHTTPServer):
+        self.server = server_class(("127.0.0.1", 0), handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def relay(handler, target, path, header_names):
+    """Sends the request `handler` is serving (its method, its body and those of its headers
+    whose lower-case names are in `header_names`) to `target` ("host:port") at `path`, as a tap
+    between the daemon and a stand-in does; returns the answer's status, headers (a list of
+    (name, value)) and body."""
+    length = int(handler.headers.get("Content-Length") or 0)
+    body = handler.rfile.read(length) if length else None
+    sent = {k: v for k, v in handler.headers.items() if k.lower() in header_names}
+    conn = http_client.HTTPConnection(target, timeout=30)
+    try:
+        conn.request(handler.command, path, body=body, headers=sent)
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, resp.getheaders(), data
+    finally:
+        conn.close()
+
+
+def send_answer(handler, status, headers, data):
+    """Answers the request `handler` is serving: `status`, `headers` ((name, value) pairs), the
+    Content-Length of `data`, then `data`."""
+    handler.send_response(status)
+    for k, v in headers:
+        handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 class OtherClient:

@@ -52,6 +52,8 @@ import threading
 import time
 import uuid
 
+from harness import LoopbackServer, QuietHandler
+
 GROUP = "coordination.k8s.io"
 API_VERSION = "coordination.k8s.io/v1"
 PATH = re.compile(r"^/apis/coordination\.k8s\.io/v1/namespaces/([^/]+)/leases(?:/([^/]+))?$")
@@ -139,12 +141,7 @@ class LeaseStandIn:
         context.load_cert_chain(cert_file, key_file)
         standin = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 standin._handle(self, "GET")
 
@@ -173,17 +170,14 @@ class LeaseStandIn:
                         standin._handshake_failures += 1
                     raise
 
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
+        self._server = LoopbackServer(Handler, Server)
+        self.port = self._server.port
         self.url = f"https://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
 
     # -- test-facing controls ------------------------------------------------------------------
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def rotate(self, client, token):
         with self._mu:

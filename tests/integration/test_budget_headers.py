@@ -12,8 +12,6 @@ headers can keep the two under the server's limit, and past it the stand-in lock
 for a whole window, as Cloudflare does.
 """
 
-import http.client as http_client
-import http.server as http_server
 import json
 import os
 import socket
@@ -21,8 +19,8 @@ import threading
 import time
 import unittest
 
-from harness import (TOKEN, ZONE, Daemon, IntegrationTest, OtherClient, http, ips, max_in_any,
-                     wait_for)
+from harness import (TOKEN, ZONE, Daemon, IntegrationTest, LoopbackServer, OtherClient,
+                     QuietHandler, http, ips, max_in_any, relay, send_answer, wait_for)
 
 QUOTA, WINDOW_S = 120, 6
 ZONES = [f"{i:032x}" for i in range(0xc0, 0xc0 + 25)]
@@ -38,46 +36,22 @@ class HeaderTap:
         self.requests = []
         tap = self
 
-        class Handler(http_server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _forward(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                sent = {k: v for k, v in self.headers.items()
-                        if k.lower() in ("authorization", "content-type", "accept")}
-                conn = http_client.HTTPConnection(target, timeout=30)
-                try:
-                    conn.request(self.command, self.path, body=body, headers=sent)
-                    resp = conn.getresponse()
-                    data, status = resp.read(), resp.status
-                    ctype = resp.getheader("Content-Type", "application/json")
-                finally:
-                    conn.close()
+                status, answered, data = relay(self, target, self.path,
+                                               ("authorization", "content-type", "accept"))
+                ctype = next((v for k, v in answered if k.lower() == "content-type"),
+                             "application/json")
                 tap.requests.append((time.monotonic(), self.command, self.path))
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_answer(self, status, [("Content-Type", ctype), *headers.items()], data)
 
             do_GET = do_DELETE = do_POST = do_PUT = do_PATCH = _forward
 
-        class Server(http_server.ThreadingHTTPServer):
-            daemon_threads = True
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LoopbackServer(Handler)
+        self.base = f"http://127.0.0.1:{self._server.port}"
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 class Watchdog:

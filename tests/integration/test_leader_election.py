@@ -9,8 +9,6 @@ between; and after a leader is cut off from the Lease API, the Cloudflare stand-
 shows no request at all from its deadline until another daemon has acquired the Lease.
 """
 
-import http.client as http_client
-import http.server as http_server
 import json
 import os
 import signal
@@ -19,7 +17,8 @@ import threading
 import time
 import unittest
 
-from harness import (IntegrationTest, Daemon, ZONE, http, ips, iso_seconds, wait_for)
+from harness import (IntegrationTest, Daemon, LoopbackServer, QuietHandler, ZONE, http, ips,
+                     iso_seconds, relay, send_answer, wait_for)
 from lease_standin import LeaseStandIn, make_ca
 
 NS = "apps"
@@ -41,12 +40,7 @@ class CfTap:
         target = standin_base.replace("http://", "")
         tap = self
 
-        class Handler(http_server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _forward(self):
                 arrived = time.time()
                 with tap._mu:
@@ -59,40 +53,21 @@ class CfTap:
 
             def _relay(self, arrived):
                 who, _, rest = self.path.lstrip("/").partition("/")
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() in ("authorization", "content-type", "accept",
-                                            "x-auth-email", "x-auth-key", "user-agent")}
-                conn = http_client.HTTPConnection(target, timeout=30)
-                try:
-                    conn.request(self.command, "/" + rest, body=body, headers=headers)
-                    resp = conn.getresponse()
-                    data = resp.read()
-                    status = resp.status
-                    resp_headers = [(k, v) for k, v in resp.getheaders()
-                                    if k.lower() in ("content-type", "retry-after", "date")]
-                finally:
-                    conn.close()
+                status, answered, data = relay(self, target, "/" + rest,
+                                               ("authorization", "content-type", "accept",
+                                                "x-auth-email", "x-auth-key", "user-agent"))
+                resp_headers = [(k, v) for k, v in answered
+                                if k.lower() in ("content-type", "retry-after", "date")]
                 with tap._mu:
                     tap.log.append({"who": who, "time": arrived, "done": time.time(),
                                     "method": self.command, "path": "/" + rest,
                                     "status": status})
-                self.send_response(status)
-                for k, v in resp_headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_answer(self, status, resp_headers, data)
 
             do_GET = do_DELETE = do_POST = do_PUT = do_PATCH = _forward
 
-        class Server(http_server.ThreadingHTTPServer):
-            daemon_threads = True
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LoopbackServer(Handler)
+        self.base = f"http://127.0.0.1:{self._server.port}"
 
     def requests(self, who=None):
         with self._mu:
@@ -116,8 +91,7 @@ class CfTap:
                         what="the tap and the stand-in to agree on every request")[0]
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 class NotifyListener:
