@@ -407,8 +407,10 @@ class LeaseStandIn:
                              f'version and try again', name)
             return 200, self._store(key, obj, current)
 
-    def _store(self, key, obj, current):
-        """Stores `obj` as the new version (the lock held) and returns a copy."""
+    def _stored_metadata(self, key, obj, current):
+        """`obj`'s metadata as the API server stores a new version of it (the lock held): the
+        namespace, the next resourceVersion, and the uid and creationTimestamp of `current`,
+        the version it replaces (new ones when None)."""
         self._rv += 1
         meta = dict(obj["metadata"])
         meta["namespace"] = key[0]
@@ -419,6 +421,11 @@ class LeaseStandIn:
         else:
             meta["uid"] = current["metadata"]["uid"]
             meta["creationTimestamp"] = current["metadata"]["creationTimestamp"]
+        return meta
+
+    def _store(self, key, obj, current):
+        """Stores `obj` as the new version (the lock held) and returns a copy."""
+        meta = self._stored_metadata(key, obj, current)
         stored = {"kind": "Lease", "apiVersion": API_VERSION, "metadata": meta,
                   "spec": obj.get("spec") or {}}
         self._leases[key] = stored
@@ -560,16 +567,7 @@ class LeaseStandIn:
 
     def _store_event(self, key, obj, current):
         """Stores an Event (the lock held) and returns a copy."""
-        self._rv += 1
-        meta = dict(obj["metadata"])
-        meta["namespace"] = key[0]
-        meta["resourceVersion"] = str(self._rv)
-        if current is None:
-            meta["uid"] = str(uuid.uuid4())
-            meta["creationTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        else:
-            meta["uid"] = current["metadata"]["uid"]
-            meta["creationTimestamp"] = current["metadata"]["creationTimestamp"]
+        meta = self._stored_metadata(key, obj, current)
         stored = dict(obj, kind="Event", apiVersion="v1", metadata=meta)
         self._events[key] = stored
         return json.loads(json.dumps(stored))
