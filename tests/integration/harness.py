@@ -406,6 +406,17 @@ class IntegrationTest(unittest.TestCase):
         else:
             print(f"\n(kept {self.workdir} for inspection)")
 
+    def seconds_to_exit_on_sigterm(self, daemon, what, timeout):
+        """Sends `daemon` SIGTERM and checks that it exits with status 0 within `timeout`
+        seconds; prints how long it took (with `what`, the condition it was stopped in) for the
+        record, and returns it."""
+        stopped_at = time.monotonic()
+        daemon.signal(signal.SIGTERM)
+        self.assertEqual(daemon.wait(timeout=timeout), 0)
+        took = time.monotonic() - stopped_at
+        print(f"\nSIGTERM to exit with {what}: {took:.2f} s")
+        return took
+
     def _problem_count(self):
         """Failures and errors recorded so far (this test's own are recorded before tearDown)."""
         outcome = getattr(self, "_outcome", None)

@@ -445,11 +445,7 @@ class LeaderElectionTest(IntegrationTest):
         self.lease.set_faults([{"latency_ms": 30000}])
         # The next renewal starts within retry_period and hangs in the stand-in.
         wait_for(self.lease.held, 10, "a Lease renewal held by the stalled API")
-        stopped_at = time.monotonic()
-        d.signal(signal.SIGTERM)
-        self.assertEqual(d.wait(timeout=30), 0)
-        took = time.monotonic() - stopped_at
-        print(f"\nSIGTERM to exit with the Lease API stalled: {took:.2f} s")
+        took = self.seconds_to_exit_on_sigterm(d, "the Lease API stalled", timeout=30)
         self.assertLessEqual(took, 5.5, d.log_text()[-1500:])
         self.assertIn("could not release lease apps/origin-reconciler: the API server did not "
                       "answer within 2s; another replica takes over once it expires",
