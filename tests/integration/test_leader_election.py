@@ -219,6 +219,23 @@ class LeaderElectionTest(IntegrationTest):
         wait_for(lambda: len([w for w in self.lease.holder_history() if w[1] == name]) >= count,
                  timeout, f"{count} writes of the Lease by {name}")
 
+    def cluster_with_a_settled_leader(self):
+        """Three replicas keeping all of 20 live mappings, once one of them has acquired the
+        Lease and renewed it twice; returns the daemons and the leader's name."""
+        live = ips(0, 20)
+        daemons = self.cluster(live, live)
+        leader = self.leader_of(daemons)
+        self.wait_renewals(leader, 3)  # acquired, then renewed twice
+        return daemons, leader
+
+    def successor(self, daemons, leader, timeout):
+        """The replica that leads after `leader`, within `timeout` seconds, and when it last
+        acquired the Lease."""
+        rest = {n: d for n, d in daemons.items() if n != leader}
+        successor = self.leader_of(rest, timeout=timeout)
+        taken = [t for t, h in self.acquisitions() if h == successor][-1]
+        return successor, taken
+
     def holder(self):
         lease = self.lease.lease(NS, LEASE)
         return lease["spec"].get("holderIdentity") if lease else None
@@ -452,16 +469,11 @@ class LeaderElectionTest(IntegrationTest):
                       d.log_text())
 
     def test_sigkill_of_the_leader_another_takes_over_within_lease_duration_and_retry(self):
-        live = ips(0, 20)
-        daemons = self.cluster(live, live)
-        leader = self.leader_of(daemons)
-        self.wait_renewals(leader, 3)  # acquired, then renewed twice
+        daemons, leader = self.cluster_with_a_settled_leader()
         killed_at = time.time()
         daemons[leader].proc.send_signal(signal.SIGKILL)
         daemons[leader].proc.wait()
-        rest = {n: d for n, d in daemons.items() if n != leader}
-        successor = self.leader_of(rest, timeout=LEASE_S + 3)
-        taken = [t for t, h in self.acquisitions() if h == successor][-1]
+        successor, taken = self.successor(daemons, leader, timeout=LEASE_S + 3)
         print(f"\ntook over {taken - killed_at:.2f} s after the SIGKILL")
         self.assertLessEqual(taken - killed_at, LEASE_S + RETRY_S + SLACK_S,
                              f"took over {taken - killed_at:.2f}s after the SIGKILL")
@@ -471,17 +483,12 @@ class LeaderElectionTest(IntegrationTest):
         self.check_fencing()
 
     def test_sigterm_of_the_leader_releases_and_another_takes_over_within_two_retry_periods(self):
-        live = ips(0, 20)
-        daemons = self.cluster(live, live)
-        leader = self.leader_of(daemons)
-        self.wait_renewals(leader, 3)  # acquired, then renewed twice
+        daemons, leader = self.cluster_with_a_settled_leader()
         stopped_at = time.time()
         daemons[leader].signal(signal.SIGTERM)
         self.assertEqual(daemons[leader].wait(timeout=10), 0)
         daemons[leader].wait_log(r"released lease apps/origin-reconciler")
-        rest = {n: d for n, d in daemons.items() if n != leader}
-        successor = self.leader_of(rest, timeout=5)
-        taken = [t for t, h in self.acquisitions() if h == successor][-1]
+        successor, taken = self.successor(daemons, leader, timeout=5)
         print(f"\ntook over {taken - stopped_at:.2f} s after the SIGTERM")
         self.assertLessEqual(taken - stopped_at, 2 * RETRY_S,
                              f"took over {taken - stopped_at:.2f}s after the SIGTERM")
