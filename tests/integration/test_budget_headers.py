@@ -124,12 +124,29 @@ class AnnouncedWaitTest(IntegrationTest):
 
 
 class BudgetHeadersTest(IntegrationTest):
+    def limited_standin(self, zones):
+        """The stand-in enforcing QUOTA requests per WINDOW_S, each of `zones` with 10
+        mappings."""
+        return self.standin(zones={z: ips(0, 10) for z in zones},
+                            extra_args=("--rate-limit", str(QUOTA),
+                                        "--rate-window", str(WINDOW_S)))
+
+    def five_zones_one_request_at_a_time(self):
+        """The limited stand-in with 5 zones and a daemon (not started) that keeps 5 mappings
+        of each, 2 deletes a request. One request at a time: with several in flight, the answer
+        to the last one sent can be counted before an earlier one and show one more request
+        left than the window has."""
+        api = self.limited_standin(ZONES[:5])
+        d = self.daemon(api, {z: ips(0, 5) for z in ZONES[:5]},
+                        config={"cloudflare": {"requests_per_second": 20},
+                                "reconcile": {"batch_size": 2, "concurrency": 1,
+                                              "max_delete_fraction": 1}})
+        return api, d
+
     def test_a_second_client_using_half_the_budget_causes_no_429(self):
         # 25 zones of 10 mappings, 5 stale each, deleted 2 per request: a list and 3 batch
         # deletes per zone, 100 requests, about twice what one window leaves the daemon.
-        api = self.standin(zones={z: ips(0, 10) for z in ZONES},
-                           extra_args=("--rate-limit", str(QUOTA),
-                                       "--rate-window", str(WINDOW_S)))
+        api = self.limited_standin(ZONES)
         other = OtherClient(api.api_base, OTHER_ZONE, 0.1).start()
         try:
             # The second client fills its half of the window first (a window at its pace).
@@ -162,15 +179,7 @@ class BudgetHeadersTest(IntegrationTest):
         self.assertLessEqual(remaining, QUOTA - 50)
 
     def test_alone_the_daemon_uses_the_whole_window_and_shows_what_remains(self):
-        api = self.standin(zones={z: ips(0, 10) for z in ZONES[:5]},
-                           extra_args=("--rate-limit", str(QUOTA),
-                                       "--rate-window", str(WINDOW_S)))
-        # One request at a time: with several in flight, the answer to the last one sent can
-        # be counted before an earlier one and show one more request left than the window has.
-        d = self.daemon(api, {z: ips(0, 5) for z in ZONES[:5]},
-                        config={"cloudflare": {"requests_per_second": 20},
-                                "reconcile": {"batch_size": 2, "concurrency": 1,
-                                              "max_delete_fraction": 1}})
+        api, d = self.five_zones_one_request_at_a_time()
         d.start()
         d.wait_log(r"cycle done", timeout=30)
         # 20 requests in about a second: nothing held back, nothing of another client noticed.
@@ -182,13 +191,7 @@ class BudgetHeadersTest(IntegrationTest):
     def test_a_restart_is_not_another_client(self):
         # The earlier run's 20 requests are still in the server's window when the next run
         # starts: its own earlier process, not another client on the token.
-        api = self.standin(zones={z: ips(0, 10) for z in ZONES[:5]},
-                           extra_args=("--rate-limit", str(QUOTA),
-                                       "--rate-window", str(WINDOW_S)))
-        d = self.daemon(api, {z: ips(0, 5) for z in ZONES[:5]},
-                        config={"cloudflare": {"requests_per_second": 20},
-                                "reconcile": {"batch_size": 2, "concurrency": 1,
-                                              "max_delete_fraction": 1}})
+        api, d = self.five_zones_one_request_at_a_time()
         first = d.run_once()
         self.assertEqual(first.returncode, 0, first.stderr)
         ended = time.monotonic()
