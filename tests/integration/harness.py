@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -91,6 +92,37 @@ def http(method, url, body=None, headers=None, timeout=10):
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+
+
+def stop_process(proc, timeout):
+    """Asks `proc` to stop (SIGTERM) if it still runs, and kills it if it has not exited within
+    `timeout` seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Reporter:
+    """How a test that needs more than the build machine may have (a container runtime, a
+    systemd container) reports: progress on standard error under the test's name, and a skip
+    with the exit status ctest counts as skipped (SKIP_RETURN_CODE) when it cannot run here."""
+
+    SKIP = 77
+
+    def __init__(self, name, what):
+        self.name, self.what = name, what  # what: "the ... test", for the skip notice
+
+    def log(self, message):
+        print(f"{self.name}: {message}", file=sys.stderr, flush=True)
+
+    def skip(self, reason):
+        print(f"\n*** SKIPPED: {self.what} did not run: {reason} ***\n", file=sys.stderr,
+              flush=True)
+        sys.exit(self.SKIP)
 
 
 class QuietHandler(http_server.BaseHTTPRequestHandler):
@@ -255,13 +287,7 @@ class StandIn:
         self.admin("PUT", "faults", {"rules": rules})
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=5)
         self.log.close()
 
 
@@ -376,14 +402,8 @@ class Daemon:
         return self.proc.wait(timeout=timeout)
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
         if self.proc is not None:
+            stop_process(self.proc, timeout=10)
             self.stderr.close()
 
 
