@@ -32,24 +32,17 @@ import unittest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
-from harness import TOKEN, ZONE, StandIn, daemon_config, http, ips, wait_for  # noqa: E402
+from harness import (TOKEN, ZONE, Reporter, StandIn, daemon_config, http, ips,  # noqa: E402
+                     wait_for)
 
-SKIP = 77
 BASE_IMAGE = "localhost/origin-reconciler-base:bookworm"
 IMAGE = "localhost/origin-reconciler:test"
 MAX_IMAGE_BYTES = 30_000_000  # 30 MB, as podman and the README count
 NONROOT_UID = 65532
 STOP_WITHIN_S = 2.0
 
-
-def log(message):
-    print(f"test_image: {message}", file=sys.stderr, flush=True)
-
-
-def skip(reason):
-    print(f"\n*** SKIPPED: the container image test did not run: {reason} ***\n",
-          file=sys.stderr, flush=True)
-    sys.exit(SKIP)
+REPORT = Reporter("test_image", "the container image test")
+log, skip = REPORT.log, REPORT.skip
 
 
 class Podman:

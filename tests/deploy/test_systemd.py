@@ -44,10 +44,9 @@ import unittest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / "tests" / "deploy"))
-from harness import TOKEN, ZONE, ips, wait_for  # noqa: E402
+from harness import TOKEN, ZONE, Reporter, ips, stop_process, wait_for  # noqa: E402
 from test_image import debian_sources  # noqa: E402
 
-SKIP = 77
 UNIT = "origin-reconciler.service"
 STANDIN_PORT = 8080
 # What the container needs besides the .deb's own dependencies: systemd as init, curl for
@@ -58,15 +57,8 @@ CONTAINER_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "TE
                  "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0", "DEBIAN_FRONTEND": "noninteractive"}
 SEED_IPS = ips(0, 20)
 
-
-def log(message):
-    print(f"test_systemd: {message}", file=sys.stderr, flush=True)
-
-
-def skip(reason):
-    print(f"\n*** SKIPPED: the real-systemd test did not run: {reason} ***\n",
-          file=sys.stderr, flush=True)
-    sys.exit(SKIP)
+REPORT = Reporter("test_systemd", "the real-systemd test")
+log, skip = REPORT.log, REPORT.skip
 
 
 def cache_dir():
@@ -205,13 +197,7 @@ class Container:
         self.sh(f"cat > {tmp} && chmod {mode} {tmp} && mv {tmp} {path}", input=text)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # nspawn asks the container to power off
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=60)  # SIGTERM: nspawn asks the container to power off
         self.console.close()
 
 

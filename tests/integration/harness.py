@@ -6,12 +6,15 @@ Binaries come from the environment (set by ctest): ORC_BIN and STANDIN_BIN.
 """
 
 import calendar
+import http.client as http_client
+import http.server as http_server
 import json
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -89,6 +92,92 @@ def http(method, url, body=None, headers=None, timeout=10):
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+
+
+def stop_process(proc, timeout):
+    """Asks `proc` to stop (SIGTERM) if it still runs, and kills it if it has not exited within
+    `timeout` seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Reporter:
+    """How a test that needs more than the build machine may have (a container runtime, a
+    systemd container) reports: progress on standard error under the test's name, and a skip
+    with the exit status ctest counts as skipped (SKIP_RETURN_CODE) when it cannot run here."""
+
+    SKIP = 77
+
+    def __init__(self, name, what):
+        self.name, self.what = name, what  # what: "the ... test", for the skip notice
+
+    def log(self, message):
+        print(f"{self.name}: {message}", file=sys.stderr, flush=True)
+
+    def skip(self, reason):
+        print(f"\n*** SKIPPED: {self.what} did not run: {reason} ***\n", file=sys.stderr,
+              flush=True)
+        sys.exit(self.SKIP)
+
+
+class QuietHandler(http_server.BaseHTTPRequestHandler):
+    """A request handler for the tests' own servers: HTTP/1.1, as the API servers the daemon
+    talks to speak it, and no access log on standard error."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+
+class LoopbackServer:
+    """An HTTP server on a free loopback port: `handler` (a BaseHTTPRequestHandler class)
+    answers each request on a thread of its own until stop(). `server_class` may be a
+    ThreadingHTTPServer that does more (wraps connections in TLS, say)."""
+
+    def __init__(self, handler, server_class=http_server.ThreadingHTTPServer):
+        self.server = server_class(("127.0.0.1", 0), handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def relay(handler, target, path, header_names):
+    """Sends the request `handler` is serving (its method, its body and those of its headers
+    whose lower-case names are in `header_names`) to `target` ("host:port") at `path`, as a tap
+    between the daemon and a stand-in does; returns the answer's status, headers (a list of
+    (name, value)) and body."""
+    length = int(handler.headers.get("Content-Length") or 0)
+    body = handler.rfile.read(length) if length else None
+    sent = {k: v for k, v in handler.headers.items() if k.lower() in header_names}
+    conn = http_client.HTTPConnection(target, timeout=30)
+    try:
+        conn.request(handler.command, path, body=body, headers=sent)
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, resp.getheaders(), data
+    finally:
+        conn.close()
+
+
+def send_answer(handler, status, headers, data):
+    """Answers the request `handler` is serving: `status`, `headers` ((name, value) pairs), the
+    Content-Length of `data`, then `data`."""
+    handler.send_response(status)
+    for k, v in headers:
+        handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 class OtherClient:
@@ -198,13 +287,7 @@ class StandIn:
         self.admin("PUT", "faults", {"rules": rules})
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=5)
         self.log.close()
 
 
@@ -319,14 +402,8 @@ class Daemon:
         return self.proc.wait(timeout=timeout)
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
         if self.proc is not None:
+            stop_process(self.proc, timeout=10)
             self.stderr.close()
 
 
@@ -348,6 +425,17 @@ class IntegrationTest(unittest.TestCase):
             shutil.rmtree(self.workdir, ignore_errors=True)
         else:
             print(f"\n(kept {self.workdir} for inspection)")
+
+    def seconds_to_exit_on_sigterm(self, daemon, what, timeout):
+        """Sends `daemon` SIGTERM and checks that it exits with status 0 within `timeout`
+        seconds; prints how long it took (with `what`, the condition it was stopped in) for the
+        record, and returns it."""
+        stopped_at = time.monotonic()
+        daemon.signal(signal.SIGTERM)
+        self.assertEqual(daemon.wait(timeout=timeout), 0)
+        took = time.monotonic() - stopped_at
+        print(f"\nSIGTERM to exit with {what}: {took:.2f} s")
+        return took
 
     def _problem_count(self):
         """Failures and errors recorded so far (this test's own are recorded before tearDown)."""

@@ -52,6 +52,8 @@ import threading
 import time
 import uuid
 
+from harness import LoopbackServer, QuietHandler
+
 GROUP = "coordination.k8s.io"
 API_VERSION = "coordination.k8s.io/v1"
 PATH = re.compile(r"^/apis/coordination\.k8s\.io/v1/namespaces/([^/]+)/leases(?:/([^/]+))?$")
@@ -139,12 +141,7 @@ class LeaseStandIn:
         context.load_cert_chain(cert_file, key_file)
         standin = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 standin._handle(self, "GET")
 
@@ -173,17 +170,14 @@ class LeaseStandIn:
                         standin._handshake_failures += 1
                     raise
 
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
+        self._server = LoopbackServer(Handler, Server)
+        self.port = self._server.port
         self.url = f"https://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
 
     # -- test-facing controls ------------------------------------------------------------------
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def rotate(self, client, token):
         with self._mu:
@@ -413,8 +407,10 @@ class LeaseStandIn:
                              f'version and try again', name)
             return 200, self._store(key, obj, current)
 
-    def _store(self, key, obj, current):
-        """Stores `obj` as the new version (the lock held) and returns a copy."""
+    def _stored_metadata(self, key, obj, current):
+        """`obj`'s metadata as the API server stores a new version of it (the lock held): the
+        namespace, the next resourceVersion, and the uid and creationTimestamp of `current`,
+        the version it replaces (new ones when None)."""
         self._rv += 1
         meta = dict(obj["metadata"])
         meta["namespace"] = key[0]
@@ -425,6 +421,11 @@ class LeaseStandIn:
         else:
             meta["uid"] = current["metadata"]["uid"]
             meta["creationTimestamp"] = current["metadata"]["creationTimestamp"]
+        return meta
+
+    def _store(self, key, obj, current):
+        """Stores `obj` as the new version (the lock held) and returns a copy."""
+        meta = self._stored_metadata(key, obj, current)
         stored = {"kind": "Lease", "apiVersion": API_VERSION, "metadata": meta,
                   "spec": obj.get("spec") or {}}
         self._leases[key] = stored
@@ -566,16 +567,7 @@ class LeaseStandIn:
 
     def _store_event(self, key, obj, current):
         """Stores an Event (the lock held) and returns a copy."""
-        self._rv += 1
-        meta = dict(obj["metadata"])
-        meta["namespace"] = key[0]
-        meta["resourceVersion"] = str(self._rv)
-        if current is None:
-            meta["uid"] = str(uuid.uuid4())
-            meta["creationTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        else:
-            meta["uid"] = current["metadata"]["uid"]
-            meta["creationTimestamp"] = current["metadata"]["creationTimestamp"]
+        meta = self._stored_metadata(key, obj, current)
         stored = dict(obj, kind="Event", apiVersion="v1", metadata=meta)
         self._events[key] = stored
         return json.loads(json.dumps(stored))

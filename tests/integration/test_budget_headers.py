@@ -12,8 +12,6 @@ headers can keep the two under the server's limit, and past it the stand-in lock
 for a whole window, as Cloudflare does.
 """
 
-import http.client as http_client
-import http.server as http_server
 import json
 import os
 import socket
@@ -21,8 +19,8 @@ import threading
 import time
 import unittest
 
-from harness import (TOKEN, ZONE, Daemon, IntegrationTest, OtherClient, http, ips, max_in_any,
-                     wait_for)
+from harness import (TOKEN, ZONE, Daemon, IntegrationTest, LoopbackServer, OtherClient,
+                     QuietHandler, http, ips, max_in_any, relay, send_answer, wait_for)
 
 QUOTA, WINDOW_S = 120, 6
 ZONES = [f"{i:032x}" for i in range(0xc0, 0xc0 + 25)]
@@ -38,46 +36,22 @@ class HeaderTap:
         self.requests = []
         tap = self
 
-        class Handler(http_server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _forward(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                sent = {k: v for k, v in self.headers.items()
-                        if k.lower() in ("authorization", "content-type", "accept")}
-                conn = http_client.HTTPConnection(target, timeout=30)
-                try:
-                    conn.request(self.command, self.path, body=body, headers=sent)
-                    resp = conn.getresponse()
-                    data, status = resp.read(), resp.status
-                    ctype = resp.getheader("Content-Type", "application/json")
-                finally:
-                    conn.close()
+                status, answered, data = relay(self, target, self.path,
+                                               ("authorization", "content-type", "accept"))
+                ctype = next((v for k, v in answered if k.lower() == "content-type"),
+                             "application/json")
                 tap.requests.append((time.monotonic(), self.command, self.path))
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_answer(self, status, [("Content-Type", ctype), *headers.items()], data)
 
             do_GET = do_DELETE = do_POST = do_PUT = do_PATCH = _forward
 
-        class Server(http_server.ThreadingHTTPServer):
-            daemon_threads = True
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LoopbackServer(Handler)
+        self.base = f"http://127.0.0.1:{self._server.port}"
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 class Watchdog:
@@ -150,12 +124,29 @@ class AnnouncedWaitTest(IntegrationTest):
 
 
 class BudgetHeadersTest(IntegrationTest):
+    def limited_standin(self, zones):
+        """The stand-in enforcing QUOTA requests per WINDOW_S, each of `zones` with 10
+        mappings."""
+        return self.standin(zones={z: ips(0, 10) for z in zones},
+                            extra_args=("--rate-limit", str(QUOTA),
+                                        "--rate-window", str(WINDOW_S)))
+
+    def five_zones_one_request_at_a_time(self):
+        """The limited stand-in with 5 zones and a daemon (not started) that keeps 5 mappings
+        of each, 2 deletes a request. One request at a time: with several in flight, the answer
+        to the last one sent can be counted before an earlier one and show one more request
+        left than the window has."""
+        api = self.limited_standin(ZONES[:5])
+        d = self.daemon(api, {z: ips(0, 5) for z in ZONES[:5]},
+                        config={"cloudflare": {"requests_per_second": 20},
+                                "reconcile": {"batch_size": 2, "concurrency": 1,
+                                              "max_delete_fraction": 1}})
+        return api, d
+
     def test_a_second_client_using_half_the_budget_causes_no_429(self):
         # 25 zones of 10 mappings, 5 stale each, deleted 2 per request: a list and 3 batch
         # deletes per zone, 100 requests, about twice what one window leaves the daemon.
-        api = self.standin(zones={z: ips(0, 10) for z in ZONES},
-                           extra_args=("--rate-limit", str(QUOTA),
-                                       "--rate-window", str(WINDOW_S)))
+        api = self.limited_standin(ZONES)
         other = OtherClient(api.api_base, OTHER_ZONE, 0.1).start()
         try:
             # The second client fills its half of the window first (a window at its pace).
@@ -188,15 +179,7 @@ class BudgetHeadersTest(IntegrationTest):
         self.assertLessEqual(remaining, QUOTA - 50)
 
     def test_alone_the_daemon_uses_the_whole_window_and_shows_what_remains(self):
-        api = self.standin(zones={z: ips(0, 10) for z in ZONES[:5]},
-                           extra_args=("--rate-limit", str(QUOTA),
-                                       "--rate-window", str(WINDOW_S)))
-        # One request at a time: with several in flight, the answer to the last one sent can
-        # be counted before an earlier one and show one more request left than the window has.
-        d = self.daemon(api, {z: ips(0, 5) for z in ZONES[:5]},
-                        config={"cloudflare": {"requests_per_second": 20},
-                                "reconcile": {"batch_size": 2, "concurrency": 1,
-                                              "max_delete_fraction": 1}})
+        api, d = self.five_zones_one_request_at_a_time()
         d.start()
         d.wait_log(r"cycle done", timeout=30)
         # 20 requests in about a second: nothing held back, nothing of another client noticed.
@@ -208,13 +191,7 @@ class BudgetHeadersTest(IntegrationTest):
     def test_a_restart_is_not_another_client(self):
         # The earlier run's 20 requests are still in the server's window when the next run
         # starts: its own earlier process, not another client on the token.
-        api = self.standin(zones={z: ips(0, 10) for z in ZONES[:5]},
-                           extra_args=("--rate-limit", str(QUOTA),
-                                       "--rate-window", str(WINDOW_S)))
-        d = self.daemon(api, {z: ips(0, 5) for z in ZONES[:5]},
-                        config={"cloudflare": {"requests_per_second": 20},
-                                "reconcile": {"batch_size": 2, "concurrency": 1,
-                                              "max_delete_fraction": 1}})
+        api, d = self.five_zones_one_request_at_a_time()
         first = d.run_once()
         self.assertEqual(first.returncode, 0, first.stderr)
         ended = time.monotonic()

@@ -207,6 +207,18 @@ class SlowScrapersTest(IntegrationTest):
     are the release build's (the sanitizers' shadow memory and quarantine are not the
     daemon's); the others hold in both."""
 
+    def through_a_first_cycle(self, api, desired, concurrency, zone_series, cycle_done):
+        """A daemon on generation 2 with no limit on its request rate, `concurrency` zones at
+        a time and metrics.zone_series `zone_series`, started and through its first cycle
+        (`cycle_done`: the log line that ends it, a regular expression)."""
+        d = self.daemon(api, desired, flavor="origin-v2",
+                        config={"cloudflare": {"requests_per_second": 0},
+                                "reconcile": {"concurrency": concurrency},
+                                "metrics": {"zone_series": zone_series}})
+        d.start()
+        d.wait_log(cycle_done, timeout=300)
+        return d
+
     def test_idle_scrapers_share_one_copy_of_the_metrics_answer(self):
         # 10,000 zones with every zone's series: /metrics is about 17 MB. 40 scrapers ask for
         # it and never read their answer (a stuck Prometheus, a port scanner): the daemon keeps
@@ -214,12 +226,8 @@ class SlowScrapersTest(IntegrationTest):
         # /healthz still answers at once.
         zones = [f"{i:032x}" for i in range(0xa000, 0xa000 + 10_000)]
         api = self.standin(zones={z: ips(0, 1) for z in zones})
-        d = self.daemon(api, {z: ips(0, 1) for z in zones}, flavor="origin-v2",
-                        config={"cloudflare": {"requests_per_second": 0},
-                                "reconcile": {"concurrency": 16},
-                                "metrics": {"zone_series": "all"}})
-        d.start()
-        d.wait_log(r"cycle done: 10000 zones: 10000 ok", timeout=300)
+        d = self.through_a_first_cycle(api, {z: ips(0, 1) for z in zones}, 16, "all",
+                                       r"cycle done: 10000 zones: 10000 ok")
         size = len(d.metrics())
         pid = d.proc.pid
         before = proc_status_kib(pid, "VmRSS")
@@ -267,12 +275,9 @@ class SlowScrapersTest(IntegrationTest):
                                            "region": "us-east-1"}} for z in blocked}}
         api = self.standin(seed=seed)
         desired = "zones:\n" + "".join(f"  - zone_id: {z}\n    origins: []\n" for z in zones)
-        d = self.daemon(api, desired, flavor="origin-v2",
-                        config={"cloudflare": {"requests_per_second": 0},
-                                "reconcile": {"concurrency": 32},
-                                "metrics": {"zone_series": "failing"}})
-        d.start()
-        d.wait_log(r"cycle done: 100000 zones: 99000 ok, 0 failed, 1000 blocked", timeout=300)
+        d = self.through_a_first_cycle(
+            api, desired, 32, "failing",
+            r"cycle done: 100000 zones: 99000 ok, 0 failed, 1000 blocked")
         size = len(d.metrics())
         pid = d.proc.pid
         before = proc_status_kib(pid, "VmRSS")

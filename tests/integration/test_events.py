@@ -205,11 +205,7 @@ class EventsTest(IntegrationTest):
         d.wait_log(r"cycle done", timeout=10, count=cycles + 2)  # interval 1 s
         self.assertLess(time.monotonic() - started, 6, "cycles went on at their interval")
         self.assertGreaterEqual(self.kube.held(), 1, "still waiting on the events API")
-        stopped_at = time.monotonic()
-        d.signal(signal.SIGTERM)
-        self.assertEqual(d.wait(timeout=15), 0)
-        took = time.monotonic() - stopped_at
-        print(f"\nSIGTERM to exit with the events API stalled: {took:.2f} s")
+        took = self.seconds_to_exit_on_sigterm(d, "the events API stalled", timeout=15)
         self.assertLessEqual(took, 3.0, d.log_text()[-1500:])
         d.wait_log(r"shutdown: \d+ kubernetes events not recorded", timeout=1)
 

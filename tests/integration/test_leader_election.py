@@ -9,8 +9,6 @@ between; and after a leader is cut off from the Lease API, the Cloudflare stand-
 shows no request at all from its deadline until another daemon has acquired the Lease.
 """
 
-import http.client as http_client
-import http.server as http_server
 import json
 import os
 import signal
@@ -19,7 +17,8 @@ import threading
 import time
 import unittest
 
-from harness import (IntegrationTest, Daemon, ZONE, http, ips, iso_seconds, wait_for)
+from harness import (IntegrationTest, Daemon, LoopbackServer, QuietHandler, ZONE, http, ips,
+                     iso_seconds, relay, send_answer, wait_for)
 from lease_standin import LeaseStandIn, make_ca
 
 NS = "apps"
@@ -41,12 +40,7 @@ class CfTap:
         target = standin_base.replace("http://", "")
         tap = self
 
-        class Handler(http_server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _forward(self):
                 arrived = time.time()
                 with tap._mu:
@@ -59,40 +53,21 @@ class CfTap:
 
             def _relay(self, arrived):
                 who, _, rest = self.path.lstrip("/").partition("/")
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() in ("authorization", "content-type", "accept",
-                                            "x-auth-email", "x-auth-key", "user-agent")}
-                conn = http_client.HTTPConnection(target, timeout=30)
-                try:
-                    conn.request(self.command, "/" + rest, body=body, headers=headers)
-                    resp = conn.getresponse()
-                    data = resp.read()
-                    status = resp.status
-                    resp_headers = [(k, v) for k, v in resp.getheaders()
-                                    if k.lower() in ("content-type", "retry-after", "date")]
-                finally:
-                    conn.close()
+                status, answered, data = relay(self, target, "/" + rest,
+                                               ("authorization", "content-type", "accept",
+                                                "x-auth-email", "x-auth-key", "user-agent"))
+                resp_headers = [(k, v) for k, v in answered
+                                if k.lower() in ("content-type", "retry-after", "date")]
                 with tap._mu:
                     tap.log.append({"who": who, "time": arrived, "done": time.time(),
                                     "method": self.command, "path": "/" + rest,
                                     "status": status})
-                self.send_response(status)
-                for k, v in resp_headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_answer(self, status, resp_headers, data)
 
             do_GET = do_DELETE = do_POST = do_PUT = do_PATCH = _forward
 
-        class Server(http_server.ThreadingHTTPServer):
-            daemon_threads = True
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LoopbackServer(Handler)
+        self.base = f"http://127.0.0.1:{self._server.port}"
 
     def requests(self, who=None):
         with self._mu:
@@ -116,8 +91,7 @@ class CfTap:
                         what="the tap and the stand-in to agree on every request")[0]
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 class NotifyListener:
@@ -244,6 +218,23 @@ class LeaderElectionTest(IntegrationTest):
         included)."""
         wait_for(lambda: len([w for w in self.lease.holder_history() if w[1] == name]) >= count,
                  timeout, f"{count} writes of the Lease by {name}")
+
+    def cluster_with_a_settled_leader(self):
+        """Three replicas keeping all of 20 live mappings, once one of them has acquired the
+        Lease and renewed it twice; returns the daemons and the leader's name."""
+        live = ips(0, 20)
+        daemons = self.cluster(live, live)
+        leader = self.leader_of(daemons)
+        self.wait_renewals(leader, 3)  # acquired, then renewed twice
+        return daemons, leader
+
+    def successor(self, daemons, leader, timeout):
+        """The replica that leads after `leader`, within `timeout` seconds, and when it last
+        acquired the Lease."""
+        rest = {n: d for n, d in daemons.items() if n != leader}
+        successor = self.leader_of(rest, timeout=timeout)
+        taken = [t for t, h in self.acquisitions() if h == successor][-1]
+        return successor, taken
 
     def holder(self):
         lease = self.lease.lease(NS, LEASE)
@@ -471,27 +462,18 @@ class LeaderElectionTest(IntegrationTest):
         self.lease.set_faults([{"latency_ms": 30000}])
         # The next renewal starts within retry_period and hangs in the stand-in.
         wait_for(self.lease.held, 10, "a Lease renewal held by the stalled API")
-        stopped_at = time.monotonic()
-        d.signal(signal.SIGTERM)
-        self.assertEqual(d.wait(timeout=30), 0)
-        took = time.monotonic() - stopped_at
-        print(f"\nSIGTERM to exit with the Lease API stalled: {took:.2f} s")
+        took = self.seconds_to_exit_on_sigterm(d, "the Lease API stalled", timeout=30)
         self.assertLessEqual(took, 5.5, d.log_text()[-1500:])
         self.assertIn("could not release lease apps/origin-reconciler: the API server did not "
                       "answer within 2s; another replica takes over once it expires",
                       d.log_text())
 
     def test_sigkill_of_the_leader_another_takes_over_within_lease_duration_and_retry(self):
-        live = ips(0, 20)
-        daemons = self.cluster(live, live)
-        leader = self.leader_of(daemons)
-        self.wait_renewals(leader, 3)  # acquired, then renewed twice
+        daemons, leader = self.cluster_with_a_settled_leader()
         killed_at = time.time()
         daemons[leader].proc.send_signal(signal.SIGKILL)
         daemons[leader].proc.wait()
-        rest = {n: d for n, d in daemons.items() if n != leader}
-        successor = self.leader_of(rest, timeout=LEASE_S + 3)
-        taken = [t for t, h in self.acquisitions() if h == successor][-1]
+        successor, taken = self.successor(daemons, leader, timeout=LEASE_S + 3)
         print(f"\ntook over {taken - killed_at:.2f} s after the SIGKILL")
         self.assertLessEqual(taken - killed_at, LEASE_S + RETRY_S + SLACK_S,
                              f"took over {taken - killed_at:.2f}s after the SIGKILL")
@@ -501,17 +483,12 @@ class LeaderElectionTest(IntegrationTest):
         self.check_fencing()
 
     def test_sigterm_of_the_leader_releases_and_another_takes_over_within_two_retry_periods(self):
-        live = ips(0, 20)
-        daemons = self.cluster(live, live)
-        leader = self.leader_of(daemons)
-        self.wait_renewals(leader, 3)  # acquired, then renewed twice
+        daemons, leader = self.cluster_with_a_settled_leader()
         stopped_at = time.time()
         daemons[leader].signal(signal.SIGTERM)
         self.assertEqual(daemons[leader].wait(timeout=10), 0)
         daemons[leader].wait_log(r"released lease apps/origin-reconciler")
-        rest = {n: d for n, d in daemons.items() if n != leader}
-        successor = self.leader_of(rest, timeout=5)
-        taken = [t for t, h in self.acquisitions() if h == successor][-1]
+        successor, taken = self.successor(daemons, leader, timeout=5)
         print(f"\ntook over {taken - stopped_at:.2f} s after the SIGTERM")
         self.assertLessEqual(taken - stopped_at, 2 * RETRY_S,
                              f"took over {taken - stopped_at:.2f}s after the SIGTERM")

@@ -14,7 +14,7 @@ import time
 import urllib.request
 import zlib
 
-from harness import ORC_BIN, SANITIZED, TOKEN, ZONE, IntegrationTest, ips
+from harness import ORC_BIN, SANITIZED, TOKEN, ZONE, IntegrationTest, LoopbackServer, ips
 from harness import http as request
 
 MiB = 1024 * 1024
@@ -48,14 +48,11 @@ class AnswerServer:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.api_base = f"http://127.0.0.1:{self.server.server_address[1]}/client/v4"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._server = LoopbackServer(Handler)
+        self.api_base = f"http://127.0.0.1:{self._server.port}/client/v4"
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self._server.stop()
 
 
 def gzip_bomb(decoded_bytes):

@@ -25,7 +25,8 @@ import time
 import unittest
 import urllib.parse
 
-from harness import TOKEN, ZONE, ZONE_B, Daemon, IntegrationTest, http, ips, wait_for
+from harness import (TOKEN, ZONE, ZONE_B, Daemon, IntegrationTest, http, ips, stop_process,
+                     wait_for)
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
@@ -415,7 +416,7 @@ class PrometheusTest(IntegrationTest):
                  f"--storage.tsdb.path={os.path.join(self.workdir, 'tsdb')}",
                  f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-            self.addCleanup(self.stop_process, proc, log)
+            self.addCleanup(self.stop_prometheus, proc, log)
             base = f"http://127.0.0.1:{port}"
 
             def ready():
@@ -435,14 +436,8 @@ class PrometheusTest(IntegrationTest):
             self.fail(f"Prometheus did not start:\n{f.read()[-2000:]}")
 
     @staticmethod
-    def stop_process(proc, log):
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    def stop_prometheus(proc, log):
+        stop_process(proc, timeout=10)
         log.close()
 
     @staticmethod
@@ -536,7 +531,7 @@ def grafana_expr(expr, job):
 
 class GrafanaDashboardTest(IntegrationTest):
     start_prometheus = PrometheusTest.start_prometheus
-    stop_process = staticmethod(PrometheusTest.stop_process)
+    stop_prometheus = staticmethod(PrometheusTest.stop_prometheus)
     query = staticmethod(PrometheusTest.query)
 
     def test_dashboard_is_importable(self):

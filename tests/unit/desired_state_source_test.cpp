@@ -9,6 +9,7 @@
 #include "config/desired_state_parser.h"
 #include "fakes.h"
 #include "log_capture.h"
+#include "memory_desired_file.h"
 #include "service/desired_state_source.h"
 #include "service/wakeup.h"
 
@@ -31,36 +32,6 @@ std::string yaml(const std::vector<std::pair<const char*, std::vector<std::strin
   return out;
 }
 
-// Each write is a new version, as a write and an atomic rename make it; it can vanish.
-class MemoryFile final : public DesiredFileAccess {
- public:
-  void write(std::string text) {
-    text_ = std::move(text);
-    present_ = true;
-    stamp_.device = 1;
-    ++stamp_.inode;
-    stamp_.size = static_cast<std::int64_t>(text_.size());
-    stamp_.mtime_ns += 1'000'000;
-  }
-  void remove() { present_ = false; }
-  DesiredFile parsed() const {
-    return {parse_desired_state(text_, "desired.yaml"), {stamp_, content_hash(text_)}, {}};
-  }
-  StatusOr<FileStamp> stat() override {
-    if (!present_) return Error{"No such file or directory"};
-    return stamp_;
-  }
-  StatusOr<FileContents> read() override {
-    if (!present_) return Error{"No such file or directory"};
-    return FileContents{text_, stamp_};
-  }
-
- private:
-  std::string text_;
-  FileStamp stamp_;
-  bool present_ = false;
-};
-
 class DesiredStateSourceTest : public ::testing::Test {
  protected:
   DesiredStateSourceTest() {
@@ -73,7 +44,7 @@ class DesiredStateSourceTest : public ::testing::Test {
   static Status ok_names(DesiredState&) { return ok_status(); }
   MonoTime at(Millis d) const { return MonoTime{} + d; }
 
-  MemoryFile file_;
+  testing::MemoryDesiredFile file_;
   testing::LogCapture log_;
 };
 

@@ -33,6 +33,18 @@ EventNote warning(std::string reason, std::string message) {
   return {EventType::kWarning, std::move(reason), std::move(message)};
 }
 
+// A Warning Event first seen at kWall, `count` times until `last`.
+EventRecord warning_since_kwall(std::string name, std::string reason, std::string message,
+                                long long count, WallTime last) {
+  EventRecord r;
+  r.name = std::move(name);
+  r.note = warning(std::move(reason), std::move(message));
+  r.count = count;
+  r.first_timestamp = kWall;
+  r.last_timestamp = last;
+  return r;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The Event's JSON
 
@@ -48,12 +60,8 @@ TEST(EventName, IsThePodAndTheNanosecondsInHexWithinASubdomainsLength) {
 }
 
 TEST(EventBodies, ANewEventIsAboutThePodWithCountsAndTimestamps) {
-  EventRecord r;
-  r.name = "app-7d9f-x2k4q.1";
-  r.note = warning("ZoneBlocked", "zone 023e…: blocked");
-  r.count = 1;
-  r.first_timestamp = kWall;
-  r.last_timestamp = kWall + 61s;
+  const EventRecord r =
+      warning_since_kwall("app-7d9f-x2k4q.1", "ZoneBlocked", "zone 023e…: blocked", 1, kWall + 61s);
   const json doc = json::parse(new_event_body(pod(), r));
   EXPECT_EQ(doc["apiVersion"], "v1");
   EXPECT_EQ(doc["kind"], "Event");
@@ -80,12 +88,7 @@ TEST(EventBodies, ANewEventIsAboutThePodWithCountsAndTimestamps) {
 }
 
 TEST(EventBodies, ARepeatPatchesCountLastTimestampAndMessageOnly) {
-  EventRecord r;
-  r.name = "app.1";
-  r.note = warning("ZoneFailed", "zone x: failed");
-  r.count = 7;
-  r.first_timestamp = kWall;
-  r.last_timestamp = kWall + 1h;
+  const EventRecord r = warning_since_kwall("app.1", "ZoneFailed", "zone x: failed", 7, kWall + 1h);
   EXPECT_EQ(json::parse(event_patch_body(r)), json({{"count", 7},
                                                     {"lastTimestamp", "2026-12-02T02:30:00Z"},
                                                     {"message", "zone x: failed"}}));

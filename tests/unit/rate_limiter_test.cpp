@@ -243,45 +243,46 @@ TEST(RequestBudget, ALater429ExtendsTheShrinkButDoesNotHalveAgain) {
   EXPECT_EQ(budget.try_start(t0 + seconds(8)), seconds(17));
 }
 
-TEST(RateLimiter, SleepsUntilTheBudgetAllowsAndCountsEveryStart) {
-  testing::FakeClock clock;
-  testing::FakeSleeper sleeper(clock);
-  RateLimiter limiter(2.0, clock, sleeper);
-  EXPECT_TRUE(limiter.acquire(sleeper.token()));
-  EXPECT_TRUE(limiter.acquire(sleeper.token()));
-  EXPECT_TRUE(sleeper.sleeps().empty());  // two per second
-  EXPECT_TRUE(limiter.acquire(sleeper.token()));
-  ASSERT_EQ(sleeper.sleeps().size(), 1u);
-  EXPECT_EQ(sleeper.sleeps()[0], milliseconds(1000));
+// The limiter's clock and sleeper, on simulated time.
+class RateLimiterTest : public ::testing::Test {
+ protected:
+  testing::FakeClock clock_;
+  testing::FakeSleeper sleeper_{clock_};
+};
+
+TEST_F(RateLimiterTest, SleepsUntilTheBudgetAllowsAndCountsEveryStart) {
+  RateLimiter limiter(2.0, clock_, sleeper_);
+  EXPECT_TRUE(limiter.acquire(sleeper_.token()));
+  EXPECT_TRUE(limiter.acquire(sleeper_.token()));
+  EXPECT_TRUE(sleeper_.sleeps().empty());  // two per second
+  EXPECT_TRUE(limiter.acquire(sleeper_.token()));
+  ASSERT_EQ(sleeper_.sleeps().size(), 1u);
+  EXPECT_EQ(sleeper_.sleeps()[0], milliseconds(1000));
   EXPECT_EQ(limiter.usage().in_window, 3);
   EXPECT_EQ(limiter.usage().limit, 570);
-  clock.advance(seconds(300));
+  clock_.advance(seconds(300));
   EXPECT_EQ(limiter.usage().in_window, 0);
 }
 
-TEST(RateLimiter, A429PausesEveryCallerAndShowsTheSmallerLimit) {
-  testing::FakeClock clock;
-  testing::FakeSleeper sleeper(clock);
-  RateLimiter limiter(4.0, clock, sleeper);
-  EXPECT_TRUE(limiter.acquire(sleeper.token()));
+TEST_F(RateLimiterTest, A429PausesEveryCallerAndShowsTheSmallerLimit) {
+  RateLimiter limiter(4.0, clock_, sleeper_);
+  EXPECT_TRUE(limiter.acquire(sleeper_.token()));
   limiter.pause_for(milliseconds(5000));
   EXPECT_EQ(limiter.usage().limit, 570);
-  EXPECT_TRUE(limiter.acquire(sleeper.token()));
-  ASSERT_EQ(sleeper.sleeps().size(), 1u);
-  EXPECT_EQ(sleeper.sleeps()[0], milliseconds(5000));
-  clock.advance(seconds(300));
+  EXPECT_TRUE(limiter.acquire(sleeper_.token()));
+  ASSERT_EQ(sleeper_.sleeps().size(), 1u);
+  EXPECT_EQ(sleeper_.sleeps()[0], milliseconds(5000));
+  clock_.advance(seconds(300));
   EXPECT_EQ(limiter.usage().limit, 1140);
 }
 
-TEST(RateLimiter, AStopDuringTheWaitSendsNothing) {
-  testing::FakeClock clock;
-  testing::FakeSleeper sleeper(clock);
-  RateLimiter limiter(1.0, clock, sleeper);
-  EXPECT_TRUE(limiter.acquire(sleeper.token()));
-  sleeper.stop_during_sleep(1);
-  EXPECT_FALSE(limiter.acquire(sleeper.token()));
+TEST_F(RateLimiterTest, AStopDuringTheWaitSendsNothing) {
+  RateLimiter limiter(1.0, clock_, sleeper_);
+  EXPECT_TRUE(limiter.acquire(sleeper_.token()));
+  sleeper_.stop_during_sleep(1);
+  EXPECT_FALSE(limiter.acquire(sleeper_.token()));
   EXPECT_EQ(limiter.usage().in_window, 1);
-  EXPECT_FALSE(limiter.acquire(sleeper.token()));  // and no more after the stop
+  EXPECT_FALSE(limiter.acquire(sleeper_.token()));  // and no more after the stop
   EXPECT_EQ(limiter.usage().in_window, 1);
 }
 
@@ -330,16 +331,14 @@ TEST(RateLimiter, StopRequestCancelsALongWaitAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - before, seconds(5));
 }
 
-TEST(RateLimiter, ConcurrentCallersShareOneBudget) {
-  testing::FakeClock clock;
-  testing::FakeSleeper sleeper(clock);
-  RateLimiter limiter(4.0, clock, sleeper);
+TEST_F(RateLimiterTest, ConcurrentCallersShareOneBudget) {
+  RateLimiter limiter(4.0, clock_, sleeper_);
   std::atomic<int> granted{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 200; ++i) {
-        if (limiter.acquire(sleeper.token())) ++granted;
+        if (limiter.acquire(sleeper_.token())) ++granted;
         const auto u = limiter.usage();
         EXPECT_LE(u.in_window, u.limit);
       }
@@ -557,20 +556,18 @@ TEST(RequestBudget, AnotherClientTakingHalfTheBudgetCausesNo429) {
   EXPECT_GT(share_with_another_client(false, milliseconds(20), 4).ours_refused, 0);
 }
 
-TEST(RateLimiter, ReadsTheServersBudgetAndReportsWhatRemains) {
-  testing::FakeClock clock;
-  testing::FakeSleeper sleeper(clock);
-  RateLimiter limiter(1000.0, clock, sleeper);
+TEST_F(RateLimiterTest, ReadsTheServersBudgetAndReportsWhatRemains) {
+  RateLimiter limiter(1000.0, clock_, sleeper_);
   EXPECT_EQ(limiter.usage().server_remaining, std::nullopt);
-  const MonoTime sent = clock.monotonic();
-  EXPECT_TRUE(limiter.acquire(sleeper.token()));
+  const MonoTime sent = clock_.monotonic();
+  EXPECT_TRUE(limiter.acquire(sleeper_.token()));
   limiter.observe(sent, std::nullopt);  // an answer without headers changes nothing
   EXPECT_EQ(limiter.usage().server_remaining, std::nullopt);
   limiter.observe(sent, told(0, 4, 1200, 300));
   EXPECT_EQ(limiter.usage().server_remaining, 0);
-  EXPECT_TRUE(limiter.acquire(sleeper.token()));  // waits for the reset: the probe
-  ASSERT_EQ(sleeper.sleeps().size(), 1u);
-  EXPECT_EQ(sleeper.sleeps()[0], milliseconds(4000));
+  EXPECT_TRUE(limiter.acquire(sleeper_.token()));  // waits for the reset: the probe
+  ASSERT_EQ(sleeper_.sleeps().size(), 1u);
+  EXPECT_EQ(sleeper_.sleeps()[0], milliseconds(4000));
 }
 
 // --- the server's numbers across a restart ---------------------------------------------
@@ -670,70 +667,64 @@ TEST(RequestBudget, ASavedBudgetWhoseWindowHasPassedHoldsNothingBack) {
   EXPECT_EQ(recent.try_start(t1), nanoseconds::zero());
 }
 
-TEST(RateLimiter, TellsWhatIsWorthKeepingWhenItChanges) {
-  testing::FakeClock clock;
-  testing::FakeSleeper sleeper(clock);
-  RateLimiter limiter(1000.0, clock, sleeper);
+TEST_F(RateLimiterTest, TellsWhatIsWorthKeepingWhenItChanges) {
+  RateLimiter limiter(1000.0, clock_, sleeper_);
   std::vector<std::optional<SavedBudget>> told_saved;
   limiter.on_saved_budget([&](const std::optional<SavedBudget>& s) { told_saved.push_back(s); });
-  const MonoTime sent = clock.monotonic();
-  ASSERT_TRUE(limiter.acquire(sleeper.token()));
+  const MonoTime sent = clock_.monotonic();
+  ASSERT_TRUE(limiter.acquire(sleeper_.token()));
   limiter.observe(sent, told(900, 300, 1200, 300));  // room left: nothing to keep, as before
   EXPECT_TRUE(told_saved.empty());
   limiter.observe(sent, told(0, 4, 1200, 300));
   ASSERT_EQ(told_saved.size(), 1u);
   ASSERT_TRUE(told_saved[0] && told_saved[0]->answer);
-  EXPECT_EQ(told_saved[0]->answer->at, clock.wall());
+  EXPECT_EQ(told_saved[0]->answer->at, clock_.wall());
   EXPECT_EQ(told_saved[0]->answer->server, told(0, 4, 1200, 300));
   limiter.observe(sent, told(0, 4, 1200, 300));  // the same again: nothing new to keep
   EXPECT_EQ(told_saved.size(), 1u);
-  ASSERT_TRUE(limiter.acquire(sleeper.token()));  // the probe, after the reset
-  limiter.observe(clock.monotonic(), told(1100, 300, 1200, 300));
+  ASSERT_TRUE(limiter.acquire(sleeper_.token()));  // the probe, after the reset
+  limiter.observe(clock_.monotonic(), told(1100, 300, 1200, 300));
   ASSERT_EQ(told_saved.size(), 2u);
   EXPECT_FALSE(told_saved[1]) << "nothing holds starts back any more: nothing to keep";
   limiter.pause_for(std::chrono::seconds(30));
   ASSERT_EQ(told_saved.size(), 3u);
   ASSERT_TRUE(told_saved[2]);
-  EXPECT_EQ(told_saved[2]->paused_until, clock.wall() + seconds(30));
+  EXPECT_EQ(told_saved[2]->paused_until, clock_.wall() + seconds(30));
 }
 
-TEST(RateLimiter, ARestoredBudgetHoldsTheFirstRequestBack) {
-  testing::FakeClock clock;
-  testing::FakeSleeper sleeper(clock);
-  RateLimiter limiter(1000.0, clock, sleeper);
+TEST_F(RateLimiterTest, ARestoredBudgetHoldsTheFirstRequestBack) {
+  RateLimiter limiter(1000.0, clock_, sleeper_);
   std::vector<MonoTime> told_until;
   limiter.on_announced_wait([&](MonoTime until) { told_until.push_back(until); });
   SavedBudget saved;
-  saved.answer = SavedBudget::Answer{clock.wall() - seconds(1), told(0, 5, 1200, 300)};
+  saved.answer = SavedBudget::Answer{clock_.wall() - seconds(1), told(0, 5, 1200, 300)};
   limiter.restore(saved);
-  const MonoTime start = clock.monotonic();
-  ASSERT_TRUE(limiter.acquire(sleeper.token()));
-  EXPECT_EQ(clock.monotonic() - start, seconds(4));
+  const MonoTime start = clock_.monotonic();
+  ASSERT_TRUE(limiter.acquire(sleeper_.token()));
+  EXPECT_EQ(clock_.monotonic() - start, seconds(4));
   ASSERT_EQ(told_until.size(), 1u);
   EXPECT_EQ(told_until[0], start + seconds(4));
 }
 
-TEST(RateLimiter, TellsWhenItWaitsOnAnAnnouncedWait) {
-  testing::FakeClock clock;
-  testing::FakeSleeper sleeper(clock);
-  RateLimiter limiter(1000.0, clock, sleeper);
+TEST_F(RateLimiterTest, TellsWhenItWaitsOnAnAnnouncedWait) {
+  RateLimiter limiter(1000.0, clock_, sleeper_);
   std::vector<MonoTime> told_until;
   limiter.on_announced_wait([&](MonoTime until) { told_until.push_back(until); });
-  const MonoTime sent = clock.monotonic();
-  EXPECT_TRUE(limiter.acquire(sleeper.token()));
+  const MonoTime sent = clock_.monotonic();
+  EXPECT_TRUE(limiter.acquire(sleeper_.token()));
   EXPECT_FALSE(limiter.announced_wait());
   limiter.observe(sent, told(0, 86400, 1200, 86400));
   ASSERT_TRUE(limiter.announced_wait());
-  EXPECT_TRUE(limiter.acquire(sleeper.token()));
+  EXPECT_TRUE(limiter.acquire(sleeper_.token()));
   ASSERT_EQ(told_until.size(), 1u);
   EXPECT_EQ(told_until[0], sent + kMaxAnnouncedWait);
-  ASSERT_EQ(sleeper.sleeps().size(), 1u);
-  EXPECT_EQ(sleeper.sleeps()[0], std::chrono::duration_cast<milliseconds>(kMaxAnnouncedWait));
+  ASSERT_EQ(sleeper_.sleeps().size(), 1u);
+  EXPECT_EQ(sleeper_.sleeps()[0], std::chrono::duration_cast<milliseconds>(kMaxAnnouncedWait));
   // Its own pacing is not announced by the API: nothing is told.
-  RateLimiter slow(1.0, clock, sleeper);
+  RateLimiter slow(1.0, clock_, sleeper_);
   slow.on_announced_wait([&](MonoTime until) { told_until.push_back(until); });
-  EXPECT_TRUE(slow.acquire(sleeper.token()));
-  EXPECT_TRUE(slow.acquire(sleeper.token()));
+  EXPECT_TRUE(slow.acquire(sleeper_.token()));
+  EXPECT_TRUE(slow.acquire(sleeper_.token()));
   EXPECT_EQ(told_until.size(), 1u);
 }
 
@@ -747,26 +738,31 @@ std::string logged_by(Body body) {
   return out;
 }
 
-TEST(RateLimiter, WarnsOfAnotherClientOnlyWhenItsShareIsCertain) {
-  testing::FakeClock clock;
-  testing::FakeSleeper sleeper(clock);
-  RateLimiter limiter(1000.0, clock, sleeper);
-  const MonoTime first = clock.monotonic();
-  ASSERT_TRUE(limiter.acquire(sleeper.token()));
+// `warned` says another client uses the token, and that at least `others` of the requests the
+// server counted were its.
+void expect_another_client(const std::string& warned, int others) {
+  EXPECT_NE(warned.find("another client is using this API user's budget"), std::string::npos)
+      << warned;
+  EXPECT_NE(warned.find("at least " + std::to_string(others) + " of them sent by others"),
+            std::string::npos)
+      << warned;
+}
+
+TEST_F(RateLimiterTest, WarnsOfAnotherClientOnlyWhenItsShareIsCertain) {
+  RateLimiter limiter(1000.0, clock_, sleeper_);
+  const MonoTime first = clock_.monotonic();
+  ASSERT_TRUE(limiter.acquire(sleeper_.token()));
   // Nothing counted from before this start.
   EXPECT_EQ(logged_by([&] { limiter.observe(first, told(1200 - 1, 300, 1200, 300)); }), "");
   for (int i = 0; i < 19; ++i) {
-    clock.advance(Millis{1});
-    ASSERT_TRUE(limiter.acquire(sleeper.token()));
+    clock_.advance(Millis{1});
+    ASSERT_TRUE(limiter.acquire(sleeper_.token()));
   }
   // The server counted all 20 when answering the first: ours in flight, not someone else's.
   EXPECT_EQ(logged_by([&] { limiter.observe(first, told(1200 - 20, 300, 1200, 300)); }), "");
   // 40 more than ours: another client, named once.
-  const std::string warned =
-      logged_by([&] { limiter.observe(first, told(1200 - 60, 300, 1200, 300)); });
-  EXPECT_NE(warned.find("another client is using this API user's budget"), std::string::npos)
-      << warned;
-  EXPECT_NE(warned.find("at least 40 of them sent by others"), std::string::npos) << warned;
+  expect_another_client(logged_by([&] { limiter.observe(first, told(1200 - 60, 300, 1200, 300)); }),
+                        40);
   EXPECT_EQ(logged_by([&] { limiter.observe(first, told(1200 - 60, 300, 1200, 300)); }), "");
   // Gone again.
   const std::string gone =
@@ -808,12 +804,10 @@ TEST(RequestBudget, RequestsFromBeforeTheFirstStartAreKeptApartUntilTheyHaveLeft
   EXPECT_EQ(use.before_start, 0);
 }
 
-TEST(RateLimiter, TheDaemonsEarlierProcessIsNotAnotherClient) {
-  testing::FakeClock clock;
-  testing::FakeSleeper sleeper(clock);
-  RateLimiter limiter(1000.0, clock, sleeper);
-  const MonoTime first = clock.monotonic();
-  ASSERT_TRUE(limiter.acquire(sleeper.token()));
+TEST_F(RateLimiterTest, TheDaemonsEarlierProcessIsNotAnotherClient) {
+  RateLimiter limiter(1000.0, clock_, sleeper_);
+  const MonoTime first = clock_.monotonic();
+  ASSERT_TRUE(limiter.acquire(sleeper_.token()));
   // Restarted a minute after the earlier process sent 600 requests on the same token.
   const std::string said =
       logged_by([&] { limiter.observe(first, told(1200 - 601, 240, 1200, 300)); });
@@ -822,16 +816,13 @@ TEST(RateLimiter, TheDaemonsEarlierProcessIsNotAnotherClient) {
                       "its 5m window"),
             std::string::npos)
       << said;
-  clock.advance(seconds(30));
-  const MonoTime later = clock.monotonic();
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(limiter.acquire(sleeper.token()));
+  clock_.advance(seconds(30));
+  const MonoTime later = clock_.monotonic();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(limiter.acquire(sleeper_.token()));
   EXPECT_EQ(logged_by([&] { limiter.observe(later, told(1200 - 701, 210, 1200, 300)); }), "");
   // Then someone else starts sending: 50 more than ours and the earlier ones.
-  const std::string warned =
-      logged_by([&] { limiter.observe(later, told(1200 - 751, 210, 1200, 300)); });
-  EXPECT_NE(warned.find("another client is using this API user's budget"), std::string::npos)
-      << warned;
-  EXPECT_NE(warned.find("at least 50 of them sent by others"), std::string::npos) << warned;
+  expect_another_client(
+      logged_by([&] { limiter.observe(later, told(1200 - 751, 210, 1200, 300)); }), 50);
 }
 
 TEST(RequestBudget, RateZeroIsNoClientSideBudget) {

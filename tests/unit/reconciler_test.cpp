@@ -39,6 +39,46 @@ DesiredZone zone_keeping(const std::string& id, const std::vector<std::string>& 
   return z;
 }
 
+// Requests a stop of reason `why` from `cancel` as the first call of a kind is made: at a
+// listing, which is then given up as the request executor gives it up (with the reason of the
+// cycle's cancellation); at a batch (delete or upsert), which is still sent, as one already in
+// flight when the stop comes.
+class StoppedFor : public testing::ForwardingZoneApi {
+ public:
+  enum class At { kListing, kBatch };
+  StoppedFor(ZoneApi& inner, Cancellation& cancel, StopReason why, At at)
+      : ForwardingZoneApi(inner), cancel_(cancel), why_(why), at_(at) {}
+  Result<std::vector<Mapping>> list(const std::string& zone) override {
+    if (at_ != At::kListing) return inner_.list(zone);
+    cancel_.request_stop(why_);
+    return ApiError::cancelled(cancel_);
+  }
+  Result<BatchResult> batch_delete(const std::string& zone,
+                                   const std::vector<std::string>& ips) override {
+    if (at_ == At::kBatch) cancel_.request_stop(why_);
+    return inner_.batch_delete(zone, ips);
+  }
+  Result<BatchResult> batch_upsert(const std::string& zone,
+                                   const std::vector<Mapping>& items) override {
+    if (at_ == At::kBatch) cancel_.request_stop(why_);
+    return inner_.batch_upsert(zone, items);
+  }
+
+ private:
+  Cancellation& cancel_;
+  StopReason why_;
+  At at_;
+};
+
+// The API's answer while it is down: HTTP 503, worth another try.
+ApiError unavailable() {
+  ApiError down;
+  down.kind = ApiError::Kind::kRetryable;
+  down.http_status = 503;
+  down.message = "down";
+  return down;
+}
+
 class ReconcilerTest : public ::testing::Test {
  protected:
   ReconcilerTest() : sleeper_(clock_) {}
@@ -47,6 +87,14 @@ class ReconcilerTest : public ::testing::Test {
                   ReconcileSettings settings = {}) {
     Reconciler r(api_, applier, clock_, sleeper_.token(), observer_);
     return r.run_cycle(desired, settings);
+  }
+
+  // One zone reconciled through `api`, in batches of 100, under `cancel`.
+  ZoneReport reconcile_zone(ZoneApi& api, Cancellation& cancel, const DesiredZone& zone,
+                            const ReconcileSettings& settings) {
+    ChangeSetApplier applier(api, 100, cancel);
+    Reconciler r(api, applier, clock_, cancel, observer_);
+    return r.reconcile_zone(zone, settings);
   }
 
   testing::FakeClock clock_;
@@ -159,11 +207,7 @@ TEST_F(ReconcilerTest, ItemsTheApiRefusesAreReportedNotPruned) {
 TEST_F(ReconcilerTest, OneZoneFailingDoesNotStopTheOthers) {
   api_.seed(kZoneA, range_ips(0, 10));
   api_.seed(kZoneB, range_ips(0, 10));
-  ApiError down;
-  down.kind = ApiError::Kind::kRetryable;
-  down.http_status = 503;
-  down.message = "down";
-  api_.list_fails[kZoneA] = down;
+  api_.list_fails[kZoneA] = unavailable();
   ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle =
       run(applier, {{zone_keeping(kZoneA, range_ips(0, 8)), zone_keeping(kZoneB, range_ips(0, 8))}},
@@ -750,11 +794,7 @@ TEST_F(ReconcilerTest, AFailedUpsertRequestSendsNoDeletes) {
 
 TEST_F(ReconcilerTest, UnreadableSupportedRegionsHoldBackUpsertsButNotDeletes) {
   const DesiredZone zone = three_hundred_zone(api_, kZoneA);
-  ApiError down;
-  down.kind = ApiError::Kind::kRetryable;
-  down.http_status = 503;
-  down.message = "down";
-  api_.regions_fail = down;
+  api_.regions_fail = unavailable();
   ChangeSetApplier applier(api_, 100, sleeper_.token());
   const auto cycle = run(applier, {{zone}}, sync_settings());
   const auto& z = cycle.zones[0];
@@ -771,11 +811,7 @@ TEST_F(ReconcilerTest, UnreadableSupportedRegionsHoldBackUpsertsButNotDeletes) {
 
 TEST_F(ReconcilerTest, UnreadableSupportedRegionsDoNotLiftTheDeleteGuard) {
   const DesiredZone zone = three_hundred_zone(api_, kZoneA);
-  ApiError down;
-  down.kind = ApiError::Kind::kRetryable;
-  down.http_status = 503;
-  down.message = "down";
-  api_.regions_fail = down;
+  api_.regions_fail = unavailable();
   ChangeSetApplier applier(api_, 100, sleeper_.token());
   // 100 of 300 stale: above a 30 % guard.
   const auto cycle = run(applier, {{zone}}, sync_settings(0.3));
@@ -975,22 +1011,9 @@ TEST_F(ReconcilerTest, ItemsRefusedBeforeAStopAreStillAFailure) {
   api_.seed(kZoneA, range_ips(0, 300));
   api_.refuse["10.0.0.100"] = "internal error";  // in the first of two batches
   Cancellation cancel;
-  class StoppingApi : public testing::ForwardingZoneApi {
-   public:
-    StoppingApi(ZoneApi& inner, Cancellation& c) : ForwardingZoneApi(inner), c_(c) {}
-    Result<BatchResult> batch_delete(const std::string& z,
-                                     const std::vector<std::string>& ips) override {
-      c_.request_stop(StopReason::kShutdown);
-      return inner_.batch_delete(z, ips);
-    }
-
-   private:
-    Cancellation& c_;
-  } stopping(api_, cancel);
-  ChangeSetApplier applier(stopping, 100, cancel);
-  Reconciler r(stopping, applier, clock_, cancel, observer_);
-  const auto report =
-      r.reconcile_zone(zone_keeping(kZoneA, range_ips(0, 100)), {.max_delete_fraction = 1});
+  StoppedFor stopping(api_, cancel, StopReason::kShutdown, StoppedFor::At::kBatch);
+  const auto report = reconcile_zone(stopping, cancel, zone_keeping(kZoneA, range_ips(0, 100)),
+                                     {.max_delete_fraction = 1});
   EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
   EXPECT_EQ(report.stopped_by, StopReason::kShutdown);
   EXPECT_EQ(report.applied.delete_failed.size(), 1u);
@@ -1018,29 +1041,13 @@ TEST(Cancellation, TheReasonIsSetBeforeTheTokenIsSeenStopped) {
   EXPECT_EQ(seen, StopReason::kNotLeader);
 }
 
-// A listing given up for a stop, as the request executor gives it up: with the reason of the
-// cycle's cancellation.
-class ListingStoppedFor : public testing::ForwardingZoneApi {
- public:
-  ListingStoppedFor(ZoneApi& inner, Cancellation& cancel, StopReason why)
-      : ForwardingZoneApi(inner), cancel_(cancel), why_(why) {}
-  Result<std::vector<Mapping>> list(const std::string&) override {
-    cancel_.request_stop(why_);
-    return ApiError::cancelled(cancel_);
-  }
-
- private:
-  Cancellation& cancel_;
-  StopReason why_;
-};
-
 // Zone A reconciled while its listing is given up for a stop of reason `why`.
 class CutShortTest : public ReconcilerTest {
  protected:
   ZoneReport listing_stopped_for(StopReason why) {
     api_.seed(kZoneA, range_ips(0, 10));
     Cancellation cancel;
-    ListingStoppedFor api(api_, cancel, why);
+    StoppedFor api(api_, cancel, why, StoppedFor::At::kListing);
     ChangeSetApplier applier(api, 100, cancel);
     Reconciler r(api, applier, clock_, cancel, observer_);
     auto cycle = r.run_cycle({{zone_keeping(kZoneA, range_ips(0, 8))}}, {});
@@ -1049,52 +1056,53 @@ class CutShortTest : public ReconcilerTest {
   }
 };
 
-TEST_F(CutShortTest, AZoneCutShortByLostLeadershipSaysSoNotShuttingDown) {
+struct CutShortCase {
+  const char* name;
+  StopReason why;
+  std::string error;                // the zone's error
+  std::string log_line;             // the one line logged about the zone
+  std::vector<std::string> absent;  // words no log line has
+};
+
+class CutShortByTest : public CutShortTest, public ::testing::WithParamInterface<CutShortCase> {};
+
+TEST_P(CutShortByTest, IsInterruptedAndSaysWhy) {
+  const CutShortCase& c = GetParam();
   const testing::LogCapture log;
-  const ZoneReport report = listing_stopped_for(StopReason::kNotLeader);
+  const ZoneReport report = listing_stopped_for(c.why);
   EXPECT_EQ(report.outcome, ZoneOutcome::kInterrupted);
-  EXPECT_EQ(report.stopped_by, StopReason::kNotLeader);
-  EXPECT_EQ(report.error, "listing mappings: no answer: this instance is no longer the leader");
-  EXPECT_EQ(log.lines_with(kZoneA),
-            std::vector<std::string>{
-                std::string("warning zone ") + kZoneA +
-                ": abandoned: listing mappings: no answer: this instance is no longer the "
-                "leader: live=0 stale=0 pruned=0; whichever instance leads now reconciles it"});
-  EXPECT_TRUE(log.lines_with("shutting down").empty());
+  EXPECT_EQ(report.stopped_by, c.why);
+  EXPECT_EQ(report.error, c.error);
+  EXPECT_EQ(log.lines_with(kZoneA), std::vector<std::string>{c.log_line});
+  for (const auto& word : c.absent) EXPECT_TRUE(log.lines_with(word).empty()) << word;
 }
 
-TEST_F(CutShortTest, AZoneCutShortByTheShutdownIsInterruptedNotFailed) {
-  const testing::LogCapture log;
-  const ZoneReport report = listing_stopped_for(StopReason::kShutdown);
-  EXPECT_EQ(report.outcome, ZoneOutcome::kInterrupted);
-  EXPECT_EQ(report.stopped_by, StopReason::kShutdown);
-  EXPECT_EQ(report.error, "listing mappings: no answer: shutting down");
-  EXPECT_EQ(log.lines_with(kZoneA),
-            std::vector<std::string>{std::string("info zone ") + kZoneA +
-                                     ": interrupted: listing mappings: no answer: shutting "
-                                     "down: live=0 stale=0 pruned=0; not a failure, the next "
-                                     "start reconciles it"});
-  EXPECT_TRUE(log.lines_with("leader").empty());
-  EXPECT_TRUE(log.lines_with("error").empty());
-}
+// Lost leadership says so, not shutting down; the shutdown is an interruption, not a failure.
+INSTANTIATE_TEST_SUITE_P(
+    Stops, CutShortByTest,
+    ::testing::Values(
+        CutShortCase{"LostLeadershipSaysSoNotShuttingDown",
+                     StopReason::kNotLeader,
+                     "listing mappings: no answer: this instance is no longer the leader",
+                     std::string("warning zone ") + kZoneA +
+                         ": abandoned: listing mappings: no answer: this instance is no longer "
+                         "the leader: live=0 stale=0 pruned=0; whichever instance leads now "
+                         "reconciles it",
+                     {"shutting down"}},
+        CutShortCase{"TheShutdownIsInterruptedNotFailed",
+                     StopReason::kShutdown,
+                     "listing mappings: no answer: shutting down",
+                     std::string("info zone ") + kZoneA +
+                         ": interrupted: listing mappings: no answer: shutting down: live=0 "
+                         "stale=0 pruned=0; not a failure, the next start reconciles it",
+                     {"leader", "error"}}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(ReconcilerTest, ABatchCutShortByLostLeadershipCarriesTheReason) {
   const DesiredZone zone = three_hundred_zone(api_, kZoneA);
   Cancellation cancel;
-  class LosingLeadApi : public testing::ForwardingZoneApi {
-   public:
-    LosingLeadApi(ZoneApi& inner, Cancellation& c) : ForwardingZoneApi(inner), c_(c) {}
-    Result<BatchResult> batch_upsert(const std::string& z, const std::vector<Mapping>& m) override {
-      c_.request_stop(StopReason::kNotLeader);
-      return inner_.batch_upsert(z, m);
-    }
-
-   private:
-    Cancellation& c_;
-  } losing(api_, cancel);
-  ChangeSetApplier applier(losing, 100, cancel);
-  Reconciler r(losing, applier, clock_, cancel, observer_);
-  const auto report = r.reconcile_zone(zone, sync_settings());
+  StoppedFor losing(api_, cancel, StopReason::kNotLeader, StoppedFor::At::kBatch);
+  const auto report = reconcile_zone(losing, cancel, zone, sync_settings());
   ASSERT_TRUE(report.applied.error);
   EXPECT_EQ(report.applied.error->kind, ApiError::Kind::kCancelled);
   EXPECT_EQ(report.applied.error->message, "this instance is no longer the leader");
@@ -1112,9 +1120,7 @@ TEST_F(ReconcilerTest, AZoneThatFailsOnItsOwnHasNoStopReason) {
   down.message = "Connection refused";
   api_.list_fails[kZoneA] = down;
   Cancellation cancel;
-  ChangeSetApplier applier(api_, 100, cancel);
-  Reconciler r(api_, applier, clock_, cancel, observer_);
-  const auto report = r.reconcile_zone(zone_keeping(kZoneA, range_ips(0, 8)), {});
+  const auto report = reconcile_zone(api_, cancel, zone_keeping(kZoneA, range_ips(0, 8)), {});
   EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
   EXPECT_FALSE(report.stopped_by.has_value());
 }

@@ -4,7 +4,6 @@
 // leads must not read like a shutdown.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <stop_token>
 #include <string_view>
@@ -19,10 +18,8 @@ enum class StopReason {
 };
 
 // The text an operation cut short reports.
-inline constexpr std::array kStopReasonNames = {
-    EnumName{StopReason::kShutdown, "shutting down"},
-    EnumName{StopReason::kNotLeader, "this instance is no longer the leader"},
-};
+inline constexpr auto kStopReasonNames =
+    enum_names<StopReason>("shutting down", "this instance is no longer the leader");
 
 constexpr std::string_view describe(StopReason reason) {
   return enum_name(kStopReasonNames, reason, "shutting down");

@@ -5,7 +5,6 @@
 // logging call has to pass them. The value is not copied: it must outlive the scope.
 #pragma once
 
-#include <array>
 #include <string_view>
 
 #include "base/enum_names.h"
@@ -14,10 +13,7 @@ namespace orc {
 
 enum class LogField { kZone, kOperation };
 // Each field's journald name (upper case, as journald field names are).
-inline constexpr std::array kLogFieldNames = {
-    EnumName{LogField::kZone, "ZONE"},
-    EnumName{LogField::kOperation, "OPERATION"},
-};
+inline constexpr auto kLogFieldNames = enum_names<LogField>("ZONE", "OPERATION");
 
 // The field's value on this thread; empty when no scope sets it.
 std::string_view log_field(LogField field);

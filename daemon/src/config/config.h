@@ -3,7 +3,6 @@
 // (as a dotted path, e.g. "reconcile.retry.max_attempts") and the offending value.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -31,20 +30,12 @@ class ConfigError : public std::runtime_error {
 // How log lines are written (service/logging.h): `auto` is the journal when standard error is
 // connected to it ($JOURNAL_STREAM), else text.
 enum class LogFormat { kAuto, kText, kJson, kJournal };
-inline constexpr std::array kLogFormatNames = {
-    EnumName{LogFormat::kAuto, "auto"},
-    EnumName{LogFormat::kText, "text"},
-    EnumName{LogFormat::kJson, "json"},
-    EnumName{LogFormat::kJournal, "journal"},
-};
+inline constexpr auto kLogFormatNames = enum_names<LogFormat>("auto", "text", "json", "journal");
 
 // The least severe log lines written (log.level).
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
-inline constexpr std::array kLogLevelNames = {
-    EnumName{LogLevel::kTrace, "trace"}, EnumName{LogLevel::kDebug, "debug"},
-    EnumName{LogLevel::kInfo, "info"},   EnumName{LogLevel::kWarn, "warn"},
-    EnumName{LogLevel::kError, "error"},
-};
+inline constexpr auto kLogLevelNames =
+    enum_names<LogLevel>("trace", "debug", "info", "warn", "error");
 
 struct CloudflareConfig {
   std::string api_base = "https://api.cloudflare.com/client/v4";  // no trailing slash kept
@@ -106,11 +97,7 @@ struct LeaderElectionConfig {
 
 // Which zones get their own series on /metrics (fleet-wide aggregates are always there).
 enum class ZoneSeriesMode { kAll, kFailing, kNone };
-inline constexpr std::array kZoneSeriesModeNames = {
-    EnumName{ZoneSeriesMode::kAll, "all"},
-    EnumName{ZoneSeriesMode::kFailing, "failing"},
-    EnumName{ZoneSeriesMode::kNone, "none"},
-};
+inline constexpr auto kZoneSeriesModeNames = enum_names<ZoneSeriesMode>("all", "failing", "none");
 std::string_view to_string(ZoneSeriesMode mode);  // "all" | "failing" | "none"
 
 struct MetricsConfig {

@@ -3,7 +3,6 @@
 // PATCH (a repeat: count and lastTimestamp), and the answers of the events API. Pure functions.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -18,10 +17,7 @@
 namespace orc {
 
 enum class EventType { kNormal, kWarning };
-inline constexpr std::array kEventTypeNames = {
-    EnumName{EventType::kNormal, "Normal"},
-    EnumName{EventType::kWarning, "Warning"},
-};
+inline constexpr auto kEventTypeNames = enum_names<EventType>("Normal", "Warning");
 std::string_view to_string(EventType type);  // "Normal" | "Warning"
 
 // What one Event says. `reason` is short and UpperCamelCase (ZoneApplied, ZoneBlocked, ...),

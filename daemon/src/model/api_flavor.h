@@ -3,7 +3,6 @@
 // name them, none of them through another's header.
 #pragma once
 
-#include <array>
 #include <optional>
 #include <string_view>
 
@@ -12,10 +11,7 @@
 namespace orc {
 
 enum class ApiFlavor { kCacheV1, kOriginV2 };
-inline constexpr std::array kApiFlavorNames = {
-    EnumName{ApiFlavor::kCacheV1, "cache-v1"},
-    EnumName{ApiFlavor::kOriginV2, "origin-v2"},
-};
+inline constexpr auto kApiFlavorNames = enum_names<ApiFlavor>("cache-v1", "origin-v2");
 
 // "cache-v1" | "origin-v2".
 constexpr std::string_view to_string(ApiFlavor flavor) {

@@ -4,7 +4,6 @@
 //          and updates mappings whose vendor or region differs from the desired origin's.
 #pragma once
 
-#include <array>
 #include <optional>
 #include <string_view>
 
@@ -13,10 +12,7 @@
 namespace orc {
 
 enum class Policy { kPrune, kSync };
-inline constexpr std::array kPolicyNames = {
-    EnumName{Policy::kPrune, "prune"},
-    EnumName{Policy::kSync, "sync"},
-};
+inline constexpr auto kPolicyNames = enum_names<Policy>("prune", "sync");
 
 std::string_view to_string(Policy policy);  // prune | sync
 // "prune" or "sync"; nullopt for anything else.

@@ -3,7 +3,6 @@
 // plan, the API and the observer (metrics).
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <functional>
 #include <initializer_list>
@@ -106,14 +105,8 @@ class DryRunApplier final : public PlanApplier {
 // the API refused items before the stop is a failure all the same.
 // kSuspended: listed and planned, nothing sent (the zone's suspend: in the desired state).
 enum class ZoneOutcome { kSuccess, kFailure, kBlocked, kDryRun, kInterrupted, kSuspended };
-inline constexpr std::array kZoneOutcomeNames = {
-    EnumName{ZoneOutcome::kSuccess, "success"},
-    EnumName{ZoneOutcome::kFailure, "failure"},
-    EnumName{ZoneOutcome::kBlocked, "blocked"},
-    EnumName{ZoneOutcome::kDryRun, "dry_run"},
-    EnumName{ZoneOutcome::kInterrupted, "interrupted"},
-    EnumName{ZoneOutcome::kSuspended, "suspended"},
-};
+inline constexpr auto kZoneOutcomeNames =
+    enum_names<ZoneOutcome>("success", "failure", "blocked", "dry_run", "interrupted", "suspended");
 // success | failure | blocked | dry_run | interrupted | suspended
 std::string_view to_string(ZoneOutcome outcome);
 

@@ -2,7 +2,6 @@
 // (cloudflare/cloudflare_api.h implements both generations).
 #pragma once
 
-#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,23 +20,14 @@ namespace orc {
 
 // The operations, as they are labelled in metrics and logs.
 enum class Operation { kList, kBatchDelete, kGet, kBatchUpsert, kSupportedRegions, kZoneLookup };
-inline constexpr std::array kOperationNames = {
-    EnumName{Operation::kList, "list"},
-    EnumName{Operation::kBatchDelete, "batch_delete"},
-    EnumName{Operation::kGet, "get"},
-    EnumName{Operation::kBatchUpsert, "batch_upsert"},
-    EnumName{Operation::kSupportedRegions, "supported_regions"},
-    EnumName{Operation::kZoneLookup, "zone_lookup"},
-};
+inline constexpr auto kOperationNames = enum_names<Operation>(
+    "list", "batch_delete", "get", "batch_upsert", "supported_regions", "zone_lookup");
 // list | batch_delete | get | batch_upsert | supported_regions | zone_lookup (GET /zones?name=)
 std::string_view to_string(Operation op);
 
 enum class RetryReason { kRateLimited, kServerError, kTransport };
-inline constexpr std::array kRetryReasonNames = {
-    EnumName{RetryReason::kRateLimited, "rate_limited"},
-    EnumName{RetryReason::kServerError, "server_error"},
-    EnumName{RetryReason::kTransport, "transport"},
-};
+inline constexpr auto kRetryReasonNames =
+    enum_names<RetryReason>("rate_limited", "server_error", "transport");
 std::string_view to_string(RetryReason reason);  // rate_limited | server_error | transport
 
 struct ApiError {

@@ -2,7 +2,6 @@
 // unreadable).
 #pragma once
 
-#include <array>
 #include <string_view>
 
 #include "base/enum_names.h"
@@ -10,12 +9,8 @@
 namespace orc {
 
 enum class DesiredCondition { kValid, kHeld, kInvalid, kUnreadable };
-inline constexpr std::array kDesiredConditionNames = {
-    EnumName{DesiredCondition::kValid, "valid"},
-    EnumName{DesiredCondition::kHeld, "held"},
-    EnumName{DesiredCondition::kInvalid, "invalid"},
-    EnumName{DesiredCondition::kUnreadable, "unreadable"},
-};
+inline constexpr auto kDesiredConditionNames =
+    enum_names<DesiredCondition>("valid", "held", "invalid", "unreadable");
 
 constexpr std::string_view to_string(DesiredCondition c) {
   return enum_name(kDesiredConditionNames, c);
