@@ -42,10 +42,15 @@ std::optional<SavedBudget> read_saved(const fs::path& file) {
 
 }  // namespace
 
-std::optional<RequestBudget::AnnouncedWait> keep_budget_in(const fs::path& directory,
+std::optional<RequestBudget::AnnouncedWait> keep_budget_in(const std::optional<fs::path>& directory,
                                                            RateLimiter& limiter,
                                                            const Clock& clock) {
-  const fs::path file = directory / kBudgetStateFile;
+  if (!directory) {
+    spdlog::info(
+        "no state_directory: a restart does not know what the API said of the user's budget");
+    return std::nullopt;
+  }
+  const fs::path file = *directory / kBudgetStateFile;
   std::optional<RequestBudget::AnnouncedWait> wait;
   if (const auto saved = read_saved(file)) {
     limiter.restore(*saved);

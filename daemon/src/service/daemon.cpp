@@ -12,6 +12,7 @@
 #include "service/cloudflare_session.h"
 #include "service/cycle_factory.h"
 #include "service/desired_state_source.h"
+#include "service/shutdown_grace.h"
 #include "service/status_view.h"
 #include "service/wakeup.h"
 #include "service/watchdog.h"
@@ -36,6 +37,7 @@ struct Daemon::Impl {
         view(metrics, health, limiter, deps.leadership, deps.clock, deps.outcomes),
         watchdog(deps.notifier, health, deps.clock, kPollStep),
         wakeup(deps.clock, deps.sleeper),
+        grace(deps.clock, deps.abort_transfers, kShutdownGrace),
         source({config.reconcile.desired_state, config.reconcile.settle_period,
                 config.reconcile.hold_confirm_period, config.reconcile.max_delete_fraction},
                std::move(d), deps.desired_file,
@@ -53,10 +55,9 @@ struct Daemon::Impl {
     // Waiting for the budget the API announced (its rate-limit headers, a Retry-After) is a
     // quiet period it asked for, not a stall: /healthz stays ok and the watchdog fed.
     limiter.on_announced_wait([this](MonoTime until) { health.quiet_until(until); });
-    if (deps.outcomes != nullptr) {
-      source.on_change_held([sink = deps.outcomes](const auto& shrinks, Millis confirm) {
-        sink->on_change_held(shrinks, confirm);
-      });
+    if (OutcomeSink* sink = deps.outcomes) {
+      source.on_change_held(
+          [sink](const auto& s, Millis confirm) { sink->on_change_held(s, confirm); });
     }
   }
 
@@ -86,7 +87,8 @@ struct Daemon::Impl {
   ProgressObserver observer;
   StatusView view;
   Watchdog watchdog;
-  Wakeup wakeup;  // signals, leadership changes and the end of a cycle
+  Wakeup wakeup;        // signals, leadership changes and the end of a cycle
+  ShutdownGrace grace;  // from the first stop request
   DesiredStateSource source;
   ReconcileFanOut zone_observers;  // the metrics, and the outcome sink when there is one
   CycleFactory cycles;
@@ -95,8 +97,6 @@ struct Daemon::Impl {
   std::vector<std::string> changed_first;  // by the last change taken: they go first
   bool cycle_again = false;                // start the next cycle without waiting for the interval
   std::atomic<bool> reload_requested{false};
-  std::mutex mu;
-  std::optional<MonoTime> stop_requested_at;  // mu
 };
 
 Daemon::Daemon(Config config, Credentials credentials, DesiredFile desired, RunOptions options,
@@ -111,14 +111,7 @@ int Daemon::run() {
 }
 
 void Daemon::request_stop() {
-  bool first = false;
-  {
-    std::lock_guard lock(impl_->mu);
-    if (!impl_->stop_requested_at) {
-      impl_->stop_requested_at = impl_->deps.clock.monotonic();
-      first = true;
-    }
-  }
+  const bool first = impl_->grace.begin();
   impl_->shutdown.request_stop();
   impl_->wakeup.notify();
   if (first) impl_->deps.notifier.stopping();  // at once, not after the cycle in flight
@@ -176,12 +169,7 @@ CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
     wakeup.notify();
   });
   while (!done) {
-    MonoTime deadline = next_look();
-    {
-      std::lock_guard lock(mu);
-      if (stop_requested_at) deadline = std::min(deadline, *stop_requested_at + kShutdownGrace);
-    }
-    wakeup.wait_until(deadline);
+    wakeup.wait_until(grace.wake_by(next_look()));
     if (done) break;
     watchdog.ping();
     if (!options.once && !stop.stop_requested()) {
@@ -199,12 +187,7 @@ CycleReport Daemon::Impl::run_cycle(std::stop_token stop) {
         }
       }
     }
-    std::lock_guard lock(mu);
-    if (stop_requested_at && deps.clock.monotonic() - *stop_requested_at >= kShutdownGrace &&
-        deps.abort_transfers.request_stop()) {
-      spdlog::warn("shutdown: requests still running after {}s; abandoning them",
-                   kShutdownGrace.count());
-    }
+    grace.enforce();
   }
   worker.join();
   if (failed) std::rethrow_exception(failed);
@@ -247,14 +230,9 @@ int Daemon::Impl::run() {
   metrics.set_api_budget(budget.in_window, budget.limit);
   spdlog::info("API budget: {} requests per 5 minutes ({} per second, {}% kept free)", budget.limit,
                config.cloudflare.requests_per_second, config.cloudflare.budget_headroom * 100);
-  // The API user's budget as the last run's answers left it: before the first request. Not
-  // for --once, a one-off run by a person.
-  if (!options.once && config.state_directory) {
-    keep_budget_in(*config.state_directory, limiter, deps.clock);
-  } else if (!options.once) {
-    spdlog::info(
-        "no state_directory: a restart does not know what the API said of the user's budget");
-  }
+  // The API user's budget as the last run's answers left it, before the first request (not for
+  // --once, a one-off run by a person).
+  if (!options.once) keep_budget_in(config.state_directory, limiter, deps.clock);
 
   start_serving();
 
