@@ -65,9 +65,8 @@ void check_ranges(const orc::Config& c) {
   check(le.identity.empty() || orc::check_lease_identity(le.identity).ok(),
         "identity accepted: " + le.identity);
   check(le.token_file.is_absolute() && le.ca_file.is_absolute(), "lease files not absolute");
-  const auto& l = c.log.level;
-  check(l == "trace" || l == "debug" || l == "info" || l == "warn" || l == "error",
-        "log level accepted: " + l);
+  // The level is an enum, so any value the parser gives is one of the five; it must have a name.
+  check(!orc::enum_name(orc::kLogLevelNames, c.log.level).empty(), "log level without a name");
 }
 
 std::string write_config(const orc::Config& c) {
@@ -93,7 +92,7 @@ std::string write_config(const orc::Config& c) {
   const std::string& host = c.listen.host;
   const std::string listen = host.find(':') == std::string::npos ? host : "[" + host + "]";
   out += "listen: " + yaml_quoted(listen + ":" + std::to_string(c.listen.port)) + "\n";
-  out += "log: {level: " + c.log.level +
+  out += "log: {level: " + std::string(orc::enum_name(orc::kLogLevelNames, c.log.level)) +
          ", format: " + std::string(orc::enum_name(orc::kLogFormatNames, c.log.format)) + "}\n";
   const auto& le = c.leader_election;
   out += "leader_election:\n";
