@@ -1,6 +1,6 @@
 // libFuzzer target: one Kubernetes API answer body through parse_lease, status_message,
 // interpret_lease_answer and interpret_event_answer (the events API's answers). None may throw
-// or crash, whatever the nesting (the depth bound of core/json_bounds.h); a Lease read must read
+// or crash, whatever the nesting (the depth bound of base/json_bounds.h); a Lease read must read
 // back from the update body written for it, an Event read has a name, and a message made of an
 // answer stays short and printable.
 #include <cstddef>

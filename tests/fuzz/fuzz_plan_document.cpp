@@ -1,6 +1,6 @@
 // libFuzzer target: one plan file through parse_plan_document. It throws PlanFileError for
 // anything that is not a valid plan, never anything else and never crashes, whatever the
-// nesting (core/json_bounds.h); a plan it accepts reads back the same once written out again
+// nesting (base/json_bounds.h); a plan it accepts reads back the same once written out again
 // (to_json_text), and its messages name the file and stay printable. Read from a stream, a
 // piece at a time as --apply-plan reads a file, the input gives the same plan or message.
 #include <cstddef>

@@ -1,4 +1,4 @@
-// One check for every enumerator-name table (core/enum_names.h): the compiler does not flag an
+// One check for every enumerator-name table (base/enum_names.h): the compiler does not flag an
 // enumerator a table leaves out, so each table's test lists the names, in enumerator order.
 #pragma once
 

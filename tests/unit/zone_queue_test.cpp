@@ -1,4 +1,4 @@
-// The cycle's work queue (core/zone_queue.h): changes first, the rest behind them.
+// The cycle's work queue (model/zone_queue.h): changes first, the rest behind them.
 #include "model/zone_queue.h"
 
 #include <gtest/gtest.h>

@@ -7,7 +7,7 @@ namespace orc {
 namespace {
 
 // Keys join their parts with a unit separator: messages are made printable before they get
-// here (core/redact escapes control characters), so no part holds one.
+// here (base/redact escapes control characters), so no part holds one.
 constexpr char kSep = '\x1f';
 
 std::string aggregate_key(const EventNote& note) {

@@ -1,6 +1,6 @@
 // One request to the Kubernetes API server as the daemon's service account: the bearer token
 // read from its file for every request (projected service account tokens rotate), registered
-// with core/redact before it is sent (an answer or a transport error quoting it is redacted
+// with base/redact before it is sent (an answer or a transport error quoting it is redacted
 // wherever it is shown), and never part of a message. The Lease client and the Event client
 // both send through it.
 #pragma once

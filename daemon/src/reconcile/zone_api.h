@@ -53,7 +53,7 @@ struct ApiError {
 };
 
 template <class T>
-using Result = StatusOr<T, ApiError>;  // core/status.h
+using Result = StatusOr<T, ApiError>;  // base/status.h
 
 // Why the API did not carry out one item of a batch: its error code (0 when the answer gave
 // none) and its message, as the API gave them (redacted).

@@ -6,7 +6,7 @@
 // Cancellation is one std::stop_token: request_stop() stops the shutdown source; each cycle
 // runs under a token stopped by the shutdown or by the leadership's cycle_token(); that token
 // cuts short the reconciler, the budget waits and the request executor, and carries the reason
-// of its stop (core/cancellation.h): a zone cut short says whether the daemon is shutting down
+// of its stop (base/cancellation.h): a zone cut short says whether the daemon is shutting down
 // or this instance no longer leads. Requests already in
 // flight run on until the shutdown grace has passed, then `abort_transfers` is stopped.
 #pragma once

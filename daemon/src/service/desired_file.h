@@ -1,6 +1,6 @@
 // The desired-state file as the loop sees it: a stat and a read, nothing more, so that tests
 // hand the loop an in-memory file whose versions they control. The real one (DesiredStateFile)
-// is stat_file and read_file (core/source_text.h) on the configured path, with the same
+// is stat_file and read_file (base/source_text.h) on the configured path, with the same
 // contracts; the decisions about what a version means stay in DesiredWatch.
 #pragma once
 

@@ -1,5 +1,5 @@
 // --export FILE|-: writes a desired-state file from the live mappings of the given zones
-// (core/export.h formats it). Every zone is listed (all pages, within the request budget)
+// (model/export.h formats it). Every zone is listed (all pages, within the request budget)
 // before anything is written; a zone that cannot be listed writes nothing and fails the run.
 #pragma once
 

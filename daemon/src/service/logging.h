@@ -5,7 +5,7 @@
 //
 // journald learns each line's priority either way: `log.format: journal` (and `auto`, the
 // default, when standard error is the journal) sends each record over journald's native
-// protocol with PRIORITY=, SYSLOG_IDENTIFIER= and the fields of core/log_fields.h (ZONE=,
+// protocol with PRIORITY=, SYSLOG_IDENTIFIER= and the fields of base/log_fields.h (ZONE=,
 // OPERATION=); `text` and `json` lines written to the journal stream start with the `<N>`
 // priority prefix of sd-daemon(3), which journald strips.
 #pragma once
@@ -56,7 +56,7 @@ struct LogOutput {
 LogOutput choose_log_output(LogFormat format, bool stderr_journal, bool journal_socket = true);
 
 // Formats a record as {"time":"...Z","level":"info","msg":"..."} with the message escaped, and
-// "zone" and "operation" when the thread that logged set them (core/log_fields.h).
+// "zone" and "operation" when the thread that logged set them (base/log_fields.h).
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override;
