@@ -569,15 +569,17 @@ class LeaderElectionTest(IntegrationTest):
 
     def test_replicas_racing_to_acquire_end_with_one_leader(self):
         # A released Lease, and GETs answered slowly: both replicas read the same version and
-        # both try to take it; the API server lets one write win, the other gets 409.
+        # both try to take it; the API server lets one write win, the other gets 409. The delay
+        # covers replicas that start well apart on a loaded machine, within the 2 s a Lease
+        # request may take (renew_deadline).
         self.lease.put_lease(NS, LEASE, {"holderIdentity": "", "leaseDurationSeconds": 1,
                                          "leaseTransitions": 4})
-        self.lease.set_faults([{"method": "GET", "answer_delay_ms": 400, "times": 2}])
+        self.lease.set_faults([{"method": "GET", "answer_delay_ms": 1500, "times": 2}])
         live = ips(0, 10)
         daemons = self.cluster(live, live, names=NAMES[:2])
         leader = self.leader_of(daemons)
         loser = wait_for(lambda: [e["client"] for e in self.lease.requests()
-                                  if e["status"] == 409], 5, "the race lost with 409")[0]
+                                  if e["status"] == 409], 15, "the race lost with 409")[0]
         self.assertNotEqual(loser, leader)
         daemons[loser].wait_log(r"another replica wrote lease apps/origin-reconciler first")
         daemons[loser].wait_log(rf"standing by: lease held by {leader}")
@@ -590,12 +592,13 @@ class LeaderElectionTest(IntegrationTest):
         self.check_fencing()
 
     def test_creates_the_lease_and_two_creators_race_with_409(self):
-        self.lease.set_faults([{"method": "GET", "answer_delay_ms": 400, "times": 2}])
+        # GETs answered slowly (as in the race above): both replicas find no Lease and POST.
+        self.lease.set_faults([{"method": "GET", "answer_delay_ms": 1500, "times": 2}])
         live = ips(0, 10)
         daemons = self.cluster(live, live, names=NAMES[:2])
         leader = self.leader_of(daemons)
         posts = wait_for(lambda: [e for e in self.lease.requests() if e["method"] == "POST"][1:]
-                         and [e for e in self.lease.requests() if e["method"] == "POST"], 5,
+                         and [e for e in self.lease.requests() if e["method"] == "POST"], 15,
                          "both replicas' POST")
         self.assertEqual(sorted(e["status"] for e in posts), [201, 409])
         self.assertEqual([e for e in posts if e["status"] == 409][0]["reason"], "AlreadyExists")
