@@ -236,9 +236,19 @@ class StandIn:
             args += ["--faults", faults_path]
         self.log = open(os.path.join(workdir, "standin.log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        port = wait_for(lambda: self._read_port(port_file), what="the stand-in's port file")
+        # Generous: under ASan on a busy machine, loading a 20 MB fault rule takes seconds.
+        # A stand-in that exits fails the wait at once.
+        port = wait_for(lambda: self._port_or_exit(port_file), timeout=60.0,
+                        what="the stand-in's port file")
         self.base = f"http://127.0.0.1:{port}"
         self.api_base = self.base + "/client/v4"
+
+    def _port_or_exit(self, path):
+        if self.proc.poll() is not None:
+            self.log.flush()
+            with open(self.log.name) as f:
+                raise AssertionError(f"the stand-in exited {self.proc.returncode}: {f.read()[-2000:]}")
+        return self._read_port(path)
 
     @staticmethod
     def _read_port(path):
