@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <limits>
 
+#include <simdjson.h>
+
 #include "base/json_bounds.h"
 #include "base/redact.h"
 #include "base/text.h"
@@ -365,10 +367,112 @@ class ListSax final : public nlohmann::json_sax<json> {
 
 }  // namespace
 
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// Walks an On-Demand value in document order, as the events nlohmann's SAX parser would give
+// for the same text: every value is read (strings unescaped, numbers parsed), so that the
+// reader checks all of the text, not just what the list needs. False: stop (the handler said so,
+// or the text is not JSON, `error` set then).
+bool walk(od::value value, ListSax& sax, simdjson::error_code& error) {
+  od::json_type type;
+  if ((error = value.type().get(type))) return false;
+  switch (type) {
+    case od::json_type::object: {
+      od::object object;
+      if ((error = value.get_object().get(object))) return false;
+      if (!sax.start_object(static_cast<std::size_t>(-1))) return false;
+      for (auto field : object) {
+        std::string_view key;
+        if ((error = field.unescaped_key().get(key))) return false;
+        std::string k(key);
+        if (!sax.key(k)) return false;
+        od::value v;
+        if ((error = field.value().get(v))) return false;
+        if (!walk(v, sax, error)) return false;
+      }
+      return sax.end_object();
+    }
+    case od::json_type::array: {
+      od::array array;
+      if ((error = value.get_array().get(array))) return false;
+      if (!sax.start_array(static_cast<std::size_t>(-1))) return false;
+      for (auto element : array) {
+        od::value v;
+        if ((error = element.get(v))) return false;
+        if (!walk(v, sax, error)) return false;
+      }
+      return sax.end_array();
+    }
+    case od::json_type::string: {
+      std::string_view text;
+      if ((error = value.get_string().get(text))) return false;
+      std::string t(text);
+      return sax.string(t);
+    }
+    case od::json_type::number: {
+      od::number number;
+      if ((error = value.get_number().get(number))) return false;
+      switch (number.get_number_type()) {
+        case od::number_type::signed_integer:
+          return sax.number_integer(number.get_int64());
+        case od::number_type::unsigned_integer:
+          return sax.number_unsigned(number.get_uint64());
+        default:
+          return sax.number_float(number.get_double(), {});
+      }
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      if ((error = value.get_bool().get(b))) return false;
+      return sax.boolean(b);
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      if ((error = value.is_null().get(is_null)) || !is_null) {
+        if (!error) error = simdjson::INCORRECT_TYPE;
+        return false;
+      }
+      return sax.null();
+    }
+  }
+  error = simdjson::INCORRECT_TYPE;
+  return false;
+}
+
+// One parser a thread, reused: its buffers grow to the largest answer read and stay, unless
+// that answer was unusually large.
+constexpr std::size_t kKeptParserCapacity = 4 * 1024 * 1024;
+
+}  // namespace
+
 ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape) {
   ListAnswer out;
   ListSax sax(ip_key, shape, out);
-  const bool read = json::sax_parse(body, &sax);
+  thread_local od::parser parser;
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end: the text is copied into a padded
+  // buffer (a copy is a small fraction of the parse).
+  const simdjson::padded_string padded(body);
+  bool read = false;
+  {
+    od::document doc;
+    simdjson::error_code error = parser.iterate(padded).get(doc);
+    od::json_type type{};
+    if (!error) error = doc.type().get(type);
+    // A bare scalar is no envelope; only an object or array is walked.
+    if (!error && (type == od::json_type::object || type == od::json_type::array)) {
+      od::value root;
+      error = doc.get_value().get(root);
+      // Nothing after the root value: its end is the end of the text.
+      read = !error && walk(root, sax, error) &&
+             doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
+    }
+    if (error == simdjson::DEPTH_ERROR) {
+      out.limit = "nested deeper than " + std::to_string(kMaxListDepth) + " levels";
+    }
+  }
+  if (parser.capacity() > kKeptParserCapacity) parser = od::parser{};
   out.usable = read && out.limit.empty() && sax.usable();
   if (out.usable) {
     out.total_pages = sax.pages();

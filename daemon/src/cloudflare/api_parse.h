@@ -46,7 +46,7 @@ ApiError malformed_result(const HttpResponse& response, std::string what);
 std::optional<std::vector<Mapping>> parse_mappings(const nlohmann::json& array,
                                                    std::string_view ip_key);
 
-// A list answer read in one pass without a document tree (nlohmann's SAX interface): the
+// A list answer read in one pass without a document tree (simdjson's On-Demand API): the
 // mappings go straight into `mappings`, everything else in the answer is skipped as it is read.
 // Only what a successful list needs is kept; any answer that is not one (success false, an
 // error status, a malformed result) is left to parse_envelope and the messages built from it.
