@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdint>
 #include <limits>
+#include <numeric>
 
 #include <simdjson.h>
 
@@ -481,6 +482,25 @@ ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, Lis
     out.mappings.shrink_to_fit();
   }
   return out;
+}
+
+void drop_repeated_ips(std::vector<Mapping>& mappings) {
+  std::vector<std::uint32_t> order(mappings.size());
+  std::iota(order.begin(), order.end(), 0U);
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return mappings[a].ip < mappings[b].ip;
+  });
+  std::vector<bool> repeat(mappings.size());
+  for (std::size_t i = 1; i < order.size(); ++i) {
+    if (mappings[order[i]].ip == mappings[order[i - 1]].ip) repeat[order[i]] = true;
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < mappings.size(); ++i) {
+    if (repeat[i]) continue;
+    if (kept != i) mappings[kept] = std::move(mappings[i]);
+    ++kept;
+  }
+  mappings.resize(kept);
 }
 
 namespace {

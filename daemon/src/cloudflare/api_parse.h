@@ -70,6 +70,11 @@ inline constexpr std::size_t kMaxListItems = 10000;  // mappings in one answer (
 
 ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape);
 
+// Keeps the first mapping of each IP text (as the API spelled it), in order: pages read one
+// after the other may repeat an item when the zone changes in between. Sorts indices, not
+// strings: no allocation per mapping.
+void drop_repeated_ips(std::vector<Mapping>& mappings);
+
 // {"succeeded": [...], "failed": [...]} items keyed by ip_key, as one typed outcome per item:
 // succeeded items are applied; a failed item's "error" (a string, or an object with "code" and
 // "message") is its refusal, except that a failed item of a batch delete (`op`
