@@ -236,7 +236,6 @@ TEST(IpToString, Ipv4MatchesInetNtop) {
   }
 }
 
-
 TEST(OriginKey, FoldsIpv4IntoTheMappedRangeAndBackAsTheCanonicalOrigin) {
   const auto v4 = parse_origin_key("10.0.0.1");
   const auto mapped = parse_origin_key("::ffff:10.0.0.1");

@@ -100,6 +100,10 @@ IpAddress origin_address(const OriginKey& key) {
   return unmapped(ip);
 }
 
+std::string to_string(const OriginKey& key) {
+  return to_string(origin_address(key));
+}
+
 std::optional<OriginKey> parse_origin_key(std::string_view text) {
   auto ip = parse_ip(text);
   if (!ip) return std::nullopt;

@@ -57,6 +57,10 @@ std::optional<std::string> canonical_origin_ip(std::string_view text);
 // address folded into ::ffff:0:0/96, so that 10.0.0.1 and ::ffff:10.0.0.1 are one key.
 // Ordered bytewise (IPv4 origins sort together, by address).
 struct OriginKey {
+  OriginKey() = default;
+  // Not an aggregate: a string literal must not initialize the bytes ({"10.0.0.1"} would).
+  explicit OriginKey(const std::array<std::uint8_t, 16>& b) : bytes(b) {}
+
   std::array<std::uint8_t, 16> bytes{};
 
   friend bool operator==(const OriginKey&, const OriginKey&) = default;
@@ -81,6 +85,9 @@ OriginKey origin_key(const IpAddress& ip);
 
 // The address a key stands for, in canonical origin form: an IPv4 address for a folded one.
 IpAddress origin_address(const OriginKey& key);
+
+// The canonical origin text of a key: "10.0.0.1" for ::ffff:10.0.0.1, RFC 5952 otherwise.
+std::string to_string(const OriginKey& key);
 
 // parse_ip followed by origin_key; nullopt when the text is not an address.
 std::optional<OriginKey> parse_origin_key(std::string_view text);

@@ -30,9 +30,7 @@ std::optional<Policy> parse_policy(std::string_view text) {
 namespace {
 
 // Each kept address and the desired origin naming vendor and region for it (the first in file
-// order that does), or null when none does; sorted by key, one entry a key. The parser already
-// folds desired origins; keying again keeps any other source honest (an origin that is not an
-// address keeps nothing: no live address could match it).
+// order that does), or null when none does; sorted by key, one entry a key.
 struct Kept {
   OriginKey key;
   const DesiredOrigin* named;
@@ -41,10 +39,7 @@ struct Kept {
 std::vector<Kept> kept_origins(const DesiredZone& desired) {
   std::vector<Kept> all;
   all.reserve(desired.origins.size());
-  for (const auto& o : desired.origins) {
-    if (auto key = parse_origin_key(o.ip))
-      all.push_back({*key, o.vendor && o.region ? &o : nullptr});
-  }
+  for (const auto& o : desired.origins) all.push_back({o.ip, o.vendor && o.region ? &o : nullptr});
   std::stable_sort(all.begin(), all.end(),
                    [](const Kept& a, const Kept& b) { return a.key < b.key; });
   std::vector<Kept> keep;
@@ -128,10 +123,9 @@ void plan_missing(const DesiredZone& desired, const std::vector<OriginKey>& seen
   KeySet created;
   for (const auto& o : desired.origins) {
     if (!o.vendor || !o.region) continue;
-    const auto key = parse_origin_key(o.ip);
-    if (!key || std::binary_search(seen.begin(), seen.end(), *key)) continue;
-    if (!created.insert(*key).second) continue;
-    const IpAddress origin = origin_address(*key);
+    if (std::binary_search(seen.begin(), seen.end(), o.ip)) continue;
+    if (!created.insert(o.ip).second) continue;
+    const IpAddress origin = origin_address(o.ip);
     if (!in_scope(desired, origin)) continue;
     ++plan.missing;
     if (plan.policy == Policy::kSync) {
