@@ -53,7 +53,7 @@ void BM_PlanZone(benchmark::State& state) {
   for (int i = 0; i < 3500; ++i) {
     const std::string ip = "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256);
     live.push_back({ip, "aws", "us-east-1"});
-    if (i >= stale) desired.origins.push_back({ip, {}, {}});
+    if (i >= stale) desired.origins.push_back({*orc::parse_origin_key(ip), {}, {}});
   }
   for (auto _ : state) {
     auto plan = orc::plan_zone(live, desired, orc::Policy::kPrune);

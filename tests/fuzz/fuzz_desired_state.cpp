@@ -32,10 +32,11 @@ void check_invariants(const orc::DesiredState& state) {
   for (const auto& zone : state.zones) {
     check(is_zone_id(zone.zone_id), "zone id not 32 lower-case hex characters: " + zone.zone_id);
     check(zone_ids.insert(zone.zone_id).second, "zone listed twice: " + zone.zone_id);
-    std::set<std::string> ips;
+    std::set<orc::OriginKey> ips;
     for (const auto& origin : zone.origins) {
-      check(orc::canonicalize_ip(origin.ip) == origin.ip, "origin not canonical: " + origin.ip);
-      check(ips.insert(origin.ip).second, "origin listed twice: " + origin.ip);
+      const std::string text = orc::to_string(origin.ip);
+      check(orc::parse_origin_key(text) == origin.ip, "origin does not read back: " + text);
+      check(ips.insert(origin.ip).second, "origin listed twice: " + text);
       if (origin.vendor) {
         const std::string& v = *origin.vendor;
         check(v == "aws" || v == "azure" || v == "gcp" || v == "oci", "vendor accepted: " + v);
@@ -60,10 +61,10 @@ std::string write_state(const orc::DesiredState& state) {
     out += zone.origins.empty() ? "    origins: []\n" : "    origins:\n";
     for (const auto& origin : zone.origins) {
       if (!origin.vendor && !origin.region) {
-        out += "      - " + yaml_quoted(origin.ip) + "\n";
+        out += "      - " + yaml_quoted(orc::to_string(origin.ip)) + "\n";
         continue;
       }
-      out += "      - ip: " + yaml_quoted(origin.ip) + "\n";
+      out += "      - ip: " + yaml_quoted(orc::to_string(origin.ip)) + "\n";
       if (origin.vendor) out += "        vendor: " + yaml_quoted(*origin.vendor) + "\n";
       if (origin.region) out += "        region: " + yaml_quoted(*origin.region) + "\n";
     }

@@ -304,6 +304,24 @@ TEST(ParseListAnswer, ReadsNoMoreMappingsThanTheLimit) {
   EXPECT_EQ(over.limit, "more than 10000 mappings");
 }
 
+TEST(DropRepeatedIps, KeepsTheFirstOfEachSpellingInOrder) {
+  std::vector<Mapping> m = {{"192.0.2.3", "aws", "a"},   {"192.0.2.1", "aws", "b"},
+                            {"192.0.2.3", "gcp", "c"},   {"2001:db8::1", "aws", "d"},
+                            {"2001:DB8::1", "aws", "e"}, {"192.0.2.1", "oci", "f"},
+                            {"192.0.2.2", "aws", "g"}};
+  drop_repeated_ips(m);
+  // The text as the API spelled it: two spellings of one address are two records.
+  const std::vector<Mapping> want = {{"192.0.2.3", "aws", "a"},
+                                     {"192.0.2.1", "aws", "b"},
+                                     {"2001:db8::1", "aws", "d"},
+                                     {"2001:DB8::1", "aws", "e"},
+                                     {"192.0.2.2", "aws", "g"}};
+  EXPECT_EQ(m, want);
+  std::vector<Mapping> none;
+  drop_repeated_ips(none);
+  EXPECT_TRUE(none.empty());
+}
+
 TEST(ParseBatchResult, TypesEachItemOfADelete) {
   const auto value = nlohmann::json::parse(
       R"({"succeeded":[{"origin_ip":"192.0.2.1"}],)"

@@ -226,7 +226,7 @@ TEST_F(ApiTest, OriginV2ShrinkingListingDeletesNothingInThatZone) {
   Reconciler reconciler(*api, applier, clock_, stop.token(), quiet);
   DesiredZone zone;
   zone.zone_id = kZone;
-  zone.origins.push_back({"192.0.2.1", {}, {}});
+  zone.origins.push_back({*parse_origin_key("192.0.2.1"), {}, {}});
   const auto report = reconciler.reconcile_zone(zone, {.max_delete_fraction = 1.0});
   EXPECT_EQ(report.outcome, ZoneOutcome::kFailure);
   EXPECT_FALSE(report.listed);

@@ -53,10 +53,10 @@ TEST(ParseDesiredState, TheDocumentedExample) {
   const DesiredZone& z = state.zones[0];
   EXPECT_EQ(z.zone_id, kZone);
   ASSERT_EQ(z.origins.size(), 2u);
-  EXPECT_EQ(z.origins[0].ip, "192.0.2.1");
+  EXPECT_EQ(to_string(z.origins[0].ip), "192.0.2.1");
   EXPECT_FALSE(z.origins[0].vendor.has_value());
   EXPECT_FALSE(z.origins[0].region.has_value());
-  EXPECT_EQ(z.origins[1].ip, "2001:db8::1");
+  EXPECT_EQ(to_string(z.origins[1].ip), "2001:db8::1");
   EXPECT_EQ(z.origins[1].vendor, "gcp");
   EXPECT_EQ(z.origins[1].region, "us-central1");
   ASSERT_EQ(z.manage_cidrs.size(), 2u);
@@ -73,8 +73,8 @@ TEST(ParseDesiredState, ZonesKeepFileOrderAndManageCidrsAreOptional) {
   EXPECT_EQ(state.zones[0].zone_id, kZone2);
   EXPECT_EQ(state.zones[1].zone_id, kZone);
   // The same IP in two different zones is fine.
-  EXPECT_EQ(state.zones[0].origins[0].ip, "198.51.100.7");
-  EXPECT_EQ(state.zones[1].origins[0].ip, "198.51.100.7");
+  EXPECT_EQ(to_string(state.zones[0].origins[0].ip), "198.51.100.7");
+  EXPECT_EQ(to_string(state.zones[1].origins[0].ip), "198.51.100.7");
   EXPECT_TRUE(state.zones[0].manage_cidrs.empty());
 }
 
@@ -153,13 +153,13 @@ TEST(ParseDesiredState, OriginsAreCanonicalized) {
                                                  kFile);
   const auto& o = state.zones[0].origins;
   ASSERT_EQ(o.size(), 6u);
-  EXPECT_EQ(o[0].ip, "2001:db8::1");
-  EXPECT_EQ(o[1].ip, "2001:db8::2");
-  EXPECT_EQ(o[2].ip, "192.0.2.9");
+  EXPECT_EQ(to_string(o[0].ip), "2001:db8::1");
+  EXPECT_EQ(to_string(o[1].ip), "2001:db8::2");
+  EXPECT_EQ(to_string(o[2].ip), "192.0.2.9");
   // IPv4-mapped IPv6 is the IPv4 origin, however it is written.
-  EXPECT_EQ(o[3].ip, "192.0.2.1");
-  EXPECT_EQ(o[4].ip, "192.0.2.2");
-  EXPECT_EQ(o[5].ip, "::ffff:0:c000:203");  // IPv4-translated is not mapped
+  EXPECT_EQ(to_string(o[3].ip), "192.0.2.1");
+  EXPECT_EQ(to_string(o[4].ip), "192.0.2.2");
+  EXPECT_EQ(to_string(o[5].ip), "::ffff:0:c000:203");  // IPv4-translated is not mapped
 }
 
 TEST(ParseDesiredState, UpperCaseZoneIdIsLowerCased) {
@@ -537,8 +537,8 @@ TEST(ParseDesiredState, LargeFileParsesCompletely) {
   ASSERT_EQ(state.zones.size(), 35u);
   for (const auto& z : state.zones) ASSERT_EQ(z.origins.size(), 3500u);
   EXPECT_EQ(state.zones[34].zone_id, "00000000000000000000000000000023");
-  EXPECT_EQ(state.zones[0].origins[3499].ip, "2001:db8::dab");
-  EXPECT_EQ(state.zones[0].origins[3498].ip, "10.0.13.170");
+  EXPECT_EQ(to_string(state.zones[0].origins[3499].ip), "2001:db8::dab");
+  EXPECT_EQ(to_string(state.zones[0].origins[3498].ip), "10.0.13.170");
   EXPECT_EQ(state.zones[0].origins[3499].vendor, "aws");
 }
 
@@ -560,7 +560,7 @@ TEST_F(LoadDesiredState, ReadsTheFile) {
   std::ofstream(file) << one_zone("      - 192.0.2.1\n");
   const DesiredState state = load_desired_state(file);
   ASSERT_EQ(state.zones.size(), 1u);
-  EXPECT_EQ(state.zones[0].origins[0].ip, "192.0.2.1");
+  EXPECT_EQ(to_string(state.zones[0].origins[0].ip), "192.0.2.1");
 }
 
 TEST_F(LoadDesiredState, ErrorsNameTheFile) {

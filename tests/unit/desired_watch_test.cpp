@@ -218,7 +218,9 @@ DesiredZone zone(const std::string& id, int from, int count, std::vector<std::st
   z.zone_id = id;
   for (int i = from; i < from + count; ++i) {
     z.origins.push_back(
-        {"10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256), {}, {}});
+        {*parse_origin_key("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256)),
+         {},
+         {}});
   }
   for (const auto& c : cidrs) z.manage_cidrs.push_back(*parse_cidr(c));
   return z;

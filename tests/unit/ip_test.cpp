@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace orc {
 namespace {
@@ -233,6 +234,48 @@ TEST(IpToString, Ipv4MatchesInetNtop) {
       EXPECT_EQ(to_string(ip), expected);
     }
   }
+}
+
+TEST(OriginKey, FoldsIpv4IntoTheMappedRangeAndBackAsTheCanonicalOrigin) {
+  const auto v4 = parse_origin_key("10.0.0.1");
+  const auto mapped = parse_origin_key("::ffff:10.0.0.1");
+  const auto mapped_long = parse_origin_key("0:0:0:0:0:FFFF:0A00:0001");
+  ASSERT_TRUE(v4 && mapped && mapped_long);
+  EXPECT_EQ(*v4, *mapped);
+  EXPECT_EQ(*v4, *mapped_long);
+  EXPECT_EQ(to_string(origin_address(*v4)), "10.0.0.1");
+  EXPECT_EQ(origin_address(*v4).family, IpAddress::Family::kV4);
+
+  const auto v6 = parse_origin_key("2001:DB8::1");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(to_string(origin_address(*v6)), "2001:db8::1");
+  EXPECT_NE(*v6, *v4);
+  // ::10.0.0.1 (IPv4-compatible, deprecated) is an IPv6 address, not 10.0.0.1.
+  EXPECT_NE(*parse_origin_key("::10.0.0.1"), *v4);
+  EXPECT_FALSE(parse_origin_key("10.0.0.256"));
+  EXPECT_FALSE(parse_origin_key(""));
+}
+
+TEST(OriginKey, OrdersAsItsBytesAndHashesEqualKeysAlike) {
+  // Bytewise: every IPv6 address below ::ffff:0:0 sorts before the IPv4 origins, which sort by
+  // address, and 2001:db8:: after them; the halves are compared as numbers, not as memory.
+  const std::vector<std::string> sorted = {
+      "::1",         "::fffe:ffff:ffff", "0.0.0.0",    "10.0.0.1",    "10.0.0.2",      "10.0.1.0",
+      "192.0.2.255", "255.255.255.255",  "2001:db8::", "2001:db8::1", "2001:db8:0:1::"};
+  for (std::size_t i = 0; i + 1 < sorted.size(); ++i) {
+    const auto a = parse_origin_key(sorted[i]);
+    const auto b = parse_origin_key(sorted[i + 1]);
+    ASSERT_TRUE(a && b) << sorted[i];
+    EXPECT_LT(*a, *b) << sorted[i] << " < " << sorted[i + 1];
+    EXPECT_EQ(*a <=> *b, a->bytes <=> b->bytes) << sorted[i];
+  }
+  const OriginKeyHash hash;
+  EXPECT_EQ(hash(*parse_origin_key("::ffff:10.0.0.1")), hash(*parse_origin_key("10.0.0.1")));
+  EXPECT_NE(hash(*parse_origin_key("10.0.0.1")), hash(*parse_origin_key("10.0.0.2")));
+  // The spelling's hash keeps the family: 10.0.0.1 and ::ffff:10.0.0.1 are two spellings.
+  const IpAddressHash spelling;
+  EXPECT_NE(spelling(*parse_ip("10.0.0.1")), spelling(*parse_ip("::ffff:10.0.0.1")));
+  EXPECT_EQ(spelling(*parse_ip("2001:DB8::1")), spelling(*parse_ip("2001:db8::1")));
 }
 
 }  // namespace

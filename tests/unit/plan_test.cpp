@@ -18,7 +18,7 @@ DesiredZone desired_of(std::initializer_list<const char*> ips,
   DesiredZone z;
   z.zone_id = "023e105f4ecef8ad9ca31a8372d0c353";
   // As the desired-state parser makes them.
-  for (const char* ip : ips) z.origins.push_back({*canonical_origin_ip(ip), {}, {}});
+  for (const char* ip : ips) z.origins.push_back({*parse_origin_key(ip), {}, {}});
   for (const char* c : cidrs) z.manage_cidrs.push_back(unmapped(*parse_cidr(c)));
   return z;
 }
@@ -139,7 +139,8 @@ TEST(Plan, CountsWhatItLeavesAlone) {
 
 TEST(Plan, FoldsADesiredOriginThatWasNotFoldedBeforehand) {
   DesiredZone desired = desired_of({});
-  desired.origins.push_back({"::ffff:192.0.2.1", {}, {}});  // not through the parser
+  desired.origins.push_back(
+      {*parse_origin_key("::ffff:192.0.2.1"), {}, {}});  // not through the parser
   EXPECT_TRUE(plan_zone(live_of({"192.0.2.1"}), desired, Policy::kPrune).changes.deletes.empty());
 }
 
@@ -190,12 +191,12 @@ TEST(Plan, NeverIncludesADesiredIp) {
   for (int i = 0; i < 1000; ++i) {
     const std::string ip = "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256);
     live.push_back({ip, "aws", "r"});
-    if (i % 4 != 0) desired.origins.push_back({ip, {}, {}});
+    if (i % 4 != 0) desired.origins.push_back({*parse_origin_key(ip), {}, {}});
   }
   const auto plan = plan_zone(live, desired, Policy::kPrune);
   EXPECT_EQ(plan.changes.deletes.size(), 250u);
   std::set<std::string> keep;
-  for (const auto& o : desired.origins) keep.insert(o.ip);
+  for (const auto& o : desired.origins) keep.insert(to_string(o.ip));
   for (const auto& ip : plan.changes.deletes) EXPECT_FALSE(keep.contains(ip)) << ip;
 }
 
@@ -236,7 +237,7 @@ std::vector<Mapping> operator+(std::vector<Mapping> a, const std::vector<Mapping
 
 DesiredZone keeping(const std::vector<std::string>& ips, std::vector<const char*> cidrs = {}) {
   DesiredZone z = desired_of({});
-  for (const auto& ip : ips) z.origins.push_back({*canonical_origin_ip(ip), {}, {}});
+  for (const auto& ip : ips) z.origins.push_back({*parse_origin_key(ip), {}, {}});
   for (const char* c : cidrs) z.manage_cidrs.push_back(unmapped(*parse_cidr(c)));
   return z;
 }
@@ -372,8 +373,8 @@ TEST(Chunk, BoundariesAtTheBatchLimit) {
 
 // --- The sync policy --------------------------------------------------------------------
 
-DesiredOrigin named(const char* ip, const char* vendor, const char* region) {
-  return {*canonical_origin_ip(ip), vendor, region};
+DesiredOrigin named(const char* ip, Label vendor, Label region) {
+  return {*parse_origin_key(ip), vendor, region};
 }
 
 DesiredZone zone_of(std::vector<DesiredOrigin> origins,
@@ -417,7 +418,7 @@ TEST_P(SyncTable, CreatesAndUpdatesOnlyUnderSync) {
 
   // Nothing desired is ever deleted.
   for (const auto& ip : sync.changes.deletes) {
-    const std::string key = *canonical_origin_ip(ip);
+    const OriginKey key = *parse_origin_key(ip);
     for (const auto& o : c.desired.origins) EXPECT_NE(o.ip, key) << "desired " << ip << " deleted";
   }
 }
@@ -453,7 +454,8 @@ INSTANTIATE_TEST_SUITE_P(
                  0},
         SyncCase{"without_vendor_and_region_keep_if_present",
                  {{"192.0.2.1", "oci", "anything"}},
-                 zone_of({{"192.0.2.1", {}, {}}, {"192.0.2.2", {}, {}}, {"192.0.2.3", "aws", {}}}),
+                 zone_of({named("192.0.2.1", {}, {}), named("192.0.2.2", {}, {}),
+                          named("192.0.2.3", "aws", {})}),
                  {},
                  0,
                  0},
@@ -525,10 +527,11 @@ TEST(SyncPlan, ThreeHundredLiveReachTheDesiredStateAndTheSecondPlanIsEmpty) {
   for (int i = 0; i < 300; ++i) {
     const std::string ip = "10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256);
     live.push_back({ip, "aws", i < 150 ? "us-east-1" : "eu-west-1"});
-    if (i < 200) desired.origins.push_back({ip, "aws", "us-east-1"});
+    if (i < 200) desired.origins.push_back({*parse_origin_key(ip), "aws", "us-east-1"});
   }
   for (int i = 0; i < 120; ++i) {
-    desired.origins.push_back({"10.2.0." + std::to_string(i), "gcp", "us-central1"});
+    desired.origins.push_back(
+        {*parse_origin_key("10.2.0." + std::to_string(i)), "gcp", "us-central1"});
   }
   const ZonePlan plan = plan_zone(live, desired, Policy::kSync);
   EXPECT_EQ(plan.changes.creates.size(), 120u);
@@ -549,7 +552,7 @@ TEST(UpdateGuard, CountsDistinctUpdatedAddressesAgainstTheFraction) {
   for (int i = 0; i < 20; ++i) {
     const std::string ip = "10.1.0." + std::to_string(i);
     live.push_back({ip, "aws", "us-east-1"});
-    desired.origins.push_back({ip, "aws", i < 10 ? "eu-west-1" : "us-east-1"});
+    desired.origins.push_back({*parse_origin_key(ip), "aws", i < 10 ? "eu-west-1" : "us-east-1"});
   }
   const auto at_half = plan_zone(live, desired, Policy::kSync);
   EXPECT_FALSE(check_update_safety(at_half, 0.5, false).blocked) << "10 of 20 is not above 50%";
@@ -575,10 +578,11 @@ TEST(UpdateGuard, CreatesAreNeverBlocked) {
   for (int i = 0; i < 20; ++i) {
     const std::string ip = "10.1.0." + std::to_string(i);
     live.push_back({ip, "aws", "us-east-1"});
-    desired.origins.push_back({ip, "aws", "us-east-1"});
+    desired.origins.push_back({*parse_origin_key(ip), "aws", "us-east-1"});
   }
   for (int i = 0; i < 200; ++i)
-    desired.origins.push_back({"10.2.0." + std::to_string(i), "aws", "us-east-1"});
+    desired.origins.push_back(
+        {*parse_origin_key("10.2.0." + std::to_string(i)), "aws", "us-east-1"});
   const auto plan = plan_zone(live, desired, Policy::kSync);
   EXPECT_EQ(plan.changes.creates.size(), 200u);
   EXPECT_FALSE(check_update_safety(plan, 0.0, false).blocked);

@@ -35,7 +35,7 @@ std::vector<std::string> range_ips(int from, int to) {
 DesiredZone zone_keeping(const std::string& id, const std::vector<std::string>& ips) {
   DesiredZone z;
   z.zone_id = id;
-  for (const auto& ip : ips) z.origins.push_back({ip, {}, {}});
+  for (const auto& ip : ips) z.origins.push_back({*parse_origin_key(ip), {}, {}});
   return z;
 }
 
@@ -604,6 +604,10 @@ TEST_F(ReconcilerTest, MappedListingsNeverDeleteADesiredOrigin) {
 // --- Sync: change sets with creates and updates ----------------------------------------
 
 DesiredOrigin origin(const std::string& ip, const char* vendor, const char* region) {
+  return {*parse_origin_key(ip), vendor, region};
+}
+
+DesiredOrigin origin(const OriginKey& ip, const char* vendor, const char* region) {
   return {ip, vendor, region};
 }
 
@@ -650,8 +654,9 @@ TEST_F(ReconcilerTest, SyncUpsertsFirstThenDeletesInAsFewRequestsAsPossible) {
   const auto now = api_.mappings(kZoneA);
   ASSERT_EQ(now.size(), zone.origins.size());
   for (const auto& o : zone.origins) {
-    ASSERT_TRUE(now.contains(o.ip)) << o.ip;
-    EXPECT_EQ(now.at(o.ip), std::make_pair(*o.vendor, *o.region)) << o.ip;
+    const std::string ip = to_string(o.ip);
+    ASSERT_TRUE(now.contains(ip)) << ip;
+    EXPECT_EQ(now.at(ip), std::make_pair(*o.vendor, *o.region)) << ip;
   }
   // The second cycle reads the listing and sends nothing.
   api_.calls.clear();

@@ -11,7 +11,7 @@ namespace {
 DesiredZone zone(const std::string& id, const std::vector<std::string>& ips) {
   DesiredZone z;
   z.zone_id = id;
-  for (const auto& ip : ips) z.origins.push_back({ip, {}, {}});
+  for (const auto& ip : ips) z.origins.push_back({*parse_origin_key(ip), {}, {}});
   return z;
 }
 
@@ -50,13 +50,13 @@ TEST(ZoneQueue, ChangesGoFirstThenTheWaitingZonesWithTheirNewDefinitions) {
   EXPECT_EQ(q.waiting(), 4u);
   auto first = q.pop();
   EXPECT_EQ(first->zone->zone_id, "c");
-  EXPECT_EQ(first->zone->origins[0].ip, "10.0.0.9");
+  EXPECT_EQ(to_string(first->zone->origins[0].ip), "10.0.0.9");
   EXPECT_EQ(first->order, 4u);  // reported after the zones of the cycle's start
   EXPECT_EQ(q.pop()->zone->zone_id, "a");
   EXPECT_EQ(q.pop()->zone->zone_id, "e");
   auto b = q.pop();
   EXPECT_EQ(b->zone->zone_id, "b");
-  EXPECT_EQ(b->zone->origins[0].ip, "10.0.0.8");  // the waiting zone's new definition
+  EXPECT_EQ(to_string(b->zone->origins[0].ip), "10.0.0.8");  // the waiting zone's new definition
   EXPECT_EQ(b->order, 1u);
   EXPECT_FALSE(q.pop().has_value());
 }

@@ -52,7 +52,7 @@ TEST(FormatExport, SortedCanonicalAndReadBackAsTheSameState) {
   const DesiredState back = parse_desired_state(out.text, "export.yaml");
   ASSERT_EQ(back.zones.size(), 2u);
   EXPECT_EQ(back.zones[0].origins.size(), 3u);
-  EXPECT_EQ(back.zones[0].origins[2].ip, "2001:db8::1");
+  EXPECT_EQ(to_string(back.zones[0].origins[2].ip), "2001:db8::1");
   EXPECT_EQ(back.zones[0].origins[2].vendor, "azure");
   EXPECT_EQ(back.zones[0].origins[2].region, "westeurope");
 }

@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4), self-contained so that core links nothing for it. Used for the plan's
+// SHA-256 (FIPS 180-4), OpenSSL's (libcrypto, which libcurl links already). Used for the plan's
 // checksum and the desired state's identity in a plan file; not for secrets.
 #pragma once
 

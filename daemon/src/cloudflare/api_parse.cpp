@@ -4,6 +4,9 @@
 #include <cctype>
 #include <cstdint>
 #include <limits>
+#include <numeric>
+
+#include <simdjson.h>
 
 #include "base/json_bounds.h"
 #include "base/redact.h"
@@ -151,39 +154,40 @@ std::optional<std::vector<Mapping>> parse_mappings(const json& array, std::strin
 
 namespace {
 
-// The SAX reader behind parse_list_answer. Duplicate keys behave as in nlohmann's tree (the
-// last one wins), so the answers it accepts are exactly those the tree-based path accepts.
-class ListSax final : public nlohmann::json_sax<json> {
+// The events of a list answer, in document order (walk() below gives them), into the page's
+// mappings. Duplicate keys behave as in nlohmann's tree (the last one wins), so the answers it
+// accepts are exactly those the tree-based path accepts. Keys and strings are views into the
+// parser's buffer, valid until the next answer: only the mappings' texts are copied.
+class ListSax final {
  public:
   ListSax(std::string_view ip_key, ListShape shape, ListAnswer& out)
       : ip_key_(ip_key), shape_(shape), out_(out) {}
 
-  bool null() override { return scalar(Scalar::kOther); }
-  bool boolean(bool value) override { return scalar(value ? Scalar::kTrue : Scalar::kFalse); }
-  bool number_integer(number_integer_t value) override {
+  bool null() { return scalar(Scalar::kOther); }
+  bool boolean(bool value) { return scalar(value ? Scalar::kTrue : Scalar::kFalse); }
+  bool number_integer(std::int64_t value) {
     integer_ = value;
     return scalar(Scalar::kInteger);
   }
-  bool number_unsigned(number_unsigned_t value) override {
-    integer_ = value > static_cast<number_unsigned_t>(std::numeric_limits<long long>::max())
+  bool number_unsigned(std::uint64_t value) {
+    integer_ = value > static_cast<std::uint64_t>(std::numeric_limits<long long>::max())
                    ? std::numeric_limits<long long>::max()
                    : static_cast<long long>(value);
     return scalar(Scalar::kInteger);
   }
-  bool number_float(number_float_t, const string_t&) override { return scalar(Scalar::kOther); }
-  bool string(string_t& value) override {
-    text_ = &value;
+  bool number_float() { return scalar(Scalar::kOther); }
+  bool string(std::string_view value) {
+    text_ = value;
     return scalar(Scalar::kString);
   }
-  bool binary(binary_t&) override { return scalar(Scalar::kOther); }
 
-  bool start_object(std::size_t) override { return open(true); }
-  bool start_array(std::size_t) override { return open(false); }
-  bool key(string_t& key) override {
-    frames_.back().key = std::move(key);
+  bool start_object() { return open(true); }
+  bool start_array() { return open(false); }
+  bool key(std::string_view key) {
+    frames_.back().key = key;
     return true;
   }
-  bool end_object() override {
+  bool end_object() {
     const Frame f = std::move(frames_.back());
     frames_.pop_back();
     if (f.role == Role::kItem) {
@@ -199,12 +203,9 @@ class ListSax final : public nlohmann::json_sax<json> {
     }
     return true;
   }
-  bool end_array() override {
+  bool end_array() {
     frames_.pop_back();
     return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
-    return false;
   }
 
   // Whether the whole text was one envelope of a successful, well-formed list.
@@ -219,7 +220,7 @@ class ListSax final : public nlohmann::json_sax<json> {
   enum class Scalar : std::uint8_t { kTrue, kFalse, kInteger, kString, kOther };
   struct Frame {
     Role role;
-    std::string key;  // objects: the key whose value comes next
+    std::string_view key;  // objects: the key whose value comes next
   };
 
   bool stop(std::string why) {
@@ -319,16 +320,16 @@ class ListSax final : public nlohmann::json_sax<json> {
       case Role::kItem:
         if (f.key == ip_key_) {
           item_has_ip_ = kind == Scalar::kString;
-          if (item_has_ip_) item_.ip = std::move(*text_);
+          if (item_has_ip_) item_.ip = text_;
         } else if (f.key == "vendor") {
           if (kind == Scalar::kString) {
-            item_.vendor = std::move(*text_);
+            item_.vendor = text_;
           } else {
             item_.vendor.clear();
           }
         } else if (f.key == "region") {
           if (kind == Scalar::kString) {
-            item_.region = std::move(*text_);
+            item_.region = text_;
           } else {
             item_.region.clear();
           }
@@ -360,15 +361,118 @@ class ListSax final : public nlohmann::json_sax<json> {
   Mapping item_;
   bool item_has_ip_ = false;
   long long integer_ = 0;
-  string_t* text_ = nullptr;
+  std::string_view text_;
 };
+
+}  // namespace
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// Walks an On-Demand value in document order, as the events nlohmann's SAX parser would give
+// for the same text: every value is read (strings unescaped, numbers parsed), so that the
+// reader checks all of the text, not just what the list needs. False: stop (the handler said so,
+// or the text is not JSON, `error` set then).
+bool walk(od::value value, ListSax& sax, simdjson::error_code& error) {
+  od::json_type type;
+  if ((error = value.type().get(type))) return false;
+  switch (type) {
+    case od::json_type::object: {
+      od::object object;
+      if ((error = value.get_object().get(object))) return false;
+      if (!sax.start_object()) return false;
+      for (auto field : object) {
+        std::string_view key;
+        if ((error = field.unescaped_key().get(key))) return false;
+        if (!sax.key(key)) return false;
+        od::value v;
+        if ((error = field.value().get(v))) return false;
+        if (!walk(v, sax, error)) return false;
+      }
+      return sax.end_object();
+    }
+    case od::json_type::array: {
+      od::array array;
+      if ((error = value.get_array().get(array))) return false;
+      if (!sax.start_array()) return false;
+      for (auto element : array) {
+        od::value v;
+        if ((error = element.get(v))) return false;
+        if (!walk(v, sax, error)) return false;
+      }
+      return sax.end_array();
+    }
+    case od::json_type::string: {
+      std::string_view text;
+      if ((error = value.get_string().get(text))) return false;
+      return sax.string(text);
+    }
+    case od::json_type::number: {
+      od::number number;
+      if ((error = value.get_number().get(number))) return false;
+      switch (number.get_number_type()) {
+        case od::number_type::signed_integer:
+          return sax.number_integer(number.get_int64());
+        case od::number_type::unsigned_integer:
+          return sax.number_unsigned(number.get_uint64());
+        default:
+          return sax.number_float();
+      }
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      if ((error = value.get_bool().get(b))) return false;
+      return sax.boolean(b);
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      if ((error = value.is_null().get(is_null)) || !is_null) {
+        if (!error) error = simdjson::INCORRECT_TYPE;
+        return false;
+      }
+      return sax.null();
+    }
+  }
+  error = simdjson::INCORRECT_TYPE;
+  return false;
+}
+
+// One parser a thread, reused: its buffers grow to the largest answer read and stay, unless
+// that answer was unusually large.
+constexpr std::size_t kKeptParserCapacity = 4 * 1024 * 1024;
 
 }  // namespace
 
 ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape) {
   ListAnswer out;
+  // Room for the mappings an answer of this size can hold (a mapping takes 50 bytes or more):
+  // no reallocation as they are read.
+  out.mappings.reserve(std::min(body.size() / 50, kMaxListItems));
   ListSax sax(ip_key, shape, out);
-  const bool read = json::sax_parse(body, &sax);
+  thread_local od::parser parser;
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end: the text is copied into a padded
+  // buffer (a copy is a small fraction of the parse).
+  const simdjson::padded_string padded(body);
+  bool read = false;
+  {
+    od::document doc;
+    simdjson::error_code error = parser.iterate(padded).get(doc);
+    od::json_type type{};
+    if (!error) error = doc.type().get(type);
+    // A bare scalar is no envelope; only an object or array is walked.
+    if (!error && (type == od::json_type::object || type == od::json_type::array)) {
+      od::value root;
+      error = doc.get_value().get(root);
+      // Nothing after the root value: its end is the end of the text.
+      read = !error && walk(root, sax, error) &&
+             doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
+    }
+    if (error == simdjson::DEPTH_ERROR) {
+      out.limit = "nested deeper than " + std::to_string(kMaxListDepth) + " levels";
+    }
+  }
+  if (parser.capacity() > kKeptParserCapacity) parser = od::parser{};
   out.usable = read && out.limit.empty() && sax.usable();
   if (out.usable) {
     out.total_pages = sax.pages();
@@ -377,6 +481,25 @@ ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, Lis
     out.mappings.shrink_to_fit();
   }
   return out;
+}
+
+void drop_repeated_ips(std::vector<Mapping>& mappings) {
+  std::vector<std::uint32_t> order(mappings.size());
+  std::iota(order.begin(), order.end(), 0U);
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return mappings[a].ip < mappings[b].ip;
+  });
+  std::vector<bool> repeat(mappings.size());
+  for (std::size_t i = 1; i < order.size(); ++i) {
+    if (mappings[order[i]].ip == mappings[order[i - 1]].ip) repeat[order[i]] = true;
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < mappings.size(); ++i) {
+    if (repeat[i]) continue;
+    if (kept != i) mappings[kept] = std::move(mappings[i]);
+    ++kept;
+  }
+  mappings.resize(kept);
 }
 
 namespace {

@@ -46,7 +46,7 @@ ApiError malformed_result(const HttpResponse& response, std::string what);
 std::optional<std::vector<Mapping>> parse_mappings(const nlohmann::json& array,
                                                    std::string_view ip_key);
 
-// A list answer read in one pass without a document tree (nlohmann's SAX interface): the
+// A list answer read in one pass without a document tree (simdjson's On-Demand API): the
 // mappings go straight into `mappings`, everything else in the answer is skipped as it is read.
 // Only what a successful list needs is kept; any answer that is not one (success false, an
 // error status, a malformed result) is left to parse_envelope and the messages built from it.
@@ -69,6 +69,11 @@ inline constexpr int kMaxListDepth = 32;             // objects and arrays insid
 inline constexpr std::size_t kMaxListItems = 10000;  // mappings in one answer (a zone: 3,500)
 
 ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape);
+
+// Keeps the first mapping of each IP text (as the API spelled it), in order: pages read one
+// after the other may repeat an item when the zone changes in between. Sorts indices, not
+// strings: no allocation per mapping.
+void drop_repeated_ips(std::vector<Mapping>& mappings);
 
 // {"succeeded": [...], "failed": [...]} items keyed by ip_key, as one typed outcome per item:
 // succeeded items are applied; a failed item's "error" (a string, or an object with "code" and

@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
-#include <unordered_set>
 
 #include "base/log_fields.h"
 #include "base/source_text.h"
@@ -249,7 +249,6 @@ class OriginV2Api final : public ApiBase {
 
   Result<std::vector<Mapping>> list(const std::string& zone_id) override {
     std::vector<Mapping> all;
-    std::unordered_set<std::string> seen;  // a mapping added mid-listing can shift pages
     int total_pages = 1;
     for (int page = 1; page <= total_pages; ++page) {
       const std::string url = collection(zone_id) + "?page=" + std::to_string(page) +
@@ -281,10 +280,10 @@ class OriginV2Api final : public ApiBase {
                     " says " + std::to_string(pages_said) + "); not taken as complete";
         return e;
       }
-      for (auto& m : items) {
-        if (seen.insert(m.ip).second) all.push_back(std::move(m));
-      }
+      if (all.empty()) all.reserve(items.size() * static_cast<std::size_t>(total_pages));
+      std::move(items.begin(), items.end(), std::back_inserter(all));
     }
+    drop_repeated_ips(all);  // a mapping added mid-listing can shift pages
     return all;
   }
 

@@ -66,9 +66,7 @@ class OriginIndex {
  private:
   struct Hash {
     const std::vector<DesiredOrigin>* origins;
-    std::size_t operator()(std::uint32_t i) const {
-      return std::hash<std::string_view>{}((*origins)[i].ip);
-    }
+    std::size_t operator()(std::uint32_t i) const { return OriginKeyHash{}((*origins)[i].ip); }
   };
   struct Equal {
     const std::vector<DesiredOrigin>* origins;
@@ -230,12 +228,12 @@ class DesiredStateParser {
   struct OriginMap : yaml::Map {
     OriginMap() : yaml::Map({}, "(an origin has ip, vendor and region)") {}
     void reset() {
-      ip.clear();
+      ip = {};
       vendor.reset();
       region.reset();
     }
-    std::string ip;  // canonical
-    std::string written;
+    OriginKey ip;
+    std::string written;  // as written (messages quote it)
     YAML::Mark ip_mark;
     std::optional<std::string> vendor;
     std::optional<yaml::Kept> region;
@@ -326,11 +324,11 @@ class DesiredStateParser {
     return d;
   }
 
-  std::string address(yaml::Reader& r, const yaml::Value& v) {
+  OriginKey address(yaml::Reader& r, const yaml::Value& v) {
     if (!v.is_scalar()) r.fail_value(v, "must be an IPv4 or IPv6 address");
-    auto ip = canonical_origin_ip(v.text);  // ::ffff:192.0.2.1 is 192.0.2.1
-    if (!ip) r.fail(v.mark, r.path(), in_quotes(v.text) + " is not an IPv4 or IPv6 address");
-    return std::move(*ip);
+    auto key = parse_origin_key(v.text);  // ::ffff:192.0.2.1 is 192.0.2.1
+    if (!key) r.fail(v.mark, r.path(), in_quotes(v.text) + " is not an IPv4 or IPv6 address");
+    return *key;
   }
 
   // Keeps the origin just read, unless its address is already in the zone.
@@ -338,20 +336,20 @@ class DesiredStateParser {
     auto& origins = origins_read_;
     const std::size_t j = origins.size();
     origins.push_back(
-        DesiredOrigin{std::move(origin_.ip), Label(origin_.vendor),
+        DesiredOrigin{origin_.ip, Label(origin_.vendor),
                       origin_.region ? Label(origin_.region->value().text) : Label()});
     const std::size_t first = index_.insert(j);
     if (first == j) {
       lines_.push_back(origin_.ip_mark.is_null() ? -1 : origin_.ip_mark.line);
-      if (origin_.written != origins[j].ip) spellings_.emplace(j, origin_.written);
+      if (origin_.written != to_string(origin_.ip)) spellings_.emplace(j, origin_.written);
       return;
     }
     // Both places, by path and line: the first may be far up a long file.
-    const std::string canonical = std::move(origins[j].ip);
+    const std::string canonical = to_string(origin_.ip);
     origins.pop_back();
     const auto spelled = spellings_.find(first);
-    const std::string& first_written =
-        spelled == spellings_.end() ? origins[first].ip : spelled->second;
+    const std::string first_written =
+        spelled == spellings_.end() ? to_string(origins[first].ip) : spelled->second;
     YAML::Mark first_mark = YAML::Mark::null_mark();
     if (lines_[first] >= 0) {
       first_mark = YAML::Mark();

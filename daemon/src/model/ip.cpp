@@ -81,6 +81,63 @@ std::optional<std::string> canonical_origin_ip(std::string_view text) {
   return to_string(*ip);
 }
 
+OriginKey origin_key(const IpAddress& ip) {
+  OriginKey key;
+  if (ip.family == IpAddress::Family::kV6) {
+    key.bytes = ip.bytes;
+    return key;
+  }
+  key.bytes[10] = 0xFF;
+  key.bytes[11] = 0xFF;
+  std::copy(ip.bytes.begin(), ip.bytes.begin() + 4, key.bytes.begin() + 12);
+  return key;
+}
+
+IpAddress origin_address(const OriginKey& key) {
+  IpAddress ip;
+  ip.family = IpAddress::Family::kV6;
+  ip.bytes = key.bytes;
+  return unmapped(ip);
+}
+
+std::string to_string(const OriginKey& key) {
+  return to_string(origin_address(key));
+}
+
+std::optional<OriginKey> parse_origin_key(std::string_view text) {
+  auto ip = parse_ip(text);
+  if (!ip) return std::nullopt;
+  return origin_key(*ip);
+}
+
+namespace {
+
+// Two 64-bit halves mixed by multiplication (the finaliser of MurmurHash3's 64-bit variant):
+// addresses of one zone often differ only in their last bytes.
+std::size_t hash_bytes(const std::array<std::uint8_t, 16>& bytes, std::uint64_t seed) {
+  std::uint64_t hi = 0;
+  std::uint64_t lo = 0;
+  std::memcpy(&hi, bytes.data(), 8);
+  std::memcpy(&lo, bytes.data() + 8, 8);
+  std::uint64_t h = hi ^ (lo * 0x9E3779B97F4A7C15ULL) ^ seed;
+  h ^= h >> 33;
+  h *= 0xFF51AFD7ED558CCDULL;
+  h ^= h >> 33;
+  h *= 0xC4CEB9FE1A85EC53ULL;
+  h ^= h >> 33;
+  return static_cast<std::size_t>(h);
+}
+
+}  // namespace
+
+std::size_t OriginKeyHash::operator()(const OriginKey& key) const {
+  return hash_bytes(key.bytes, 0);
+}
+
+std::size_t IpAddressHash::operator()(const IpAddress& ip) const {
+  return hash_bytes(ip.bytes, ip.family == IpAddress::Family::kV4 ? 4 : 6);
+}
+
 bool Cidr::contains(const IpAddress& address) const {
   // Both sides unmapped: ::ffff:10.0.0.1 is in 10.0.0.0/8, 10.0.0.1 in ::ffff:10.0.0.0/104.
   const IpAddress ip = unmapped(address);

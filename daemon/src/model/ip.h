@@ -10,7 +10,10 @@
 #pragma once
 
 #include <array>
+#include <bit>
+#include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +52,54 @@ std::optional<IpAddress> parse_origin_ip(std::string_view text);
 // The canonical text of an origin: "::ffff:10.0.0.1" and "0:0:0:0:0:ffff:a00:1" are
 // "10.0.0.1"; nullopt when the text is not an address.
 std::optional<std::string> canonical_origin_ip(std::string_view text);
+
+// An origin's identity in 16 bytes, as the plan compares origins: the IPv6 address, an IPv4
+// address folded into ::ffff:0:0/96, so that 10.0.0.1 and ::ffff:10.0.0.1 are one key.
+// Ordered bytewise (IPv4 origins sort together, by address).
+struct OriginKey {
+  OriginKey() = default;
+  // Not an aggregate: a string literal must not initialize the bytes ({"10.0.0.1"} would).
+  explicit OriginKey(const std::array<std::uint8_t, 16>& b) : bytes(b) {}
+
+  std::array<std::uint8_t, 16> bytes{};
+
+  friend bool operator==(const OriginKey&, const OriginKey&) = default;
+  // As two big-endian 64-bit halves: the same order as the bytes, without a call to memcmp
+  // (which was a third of the plan's time).
+  friend std::strong_ordering operator<=>(const OriginKey& a, const OriginKey& b) {
+    if (auto c = a.half(0) <=> b.half(0); c != 0) return c;
+    return a.half(1) <=> b.half(1);
+  }
+
+ private:
+  std::uint64_t half(int i) const {
+    std::uint64_t v;
+    std::memcpy(&v, bytes.data() + 8 * i, 8);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    return v;
+  }
+};
+
+// The key of an address (either family, mapped or not).
+OriginKey origin_key(const IpAddress& ip);
+
+// The address a key stands for, in canonical origin form: an IPv4 address for a folded one.
+IpAddress origin_address(const OriginKey& key);
+
+// The canonical origin text of a key: "10.0.0.1" for ::ffff:10.0.0.1, RFC 5952 otherwise.
+std::string to_string(const OriginKey& key);
+
+// parse_ip followed by origin_key; nullopt when the text is not an address.
+std::optional<OriginKey> parse_origin_key(std::string_view text);
+
+struct OriginKeyHash {
+  std::size_t operator()(const OriginKey& key) const;
+};
+
+// Hashes an address as written (RFC 5952 identity: the family counts).
+struct IpAddressHash {
+  std::size_t operator()(const IpAddress& ip) const;
+};
 
 struct Cidr {
   IpAddress network;  // host bits are zero

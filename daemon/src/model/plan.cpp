@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
-#include <unordered_map>
 #include <unordered_set>
 
 namespace orc {
@@ -30,33 +29,50 @@ std::optional<Policy> parse_policy(std::string_view text) {
 
 namespace {
 
-// Each kept address (canonical origin form) and the desired origin naming vendor and region
-// for it, or null when none does. The parser already folds desired origins; folding again
-// keeps any other source honest.
-using KeptOrigins = std::unordered_map<std::string, const DesiredOrigin*>;
+// Each kept address and the desired origin naming vendor and region for it (the first in file
+// order that does), or null when none does; sorted by key, one entry a key.
+struct Kept {
+  OriginKey key;
+  const DesiredOrigin* named;
+};
 
-KeptOrigins kept_origins(const DesiredZone& desired) {
-  KeptOrigins keep;
-  keep.reserve(desired.origins.size());
-  for (const auto& o : desired.origins) {
-    const DesiredOrigin* named = o.vendor && o.region ? &o : nullptr;
-    auto [it, inserted] = keep.try_emplace(canonical_origin_ip(o.ip).value_or(o.ip), named);
-    if (!inserted && it->second == nullptr) it->second = named;
+std::vector<Kept> kept_origins(const DesiredZone& desired) {
+  std::vector<Kept> all;
+  all.reserve(desired.origins.size());
+  for (const auto& o : desired.origins) all.push_back({o.ip, o.vendor && o.region ? &o : nullptr});
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Kept& a, const Kept& b) { return a.key < b.key; });
+  std::vector<Kept> keep;
+  keep.reserve(all.size());
+  for (const Kept& k : all) {
+    if (!keep.empty() && keep.back().key == k.key) {
+      if (keep.back().named == nullptr) keep.back().named = k.named;
+      continue;
+    }
+    keep.push_back(k);
   }
   return keep;
 }
 
-// The live mappings against what is kept: counts, updates (sync) and deletes. Returns the
-// canonical origin form of every parseable live address.
-std::unordered_set<std::string> plan_live(const std::vector<Mapping>& live,
-                                          const DesiredZone& desired, const KeptOrigins& keep,
-                                          ZonePlan& plan) {
+const Kept* find_kept(const std::vector<Kept>& keep, const OriginKey& key) {
+  auto it = std::lower_bound(keep.begin(), keep.end(), key,
+                             [](const Kept& k, const OriginKey& x) { return k.key < x; });
+  return it != keep.end() && it->key == key ? &*it : nullptr;
+}
+
+using KeySet = std::unordered_set<OriginKey, OriginKeyHash>;
+using SpellingSet = std::unordered_set<IpAddress, IpAddressHash>;  // RFC 5952 identity
+
+// The live mappings against what is kept: counts, updates (sync) and deletes. Returns the key
+// of every parseable live address, sorted, each once. Only the changes allocate per entry.
+std::vector<OriginKey> plan_live(const std::vector<Mapping>& live, const DesiredZone& desired,
+                                 const std::vector<Kept>& keep, ZonePlan& plan) {
   const bool sync = plan.policy == Policy::kSync;
-  std::unordered_set<std::string> seen;     // canonical origin form of every parseable entry
-  std::unordered_set<std::string> doomed;   // canonical origin form of the stale ones
-  std::unordered_set<std::string> planned;  // RFC 5952 form of each spelling in deletes
-  std::unordered_set<std::string> updated;  // RFC 5952 form of each spelling in updates
-  std::unordered_set<std::string> drifted;  // canonical origin form of the mismatched ones
+  std::vector<OriginKey> seen;  // every parseable entry
+  KeySet doomed;                // the stale ones
+  SpellingSet planned;          // each spelling in deletes
+  SpellingSet updated;          // each spelling in updates
+  KeySet drifted;               // the mismatched ones
   seen.reserve(live.size());
   for (const auto& m : live) {
     const auto ip = parse_ip(m.ip);
@@ -65,14 +81,14 @@ std::unordered_set<std::string> plan_live(const std::vector<Mapping>& live,
       continue;
     }
     const IpAddress origin = unmapped(*ip);
-    const std::string key = to_string(origin);
+    const OriginKey key = origin_key(origin);
+    seen.push_back(key);
     const bool scoped = in_scope(desired, origin);
-    if (seen.insert(key).second && scoped) ++plan.in_scope_addresses;
-    if (auto kept = keep.find(key); kept != keep.end()) {
-      const DesiredOrigin* want = kept->second;
+    if (const Kept* kept = find_kept(keep, key)) {
+      const DesiredOrigin* want = kept->named;
       if (want == nullptr || !scoped) continue;
       if (m.vendor == *want->vendor && m.region == *want->region) continue;
-      if (!updated.insert(to_string(*ip)).second) continue;
+      if (!updated.insert(*ip).second) continue;
       ++plan.mismatched;
       drifted.insert(key);
       if (sync) plan.changes.updates.push_back({m, {m.ip, *want->vendor, *want->region}});
@@ -82,30 +98,39 @@ std::unordered_set<std::string> plan_live(const std::vector<Mapping>& live,
       ++plan.out_of_scope;
       continue;
     }
-    if (planned.insert(to_string(*ip)).second) {
+    if (planned.insert(*ip).second) {
       plan.changes.deletes.push_back(m.ip);
       doomed.insert(key);
     }
   }
+  std::sort(seen.begin(), seen.end());
+  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
   plan.live_addresses = seen.size();
+  plan.in_scope_addresses =
+      desired.manage_cidrs.empty()
+          ? seen.size()
+          : static_cast<std::size_t>(std::count_if(seen.begin(), seen.end(), [&](const auto& k) {
+              return in_scope(desired, origin_address(k));
+            }));
   plan.stale_addresses = doomed.size();
   plan.mismatched_addresses = drifted.size();
   return seen;
 }
 
 // Desired origins naming vendor and region that no live mapping has: missing, and created
-// under sync.
-void plan_missing(const DesiredZone& desired, const std::unordered_set<std::string>& seen,
-                  ZonePlan& plan) {
-  std::unordered_set<std::string> created;
+// under sync (in canonical origin form).
+void plan_missing(const DesiredZone& desired, const std::vector<OriginKey>& seen, ZonePlan& plan) {
+  KeySet created;
   for (const auto& o : desired.origins) {
     if (!o.vendor || !o.region) continue;
-    const std::string key = canonical_origin_ip(o.ip).value_or(o.ip);
-    if (seen.contains(key) || !created.insert(key).second) continue;
-    const auto ip = parse_ip(key);
-    if (!ip || !in_scope(desired, *ip)) continue;
+    if (std::binary_search(seen.begin(), seen.end(), o.ip)) continue;
+    if (!created.insert(o.ip).second) continue;
+    const IpAddress origin = origin_address(o.ip);
+    if (!in_scope(desired, origin)) continue;
     ++plan.missing;
-    if (plan.policy == Policy::kSync) plan.changes.creates.push_back({key, *o.vendor, *o.region});
+    if (plan.policy == Policy::kSync) {
+      plan.changes.creates.push_back({to_string(origin), *o.vendor, *o.region});
+    }
   }
 }
 
@@ -136,8 +161,7 @@ ZonePlan plan_zone(const std::vector<Mapping>& live, const DesiredZone& desired,
   plan.policy = policy;
   plan.live = live.size();
   plan.desired = desired.origins.size();
-  const std::unordered_set<std::string> seen =
-      plan_live(live, desired, kept_origins(desired), plan);
+  const std::vector<OriginKey> seen = plan_live(live, desired, kept_origins(desired), plan);
   plan_missing(desired, seen, plan);
   return plan;
 }

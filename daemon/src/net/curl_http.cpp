@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -25,6 +26,19 @@ struct Transfer {
   bool out_of_memory = false;
 };
 
+// Before the first bytes of a body: room for the length the answer declares (within the cap),
+// so that a large answer is not copied again each time the text outgrows its buffer; and 64
+// bytes more, for parsers that read whole blocks past the end of a text.
+void reserve_declared(Transfer& t) {
+  const auto it = t.headers->find("content-length");
+  if (it == t.headers->end()) return;
+  std::size_t length = 0;
+  const std::string& v = it->second;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), length);
+  if (ec != std::errc() || end != v.data() + v.size() || length > t.limit) return;
+  t.body->reserve(length + 64);
+}
+
 // Returning anything but size * n makes libcurl fail the transfer (CURLE_WRITE_ERROR).
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -34,6 +48,7 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
     return 0;
   }
   try {
+    if (t->body->empty()) reserve_declared(*t);
     t->body->append(data, bytes);
   } catch (const std::bad_alloc&) {
     t->out_of_memory = true;

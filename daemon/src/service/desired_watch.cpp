@@ -197,7 +197,7 @@ std::vector<ZoneShrink> removals_beyond(const DesiredState& in_force, const Desi
     if (it == next_zones.end()) continue;
     const DesiredZone& new_zone = *it->second;
 
-    std::unordered_set<std::string_view> kept;
+    std::unordered_set<OriginKey, OriginKeyHash> kept;
     kept.reserve(new_zone.origins.size());
     for (const auto& o : new_zone.origins) kept.insert(o.ip);
     ZoneShrink s;
