@@ -26,21 +26,6 @@ class NullApiObserver final : public ApiObserver {
   void on_retry(Operation, RetryReason, Millis) override {}
 };
 
-// Leads until told otherwise.
-class SwitchLeadership final : public Leadership {
- public:
-  void start(LeadershipCallbacks) override {}
-  std::stop_token cycle_token() const override { return {}; }
-  bool leading() const override { return leads; }
-  void release() override {}
-  bool elects() const override { return true; }
-  bool healthy(MonoTime) const override { return true; }
-  std::string describe() const override { return leads ? "leader" : "standby"; }
-  std::uint64_t transitions() const override { return 0; }
-  bool duplicate_identity() const override { return false; }
-  bool leads = true;
-};
-
 // One page listing 192.0.2.1 and 192.0.2.2; the desired state keeps 192.0.2.1.
 const std::string kPage = R"({"success":true,"errors":[],"messages":[],"result":[)"
                           R"({"origin_ip":"192.0.2.1","vendor":"aws","region":"us-east-1"},)"
@@ -91,7 +76,7 @@ class CycleFactoryTest : public ::testing::Test {
   NullApiObserver api_observer_;
   NullObserver observer_;
   ListingMemory listings_;
-  SwitchLeadership leadership_;
+  testing::FakeLeadership leadership_;
 };
 
 TEST_F(CycleFactoryTest, ApplyModeListsThenDeletesTheStaleMapping) {
@@ -126,7 +111,7 @@ TEST_F(CycleFactoryTest, AReviewedPlanMakesTheReviewedMode) {
 
 TEST_F(CycleFactoryTest, AnInstanceThatNoLongerLeadsSendsNothingAndSaysSoOnce) {
   testing::LogCapture log;
-  leadership_.leads = false;
+  leadership_.lapse();  // the renew deadline passed
   http_.push(200, kPage);
   const CycleReport report = run(factory(false));
   EXPECT_TRUE(http_.requests().empty());

@@ -1,8 +1,10 @@
-// Test doubles for the injected edges: time, sleeping, randomness, HTTP and the zone API.
+// Test doubles for the injected edges: time, sleeping, randomness, HTTP, the zone API and
+// leadership.
 // Sleeping on a FakeSleeper advances the FakeClock instantly, so retry tests run in
 // microseconds and assert the exact delays.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -18,6 +20,7 @@
 #include "model/ip.h"
 #include "net/http.h"
 #include "reconcile/zone_api.h"
+#include "service/leadership.h"
 
 namespace orc::testing {
 
@@ -317,6 +320,32 @@ class ForwardingZoneApi : public ZoneApi {
 
  protected:
   ZoneApi& inner_;
+};
+
+// Leads until told otherwise; counts releases.
+class FakeLeadership final : public Leadership {
+ public:
+  void start(LeadershipCallbacks) override {}
+  std::stop_token cycle_token() const override { return lost_.get_token(); }
+  bool leading() const override { return leading_.load(); }
+  void release() override { ++releases; }
+  bool elects() const override { return true; }
+  bool healthy(MonoTime) const override { return true; }
+  std::string describe() const override { return leading_ ? "leader" : "standby"; }
+  std::uint64_t transitions() const override { return 0; }
+  bool duplicate_identity() const override { return false; }
+  // The elector noticed: the cycle token is stopped.
+  void lose() {
+    leading_ = false;
+    lost_.request_stop();
+  }
+  // The renew deadline passed, and the elector has not looked yet: only leading() knows.
+  void lapse() { leading_ = false; }
+  std::atomic<int> releases{0};
+
+ private:
+  std::atomic<bool> leading_{true};
+  std::stop_source lost_;
 };
 
 }  // namespace orc::testing

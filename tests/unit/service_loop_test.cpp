@@ -32,6 +32,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
+using testing::FakeLeadership;
 using testing::MemoryDesiredFile;
 using testing::SimulatedTime;
 
@@ -231,32 +232,6 @@ class RecordingNotifier final : public ServiceNotifier {
   std::optional<std::chrono::microseconds> watchdog_;
   mutable std::mutex mu_;
   std::vector<std::pair<MonoTime, std::string>> events_;
-};
-
-// Leads until told otherwise; counts releases.
-class FakeLeadership final : public Leadership {
- public:
-  void start(LeadershipCallbacks) override {}
-  std::stop_token cycle_token() const override { return lost_.get_token(); }
-  bool leading() const override { return leading_.load(); }
-  void release() override { ++releases; }
-  bool elects() const override { return true; }
-  bool healthy(MonoTime) const override { return true; }
-  std::string describe() const override { return leading_ ? "leader" : "standby"; }
-  std::uint64_t transitions() const override { return 0; }
-  bool duplicate_identity() const override { return false; }
-  // The elector noticed: the cycle token is stopped.
-  void lose() {
-    leading_ = false;
-    lost_.request_stop();
-  }
-  // The renew deadline passed, and the elector has not looked yet: only leading() knows.
-  void lapse() { leading_ = false; }
-  std::atomic<int> releases{0};
-
- private:
-  std::atomic<bool> leading_{true};
-  std::stop_source lost_;
 };
 
 Config loop_config() {
