@@ -364,10 +364,6 @@ class ListSax final {
   std::string_view text_;
 };
 
-}  // namespace
-
-namespace {
-
 namespace od = simdjson::ondemand;
 
 // Walks an On-Demand value in document order, as the events nlohmann's SAX parser would give

@@ -4,7 +4,8 @@
 // An origin's identity goes one step further: an IPv4-mapped IPv6 address (::ffff:a.b.c.d,
 // however it is spelled) is the IPv4 address a.b.c.d, because an API that folds the two would
 // otherwise see a desired origin deleted under its other name. Origins are compared with
-// parse_origin_ip / canonical_origin_ip; parse_ip / canonicalize_ip keep the address family
+// parse_origin_ip / canonical_origin_ip, or as their 16-byte OriginKey (what the desired state
+// keeps and the plan compares); parse_ip / canonicalize_ip keep the address family
 // as written (RFC 5952 text, which is what goes into a URL path and what a host check needs).
 // Pure functions: no I/O, no allocation beyond the returned strings.
 #pragma once
