@@ -214,10 +214,12 @@ def fleet(a, work, token, zones_n, mappings, generation):
                               "mb": size_mb}
     result["ok"] = result["ok"] and status == 0
     print(f"--check-config: exit {status}, {cc_cpu:.2f} s CPU, {cc_rss:.1f} MiB peak")
+    # GNU time counts hundredths of a second: below a few of them the ratio says nothing.
+    ratio = (f"ratio {cc_cpu / json_cpu:.2f}x (compare it with an earlier run's at this size: "
+             f"higher means a slower parse)" if json_cpu >= 0.05 and cc_cpu >= 0.05
+             else "no ratio: too little CPU to time at this size")
     print(f"parse: --check-config {size_mb / cc_cpu:.1f} MB/s of CPU on a {size_mb:.1f} MB "
-          f"desired state; Python's C JSON parser on the same file {json_cpu:.2f} s CPU; "
-          f"ratio {cc_cpu / json_cpu:.2f}x (a higher ratio than an earlier run: the parse got "
-          f"slower)",
+          f"desired state; Python's C JSON parser on the same file {json_cpu:.2f} s CPU; {ratio}",
           flush=True)
     return result
 
