@@ -20,12 +20,6 @@ class NullObserver final : public ReconcileObserver {
   void on_zone_done(const ZoneReport&) override {}
 };
 
-class NullApiObserver final : public ApiObserver {
- public:
-  void on_request(Operation, int, double) override {}
-  void on_retry(Operation, RetryReason, Millis) override {}
-};
-
 // One page listing 192.0.2.1 and 192.0.2.2; the desired state keeps 192.0.2.1.
 const std::string kPage = R"({"success":true,"errors":[],"messages":[],"result":[)"
                           R"({"origin_ip":"192.0.2.1","vendor":"aws","region":"us-east-1"},)"
@@ -73,7 +67,7 @@ class CycleFactoryTest : public ::testing::Test {
   testing::FakeSleeper sleeper_{clock_};
   RateLimiter limiter_{1000, clock_, sleeper_};
   testing::FixedRandom random_{0.5};
-  NullApiObserver api_observer_;
+  testing::RecordingObserver api_observer_;
   NullObserver observer_;
   ListingMemory listings_;
   testing::FakeLeadership leadership_;

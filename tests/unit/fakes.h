@@ -330,8 +330,11 @@ class FakeLeadership final : public Leadership {
   bool leading() const override { return leading_.load(); }
   void release() override { ++releases; }
   bool elects() const override { return true; }
-  bool healthy(MonoTime) const override { return true; }
-  std::string describe() const override { return leading_ ? "leader" : "standby"; }
+  bool healthy(MonoTime) const override { return !cut_off_; }
+  std::string describe() const override {
+    if (cut_off_) return "standby: the lease API is unreachable";
+    return leading_ ? "leader" : "standby";
+  }
   std::uint64_t transitions() const override { return 0; }
   bool duplicate_identity() const override { return false; }
   // The elector noticed: the cycle token is stopped.
@@ -341,10 +344,16 @@ class FakeLeadership final : public Leadership {
   }
   // The renew deadline passed, and the elector has not looked yet: only leading() knows.
   void lapse() { leading_ = false; }
+  // A standby that cannot read the Lease for longer than the health bound.
+  void cut_off() {
+    leading_ = false;
+    cut_off_ = true;
+  }
   std::atomic<int> releases{0};
 
  private:
   std::atomic<bool> leading_{true};
+  std::atomic<bool> cut_off_{false};
   std::stop_source lost_;
 };
 

@@ -114,20 +114,6 @@ TEST(Watchdog, PingsOncePerIntervalAndOnlyWhileTheLoopMakesProgress) {
   EXPECT_EQ(notifier.pings, 3);
 }
 
-// A standby cut off from the Lease API, for what /healthz says of it.
-class UnreachableLease final : public Leadership {
- public:
-  void start(LeadershipCallbacks) override {}
-  std::stop_token cycle_token() const override { return {}; }
-  bool leading() const override { return false; }
-  void release() override {}
-  bool elects() const override { return true; }
-  bool healthy(MonoTime) const override { return false; }
-  std::string describe() const override { return "standby: the lease API is unreachable"; }
-  std::uint64_t transitions() const override { return 0; }
-  bool duplicate_identity() const override { return false; }
-};
-
 class StatusViewTest : public ::testing::Test {
  protected:
   nlohmann::json health_body(StatusView& view, bool expect_healthy) {
@@ -169,7 +155,8 @@ TEST_F(StatusViewTest, StalledWithoutProgressAndUnhealthyWhenTheLeaseCannotBeRea
   EXPECT_EQ(health_body(view, false)["status"], "stalled");
 
   health.progress(clock.monotonic());
-  UnreachableLease cut_off;
+  testing::FakeLeadership cut_off;
+  cut_off.cut_off();
   StatusView standby(metrics, health, limiter, cut_off, clock);
   const auto body = health_body(standby, false);
   EXPECT_EQ(body["status"], "lease API unreachable");

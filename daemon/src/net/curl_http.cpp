@@ -27,8 +27,7 @@ struct Transfer {
 };
 
 // Before the first bytes of a body: room for the length the answer declares (within the cap),
-// so that a large answer is not copied again each time the text outgrows its buffer; and 64
-// bytes more, for parsers that read whole blocks past the end of a text.
+// so that a large answer is not copied again each time the text outgrows its buffer.
 void reserve_declared(Transfer& t) {
   const auto it = t.headers->find("content-length");
   if (it == t.headers->end()) return;
@@ -36,7 +35,7 @@ void reserve_declared(Transfer& t) {
   const std::string& v = it->second;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), length);
   if (ec != std::errc() || end != v.data() + v.size() || length > t.limit) return;
-  t.body->reserve(length + 64);
+  t.body->reserve(length);
 }
 
 // Returning anything but size * n makes libcurl fail the transfer (CURLE_WRITE_ERROR).
