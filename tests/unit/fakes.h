@@ -51,9 +51,11 @@ class FakeClock final : public Clock {
 class FakeSleeper final : public Sleeper {
  public:
   explicit FakeSleeper(FakeClock& clock) : clock_(clock) {}
+  // A stopped sleeper sleeps no more, whatever token it is given: a thread of the code under
+  // test (an elector) waits on its own token, and would otherwise spin the clock forever.
   bool sleep_for(Millis d, std::stop_token stop) override {
     std::lock_guard lock(mu_);
-    if (stop.stop_requested()) return false;
+    if (stop.stop_requested() || source_.stop_requested()) return false;
     sleeps_.push_back(d);
     clock_.advance(d);
     if (stop_after_sleeps_ > 0 && sleeps_.size() >= stop_after_sleeps_) source_.request_stop();
