@@ -84,6 +84,17 @@ def run_once_meanwhile(daemon, standin, meanwhile, timeout=30):
     return result["run"]
 
 
+def run_measured(args, env, timeout=120):
+    """Runs `args` under GNU time: (exit status, stderr, the process's peak resident set in
+    bytes). Not os.wait4: a child's ru_maxrss starts from the memory of the process that forked
+    it (the test, which made the input), which GNU time, small, does not add."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        run = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", report.name, *args],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, errors="replace", timeout=timeout)
+        return run.returncode, run.stderr, int(report.read().split()[-1]) * 1024
+
+
 def http(method, url, body=None, headers=None, timeout=10):
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})

@@ -10,7 +10,8 @@ import subprocess
 import time
 import unittest
 
-from harness import ORC_BIN, TOKEN, ZONE, ZONE_B, IntegrationTest, http, ips, wait_for
+from harness import (ORC_BIN, SANITIZED, TOKEN, ZONE, ZONE_B, IntegrationTest, http, ips,
+                     run_measured, wait_for)
 
 FAST_SETTLE = {"reconcile": {"settle_period": "200ms"}}
 
@@ -213,6 +214,41 @@ class VanishingAndOddFilesTest(IntegrationTest):
                 else:
                     self.assertIn(f"is {what}, not a regular file", run.stderr)
         self.assertEqual(api.requests(), [])
+
+
+class LargeDesiredStateTest(IntegrationTest):
+    def test_a_large_desired_state_is_held_in_less_than_its_text(self):
+        # 300 zones x 3,150 IPv4 origins (about 13 MB of JSON): the file's text is held once
+        # while it is read, and the origins take 4 bytes each (about 3.8 MB).
+        # When an origin was a 24-byte struct, or the text was copied to be hashed, the peak
+        # grew by more than twice the file.
+        api = self.standin(zones={})
+        d = self.daemon(api, {ZONE: ["192.0.2.1"]}, flavor="origin-v2")
+        keep = ips(0, 3150)
+        sizes, peaks = {}, {}
+        for name, zones in (("tiny", 1), ("large", 300)):
+            path = os.path.join(self.workdir, name + ".json")
+            with open(path, "w") as f:
+                json.dump({"zones": [{"zone_id": f"{0xf1000 + z:032x}", "origins": keep}
+                                     for z in range(zones)]}, f)
+            sizes[name] = os.path.getsize(path)
+            config = os.path.join(self.workdir, name + ".yaml")
+            with open(d.config_path) as f:
+                cfg = json.load(f)
+            cfg["reconcile"]["desired_state"] = path
+            with open(config, "w") as f:
+                json.dump(cfg, f)
+            status, err, peaks[name] = run_measured([ORC_BIN, "--config", config,
+                                                     "--check-config"], d.env())
+            self.assertEqual(status, 0, err)
+        grown = peaks["large"] - peaks["tiny"]
+        print(f"\ndesired state of {sizes['large'] / 1e6:.1f} MB: peak RSS "
+              f"{peaks['large'] / 1e6:.1f} MB, {grown / 1e6:.1f} MB above a tiny one's "
+              f"({grown / sizes['large']:.2f} x the file)")
+        self.assertGreater(sizes["large"], 12_000_000)
+        if not SANITIZED:  # the sanitizers' shadow memory and quarantine are not the reader's
+            self.assertLess(grown, 1.6 * sizes["large"],
+                            "the desired state took more than 1.6 times its file's size")
 
 
 class TokenFileAndNumbersTest(IntegrationTest):

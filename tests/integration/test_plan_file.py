@@ -9,12 +9,11 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 import unittest
 
 import jsonschema
 
-from harness import ORC_BIN, SANITIZED, ZONE, ZONE_B, IntegrationTest, ips
+from harness import ORC_BIN, SANITIZED, ZONE, ZONE_B, IntegrationTest, ips, run_measured
 
 SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "schemas", "plan.schema.json")
 ZONE_C = "2222222222222222222222222222222b"
@@ -80,17 +79,6 @@ def large_plan(zones, per_zone, created_at):
            "checksum": sha256(canonical([{"checksum": z["checksum"], "zone_id": z["zone_id"]}
                                          for z in out]))}
     return json.dumps(doc, indent=2) + "\n"
-
-
-def run_measured(args, env, timeout=120):
-    """Runs `args` under GNU time: (exit status, stderr, the process's peak resident set in
-    bytes). Not os.wait4: a child's ru_maxrss starts from the memory of the process that forked
-    it (this one, which made the plan), which GNU time, small, does not add."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        run = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", report.name, *args],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             text=True, errors="replace", timeout=timeout)
-        return run.returncode, run.stderr, int(report.read().split()[-1]) * 1024
 
 
 class PlanFileTest(IntegrationTest):

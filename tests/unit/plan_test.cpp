@@ -380,7 +380,7 @@ DesiredOrigin named(const char* ip, Label vendor, Label region) {
 DesiredZone zone_of(std::vector<DesiredOrigin> origins,
                     std::initializer_list<const char*> cidrs = {}) {
   DesiredZone z = desired_of({}, cidrs);
-  z.origins = std::move(origins);
+  for (const auto& o : origins) z.origins.push_back(o);
   return z;
 }
 
@@ -556,7 +556,7 @@ TEST(UpdateGuard, CountsDistinctUpdatedAddressesAgainstTheFraction) {
   }
   const auto at_half = plan_zone(live, desired, Policy::kSync);
   EXPECT_FALSE(check_update_safety(at_half, 0.5, false).blocked) << "10 of 20 is not above 50%";
-  desired.origins[10].region = "eu-west-1";
+  desired.origins.set(10, {desired.origins[10].ip, "aws", "eu-west-1"});
   const auto above = plan_zone(live, desired, Policy::kSync);
   const auto d = check_update_safety(above, 0.5, false);
   ASSERT_TRUE(d.blocked);
@@ -568,7 +568,7 @@ TEST(UpdateGuard, CountsDistinctUpdatedAddressesAgainstTheFraction) {
   EXPECT_FALSE(check_update_safety(plan_zone(live, desired, Policy::kPrune), 0.5, false).blocked);
   // A small zone is not guarded, as with deletes.
   live.resize(9);
-  desired.origins.resize(9);
+  while (desired.origins.size() > 9) desired.origins.pop_back();
   EXPECT_FALSE(check_update_safety(plan_zone(live, desired, Policy::kSync), 0.0, false).blocked);
 }
 

@@ -739,7 +739,7 @@ TEST_F(ReconcilerTest, OneZonesUnreadableRegionsDoNotHoldBackAnother) {
 TEST_F(ReconcilerTest, AnUnsupportedRegionIsReportedAndNotSent) {
   api_.seed(kZoneA, range_ips(0, 10));
   DesiredZone z = zone_keeping(kZoneA, range_ips(0, 10));
-  z.origins[3] = origin("10.0.0.3", "aws", "mars-north-1");         // an update
+  z.origins.set(3, origin("10.0.0.3", "aws", "mars-north-1"));      // an update
   z.origins.push_back(origin("192.0.2.1", "oci", "us-ashburn-1"));  // no oci in the table
   z.origins.push_back(origin("192.0.2.2", "gcp", "us-central1"));
   ChangeSetApplier applier(api_, 100, sleeper_.token());
@@ -931,7 +931,9 @@ TEST_F(ReconcilerTest, CreatesReplacingWhatTheLastListingHadCountTowardTheUpdate
   EXPECT_TRUE(api_.upserts.empty());
   // New origins alone are plain creates, never blocked by what the zone had.
   DesiredZone more = z;
-  for (auto& o : more.origins) o = origin(o.ip, "aws", "us-east-1");
+  for (std::size_t i = 0; i < more.origins.size(); ++i) {
+    more.origins.set(i, origin(more.origins[i].ip, "aws", "us-east-1"));
+  }
   more.origins.push_back(origin("192.0.2.1", "gcp", "us-central1"));
   Reconciler r(api_, applier, clock_, sleeper_.token(), observer_);
   r.remember_listings(memory);

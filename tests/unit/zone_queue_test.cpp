@@ -27,7 +27,8 @@ TEST(ChangedZones, NewOrDifferentZonesInTheNewOrder) {
   DesiredState after{{zone("d", {"10.0.0.9"}), zone("c", {"10.0.0.4"}),
                       zone("a", {"10.0.0.2", "10.0.0.1"}), zone("b", {"10.0.0.5"})}};
   EXPECT_EQ(changed_zones(before, after), (std::vector<std::string>{"d", "b"}));
-  after.zones[2].origins[0].vendor = "aws";  // a vendor is part of the origin
+  // A vendor is part of the origin.
+  after.zones[2].origins.set(0, {after.zones[2].origins[0].ip, "aws", {}});
   EXPECT_EQ(changed_zones(before, after), (std::vector<std::string>{"d", "a", "b"}));
   after.zones[1].manage_cidrs.push_back(*parse_cidr("10.0.0.0/8"));
   EXPECT_EQ(changed_zones(before, after), (std::vector<std::string>{"d", "c", "a", "b"}));

@@ -57,19 +57,18 @@ bool is_vendor(std::string_view v) {
 // form) without a second copy of every address.
 class OriginIndex {
  public:
-  explicit OriginIndex(const std::vector<DesiredOrigin>& origins)
-      : set_(0, Hash{&origins}, Equal{&origins}) {}
+  explicit OriginIndex(const OriginList& origins) : set_(0, Hash{&origins}, Equal{&origins}) {}
   // The index of an earlier origin with the same address as origins[i], or i after adding it.
   std::size_t insert(std::size_t i) { return *set_.insert(static_cast<std::uint32_t>(i)).first; }
   void clear() { set_.clear(); }
 
  private:
   struct Hash {
-    const std::vector<DesiredOrigin>* origins;
+    const OriginList* origins;
     std::size_t operator()(std::uint32_t i) const { return OriginKeyHash{}((*origins)[i].ip); }
   };
   struct Equal {
-    const std::vector<DesiredOrigin>* origins;
+    const OriginList* origins;
     bool operator()(std::uint32_t a, std::uint32_t b) const {
       return (*origins)[a].ip == (*origins)[b].ip;
     }
@@ -305,8 +304,7 @@ class DesiredStateParser {
     }
     // One allocation of the exact size per zone; the list it was read into keeps its capacity
     // for the next zone (growing a vector per zone would leave the heap fragmented).
-    zone_.origins.assign(std::make_move_iterator(origins_read_.begin()),
-                         std::make_move_iterator(origins_read_.end()));
+    zone_.origins = origins_read_;
     origins_read_.clear();
     state_.zones.push_back(std::move(zone_));
   }
@@ -404,7 +402,7 @@ class DesiredStateParser {
   std::string name_written_;  // its zone (name) as written
   YAML::Mark name_mark_;
   std::unordered_map<std::string, std::size_t> zone_names_;  // name -> index
-  std::vector<DesiredOrigin> origins_read_;                  // its origins so far
+  OriginList origins_read_;                                  // its origins so far
   OriginIndex index_{origins_read_};
   std::vector<int> lines_;                                  // of each origin's address
   std::unordered_map<std::size_t, std::string> spellings_;  // addresses not written canonically

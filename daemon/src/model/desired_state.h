@@ -11,18 +11,10 @@
 #include "base/status.h"
 #include "model/ip.h"
 #include "model/label.h"
+#include "model/origin_list.h"
 #include "model/policy.h"
 
 namespace orc {
-
-// 24 bytes: the address as its 16-byte key and two 4-byte labels (as text and pointers it was
-// 48, and the desired state holds millions of origins at fleet scale).
-struct DesiredOrigin {
-  OriginKey ip;  // IPv4 folded (ip.h); to_string(ip) is its canonical origin text
-  Label vendor;  // aws|azure|gcp|oci when given
-  Label region;
-};
-static_assert(sizeof(DesiredOrigin) == 24);
 
 // A pause of a zone's writes: its listing, plans and drift metrics go on, nothing is sent.
 struct Suspension {
@@ -35,7 +27,7 @@ struct DesiredZone {
   // 32 hex characters, lower-cased. Empty for a zone written by name until the name is
   // resolved (resolve_zone_names, zone_directory.h): nothing uses a zone before that.
   std::string zone_id;
-  std::vector<DesiredOrigin> origins;           // duplicates (after canonicalization) are an error
+  OriginList origins;                           // duplicates (after canonicalization) are an error
   std::vector<Cidr> manage_cidrs;               // unmapped (ip.h); empty: every live IP is in scope
   std::optional<Policy> policy = std::nullopt;  // none: reconcile.policy
   // The zone's own guard thresholds (0 to 1); none: reconcile.max_delete_fraction and

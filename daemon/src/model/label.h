@@ -31,6 +31,8 @@ class Label {
   const std::string* operator->() const { return &text_of(id_); }
   const std::string& value() const;  // throws std::bad_optional_access when empty
   void reset() { id_ = 0; }
+  // The text's number: equal numbers, equal texts (0: empty). Not an order.
+  std::uint32_t number() const { return id_; }
 
   friend bool operator==(const Label& a, const Label& b) {
     return a.id_ == b.id_;  // one number for each text

@@ -33,20 +33,24 @@ namespace {
 // order that does), or null when none does; sorted by key, one entry a key.
 struct Kept {
   OriginKey key;
-  const DesiredOrigin* named;
+  Label vendor;  // both empty when no origin names them
+  Label region;
+  bool named() const { return vendor && region; }
 };
 
 std::vector<Kept> kept_origins(const DesiredZone& desired) {
   std::vector<Kept> all;
   all.reserve(desired.origins.size());
-  for (const auto& o : desired.origins) all.push_back({o.ip, o.vendor && o.region ? &o : nullptr});
+  for (const DesiredOrigin o : desired.origins) {
+    all.push_back(o.vendor && o.region ? Kept{o.ip, o.vendor, o.region} : Kept{o.ip, {}, {}});
+  }
   std::stable_sort(all.begin(), all.end(),
                    [](const Kept& a, const Kept& b) { return a.key < b.key; });
   std::vector<Kept> keep;
   keep.reserve(all.size());
   for (const Kept& k : all) {
     if (!keep.empty() && keep.back().key == k.key) {
-      if (keep.back().named == nullptr) keep.back().named = k.named;
+      if (!keep.back().named()) keep.back() = k;
       continue;
     }
     keep.push_back(k);
@@ -85,13 +89,12 @@ std::vector<OriginKey> plan_live(const std::vector<Mapping>& live, const Desired
     seen.push_back(key);
     const bool scoped = in_scope(desired, origin);
     if (const Kept* kept = find_kept(keep, key)) {
-      const DesiredOrigin* want = kept->named;
-      if (want == nullptr || !scoped) continue;
-      if (m.vendor == *want->vendor && m.region == *want->region) continue;
+      if (!kept->named() || !scoped) continue;
+      if (m.vendor == *kept->vendor && m.region == *kept->region) continue;
       if (!updated.insert(*ip).second) continue;
       ++plan.mismatched;
       drifted.insert(key);
-      if (sync) plan.changes.updates.push_back({m, {m.ip, *want->vendor, *want->region}});
+      if (sync) plan.changes.updates.push_back({m, {m.ip, *kept->vendor, *kept->region}});
       continue;
     }
     if (!scoped) {
@@ -121,7 +124,7 @@ std::vector<OriginKey> plan_live(const std::vector<Mapping>& live, const Desired
 // under sync (in canonical origin form).
 void plan_missing(const DesiredZone& desired, const std::vector<OriginKey>& seen, ZonePlan& plan) {
   KeySet created;
-  for (const auto& o : desired.origins) {
+  for (const DesiredOrigin o : desired.origins) {
     if (!o.vendor || !o.region) continue;
     if (std::binary_search(seen.begin(), seen.end(), o.ip)) continue;
     if (!created.insert(o.ip).second) continue;

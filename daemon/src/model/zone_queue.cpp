@@ -15,20 +15,15 @@ bool same_zone(const DesiredZone& a, const DesiredZone& b) {
       a.max_update_fraction != b.max_update_fraction || a.suspend != b.suspend) {
     return false;
   }
+  if (a.origins == b.origins) return true;  // the usual reload: the zone as it was
   auto key = [](const DesiredOrigin& o) { return std::tie(o.ip, o.vendor, o.region); };
   auto sorted = [&](const DesiredZone& z) {
-    std::vector<const DesiredOrigin*> out;
-    out.reserve(z.origins.size());
-    for (const auto& o : z.origins) out.push_back(&o);
+    std::vector<DesiredOrigin> out(z.origins.begin(), z.origins.end());
     std::sort(out.begin(), out.end(),
-              [&](const DesiredOrigin* x, const DesiredOrigin* y) { return key(*x) < key(*y); });
+              [&](const DesiredOrigin& x, const DesiredOrigin& y) { return key(x) < key(y); });
     return out;
   };
-  const auto sa = sorted(a);
-  const auto sb = sorted(b);
-  return std::equal(
-      sa.begin(), sa.end(), sb.begin(), sb.end(),
-      [&](const DesiredOrigin* x, const DesiredOrigin* y) { return key(*x) == key(*y); });
+  return sorted(a) == sorted(b);
 }
 
 }  // namespace
