@@ -8,9 +8,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace orc {
 namespace {
@@ -23,10 +26,39 @@ constexpr const char* kFile = "/etc/orc/desired.yaml";
 constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
 constexpr const char* kZone2 = "0123456789abcdef0123456789abcdef";
 
+// Parses `text` both ways the daemon does: whole (parse_desired_state), and as a file streams
+// (parse_desired_stream, here 7 bytes at a time, so that every boundary falls somewhere); both
+// must give the same state, or throw the same message.
+DesiredState parse_desired(std::string_view text, const fs::path& path) {
+  std::string streamed_error;
+  std::optional<DesiredState> streamed;
+  std::size_t at = 0;
+  const yaml::Source source = [&](char* buf, std::size_t size) {
+    const std::size_t n = std::min({size, std::size_t{7}, text.size() - at});
+    std::copy_n(text.data() + at, n, buf);
+    at += n;
+    return n;
+  };
+  try {
+    streamed = parse_desired_stream(source, path, [&] { return std::string(text); });
+  } catch (const DesiredStateError& e) {
+    streamed_error = e.what();
+  }
+  try {
+    DesiredState whole = parse_desired_state(text, path);
+    EXPECT_TRUE(streamed.has_value()) << "only the streamed parse failed: " << streamed_error;
+    EXPECT_TRUE(streamed && *streamed == whole) << "the streamed parse read another state";
+    return whole;
+  } catch (const DesiredStateError& e) {
+    EXPECT_EQ(streamed_error, e.what()) << "the streamed parse failed otherwise";
+    throw;
+  }
+}
+
 // The message of the DesiredStateError that parsing `yaml` throws ("" if it does not throw).
 std::string parse_error(const std::string& yaml, const fs::path& path = kFile) {
   try {
-    parse_desired_state(yaml, path);
+    parse_desired(yaml, path);
   } catch (const DesiredStateError& e) {
     return e.what();
   }
@@ -48,7 +80,7 @@ TEST(ParseDesiredState, TheDocumentedExample) {
         region: us-central1
     manage_cidrs: [192.0.2.0/24, 2001:db8::/32]   # optional
 )";
-  const DesiredState state = parse_desired_state(text, kFile);
+  const DesiredState state = parse_desired(text, kFile);
   ASSERT_EQ(state.zones.size(), 1u);
   const DesiredZone& z = state.zones[0];
   EXPECT_EQ(z.zone_id, kZone);
@@ -68,7 +100,7 @@ TEST(ParseDesiredState, ZonesKeepFileOrderAndManageCidrsAreOptional) {
   const std::string text = std::string("zones:\n") + "  - zone_id: " + kZone2 +
                            "\n    origins: [198.51.100.7]\n" + "  - zone_id: " + kZone +
                            "\n    origins: [198.51.100.7]\n";
-  const DesiredState state = parse_desired_state(text, kFile);
+  const DesiredState state = parse_desired(text, kFile);
   ASSERT_EQ(state.zones.size(), 2u);
   EXPECT_EQ(state.zones[0].zone_id, kZone2);
   EXPECT_EQ(state.zones[1].zone_id, kZone);
@@ -83,7 +115,7 @@ TEST(ParseDesiredState, AZoneMayNameItsPolicy) {
                            "\n    policy: sync\n    origins: []\n" + "  - zone_id: " + kZone +
                            "\n    origins: []\n    policy: prune\n" +
                            "  - zone_id: " + "fedcba9876543210fedcba9876543210\n    origins: []\n";
-  const DesiredState state = parse_desired_state(text, kFile);
+  const DesiredState state = parse_desired(text, kFile);
   ASSERT_EQ(state.zones.size(), 3u);
   EXPECT_EQ(state.zones[0].policy, Policy::kSync);
   EXPECT_EQ(state.zones[1].policy, Policy::kPrune);
@@ -94,7 +126,7 @@ TEST(ParseDesiredState, AZoneMayHaveItsOwnGuardThresholds) {
   const std::string text = std::string("zones:\n") + "  - zone_id: " + kZone2 +
                            "\n    max_delete_fraction: 0.8\n    max_update_fraction: 0\n" +
                            "    origins: []\n  - zone_id: " + kZone + "\n    origins: []\n";
-  const DesiredState state = parse_desired_state(text, kFile);
+  const DesiredState state = parse_desired(text, kFile);
   ASSERT_EQ(state.zones.size(), 2u);
   EXPECT_EQ(state.zones[0].max_delete_fraction, 0.8);
   EXPECT_EQ(state.zones[0].max_update_fraction, 0.0);
@@ -108,7 +140,7 @@ TEST(ParseDesiredState, AZoneMayBeSuspendedWithAReasonAndAnEnd) {
                            "\"2026-12-24T00:00:00Z\"}\n    origins: []\n  - zone_id: " +
                            kZone + "\n    suspend:\n      reason: migration\n    origins: []\n" +
                            "  - zone_id: fedcba9876543210fedcba9876543210\n    origins: []\n";
-  const DesiredState state = parse_desired_state(text, kFile);
+  const DesiredState state = parse_desired(text, kFile);
   ASSERT_EQ(state.zones.size(), 3u);
   ASSERT_TRUE(state.zones[0].suspend);
   EXPECT_EQ(state.zones[0].suspend->reason, "incident 4711");
@@ -125,7 +157,7 @@ TEST(ParseDesiredState, SuspendUntilTakesRfc3339OffsetsAndFractions) {
                            "\n    origins: []\n  - zone_id: " + kZone +
                            "\n    suspend: {reason: b, until: \"2026-12-23T18:30:00.250-05:30\"}"
                            "\n    origins: []\n";
-  const DesiredState state = parse_desired_state(text, kFile);
+  const DesiredState state = parse_desired(text, kFile);
   ASSERT_EQ(state.zones.size(), 2u);
   EXPECT_EQ(state.zones[0].suspend->until, parse_utc("2026-12-24T00:00:00Z"));
   EXPECT_EQ(state.zones[1].suspend->until,
@@ -133,24 +165,24 @@ TEST(ParseDesiredState, SuspendUntilTakesRfc3339OffsetsAndFractions) {
 }
 
 TEST(ParseDesiredState, EmptyZoneListManagesNothing) {
-  EXPECT_TRUE(parse_desired_state("zones: []\n", kFile).zones.empty());
-  EXPECT_TRUE(parse_desired_state("# nothing managed for now\nzones: []\n", kFile).zones.empty());
+  EXPECT_TRUE(parse_desired("zones: []\n", kFile).zones.empty());
+  EXPECT_TRUE(parse_desired("# nothing managed for now\nzones: []\n", kFile).zones.empty());
 }
 
 TEST(ParseDesiredState, EmptyOriginListWantsNoMappings) {
-  const DesiredState state = parse_desired_state(one_zone("      []\n"), kFile);
+  const DesiredState state = parse_desired(one_zone("      []\n"), kFile);
   ASSERT_EQ(state.zones.size(), 1u);
   EXPECT_TRUE(state.zones[0].origins.empty());
 }
 
 TEST(ParseDesiredState, OriginsAreCanonicalized) {
-  const DesiredState state = parse_desired_state(one_zone("      - 2001:DB8:0:0::1\n"
-                                                          "      - ip: 2001:0DB8::0:2\n"
-                                                          "      - '192.0.2.9'\n"
-                                                          "      - ip: \"::FFFF:192.0.2.1\"\n"
-                                                          "      - 0:0:0:0:0:ffff:c000:202\n"
-                                                          "      - ::ffff:0:192.0.2.3\n"),
-                                                 kFile);
+  const DesiredState state = parse_desired(one_zone("      - 2001:DB8:0:0::1\n"
+                                                    "      - ip: 2001:0DB8::0:2\n"
+                                                    "      - '192.0.2.9'\n"
+                                                    "      - ip: \"::FFFF:192.0.2.1\"\n"
+                                                    "      - 0:0:0:0:0:ffff:c000:202\n"
+                                                    "      - ::ffff:0:192.0.2.3\n"),
+                                           kFile);
   const auto& o = state.zones[0].origins;
   ASSERT_EQ(o.size(), 6u);
   EXPECT_EQ(to_string(o[0].ip), "2001:db8::1");
@@ -163,7 +195,7 @@ TEST(ParseDesiredState, OriginsAreCanonicalized) {
 }
 
 TEST(ParseDesiredState, UpperCaseZoneIdIsLowerCased) {
-  const DesiredState state = parse_desired_state(
+  const DesiredState state = parse_desired(
       "zones:\n  - zone_id: 023E105F4ECEF8AD9CA31A8372D0C353\n"
       "    origins: []\n",
       kFile);
@@ -172,7 +204,7 @@ TEST(ParseDesiredState, UpperCaseZoneIdIsLowerCased) {
 }
 
 TEST(ParseDesiredState, AllDigitZoneIdStaysText) {
-  const DesiredState state = parse_desired_state(
+  const DesiredState state = parse_desired(
       "zones:\n  - zone_id: 00000000000000000000000000000001\n"
       "    origins: []\n",
       kFile);
@@ -181,12 +213,12 @@ TEST(ParseDesiredState, AllDigitZoneIdStaysText) {
 
 TEST(ParseDesiredState, EveryVendorAndVendorWithoutRegion) {
   const DesiredState state =
-      parse_desired_state(one_zone("      - {ip: 192.0.2.1, vendor: aws, region: us-east-1}\n"
-                                   "      - {ip: 192.0.2.2, vendor: azure, region: westeurope}\n"
-                                   "      - {ip: 192.0.2.3, vendor: gcp}\n"
-                                   "      - {ip: 192.0.2.4, vendor: oci, region: eu-frankfurt-1}\n"
-                                   "      - {ip: 192.0.2.5}\n"),
-                          kFile);
+      parse_desired(one_zone("      - {ip: 192.0.2.1, vendor: aws, region: us-east-1}\n"
+                             "      - {ip: 192.0.2.2, vendor: azure, region: westeurope}\n"
+                             "      - {ip: 192.0.2.3, vendor: gcp}\n"
+                             "      - {ip: 192.0.2.4, vendor: oci, region: eu-frankfurt-1}\n"
+                             "      - {ip: 192.0.2.5}\n"),
+                    kFile);
   const auto& o = state.zones[0].origins;
   ASSERT_EQ(o.size(), 5u);
   EXPECT_EQ(o[0].vendor, "aws");
@@ -201,11 +233,10 @@ TEST(ParseDesiredState, EveryVendorAndVendorWithoutRegion) {
 }
 
 TEST(ParseDesiredState, ManageCidrsAreCanonical) {
-  const DesiredState state =
-      parse_desired_state(one_zone("      []\n",
-                                   "    manage_cidrs:\n      - 2001:DB8::/32\n"
-                                   "      - 0.0.0.0/0\n      - 192.0.2.7/32\n"),
-                          kFile);
+  const DesiredState state = parse_desired(one_zone("      []\n",
+                                                    "    manage_cidrs:\n      - 2001:DB8::/32\n"
+                                                    "      - 0.0.0.0/0\n      - 192.0.2.7/32\n"),
+                                           kFile);
   const auto& c = state.zones[0].manage_cidrs;
   ASSERT_EQ(c.size(), 3u);
   EXPECT_EQ(to_string(c[0]), "2001:db8::/32");
@@ -216,10 +247,10 @@ TEST(ParseDesiredState, ManageCidrsAreCanonical) {
 
 TEST(ParseDesiredState, MappedCidrsAreIpv4Ranges) {
   const DesiredState state =
-      parse_desired_state(one_zone("      []\n",
-                                   "    manage_cidrs:\n      - ::ffff:192.0.2.0/120\n"
-                                   "      - ::FFFF:0:0/96\n      - ::/0\n"),
-                          kFile);
+      parse_desired(one_zone("      []\n",
+                             "    manage_cidrs:\n      - ::ffff:192.0.2.0/120\n"
+                             "      - ::FFFF:0:0/96\n      - ::/0\n"),
+                    kFile);
   const auto& c = state.zones[0].manage_cidrs;
   ASSERT_EQ(c.size(), 3u);
   EXPECT_EQ(to_string(c[0]), "192.0.2.0/24");
@@ -533,7 +564,7 @@ std::string big_file(int zones, int origins_per_zone) {
 }
 
 TEST(ParseDesiredState, LargeFileParsesCompletely) {
-  const DesiredState state = parse_desired_state(big_file(35, 3500), kFile);
+  const DesiredState state = parse_desired(big_file(35, 3500), kFile);
   ASSERT_EQ(state.zones.size(), 35u);
   for (const auto& z : state.zones) ASSERT_EQ(z.origins.size(), 3500u);
   EXPECT_EQ(state.zones[34].zone_id, "00000000000000000000000000000023");
@@ -558,7 +589,7 @@ using LoadDesiredState = testing::TempDirTest;
 TEST_F(LoadDesiredState, ReadsTheFile) {
   const fs::path file = dir_ / "desired.yaml";
   std::ofstream(file) << one_zone("      - 192.0.2.1\n");
-  const DesiredState state = load_desired_state(file);
+  const DesiredState state = load_desired_state(file).state;
   ASSERT_EQ(state.zones.size(), 1u);
   EXPECT_EQ(to_string(state.zones[0].origins[0].ip), "192.0.2.1");
 }

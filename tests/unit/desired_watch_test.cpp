@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "base/sha256.h"
 #include "temp_dir.h"
 #include "thrown_message.h"
 
@@ -316,6 +317,20 @@ TEST_F(DesiredFileTest, ReadsStateStampAndHash) {
   EXPECT_EQ(f.version.stamp, *st);
   EXPECT_EQ(f.version.stamp.size, static_cast<std::int64_t>(text.size()));
   EXPECT_NE(content_hash(text), content_hash(text + " "));
+  EXPECT_EQ(f.sha256, "sha256:" + sha256_hex(text));
+}
+
+TEST_F(DesiredFileTest, ASyntaxErrorReadsAsInTheWholeText) {
+  // Parsed as it streams, the file is read again to quote a syntax error: the message is the
+  // one the whole text gives.
+  const std::string text =
+      std::string("zones:\n  - zone_id: ") + kZone + "\n    origins: [192.0.2.1,, 10.0.0.1]\n";
+  const fs::path p = write("desired.yaml", text);
+  const std::string whole =
+      testing::thrown_message<DesiredStateError>([&] { return parse_desired_state(text, p); });
+  EXPECT_THAT(whole, HasSubstr("desired.yaml:3: column"));
+  EXPECT_EQ(testing::thrown_message<DesiredStateError>([&] { return read_desired_file(p); }),
+            whole);
 }
 
 TEST_F(DesiredFileTest, AFifoIsAnErrorNamingTheFileNotAHang) {

@@ -51,5 +51,19 @@ TEST(Sha256, RawDigestMatchesHex) {
   EXPECT_EQ(d[31], 0xad);
 }
 
+TEST(Sha256, PiecesGiveTheDigestOfTheWhole) {
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += "      - 10.0." + std::to_string(i) + ".1\n";
+  for (const std::size_t piece : {1u, 7u, 63u, 64u, 65u, 4096u}) {
+    Sha256 h;
+    for (std::size_t at = 0; at < text.size(); at += piece) {
+      h.update(std::string_view(text).substr(at, piece));
+    }
+    EXPECT_EQ(to_hex(h.finish()), sha256_hex(text)) << piece;
+  }
+  Sha256 none;
+  EXPECT_EQ(to_hex(none.finish()), sha256_hex(""));
+}
+
 }  // namespace
 }  // namespace orc

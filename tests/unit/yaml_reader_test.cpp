@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace orc::yaml {
@@ -28,9 +30,28 @@ class Recorder {
       if (!inner.seen("n")) r.fail(inner.mark(), r.path(), "missing n");
     });
   }
+  // Reads `text` whole, and as a stream 3 bytes at a time (which must hand out the same values
+  // and give the same message).
   std::string read(const std::string& text) {
+    std::size_t at = 0;
+    const Source source = [&](char* buf, std::size_t size) {
+      const std::size_t n = std::min({size, std::size_t{3}, text.size() - at});
+      std::copy_n(text.data() + at, n, buf);
+      at += n;
+      return n;
+    };
+    const std::vector<std::string> before = seen;
+    seen.clear();
+    const Status streamed = Reader("f.yaml").read(source, top, [&] { return text; });
+    const std::vector<std::string> streamed_seen = std::exchange(seen, before);
     const Status s = Reader("f.yaml").read(text, top);
-    return s.ok() ? std::string() : s.error().message;
+    const std::string message = s.ok() ? std::string() : s.error().message;
+    EXPECT_EQ(streamed.ok() ? std::string() : streamed.error().message, message) << text;
+    EXPECT_EQ(streamed_seen,
+              std::vector<std::string>(seen.begin() + static_cast<std::ptrdiff_t>(before.size()),
+                                       seen.end()))
+        << text;
+    return message;
   }
 
   std::vector<std::string> seen;

@@ -18,13 +18,42 @@ Sha256Digest sha256(std::string_view data) {
 }
 
 std::string sha256_hex(std::string_view data) {
+  return to_hex(sha256(data));
+}
+
+std::string to_hex(const Sha256Digest& d) {
   static constexpr char kHex[] = "0123456789abcdef";
-  const Sha256Digest d = sha256(data);
   std::string out;
   out.reserve(64);
   for (const std::uint8_t byte : d) {
     out += kHex[byte >> 4];
     out += kHex[byte & 0xf];
+  }
+  return out;
+}
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(ctx_);
+    throw std::runtime_error("SHA-256 failed in libcrypto");
+  }
+}
+
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(ctx_);
+}
+
+void Sha256::update(std::string_view data) {
+  if (EVP_DigestUpdate(ctx_, data.data(), data.size()) != 1) {
+    throw std::runtime_error("SHA-256 failed in libcrypto");
+  }
+}
+
+Sha256Digest Sha256::finish() {
+  Sha256Digest out{};
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(ctx_, out.data(), &size) != 1 || size != out.size()) {
+    throw std::runtime_error("SHA-256 failed in libcrypto");
   }
   return out;
 }

@@ -158,13 +158,16 @@ class FileBuffer final : public std::streambuf {
 
 class OpenFileStream final : public FileStream {
  public:
-  OpenFileStream(Fd fd, std::size_t limit) : buffer_(std::move(fd), limit), stream_(&buffer_) {}
+  OpenFileStream(Fd fd, std::size_t limit, FileStamp stamp)
+      : buffer_(std::move(fd), limit), stream_(&buffer_), stamp_(stamp) {}
   std::istream& stream() override { return stream_; }
   const std::optional<Error>& error() const override { return buffer_.error(); }
+  const FileStamp& stamp() const override { return stamp_; }
 
  private:
   FileBuffer buffer_;
   std::istream stream_;
+  FileStamp stamp_;
 };
 
 }  // namespace
@@ -174,7 +177,7 @@ StatusOr<std::unique_ptr<FileStream>> FileStream::open(const std::filesystem::pa
   auto opened = open_regular(path, limit);
   if (!opened.ok()) return std::move(opened).error();
   return std::unique_ptr<FileStream>(
-      std::make_unique<OpenFileStream>(std::move(opened->fd), limit));
+      std::make_unique<OpenFileStream>(std::move(opened->fd), limit, stamp_from(opened->st)));
 }
 
 std::string shown(std::string_view value, std::size_t max_chars) {

@@ -64,6 +64,8 @@ class FileStream {
   virtual ~FileStream() = default;
   virtual std::istream& stream() = 0;
   virtual const std::optional<Error>& error() const = 0;
+  // The stamp of the file as opened.
+  virtual const FileStamp& stamp() const = 0;
 };
 
 // The stamp of a regular file (through symlinks). An error when it cannot be stat()ed

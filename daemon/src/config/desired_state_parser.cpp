@@ -1,6 +1,7 @@
 #include "config/desired_state_parser.h"
 
 #include "base/rfc3339.h"
+#include "base/sha256.h"
 #include "base/source_text.h"
 #include "config/yaml_reader.h"
 #include "model/plan_file.h"
@@ -22,8 +23,6 @@
 namespace orc {
 
 namespace {
-
-constexpr std::size_t kMaxDesiredStateBytes = 256u << 20;
 
 // A suspension's until: an RFC 3339 time, in UTC or with an offset (rfc3339.h); the message
 // says what is wrong with any other value.
@@ -93,6 +92,12 @@ class DesiredStateParser {
 
   DesiredState parse(std::string_view text) {
     const Status status = reader_.read(text, top_);
+    if (!status.ok()) throw DesiredStateError(status.error().message);
+    return std::move(state_);
+  }
+
+  DesiredState parse(const yaml::Source& source, const std::function<std::string()>& whole_text) {
+    const Status status = reader_.read(source, top_, whole_text);
     if (!status.ok()) throw DesiredStateError(status.error().message);
     return std::move(state_);
   }
@@ -447,12 +452,43 @@ DesiredState parse_desired_files(const std::vector<DesiredFilePart>& files) {
   return all;
 }
 
-DesiredState load_desired_state(const std::filesystem::path& path) {
-  const auto file = read_file(path, kMaxDesiredStateBytes);
-  if (!file.ok()) {
-    throw DesiredStateError(path.string() + ": cannot read: " + file.error().message);
+DesiredState parse_desired_stream(const yaml::Source& source, const std::filesystem::path& path,
+                                  const std::function<std::string()>& whole_text) {
+  return DesiredStateParser(path.string()).parse(source, whole_text);
+}
+
+LoadedDesiredState load_desired_state(const std::filesystem::path& path) {
+  auto cannot_read = [&](const Error& e) {
+    return DesiredStateError(path.string() + ": cannot read: " + e.message);
+  };
+  auto opened = FileStream::open(path, kMaxDesiredStateBytes);
+  if (!opened.ok()) throw cannot_read(opened.error());
+  FileStream& file = **opened;
+  Sha256 sha256;
+  const yaml::Source source = [&](char* buf, std::size_t size) {
+    file.stream().read(buf, static_cast<std::streamsize>(size));
+    const auto n = static_cast<std::size_t>(file.stream().gcount());
+    sha256.update({buf, n});
+    return n;
+  };
+  // Read again only to quote a syntax error.
+  const std::function<std::string()> whole_text = [&] {
+    auto again = read_file(path, kMaxDesiredStateBytes);
+    return again.ok() ? std::move(again->text) : std::string();
+  };
+  LoadedDesiredState out;
+  try {
+    out.state = parse_desired_stream(source, path, whole_text);
+  } catch (const DesiredStateError&) {
+    // A read that failed part way ends the text early: that is the error, not what the
+    // parser made of the part it saw.
+    if (file.error()) throw cannot_read(*file.error());
+    throw;
   }
-  return parse_desired_state(file->text, path);
+  if (file.error()) throw cannot_read(*file.error());
+  out.stamp = file.stamp();
+  out.sha256 = sha256.finish();
+  return out;
 }
 
 }  // namespace orc

@@ -129,13 +129,22 @@ SyntaxError syntax_error(const yaml_parser_t& p, std::string_view text) {
   return out;
 }
 
+}  // namespace
+
 // libyaml's parser and its current event, released whatever happens.
-class EventParser {
+class Reader::EventParser {
  public:
   explicit EventParser(std::string_view text) : text_(text) {
     yaml_parser_initialize(&parser_);
     yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()),
                                  text.size());
+  }
+  // The text read from `source` as libyaml asks for it (a few kilobytes at a time); for a
+  // syntax error's message, `whole_text` gives the text.
+  EventParser(const Source& source, const std::function<std::string()>& whole_text)
+      : source_(&source), whole_text_(&whole_text) {
+    yaml_parser_initialize(&parser_);
+    yaml_parser_set_input(&parser_, &Reader::EventParser::read_source, this);
   }
   ~EventParser() {
     if (has_event_) yaml_event_delete(&event_);
@@ -148,19 +157,33 @@ class EventParser {
   const yaml_event_t& next() {
     if (has_event_) yaml_event_delete(&event_);
     has_event_ = false;
-    if (yaml_parser_parse(&parser_, &event_) == 0) throw syntax_error(parser_, text_);
+    if (yaml_parser_parse(&parser_, &event_) == 0) {
+      if (whole_text_ != nullptr) {
+        fetched_ = (*whole_text_)();
+        text_ = fetched_;
+      }
+      throw syntax_error(parser_, text_);
+    }
     has_event_ = true;
     return event_;
   }
 
  private:
+  static int read_source(void* self, unsigned char* buffer, std::size_t size,
+                         std::size_t* size_read) {
+    *size_read =
+        (*static_cast<Reader::EventParser*>(self)->source_)(reinterpret_cast<char*>(buffer), size);
+    return 1;
+  }
+
   std::string_view text_;
+  const Source* source_ = nullptr;
+  const std::function<std::string()>* whole_text_ = nullptr;
+  std::string fetched_;  // the text read for a message
   yaml_parser_t parser_;
   yaml_event_t event_;
   bool has_event_ = false;
 };
-
-}  // namespace
 
 std::string Value::describe() const {
   switch (kind) {
@@ -422,10 +445,20 @@ Reader::Reader(std::string file) : file_(std::move(file)), state_(std::make_uniq
 Reader::~Reader() = default;
 
 Status Reader::read(std::string_view text, Handler& root) {
+  EventParser parser(text);
+  return read_all(parser, root);
+}
+
+Status Reader::read(const Source& source, Handler& root,
+                    const std::function<std::string()>& whole_text) {
+  EventParser parser(source, whole_text);
+  return read_all(parser, root);
+}
+
+Status Reader::read_all(EventParser& parser, Handler& root) {
   *state_ = State{};
   state_->root = &root;
   try {
-    EventParser parser(text);
     Events events(*this);
     // To the end of the text even after a handler failed: a syntax error anywhere comes first.
     for (;;) {

@@ -42,6 +42,10 @@ namespace orc::yaml {
 
 class Reader;
 
+// The next bytes of a document read a piece at a time: fills `buf` with at most `size` bytes
+// and returns how many, 0 at the end.
+using Source = std::function<std::size_t(char* buf, std::size_t size)>;
+
 // One value as the reader hands it out: a scalar, a null, or the start of a map or a
 // sequence. Valid during the call it is passed to; keep a Kept to use it later.
 struct Value {
@@ -107,6 +111,10 @@ class Reader {
   //   "file:3: column 5: invalid YAML: ..." (syntax), "file: holds 2 YAML documents; expected
   //   one", or the first "file:line: path: what" a handler raised.
   Status read(std::string_view text, Handler& root);
+  // As read(text, root), the text taken from `source` a piece at a time as the parser needs
+  // it, so that it is never held whole. Only a syntax error's message quotes the text: then
+  // `whole_text` is called for it (the caller reads the file again).
+  Status read(const Source& source, Handler& root, const std::function<std::string()>& whole_text);
 
   // The path of the value being read: "reconcile.retry.max_attempts", "zones[2].origins[5]";
   // "" at the top. While a map or sequence ends, its own path.
@@ -125,8 +133,10 @@ class Reader {
   Handler& skip();
 
  private:
+  class EventParser;
   class Events;
   struct State;
+  Status read_all(EventParser& parser, Handler& root);
   std::string file_;
   std::unique_ptr<State> state_;
 };

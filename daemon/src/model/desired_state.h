@@ -39,10 +39,12 @@ struct DesiredZone {
   // ("desired.yaml:12"), for messages about the name.
   std::optional<std::string> zone_name = std::nullopt;
   std::string name_at = {};
+  friend bool operator==(const DesiredZone&, const DesiredZone&) = default;
 };
 
 struct DesiredState {
   std::vector<DesiredZone> zones;  // in file order; zone ids unique
+  friend bool operator==(const DesiredState&, const DesiredState&) = default;
 };
 
 // "023e105f4ecef8ad9ca31a8372d0c353 (example.com)" for a zone written by name, else the id.

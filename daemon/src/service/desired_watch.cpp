@@ -26,8 +26,18 @@ std::string bundle_of(const FileContents& read) {
 
 }  // namespace
 
+namespace {
+
+std::uint64_t hash_of(const Sha256Digest& digest) {
+  std::uint64_t out = 0;
+  for (std::size_t i = 0; i < 8; ++i) out = out << 8 | digest[i];
+  return out;
+}
+
+}  // namespace
+
 std::uint64_t content_hash(std::string_view text) {
-  return static_cast<std::uint64_t>(std::hash<std::string_view>{}(text));
+  return hash_of(sha256(text));
 }
 
 FileVersion version_of(const FileContents& read) {
@@ -53,6 +63,16 @@ DesiredState parse_desired_contents(const FileContents& read, const std::filesys
 }
 
 DesiredFile read_desired_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    // One file: parsed as it streams, its text never held beside the state.
+    LoadedDesiredState loaded = load_desired_state(path);
+    DesiredFile file;
+    file.version = {loaded.stamp, hash_of(loaded.sha256)};  // content_hash of the same bytes
+    file.sha256 = "sha256:" + to_hex(loaded.sha256);
+    file.state = std::move(loaded.state);
+    return file;
+  }
   auto read = desired_access(path)->read();
   if (!read.ok()) {
     throw DesiredStateError(path.string() + ": cannot read: " + read.error().message);
@@ -60,10 +80,7 @@ DesiredFile read_desired_file(const std::filesystem::path& path) {
   DesiredFile file;
   file.version = version_of(*read);
   // A plan names the bytes it was made from: for a directory, every file's name and bytes.
-  // (Not `parts.empty() ? text : bundle_of(...)`: that conditional is a copy of the text, a
-  // second 41 MB at 1,000 zones.)
-  file.sha256 =
-      "sha256:" + (read->parts.empty() ? sha256_hex(read->text) : sha256_hex(bundle_of(*read)));
+  file.sha256 = "sha256:" + sha256_hex(bundle_of(*read));
   file.state = parse_desired_contents(*read, path);
   return file;
 }
