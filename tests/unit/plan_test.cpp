@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <set>
 
 namespace orc {
@@ -369,6 +371,67 @@ TEST(Chunk, BoundariesAtTheBatchLimit) {
     EXPECT_EQ(joined, items(c.n)) << "order and content kept";
   }
   EXPECT_THROW(chunk(items(3), 0), std::invalid_argument);
+}
+
+// The plan does not depend on the order of the listing (the lookups take a shortcut when it is
+// in address order): the same counts and changes for a listing in address order, reversed and
+// shuffled, with stale, mismatched, unparseable, repeated and IPv4-mapped entries mixed in.
+TEST(PlanZone, TheListingOrderChangesNothing) {
+  for (const unsigned seed : {1u, 2u, 3u, 4u}) {
+    std::mt19937 rng(seed);
+    auto ip = [](unsigned i) {
+      return i % 7 == 0 ? "2001:db8::" + std::to_string(i)
+                        : "10." + std::to_string(i / 65536) + "." + std::to_string(i / 256 % 256) +
+                              "." + std::to_string(i % 256);
+    };
+    DesiredZone desired = desired_of(
+        {}, seed % 2 ? std::initializer_list<const char*>{}
+                     : std::initializer_list<const char*>{"10.0.0.0/24", "2001:db8::/120"});
+    std::vector<Mapping> live;
+    for (unsigned i = 0; i < 600; ++i) {
+      const unsigned pick = rng() % 8;
+      if (pick < 4) {  // desired, half of them naming a region
+        desired.origins.push_back({*parse_origin_key(ip(i)), pick < 2 ? Label("aws") : Label(),
+                                   pick < 2 ? Label("us-east-1") : Label()});
+      }
+      if (pick == 0 || pick >= 5) {  // live: kept, stale, repeated or in another spelling
+        live.push_back({ip(i), "aws", rng() % 2 ? "us-east-1" : "eu-west-1"});
+        if (pick == 6) live.push_back(live.back());
+        if (pick == 7 && i % 7 != 0) live.push_back({"::ffff:" + ip(i), "gcp", "us-central1"});
+      }
+    }
+    live.push_back({"not-an-ip", "aws", "us-east-1"});
+    auto sorted = [](ChangeSet c) {
+      std::sort(c.deletes.begin(), c.deletes.end());
+      std::sort(c.updates.begin(), c.updates.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.from.ip, a.from.region) < std::tie(b.from.ip, b.from.region);
+      });
+      return c;
+    };
+    auto by_address = live;
+    std::stable_sort(by_address.begin(), by_address.end(), [](const Mapping& a, const Mapping& b) {
+      const auto ka = parse_origin_key(a.ip), kb = parse_origin_key(b.ip);
+      return ka && kb ? *ka < *kb : ka.has_value() > kb.has_value();
+    });
+    const ZonePlan want = plan_zone(by_address, desired, Policy::kSync);
+    EXPECT_GT(want.changes.deletes.size(), 50u);
+    EXPECT_GT(want.changes.updates.size(), 5u);
+    auto reversed = by_address;
+    std::reverse(reversed.begin(), reversed.end());
+    auto shuffled = by_address;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    for (const auto* order : {&live, &reversed, &shuffled}) {
+      const ZonePlan got = plan_zone(*order, desired, Policy::kSync);
+      EXPECT_EQ(sorted(got.changes), sorted(want.changes)) << seed;
+      EXPECT_EQ(std::tie(got.live, got.desired, got.out_of_scope, got.unparseable,
+                         got.live_addresses, got.in_scope_addresses, got.stale_addresses,
+                         got.missing, got.mismatched, got.mismatched_addresses),
+                std::tie(want.live, want.desired, want.out_of_scope, want.unparseable,
+                         want.live_addresses, want.in_scope_addresses, want.stale_addresses,
+                         want.missing, want.mismatched, want.mismatched_addresses))
+          << seed;
+    }
+  }
 }
 
 // --- The sync policy --------------------------------------------------------------------

@@ -44,8 +44,11 @@ std::vector<Kept> kept_origins(const DesiredZone& desired) {
   for (const DesiredOrigin o : desired.origins) {
     all.push_back(o.vendor && o.region ? Kept{o.ip, o.vendor, o.region} : Kept{o.ip, {}, {}});
   }
-  std::stable_sort(all.begin(), all.end(),
-                   [](const Kept& a, const Kept& b) { return a.key < b.key; });
+  auto by_key = [](const Kept& a, const Kept& b) { return a.key < b.key; };
+  // A desired state is often written in address order: then there is nothing to sort.
+  if (!std::is_sorted(all.begin(), all.end(), by_key)) {
+    std::stable_sort(all.begin(), all.end(), by_key);
+  }
   std::vector<Kept> keep;
   keep.reserve(all.size());
   for (const Kept& k : all) {
@@ -58,10 +61,25 @@ std::vector<Kept> kept_origins(const DesiredZone& desired) {
   return keep;
 }
 
-const Kept* find_kept(const std::vector<Kept>& keep, const OriginKey& key) {
-  auto it = std::lower_bound(keep.begin(), keep.end(), key,
-                             [](const Kept& k, const OriginKey& x) { return k.key < x; });
-  return it != keep.end() && it->key == key ? &*it : nullptr;
+// The entry of `key` in `keep`, or null. `hint` is where the last search ended: a listing
+// usually comes in address order, so the key is most often the next entry, or falls between
+// this one and the next (not kept), and no search is needed.
+const Kept* find_kept(const std::vector<Kept>& keep, const OriginKey& key, std::size_t& hint) {
+  if (keep.empty() || key < keep.front().key || keep.back().key < key) return nullptr;
+  if (hint < keep.size() && keep[hint].key <= key) {
+    if (keep[hint].key == key) return &keep[hint];
+    if (hint + 1 == keep.size() || key < keep[hint + 1].key) return nullptr;
+    if (keep[hint + 1].key == key) return &keep[++hint];
+  }
+  const auto it = std::lower_bound(keep.begin(), keep.end(), key,
+                                   [](const Kept& k, const OriginKey& x) { return k.key < x; });
+  const auto at = static_cast<std::size_t>(it - keep.begin());
+  if (it != keep.end() && it->key == key) {
+    hint = at;
+    return &*it;
+  }
+  hint = at == 0 ? keep.size() : at - 1;  // the entry before the key, if any
+  return nullptr;
 }
 
 using KeySet = std::unordered_set<OriginKey, OriginKeyHash>;
@@ -78,6 +96,7 @@ std::vector<OriginKey> plan_live(const std::vector<Mapping>& live, const Desired
   SpellingSet updated;          // each spelling in updates
   KeySet drifted;               // the mismatched ones
   seen.reserve(live.size());
+  std::size_t hint = keep.size();  // none yet
   for (const auto& m : live) {
     const auto ip = parse_ip(m.ip);
     if (!ip) {
@@ -88,7 +107,7 @@ std::vector<OriginKey> plan_live(const std::vector<Mapping>& live, const Desired
     const OriginKey key = origin_key(origin);
     seen.push_back(key);
     const bool scoped = in_scope(desired, origin);
-    if (const Kept* kept = find_kept(keep, key)) {
+    if (const Kept* kept = find_kept(keep, key, hint)) {
       if (!kept->named() || !scoped) continue;
       if (m.vendor == *kept->vendor && m.region == *kept->region) continue;
       if (!updated.insert(*ip).second) continue;
@@ -106,7 +125,8 @@ std::vector<OriginKey> plan_live(const std::vector<Mapping>& live, const Desired
       doomed.insert(key);
     }
   }
-  std::sort(seen.begin(), seen.end());
+  // Listings usually come in address order: then there is nothing to sort.
+  if (!std::is_sorted(seen.begin(), seen.end())) std::sort(seen.begin(), seen.end());
   seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
   plan.live_addresses = seen.size();
   plan.in_scope_addresses =
