@@ -404,7 +404,7 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
     }
     report.outcome = outcome;
     report.seconds = std::chrono::duration<double>(clock_.monotonic() - started).count();
-    return report;
+    return std::move(report);  // the zone's last step: not a copy of its changes
   };
   // An error made where a stop was seen carries the stop's reason: the zone reports it.
   auto noted = [&](const ApiError& e) -> const ApiError& {
