@@ -1,12 +1,16 @@
 // libFuzzer target: the desired-state parser (parse_desired_state) on arbitrary text.
 // A DesiredStateError is the expected answer to bad input; any other exception, a crash or a
 // sanitizer report is a finding. An accepted file must satisfy the parser's promises (canonical
-// and unique IPs and zone ids, network-form CIDRs) and read back the same once written out.
+// and unique IPs and zone ids, network-form CIDRs) and read back the same once written out;
+// parsed as it streams, any file gives what its whole text gives.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "config/desired_state_parser.h"
 #include "fuzz_support.h"
@@ -92,10 +96,40 @@ bool same(const orc::DesiredState& a, const orc::DesiredState& b) {
   return true;
 }
 
+// The outcome of a parse: the state, or the error's message.
+template <class Parse>
+std::pair<std::optional<orc::DesiredState>, std::string> outcome(const Parse& parse) {
+  try {
+    return {parse(), ""};
+  } catch (const orc::DesiredStateError& e) {
+    return {std::nullopt, e.what()};
+  }
+}
+
+// A file parsed as it streams (in the pieces the parser asks for) gives what the whole text
+// gives: the same state, or the same message.
+void check_streamed(std::string_view text) {
+  std::size_t at = 0;
+  const orc::yaml::Source source = [&](char* buf, std::size_t size) {
+    const std::size_t n = std::min(size, text.size() - at);
+    std::copy_n(text.data() + at, n, buf);
+    at += n;
+    return n;
+  };
+  const auto streamed = outcome([&] {
+    return orc::parse_desired_stream(source, std::string(kFile), [&] { return std::string(text); });
+  });
+  const auto whole = outcome([&] { return orc::parse_desired_state(text, std::string(kFile)); });
+  check(streamed.second == whole.second,
+        "streamed: '" + streamed.second + "', whole: '" + whole.second + "'");
+  check(streamed.first == whole.first, "the streamed parse read another state");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  check_streamed(text);
   const auto parse = [](std::string_view t) {
     return orc::parse_desired_state(t, std::string(kFile));
   };

@@ -27,14 +27,14 @@ constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
 constexpr const char* kZone2 = "0123456789abcdef0123456789abcdef";
 
 // Parses `text` both ways the daemon does: whole (parse_desired_state), and as a file streams
-// (parse_desired_stream, here 7 bytes at a time, so that every boundary falls somewhere); both
-// must give the same state, or throw the same message.
+// (parse_desired_stream, read in the pieces the parser asks for); both must give the same
+// state, or throw the same message.
 DesiredState parse_desired(std::string_view text, const fs::path& path) {
   std::string streamed_error;
   std::optional<DesiredState> streamed;
   std::size_t at = 0;
   const yaml::Source source = [&](char* buf, std::size_t size) {
-    const std::size_t n = std::min({size, std::size_t{7}, text.size() - at});
+    const std::size_t n = std::min(size, text.size() - at);
     std::copy_n(text.data() + at, n, buf);
     at += n;
     return n;
@@ -542,6 +542,26 @@ TEST(ParseDesiredState, StrayCommaIsASyntaxErrorNotAnEndlessLoop) {
   EXPECT_EQ(parse_error(","), std::string(kFile) + ":1: column 1: invalid YAML: unexpected ','");
   EXPECT_EQ(parse_error("zones: []\n---\n ,\n"),
             std::string(kFile) + ":3: column 2: invalid YAML: unexpected ','");
+}
+
+// Past the parser's 16 KiB buffer a streamed file is read in pieces that cut values apart:
+// the state, a syntax error far down and an invalid byte after it read as in the whole text
+// (parse_desired compares both ways).
+TEST(ParseDesiredState, AFileLargerThanTheParsersBufferReadsTheSameStreamed) {
+  std::string origins;
+  for (int i = 0; i < 3000; ++i) {
+    origins += "      - 10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".7\n";
+  }
+  const DesiredState state = parse_desired(one_zone(origins), kFile);
+  ASSERT_EQ(state.zones.size(), 1u);
+  EXPECT_EQ(state.zones[0].origins.size(), 3000u);
+  EXPECT_EQ(to_string(state.zones[0].origins[2999].ip), "10.11.183.7");
+  EXPECT_EQ(parse_error(one_zone(origins + "      - [\n")),
+            std::string(kFile) +
+                ":3005: column 1: invalid YAML: did not find expected node "
+                "content (while parsing a flow node from line 3005)");
+  EXPECT_THAT(parse_error(one_zone(origins + "      - [\n" + origins + "      - \xff\n")),
+              HasSubstr("invalid YAML"));
 }
 
 // The YAML library's own messages may quote the input: escaped like every value we show.

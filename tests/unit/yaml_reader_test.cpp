@@ -30,12 +30,12 @@ class Recorder {
       if (!inner.seen("n")) r.fail(inner.mark(), r.path(), "missing n");
     });
   }
-  // Reads `text` whole, and as a stream 3 bytes at a time (which must hand out the same values
-  // and give the same message).
+  // Reads `text` whole, and as a stream (which must hand out the same values and give the
+  // same message).
   std::string read(const std::string& text) {
     std::size_t at = 0;
     const Source source = [&](char* buf, std::size_t size) {
-      const std::size_t n = std::min({size, std::size_t{3}, text.size() - at});
+      const std::size_t n = std::min(size, text.size() - at);
       std::copy_n(text.data() + at, n, buf);
       at += n;
       return n;

@@ -42,8 +42,10 @@ namespace orc::yaml {
 
 class Reader;
 
-// The next bytes of a document read a piece at a time: fills `buf` with at most `size` bytes
-// and returns how many, 0 at the end.
+// The next bytes of a document read a piece at a time: fills `buf` with `size` bytes and
+// returns how many, fewer only at the end (0 there), as a loop of read(2) does. So the parser
+// sees the text in the pieces it sees a whole text in (its buffer's size, 16 KiB): errors
+// come in the same order, an invalid byte ahead before a syntax error behind it.
 using Source = std::function<std::size_t(char* buf, std::size_t size)>;
 
 // One value as the reader hands it out: a scalar, a null, or the start of a map or a
