@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,6 +64,26 @@ class Recorder {
   Map inner{"must be a map", "(inner has n)"};
   Map top;
 };
+
+// A source that throws (a read that cannot go on) ends the reading with its exception, which
+// does not cross the C parser.
+TEST(YamlReader, AnExceptionFromTheSourceReachesTheCaller) {
+  Recorder r;
+  const std::string text = "name: a\nitems: [x, y]\n";
+  int calls = 0;
+  const Source source = [&](char* buf, std::size_t size) -> std::size_t {
+    if (++calls > 1) throw std::runtime_error("the disk went away");
+    const std::size_t n = std::min(size, text.size());  // the text, then the failure
+    std::copy_n(text.data(), n, buf);
+    return n;
+  };
+  try {
+    (void)Reader("f.yaml").read(source, r.top, [&] { return text; });
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "the disk went away");
+  }
+}
 
 TEST(YamlReader, HandsOutEveryValueWithItsPathAndLine) {
   Recorder r;

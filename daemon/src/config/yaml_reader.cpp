@@ -3,6 +3,7 @@
 #include <yaml.h>
 
 #include <algorithm>
+#include <exception>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -158,6 +159,7 @@ class Reader::EventParser {
     if (has_event_) yaml_event_delete(&event_);
     has_event_ = false;
     if (yaml_parser_parse(&parser_, &event_) == 0) {
+      if (source_failure_) std::rethrow_exception(source_failure_);
       if (whole_text_ != nullptr) {
         fetched_ = (*whole_text_)();
         text_ = fetched_;
@@ -169,17 +171,26 @@ class Reader::EventParser {
   }
 
  private:
+  // libyaml's read handler. An exception must not cross libyaml's C frames: it is kept, the
+  // parse fails as an input error, and next() throws it again.
   static int read_source(void* self, unsigned char* buffer, std::size_t size,
                          std::size_t* size_read) {
-    *size_read =
-        (*static_cast<Reader::EventParser*>(self)->source_)(reinterpret_cast<char*>(buffer), size);
-    return 1;
+    auto* parser = static_cast<Reader::EventParser*>(self);
+    try {
+      *size_read = (*parser->source_)(reinterpret_cast<char*>(buffer), size);
+      return 1;
+    } catch (...) {
+      parser->source_failure_ = std::current_exception();
+      *size_read = 0;
+      return 0;
+    }
   }
 
   std::string_view text_;
   const Source* source_ = nullptr;
   const std::function<std::string()>* whole_text_ = nullptr;
-  std::string fetched_;  // the text read for a message
+  std::string fetched_;                // the text read for a message
+  std::exception_ptr source_failure_;  // what the source threw
   yaml_parser_t parser_;
   yaml_event_t event_;
   bool has_event_ = false;

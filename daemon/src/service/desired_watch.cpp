@@ -24,10 +24,7 @@ std::string bundle_of(const FileContents& read) {
   return out;
 }
 
-}  // namespace
-
-namespace {
-
+// The version hash of a digest: its first 8 bytes.
 std::uint64_t hash_of(const Sha256Digest& digest) {
   std::uint64_t out = 0;
   for (std::size_t i = 0; i < 8; ++i) out = out << 8 | digest[i];
