@@ -246,6 +246,13 @@ TEST(ParseListAnswer, AcceptsExactlyWhatTheTreeAccepts) {
     const ListAnswer fast = parse_list_answer(body, "origin_ip", ListShape::kResultArray);
     const auto tree = list_by_tree(body, "origin_ip", ListShape::kResultArray);
     ASSERT_EQ(fast.usable, tree.has_value()) << body;
+    // Read where it is (room after the text, as the HTTP client leaves it): the same answer.
+    std::string roomy = body;
+    roomy.reserve(body.size() + 64);
+    const ListAnswer in_place =
+        parse_list_answer(roomy, "origin_ip", ListShape::kResultArray, roomy.capacity());
+    EXPECT_EQ(in_place.usable, fast.usable) << body;
+    EXPECT_EQ(in_place.mappings, fast.mappings) << body;
     EXPECT_TRUE(fast.limit.empty()) << body;
     if (!tree) continue;
     EXPECT_EQ(fast.mappings, tree->first) << body;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include <simdjson.h>
 
@@ -440,16 +441,22 @@ constexpr std::size_t kKeptParserCapacity = 4 * 1024 * 1024;
 
 }  // namespace
 
-ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape) {
+ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape,
+                             std::size_t readable) {
   ListAnswer out;
   // Room for the mappings an answer of this size can hold (a mapping takes 50 bytes or more):
   // no reallocation as they are read.
   out.mappings.reserve(std::min(body.size() / 50, kMaxListItems));
   ListSax sax(ip_key, shape, out);
   thread_local od::parser parser;
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end: the text is copied into a padded
-  // buffer (a copy is a small fraction of the parse).
-  const simdjson::padded_string padded(body);
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end: a body without that room after
+  // it is copied into a padded buffer (the HTTP client leaves the room when the answer declares
+  // its length).
+  std::optional<simdjson::padded_string> copy;
+  if (readable < body.size() + simdjson::SIMDJSON_PADDING) copy.emplace(body);
+  const simdjson::padded_string_view padded =
+      copy ? static_cast<simdjson::padded_string_view>(*copy)
+           : simdjson::padded_string_view(body.data(), body.size(), readable);
   bool read = false;
   {
     od::document doc;

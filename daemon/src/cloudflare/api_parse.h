@@ -68,7 +68,11 @@ enum class ListShape { kResultArray, kResultValue };
 inline constexpr int kMaxListDepth = 32;             // objects and arrays inside each other
 inline constexpr std::size_t kMaxListItems = 10000;  // mappings in one answer (a zone: 3,500)
 
-ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape);
+// `readable`: the bytes that may be read from body.data() (the capacity of the body's buffer;
+// at least body.size()). With 64 of them past the text (simdjson reads ahead that far) the
+// body is parsed where it is; else it is first copied into a padded buffer.
+ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape,
+                             std::size_t readable = 0);
 
 // Keeps the first mapping of each IP text (as the API spelled it), in order: pages read one
 // after the other may repeat an item when the zone changes in between. Sorts indices, not

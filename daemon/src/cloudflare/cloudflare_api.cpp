@@ -183,7 +183,7 @@ class ApiBase : public ZoneApi {
   // tree), nullopt for anything else, which the tree-based path then reads and describes.
   std::optional<Result<ListPage>> list_fast(const HttpResponse& response, ListShape shape) const {
     if (response.status < 200 || response.status > 299) return std::nullopt;
-    ListAnswer answer = parse_list_answer(response.body, ip_key_, shape);
+    ListAnswer answer = parse_list_answer(response.body, ip_key_, shape, response.body.capacity());
     if (answer.usable) return ListPage{std::move(answer.mappings), answer.total_pages.value_or(0)};
     if (answer.limit.empty()) return std::nullopt;
     return malformed_result(response, "mapping list: " + answer.limit);

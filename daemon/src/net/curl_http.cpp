@@ -27,7 +27,10 @@ struct Transfer {
 };
 
 // Before the first bytes of a body: room for the length the answer declares (within the cap),
-// so that a large answer is not copied again each time the text outgrows its buffer.
+// so that a large answer is not copied again each time the text outgrows its buffer, and 64
+// bytes more, which a parser that reads ahead of the text's end (simdjson) may then use
+// instead of a copy of the body.
+constexpr std::size_t kRoomAfterBody = 64;
 void reserve_declared(Transfer& t) {
   const auto it = t.headers->find("content-length");
   if (it == t.headers->end()) return;
@@ -35,7 +38,7 @@ void reserve_declared(Transfer& t) {
   const std::string& v = it->second;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), length);
   if (ec != std::errc() || end != v.data() + v.size() || length > t.limit) return;
-  t.body->reserve(length);
+  t.body->reserve(length + kRoomAfterBody);
 }
 
 // Returning anything but size * n makes libcurl fail the transfer (CURLE_WRITE_ERROR).
