@@ -3,7 +3,8 @@
 // classification and the "not found" test. They promise never to throw on malformed input, so
 // any exception is a finding. What they accept must read back the same once written out as
 // JSON again (parse -> dump -> parse); the one-pass list reader accepts only what the tree
-// accepts, with the same mappings.
+// accepts, with the same mappings, and the one-pass batch reader only successes the tree reads
+// into the same items.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -108,6 +109,23 @@ void check_list_answer(std::string_view body, const std::optional<orc::Envelope>
   }
 }
 
+// The batch answer read without a tree: an answer it takes is a successful envelope whose
+// payload the tree reads into the same items (the tree's result for any operation: every item
+// it takes is applied).
+void check_batch_answer(std::string_view body, const std::optional<orc::Envelope>& env) {
+  for (const std::string_view key : kIpKeys) {
+    for (const auto shape : {orc::ListShape::kResultArray, orc::ListShape::kResultValue}) {
+      const auto fast = orc::parse_batch_answer(body, key, shape);
+      if (!fast) continue;
+      check(env && env->success, "a batch answer taken but not a successful envelope");
+      const bool flat = shape == orc::ListShape::kResultArray;
+      const auto tree = orc::parse_batch_result(flat ? env->result : value_of(env->result), key,
+                                                orc::Operation::kBatchDelete);
+      check(tree && tree->items == fast->items, "batch answer: items differ from the tree's");
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -115,6 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto env = orc::parse_envelope(body);
   check_classification(body, env);
   check_list_answer(body, env);
+  check_batch_answer(body, env);
   if (!env) return 0;
 
   orc::says_not_found(env->messages);

@@ -200,6 +200,83 @@ std::optional<std::pair<std::vector<Mapping>, std::optional<int>>> list_by_tree(
   return std::make_pair(std::move(*mappings), std::optional<int>());
 }
 
+// What the tree-based path makes of a successful batch answer, for comparison with
+// parse_batch_answer.
+std::optional<BatchResult> batch_by_tree(std::string_view body, std::string_view ip_key,
+                                         ListShape shape) {
+  auto env = parse_envelope(body);
+  if (!env || !env->success) return std::nullopt;
+  if (shape == ListShape::kResultArray) {
+    return parse_batch_result(env->result, ip_key, Operation::kBatchDelete);
+  }
+  if (!env->result.is_object() || !env->result.contains("value")) return std::nullopt;
+  return parse_batch_result(env->result["value"], ip_key, Operation::kBatchDelete);
+}
+
+// The batch answer read without a tree: only the usual success, and then exactly what the tree
+// gives; anything it does not take (failed items, repeated keys, odd shapes) is left to the
+// tree.
+TEST(ParseBatchAnswer, TakesTheUsualSuccessAsTheTreeReadsIt) {
+  struct Case {
+    const char* body;
+    bool fast;  // read without a tree
+  };
+  const std::vector<Case> v2 = {
+      {R"({"success":true,"errors":[],"messages":[],"result":{"succeeded":[{"origin_ip":"192.0.2.1","vendor":"aws"},{"origin_ip":"2001:db8::1","x":[1,{}]}],"failed":[]}})",
+       true},
+      {R"({"result":{"failed":[],"succeeded":[]},"success":true})", true},
+      {R"({"success":true,"result":{"succeeded":[{"origin_ip":"a"}],"failed":[{"origin_ip":"b","error":"not found"}]}})",
+       false},
+      {R"({"success":true,"success":true,"result":{"succeeded":[],"failed":[]}})", false},
+      {R"({"success":true,"result":{"succeeded":[],"failed":[]},"result":{"succeeded":[{"origin_ip":"a"}],"failed":[]}})",
+       false},
+      {R"({"success":true,"result":{"succeeded":[{"origin_ip":"a","origin_ip":"b"}],"failed":[]}})",
+       false},
+      {R"({"success":true,"result":{"succeeded":[{"origin-ip":"a"}],"failed":[]}})", false},
+      {R"({"success":true,"result":{"succeeded":[{"origin_ip":5}],"failed":[]}})", false},
+      {R"({"success":true,"result":{"succeeded":[5],"failed":[]}})", false},
+      {R"({"success":true,"result":{"succeeded":[]}})", false},
+      {R"({"success":true,"result":{"succeeded":{},"failed":[]}})", false},
+      {R"({"success":false,"result":{"succeeded":[],"failed":[]}})", false},
+      {R"({"success":"true","result":{"succeeded":[],"failed":[]}})", false},
+      {R"({"success":true,"result":[]})", false},
+      {R"({"success":true,"result":{"succeeded":[],"failed":[]}} x)", false},
+      {R"({"success":true,"result":{"succeeded":[],"failed":[]})", false},
+      {R"([{"success":true,"result":{"succeeded":[],"failed":[]}}])", false},
+      {"", false},
+  };
+  for (const Case& c : v2) {
+    const auto fast = parse_batch_answer(c.body, "origin_ip", ListShape::kResultArray);
+    EXPECT_EQ(fast.has_value(), c.fast) << c.body;
+    if (!fast) continue;
+    const auto tree = batch_by_tree(c.body, "origin_ip", ListShape::kResultArray);
+    ASSERT_TRUE(tree.has_value()) << c.body;
+    EXPECT_EQ(fast->items, tree->items) << c.body;
+    // Read where it is, with room after the text: the same.
+    std::string roomy = c.body;
+    roomy.reserve(roomy.size() + 64);
+    const auto in_place =
+        parse_batch_answer(roomy, "origin_ip", ListShape::kResultArray, roomy.capacity());
+    ASSERT_TRUE(in_place.has_value()) << c.body;
+    EXPECT_EQ(in_place->items, fast->items) << c.body;
+  }
+  const std::vector<Case> v1 = {
+      {R"({"success":true,"result":{"id":"origin_public_cloud_region","value":{"succeeded":[{"origin-ip":"192.0.2.1","vendor":"gcp","region":"asia-south1"}],"failed":[]}}})",
+       true},
+      {R"({"success":true,"result":{"value":{"succeeded":[],"failed":[]},"value":null}})", false},
+      {R"({"success":true,"result":{"succeeded":[],"failed":[]}})", false},
+      {R"({"success":true,"result":{"value":[]}})", false},
+  };
+  for (const Case& c : v1) {
+    const auto fast = parse_batch_answer(c.body, "origin-ip", ListShape::kResultValue);
+    EXPECT_EQ(fast.has_value(), c.fast) << c.body;
+    if (!fast) continue;
+    const auto tree = batch_by_tree(c.body, "origin-ip", ListShape::kResultValue);
+    ASSERT_TRUE(tree.has_value()) << c.body;
+    EXPECT_EQ(fast->items, tree->items) << c.body;
+  }
+}
+
 // The one-pass reader accepts exactly the answers the tree-based path accepts, with the same
 // mappings, however odd (duplicate keys: the last wins in both).
 TEST(ParseListAnswer, AcceptsExactlyWhatTheTreeAccepts) {

@@ -365,13 +365,181 @@ class ListSax final {
   std::string_view text_;
 };
 
+// The events of a batch answer (walk() below gives them): the usual success only, an envelope
+// with "success": true and a {"succeeded": [...], "failed": []} payload, each succeeded item an
+// object with its IP under ip_key. Anything else (a repeated key that matters, a failed item,
+// another shape) makes the answer unusable here, and the tree-based path reads it as before:
+// what is accepted here is read exactly as that path reads it.
+class BatchSax final {
+ public:
+  BatchSax(std::string_view ip_key, ListShape shape, BatchResult& out)
+      : ip_key_(ip_key), shape_(shape), out_(out) {}
+
+  bool null() { return scalar(false, false); }
+  bool boolean(bool value) { return scalar(value, false); }
+  bool number_integer(std::int64_t) { return scalar(false, false); }
+  bool number_unsigned(std::uint64_t) { return scalar(false, false); }
+  bool number_float() { return scalar(false, false); }
+  bool string(std::string_view value) {
+    text_ = value;
+    return scalar(false, true);
+  }
+  bool start_object() { return open(true); }
+  bool start_array() { return open(false); }
+  bool key(std::string_view key) {
+    Frame& f = frames_.back();
+    f.key = key;
+    // A key that matters, written twice: the tree keeps the last; not read here.
+    std::uint8_t bit = 0;
+    if (f.role == Role::kRoot) {
+      bit = key == "success" ? 1 : key == "result" ? 2 : 0;
+    } else if (f.role == Role::kResultObject) {
+      bit = key == "value" ? 1 : 0;
+    } else if (f.role == Role::kPayload) {
+      bit = key == "succeeded" ? 1 : key == "failed" ? 2 : 0;
+    } else if (f.role == Role::kItem) {
+      bit = key == ip_key_ ? 1 : 0;
+    }
+    if ((f.seen & bit) != 0) return give_up();
+    f.seen |= bit;
+    return true;
+  }
+  bool end_object() {
+    const Frame f = std::move(frames_.back());
+    frames_.pop_back();
+    if (f.role == Role::kItem) {
+      if (!item_ip_) return give_up();
+      out_.items.push_back({std::move(*item_ip_), ItemOutcome::applied()});
+      item_ip_.reset();
+    } else if (f.role == Role::kRoot) {
+      root_done_ = true;
+    }
+    return true;
+  }
+  bool end_array() {
+    frames_.pop_back();
+    return true;
+  }
+
+  bool usable() const { return root_done_ && success_ && succeeded_ && failed_empty_; }
+
+ private:
+  enum class Role : std::uint8_t {
+    kRoot,
+    kResultObject,
+    kPayload,
+    kSucceeded,
+    kFailed,
+    kItem,
+    kSkip
+  };
+  struct Frame {
+    Role role;
+    std::string_view key;   // objects: the key whose value comes next
+    std::uint8_t seen = 0;  // the keys that matter (one bit each) seen so far
+  };
+
+  bool give_up() { return false; }
+
+  bool open(bool is_object) {
+    if (frames_.size() == static_cast<std::size_t>(kMaxListDepth)) return give_up();
+    Role role = Role::kSkip;
+    if (frames_.empty()) {
+      if (!is_object) return give_up();
+      role = Role::kRoot;
+    } else {
+      const Frame& parent = frames_.back();
+      switch (parent.role) {
+        case Role::kRoot:
+          if (parent.key == "success") return give_up();
+          if (parent.key == "result") {
+            if (!is_object) return give_up();
+            role = shape_ == ListShape::kResultArray ? Role::kPayload : Role::kResultObject;
+          }
+          break;
+        case Role::kResultObject:
+          if (parent.key == "value") {
+            if (!is_object) return give_up();
+            role = Role::kPayload;
+          }
+          break;
+        case Role::kPayload:
+          if (parent.key == "succeeded" || parent.key == "failed") {
+            if (is_object) return give_up();
+            role = parent.key == "succeeded" ? Role::kSucceeded : Role::kFailed;
+            (role == Role::kSucceeded ? succeeded_ : failed_empty_) = true;
+          }
+          break;
+        case Role::kSucceeded:
+          if (!is_object) return give_up();
+          role = Role::kItem;
+          break;
+        case Role::kFailed:
+          return give_up();  // a failed item: its refusal is read by the tree-based path
+        case Role::kItem:
+          if (parent.key == ip_key_) return give_up();
+          break;
+        case Role::kSkip:
+          break;
+      }
+    }
+    frames_.push_back(Frame{role, {}});
+    return true;
+  }
+
+  bool scalar(bool is_true, bool is_string) {
+    if (frames_.empty()) return give_up();  // a bare scalar: not an envelope
+    const Frame& f = frames_.back();
+    switch (f.role) {
+      case Role::kRoot:
+        if (f.key == "success") {
+          if (!is_true) return give_up();
+          success_ = true;
+        } else if (f.key == "result") {
+          return give_up();
+        }
+        break;
+      case Role::kResultObject:
+        if (f.key == "value") return give_up();
+        break;
+      case Role::kPayload:
+        if (f.key == "succeeded" || f.key == "failed") return give_up();
+        break;
+      case Role::kSucceeded:
+      case Role::kFailed:
+        return give_up();  // an item that is not an object
+      case Role::kItem:
+        if (f.key == ip_key_) {
+          if (!is_string) return give_up();
+          item_ip_ = std::string(text_);
+        }
+        break;
+      case Role::kSkip:
+        break;
+    }
+    return true;
+  }
+
+  std::string_view ip_key_;
+  ListShape shape_;
+  BatchResult& out_;
+  std::vector<Frame> frames_;
+  bool root_done_ = false;
+  bool success_ = false;
+  bool succeeded_ = false;
+  bool failed_empty_ = false;
+  std::optional<std::string> item_ip_;
+  std::string_view text_;
+};
+
 namespace od = simdjson::ondemand;
 
 // Walks an On-Demand value in document order, as the events nlohmann's SAX parser would give
 // for the same text: every value is read (strings unescaped, numbers parsed), so that the
 // reader checks all of the text, not just what the list needs. False: stop (the handler said so,
 // or the text is not JSON, `error` set then).
-bool walk(od::value value, ListSax& sax, simdjson::error_code& error) {
+template <class Sax>
+bool walk(od::value value, Sax& sax, simdjson::error_code& error) {
   od::json_type type;
   if ((error = value.type().get(type))) return false;
   switch (type) {
@@ -483,6 +651,35 @@ ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, Lis
     out.mappings.clear();
     out.mappings.shrink_to_fit();
   }
+  return out;
+}
+
+std::optional<BatchResult> parse_batch_answer(std::string_view body, std::string_view ip_key,
+                                              ListShape shape, std::size_t readable) {
+  BatchResult out;
+  BatchSax sax(ip_key, shape, out);
+  thread_local od::parser parser;
+  std::optional<simdjson::padded_string> copy;
+  if (readable < body.size() + simdjson::SIMDJSON_PADDING) copy.emplace(body);
+  const simdjson::padded_string_view padded =
+      copy ? static_cast<simdjson::padded_string_view>(*copy)
+           : simdjson::padded_string_view(body.data(), body.size(), readable);
+  bool read = false;
+  {
+    od::document doc;
+    simdjson::error_code error = parser.iterate(padded).get(doc);
+    od::json_type type{};
+    if (!error) error = doc.type().get(type);
+    if (!error && type == od::json_type::object) {
+      od::value root;
+      error = doc.get_value().get(root);
+      // Nothing after the root value: its end is the end of the text.
+      read = !error && walk(root, sax, error) &&
+             doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
+    }
+  }
+  if (parser.capacity() > kKeptParserCapacity) parser = od::parser{};
+  if (!read || !sax.usable()) return std::nullopt;
   return out;
 }
 

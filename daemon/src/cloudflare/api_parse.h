@@ -74,6 +74,14 @@ inline constexpr std::size_t kMaxListItems = 10000;  // mappings in one answer (
 ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape,
                              std::size_t readable = 0);
 
+// A batch answer read without a tree, for the usual success: "success": true and a payload
+// (the result itself in origin-v2, its "value" in cache-v1, as `shape` says) whose "failed"
+// is empty and whose "succeeded" items each name their IP under ip_key. The result is then
+// what parse_envelope + parse_batch_result give for the same text; nullopt for any other
+// answer (read by those then). `readable` as for parse_list_answer.
+std::optional<BatchResult> parse_batch_answer(std::string_view body, std::string_view ip_key,
+                                              ListShape shape, std::size_t readable = 0);
+
 // Keeps the first mapping of each IP text (as the API spelled it), in order: pages read one
 // after the other may repeat an item when the zone changes in between. Sorts indices, not
 // strings: no allocation per mapping.

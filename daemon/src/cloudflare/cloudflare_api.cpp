@@ -164,7 +164,14 @@ class ApiBase : public ZoneApi {
 
  protected:
   Result<BatchResult> send_batch(Operation op, const HttpRequest& req, const char* what) {
-    return executor_.run(op, req, [&](const HttpResponse& response) {
+    return executor_.run(op, req, [&](const HttpResponse& response) -> Result<BatchResult> {
+      // The usual success, every item applied, read without a tree; any other answer below.
+      if (response.status >= 200 && response.status <= 299) {
+        if (auto fast = parse_batch_answer(response.body, ip_key_, batch_shape(),
+                                           response.body.capacity())) {
+          return std::move(*fast);
+        }
+      }
       return accept_success(response, [&](const Envelope& env) -> Result<BatchResult> {
         auto parsed = parse_batch_result(batch_value(env.result), ip_key_, op);
         if (!parsed) return malformed_result(response, what);
@@ -189,8 +196,10 @@ class ApiBase : public ZoneApi {
     return malformed_result(response, "mapping list: " + answer.limit);
   }
 
-  // Where the {"succeeded", "failed"} object sits in a batch answer's result.
+  // Where the {"succeeded", "failed"} object sits in a batch answer's result, in the tree and
+  // for parse_batch_answer.
   virtual const json& batch_value(const json& result) const = 0;
+  virtual ListShape batch_shape() const = 0;
 
   const std::string base_;
   const std::vector<std::pair<std::string, std::string>> headers_;
@@ -238,6 +247,7 @@ class CacheV1Api final : public ApiBase {
     return it == result.end() ? kNull : *it;
   }
   const json& batch_value(const json& result) const override { return value_of(result); }
+  ListShape batch_shape() const override { return ListShape::kResultValue; }
 };
 
 // Generation 2: /origin/cloud_regions; flat results; paged lists.
@@ -289,6 +299,7 @@ class OriginV2Api final : public ApiBase {
 
  private:
   const json& batch_value(const json& result) const override { return result; }
+  ListShape batch_shape() const override { return ListShape::kResultArray; }
 
   int page_size_;
 };
