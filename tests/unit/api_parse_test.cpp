@@ -245,21 +245,23 @@ TEST(ParseBatchAnswer, TakesTheUsualSuccessAsTheTreeReadsIt) {
       {R"([{"success":true,"result":{"succeeded":[],"failed":[]}}])", false},
       {"", false},
   };
-  for (const Case& c : v2) {
-    const auto fast = parse_batch_answer(c.body, "origin_ip", ListShape::kResultArray);
-    EXPECT_EQ(fast.has_value(), c.fast) << c.body;
-    if (!fast) continue;
-    const auto tree = batch_by_tree(c.body, "origin_ip", ListShape::kResultArray);
-    ASSERT_TRUE(tree.has_value()) << c.body;
-    EXPECT_EQ(fast->items, tree->items) << c.body;
-    // Read where it is, with room after the text: the same.
-    std::string roomy = c.body;
-    roomy.reserve(roomy.size() + 64);
-    const auto in_place =
-        parse_batch_answer(roomy, "origin_ip", ListShape::kResultArray, roomy.capacity());
-    ASSERT_TRUE(in_place.has_value()) << c.body;
-    EXPECT_EQ(in_place->items, fast->items) << c.body;
-  }
+  // Each answer read by both paths, and in place with room after the text.
+  auto check_cases = [](const std::vector<Case>& cases, std::string_view key, ListShape shape) {
+    for (const Case& c : cases) {
+      const auto fast = parse_batch_answer(c.body, key, shape);
+      EXPECT_EQ(fast.has_value(), c.fast) << c.body;
+      if (!fast) continue;
+      const auto tree = batch_by_tree(c.body, key, shape);
+      ASSERT_TRUE(tree.has_value()) << c.body;
+      EXPECT_EQ(fast->items, tree->items) << c.body;
+      std::string roomy = c.body;
+      roomy.reserve(roomy.size() + 64);
+      const auto in_place = parse_batch_answer(roomy, key, shape, roomy.capacity());
+      ASSERT_TRUE(in_place.has_value()) << c.body;
+      EXPECT_EQ(in_place->items, fast->items) << c.body;
+    }
+  };
+  check_cases(v2, "origin_ip", ListShape::kResultArray);
   const std::vector<Case> v1 = {
       {R"({"success":true,"result":{"id":"origin_public_cloud_region","value":{"succeeded":[{"origin-ip":"192.0.2.1","vendor":"gcp","region":"asia-south1"}],"failed":[]}}})",
        true},
@@ -267,14 +269,7 @@ TEST(ParseBatchAnswer, TakesTheUsualSuccessAsTheTreeReadsIt) {
       {R"({"success":true,"result":{"succeeded":[],"failed":[]}})", false},
       {R"({"success":true,"result":{"value":[]}})", false},
   };
-  for (const Case& c : v1) {
-    const auto fast = parse_batch_answer(c.body, "origin-ip", ListShape::kResultValue);
-    EXPECT_EQ(fast.has_value(), c.fast) << c.body;
-    if (!fast) continue;
-    const auto tree = batch_by_tree(c.body, "origin-ip", ListShape::kResultValue);
-    ASSERT_TRUE(tree.has_value()) << c.body;
-    EXPECT_EQ(fast->items, tree->items) << c.body;
-  }
+  check_cases(v1, "origin-ip", ListShape::kResultValue);
 }
 
 // The one-pass reader accepts exactly the answers the tree-based path accepts, with the same

@@ -607,6 +607,42 @@ bool walk(od::value value, Sax& sax, simdjson::error_code& error) {
 // that answer was unusually large.
 constexpr std::size_t kKeptParserCapacity = 4 * 1024 * 1024;
 
+// One answer walked into `sax` (walk() above). Only an object or an array is walked (a bare
+// scalar is no envelope); the text must end with the root value. simdjson reads up to
+// SIMDJSON_PADDING bytes past the end: a body without that room after it (`readable`) is
+// copied into a padded buffer first (the HTTP client leaves the room when the answer declares
+// its length).
+struct Walked {
+  bool read = false;             // the whole text walked, and the handler never said stop
+  simdjson::error_code error{};  // why the text is not JSON, if it is not
+};
+template <class Sax>
+Walked walk_answer(std::string_view body, std::size_t readable, Sax& sax) {
+  thread_local od::parser parser;
+  std::optional<simdjson::padded_string> copy;
+  if (readable < body.size() + simdjson::SIMDJSON_PADDING) copy.emplace(body);
+  const simdjson::padded_string_view padded =
+      copy ? static_cast<simdjson::padded_string_view>(*copy)
+           : simdjson::padded_string_view(body.data(), body.size(), readable);
+  Walked out;
+  simdjson::error_code& error = out.error;
+  {
+    od::document doc;
+    error = parser.iterate(padded).get(doc);
+    od::json_type type{};
+    if (!error) error = doc.type().get(type);
+    if (!error && (type == od::json_type::object || type == od::json_type::array)) {
+      od::value root;
+      error = doc.get_value().get(root);
+      // Nothing after the root value: its end is the end of the text.
+      out.read = !error && walk(root, sax, error) &&
+                 doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
+    }
+  }
+  if (parser.capacity() > kKeptParserCapacity) parser = od::parser{};
+  return out;
+}
+
 }  // namespace
 
 ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, ListShape shape,
@@ -616,35 +652,11 @@ ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, Lis
   // no reallocation as they are read.
   out.mappings.reserve(std::min(body.size() / 50, kMaxListItems));
   ListSax sax(ip_key, shape, out);
-  thread_local od::parser parser;
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end: a body without that room after
-  // it is copied into a padded buffer (the HTTP client leaves the room when the answer declares
-  // its length).
-  std::optional<simdjson::padded_string> copy;
-  if (readable < body.size() + simdjson::SIMDJSON_PADDING) copy.emplace(body);
-  const simdjson::padded_string_view padded =
-      copy ? static_cast<simdjson::padded_string_view>(*copy)
-           : simdjson::padded_string_view(body.data(), body.size(), readable);
-  bool read = false;
-  {
-    od::document doc;
-    simdjson::error_code error = parser.iterate(padded).get(doc);
-    od::json_type type{};
-    if (!error) error = doc.type().get(type);
-    // A bare scalar is no envelope; only an object or array is walked.
-    if (!error && (type == od::json_type::object || type == od::json_type::array)) {
-      od::value root;
-      error = doc.get_value().get(root);
-      // Nothing after the root value: its end is the end of the text.
-      read = !error && walk(root, sax, error) &&
-             doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
-    }
-    if (error == simdjson::DEPTH_ERROR) {
-      out.limit = "nested deeper than " + std::to_string(kMaxListDepth) + " levels";
-    }
+  const Walked walked = walk_answer(body, readable, sax);
+  if (walked.error == simdjson::DEPTH_ERROR) {
+    out.limit = "nested deeper than " + std::to_string(kMaxListDepth) + " levels";
   }
-  if (parser.capacity() > kKeptParserCapacity) parser = od::parser{};
-  out.usable = read && out.limit.empty() && sax.usable();
+  out.usable = walked.read && out.limit.empty() && sax.usable();
   if (out.usable) {
     out.total_pages = sax.pages();
   } else {
@@ -658,28 +670,7 @@ std::optional<BatchResult> parse_batch_answer(std::string_view body, std::string
                                               ListShape shape, std::size_t readable) {
   BatchResult out;
   BatchSax sax(ip_key, shape, out);
-  thread_local od::parser parser;
-  std::optional<simdjson::padded_string> copy;
-  if (readable < body.size() + simdjson::SIMDJSON_PADDING) copy.emplace(body);
-  const simdjson::padded_string_view padded =
-      copy ? static_cast<simdjson::padded_string_view>(*copy)
-           : simdjson::padded_string_view(body.data(), body.size(), readable);
-  bool read = false;
-  {
-    od::document doc;
-    simdjson::error_code error = parser.iterate(padded).get(doc);
-    od::json_type type{};
-    if (!error) error = doc.type().get(type);
-    if (!error && type == od::json_type::object) {
-      od::value root;
-      error = doc.get_value().get(root);
-      // Nothing after the root value: its end is the end of the text.
-      read = !error && walk(root, sax, error) &&
-             doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
-    }
-  }
-  if (parser.capacity() > kKeptParserCapacity) parser = od::parser{};
-  if (!read || !sax.usable()) return std::nullopt;
+  if (!walk_answer(body, readable, sax).read || !sax.usable()) return std::nullopt;
   return out;
 }
 

@@ -88,7 +88,7 @@ class OriginList {
   // Empties the list and keeps its capacity (for a list that is refilled).
   void clear();
 
-  // The heap bytes held (for tests and the benchmark's accounting).
+  // The heap bytes held (for tests).
   std::size_t heap_bytes() const;
 
   friend bool operator==(const OriginList& a, const OriginList& b);

@@ -49,16 +49,17 @@ std::vector<Kept> kept_origins(const DesiredZone& desired) {
   if (!std::is_sorted(all.begin(), all.end(), by_key)) {
     std::stable_sort(all.begin(), all.end(), by_key);
   }
-  std::vector<Kept> keep;
-  keep.reserve(all.size());
+  // One entry a key, in place.
+  std::size_t kept = 0;
   for (const Kept& k : all) {
-    if (!keep.empty() && keep.back().key == k.key) {
-      if (!keep.back().named()) keep.back() = k;
+    if (kept > 0 && all[kept - 1].key == k.key) {
+      if (!all[kept - 1].named()) all[kept - 1] = k;
       continue;
     }
-    keep.push_back(k);
+    all[kept++] = k;
   }
-  return keep;
+  all.resize(kept);
+  return all;
 }
 
 // The entry of `key` in `keep`, or null. `hint` is where the last search ended: a listing

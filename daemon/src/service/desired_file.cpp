@@ -95,7 +95,8 @@ StatusOr<FileContents> DesiredStateDirectory::read() {
   StampOfAll all(listing->device);
   FileContents out;
   for (const auto& f : listing->files) {
-    auto one = read_file(f, kMaxDesiredFileBytes - std::min(kMaxDesiredFileBytes, out.text.size()));
+    auto one =
+        read_file(f, kMaxDesiredStateBytes - std::min(kMaxDesiredStateBytes, out.text.size()));
     if (!one.ok()) return Error{f.filename().string() + ": " + one.error().message};
     all.add(f, one->stamp);
     out.parts.push_back({f, one->text.size()});

@@ -18,7 +18,7 @@ class DesiredFileAccess {
   virtual ~DesiredFileAccess() = default;
   // The file's stamp, or why it cannot be stat()ed or is not a regular file (see stat_file).
   virtual StatusOr<FileStamp> stat() = 0;
-  // The whole file (at most kMaxDesiredFileBytes) and the stamp of what was read, or why it
+  // The whole file (at most kMaxDesiredStateBytes) and the stamp of what was read, or why it
   // cannot be read (see read_file).
   virtual StatusOr<FileContents> read() = 0;
 };
@@ -27,7 +27,7 @@ class DesiredStateFile final : public DesiredFileAccess {
  public:
   explicit DesiredStateFile(std::filesystem::path path) : path_(std::move(path)) {}
   StatusOr<FileStamp> stat() override { return stat_file(path_); }
-  StatusOr<FileContents> read() override { return read_file(path_, kMaxDesiredFileBytes); }
+  StatusOr<FileContents> read() override { return read_file(path_, kMaxDesiredStateBytes); }
 
  private:
   std::filesystem::path path_;
@@ -37,7 +37,7 @@ class DesiredStateFile final : public DesiredFileAccess {
 // in name order, read as one (FileContents::parts). Its stamp combines the directory's and each
 // file's (through symlinks, as a Kubernetes ConfigMap mount has them), so that a change to any
 // file, or a file added or removed, is a change of the whole that settles like one file does.
-// The whole is at most kMaxDesiredFileBytes.
+// The whole is at most kMaxDesiredStateBytes.
 class DesiredStateDirectory final : public DesiredFileAccess {
  public:
   explicit DesiredStateDirectory(std::filesystem::path path) : path_(std::move(path)) {}

@@ -28,9 +28,6 @@
 
 namespace orc {
 
-// The most the daemon reads of a desired-state file.
-inline constexpr std::size_t kMaxDesiredFileBytes = kMaxDesiredStateBytes;
-
 // The hash that tells two versions of the file apart: the first 8 bytes of its SHA-256, so
 // that a file hashed as it streams (read_desired_file) and one read whole agree.
 std::uint64_t content_hash(std::string_view text);
