@@ -2,7 +2,10 @@
 // A DesiredStateError is the expected answer to bad input; any other exception, a crash or a
 // sanitizer report is a finding. An accepted file must satisfy the parser's promises (canonical
 // and unique IPs and zone ids, network-form CIDRs) and read back the same once written out;
-// parsed as it streams, any file gives what its whole text gives.
+// parsed as it streams, any file gives what its whole text gives. The streamed parse is
+// libyaml's alone, the whole text's tries RapidJSON first for a text written as JSON: so a JSON
+// text taken on RapidJSON must give the state libyaml gives, and one libyaml refuses must not
+// be taken.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

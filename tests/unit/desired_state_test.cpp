@@ -26,9 +26,9 @@ constexpr const char* kFile = "/etc/orc/desired.yaml";
 constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
 constexpr const char* kZone2 = "0123456789abcdef0123456789abcdef";
 
-// Parses `text` both ways the daemon does: whole (parse_desired_state), and as a file streams
+// Parses `text` every way the daemon does: whole (parse_desired_state), and as a file streams
 // (parse_desired_stream, read in the pieces the parser asks for); both must give the same
-// state, or throw the same message.
+// state, or throw the same message. A JSON text read on RapidJSON must give that state too.
 DesiredState parse_desired(std::string_view text, const fs::path& path) {
   std::string streamed_error;
   std::optional<DesiredState> streamed;
@@ -44,10 +44,14 @@ DesiredState parse_desired(std::string_view text, const fs::path& path) {
   } catch (const DesiredStateError& e) {
     streamed_error = e.what();
   }
+  // A text written as JSON may be read on RapidJSON: then as libyaml reads it.
+  at = 0;
+  const std::optional<DesiredState> json = parse_desired_json(source, path);
   try {
     DesiredState whole = parse_desired_state(text, path);
     EXPECT_TRUE(streamed.has_value()) << "only the streamed parse failed: " << streamed_error;
     EXPECT_TRUE(streamed && *streamed == whole) << "the streamed parse read another state";
+    EXPECT_TRUE(!json || *json == whole) << "the JSON parse read another state";
     return whole;
   } catch (const DesiredStateError& e) {
     EXPECT_EQ(streamed_error, e.what()) << "the streamed parse failed otherwise";
@@ -602,6 +606,66 @@ TEST(ParseDesiredState, LargeFileDuplicateAtTheEndIsFound) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Written as JSON
+
+// The documented example as JSON, one key per line: read on RapidJSON, the state libyaml reads,
+// its zone name at its line.
+TEST(ParseDesiredJson, ReadsWhatYamlReads) {
+  const std::string text = std::string(R"({
+  "zones": [
+    {"zone_id": ")") + kZone +
+                           R"(", "origins": ["192.0.2.1", "2001:DB8::1",
+      {"ip": "::ffff:192.0.2.9", "vendor": "gcp", "region": "us-central1"}],
+     "manage_cidrs": ["192.0.2.0/24"], "max_delete_fraction": 0.5,
+     "suspend": {"reason": "migration", "until": "2026-12-24T00:00:00Z"}},
+    {
+      "zone": "Example.COM.",
+      "origins": [], "policy": "sync"
+    }
+  ]
+}
+)";
+  std::size_t at = 0;
+  const yaml::Source source = [&](char* buf, std::size_t size) {
+    const std::size_t n = std::min(size, text.size() - at);
+    std::copy_n(text.data() + at, n, buf);
+    at += n;
+    return n;
+  };
+  const std::optional<DesiredState> json = parse_desired_json(source, kFile);
+  ASSERT_TRUE(json.has_value());
+  at = 0;
+  EXPECT_EQ(*json, parse_desired_stream(source, kFile, [&] { return text; }));
+  ASSERT_EQ(json->zones.size(), 2u);
+  ASSERT_EQ(json->zones[0].origins.size(), 3u);
+  EXPECT_EQ(to_string(json->zones[0].origins[1].ip), "2001:db8::1");
+  EXPECT_EQ(to_string(json->zones[0].origins[2].ip), "192.0.2.9");
+  EXPECT_EQ(json->zones[0].origins[2].region, "us-central1");
+  EXPECT_EQ(json->zones[1].zone_name, "example.com");
+  EXPECT_EQ(json->zones[1].name_at, std::string(kFile) + ":8");
+}
+
+// A JSON text in error is read again by libyaml: its messages, lines and precedence are YAML's.
+TEST(ParseDesiredJson, ErrorsAreYamlsMessages) {
+  const std::string zone = std::string(R"({"zone_id": ")") + kZone + R"(", "origins": [)";
+  const std::string bad_ip = "{\"zones\": [\n" + zone + "\n\"192.0.2.300\"]}]}";
+  EXPECT_EQ(
+      parse_error(bad_ip),
+      std::string(kFile) + ":3: zones[0].origins[0]: '192.0.2.300' is not an IPv4 or IPv6 address");
+  const std::string twice = "{\"zones\": [\n" + zone + "\"192.0.2.1\",\n\"192.0.2.1\"]}]}";
+  EXPECT_EQ(parse_error(twice),
+            std::string(kFile) +
+                ":3: zones[0].origins[1]: '192.0.2.1' is listed twice (first at "
+                "zones[0].origins[0], line 2)");
+  EXPECT_EQ(parse_error("{\"zones\": [], \"zones\": []}"),
+            std::string(kFile) + ":1: zones: appears twice");
+  // Not closed: JSON and YAML both refuse it, with YAML's message.
+  EXPECT_THAT(parse_error("{\"zones\": [\n" + zone + "\"192.0.2.1\"]}]"),
+              StartsWith(std::string(kFile) + ":2: column 75: invalid YAML: did not find "
+                                              "expected ',' or '}'"));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Files
 
 using LoadDesiredState = testing::TempDirTest;
@@ -612,6 +676,23 @@ TEST_F(LoadDesiredState, ReadsTheFile) {
   const DesiredState state = load_desired_state(file).state;
   ASSERT_EQ(state.zones.size(), 1u);
   EXPECT_EQ(to_string(state.zones[0].origins[0].ip), "192.0.2.1");
+}
+
+// A file written as JSON is read once (on RapidJSON); a YAML one after a look at its start.
+// Either way the digest is of the file's bytes.
+TEST_F(LoadDesiredState, ReadsJsonAndYamlAlike) {
+  const std::string json = std::string("{\"zones\": [{\"zone_id\": \"") + kZone +
+                           "\", \"origins\": [\"192.0.2.1\"]}]}\n";
+  const std::string yaml = one_zone("      - 192.0.2.1\n");
+  for (const std::string& text : {json, yaml}) {
+    const fs::path file = dir_ / "desired.yaml";
+    std::ofstream(file) << text;
+    const LoadedDesiredState loaded = load_desired_state(file);
+    EXPECT_EQ(loaded.state, parse_desired_state(text, file)) << text;
+    Sha256 digest;
+    digest.update(text);
+    EXPECT_EQ(loaded.sha256, digest.finish()) << text;
+  }
 }
 
 TEST_F(LoadDesiredState, ErrorsNameTheFile) {

@@ -61,7 +61,10 @@ INSTANTIATE_TEST_SUITE_P(
                       CanonicalCase{"fe80::1%eth0", nullptr},
                       CanonicalCase{"[2001:db8::1]", nullptr},
                       CanonicalCase{"2001:db8:::1", nullptr}, CanonicalCase{"example.com", nullptr},
-                      CanonicalCase{"1:2:3:4:5:6:7:8:9", nullptr}));
+                      CanonicalCase{"1:2:3:4:5:6:7:8:9", nullptr},
+                      // IPv4 has one spelling: no leading zeros (octal to some readers).
+                      CanonicalCase{"010.0.0.1", nullptr}, CanonicalCase{"192.0.2.01", nullptr},
+                      CanonicalCase{"192.0.02.1", nullptr}));
 
 class CanonicalOriginIp : public ::testing::TestWithParam<CanonicalCase> {};
 

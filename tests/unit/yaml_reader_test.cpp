@@ -171,5 +171,126 @@ TEST(YamlReader, KeptValuesOutliveTheirEvent) {
   EXPECT_EQ(v.mark.line, 0);
 }
 
+// --- read_json ------------------------------------------------------------------------------
+
+// Takes any document and logs every value as handed out: its path, kind, text, quotes and
+// position (line, column and offset), and where each map and sequence ends.
+class Log final : public Handler {
+ public:
+  void begin(Reader& r, const Value& v) override {
+    const char* kinds[] = {"null", "scalar", "sequence", "map"};
+    lines.push_back(r.path() + " " + kinds[static_cast<int>(v.kind)] + " '" + std::string(v.text) +
+                    "'" + (v.quoted ? " quoted" : "") + " @" + position(v.mark));
+  }
+  Handler& entry(Reader& r, const Value& key) override {
+    lines.push_back(r.path() + " key '" + std::string(key.text) + "' @" + position(key.mark));
+    return *this;
+  }
+  Handler& item(Reader&, std::size_t) override { return *this; }
+  void end(Reader& r) override { lines.push_back(r.path() + " end"); }
+
+  std::vector<std::string> lines;
+
+ private:
+  static std::string position(const YAML::Mark& m) {
+    if (m.is_null()) return "none";
+    return std::to_string(m.line) + ":" + std::to_string(m.column) + ":" + std::to_string(m.pos);
+  }
+};
+
+Source pieces_of(const std::string& text, std::size_t& at, std::size_t piece = 1 << 20) {
+  return [&text, &at, piece](char* buf, std::size_t size) {
+    const std::size_t n = std::min({size, piece, text.size() - at});
+    std::copy_n(text.data() + at, n, buf);
+    at += n;
+    return n;
+  };
+}
+
+// read_json takes `text` and hands out what read() hands out, at the same positions.
+void expect_read_as_yaml_reads(const std::string& text) {
+  Log yaml;
+  ASSERT_TRUE(Reader("f.yaml").read(text, yaml).ok()) << text;
+  Log json;
+  std::size_t at = 0;
+  EXPECT_TRUE(Reader("f.yaml").read_json(pieces_of(text, at), json)) << text;
+  EXPECT_EQ(json.lines, yaml.lines) << text;
+}
+
+TEST(YamlReaderJson, HandsOutWhatYamlReadsAtTheSamePositions) {
+  for (const std::string& text : {
+           std::string(R"({"name": "a", "items": ["x", 1, -2.5e3, true, false, null], )"
+                       R"("inner": {"n": "v"}})"),
+           std::string(R"({"a":{"b":[1,{"c":null}]},"d":[],"e":{},"f":"","":""})"),
+           std::string("{\n  \"zones\": [\n    {\n      \"zone_id\": \"x\",\n      \"origins\": "
+                       "[\n        \"10.0.0.1\",\n        {\"ip\": \"::1\"}\n      ]\n    }\n  "
+                       "]\n}\n"),
+           std::string("{\r\n  \"a\": \"b\",\r\n  \"c\": [\r\n    1\r\n  ]\r\n}\r\n"),
+           std::string("{\r\"a\": 1,\r\"b\": [2]\r}"),
+           std::string("{\t\"a\":\t[\t1\t]\t}\n"),
+           std::string("\n\n  {\"a\": 1}\n\n"),
+           std::string("{\"a\":\n  \"on the next line, after the colon\"}"),
+           std::string("{\"a\": 1, \"a\": 2}"),
+           "{\"" + std::string(1019, 'k') + "\": 1}",
+       }) {
+    expect_read_as_yaml_reads(text);
+  }
+}
+
+// A text larger than the stream's piece, given a few bytes at a time, reads as YAML reads it.
+TEST(YamlReaderJson, ReadsATextInAnyPieces) {
+  std::string text = "{\"items\": [";
+  for (int i = 0; i < 20000; ++i) text += (i ? ", \"" : "\"") + std::to_string(i) + "\"";
+  text += "],\n\"last\": {\"k\": true}}\n";
+  Log yaml;
+  ASSERT_TRUE(Reader("f.yaml").read(text, yaml).ok());
+  Log json;
+  std::size_t at = 0;
+  EXPECT_TRUE(Reader("f.yaml").read_json(pieces_of(text, at, 7), json));
+  EXPECT_EQ(json.lines, yaml.lines);
+}
+
+// What YAML would read otherwise, or refuse, and what is not JSON, is left to read().
+TEST(YamlReaderJson, LeavesToYamlWhatItWouldReadOtherwise) {
+  for (const std::string& text : {
+           std::string("{\"a\"\n: 1}"),                            // ':' on the next line
+           "{\"" + std::string(1100, 'k') + "\": 1}",              // too far for a key
+           std::string(R"({"a": "\u0041"})"),                      // an escape
+           std::string(R"({"a": "x\/y"})"),                        // one YAML 1.1 lacks
+           std::string("{\"a\": \"caf\xc3\xa9\"}"),                // beyond ASCII
+           std::string("{\"a\": \"x\x7f\"}"),                      // DEL
+           std::string("{\"a\": 1}\n", 9) + std::string(1, '\0'),  // a NUL after it
+           std::string("{a: 1}"),
+           std::string("a: 1\n"),
+           std::string("[1, 2]"),
+           std::string(""),
+           std::string("{\"a\": 1} {\"b\": 2}"),
+           std::string("{\"a\": 1}\n---\n"),
+           std::string("{\"a\": 1,}"),
+           std::string("{\"a\": 'x'}"),
+           std::string("{\"a\": 01}"),
+           std::string("{\"a\": 1} # a comment"),
+           std::string("\xef\xbb\xbf{\"a\": 1}"),
+       }) {
+    Log json;
+    std::size_t at = 0;
+    EXPECT_FALSE(Reader("f.yaml").read_json(pieces_of(text, at), json)) << text;
+  }
+}
+
+// A handler's failure ends the reading too: read() gives the message.
+TEST(YamlReaderJson, LeavesAFailureToYaml) {
+  Recorder r;
+  for (const std::string text : {R"({"name": "bad"})", R"({"nmae": "a"})", R"({"inner": {}})"}) {
+    std::size_t at = 0;
+    EXPECT_FALSE(Reader("f.yaml").read_json(pieces_of(text, at), r.top)) << text;
+  }
+  std::size_t at = 0;
+  const std::string good = R"({"name": "a", "items": ["x"], "inner": {"n": "5"}})";
+  r.seen.clear();
+  EXPECT_TRUE(Reader("f.yaml").read_json(pieces_of(good, at), r.top));
+  EXPECT_THAT(r.seen, ElementsAre("name=a@1", "items[0]=x@1", "inner.n=5@1"));
+}
+
 }  // namespace
 }  // namespace orc::yaml

@@ -17,7 +17,6 @@
 #include <optional>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 namespace orc {
@@ -53,26 +52,51 @@ bool is_vendor(std::string_view v) {
 }
 
 // The origins of one zone, by index into its list: finds a repeated address (in canonical
-// form) without a second copy of every address.
+// form) without a second copy of every address. Open addressing over 4-byte indexes (one
+// array, no node per origin), at most half full.
 class OriginIndex {
  public:
-  explicit OriginIndex(const OriginList& origins) : set_(0, Hash{&origins}, Equal{&origins}) {}
+  explicit OriginIndex(const OriginList& origins) : origins_(origins) {}
   // The index of an earlier origin with the same address as origins[i], or i after adding it.
-  std::size_t insert(std::size_t i) { return *set_.insert(static_cast<std::uint32_t>(i)).first; }
-  void clear() { set_.clear(); }
+  std::size_t insert(std::size_t i) {
+    if (2 * (size_ + 1) > slots_.size()) grow();
+    const OriginKey key = origins_[i].ip;
+    for (std::size_t s = OriginKeyHash{}(key)&mask_;; s = (s + 1) & mask_) {
+      if (slots_[s] == kEmpty) {
+        slots_[s] = static_cast<std::uint32_t>(i);
+        ++size_;
+        return i;
+      }
+      if (origins_[slots_[s]].ip == key) return slots_[s];
+    }
+  }
+  // Empty, keeping its room for the next zone's list.
+  void clear() {
+    std::fill(slots_.begin(), slots_.end(), kEmpty);
+    size_ = 0;
+  }
 
  private:
-  struct Hash {
-    const OriginList* origins;
-    std::size_t operator()(std::uint32_t i) const { return OriginKeyHash{}((*origins)[i].ip); }
-  };
-  struct Equal {
-    const OriginList* origins;
-    bool operator()(std::uint32_t a, std::uint32_t b) const {
-      return (*origins)[a].ip == (*origins)[b].ip;
+  static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};
+
+  void grow() {
+    std::vector<std::uint32_t> old = std::move(slots_);
+    slots_.assign(std::max<std::size_t>(64, old.size() * 2), kEmpty);
+    mask_ = slots_.size() - 1;
+    size_ = 0;
+    for (const std::uint32_t i : old) {
+      if (i == kEmpty) continue;
+      std::size_t s = OriginKeyHash{}(origins_[i].ip) & mask_;
+      while (slots_[s] != kEmpty) s = (s + 1) & mask_;
+      slots_[s] = i;
+      ++size_;
     }
-  };
-  std::unordered_set<std::uint32_t, Hash, Equal> set_;
+  }
+
+  const OriginList& origins_;
+  std::vector<std::uint32_t> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
 };
 
 // --- The parser ------------------------------------------------------------------------------
@@ -99,6 +123,13 @@ class DesiredStateParser {
   DesiredState parse(const yaml::Source& source, const std::function<std::string()>& whole_text) {
     const Status status = reader_.read(source, top_, whole_text);
     if (!status.ok()) throw DesiredStateError(status.error().message);
+    return std::move(state_);
+  }
+
+  // Nothing when the text is not JSON that YAML reads the same way, or it is in error: then a
+  // fresh parser reads it as YAML (yaml_reader.h).
+  std::optional<DesiredState> parse_json(const yaml::Source& source) {
+    if (!reader_.read_json(source, top_)) return std::nullopt;
     return std::move(state_);
   }
 
@@ -344,7 +375,10 @@ class DesiredStateParser {
     const std::size_t first = index_.insert(j);
     if (first == j) {
       lines_.push_back(origin_.ip_mark.is_null() ? -1 : origin_.ip_mark.line);
-      if (origin_.written != to_string(origin_.ip)) spellings_.emplace(j, origin_.written);
+      // An IPv4 address is taken only as written canonically (ip.h): only IPv6 is compared.
+      const bool canonical = origin_.written.find(':') == std::string::npos ||
+                             origin_.written == to_string(origin_.ip);
+      if (!canonical) spellings_.emplace(j, origin_.written);
       return;
     }
     // Both places, by path and line: the first may be far up a long file.
@@ -417,7 +451,20 @@ class DesiredStateParser {
 
 }  // namespace
 
+std::optional<DesiredState> parse_desired_json(const yaml::Source& source,
+                                               const std::filesystem::path& path) {
+  return DesiredStateParser(path.string()).parse_json(source);
+}
+
 DesiredState parse_desired_state(std::string_view text, const std::filesystem::path& path) {
+  std::size_t at = 0;
+  const yaml::Source pieces = [&](char* buf, std::size_t size) {
+    const std::size_t n = std::min(size, text.size() - at);
+    std::copy_n(text.data() + at, n, buf);
+    at += n;
+    return n;
+  };
+  if (auto json = parse_desired_json(pieces, path)) return std::move(*json);
   return DesiredStateParser(path.string()).parse(text);
 }
 
@@ -457,7 +504,12 @@ DesiredState parse_desired_stream(const yaml::Source& source, const std::filesys
   return DesiredStateParser(path.string()).parse(source, whole_text);
 }
 
-LoadedDesiredState load_desired_state(const std::filesystem::path& path) {
+namespace {
+
+// One reading of a desired-state file: `parse` takes its text a piece at a time, hashed as it
+// goes; nothing when it gives nothing.
+template <class Parse>
+std::optional<LoadedDesiredState> load_with(const std::filesystem::path& path, Parse&& parse) {
   auto cannot_read = [&](const Error& e) {
     return DesiredStateError(path.string() + ": cannot read: " + e.message);
   };
@@ -471,14 +523,10 @@ LoadedDesiredState load_desired_state(const std::filesystem::path& path) {
     sha256.update({buf, n});
     return n;
   };
-  // Read again only to quote a syntax error.
-  const std::function<std::string()> whole_text = [&] {
-    auto again = read_file(path, kMaxDesiredStateBytes);
-    return again.ok() ? std::move(again->text) : std::string();
-  };
-  LoadedDesiredState out;
+  std::optional<LoadedDesiredState> out;
   try {
-    out.state = parse_desired_stream(source, path, whole_text);
+    std::optional<DesiredState> state = parse(source);
+    if (state) out.emplace().state = std::move(*state);
   } catch (const DesiredStateError&) {
     // A read that failed part way ends the text early: that is the error, not what the
     // parser made of the part it saw.
@@ -486,9 +534,28 @@ LoadedDesiredState load_desired_state(const std::filesystem::path& path) {
     throw;
   }
   if (file.error()) throw cannot_read(*file.error());
-  out.stamp = file.stamp();
-  out.sha256 = sha256.finish();
+  if (out) {
+    out->stamp = file.stamp();
+    out->sha256 = sha256.finish();
+  }
   return out;
+}
+
+}  // namespace
+
+LoadedDesiredState load_desired_state(const std::filesystem::path& path) {
+  // A file written as JSON, on RapidJSON; any other, or one in error, read again as YAML.
+  auto json =
+      load_with(path, [&](const yaml::Source& source) { return parse_desired_json(source, path); });
+  if (json) return std::move(*json);
+  // Read again only to quote a syntax error.
+  const std::function<std::string()> whole_text = [&] {
+    auto again = read_file(path, kMaxDesiredStateBytes);
+    return again.ok() ? std::move(again->text) : std::string();
+  };
+  return std::move(*load_with(path, [&](const yaml::Source& source) {
+    return std::optional(parse_desired_stream(source, path, whole_text));
+  }));
 }
 
 }  // namespace orc

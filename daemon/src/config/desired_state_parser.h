@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -23,14 +24,21 @@ class DesiredStateError : public std::runtime_error {
 };
 
 // Parses desired-state text; `path` is used in messages ("desired.yaml: zones[2].origins[5]:
-// '10.0.0.300' is not an IPv4 or IPv6 address"). Throws DesiredStateError.
+// '10.0.0.300' is not an IPv4 or IPv6 address"). Throws DesiredStateError. A text written as
+// JSON is read by parse_desired_json, any other (or one in error) by libyaml.
 DesiredState parse_desired_state(std::string_view text, const std::filesystem::path& path);
+
+// A desired state written as JSON, read on RapidJSON (yaml::Reader::read_json): the state YAML
+// reads from it, or nothing when YAML could read it otherwise or it is in error (then
+// parse_desired_stream or parse_desired_state give the state or the message).
+std::optional<DesiredState> parse_desired_json(const yaml::Source& source,
+                                               const std::filesystem::path& path);
 
 // The most read of a desired-state file (or of a directory's files together).
 inline constexpr std::size_t kMaxDesiredStateBytes = 256u << 20;
 
-// As parse_desired_state, the text taken from `source` a piece at a time (yaml_reader.h), never
-// held whole; `whole_text` gives the text only to quote a syntax error.
+// As parse_desired_state on libyaml alone, the text taken from `source` a piece at a time
+// (yaml_reader.h), never held whole; `whole_text` gives the text only to quote a syntax error.
 DesiredState parse_desired_stream(const yaml::Source& source, const std::filesystem::path& path,
                                   const std::function<std::string()>& whole_text);
 

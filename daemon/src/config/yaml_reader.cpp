@@ -1,5 +1,6 @@
 #include "config/yaml_reader.h"
 
+#include <rapidjson/reader.h>
 #include <yaml.h>
 
 #include <algorithm>
@@ -253,6 +254,14 @@ class Reader::Events {
  public:
   explicit Events(Reader& reader) : r_(reader), s_(*reader.state_) {}
 
+  // A value or the end of a map or sequence, read from a JSON text (which has no anchors).
+  void json_value(const Value& v) {
+    if (active()) guarded([&] { value(v); });
+  }
+  void json_end() {
+    if (active()) guarded([&] { end(); });
+  }
+
   // One event of the text.
   void take(const yaml_event_t& e) {
     switch (e.type) {
@@ -450,6 +459,180 @@ class Reader::Events {
   Reader& r_;
   State& s_;
 };
+
+// --- JSON ------------------------------------------------------------------------------------
+
+namespace {
+
+// RapidJSON's input stream over a Source. It counts lines as libyaml does ("\r\n", "\r" and
+// "\n" each end one) and notes what YAML would read otherwise than JSON: an escape (JSON's
+// "\/" and surrogate pairs are not YAML's), a byte outside printable ASCII (libyaml refuses
+// DEL and some of Unicode, and counts other line breaks), and where the ':' after a key is.
+class JsonSource {
+ public:
+  using Ch = char;
+  static constexpr std::size_t kPiece = 64 << 10;
+
+  explicit JsonSource(const Source& source) : source_(source), buffer_(kPiece) {}
+
+  Ch Peek() {
+    if (next_ == end_ && !refill()) return '\0';
+    return *next_;
+  }
+  Ch Take() {
+    if (next_ == end_ && !refill()) return '\0';
+    const Ch c = *next_++;
+    ++taken_;
+    note(c);
+    return c;
+  }
+  std::size_t Tell() const { return taken_; }
+  // A read-only stream: RapidJSON never writes to it (no in-situ parsing).
+  Ch* PutBegin() { return nullptr; }
+  void Put(Ch) {}
+  void Flush() {}
+  std::size_t PutEnd(Ch*) { return 0; }
+
+  // Whether every byte was taken (a NUL byte reads as the end to RapidJSON, not to libyaml).
+  bool at_end() { return next_ == end_ && !refill(); }
+  bool odd() const { return odd_; }
+  // The position of `offset`, on the line being read.
+  YAML::Mark mark(std::size_t offset) const { return mark_at(line_, offset - line_start_, offset); }
+  std::size_t line() const { return line_; }
+
+  // After a key that began at `offset`: whether its ':' was on its line and near enough to be
+  // a key to libyaml, which looks no further than 1,024 characters.
+  void expect_colon() { colon_ = kNone; }
+  bool colon_near(std::size_t key_line, std::size_t key_start) const {
+    return colon_ != kNone && colon_line_ == key_line && colon_ <= key_start + 1024;
+  }
+
+ private:
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+  bool refill() {
+    const std::size_t n = source_(buffer_.data(), buffer_.size());
+    next_ = buffer_.data();
+    end_ = next_ + n;
+    return n > 0;
+  }
+
+  void note(Ch c) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f && c != '\\' && c != ':') return;  // most of a text
+    if (c == '\n') {
+      if (cr_ + 1 != taken_) ++line_;  // "\r\n" is one line break
+      line_start_ = taken_;
+    } else if (c == '\r') {
+      ++line_;
+      line_start_ = taken_;
+      cr_ = taken_;
+    } else if (c == ':') {
+      if (colon_ == kNone) {
+        colon_ = taken_ - 1;
+        colon_line_ = line_;
+      }
+    } else if (c != '\t') {
+      odd_ = true;  // '\\', DEL, beyond ASCII (RapidJSON refuses the other controls)
+    }
+  }
+
+  const Source& source_;
+  std::vector<char> buffer_;
+  const char* next_ = nullptr;
+  const char* end_ = nullptr;
+  std::size_t taken_ = 0;
+  std::size_t line_ = 0;
+  std::size_t line_start_ = 0;
+  std::size_t cr_ = kNone;  // where the last '\r' was taken (its count)
+  std::size_t colon_ = 0;   // the first ':' since expect_colon(), or kNone before it
+  std::size_t colon_line_ = 0;
+  bool odd_ = false;
+};
+
+}  // namespace
+
+// RapidJSON's SAX handler: each value, with its position worked out from where the stream is
+// when it is handed over (a JSON token never spans lines), handed to Events. Returning false stops
+// the parse.
+class Reader::JsonEvents {
+ public:
+  JsonEvents(JsonSource& in, Events& events, const State& state)
+      : in_(in), events_(events), state_(state) {}
+
+  bool Null() { return value(Value::Kind::kNull, 4, {}, false); }
+  bool Bool(bool b) {
+    return b ? value(Value::Kind::kScalar, 4, "true", false)
+             : value(Value::Kind::kScalar, 5, "false", false);
+  }
+  // Unused: every number comes as its text (kParseNumbersAsStringsFlag).
+  bool Int(int) { return false; }
+  bool Uint(unsigned) { return false; }
+  bool Int64(std::int64_t) { return false; }
+  bool Uint64(std::uint64_t) { return false; }
+  bool Double(double) { return false; }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    return value(Value::Kind::kScalar, n, {s, n}, false);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    return value(Value::Kind::kScalar, n + 2, {s, n}, true);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (!value(Value::Kind::kScalar, n + 2, {s, n}, true)) return false;
+    key_line_ = in_.line();
+    key_start_ = in_.Tell() - n - 2;
+    in_.expect_colon();
+    after_key_ = true;
+    return true;
+  }
+  // Called with the '{' or '[' still ahead (RapidJSON's iterative parser takes it after).
+  bool StartObject() { return value(Value::Kind::kMap, 0, {}, false); }
+  bool StartArray() { return value(Value::Kind::kSequence, 0, {}, false); }
+  bool EndObject(rapidjson::SizeType) { return end(); }
+  bool EndArray(rapidjson::SizeType) { return end(); }
+
+ private:
+  // A value whose text, `length` characters long, ends where the stream is.
+  bool value(Value::Kind kind, std::size_t length, std::string_view text, bool quoted) {
+    if (in_.odd()) return false;
+    if (after_key_) {
+      after_key_ = false;
+      if (!in_.colon_near(key_line_, key_start_)) return false;
+    }
+    events_.json_value(Value{kind, in_.mark(in_.Tell() - length), text, quoted});
+    return !state_.failed;
+  }
+  bool end() {
+    if (in_.odd()) return false;
+    events_.json_end();
+    return !state_.failed;
+  }
+
+  JsonSource& in_;
+  Events& events_;
+  const State& state_;
+  bool after_key_ = false;
+  std::size_t key_line_ = 0;
+  std::size_t key_start_ = 0;
+};
+
+bool Reader::read_json(const Source& source, Handler& root) {
+  *state_ = State{};
+  state_->root = &root;
+  state_->documents = 1;
+  JsonSource in(source);
+  for (char c = in.Peek(); c == ' ' || c == '\t' || c == '\n' || c == '\r'; c = in.Peek()) {
+    in.Take();
+  }
+  if (in.Peek() != '{') return false;
+  Events events(*this);
+  JsonEvents handler(in, events, *state_);
+  rapidjson::Reader reader;
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+  const rapidjson::ParseResult result = reader.Parse<kFlags>(in, handler);
+  return !result.IsError() && !in.odd() && in.at_end() && !state_->failed;
+}
 
 Reader::Reader(std::string file) : file_(std::move(file)), state_(std::make_unique<State>()) {}
 

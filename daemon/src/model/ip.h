@@ -32,7 +32,9 @@ struct IpAddress {
 };
 
 // Parses an IPv4 or IPv6 address. Rejects scope ids ("fe80::1%eth0"), surrounding
-// spaces, brackets, prefixes and anything inet_pton would not take.
+// spaces, brackets, prefixes and anything inet_pton would not take. An IPv4 address is taken
+// only as four decimal numbers without leading zeros ("010.0.0.1" is refused): the text of
+// every IPv4 address it takes is the address's canonical text.
 std::optional<IpAddress> parse_ip(std::string_view text);
 
 // The canonical text of an address (RFC 5952 for IPv6).
