@@ -61,7 +61,7 @@ class OriginIndex {
   std::size_t insert(std::size_t i) {
     if (2 * (size_ + 1) > slots_.size()) grow();
     const OriginKey key = origins_[i].ip;
-    for (std::size_t s = OriginKeyHash{}(key)&mask_;; s = (s + 1) & mask_) {
+    for (std::size_t s = mask_ & OriginKeyHash{}(key);; s = (s + 1) & mask_) {
       if (slots_[s] == kEmpty) {
         slots_[s] = static_cast<std::uint32_t>(i);
         ++size_;
@@ -86,7 +86,7 @@ class OriginIndex {
     size_ = 0;
     for (const std::uint32_t i : old) {
       if (i == kEmpty) continue;
-      std::size_t s = OriginKeyHash{}(origins_[i].ip) & mask_;
+      std::size_t s = mask_ & OriginKeyHash{}(origins_[i].ip);
       while (slots_[s] != kEmpty) s = (s + 1) & mask_;
       slots_[s] = i;
       ++size_;

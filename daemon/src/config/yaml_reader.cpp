@@ -465,9 +465,10 @@ class Reader::Events {
 namespace {
 
 // RapidJSON's input stream over a Source. It counts lines as libyaml does ("\r\n", "\r" and
-// "\n" each end one) and notes what YAML would read otherwise than JSON: an escape (JSON's
-// "\/" and surrogate pairs are not YAML's), a byte outside printable ASCII (libyaml refuses
-// DEL and some of Unicode, and counts other line breaks), and where the ':' after a key is.
+// "\n" each end one) and notes what YAML might read otherwise than JSON: any escape (libyaml
+// refuses JSON's surrogate pairs, "\ud83d\ude00"), a byte outside printable ASCII (libyaml
+// refuses DEL and some of Unicode, and counts other line breaks), and where the ':' after a
+// key is.
 class JsonSource {
  public:
   using Ch = char;
