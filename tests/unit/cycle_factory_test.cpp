@@ -86,6 +86,33 @@ TEST_F(CycleFactoryTest, ApplyModeListsThenDeletesTheStaleMapping) {
   EXPECT_THAT(http_.requests()[1].url, ::testing::HasSubstr(kZone));
 }
 
+// An applied zone's report keeps the number of its deletes; their IPs only where the pass
+// writes a plan document, which lists them.
+TEST_F(CycleFactoryTest, AppliedDeletesAreListedOnlyForAPlanDocument) {
+  http_.push(200, kPage);
+  http_.push(200, kDeleted);
+  const CycleReport counted = run(factory(false));
+  ASSERT_EQ(counted.zones.size(), 1u);
+  EXPECT_TRUE(counted.zones[0].plan.changes.deletes.empty());
+  EXPECT_EQ(counted.zones[0].plan.changes.delete_count(), 1u);
+  EXPECT_EQ(counted.summary(), "1 zones: 1 ok, 0 failed, 0 blocked, 0 dry-run; 1 stale, 1 pruned");
+
+  for (const auto format : {OutputFormat::kJson, OutputFormat::kMarkdown}) {
+    output_.format = format;
+    http_.push(200, kPage);
+    http_.push(200, kDeleted);
+    const CycleReport listed = run(factory(false));
+    ASSERT_EQ(listed.zones.size(), 1u);
+    EXPECT_EQ(listed.zones[0].plan.changes.deletes, std::vector<std::string>{"192.0.2.2"});
+  }
+  output_.format = OutputFormat::kText;
+  output_.plan_out = "plan.json";
+  http_.push(200, kPage);
+  http_.push(200, kDeleted);
+  EXPECT_EQ(run(factory(false)).zones[0].plan.changes.deletes,
+            std::vector<std::string>{"192.0.2.2"});
+}
+
 TEST_F(CycleFactoryTest, DryRunModeOnlyReads) {
   const CycleFactory f = factory(true);
   EXPECT_EQ(f.mode(), CycleMode::kDryRun);

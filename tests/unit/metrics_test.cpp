@@ -152,7 +152,11 @@ TEST(Metrics, ZoneReportsAndRequestsAreCounted) {
   r.applied.delete_failed = {{"192.0.2.1", {0, "internal"}}, {"192.0.2.2", {0, "internal"}}};
   r.attempted_at = WallTime(std::chrono::seconds(1700000000));
   r.seconds = 1.5;
+  r.plan.changes.release_deletes();  // an applied zone's report keeps their number only
   m.on_zone_done(r);
+  EXPECT_TRUE(has_line(
+      m.serialize(),
+      std::string("origin_reconciler_mappings{state=\"stale\",zone=\"") + kZone + "\"} 250"));
   r.outcome = ZoneOutcome::kBlocked;
   r.applied = {};
   m.on_zone_done(r);

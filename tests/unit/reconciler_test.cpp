@@ -352,6 +352,45 @@ TEST_F(ReconcilerTest, TheDaemonsFreezeSuspendsEveryZoneUntilItsEnd) {
   EXPECT_EQ(api_.live(kZoneA).size(), 10u);
 }
 
+// Told not to keep them, a zone's report lets the IPs of the deletes it sent go and keeps
+// their number, which the summary and the stale count read; the zones that sent nothing keep
+// the list their reports show.
+TEST_F(ReconcilerTest, SentDeletesAreCountedNotKeptWhenNothingListsThem) {
+  api_.seed(kZoneA, range_ips(0, 10));
+  api_.seed(kZoneB, range_ips(0, 20));
+  ChangeSetApplier applier(api_, 100, sleeper_.token());
+  const DesiredState desired{
+      {zone_keeping(kZoneA, range_ips(0, 8)), zone_keeping(kZoneB, range_ips(0, 5))}};
+  const auto cycle = run(
+      applier, desired, {.max_delete_fraction = 0.3, .concurrency = 1, .keep_sent_deletes = false});
+  ASSERT_EQ(cycle.zones.size(), 2u);
+  EXPECT_EQ(cycle.zones[0].outcome, ZoneOutcome::kSuccess);
+  EXPECT_TRUE(cycle.zones[0].plan.changes.deletes.empty());
+  EXPECT_EQ(cycle.zones[0].plan.changes.delete_count(), 2u);
+  EXPECT_FALSE(cycle.zones[0].plan.changes.empty());
+  EXPECT_EQ(cycle.zones[1].outcome, ZoneOutcome::kBlocked);  // 15 of 20: its list is kept
+  EXPECT_EQ(cycle.zones[1].plan.changes.deletes.size(), 15u);
+  EXPECT_EQ(cycle.summary(), "2 zones: 1 ok, 0 failed, 1 blocked, 0 dry-run; 17 stale, 2 pruned");
+
+  DryRunApplier dry_run;
+  const auto planned =
+      run(dry_run, {{zone_keeping(kZoneB, range_ips(0, 19))}}, {.keep_sent_deletes = false});
+  EXPECT_EQ(planned.zones[0].plan.changes.deletes, std::vector<std::string>{"10.0.0.19"});
+}
+
+TEST(ChangeSet, ReleasedDeletesAreCounted) {
+  ChangeSet c;
+  c.deletes = {"10.0.0.1", "10.0.0.2"};
+  c.release_deletes();
+  EXPECT_EQ(c.deletes.capacity(), 0u);
+  EXPECT_EQ(c.delete_count(), 2u);
+  EXPECT_FALSE(c.empty());
+  c.deletes = {"10.0.0.3"};
+  c.release_deletes();
+  EXPECT_EQ(c.delete_count(), 3u);
+  EXPECT_TRUE(ChangeSet{}.empty());
+}
+
 TEST_F(ReconcilerTest, DryRunSendsNothing) {
   api_.seed(kZoneA, range_ips(0, 10));
   DryRunApplier applier;

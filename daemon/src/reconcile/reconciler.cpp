@@ -233,7 +233,7 @@ std::string CycleReport::summary() const {
   std::size_t upserted = 0;
   for (const auto& z : zones) {
     pruned += z.applied.pruned;
-    stale += z.plan.changes.deletes.size();
+    stale += z.plan.changes.delete_count();
     to_upsert += z.plan.changes.upserts();
     upserted += z.applied.upserted;
   }
@@ -288,7 +288,7 @@ void log_report(const ZoneReport& r) {
   const std::string zone = r.label();
   const auto& p = r.plan;
   const auto& a = r.applied;
-  const std::size_t stale = p.changes.deletes.size();
+  const std::size_t stale = p.changes.delete_count();
   switch (r.outcome) {
     case ZoneOutcome::kSuccess:
       spdlog::info(
@@ -403,6 +403,9 @@ ZoneReport Reconciler::reconcile_zone(const DesiredZone& zone, const ReconcileSe
       outcome = ZoneOutcome::kInterrupted;
     }
     report.outcome = outcome;
+    const bool sent = outcome == ZoneOutcome::kSuccess || outcome == ZoneOutcome::kFailure ||
+                      outcome == ZoneOutcome::kInterrupted;
+    if (sent && !settings.keep_sent_deletes) report.plan.changes.release_deletes();
     report.seconds = std::chrono::duration<double>(clock_.monotonic() - started).count();
     return std::move(report);  // the zone's last step: not a copy of its changes
   };

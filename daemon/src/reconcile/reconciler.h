@@ -195,6 +195,10 @@ struct ReconcileSettings {
   std::vector<std::string> approved_zones = {};
   // reconcile.suspend: every zone's writes paused (a zone's own suspend: goes first).
   std::optional<Suspension> freeze = std::nullopt;
+  // Whether a zone's report keeps the IPs of the deletes it sent (a plan document or a review
+  // lists them), or only their number (ChangeSet::release_deletes). Dry runs and blocked and
+  // suspended zones keep them whatever this says: their reports list what was not done.
+  bool keep_sent_deletes = true;
 };
 
 // What each zone's last listing held, kept across cycles by the daemon (one instance for its

@@ -27,7 +27,12 @@ CycleFactory::CycleFactory(const Config& config, const Credentials& credentials,
                 .force_zones = std::move(force_zones),
                 .approved_zones =
                     output.reviewed ? approved_zones(*output.reviewed) : std::vector<std::string>{},
-                .freeze = config.reconcile.suspend} {}
+                .freeze = config.reconcile.suspend,
+                // Only a plan document (--output json|markdown, --plan-out) or a review
+                // (--apply-plan) lists an applied zone's deletes; the daemon and --once's text
+                // keep their number.
+                .keep_sent_deletes = output.format != OutputFormat::kText ||
+                                     !output.plan_out.empty() || output.reviewed != nullptr} {}
 
 CycleReport CycleFactory::run(Cancellation& cycle, ZoneQueue& queue) const {
   const StopView stop(cycle);  // its reason goes into the errors made where it is seen

@@ -51,7 +51,7 @@ void write_zone_line(std::ostream& out, const ZoneReport& z, bool dry_run,
                                                    : to_string(z.outcome));
   if (z.listed) {
     out << " live=" << z.plan.live << " desired=" << z.plan.desired
-        << " stale=" << z.plan.changes.deletes.size();
+        << " stale=" << z.plan.changes.delete_count();
     if (z.plan.out_of_scope > 0) out << " out_of_scope=" << z.plan.out_of_scope;
   }
   if (!dry_run) {

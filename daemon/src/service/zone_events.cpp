@@ -72,11 +72,11 @@ std::optional<EventNote> zone_event(const ZoneReport& r) {
     }
     case ZoneOutcome::kSuspended: {
       const auto& c = r.plan.changes;
-      const std::string pending = c.creates.empty() && c.updates.empty() && c.deletes.empty()
+      const std::string pending = c.empty()
                                       ? "none"
                                       : plural(c.creates.size(), "create", "creates") + ", " +
                                             plural(c.updates.size(), "update", "updates") + ", " +
-                                            plural(c.deletes.size(), "delete", "deletes");
+                                            plural(c.delete_count(), "delete", "deletes");
       return note(EventType::kNormal, kReasonSuspended,
                   zone + "suspended (" + r.error + "): nothing sent; pending: " + pending);
     }

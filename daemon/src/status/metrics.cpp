@@ -395,7 +395,7 @@ void Metrics::on_zone_done(const ZoneReport& report) {
   if (report.listed) {  // a zone that failed before listing keeps its last known counts
     st.live = static_cast<double>(report.plan.live);
     st.desired = static_cast<double>(report.plan.desired);
-    st.stale = static_cast<double>(report.plan.changes.deletes.size());
+    st.stale = static_cast<double>(report.plan.changes.delete_count());
     st.missing = static_cast<double>(report.plan.missing);
     st.mismatched = static_cast<double>(report.plan.mismatched);
     st.unsupported = static_cast<double>(report.unsupported.size());
