@@ -27,21 +27,25 @@ constexpr std::size_t kUnrequestedShown = 5;     // answer entries quoted per wa
 MatchedBatch match_batch_answer(const std::vector<std::string>& requested,
                                 const BatchResult& answer) {
   constexpr std::size_t kAmbiguous = static_cast<std::size_t>(-1);
-  std::unordered_map<std::string, std::size_t> exact;   // RFC 5952 form -> request index
-  std::unordered_map<std::string, std::size_t> origin;  // canonical origin form -> index
+  // By address, not text: two texts are one RFC 5952 form exactly when they parse to the same
+  // family and bytes.
+  std::unordered_map<IpAddress, std::size_t, IpAddressHash> exact;   // address -> request index
+  std::unordered_map<IpAddress, std::size_t, IpAddressHash> origin;  // origin form -> index
+  exact.reserve(requested.size());
+  origin.reserve(requested.size());
   for (std::size_t i = 0; i < requested.size(); ++i) {
     const auto ip = parse_ip(requested[i]);
     if (!ip) continue;  // nothing in an answer can match it
-    exact.try_emplace(to_string(*ip), i);
+    const std::size_t first = exact.try_emplace(*ip, i).first->second;
     // "10.0.0.9" and "::ffff:10.0.0.9" both requested: only their exact forms match.
-    auto [it, inserted] = origin.try_emplace(to_string(unmapped(*ip)), i);
-    if (!inserted && exact.at(to_string(*ip)) != it->second) it->second = kAmbiguous;
+    auto [it, inserted] = origin.try_emplace(unmapped(*ip), i);
+    if (!inserted && first != it->second) it->second = kAmbiguous;
   }
   auto find = [&](const std::string& text) -> std::optional<std::size_t> {
     const auto ip = parse_ip(text);
     if (!ip) return std::nullopt;
-    if (auto it = exact.find(to_string(*ip)); it != exact.end()) return it->second;
-    if (auto it = origin.find(to_string(unmapped(*ip))); it != origin.end()) {
+    if (auto it = exact.find(*ip); it != exact.end()) return it->second;
+    if (auto it = origin.find(unmapped(*ip)); it != origin.end()) {
       if (it->second != kAmbiguous) return it->second;
     }
     return std::nullopt;
