@@ -501,8 +501,9 @@ class JsonSource {
   YAML::Mark mark(std::size_t offset) const { return mark_at(line_, offset - line_start_, offset); }
   std::size_t line() const { return line_; }
 
-  // After a key that began at `offset`: whether its ':' was on its line and near enough to be
-  // a key to libyaml, which looks no further than 1,024 characters.
+  // After a key: the first ':' taken from here on is the one after it. colon_near says whether
+  // that ':' was on the key's line and near enough to its start for libyaml to read a key,
+  // which it looks for no further than 1,024 characters.
   void expect_colon() { colon_ = kNone; }
   bool colon_near(std::size_t key_line, std::size_t key_start) const {
     return colon_ != kNone && colon_line_ == key_line && colon_ <= key_start + 1024;
