@@ -26,6 +26,16 @@ constexpr const char* kFile = "/etc/orc/desired.yaml";
 constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
 constexpr const char* kZone2 = "0123456789abcdef0123456789abcdef";
 
+// `text` a piece at a time from `at`, as a file streams (`at` back to 0 reads it again).
+yaml::Source pieces_of(std::string_view text, std::size_t& at) {
+  return [text, &at](char* buf, std::size_t size) {
+    const std::size_t n = std::min(size, text.size() - at);
+    std::copy_n(text.data() + at, n, buf);
+    at += n;
+    return n;
+  };
+}
+
 // Parses `text` every way the daemon does: whole (parse_desired_state), and as a file streams
 // (parse_desired_stream, read in the pieces the parser asks for); both must give the same
 // state, or throw the same message. A JSON text read on RapidJSON must give that state too.
@@ -33,12 +43,7 @@ DesiredState parse_desired(std::string_view text, const fs::path& path) {
   std::string streamed_error;
   std::optional<DesiredState> streamed;
   std::size_t at = 0;
-  const yaml::Source source = [&](char* buf, std::size_t size) {
-    const std::size_t n = std::min(size, text.size() - at);
-    std::copy_n(text.data() + at, n, buf);
-    at += n;
-    return n;
-  };
+  const yaml::Source source = pieces_of(text, at);
   try {
     streamed = parse_desired_stream(source, path, [&] { return std::string(text); });
   } catch (const DesiredStateError& e) {
@@ -626,12 +631,7 @@ TEST(ParseDesiredJson, ReadsWhatYamlReads) {
 }
 )";
   std::size_t at = 0;
-  const yaml::Source source = [&](char* buf, std::size_t size) {
-    const std::size_t n = std::min(size, text.size() - at);
-    std::copy_n(text.data() + at, n, buf);
-    at += n;
-    return n;
-  };
+  const yaml::Source source = pieces_of(text, at);
   const std::optional<DesiredState> json = parse_desired_json(source, kFile);
   ASSERT_TRUE(json.has_value());
   at = 0;
