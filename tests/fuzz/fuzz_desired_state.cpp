@@ -112,13 +112,7 @@ std::pair<std::optional<orc::DesiredState>, std::string> outcome(const Parse& pa
 // A file parsed as it streams (in the pieces the parser asks for) gives what the whole text
 // gives: the same state, or the same message.
 void check_streamed(std::string_view text) {
-  std::size_t at = 0;
-  const orc::yaml::Source source = [&](char* buf, std::size_t size) {
-    const std::size_t n = std::min(size, text.size() - at);
-    std::copy_n(text.data() + at, n, buf);
-    at += n;
-    return n;
-  };
+  const orc::yaml::Source source = orc::yaml::text_source(text);
   const auto streamed = outcome([&] {
     return orc::parse_desired_stream(source, std::string(kFile), [&] { return std::string(text); });
   });

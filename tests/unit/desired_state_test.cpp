@@ -26,32 +26,20 @@ constexpr const char* kFile = "/etc/orc/desired.yaml";
 constexpr const char* kZone = "023e105f4ecef8ad9ca31a8372d0c353";
 constexpr const char* kZone2 = "0123456789abcdef0123456789abcdef";
 
-// `text` a piece at a time from `at`, as a file streams (`at` back to 0 reads it again).
-yaml::Source pieces_of(std::string_view text, std::size_t& at) {
-  return [text, &at](char* buf, std::size_t size) {
-    const std::size_t n = std::min(size, text.size() - at);
-    std::copy_n(text.data() + at, n, buf);
-    at += n;
-    return n;
-  };
-}
-
 // Parses `text` every way the daemon does: whole (parse_desired_state), and as a file streams
 // (parse_desired_stream, read in the pieces the parser asks for); both must give the same
 // state, or throw the same message. A JSON text read on RapidJSON must give that state too.
 DesiredState parse_desired(std::string_view text, const fs::path& path) {
   std::string streamed_error;
   std::optional<DesiredState> streamed;
-  std::size_t at = 0;
-  const yaml::Source source = pieces_of(text, at);
   try {
-    streamed = parse_desired_stream(source, path, [&] { return std::string(text); });
+    streamed =
+        parse_desired_stream(yaml::text_source(text), path, [&] { return std::string(text); });
   } catch (const DesiredStateError& e) {
     streamed_error = e.what();
   }
   // A text written as JSON may be read on RapidJSON: then as libyaml reads it.
-  at = 0;
-  const std::optional<DesiredState> json = parse_desired_json(source, path);
+  const std::optional<DesiredState> json = parse_desired_json(yaml::text_source(text), path);
   try {
     DesiredState whole = parse_desired_state(text, path);
     EXPECT_TRUE(streamed.has_value()) << "only the streamed parse failed: " << streamed_error;
@@ -630,12 +618,9 @@ TEST(ParseDesiredJson, ReadsWhatYamlReads) {
   ]
 }
 )";
-  std::size_t at = 0;
-  const yaml::Source source = pieces_of(text, at);
-  const std::optional<DesiredState> json = parse_desired_json(source, kFile);
+  const std::optional<DesiredState> json = parse_desired_json(yaml::text_source(text), kFile);
   ASSERT_TRUE(json.has_value());
-  at = 0;
-  EXPECT_EQ(*json, parse_desired_stream(source, kFile, [&] { return text; }));
+  EXPECT_EQ(*json, parse_desired_stream(yaml::text_source(text), kFile, [&] { return text; }));
   ASSERT_EQ(json->zones.size(), 2u);
   ASSERT_EQ(json->zones[0].origins.size(), 3u);
   EXPECT_EQ(to_string(json->zones[0].origins[1].ip), "2001:db8::1");
@@ -678,8 +663,8 @@ TEST_F(LoadDesiredState, ReadsTheFile) {
   EXPECT_EQ(to_string(state.zones[0].origins[0].ip), "192.0.2.1");
 }
 
-// A file written as JSON is read once (on RapidJSON); a YAML one after a look at its start.
-// Either way the digest is of the file's bytes.
+// A file written as JSON and a YAML one load as their texts parse, each with the digest of the
+// file's bytes (the YAML file is opened twice: once for a look at its start).
 TEST_F(LoadDesiredState, ReadsJsonAndYamlAlike) {
   const std::string json = std::string("{\"zones\": [{\"zone_id\": \"") + kZone +
                            "\", \"origins\": [\"192.0.2.1\"]}]}\n";

@@ -376,6 +376,12 @@ TEST_F(ReconcilerTest, SentDeletesAreCountedNotKeptWhenNothingListsThem) {
   const auto planned =
       run(dry_run, {{zone_keeping(kZoneB, range_ips(0, 19))}}, {.keep_sent_deletes = false});
   EXPECT_EQ(planned.zones[0].plan.changes.deletes, std::vector<std::string>{"10.0.0.19"});
+
+  DesiredZone paused = zone_keeping(kZoneB, range_ips(0, 19));
+  paused.suspend = Suspension{"incident 4711", clock_.wall() + std::chrono::hours(1)};
+  const auto suspended = run(applier, {{paused}}, {.keep_sent_deletes = false});
+  EXPECT_EQ(suspended.zones[0].outcome, ZoneOutcome::kSuspended);
+  EXPECT_EQ(suspended.zones[0].plan.changes.deletes, std::vector<std::string>{"10.0.0.19"});
 }
 
 TEST(ChangeSet, ReleasedDeletesAreCounted) {

@@ -34,13 +34,7 @@ class Recorder {
   // Reads `text` whole, and as a stream (which must hand out the same values and give the
   // same message).
   std::string read(const std::string& text) {
-    std::size_t at = 0;
-    const Source source = [&](char* buf, std::size_t size) {
-      const std::size_t n = std::min(size, text.size() - at);
-      std::copy_n(text.data() + at, n, buf);
-      at += n;
-      return n;
-    };
+    const Source source = text_source(text);
     const std::vector<std::string> before = seen;
     seen.clear();
     const Status streamed = Reader("f.yaml").read(source, top, [&] { return text; });
@@ -198,8 +192,10 @@ class Log final : public Handler {
   }
 };
 
-Source pieces_of(const std::string& text, std::size_t& at, std::size_t piece = 1 << 20) {
-  return [&text, &at, piece](char* buf, std::size_t size) {
+// `text` at most `piece` bytes a call: fewer than asked, which read_json takes too (its tokens
+// then cross the pieces' ends everywhere).
+Source small_pieces_of(const std::string& text, std::size_t piece) {
+  return [&text, at = std::size_t{0}, piece](char* buf, std::size_t size) mutable {
     const std::size_t n = std::min({size, piece, text.size() - at});
     std::copy_n(text.data() + at, n, buf);
     at += n;
@@ -212,8 +208,7 @@ void expect_read_as_yaml_reads(const std::string& text) {
   Log yaml;
   ASSERT_TRUE(Reader("f.yaml").read(text, yaml).ok()) << text;
   Log json;
-  std::size_t at = 0;
-  EXPECT_TRUE(Reader("f.yaml").read_json(pieces_of(text, at), json)) << text;
+  EXPECT_TRUE(Reader("f.yaml").read_json(text_source(text), json)) << text;
   EXPECT_EQ(json.lines, yaml.lines) << text;
 }
 
@@ -245,8 +240,7 @@ TEST(YamlReaderJson, ReadsATextInAnyPieces) {
   Log yaml;
   ASSERT_TRUE(Reader("f.yaml").read(text, yaml).ok());
   Log json;
-  std::size_t at = 0;
-  EXPECT_TRUE(Reader("f.yaml").read_json(pieces_of(text, at, 7), json));
+  EXPECT_TRUE(Reader("f.yaml").read_json(small_pieces_of(text, 7), json));
   EXPECT_EQ(json.lines, yaml.lines);
 }
 
@@ -273,8 +267,7 @@ TEST(YamlReaderJson, LeavesToYamlWhatItWouldReadOtherwise) {
            std::string("\xef\xbb\xbf{\"a\": 1}"),
        }) {
     Log json;
-    std::size_t at = 0;
-    EXPECT_FALSE(Reader("f.yaml").read_json(pieces_of(text, at), json)) << text;
+    EXPECT_FALSE(Reader("f.yaml").read_json(text_source(text), json)) << text;
   }
 }
 
@@ -282,13 +275,11 @@ TEST(YamlReaderJson, LeavesToYamlWhatItWouldReadOtherwise) {
 TEST(YamlReaderJson, LeavesAFailureToYaml) {
   Recorder r;
   for (const std::string text : {R"({"name": "bad"})", R"({"nmae": "a"})", R"({"inner": {}})"}) {
-    std::size_t at = 0;
-    EXPECT_FALSE(Reader("f.yaml").read_json(pieces_of(text, at), r.top)) << text;
+    EXPECT_FALSE(Reader("f.yaml").read_json(text_source(text), r.top)) << text;
   }
-  std::size_t at = 0;
   const std::string good = R"({"name": "a", "items": ["x"], "inner": {"n": "5"}})";
   r.seen.clear();
-  EXPECT_TRUE(Reader("f.yaml").read_json(pieces_of(good, at), r.top));
+  EXPECT_TRUE(Reader("f.yaml").read_json(text_source(good), r.top));
   EXPECT_THAT(r.seen, ElementsAre("name=a@1", "items[0]=x@1", "inner.n=5@1"));
 }
 

@@ -196,10 +196,20 @@ class ApiBase : public ZoneApi {
     return malformed_result(response, "mapping list: " + answer.limit);
   }
 
-  // Where the {"succeeded", "failed"} object sits in a batch answer's result, in the tree and
-  // for parse_batch_answer.
-  virtual const json& batch_value(const json& result) const = 0;
+  // Where the {"succeeded", "failed"} object sits in a batch answer: the result itself, or its
+  // "value" (for parse_batch_answer, and in the tree below).
   virtual ListShape batch_shape() const = 0;
+  const json& batch_value(const json& result) const {
+    return batch_shape() == ListShape::kResultValue ? value_of(result) : result;
+  }
+
+  // A cache-v1 setting's "value" (null when there is none).
+  static const json& value_of(const json& result) {
+    static const json kNull;
+    if (!result.is_object()) return kNull;
+    const auto it = result.find("value");
+    return it == result.end() ? kNull : *it;
+  }
 
   const std::string base_;
   const std::vector<std::pair<std::string, std::string>> headers_;
@@ -240,13 +250,6 @@ class CacheV1Api final : public ApiBase {
   }
 
  private:
-  static const json& value_of(const json& result) {
-    static const json kNull;
-    if (!result.is_object()) return kNull;
-    auto it = result.find("value");
-    return it == result.end() ? kNull : *it;
-  }
-  const json& batch_value(const json& result) const override { return value_of(result); }
   ListShape batch_shape() const override { return ListShape::kResultValue; }
 };
 
@@ -298,7 +301,6 @@ class OriginV2Api final : public ApiBase {
   }
 
  private:
-  const json& batch_value(const json& result) const override { return result; }
   ListShape batch_shape() const override { return ListShape::kResultArray; }
 
   int page_size_;

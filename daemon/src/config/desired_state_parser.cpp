@@ -457,14 +457,7 @@ std::optional<DesiredState> parse_desired_json(const yaml::Source& source,
 }
 
 DesiredState parse_desired_state(std::string_view text, const std::filesystem::path& path) {
-  std::size_t at = 0;
-  const yaml::Source pieces = [&](char* buf, std::size_t size) {
-    const std::size_t n = std::min(size, text.size() - at);
-    std::copy_n(text.data() + at, n, buf);
-    at += n;
-    return n;
-  };
-  if (auto json = parse_desired_json(pieces, path)) return std::move(*json);
+  if (auto json = parse_desired_json(yaml::text_source(text), path)) return std::move(*json);
   return DesiredStateParser(path.string()).parse(text);
 }
 

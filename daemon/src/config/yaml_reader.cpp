@@ -197,6 +197,15 @@ class Reader::EventParser {
   bool has_event_ = false;
 };
 
+Source text_source(std::string_view text) {
+  return [text, at = std::size_t{0}](char* buf, std::size_t size) mutable {
+    const std::size_t n = std::min(size, text.size() - at);
+    std::copy_n(text.data() + at, n, buf);
+    at += n;
+    return n;
+  };
+}
+
 std::string Value::describe() const {
   switch (kind) {
     case Kind::kScalar: {

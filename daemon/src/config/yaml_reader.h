@@ -53,6 +53,10 @@ class Reader;
 // come in the same order, an invalid byte ahead before a syntax error behind it.
 using Source = std::function<std::size_t(char* buf, std::size_t size)>;
 
+// A text held whole as a Source, from its start (each call makes a new one). `text` must
+// outlive it.
+Source text_source(std::string_view text);
+
 // One value as the reader hands it out: a scalar, a null, or the start of a map or a
 // sequence. Valid during the call it is passed to; keep a Kept to use it later.
 struct Value {
