@@ -7,9 +7,9 @@ the requests in a fiftieth of the time, and announces that policy in its `Rateli
 header, which the daemon follows. The daemon runs at 20 requests per second, the quota's
 average rate, as the default 4 per second is Cloudflare's (1,200 / 300 s). The second client
 sends 10 requests per second, half the quota (600 per 5 minutes at full scale), from one window
-before the daemon starts. The daemon's own 5-minute cap (1,140) is far away here: only the
-headers can keep the two under the server's limit, and past it the stand-in locks the user out
-for a whole window, as Cloudflare does.
+before the daemon starts. The daemon's own 5-minute cap (1,140; 1,080 at 10 % headroom) is far
+away here: only the headers can keep the two under the server's limit, and past it the stand-in
+locks the user out for a whole window, as Cloudflare does.
 """
 
 import json
@@ -152,8 +152,14 @@ class BudgetHeadersTest(IntegrationTest):
             # The second client fills its half of the window first (a window at its pace).
             wait_for(lambda: len([r for r in api.requests() if r["zone"] == OTHER_ZONE])
                      >= QUOTA // 2, 3 * WINDOW_S, "the second client's half of the window")
+            # The headroom is 10 %, not the default 5 %: it absorbs what the daemon cannot
+            # know (its own requests in flight that the server has not counted yet, and
+            # requests that arrive later than they start), a few requests whatever the quota.
+            # At Cloudflare's 1,200 the default leaves 60 for them; at this quota 5 % is 6, and
+            # a loaded machine can use them all.
             d = self.daemon(api, {z: ips(0, 5) for z in ZONES},
-                            config={"cloudflare": {"requests_per_second": 20},
+                            config={"cloudflare": {"requests_per_second": 20,
+                                                   "budget_headroom": 0.1},
                                     "reconcile": {"batch_size": 2, "concurrency": 4,
                                                   "max_delete_fraction": 1}}).start()
             d.wait_log(r"cycle done", timeout=60)
@@ -162,15 +168,16 @@ class BudgetHeadersTest(IntegrationTest):
 
         log = api.requests()
         ours = [r for r in log if r["zone"] in ZONES]
-        self.assertEqual(len(ours), 100)
         self.assertEqual([r for r in log if r["status"] == 429], [],
                          "a 429: the user was locked out")
+        self.assertEqual(len(ours), 100,
+                         [(r["operation"], r["zone"][-2:], r["status"]) for r in ours])
         self.assertEqual(set(other.statuses), {200})
         self.assertLessEqual(max_in_any([r["mono_ms"] for r in log], WINDOW_S * 1000), QUOTA)
-        # The daemon kept to what the other client left: 114 (the quota less 5 %) less its 60.
+        # The daemon kept to what the other client left: 108 (the quota less 10 %) less its 60.
         # The stand-in sees arrivals, not starts: besides the 4 requests in flight, a request
         # started just before a window can arrive inside it on a loaded machine (2 more).
-        self.assertLessEqual(max_in_any([r["mono_ms"] for r in ours], WINDOW_S * 1000), 54 + 6)
+        self.assertLessEqual(max_in_any([r["mono_ms"] for r in ours], WINDOW_S * 1000), 48 + 6)
         for z in ZONES:
             self.assertEqual(api.live(z), set(ips(0, 5)), z)
         self.assertIn("another client is using this API user's budget", d.log_text())
