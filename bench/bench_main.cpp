@@ -3,10 +3,13 @@
 //   parse/*     the desired-state parser versus yaml-cpp's own tree (YAML::Load), which the
 //               parser avoids building: the ratio is the point, not the absolute time
 //   plan/*      the diff of a full zone (3,500 live) against its desired state
+//   list/*      reading a full zone's generation-1 listing (3,500 mappings, as the API writes
+//               them) into its mappings
 //   chunk/*     splitting a plan into batch deletes
 #include <benchmark/benchmark.h>
 #include <yaml-cpp/yaml.h>
 
+#include "cloudflare/api_parse.h"
 #include "config/desired_state_parser.h"
 #include "desired_fixture.h"
 #include "model/plan.h"
@@ -61,6 +64,26 @@ void BM_PlanZone(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_PlanZone)->Name("plan/3500_live")->Arg(0)->Arg(1050)->Unit(benchmark::kMicrosecond);
+
+void BM_ParseListAnswer(benchmark::State& state) {
+  std::string body = R"({"errors":[],"messages":[],"result":{"editable":true,)"
+                     R"("id":"origin_public_cloud_region","modified_on":"2026-12-07T22:32:11Z",)"
+                     R"("value":[)";
+  for (int i = 0; i < 3500; ++i) {
+    if (i > 0) body += ',';
+    body += R"({"modified_on":"2026-12-07T22:32:11Z","origin-ip":"10.0.)" +
+            std::to_string(i / 256) + "." + std::to_string(i % 256) +
+            R"(","region":"us-east-1","vendor":"aws"})";
+  }
+  body += R"(]},"success":true})";
+  for (auto _ : state) {
+    auto answer = orc::parse_list_answer(body, "origin-ip", orc::ListShape::kResultValue);
+    if (!answer.usable || answer.mappings.size() != 3500) state.SkipWithError("not read");
+    benchmark::DoNotOptimize(answer);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(BM_ParseListAnswer)->Name("list/3500_cache_v1")->Unit(benchmark::kMicrosecond);
 
 void BM_Chunk(benchmark::State& state) {
   std::vector<std::string> ips(3500, "2001:db8::1234");

@@ -311,6 +311,14 @@ TEST(ParseListAnswer, AcceptsExactlyWhatTheTreeAccepts) {
       R"([{"success":true,"result":[],"result_info":{"total_pages":1}}])",
       R"({"success":true,"result":[],"result_info":{"total_pages":1}} x)",
       R"({"success":true,"result":[],"result_info":{"total_pages":1})",
+      // Escaped keys and strings are unescaped; the rest are read where they are.
+      R"({"succ\u0065ss":true,"result":[{"origin\u005fip":"192.0.2.\u0031","vendor":"a\"b"}],)"
+      R"("result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[{"origin_ip":"192.0.2.1","region":"x\\"}],"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[{"origin_ip":"\q"}],"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[{"origin_ip\q":"x"}],"result_info":{"total_pages":1}})",
+      R"({"success":true,"result":[{"origin_ip":"\ud800"}],"result_info":{"total_pages":1}})",
+      R"({"success" :true , "result" : [ {"origin_ip" : "192.0.2.1" } ] ,"result_info":{"total_pages":1}} )",
       "",
       "null",
   };

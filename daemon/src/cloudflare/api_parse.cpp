@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -185,7 +186,7 @@ class ListSax final {
   bool start_object() { return open(true); }
   bool start_array() { return open(false); }
   bool key(std::string_view key) {
-    frames_.back().key = key;
+    frames_.back().key = name_of(key);
     return true;
   }
   bool end_object() {
@@ -219,10 +220,43 @@ class ListSax final {
  private:
   enum class Role : std::uint8_t { kRoot, kResultObject, kList, kItem, kResultInfo, kSkip };
   enum class Scalar : std::uint8_t { kTrue, kFalse, kInteger, kString, kOther };
+  // The keys that matter somewhere, told apart once per key (an item has four or more).
+  enum class Key : std::uint8_t {
+    kOther,
+    kSuccess,
+    kResult,
+    kResultInfo,
+    kValue,
+    kTotalPages,
+    kIp,
+    kVendor,
+    kRegion
+  };
   struct Frame {
     Role role;
-    std::string_view key;  // objects: the key whose value comes next
+    Key key = Key::kOther;  // objects: the key whose value comes next
   };
+
+  Key name_of(std::string_view key) const {
+    if (key == ip_key_) return Key::kIp;
+    switch (key.size()) {
+      case 5:
+        return key == "value" ? Key::kValue : Key::kOther;
+      case 6:
+        return key == "result"   ? Key::kResult
+               : key == "vendor" ? Key::kVendor
+               : key == "region" ? Key::kRegion
+                                 : Key::kOther;
+      case 7:
+        return key == "success" ? Key::kSuccess : Key::kOther;
+      case 11:
+        return key == "result_info"   ? Key::kResultInfo
+               : key == "total_pages" ? Key::kTotalPages
+                                      : Key::kOther;
+      default:
+        return Key::kOther;
+    }
+  }
 
   bool stop(std::string why) {
     out_.limit = std::move(why);
@@ -241,9 +275,9 @@ class ListSax final {
       const Frame& parent = frames_.back();
       switch (parent.role) {
         case Role::kRoot:
-          if (parent.key == "success") {
+          if (parent.key == Key::kSuccess) {
             success_ = false;  // not a boolean: not an envelope
-          } else if (parent.key == "result") {
+          } else if (parent.key == Key::kResult) {
             begin_result();
             if (shape_ == ListShape::kResultArray) {
               result_ok_ = !is_object;
@@ -251,13 +285,13 @@ class ListSax final {
             } else {
               role = is_object ? Role::kResultObject : Role::kSkip;
             }
-          } else if (parent.key == "result_info") {
+          } else if (parent.key == Key::kResultInfo) {
             pages_.reset();
             role = is_object ? Role::kResultInfo : Role::kSkip;
           }
           break;
         case Role::kResultObject:
-          if (parent.key == "value") {
+          if (parent.key == Key::kValue) {
             out_.mappings.clear();
             result_ok_ = !is_object;
             role = is_object ? Role::kSkip : Role::kList;
@@ -273,18 +307,18 @@ class ListSax final {
           }
           break;
         case Role::kItem:
-          if (parent.key == ip_key_) item_has_ip_ = false;
-          if (parent.key == "vendor") item_.vendor.clear();
-          if (parent.key == "region") item_.region.clear();
+          if (parent.key == Key::kIp) item_has_ip_ = false;
+          if (parent.key == Key::kVendor) item_.vendor.clear();
+          if (parent.key == Key::kRegion) item_.region.clear();
           break;
         case Role::kResultInfo:
-          if (parent.key == "total_pages") pages_.reset();
+          if (parent.key == Key::kTotalPages) pages_.reset();
           break;
         case Role::kSkip:
           break;
       }
     }
-    frames_.push_back(Frame{role, {}});
+    frames_.push_back(Frame{role});
     return true;
   }
 
@@ -301,16 +335,16 @@ class ListSax final {
     const Frame& f = frames_.back();
     switch (f.role) {
       case Role::kRoot:
-        if (f.key == "success") {
+        if (f.key == Key::kSuccess) {
           success_ = kind == Scalar::kTrue;
-        } else if (f.key == "result") {
+        } else if (f.key == Key::kResult) {
           begin_result();
-        } else if (f.key == "result_info") {
+        } else if (f.key == Key::kResultInfo) {
           pages_.reset();
         }
         break;
       case Role::kResultObject:
-        if (f.key == "value") {
+        if (f.key == Key::kValue) {
           out_.mappings.clear();
           result_ok_ = false;
         }
@@ -319,16 +353,16 @@ class ListSax final {
         result_ok_ = false;  // an item that is not an object
         break;
       case Role::kItem:
-        if (f.key == ip_key_) {
+        if (f.key == Key::kIp) {
           item_has_ip_ = kind == Scalar::kString;
           if (item_has_ip_) item_.ip = text_;
-        } else if (f.key == "vendor") {
+        } else if (f.key == Key::kVendor) {
           if (kind == Scalar::kString) {
             item_.vendor = text_;
           } else {
             item_.vendor.clear();
           }
-        } else if (f.key == "region") {
+        } else if (f.key == Key::kRegion) {
           if (kind == Scalar::kString) {
             item_.region = text_;
           } else {
@@ -337,7 +371,7 @@ class ListSax final {
         }
         break;
       case Role::kResultInfo:
-        if (f.key == "total_pages") {
+        if (f.key == Key::kTotalPages) {
           pages_.reset();
           if (kind == Scalar::kInteger && integer_ >= 0 && integer_ <= 100000) {
             pages_ = static_cast<int>(integer_);
@@ -534,12 +568,27 @@ class BatchSax final {
 
 namespace od = simdjson::ondemand;
 
+// The text of a key or string without an escape, read where it is: `raw` is just past its
+// opening quote, `end` the end of the answer. nullopt when it has an escape (it is unescaped
+// then). The parser's first pass has already checked every string of the answer for UTF-8 and
+// unescaped control characters, and found each closed: without a backslash there is nothing
+// left to check or to change.
+std::optional<std::string_view> plain_text(const char* raw, const char* end) {
+  // Keys and values are short: a loop, not library calls that pay off on long texts.
+  for (const char* p = raw; p != end; ++p) {
+    if (*p == '"') return std::string_view(raw, static_cast<std::size_t>(p - raw));
+    if (*p == '\\') return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 // Walks an On-Demand value in document order, as the events nlohmann's SAX parser would give
 // for the same text: every value is read (strings unescaped, numbers parsed), so that the
-// reader checks all of the text, not just what the list needs. False: stop (the handler said so,
-// or the text is not JSON, `error` set then).
+// reader checks all of the text, not just what the list needs. Keys and strings without an
+// escape are handed out as views into the answer (`end`: its end), not copied. False: stop
+// (the handler said so, or the text is not JSON, `error` set then).
 template <class Sax>
-bool walk(od::value value, Sax& sax, simdjson::error_code& error) {
+bool walk(od::value value, const char* end, Sax& sax, simdjson::error_code& error) {
   od::json_type type;
   if ((error = value.type().get(type))) return false;
   switch (type) {
@@ -547,13 +596,17 @@ bool walk(od::value value, Sax& sax, simdjson::error_code& error) {
       od::object object;
       if ((error = value.get_object().get(object))) return false;
       if (!sax.start_object()) return false;
-      for (auto field : object) {
+      for (auto item : object) {
+        od::field field;
+        if ((error = std::move(item).get(field))) return false;
         std::string_view key;
-        if ((error = field.unescaped_key().get(key))) return false;
+        if (auto plain = plain_text(field.key().raw(), end)) {
+          key = *plain;
+        } else if ((error = field.unescaped_key().get(key))) {
+          return false;
+        }
         if (!sax.key(key)) return false;
-        od::value v;
-        if ((error = field.value().get(v))) return false;
-        if (!walk(v, sax, error)) return false;
+        if (!walk(std::move(field).value(), end, sax, error)) return false;
       }
       return sax.end_object();
     }
@@ -564,13 +617,21 @@ bool walk(od::value value, Sax& sax, simdjson::error_code& error) {
       for (auto element : array) {
         od::value v;
         if ((error = element.get(v))) return false;
-        if (!walk(v, sax, error)) return false;
+        if (!walk(v, end, sax, error)) return false;
       }
       return sax.end_array();
     }
     case od::json_type::string: {
+      // The token is the string in its quotes (and any space after it): a look, not a read.
+      const std::string_view token = value.raw_json_token();
       std::string_view text;
-      if ((error = value.get_string().get(text))) return false;
+      if (auto plain = plain_text(token.data() + 1, token.data() + token.size())) {
+        text = *plain;
+        od::raw_json_string raw;  // read past it
+        if ((error = value.get_raw_json_string().get(raw))) return false;
+      } else if ((error = value.get_string().get(text))) {
+        return false;
+      }
       return sax.string(text);
     }
     case od::json_type::number: {
@@ -635,7 +696,7 @@ Walked walk_answer(std::string_view body, std::size_t readable, Sax& sax) {
       od::value root;
       error = doc.get_value().get(root);
       // Nothing after the root value: its end is the end of the text.
-      out.read = !error && walk(root, sax, error) &&
+      out.read = !error && walk(root, padded.data() + padded.size(), sax, error) &&
                  doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
     }
   }
