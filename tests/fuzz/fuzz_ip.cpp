@@ -2,8 +2,11 @@
 // properties the rest of the daemon relies on:
 //  - canonical form is a fixed point: canonical(canonical(x)) == canonical(x);
 //  - whatever address to_string writes reads back (also for arbitrary 4 and 16 raw bytes);
+//  - a text without a colon is taken, to the same bytes, exactly when inet_pton(AF_INET) takes it;
 //  - a parsed CIDR contains its own network address and the last address of its range, not
 //    the address just past it, and reads back from its own text.
+#include <arpa/inet.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -26,6 +29,21 @@ void check_address_text(std::string_view text) {
                                 "' -> '" + *canonical + "' -> '" + twice.value_or("(rejected)") +
                                 "'");
   check(orc::parse_ip(text).has_value(), "canonicalize_ip accepts what parse_ip rejects");
+}
+
+void check_like_inet_pton(std::string_view text) {
+  if (text.find(':') != std::string_view::npos || text.find('\0') != std::string_view::npos) {
+    return;
+  }
+  const std::string terminated(text);
+  std::uint8_t expected[4] = {};
+  const bool taken = inet_pton(AF_INET, terminated.c_str(), expected) == 1;
+  const auto got = orc::parse_ip(text);
+  check(got.has_value() == taken, "parse_ip and inet_pton disagree on '" + terminated + "'");
+  if (got) {
+    check(std::memcmp(got->bytes.data(), expected, 4) == 0,
+          "parse_ip reads other bytes than inet_pton from '" + terminated + "'");
+  }
 }
 
 void check_raw_bytes(const std::uint8_t* data, std::size_t size) {
@@ -79,6 +97,7 @@ void check_cidr(std::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   check_address_text(text);
+  check_like_inet_pton(text);
   check_cidr(text);
   check_raw_bytes(data, size);
   return 0;

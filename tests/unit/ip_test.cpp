@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -237,6 +238,51 @@ TEST(IpToString, Ipv4MatchesInetNtop) {
       EXPECT_EQ(to_string(ip), expected);
     }
   }
+}
+
+// IPv4 texts are read as inet_pton(AF_INET) reads them, text for text: every text of up to
+// 15 characters built from the pieces a dotted quad is made of (and the usual mistakes),
+// each taken or refused alike, to the same bytes.
+TEST(ParseIp, Ipv4TakesExactlyWhatInetPtonTakes) {
+  const std::vector<std::string> pieces = {"0",   "1",   "9",   "00",  "01",  "10",   "99",   "100",
+                                           "199", "255", "256", "300", "999", "0255", "1000", "",
+                                           " 1",  "1 ",  "+1",  "-1",  "0x1", "1e2",  "\t1",  "a"};
+  const std::vector<std::string> dots = {".", "..", ",", ""};
+  int compared = 0;
+  auto check = [&](const std::string& text) {
+    std::uint8_t expected[4] = {};
+    const bool taken = inet_pton(AF_INET, text.c_str(), expected) == 1;
+    const auto got = parse_ip(text);
+    ASSERT_EQ(got.has_value(), taken) << "'" << text << "'";
+    if (taken) {
+      EXPECT_EQ(got->family, IpAddress::Family::kV4) << text;
+      EXPECT_EQ(0, std::memcmp(got->bytes.data(), expected, 4)) << text;
+    }
+    ++compared;
+  };
+  for (const auto& a : pieces) {
+    for (const auto& b : {std::string("0"), std::string("255"), std::string("01")}) {
+      for (const auto& dot : dots) {
+        check(a + dot + b + dot + "2" + dot + "3");
+        check("10" + dot + a + dot + b + dot + "3");
+        check("10.0.0" + dot + a);
+      }
+    }
+    check(a);
+    check(a + ".1.2");
+    check("1.2.3." + a + ".4");
+    check("1.2.3.4" + a);
+    check("1.2.3.4." + a);
+  }
+  // Every octet value, and the first values past it, in every position.
+  for (unsigned v = 0; v < 300; ++v) {
+    for (int pos = 0; pos < 4; ++pos) {
+      std::string octets[4] = {"10", "0", "0", "1"};
+      octets[pos] = std::to_string(v);
+      check(octets[0] + "." + octets[1] + "." + octets[2] + "." + octets[3]);
+    }
+  }
+  EXPECT_GT(compared, 2000);
 }
 
 TEST(OriginKey, FoldsIpv4IntoTheMappedRangeAndBackAsTheCanonicalOrigin) {

@@ -8,21 +8,45 @@
 
 namespace orc {
 
-std::optional<IpAddress> parse_ip(std::string_view text) {
-  // inet_pton needs a NUL-terminated string; addresses are short, so a stack buffer does.
-  char buf[INET6_ADDRSTRLEN + 1];
-  if (text.empty() || text.size() >= sizeof(buf)) return std::nullopt;
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '\0';
+namespace {
 
+// A dotted quad as inet_pton(AF_INET) takes it: four decimal numbers of 0 to 255 without
+// leading zeros, separated by dots, nothing else. Read with from_chars: inet_pton needs a
+// NUL-terminated copy and measures it again, which was a third of a plan's time. ip_test holds
+// the two to the same answers.
+bool parse_dotted_quad(std::string_view text, std::uint8_t* out) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) {
+      if (p == end || *p != '.') return false;
+      ++p;
+    }
+    unsigned value = 0;
+    const auto [next, ec] = std::from_chars(p, end, value);
+    if (ec != std::errc() || value > 255 || (next - p > 1 && *p == '0')) return false;
+    out[i] = static_cast<std::uint8_t>(value);
+    p = next;
+  }
+  return p == end;
+}
+
+}  // namespace
+
+std::optional<IpAddress> parse_ip(std::string_view text) {
   IpAddress ip;
   if (text.find(':') == std::string_view::npos) {
     ip.family = IpAddress::Family::kV4;
-    if (inet_pton(AF_INET, buf, ip.bytes.data()) != 1) return std::nullopt;
-  } else {
-    ip.family = IpAddress::Family::kV6;
-    if (inet_pton(AF_INET6, buf, ip.bytes.data()) != 1) return std::nullopt;
+    if (!parse_dotted_quad(text, ip.bytes.data())) return std::nullopt;
+    return ip;
   }
+  // inet_pton needs a NUL-terminated string; addresses are short, so a stack buffer does.
+  char buf[INET6_ADDRSTRLEN + 1];
+  if (text.size() >= sizeof(buf)) return std::nullopt;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  ip.family = IpAddress::Family::kV6;
+  if (inet_pton(AF_INET6, buf, ip.bytes.data()) != 1) return std::nullopt;
   return ip;
 }
 
