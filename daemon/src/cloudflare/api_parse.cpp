@@ -159,7 +159,8 @@ namespace {
 // The events of a list answer, in document order (walk() below gives them), into the page's
 // mappings. Duplicate keys behave as in nlohmann's tree (the last one wins), so the answers it
 // accepts are exactly those the tree-based path accepts. Keys and strings are views into the
-// parser's buffer, valid until the next answer: only the mappings' texts are copied.
+// answer or the parser's buffer, valid until the next answer: only the mappings' texts are
+// copied, once, into the mapping read (the last of `mappings` while its item is open).
 class ListSax final {
  public:
   ListSax(std::string_view ip_key, ListShape shape, ListAnswer& out)
@@ -194,11 +195,11 @@ class ListSax final {
     frames_.pop_back();
     if (f.role == Role::kItem) {
       if (!item_has_ip_) {
+        out_.mappings.pop_back();
         result_ok_ = false;
-      } else if (out_.mappings.size() == kMaxListItems) {
+      } else if (out_.mappings.size() > kMaxListItems) {
+        out_.mappings.pop_back();
         return stop("more than " + std::to_string(kMaxListItems) + " mappings");
-      } else {
-        out_.mappings.push_back(std::move(item_));
       }
     } else if (f.role == Role::kRoot) {
       root_done_ = true;
@@ -300,7 +301,7 @@ class ListSax final {
         case Role::kList:
           if (is_object) {
             role = Role::kItem;
-            item_ = Mapping{};
+            out_.mappings.emplace_back();
             item_has_ip_ = false;
           } else {
             result_ok_ = false;
@@ -308,8 +309,8 @@ class ListSax final {
           break;
         case Role::kItem:
           if (parent.key == Key::kIp) item_has_ip_ = false;
-          if (parent.key == Key::kVendor) item_.vendor.clear();
-          if (parent.key == Key::kRegion) item_.region.clear();
+          if (parent.key == Key::kVendor) out_.mappings.back().vendor.clear();
+          if (parent.key == Key::kRegion) out_.mappings.back().region.clear();
           break;
         case Role::kResultInfo:
           if (parent.key == Key::kTotalPages) pages_.reset();
@@ -352,24 +353,26 @@ class ListSax final {
       case Role::kList:
         result_ok_ = false;  // an item that is not an object
         break;
-      case Role::kItem:
+      case Role::kItem: {
+        Mapping& item = out_.mappings.back();
         if (f.key == Key::kIp) {
           item_has_ip_ = kind == Scalar::kString;
-          if (item_has_ip_) item_.ip = text_;
+          if (item_has_ip_) item.ip = text_;
         } else if (f.key == Key::kVendor) {
           if (kind == Scalar::kString) {
-            item_.vendor = text_;
+            item.vendor = text_;
           } else {
-            item_.vendor.clear();
+            item.vendor.clear();
           }
         } else if (f.key == Key::kRegion) {
           if (kind == Scalar::kString) {
-            item_.region = text_;
+            item.region = text_;
           } else {
-            item_.region.clear();
+            item.region.clear();
           }
         }
         break;
+      }
       case Role::kResultInfo:
         if (f.key == Key::kTotalPages) {
           pages_.reset();
@@ -393,8 +396,7 @@ class ListSax final {
   bool result_seen_ = false;
   bool result_ok_ = false;
   std::optional<int> pages_;
-  Mapping item_;
-  bool item_has_ip_ = false;
+  bool item_has_ip_ = false;  // the item open (the last of the mappings) has its IP
   long long integer_ = 0;
   std::string_view text_;
 };
@@ -568,27 +570,26 @@ class BatchSax final {
 
 namespace od = simdjson::ondemand;
 
-// The text of a key or string without an escape, read where it is: `raw` is just past its
-// opening quote, `end` the end of the answer. nullopt when it has an escape (it is unescaped
-// then). The parser's first pass has already checked every string of the answer for UTF-8 and
-// unescaped control characters, and found each closed: without a backslash there is nothing
-// left to check or to change.
-std::optional<std::string_view> plain_text(const char* raw, const char* end) {
-  // Keys and values are short: a loop, not library calls that pay off on long texts.
-  for (const char* p = raw; p != end; ++p) {
-    if (*p == '"') return std::string_view(raw, static_cast<std::size_t>(p - raw));
-    if (*p == '\\') return std::nullopt;
-  }
-  return std::nullopt;
+// Whether a key or string has an escape.
+bool has_escape(std::string_view text) {
+  return text.find('\\') != std::string_view::npos;
+}
+
+// A key's text as written, read where it is: `raw` is just past its opening quote, `value` the
+// start of its value; only spaces and the colon lie between its closing quote and the value.
+std::string_view key_as_written(const char* raw, const char* value) {
+  const char* close = value;
+  while (close > raw && *(close - 1) != '"') --close;
+  return {raw, close > raw ? static_cast<std::size_t>(close - 1 - raw) : 0};
 }
 
 // Walks an On-Demand value in document order, as the events nlohmann's SAX parser would give
 // for the same text: every value is read (strings unescaped, numbers parsed), so that the
 // reader checks all of the text, not just what the list needs. Keys and strings without an
-// escape are handed out as views into the answer (`end`: its end), not copied. False: stop
-// (the handler said so, or the text is not JSON, `error` set then).
+// escape are handed out as views into the answer, not copied. False: stop (the handler said
+// so, or the text is not JSON, `error` set then).
 template <class Sax>
-bool walk(od::value value, const char* end, Sax& sax, simdjson::error_code& error) {
+bool walk(od::value value, Sax& sax, simdjson::error_code& error) {
   od::json_type type;
   if ((error = value.type().get(type))) return false;
   switch (type) {
@@ -599,14 +600,16 @@ bool walk(od::value value, const char* end, Sax& sax, simdjson::error_code& erro
       for (auto item : object) {
         od::field field;
         if ((error = std::move(item).get(field))) return false;
-        std::string_view key;
-        if (auto plain = plain_text(field.key().raw(), end)) {
-          key = *plain;
-        } else if ((error = field.unescaped_key().get(key))) {
+        // The parser's first pass has already checked every key and string of the answer for
+        // UTF-8 and unescaped control characters, and found each closed: without a backslash
+        // there is nothing left to check or to change, and the text is read where it is.
+        std::string_view key =
+            key_as_written(field.key().raw(), field.value().raw_json_token().data());
+        if (has_escape(key) && (error = field.unescaped_key().get(key))) {
           return false;
         }
         if (!sax.key(key)) return false;
-        if (!walk(std::move(field).value(), end, sax, error)) return false;
+        if (!walk(std::move(field).value(), sax, error)) return false;
       }
       return sax.end_object();
     }
@@ -617,16 +620,18 @@ bool walk(od::value value, const char* end, Sax& sax, simdjson::error_code& erro
       for (auto element : array) {
         od::value v;
         if ((error = element.get(v))) return false;
-        if (!walk(v, end, sax, error)) return false;
+        if (!walk(v, sax, error)) return false;
       }
       return sax.end_array();
     }
     case od::json_type::string: {
       // The token is the string in its quotes (and any space after it): a look, not a read.
+      // Without a backslash (see the keys above) the text is read where it is.
       const std::string_view token = value.raw_json_token();
-      std::string_view text;
-      if (auto plain = plain_text(token.data() + 1, token.data() + token.size())) {
-        text = *plain;
+      std::size_t close = token.size();  // past the closing quote, before any space
+      while (close > 1 && token[close - 1] != '"') --close;
+      std::string_view text = token.substr(1, close > 1 ? close - 2 : 0);
+      if (close > 1 && !has_escape(text)) {
         od::raw_json_string raw;  // read past it
         if ((error = value.get_raw_json_string().get(raw))) return false;
       } else if ((error = value.get_string().get(text))) {
@@ -696,7 +701,7 @@ Walked walk_answer(std::string_view body, std::size_t readable, Sax& sax) {
       od::value root;
       error = doc.get_value().get(root);
       // Nothing after the root value: its end is the end of the text.
-      out.read = !error && walk(root, padded.data() + padded.size(), sax, error) &&
+      out.read = !error && walk(root, sax, error) &&
                  doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
     }
   }
