@@ -11,9 +11,9 @@ namespace orc {
 namespace {
 
 // A dotted quad as inet_pton(AF_INET) takes it: four decimal numbers of 0 to 255 without
-// leading zeros, separated by dots, nothing else. Read with from_chars: inet_pton needs a
-// NUL-terminated copy and measures it again, which was a third of a plan's time. ip_test holds
-// the two to the same answers.
+// leading zeros, separated by dots, nothing else. inet_pton needs a NUL-terminated copy and
+// measures it again, which was a third of a plan's time; this reads the text where it is, in
+// one pass. ip_test and the ip fuzz target hold the two to the same answers.
 bool parse_dotted_quad(std::string_view text, std::uint8_t* out) {
   const char* p = text.data();
   const char* const end = p + text.size();
@@ -22,11 +22,14 @@ bool parse_dotted_quad(std::string_view text, std::uint8_t* out) {
       if (p == end || *p != '.') return false;
       ++p;
     }
+    const char* const first = p;
     unsigned value = 0;
-    const auto [next, ec] = std::from_chars(p, end, value);
-    if (ec != std::errc() || value > 255 || (next - p > 1 && *p == '0')) return false;
+    while (p != end && p - first < 3 && *p >= '0' && *p <= '9') {
+      value = value * 10 + static_cast<unsigned>(*p - '0');
+      ++p;
+    }
+    if (p == first || value > 255 || (p - first > 1 && *first == '0')) return false;
     out[i] = static_cast<std::uint8_t>(value);
-    p = next;
   }
   return p == end;
 }
@@ -35,17 +38,18 @@ bool parse_dotted_quad(std::string_view text, std::uint8_t* out) {
 
 std::optional<IpAddress> parse_ip(std::string_view text) {
   IpAddress ip;
-  if (text.find(':') == std::string_view::npos) {
+  if (parse_dotted_quad(text, ip.bytes.data())) {
     ip.family = IpAddress::Family::kV4;
-    if (!parse_dotted_quad(text, ip.bytes.data())) return std::nullopt;
     return ip;
   }
+  if (text.find(':') == std::string_view::npos) return std::nullopt;
   // inet_pton needs a NUL-terminated string; addresses are short, so a stack buffer does.
   char buf[INET6_ADDRSTRLEN + 1];
   if (text.size() >= sizeof(buf)) return std::nullopt;
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   ip.family = IpAddress::Family::kV6;
+  ip.bytes = {};
   if (inet_pton(AF_INET6, buf, ip.bytes.data()) != 1) return std::nullopt;
   return ip;
 }
