@@ -240,9 +240,9 @@ TEST(IpToString, Ipv4MatchesInetNtop) {
   }
 }
 
-// IPv4 texts are read as inet_pton(AF_INET) reads them, text for text: every text of up to
-// 15 characters built from the pieces a dotted quad is made of (and the usual mistakes),
-// each taken or refused alike, to the same bytes.
+// IPv4 texts are read as inet_pton(AF_INET) reads them, text for text: texts built from the
+// pieces a dotted quad is made of and the usual mistakes (leading zeros, signs, spaces, too
+// many digits or parts), each taken or refused alike, to the same bytes.
 TEST(ParseIp, Ipv4TakesExactlyWhatInetPtonTakes) {
   const std::vector<std::string> pieces = {"0",   "1",   "9",   "00",  "01",  "10",   "99",   "100",
                                            "199", "255", "256", "300", "999", "0255", "1000", "",
