@@ -42,6 +42,28 @@ void check_mappings(const json& array, std::string_view key) {
   check(again == mappings, "mapping list does not read back: " + written.dump());
 }
 
+// Whether `again` is what reading `first` back gives: the same, but for a refusal message that
+// was cut at the message cap. Cutting again cuts the "...[N more bytes]" it ends with, so only
+// the part kept the first time is compared.
+bool same_items(const std::vector<orc::BatchItem>& first,
+                const std::vector<orc::BatchItem>& again) {
+  if (first.size() != again.size()) return false;
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    const auto& a = first[i];
+    const auto& b = again[i];
+    if (a.ip != b.ip || a.outcome.kind != b.outcome.kind ||
+        a.outcome.refusal.code != b.outcome.refusal.code) {
+      return false;
+    }
+    const std::string& message = a.outcome.refusal.message;
+    const auto cut = message.rfind("...[");
+    const bool was_cut = cut != std::string::npos && message.ends_with(" more bytes]");
+    if (!was_cut && b.outcome.refusal.message != message) return false;
+    if (was_cut && !b.outcome.refusal.message.starts_with(message.substr(0, cut))) return false;
+  }
+  return true;
+}
+
 void check_batch(const json& value, std::string_view key, orc::Operation op) {
   const auto batch = orc::parse_batch_result(value, key, op);
   if (!batch) return;
@@ -65,7 +87,7 @@ void check_batch(const json& value, std::string_view key, orc::Operation op) {
     o.refusal.describe();
   }
   const auto again = orc::parse_batch_result(json::parse(written.dump()), key, op);
-  check(again.has_value() && again->items == batch->items,
+  check(again.has_value() && same_items(batch->items, again->items),
         "batch result does not read back: " + written.dump());
 }
 
