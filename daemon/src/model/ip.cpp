@@ -22,13 +22,24 @@ bool parse_dotted_quad(std::string_view text, std::uint8_t* out) {
       if (p == end || *p != '.') return false;
       ++p;
     }
-    const char* const first = p;
-    unsigned value = 0;
-    while (p != end && p - first < 3 && *p >= '0' && *p <= '9') {
-      value = value * 10 + static_cast<unsigned>(*p - '0');
+    // One to three digits, the first not 0 unless it is alone.
+    auto digit = [&](unsigned& d) {
+      return p != end && (d = static_cast<unsigned>(static_cast<unsigned char>(*p) - '0')) <= 9;
+    };
+    unsigned d = 0;
+    if (!digit(d)) return false;
+    unsigned value = d;
+    ++p;
+    if (digit(d)) {
+      if (value == 0) return false;
+      value = value * 10 + d;
       ++p;
+      if (digit(d)) {
+        value = value * 10 + d;
+        ++p;
+      }
     }
-    if (p == first || value > 255 || (p - first > 1 && *first == '0')) return false;
+    if (value > 255) return false;
     out[i] = static_cast<std::uint8_t>(value);
   }
   return p == end;
