@@ -215,8 +215,7 @@ class DesiredStateParser {
           origin_.reset();
           origin_.ip = address(r, v);
           origin_.ip_mark = v.mark;
-          origin_.written.assign(v.text);
-          add_origin(r);
+          add_origin(r, v.text);  // the text outlives the call: no copy
         })
         .on_begin([this](yaml::Reader&, const yaml::Value&) { origin_.reset(); })
         .on_end([this](yaml::Reader& r) {
@@ -224,7 +223,7 @@ class DesiredStateParser {
           if (origin_.region && !origin_.vendor) {
             r.fail_value(origin_.region->value(), r.path() + ".region", "needs a vendor as well");
           }
-          add_origin(r);
+          add_origin(r, origin_.written);
         });
   }
 
@@ -365,8 +364,9 @@ class DesiredStateParser {
     return *key;
   }
 
-  // Keeps the origin just read, unless its address is already in the zone.
-  void add_origin(yaml::Reader& r) {
+  // Keeps the origin just read (`written`: its address as written), unless its address is
+  // already in the zone.
+  void add_origin(yaml::Reader& r, std::string_view written) {
     auto& origins = origins_read_;
     const std::size_t j = origins.size();
     origins.push_back(
@@ -376,9 +376,9 @@ class DesiredStateParser {
     if (first == j) {
       lines_.push_back(origin_.ip_mark.is_null() ? -1 : origin_.ip_mark.line);
       // An IPv4 address is taken only as written canonically (ip.h): only IPv6 is compared.
-      const bool canonical = origin_.written.find(':') == std::string::npos ||
-                             origin_.written == to_string(origin_.ip);
-      if (!canonical) spellings_.emplace(j, origin_.written);
+      const bool canonical =
+          written.find(':') == std::string_view::npos || written == to_string(origin_.ip);
+      if (!canonical) spellings_.emplace(j, std::string(written));
       return;
     }
     // Both places, by path and line: the first may be far up a long file.
@@ -393,7 +393,6 @@ class DesiredStateParser {
       first_mark.line = lines_[first];
     }
     const std::string first_at = origin_path(state_.zones.size(), first) + line_of(first_mark);
-    const std::string& written = origin_.written;
     const std::string what =
         first_written == written
             ? in_quotes(written) + " is listed twice (first at " + first_at + ")"
