@@ -228,21 +228,7 @@ class ListSax final {
   bool item_string(std::string_view key, std::string_view value) {
     Frame& f = frames_.back();  // the item's
     f.key = name_of(key);
-    Mapping& item = out_.mappings.back();
-    switch (f.key) {
-      case Key::kIp:
-        item_has_ip_ = true;
-        set_text(item.ip, value);
-        break;
-      case Key::kVendor:
-        set_text(item.vendor, value);
-        break;
-      case Key::kRegion:
-        set_text(item.region, value);
-        break;
-      default:
-        break;
-    }
+    item_field(f.key, Scalar::kString, value);
     return true;
   }
 
@@ -378,6 +364,35 @@ class ListSax final {
     out_.mappings.clear();
   }
 
+  // A scalar field of the item open (the last of the mappings): its IP, vendor or region when
+  // it is a string; not an IP, and no vendor or region, when it is anything else.
+  void item_field(Key key, Scalar kind, std::string_view text) {
+    Mapping& item = out_.mappings.back();
+    const bool is_string = kind == Scalar::kString;
+    switch (key) {
+      case Key::kIp:
+        item_has_ip_ = is_string;
+        if (is_string) set_text(item.ip, text);
+        break;
+      case Key::kVendor:
+        if (is_string) {
+          set_text(item.vendor, text);
+        } else {
+          item.vendor.clear();
+        }
+        break;
+      case Key::kRegion:
+        if (is_string) {
+          set_text(item.region, text);
+        } else {
+          item.region.clear();
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
   bool scalar(Scalar kind) {
     if (frames_.empty()) return true;  // a bare scalar: not an envelope
     const Frame& f = frames_.back();
@@ -400,26 +415,9 @@ class ListSax final {
       case Role::kList:
         result_ok_ = false;  // an item that is not an object
         break;
-      case Role::kItem: {
-        Mapping& item = out_.mappings.back();
-        if (f.key == Key::kIp) {
-          item_has_ip_ = kind == Scalar::kString;
-          if (item_has_ip_) set_text(item.ip, text_);
-        } else if (f.key == Key::kVendor) {
-          if (kind == Scalar::kString) {
-            set_text(item.vendor, text_);
-          } else {
-            item.vendor.clear();
-          }
-        } else if (f.key == Key::kRegion) {
-          if (kind == Scalar::kString) {
-            set_text(item.region, text_);
-          } else {
-            item.region.clear();
-          }
-        }
+      case Role::kItem:
+        item_field(f.key, kind, text_);
         break;
-      }
       case Role::kResultInfo:
         if (f.key == Key::kTotalPages) {
           pages_.reset();
@@ -710,28 +708,25 @@ bool walk(od::value value, Sax& sax, simdjson::error_code& error) {
       od::array array;
       if ((error = value.get_array().get(array))) return false;
       if (!sax.start_array()) return false;
-      if constexpr (requires { sax.item_string(std::string_view(), std::string_view()); }) {
-        if (sax.in_list()) {  // a list of items, for a handler with the short way
-          for (auto element : array) {
-            od::value v;
-            if ((error = element.get(v))) return false;
-            od::json_type item_type;
-            if ((error = v.type().get(item_type))) return false;
-            if (item_type == od::json_type::object) {
-              od::object object;
-              if ((error = v.get_object().get(object)) || !walk_item(object, sax, error)) {
-                return false;
-              }
-            } else if (!walk(v, sax, error)) {
-              return false;
-            }
-          }
-          return sax.end_array();
-        }
-      }
+      constexpr bool kShortWay = requires {
+        sax.item_string(std::string_view(), std::string_view());
+      };
+      bool items = false;  // a list of items, for a handler with the short way
+      if constexpr (kShortWay) items = sax.in_list();
       for (auto element : array) {
         od::value v;
         if ((error = element.get(v))) return false;
+        if constexpr (kShortWay) {
+          od::json_type item_type = od::json_type::null;
+          if (items && (error = v.type().get(item_type))) return false;
+          if (items && item_type == od::json_type::object) {
+            od::object object;
+            if ((error = v.get_object().get(object)) || !walk_item(object, sax, error)) {
+              return false;
+            }
+            continue;
+          }
+        }
         if (!walk(v, sax, error)) return false;
       }
       return sax.end_array();
