@@ -615,9 +615,16 @@ class BatchSax final {
 
 namespace od = simdjson::ondemand;
 
-// Whether a key or string has an escape.
-bool has_escape(std::string_view text) {
-  return text.find('\\') != std::string_view::npos;
+// The state of one walk: why it stopped, if the text is not JSON; and whether the answer has a
+// backslash anywhere. Most answers have none: then no key or string needs a look for an escape.
+struct Reading {
+  simdjson::error_code error{};
+  bool escapes = true;
+};
+
+// Whether a key or string of the answer has an escape.
+bool has_escape(const Reading& r, std::string_view text) {
+  return r.escapes && text.find('\\') != std::string_view::npos;
 }
 
 // A key's text as written, read where it is: `raw` is just past its opening quote, `value` the
@@ -634,12 +641,13 @@ std::string_view key_as_written(const char* raw, const char* value) {
 // answer for UTF-8 and unescaped control characters, and found each closed: without a
 // backslash there is nothing left to check or to change.
 [[gnu::always_inline]] inline bool string_text(od::value& value, std::string_view& text,
-                                               simdjson::error_code& error) {
+                                               Reading& r) {
+  simdjson::error_code& error = r.error;
   const std::string_view token = value.raw_json_token();
   std::size_t close = token.size();  // past the closing quote, before any space
   while (close > 1 && token[close - 1] != '"') --close;
   text = token.substr(1, close > 1 ? close - 2 : 0);
-  if (close > 1 && !has_escape(text)) {
+  if (close > 1 && !has_escape(r, text)) {
     od::raw_json_string raw;  // read past it
     return !(error = value.get_raw_json_string().get(raw));
   }
@@ -649,9 +657,9 @@ std::string_view key_as_written(const char* raw, const char* value) {
 // A field's key, read where it is when it has no escape (see string_text), else unescaped.
 // Both are inlined: left as calls, they were a fifth of the reading of a list.
 [[gnu::always_inline]] inline bool key_text(od::field& field, std::string_view& key,
-                                            simdjson::error_code& error) {
+                                            Reading& r) {
   key = key_as_written(field.key().raw(), field.value().raw_json_token().data());
-  return !has_escape(key) || !(error = field.unescaped_key().get(key));
+  return !has_escape(r, key) || !(r.error = field.unescaped_key().get(key));
 }
 
 // Walks an On-Demand value in document order, as the events nlohmann's SAX parser would give
@@ -660,26 +668,27 @@ std::string_view key_as_written(const char* raw, const char* value) {
 // escape are handed out as views into the answer, not copied. False: stop (the handler said
 // so, or the text is not JSON, `error` set then).
 template <class Sax>
-bool walk(od::value value, Sax& sax, simdjson::error_code& error);
+bool walk(od::value value, Sax& sax, Reading& r);
 
 // An object in a list of items, for a handler with the short way (ListSax::item_string): each
 // field with a string value goes to it, any other the usual way. The same calls as walk()
 // would make, with the same effect.
 template <class Sax>
-bool walk_item(od::object object, Sax& sax, simdjson::error_code& error) {
+bool walk_item(od::object object, Sax& sax, Reading& r) {
+  simdjson::error_code& error = r.error;
   if (!sax.start_object()) return false;
   for (auto entry : object) {
     od::field field;
     if ((error = std::move(entry).get(field))) return false;
     std::string_view key;
-    if (!key_text(field, key, error)) return false;
+    if (!key_text(field, key, r)) return false;
     od::value v = std::move(field).value();
     od::json_type type;
     if ((error = v.type().get(type))) return false;
     if (type == od::json_type::string) {
       std::string_view text;
-      if (!string_text(v, text, error) || !sax.item_string(key, text)) return false;
-    } else if (!sax.key(key) || !walk(v, sax, error)) {
+      if (!string_text(v, text, r) || !sax.item_string(key, text)) return false;
+    } else if (!sax.key(key) || !walk(v, sax, r)) {
       return false;
     }
   }
@@ -687,7 +696,8 @@ bool walk_item(od::object object, Sax& sax, simdjson::error_code& error) {
 }
 
 template <class Sax>
-bool walk(od::value value, Sax& sax, simdjson::error_code& error) {
+bool walk(od::value value, Sax& sax, Reading& r) {
+  simdjson::error_code& error = r.error;
   od::json_type type;
   if ((error = value.type().get(type))) return false;
   switch (type) {
@@ -699,8 +709,8 @@ bool walk(od::value value, Sax& sax, simdjson::error_code& error) {
         od::field field;
         if ((error = std::move(item).get(field))) return false;
         std::string_view key;
-        if (!key_text(field, key, error) || !sax.key(key)) return false;
-        if (!walk(std::move(field).value(), sax, error)) return false;
+        if (!key_text(field, key, r) || !sax.key(key)) return false;
+        if (!walk(std::move(field).value(), sax, r)) return false;
       }
       return sax.end_object();
     }
@@ -721,19 +731,19 @@ bool walk(od::value value, Sax& sax, simdjson::error_code& error) {
           if (items && (error = v.type().get(item_type))) return false;
           if (items && item_type == od::json_type::object) {
             od::object object;
-            if ((error = v.get_object().get(object)) || !walk_item(object, sax, error)) {
+            if ((error = v.get_object().get(object)) || !walk_item(object, sax, r)) {
               return false;
             }
             continue;
           }
         }
-        if (!walk(v, sax, error)) return false;
+        if (!walk(v, sax, r)) return false;
       }
       return sax.end_array();
     }
     case od::json_type::string: {
       std::string_view text;
-      return string_text(value, text, error) && sax.string(text);
+      return string_text(value, text, r) && sax.string(text);
     }
     case od::json_type::number: {
       od::number number;
@@ -787,7 +797,9 @@ Walked walk_answer(std::string_view body, std::size_t readable, Sax& sax) {
       copy ? static_cast<simdjson::padded_string_view>(*copy)
            : simdjson::padded_string_view(body.data(), body.size(), readable);
   Walked out;
-  simdjson::error_code& error = out.error;
+  // One look for a backslash in the whole answer, instead of one in each key and string.
+  Reading r{{}, body.find('\\') != std::string_view::npos};
+  simdjson::error_code& error = r.error;
   {
     od::document doc;
     error = parser.iterate(padded).get(doc);
@@ -797,10 +809,11 @@ Walked walk_answer(std::string_view body, std::size_t readable, Sax& sax) {
       od::value root;
       error = doc.get_value().get(root);
       // Nothing after the root value: its end is the end of the text.
-      out.read = !error && walk(root, sax, error) &&
+      out.read = !error && walk(root, sax, r) &&
                  doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
     }
   }
+  out.error = error;
   if (parser.capacity() > kKeptParserCapacity) parser = od::parser{};
   return out;
 }
