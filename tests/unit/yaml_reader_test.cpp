@@ -226,6 +226,7 @@ TEST(YamlReaderJson, HandsOutWhatYamlReadsAtTheSamePositions) {
            std::string("\n\n  {\"a\": 1}\n\n"),
            std::string("{\"a\":\n  \"on the next line, after the colon\"}"),
            std::string("{\"a\": 1, \"a\": 2}"),
+           std::string(R"({"a:b": "c: d", "url": "http://x:80/", "": ":"})"),
            "{\"" + std::string(1019, 'k') + "\": 1}",
        }) {
     expect_read_as_yaml_reads(text);

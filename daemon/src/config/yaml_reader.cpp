@@ -4,6 +4,8 @@
 #include <yaml.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <exception>
 #include <unordered_map>
 #include <unordered_set>
@@ -483,7 +485,8 @@ class JsonSource {
   using Ch = char;
   static constexpr std::size_t kPiece = 64 << 10;
 
-  explicit JsonSource(const Source& source) : source_(source), buffer_(kPiece) {}
+  explicit JsonSource(const Source& source)
+      : source_(source), buffer_(kPiece), next_(buffer_.data()), end_(next_) {}
 
   Ch Peek() {
     if (next_ == end_ && !refill()) return '\0';
@@ -492,16 +495,29 @@ class JsonSource {
   Ch Take() {
     if (next_ == end_ && !refill()) return '\0';
     const Ch c = *next_++;
-    ++taken_;
-    note(c);
+    if (kNoted[static_cast<unsigned char>(c)]) note(c);
     return c;
   }
-  std::size_t Tell() const { return taken_; }
+  std::size_t Tell() const { return before_ + static_cast<std::size_t>(next_ - buffer_.data()); }
   // A read-only stream: RapidJSON never writes to it (no in-situ parsing).
   Ch* PutBegin() { return nullptr; }
   void Put(Ch) {}
   void Flush() {}
   std::size_t PutEnd(Ch*) { return 0; }
+
+  // Inside a string: takes the bytes up to the next that RapidJSON must look at itself (a quote,
+  // a backslash, a control character) or that note() must see (beyond ASCII), in this piece,
+  // and appends them to `out` in one copy. Neither a line break nor the ':' after a key can be
+  // among them.
+  template <class Out>
+  void take_plain(Out& out) {
+    const char* p = next_;
+    while (p != end_ && !kStringStop[static_cast<unsigned char>(*p)]) ++p;
+    const auto n = static_cast<rapidjson::SizeType>(p - next_);
+    if (n == 0) return;
+    std::memcpy(out.Push(n), next_, n);
+    next_ = p;
+  }
 
   // Whether every byte was taken (a NUL byte reads as the end to RapidJSON, not to libyaml).
   bool at_end() { return next_ == end_ && !refill(); }
@@ -521,26 +537,45 @@ class JsonSource {
  private:
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
+  // The bytes note() looks at: all but the printable ASCII other than '\\' and ':' (most of a
+  // text, passed over with one look in this table).
+  static constexpr std::array<bool, 256> kNoted = [] {
+    std::array<bool, 256> noted{};
+    for (std::size_t u = 0; u < noted.size(); ++u) noted[u] = u < 0x20 || u >= 0x7f;
+    noted['\\'] = true;
+    noted[':'] = true;
+    return noted;
+  }();
+
+  static constexpr std::array<bool, 256> kStringStop = [] {
+    std::array<bool, 256> stop{};
+    for (std::size_t u = 0; u < stop.size(); ++u) stop[u] = u < 0x20 || u >= 0x7f;
+    stop['"'] = true;
+    stop['\\'] = true;
+    return stop;
+  }();
+
   bool refill() {
+    before_ += static_cast<std::size_t>(end_ - buffer_.data());
     const std::size_t n = source_(buffer_.data(), buffer_.size());
     next_ = buffer_.data();
     end_ = next_ + n;
     return n > 0;
   }
 
+  // A byte just taken that kNoted names.
   void note(Ch c) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f && c != '\\' && c != ':') return;  // most of a text
+    const std::size_t taken = Tell();
     if (c == '\n') {
-      if (cr_ + 1 != taken_) ++line_;  // "\r\n" is one line break
-      line_start_ = taken_;
+      if (cr_ + 1 != taken) ++line_;  // "\r\n" is one line break
+      line_start_ = taken;
     } else if (c == '\r') {
       ++line_;
-      line_start_ = taken_;
-      cr_ = taken_;
+      line_start_ = taken;
+      cr_ = taken;
     } else if (c == ':') {
       if (colon_ == kNone) {
-        colon_ = taken_ - 1;
+        colon_ = taken - 1;
         colon_line_ = line_;
       }
     } else if (c != '\t') {
@@ -550,9 +585,9 @@ class JsonSource {
 
   const Source& source_;
   std::vector<char> buffer_;
-  const char* next_ = nullptr;
-  const char* end_ = nullptr;
-  std::size_t taken_ = 0;
+  const char* next_;
+  const char* end_;
+  std::size_t before_ = 0;  // the bytes of the pieces before the one in buffer_
   std::size_t line_ = 0;
   std::size_t line_start_ = 0;
   std::size_t cr_ = kNone;  // where the last '\r' was taken (its count)
@@ -562,6 +597,20 @@ class JsonSource {
 };
 
 }  // namespace
+}  // namespace orc::yaml
+
+// RapidJSON's hook for copying the plain run of a string at once (it has its own for its
+// in-memory streams): JsonSource::take_plain.
+template <>
+template <>
+inline void rapidjson::GenericReader<
+    rapidjson::UTF8<>, rapidjson::UTF8<>,
+    rapidjson::CrtAllocator>::ScanCopyUnescapedString(orc::yaml::JsonSource& in,
+                                                      StackStream<char>& out) {
+  in.take_plain(out);
+}
+
+namespace orc::yaml {
 
 // RapidJSON's SAX handler: each value, with its position worked out from where the stream is
 // when it is handed over (a JSON token never spans lines), handed to Events. Returning false stops
