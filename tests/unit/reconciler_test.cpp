@@ -567,7 +567,30 @@ INSTANTIATE_TEST_SUITE_P(
                   {"192.0.2.9=internal error"},
                   {},
                   0},
-        MatchCase{"empty_answer", {"192.0.2.1"}, answer({}), {}, {}, {}, 1}),
+        MatchCase{"empty_answer", {"192.0.2.1"}, answer({}), {}, {}, {}, 1},
+        // The usual answer: each requested IP once, in order and as spelled.
+        MatchCase{"in_order_each_outcome",
+                  {"192.0.2.1", "192.0.2.2", "2001:db8::1"},
+                  answer({"192.0.2.1"}, {{"192.0.2.2", "busy"}, {"2001:db8::1", "absent"}}),
+                  {"192.0.2.1"},
+                  {"192.0.2.2=busy", "2001:db8::1=absent"},
+                  {},
+                  0},
+        // In order, but one address requested twice: both entries answer its first request.
+        MatchCase{"in_order_one_address_twice",
+                  {"192.0.2.1", "192.0.2.1"},
+                  answer({"192.0.2.1"}, {{"192.0.2.1", "busy"}}),
+                  {},
+                  {"192.0.2.1=busy"},
+                  {},
+                  1},
+        MatchCase{"in_order_one_address_in_two_spellings",
+                  {"2001:db8::1", "2001:DB8::1"},
+                  answer({"2001:db8::1", "2001:DB8::1"}),
+                  {"2001:db8::1"},
+                  {},
+                  {},
+                  1}),
     [](const ::testing::TestParamInfo<MatchCase>& info) { return std::string(info.param.name); });
 
 // Answers every batch delete with a fixed, crafted answer; records the follow-up checks.

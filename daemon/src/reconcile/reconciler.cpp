@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -24,8 +25,33 @@ constexpr std::size_t kItemsLoggedPerZone = 10;  // beyond this, one summary lin
 constexpr std::size_t kUnrequestedShown = 5;     // answer entries quoted per warning
 }  // namespace
 
-MatchedBatch match_batch_answer(const std::vector<std::string>& requested,
-                                const BatchResult& answer) {
+namespace {
+
+// Whether answer item k names requested[k] in the request's spelling, for every k, and the
+// requested texts are distinct addresses: the usual answer. Then item k alone answers request
+// k, as the matching by address would find, without its two tables.
+bool answers_in_order(const std::vector<std::string>& requested, const BatchResult& answer) {
+  if (answer.items.size() != requested.size()) return false;
+  std::vector<IpAddress> addresses;
+  addresses.reserve(requested.size());
+  for (std::size_t k = 0; k < requested.size(); ++k) {
+    if (answer.items[k].ip != requested[k]) return false;
+    const auto ip = parse_ip(requested[k]);
+    if (!ip) return false;
+    addresses.push_back(*ip);
+  }
+  const auto before = [](const IpAddress& a, const IpAddress& b) {
+    return std::tie(a.family, a.bytes) < std::tie(b.family, b.bytes);
+  };
+  std::sort(addresses.begin(), addresses.end(), before);
+  return std::adjacent_find(addresses.begin(), addresses.end()) == addresses.end();
+}
+
+// Each answer item to the requested IP it names, by address; the outcome of each requested IP
+// into `decided`, the items naming none into `unrequested`.
+void match_by_address(const std::vector<std::string>& requested, const BatchResult& answer,
+                      std::vector<const ItemOutcome*>& decided,
+                      std::vector<std::string>& unrequested) {
   constexpr std::size_t kAmbiguous = static_cast<std::size_t>(-1);
   // By address, not text: two texts are one RFC 5952 form exactly when they parse to the same
   // family and bytes.
@@ -51,19 +77,30 @@ MatchedBatch match_batch_answer(const std::vector<std::string>& requested,
     return std::nullopt;
   };
 
-  // The outcome decided for each requested IP; nullptr while unanswered.
-  std::vector<const ItemOutcome*> decided(requested.size(), nullptr);
-  MatchedBatch out;
   for (const auto& item : answer.items) {
     const auto i = find(item.ip);
     if (!i) {
-      out.unrequested.push_back(item.ip);
+      unrequested.push_back(item.ip);
       continue;
     }
     const ItemOutcome*& d = decided[*i];
     const bool applied = item.outcome.kind == ItemOutcome::Kind::kApplied;
     // Not applied wins over applied; among the others the first entry decides.
     if (d == nullptr || (!applied && d->kind == ItemOutcome::Kind::kApplied)) d = &item.outcome;
+  }
+}
+
+}  // namespace
+
+MatchedBatch match_batch_answer(const std::vector<std::string>& requested,
+                                const BatchResult& answer) {
+  // The outcome decided for each requested IP; nullptr while unanswered.
+  std::vector<const ItemOutcome*> decided(requested.size(), nullptr);
+  MatchedBatch out;
+  if (answers_in_order(requested, answer)) {
+    for (std::size_t k = 0; k < requested.size(); ++k) decided[k] = &answer.items[k].outcome;
+  } else {
+    match_by_address(requested, answer, decided, out.unrequested);
   }
   for (std::size_t i = 0; i < requested.size(); ++i) {
     if (decided[i] == nullptr) {
