@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstring>
 
@@ -19,6 +20,9 @@ bool parse_dotted_quad(std::string_view text, std::uint8_t* out) {
   if (text.size() < 7 || text.size() > 15) return false;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* const end = p + text.size();
+  // The four bytes gathered in a word and stored at once: stored one at a time, they stall the
+  // word read that takes them next (origin_key).
+  std::uint32_t word = 0;
   for (int i = 0;; ++i) {
     // One to three digits (p is before the end here), the first not 0 unless it is alone.
     unsigned value = static_cast<unsigned>(p[0]) - '0';
@@ -32,8 +36,13 @@ bool parse_dotted_quad(std::string_view text, std::uint8_t* out) {
         if (value > 255) return false;
       }
     }
-    out[i] = static_cast<std::uint8_t>(value);
-    if (i == 3) return p == end;
+    const int shift = std::endian::native == std::endian::little ? 8 * i : 8 * (3 - i);
+    word |= value << shift;
+    if (i == 3) {
+      if (p != end) return false;
+      std::memcpy(out, &word, 4);
+      return true;
+    }
     // A dot, and something after it.
     if (end - p < 2 || *p != '.') return false;
     ++p;
@@ -123,10 +132,9 @@ OriginKey origin_key(const IpAddress& ip) {
     key.bytes = ip.bytes;
     return key;
   }
-  key.bytes[10] = 0xFF;
-  key.bytes[11] = 0xFF;
-  std::copy(ip.bytes.begin(), ip.bytes.begin() + 4, key.bytes.begin() + 12);
-  return key;
+  std::uint32_t v4 = 0;
+  std::memcpy(&v4, ip.bytes.data(), 4);
+  return v4_origin_key(v4);
 }
 
 IpAddress origin_address(const OriginKey& key) {

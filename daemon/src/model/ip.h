@@ -90,6 +90,18 @@ struct OriginKey {
   }
 };
 
+// The key of an IPv4 address given as its 4 bytes in network order, read as one word:
+// ::ffff:a.b.c.d, its last 8 bytes (0 0 ff ff a b c d) stored as one word, as keys are read
+// (bytes stored one at a time and read back as a word cost a stall a key).
+inline OriginKey v4_origin_key(std::uint32_t address_bytes) {
+  const std::uint64_t low = std::endian::native == std::endian::little
+                                ? std::uint64_t{address_bytes} << 32 | 0xFFFF0000U
+                                : std::uint64_t{0xFFFF} << 32 | address_bytes;
+  OriginKey key;
+  std::memcpy(key.bytes.data() + 8, &low, 8);
+  return key;
+}
+
 // The key of an address (either family, mapped or not).
 OriginKey origin_key(const IpAddress& ip);
 

@@ -29,11 +29,7 @@ bool OriginList::is_ipv4(const OriginKey& key) {
 
 OriginKey OriginList::key(std::size_t i) const {
   if (!wide_.empty()) return wide_[i];
-  OriginKey k;
-  k.bytes[10] = 0xFF;
-  k.bytes[11] = 0xFF;
-  std::memcpy(k.bytes.data() + 12, &v4_[i], 4);
-  return k;
+  return v4_origin_key(v4_[i]);
 }
 
 void OriginList::widen() {
