@@ -277,6 +277,22 @@ TEST_F(ApiTest, BatchDeleteSendsAJsonArrayAndReadsBothGenerations) {
   }
 }
 
+// The body is written as nlohmann writes it, byte for byte: addresses as they are, any other
+// text escaped.
+TEST_F(ApiTest, BatchDeleteBodyIsTheJsonArrayOfTheTexts) {
+  auto api = make(ApiFlavor::kCacheV1);
+  for (const std::vector<std::string>& ips : std::vector<std::vector<std::string>>{
+           {"192.0.2.1"},
+           {"192.0.2.1", "2001:DB8::1", "::ffff:10.0.0.1", "fe80::a:b:C:d"},
+           {"192.0.2.1", "a\"b", "back\\slash", std::string("nul\0", 4), "tab\t", "caf\xc3\xa9"},
+           {"192.0.2.1 ", "[::1]"},
+       }) {
+    http_.push(200, ok(v1_setting({{"succeeded", json::array()}, {"failed", json::array()}})));
+    (void)api->batch_delete(kZone, ips);
+    EXPECT_EQ(http_.requests().back().body, json(ips).dump());
+  }
+}
+
 TEST_F(ApiTest, BatchUpsertSpeaksEachGenerationsMethodAndKeys) {
   const std::vector<Mapping> items{{"192.0.2.1", "aws", "us-east-1"},
                                    {"2001:db8::1", "gcp", "nowhere"}};
