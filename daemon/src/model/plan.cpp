@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_set>
 
 namespace orc {
@@ -83,22 +84,57 @@ const Kept* find_kept(const std::vector<Kept>& keep, const OriginKey& key, std::
   return nullptr;
 }
 
-using KeySet = std::unordered_set<OriginKey, OriginKeyHash>;
-using SpellingSet = std::unordered_set<IpAddress, IpAddressHash>;  // RFC 5952 identity
+// A live entry to change (stale or mismatched), as listed.
+struct Found {
+  OriginKey key;
+  IpAddress ip;
+  std::uint32_t index;  // in the listing
+  const Kept* kept;     // mismatched: what the desired state names
+};
+
+// Keeps the first entry of each spelling in `found` (an address listed twice is changed
+// once), in listing order; returns the number of distinct keys (an address and its
+// IPv4-mapped form are one). A sort, not sets: no allocation an entry.
+std::size_t first_spellings(std::vector<Found>& found) {
+  if (found.empty()) return 0;
+  std::vector<std::uint32_t> order(found.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  // By key, then spelling; in listing order within one spelling (a stable sort).
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const Found& x = found[a];
+    const Found& y = found[b];
+    return std::tie(x.key, x.ip.family, x.ip.bytes) < std::tie(y.key, y.ip.family, y.ip.bytes);
+  });
+  std::size_t keys = 1;
+  std::vector<bool> repeat(found.size());
+  for (std::size_t i = 1; i < order.size(); ++i) {
+    const Found& a = found[order[i - 1]];
+    const Found& b = found[order[i]];
+    if (!(a.key == b.key)) {
+      ++keys;
+    } else if (a.ip == b.ip) {
+      repeat[order[i]] = true;
+    }
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    if (!repeat[i]) found[kept++] = found[i];
+  }
+  found.resize(kept);
+  return keys;
+}
 
 // The live mappings against what is kept: counts, updates (sync) and deletes. Returns the key
 // of every parseable live address, sorted, each once. Only the changes allocate per entry.
 std::vector<OriginKey> plan_live(const std::vector<Mapping>& live, const DesiredZone& desired,
                                  const std::vector<Kept>& keep, ZonePlan& plan) {
-  const bool sync = plan.policy == Policy::kSync;
   std::vector<OriginKey> seen;  // every parseable entry
-  KeySet doomed;                // the stale ones
-  SpellingSet planned;          // each spelling in deletes
-  SpellingSet updated;          // each spelling in updates
-  KeySet drifted;               // the mismatched ones
+  std::vector<Found> stale;
+  std::vector<Found> drifted;  // vendor or region not as desired
   seen.reserve(live.size());
   std::size_t hint = keep.size();  // none yet
-  for (const auto& m : live) {
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    const Mapping& m = live[i];
     const auto ip = parse_ip(m.ip);
     if (!ip) {
       ++plan.unparseable;
@@ -108,22 +144,28 @@ std::vector<OriginKey> plan_live(const std::vector<Mapping>& live, const Desired
     const OriginKey key = origin_key(origin);
     seen.push_back(key);
     const bool scoped = in_scope(desired, origin);
+    const auto index = static_cast<std::uint32_t>(i);
     if (const Kept* kept = find_kept(keep, key, hint)) {
       if (!kept->named() || !scoped) continue;
       if (m.vendor == *kept->vendor && m.region == *kept->region) continue;
-      if (!updated.insert(*ip).second) continue;
-      ++plan.mismatched;
-      drifted.insert(key);
-      if (sync) plan.changes.updates.push_back({m, {m.ip, *kept->vendor, *kept->region}});
+      drifted.push_back({key, *ip, index, kept});
       continue;
     }
     if (!scoped) {
       ++plan.out_of_scope;
       continue;
     }
-    if (planned.insert(*ip).second) {
-      plan.changes.deletes.push_back(m.ip);
-      doomed.insert(key);
+    stale.push_back({key, *ip, index, nullptr});
+  }
+  plan.stale_addresses = first_spellings(stale);
+  plan.changes.deletes.reserve(stale.size());
+  for (const Found& f : stale) plan.changes.deletes.push_back(live[f.index].ip);
+  plan.mismatched_addresses = first_spellings(drifted);
+  plan.mismatched = drifted.size();
+  if (plan.policy == Policy::kSync) {
+    for (const Found& f : drifted) {
+      const Mapping& m = live[f.index];
+      plan.changes.updates.push_back({m, {m.ip, *f.kept->vendor, *f.kept->region}});
     }
   }
   // Listings usually come in address order: then there is nothing to sort.
@@ -136,10 +178,10 @@ std::vector<OriginKey> plan_live(const std::vector<Mapping>& live, const Desired
           : static_cast<std::size_t>(std::count_if(seen.begin(), seen.end(), [&](const auto& k) {
               return in_scope(desired, origin_address(k));
             }));
-  plan.stale_addresses = doomed.size();
-  plan.mismatched_addresses = drifted.size();
   return seen;
 }
+
+using KeySet = std::unordered_set<OriginKey, OriginKeyHash>;
 
 // Desired origins naming vendor and region that no live mapping has: missing, and created
 // under sync (in canonical origin form).
