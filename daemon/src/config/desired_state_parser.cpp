@@ -60,14 +60,14 @@ class OriginIndex {
   // The index of an earlier origin with the same address as origins[i], or i after adding it.
   std::size_t insert(std::size_t i) {
     if (2 * (size_ + 1) > slots_.size()) grow();
-    const OriginKey key = origins_[i].ip;
+    const OriginKey key = origins_.key(i);
     for (std::size_t s = mask_ & OriginKeyHash{}(key);; s = (s + 1) & mask_) {
       if (slots_[s] == kEmpty) {
         slots_[s] = static_cast<std::uint32_t>(i);
         ++size_;
         return i;
       }
-      if (origins_[slots_[s]].ip == key) return slots_[s];
+      if (origins_.key(slots_[s]) == key) return slots_[s];
     }
   }
   // Empty, keeping its room for the next zone's list.
@@ -86,7 +86,7 @@ class OriginIndex {
     size_ = 0;
     for (const std::uint32_t i : old) {
       if (i == kEmpty) continue;
-      std::size_t s = mask_ & OriginKeyHash{}(origins_[i].ip);
+      std::size_t s = mask_ & OriginKeyHash{}(origins_.key(i));
       while (slots_[s] != kEmpty) s = (s + 1) & mask_;
       slots_[s] = i;
       ++size_;

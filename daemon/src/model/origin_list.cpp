@@ -27,11 +27,6 @@ bool OriginList::is_ipv4(const OriginKey& key) {
   return std::memcmp(key.bytes.data(), kPrefix, sizeof(kPrefix)) == 0;
 }
 
-OriginKey OriginList::key(std::size_t i) const {
-  if (!wide_.empty()) return wide_[i];
-  return v4_origin_key(v4_[i]);
-}
-
 void OriginList::widen() {
   std::vector<OriginKey> wide;
   wide.reserve(std::max(v4_.capacity(), size_ + 1));

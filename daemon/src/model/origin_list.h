@@ -78,6 +78,8 @@ class OriginList {
   const DesiredOrigin operator[](std::size_t i) const {
     return {key(i), pairs_[pair_of(i)].first, pairs_[pair_of(i)].second};
   }
+  // The address of origins[i] alone (what [] gives as .ip, without the vendor and region).
+  OriginKey key(std::size_t i) const { return wide_.empty() ? v4_origin_key(v4_[i]) : wide_[i]; }
   const_iterator begin() const { return {this, 0}; }
   const_iterator end() const { return {this, size_}; }
 
@@ -95,7 +97,6 @@ class OriginList {
 
  private:
   static bool is_ipv4(const OriginKey& key);
-  OriginKey key(std::size_t i) const;
   std::size_t pair_of(std::size_t i) const { return pair_index_.empty() ? 0 : pair_index_[i]; }
   std::uint32_t number_pair(const Label& vendor, const Label& region);
   void widen();
