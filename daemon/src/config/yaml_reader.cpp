@@ -519,6 +519,21 @@ class JsonSource {
     next_ = p;
   }
 
+  // Takes the spaces, tabs and line breaks ahead (line breaks through Take, which counts them).
+  [[gnu::always_inline]] void skip_space() {
+    for (;;) {
+      if (next_ == end_ && !refill()) return;
+      const char c = *next_;
+      if (c == ' ' || c == '\t') {
+        ++next_;
+      } else if (c == '\n' || c == '\r') {
+        Take();
+      } else {
+        return;
+      }
+    }
+  }
+
   // Whether every byte was taken (a NUL byte reads as the end to RapidJSON, not to libyaml).
   bool at_end() { return next_ == end_ && !refill(); }
   bool odd() const { return odd_; }
@@ -595,6 +610,12 @@ class JsonSource {
   std::size_t colon_line_ = 0;
   bool odd_ = false;
 };
+
+// RapidJSON's SkipWhitespace for this stream, found by argument-dependent lookup: the same
+// bytes taken, inline (RapidJSON's own takes a call, three times an item of a list).
+[[gnu::always_inline]] inline void SkipWhitespace(JsonSource& in) {
+  in.skip_space();
+}
 
 }  // namespace
 }  // namespace orc::yaml
