@@ -502,6 +502,13 @@ class BatchSax final {
     return true;
   }
 
+  // The short way for an item's field with a string value (walk_item): what key(key) and then
+  // string(value) do.
+  bool in_list() const { return !frames_.empty() && frames_.back().role == Role::kSucceeded; }
+  bool item_string(std::string_view key, std::string_view value) {
+    return this->key(key) && string(value);
+  }
+
   bool usable() const { return root_done_ && success_ && succeeded_ && failed_empty_; }
 
  private:
@@ -844,6 +851,8 @@ ListAnswer parse_list_answer(std::string_view body, std::string_view ip_key, Lis
 std::optional<BatchResult> parse_batch_answer(std::string_view body, std::string_view ip_key,
                                               ListShape shape, std::size_t readable) {
   BatchResult out;
+  // Room for the items an answer of this size can hold (an item takes 20 bytes or more).
+  out.items.reserve(std::min(body.size() / 20, kMaxListItems));
   BatchSax sax(ip_key, shape, out);
   if (!walk_answer(body, readable, sax).read || !sax.usable()) return std::nullopt;
   return out;
