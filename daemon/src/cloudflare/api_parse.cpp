@@ -663,8 +663,7 @@ std::string_view key_as_written(const char* raw, const char* value) {
 
 // A field's key, read where it is when it has no escape (see string_text), else unescaped.
 // Both are inlined: left as calls, they were a fifth of the reading of a list.
-[[gnu::always_inline]] inline bool key_text(od::field& field, std::string_view& key,
-                                            Reading& r) {
+[[gnu::always_inline]] inline bool key_text(od::field& field, std::string_view& key, Reading& r) {
   key = key_as_written(field.key().raw(), field.value().raw_json_token().data());
   return !has_escape(r, key) || !(r.error = field.unescaped_key().get(key));
 }
@@ -816,8 +815,8 @@ Walked walk_answer(std::string_view body, std::size_t readable, Sax& sax) {
       od::value root;
       error = doc.get_value().get(root);
       // Nothing after the root value: its end is the end of the text.
-      out.read = !error && walk(root, sax, r) &&
-                 doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
+      out.read =
+          !error && walk(root, sax, r) && doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
     }
   }
   out.error = error;
