@@ -70,7 +70,10 @@ std::uint32_t OriginList::number_pair(const Label& vendor, const Label& region) 
 }
 
 void OriginList::push_back(const DesiredOrigin& origin) {
-  const std::uint32_t pair = number_pair(origin.vendor, origin.region);
+  // The usual origin names the list's one pair again (or, like the others, none).
+  const bool first_pair = size_ > 0 && pairs_.size() == 1 && pairs_[0].first == origin.vendor &&
+                          pairs_[0].second == origin.region;
+  const std::uint32_t pair = first_pair ? 0 : number_pair(origin.vendor, origin.region);
   if (wide_.empty() && is_ipv4(origin.ip)) {
     std::uint32_t a;
     std::memcpy(&a, origin.ip.bytes.data() + 12, 4);
