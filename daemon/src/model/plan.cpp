@@ -40,10 +40,11 @@ struct Kept {
 };
 
 std::vector<Kept> kept_origins(const DesiredZone& desired) {
-  std::vector<Kept> all;
-  all.reserve(desired.origins.size());
+  // Written through a pointer: push_back reloaded the vector's end from memory each time.
+  std::vector<Kept> all(desired.origins.size());
+  Kept* next = all.data();
   for (const DesiredOrigin o : desired.origins) {
-    all.push_back(o.vendor && o.region ? Kept{o.ip, o.vendor, o.region} : Kept{o.ip, {}, {}});
+    *next++ = o.vendor && o.region ? Kept{o.ip, o.vendor, o.region} : Kept{o.ip, {}, {}};
   }
   auto by_key = [](const Kept& a, const Kept& b) { return a.key < b.key; };
   // A desired state is often written in address order: then there is nothing to sort.
