@@ -8,8 +8,10 @@
    on Cloudflare's official Node.js SDK (bench/fleet_sdk.mjs, npm `cloudflare` 7.3.0 for
    origin-v2, 6.0.0 for cache-v1: list, diff, batch delete) with the same concurrency. Prints
    requests against the minimum, wall time, CPU time (user + system) and maximum RSS of each
-   process, and the ratios SDK / daemon; then `--check-config` on the same files (CPU, peak
-   RSS) and the parse line: its CPU per MB against Python's C JSON parser reading the same
+   process, and the ratios SDK / daemon. Each side runs --repeat times (3 unless told), in
+   turn, so that a slower spell of a shared machine falls on both alike: wall and CPU time are
+   the medians of its runs, max RSS the largest. Then `--check-config` on the same files (CPU,
+   peak RSS) and the parse line: its CPU per MB against Python's C JSON parser reading the same
    file in the same run (a change that makes the desired-state parse slower raises it).
    At 1,000 zones x 3,500 it also runs the daemon as a service: a cycle, then the last zone
    drops one origin and SIGHUP reloads the file, and the zone is pruned; prints the maximum
@@ -27,6 +29,7 @@ Loopback only. Absolute figures depend on the machine; compare the ratios of one
 usage: fleet_run.py ORC_BIN STANDIN_BIN [--zones N] [--mappings M] [--stale F]
                     [--generation origin-v2|cache-v1] [--matrix] [--concurrency C]
                     [--latency-zones Z] [--interval SECONDS] [--no-sdk] [--no-latency]
+                    [--repeat N]
 """
 
 import argparse
@@ -37,6 +40,7 @@ import math
 import os
 import secrets
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -218,7 +222,6 @@ def fleet(a, work, token, zones_n, mappings, generation):
           f"per zone)", flush=True)
 
     api = Standin(a.standin, work, seed, token)
-    rows = {}
     config = os.path.join(work, "config.yaml")
     env = dict(os.environ, CLOUDFLARE_API_TOKEN=token)
     try:
@@ -228,12 +231,18 @@ def fleet(a, work, token, zones_n, mappings, generation):
                        "reconcile": {"desired_state": desired_path, "max_delete_fraction": 1,
                                      "concurrency": a.concurrency},
                        "listen": "127.0.0.1:0"}, f)
-        api.admin("DELETE", "requests")
-        status, wall, cpu, rss = measure([a.orc, "--config", config, "--once"], env,
-                                         os.path.join(work, "daemon.log"))
-        total, by_op, not_ok = count_requests(api.admin("GET", "requests"))
-        left = sum(len(v) for v in api.admin("GET", "state")["zones"].values())
-        rows["origin-reconciler"] = (status, total, by_op, not_ok, wall, cpu, rss, left)
+        def run_daemon(first):
+            if first:
+                api.admin("DELETE", "requests")  # the seed as it came
+            else:
+                api.reset()
+            status, wall, cpu, rss = measure([a.orc, "--config", config, "--once"], env,
+                                             os.path.join(work, "daemon.log"))
+            total, by_op, not_ok = count_requests(api.admin("GET", "requests"))
+            left = sum(len(v) for v in api.admin("GET", "state")["zones"].values())
+            return status, total, by_op, not_ok, wall, cpu, rss, left
+
+        runs = {"origin-reconciler": [run_daemon(True)]}
 
         # The RSS bound holds across a reload too: measured where the issue sets it.
         reload_rss = None
@@ -251,21 +260,51 @@ def fleet(a, work, token, zones_n, mappings, generation):
                                                None else f"max RSS {reload_rss:.1f} MiB"),
                   flush=True)
 
+        run_sdk = None
         if not a.no_sdk:
             version = SDK_VERSIONS[generation]
             sdk_dir = subprocess.run([os.path.join(ROOT, "tests", "conformance", "install-sdk"),
                                       version], check=True, capture_output=True,
                                      text=True).stdout.strip()
-            api.reset()
-            status, wall, cpu, rss = measure(
-                ["node", os.path.join(HERE, "fleet_sdk.mjs"), sdk_dir, api.api_base,
-                 desired_path, str(a.concurrency), generation], env,
-                os.path.join(work, "sdk.log"))
-            total, by_op, not_ok = count_requests(api.admin("GET", "requests"))
-            left = sum(len(v) for v in api.admin("GET", "state")["zones"].values())
-            rows[f"SDK {version} script"] = (status, total, by_op, not_ok, wall, cpu, rss, left)
+
+            def run_sdk():
+                api.reset()
+                status, wall, cpu, rss = measure(
+                    ["node", os.path.join(HERE, "fleet_sdk.mjs"), sdk_dir, api.api_base,
+                     desired_path, str(a.concurrency), generation], env,
+                    os.path.join(work, "sdk.log"))
+                total, by_op, not_ok = count_requests(api.admin("GET", "requests"))
+                left = sum(len(v) for v in api.admin("GET", "state")["zones"].values())
+                return status, total, by_op, not_ok, wall, cpu, rss, left
+
+            runs[f"SDK {version} script"] = [run_sdk()]
+        # Turn about, so that a slower spell of the machine falls on both sides alike.
+        for _ in range(a.repeat - 1):
+            runs["origin-reconciler"].append(run_daemon(False))
+            if run_sdk is not None:
+                runs[f"SDK {version} script"].append(run_sdk())
     finally:
         api.stop()
+
+    # Each side: the median wall and CPU time of its runs, the largest RSS, and its requests
+    # and what it left (the same in every run, or the run is not ok).
+    expected_left = zones_n * keep_n
+    rows = {}
+    all_ok = True
+    for name, side in runs.items():
+        all_ok = all_ok and all(r[0] == 0 and r[7] == expected_left and r[1] == side[0][1]
+                                for r in side)
+        status = next((r[0] for r in side if r[0] != 0), 0)
+        _, total, by_op, not_ok, _, _, _, left = side[-1]
+        wall = statistics.median(r[4] for r in side)
+        cpu = statistics.median(r[5] for r in side)
+        rss = max(r[6] for r in side)
+        rows[name] = (status, total, by_op, not_ok, wall, cpu, rss, left)
+        if len(side) > 1:
+            print(f"{name}: {len(side)} runs, CPU " +
+                  " ".join(f"{r[5]:.2f}" for r in side) + " s, wall " +
+                  " ".join(f"{r[4]:.2f}" for r in side) + " s, max RSS " +
+                  " ".join(f"{r[6]:.1f}" for r in side) + " MiB")
 
     print(f"{'':22s} {'exit':>4s} {'requests':>9s} {'/min':>6s} {'wall s':>8s} {'CPU s':>8s} "
           f"{'max RSS MiB':>11s} {'left':>9s}  by operation")
@@ -273,10 +312,8 @@ def fleet(a, work, token, zones_n, mappings, generation):
         ops = ", ".join(f"{k} {v}" for k, v in sorted(by_op.items()))
         print(f"{name:22s} {status:4d} {total:9d} {total / minimum:6.3f} {wall:8.2f} "
               f"{cpu:8.2f} {rss:11.1f} {left:9d}  {ops}" + (f"; {not_ok} not 200" if not_ok else ""))
-    expected_left = zones_n * keep_n
     result = {"zones": zones_n, "mappings": mappings, "generation": generation,
-              "ok": all(r[0] == 0 and r[7] == expected_left for r in rows.values()),
-              "minimum": minimum}
+              "ok": all_ok, "minimum": minimum}
     d = rows["origin-reconciler"]
     result["daemon"] = {"requests": d[1], "wall": d[4], "cpu": d[5], "rss": d[6],
                         "reload_rss": reload_rss}
@@ -330,7 +367,8 @@ def targets(r):
 
 
 def summary(results):
-    print("\nsummary (one run; CPU = user + system; SDK / daemon ratios)")
+    print("\nsummary (one run of this script; CPU = user + system, median of each side's runs; "
+          "max RSS, the largest; SDK / daemon ratios)")
     print(f"{'fleet':>12s} {'generation':>10s} {'daemon CPU':>10s} {'SDK CPU':>8s} {'ratio':>6s} "
           f"{'daemon RSS':>10s} {'SDK RSS':>8s} {'ratio':>6s} {'daemon wall':>11s} "
           f"{'SDK wall':>8s} {'check-config':>15s}")
@@ -417,7 +455,10 @@ def main():
     p.add_argument("--interval", type=int, default=10)
     p.add_argument("--no-sdk", action="store_true")
     p.add_argument("--no-latency", action="store_true")
+    p.add_argument("--repeat", type=int, default=3)
     a = p.parse_args()
+    if a.repeat < 1:
+        p.error("--repeat must be at least 1")
     work = tempfile.mkdtemp(prefix="orc-fleet.")
     token = secrets.token_hex(16)
     print(f"machine: {os.cpu_count()} CPUs, {os.uname().machine}, "
