@@ -562,6 +562,8 @@ class JsonSource {
     return noted;
   }();
 
+  // The bytes that end a plain run of a string (take_plain): a quote, a backslash, a control
+  // character, and what note() must see beyond ASCII.
   static constexpr std::array<bool, 256> kStringStop = [] {
     std::array<bool, 256> stop{};
     for (std::size_t u = 0; u < stop.size(); ++u) stop[u] = u < 0x20 || u >= 0x7f;
