@@ -672,11 +672,11 @@ std::string_view key_as_written(const char* raw, const char* value) {
 // for the same text: every value is read (strings unescaped, numbers parsed), so that the
 // reader checks all of the text, not just what the list needs. Keys and strings without an
 // escape are handed out as views into the answer, not copied. False: stop (the handler said
-// so, or the text is not JSON, `error` set then).
+// so, or the text is not JSON, `r.error` set then).
 template <class Sax>
 bool walk(od::value value, Sax& sax, Reading& r);
 
-// An object in a list of items, for a handler with the short way (ListSax::item_string): each
+// An object in a list of items, for a handler with the short way (item_string): each
 // field with a string value goes to it, any other the usual way. The same calls as walk()
 // would make, with the same effect.
 template <class Sax>
