@@ -475,6 +475,14 @@ class Reader::Events {
 
 namespace {
 
+// A table of bytes: true for each byte outside printable ASCII, and for those in `also`.
+constexpr std::array<bool, 256> beyond_printable_and(std::string_view also) {
+  std::array<bool, 256> table{};
+  for (std::size_t u = 0; u < table.size(); ++u) table[u] = u < 0x20 || u >= 0x7f;
+  for (const char c : also) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}
+
 // RapidJSON's input stream over a Source. It counts lines as libyaml does ("\r\n", "\r" and
 // "\n" each end one) and notes what YAML might read otherwise than JSON: any escape (libyaml
 // refuses JSON's surrogate pairs, "\ud83d\ude00"), a byte outside printable ASCII (libyaml
@@ -554,23 +562,10 @@ class JsonSource {
 
   // The bytes note() looks at: all but the printable ASCII other than '\\' and ':' (most of a
   // text, passed over with one look in this table).
-  static constexpr std::array<bool, 256> kNoted = [] {
-    std::array<bool, 256> noted{};
-    for (std::size_t u = 0; u < noted.size(); ++u) noted[u] = u < 0x20 || u >= 0x7f;
-    noted['\\'] = true;
-    noted[':'] = true;
-    return noted;
-  }();
-
+  static constexpr std::array<bool, 256> kNoted = beyond_printable_and("\\:");
   // The bytes that end a plain run of a string (take_plain): a quote, a backslash, a control
   // character, and what note() must see beyond ASCII.
-  static constexpr std::array<bool, 256> kStringStop = [] {
-    std::array<bool, 256> stop{};
-    for (std::size_t u = 0; u < stop.size(); ++u) stop[u] = u < 0x20 || u >= 0x7f;
-    stop['"'] = true;
-    stop['\\'] = true;
-    return stop;
-  }();
+  static constexpr std::array<bool, 256> kStringStop = beyond_printable_and("\"\\");
 
   bool refill() {
     before_ += static_cast<std::size_t>(end_ - buffer_.data());
