@@ -375,19 +375,15 @@ class ListSax final {
         if (is_string) set_text(item.ip, text);
         break;
       case Key::kVendor:
+      case Key::kRegion: {
+        std::string& field = key == Key::kVendor ? item.vendor : item.region;
         if (is_string) {
-          set_text(item.vendor, text);
+          set_text(field, text);
         } else {
-          item.vendor.clear();
+          field.clear();
         }
         break;
-      case Key::kRegion:
-        if (is_string) {
-          set_text(item.region, text);
-        } else {
-          item.region.clear();
-        }
-        break;
+      }
       default:
         break;
     }
@@ -505,8 +501,8 @@ class BatchSax final {
   // The short way for an item's field with a string value (walk_item): what key(key) and then
   // string(value) do.
   bool in_list() const { return !frames_.empty() && frames_.back().role == Role::kSucceeded; }
-  bool item_string(std::string_view key, std::string_view value) {
-    return this->key(key) && string(value);
+  bool item_string(std::string_view name, std::string_view value) {
+    return key(name) && string(value);
   }
 
   bool usable() const { return root_done_ && success_ && succeeded_ && failed_empty_; }
